@@ -1,0 +1,333 @@
+"""Typed value objects for the Cartesia API, parsed once at the edge.
+
+Shapes follow ``cartesia-openapi.yaml`` (components/schemas: ``Voice``,
+``GetVoicesResponse``, ``APIInfo``, ``GenerationConfig``, ``OutputFormat``,
+``TTSRequest``, ``GenerationRequest``, ``WordTimestamps``, ``PhonemeTimestamps``,
+``WebSocketResponse``). Everything here is Qt-free and immutable; ``from_json``
+class methods raise :class:`studio.api.errors.ResponseFormatError` on bodies
+that do not match the contract, ``to_json`` methods return plain dicts ready for
+``json.dumps``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping, TypeAlias
+
+from studio.api.errors import ResponseFormatError
+
+Container = Literal["raw", "wav", "mp3"]
+Encoding = Literal["pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw"]
+
+CONTAINERS: tuple[str, ...] = ("raw", "wav", "mp3")
+ENCODINGS: tuple[str, ...] = ("pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw")
+SAMPLE_RATES: tuple[int, ...] = (8000, 16000, 22050, 24000, 44100, 48000)
+MP3_BIT_RATES: tuple[int, ...] = (32000, 64000, 96000, 128000, 192000)
+
+#: Model ids Cartesia documents today (``TTSModel`` in the v4 Python SDK).
+MODELS: tuple[str, ...] = (
+    "sonic-3",
+    "sonic-3.5",
+    "sonic-latest",
+    "sonic-3-2025-10-27",
+    "sonic-3-2026-01-12",
+    "sonic-3.5-2026-05-04",
+    "sonic-2",
+    "sonic-turbo",
+)
+DEFAULT_MODEL = "sonic-3"
+
+#: ``Emotion`` enum of the seed, in its order; ``neutral`` first.
+EMOTIONS: tuple[str, ...] = (
+    "neutral", "happy", "excited", "enthusiastic", "elated", "euphoric", "triumphant",
+    "amazed", "surprised", "flirtatious", "curious", "content", "peaceful", "serene",
+    "calm", "grateful", "affectionate", "trust", "sympathetic", "anticipation",
+    "mysterious", "angry", "mad", "outraged", "frustrated", "agitated", "threatened",
+    "disgusted", "contempt", "envious", "sarcastic", "ironic", "sad", "dejected",
+    "melancholic", "disappointed", "hurt", "guilty", "bored", "tired", "rejected",
+    "nostalgic", "wistful", "apologetic", "hesitant", "insecure", "confused", "resigned",
+    "anxious", "panicked", "alarmed", "scared", "proud", "confident", "distant",
+    "skeptical", "contemplative", "determined",
+)
+
+#: ``SupportedLanguage`` enum of the seed.
+LANGUAGES: tuple[str, ...] = (
+    "en", "fr", "de", "es", "pt", "zh", "ja", "hi", "it", "ko", "nl", "pl", "ru", "sv",
+    "tr", "tl", "bg", "ro", "ar", "cs", "el", "fi", "hr", "ms", "sk", "da", "ta", "uk",
+    "hu", "no", "vi", "bn", "th", "he", "ka", "id", "te", "gu", "kn", "ml", "mr", "pa",
+)
+
+SPEED_RANGE = (0.6, 1.5)
+VOLUME_RANGE = (0.5, 2.0)
+
+
+def _require(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if not isinstance(obj, Mapping) or key not in obj:
+        raise ResponseFormatError(f"{where}: missing field {key!r}")
+    value = obj[key]
+    if not isinstance(value, kind):
+        raise ResponseFormatError(f"{where}: field {key!r} has type {type(value).__name__}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ApiStatus:
+    """``GET /`` (``APIInfo``): whether the API is up and its version string."""
+
+    ok: bool
+    version: str
+
+    @classmethod
+    def from_json(cls, body: Any) -> ApiStatus:
+        return cls(
+            ok=bool(_require(body, "ok", bool, "APIInfo")),
+            version=str(_require(body, "version", str, "APIInfo")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """A voice from ``GET /voices`` or ``GET /voices/{id}`` (schema ``Voice``).
+
+    ``preview_file_url`` is only present when requested with
+    ``expand[]=preview_file_url``; fetching it needs the Authorization header.
+    """
+
+    id: str
+    name: str
+    description: str
+    language: str
+    is_owner: bool = False
+    is_public: bool = True
+    gender: str | None = None
+    created_at: str = ""
+    preview_file_url: str | None = None
+
+    @classmethod
+    def from_json(cls, body: Any) -> Voice:
+        where = "Voice"
+        return cls(
+            id=_require(body, "id", str, where),
+            name=_require(body, "name", str, where),
+            description=str(body.get("description") or ""),
+            language=str(body.get("language") or ""),
+            is_owner=bool(body.get("is_owner", False)),
+            is_public=bool(body.get("is_public", True)),
+            gender=body.get("gender"),
+            created_at=str(body.get("created_at") or ""),
+            preview_file_url=body.get("preview_file_url"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VoicePage:
+    """One page of ``GET /voices`` (``GetVoicesResponse``)."""
+
+    data: tuple[Voice, ...]
+    has_more: bool
+    next_page: str | None = None
+
+    @classmethod
+    def from_json(cls, body: Any) -> VoicePage:
+        items = _require(body, "data", list, "GetVoicesResponse")
+        return cls(
+            data=tuple(Voice.from_json(v) for v in items),
+            has_more=bool(_require(body, "has_more", bool, "GetVoicesResponse")),
+            next_page=body.get("next_page"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFormat:
+    """``OutputFormat`` of the seed: container, encoding and sample rate in Hz.
+
+    ``bit_rate`` (bits/s) applies to ``mp3`` only; ``encoding`` is ignored for mp3.
+    """
+
+    container: Container = "raw"
+    encoding: Encoding = "pcm_f32le"
+    sample_rate: int = 44100
+    bit_rate: int = 128000
+
+    def to_json(self) -> dict[str, Any]:
+        if self.container == "mp3":
+            return {"container": "mp3", "sample_rate": self.sample_rate, "bit_rate": self.bit_rate}
+        return {"container": self.container, "encoding": self.encoding, "sample_rate": self.sample_rate}
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationConfig:
+    """``GenerationConfig`` of the seed (sonic-3 and newer).
+
+    ``speed`` is a ratio in [0.6, 1.5], ``volume`` a linear gain ratio in [0.5, 2.0],
+    ``emotion`` one of :data:`EMOTIONS` or ``None`` for the voice's default.
+    """
+
+    speed: float = 1.0
+    volume: float = 1.0
+    emotion: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"speed": self.speed, "volume": self.volume}
+        if self.emotion:
+            out["emotion"] = self.emotion
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class TTSRequest:
+    """What to synthesise: the body shared by ``/tts/bytes``, ``/tts/sse`` and the
+    WebSocket's ``GenerationRequest`` (the endpoint-specific flags are passed to
+    the client methods, not stored here).
+    """
+
+    transcript: str
+    voice_id: str
+    model_id: str = DEFAULT_MODEL
+    language: str | None = "en"
+    generation_config: GenerationConfig = field(default_factory=GenerationConfig)
+    output_format: OutputFormat = field(default_factory=OutputFormat)
+    pronunciation_dict_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "model_id": self.model_id,
+            "transcript": self.transcript,
+            "voice": {"mode": "id", "id": self.voice_id},
+            "output_format": self.output_format.to_json(),
+            "generation_config": self.generation_config.to_json(),
+        }
+        if self.language:
+            out["language"] = self.language
+        if self.pronunciation_dict_id:
+            out["pronunciation_dict_id"] = self.pronunciation_dict_id
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class WordTimestamps:
+    """``WordTimestamps``: parallel lists; ``start``/``end`` in seconds."""
+
+    words: tuple[str, ...] = ()
+    start: tuple[float, ...] = ()
+    end: tuple[float, ...] = ()
+
+    @classmethod
+    def from_json(cls, body: Any) -> WordTimestamps:
+        where = "WordTimestamps"
+        words = _require(body, "words", list, where)
+        start = _require(body, "start", list, where)
+        end = _require(body, "end", list, where)
+        if not (len(words) == len(start) == len(end)):
+            raise ResponseFormatError(f"{where}: words, start and end differ in length")
+        return cls(tuple(map(str, words)), tuple(map(float, start)), tuple(map(float, end)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"words": list(self.words), "start": list(self.start), "end": list(self.end)}
+
+    def shifted(self, seconds: float) -> WordTimestamps:
+        """The same words moved later by ``seconds``."""
+        return WordTimestamps(
+            self.words,
+            tuple(s + seconds for s in self.start),
+            tuple(e + seconds for e in self.end),
+        )
+
+    def __add__(self, other: WordTimestamps) -> WordTimestamps:
+        return WordTimestamps(
+            self.words + other.words, self.start + other.start, self.end + other.end
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PhonemeTimestamps:
+    """``PhonemeTimestamps``: parallel lists; ``start``/``end`` in seconds."""
+
+    phonemes: tuple[str, ...] = ()
+    start: tuple[float, ...] = ()
+    end: tuple[float, ...] = ()
+
+    @classmethod
+    def from_json(cls, body: Any) -> PhonemeTimestamps:
+        where = "PhonemeTimestamps"
+        phonemes = _require(body, "phonemes", list, where)
+        start = _require(body, "start", list, where)
+        end = _require(body, "end", list, where)
+        if not (len(phonemes) == len(start) == len(end)):
+            raise ResponseFormatError(f"{where}: phonemes, start and end differ in length")
+        return cls(tuple(map(str, phonemes)), tuple(map(float, start)), tuple(map(float, end)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"phonemes": list(self.phonemes), "start": list(self.start), "end": list(self.end)}
+
+    def __add__(self, other: PhonemeTimestamps) -> PhonemeTimestamps:
+        return PhonemeTimestamps(
+            self.phonemes + other.phonemes, self.start + other.start, self.end + other.end
+        )
+
+
+# --- Streaming events (``WebSocketResponse`` / SSE ``StreamingResponse``) -----------
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkEvent:
+    """``type: chunk``: ``audio`` is the decoded (base64) payload in the request's
+    output encoding; ``step_time`` in milliseconds."""
+
+    context_id: str | None
+    audio: bytes
+    step_time: float = 0.0
+    flush_id: int | None = None
+    type: Literal["chunk"] = "chunk"
+
+
+@dataclass(frozen=True, slots=True)
+class TimestampsEvent:
+    """``type: timestamps``: word timestamps for audio already or soon sent."""
+
+    context_id: str | None
+    word_timestamps: WordTimestamps
+    flush_id: int | None = None
+    type: Literal["timestamps"] = "timestamps"
+
+
+@dataclass(frozen=True, slots=True)
+class PhonemeTimestampsEvent:
+    """``type: phoneme_timestamps``."""
+
+    context_id: str | None
+    phoneme_timestamps: PhonemeTimestamps
+    flush_id: int | None = None
+    type: Literal["phoneme_timestamps"] = "phoneme_timestamps"
+
+
+@dataclass(frozen=True, slots=True)
+class FlushDoneEvent:
+    """``type: flush_done``: every input sent before flush ``flush_id`` is rendered."""
+
+    context_id: str | None
+    flush_id: int
+    type: Literal["flush_done"] = "flush_done"
+
+
+@dataclass(frozen=True, slots=True)
+class DoneEvent:
+    """``type: done``: the context is finished; no more events follow for it."""
+
+    context_id: str | None
+    type: Literal["done"] = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    """``type: error``: the server rejected or failed the context (``done`` is true)."""
+
+    context_id: str | None
+    error: str
+    status_code: int = 500
+    type: Literal["error"] = "error"
+
+
+StreamEvent: TypeAlias = (
+    ChunkEvent | TimestampsEvent | PhonemeTimestampsEvent | FlushDoneEvent | DoneEvent | ErrorEvent
+)
