@@ -1,0 +1,144 @@
+"""Settings and the API key.
+
+Settings live as JSON in the platformdirs user config folder
+(``platformdirs.user_config_dir("cartesia-studio")``). The API key comes from the
+``CARTESIA_API_KEY`` environment variable first, then from the settings file.
+Secure storage in the OS keyring arrives in a later issue; until then the settings
+dialog says plainly that a key saved there is stored in a file readable by your
+user account.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from studio.api.models import DEFAULT_MODEL
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "cartesia-studio"
+CLOUD_BASE_URL = "https://api.cartesia.ai"
+CLOUD_WEBSOCKET_BASE_URL = "wss://api.cartesia.ai"
+DEFAULT_CARTESIA_VERSION = "2025-11-04"
+
+
+def config_dir() -> Path:
+    """Folder of ``settings.json`` (``STUDIO_CONFIG_DIR`` overrides, for tests)."""
+    override = os.environ.get("STUDIO_CONFIG_DIR")
+    return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def data_dir() -> Path:
+    """Folder for the offline engine's data and caches (``STUDIO_DATA_DIR`` overrides)."""
+    override = os.environ.get("STUDIO_DATA_DIR")
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+@dataclass(slots=True)
+class Settings:
+    """User settings. Units: ``pause_seconds`` in seconds, ``sample_rate`` in Hz.
+
+    Attributes:
+        api_key: Cartesia API key saved from the settings dialog ("" for none).
+        base_url: HTTP base URL of Cartesia's cloud API.
+        websocket_base_url: WebSocket base URL of Cartesia's cloud API.
+        cartesia_version: the ``Cartesia-Version`` header sent with every request.
+        use_offline: use the offline engine even when a key is configured.
+        default_voice_id: voice given to new blocks ("" picks the first voice listed).
+        default_model: model id given to new blocks.
+        max_concurrent_jobs: blocks generated at once by "Generate all".
+        pause_seconds: silence between blocks on export.
+        sample_rate: project sample rate; takes are generated at this rate.
+        play_while_generating: stream a block's audio to the speakers as it arrives.
+        output_device: sounddevice output device name ("" for the default).
+    """
+
+    api_key: str = ""
+    base_url: str = CLOUD_BASE_URL
+    websocket_base_url: str = CLOUD_WEBSOCKET_BASE_URL
+    cartesia_version: str = DEFAULT_CARTESIA_VERSION
+    use_offline: bool = False
+    default_voice_id: str = ""
+    default_model: str = DEFAULT_MODEL
+    max_concurrent_jobs: int = 3
+    pause_seconds: float = 0.5
+    sample_rate: int = 44100
+    play_while_generating: bool = True
+    output_device: str = ""
+    recent_exports: list[str] = field(default_factory=list)
+
+    def effective_api_key(self, environ: dict[str, str] | None = None) -> str:
+        """The key in use: ``CARTESIA_API_KEY`` if set, else the saved one, else ""."""
+        env = os.environ if environ is None else environ
+        return (env.get("CARTESIA_API_KEY") or "").strip() or self.api_key.strip()
+
+    def wants_cloud(self, environ: dict[str, str] | None = None) -> bool:
+        """True when a key is configured and offline mode is not forced (by the
+        setting or by ``STUDIO_FORCE_OFFLINE=1``, which ``--offline`` sets)."""
+        env = os.environ if environ is None else environ
+        if self.use_offline or env.get("STUDIO_FORCE_OFFLINE") == "1":
+            return False
+        return bool(self.effective_api_key(env))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Settings:
+        """Settings from a dict, ignoring unknown keys and wrongly typed values."""
+        defaults = cls()
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name in data:
+                value = data[f.name]
+                default = getattr(defaults, f.name)
+                if isinstance(default, float) and isinstance(value, int):
+                    value = float(value)
+                if type(value) is type(default):
+                    kwargs[f.name] = value
+                else:
+                    log.warning("settings: ignoring %s of type %s", f.name, type(value).__name__)
+        return cls(**kwargs)
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read settings; a missing or malformed file gives defaults (logged, never raised)."""
+    path = path or settings_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, ValueError) as exc:
+        log.warning("settings file %s unreadable (%s); using defaults", path, exc)
+        return Settings()
+    if not isinstance(data, dict):
+        return Settings()
+    return Settings.from_json(data)
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    """Write settings atomically (temp file + ``os.replace``), mode 0600.
+
+    Raises:
+        OSError: if the folder cannot be created or written (disk full, read-only).
+    """
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(asdict(settings), fh, indent=2)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

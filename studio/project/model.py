@@ -1,0 +1,150 @@
+"""The document model: a script of blocks, each with its takes. Qt-free.
+
+A *block* is one line or paragraph of the script with its voice and delivery
+(``GenerationConfig`` of the seed: speed 0.6–1.5, volume 0.5–2.0, emotion). A
+*take* is one immutable generation of a block: float32 mono audio of shape
+``(frames,)`` at ``sample_rate`` Hz, its word and phoneme timestamps in seconds
+from the take's start, and the exact request that produced it.
+
+Views subscribe to :class:`studio.services.document.ScriptDocument`, which owns a
+:class:`Script` and announces changes; this module only holds data.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from studio.api.models import (
+    DEFAULT_MODEL,
+    GenerationConfig,
+    OutputFormat,
+    PhonemeTimestamps,
+    TTSRequest,
+    WordTimestamps,
+)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class Take:
+    """One generation of a block.
+
+    Attributes:
+        id: unique id (uuid4 string).
+        audio: float32 mono samples, shape ``(frames,)``; never modified.
+        sample_rate: Hz.
+        word_timestamps: words with start/end in seconds from the take's start.
+        phoneme_timestamps: phonemes with start/end in seconds.
+        request: the JSON body sent (``GenerationRequest`` of the seed).
+        backend: ``"offline"`` or ``"cloud"``.
+        credits: credits charged (0 for the offline engine).
+        created_at: Unix time in seconds.
+        name: user-visible label.
+    """
+
+    id: str
+    audio: npt.NDArray[np.float32]
+    sample_rate: int
+    word_timestamps: WordTimestamps
+    phoneme_timestamps: PhonemeTimestamps
+    request: dict[str, Any]
+    backend: str
+    credits: int
+    created_at: float
+    name: str = ""
+
+    @property
+    def frames(self) -> int:
+        return int(self.audio.shape[0])
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+@dataclass(slots=True)
+class Block:
+    """One paragraph of the script with its voice and delivery.
+
+    Attributes:
+        text: the transcript, possibly with Cartesia's inline tags.
+        voice_id: Cartesia voice id ("" until chosen).
+        model_id: e.g. ``sonic-3``.
+        language: a ``SupportedLanguage`` code.
+        emotion: one of the seed's ``Emotion`` values, or ``None`` for the voice's default.
+        speed: ratio in [0.6, 1.5].
+        volume: ratio in [0.5, 2.0].
+        takes: every take generated for the block, oldest first.
+        selected_take_id: the take that plays and exports, or ``None``.
+    """
+
+    text: str = ""
+    voice_id: str = ""
+    model_id: str = DEFAULT_MODEL
+    language: str = "en"
+    emotion: str | None = None
+    speed: float = 1.0
+    volume: float = 1.0
+    id: str = field(default_factory=new_id)
+    takes: list[Take] = field(default_factory=list)
+    selected_take_id: str | None = None
+
+    @property
+    def selected_take(self) -> Take | None:
+        for take in self.takes:
+            if take.id == self.selected_take_id:
+                return take
+        return None
+
+    def generation_config(self) -> GenerationConfig:
+        return GenerationConfig(speed=self.speed, volume=self.volume, emotion=self.emotion)
+
+    def tts_request(self, output_format: OutputFormat) -> TTSRequest:
+        """The request that renders this block in ``output_format``."""
+        return TTSRequest(
+            transcript=self.text.strip(),
+            voice_id=self.voice_id,
+            model_id=self.model_id,
+            language=self.language or None,
+            generation_config=self.generation_config(),
+            output_format=output_format,
+        )
+
+    def with_delivery(self, **changes: Any) -> Block:
+        """A copy with other settings and the same id and takes."""
+        return replace(self, **changes)
+
+
+def make_take(
+    audio: npt.NDArray[np.float32],
+    sample_rate: int,
+    word_timestamps: WordTimestamps,
+    phoneme_timestamps: PhonemeTimestamps,
+    request: dict[str, Any],
+    backend: str,
+    credits: int,
+    take_number: int,
+) -> Take:
+    """A new :class:`Take` named "Take N", stamped with the current time."""
+    return Take(
+        id=new_id(),
+        audio=np.ascontiguousarray(audio, dtype=np.float32),
+        sample_rate=sample_rate,
+        word_timestamps=word_timestamps,
+        phoneme_timestamps=phoneme_timestamps,
+        request=request,
+        backend=backend,
+        credits=credits,
+        created_at=time.time(),
+        name=f"Take {take_number}",
+    )

@@ -1,0 +1,87 @@
+"""Choosing and starting the backend: Cartesia's cloud or the offline engine. Qt-free.
+
+There is one client code path (``studio.api.CartesiaClient``); only its URLs and key
+differ. With no API key (or with offline mode forced) the offline engine starts in
+a background thread on 127.0.0.1 with a random bearer key (ARCHITECTURE.md,
+"Backends: one client, two servers").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio.api import CartesiaClient
+from studio.config import Settings, data_dir
+
+log = logging.getLogger(__name__)
+
+OFFLINE = "offline"
+CLOUD = "cloud"
+
+
+@dataclass(slots=True)
+class Backend:
+    """A connected backend.
+
+    Attributes:
+        kind: ``"offline"`` or ``"cloud"``.
+        client: the API client bound to it.
+        engine: the offline engine when ``kind == "offline"``, else ``None``.
+    """
+
+    kind: str
+    client: CartesiaClient
+    engine: object | None = None
+
+    @property
+    def label(self) -> str:
+        """Name for the status bar."""
+        return "Offline engine" if self.kind == OFFLINE else "Cartesia cloud"
+
+    @property
+    def is_free(self) -> bool:
+        """Whether generating costs nothing (the offline engine)."""
+        return self.kind == OFFLINE
+
+    async def aclose(self) -> None:
+        """Close the client and stop the offline engine, if any."""
+        await self.client.aclose()
+        if self.engine is not None:
+            await asyncio.to_thread(self.engine.stop)  # type: ignore[attr-defined]
+
+
+async def start_backend(
+    settings: Settings,
+    *,
+    engine_data_dir: Path | None = None,
+    environ: dict[str, str] | None = None,
+) -> Backend:
+    """Connect to the cloud, or start the offline engine off the event loop.
+
+    Raises:
+        OSError or RuntimeError: if the offline engine cannot start (message says why).
+    """
+    if settings.wants_cloud(environ):
+        client = CartesiaClient(
+            settings.effective_api_key(environ),
+            base_url=settings.base_url,
+            websocket_base_url=settings.websocket_base_url,
+            cartesia_version=settings.cartesia_version,
+        )
+        log.info("backend: Cartesia cloud at %s", settings.base_url)
+        return Backend(CLOUD, client)
+    from studio.offline import OfflineEngine
+
+    engine = OfflineEngine(data_dir=engine_data_dir or data_dir() / "offline-engine")
+    await asyncio.to_thread(engine.start)
+    client = CartesiaClient(
+        engine.api_key,
+        base_url=engine.base_url,
+        websocket_base_url=engine.websocket_base_url,
+        cartesia_version=settings.cartesia_version,
+    )
+    log.info("backend: offline engine at %s", engine.base_url)
+    return Backend(OFFLINE, client, engine)

@@ -1,0 +1,130 @@
+"""Rendering a block into a take over the TTS WebSocket. Qt-free; shared by the
+studio and the ``render`` command.
+
+One block is one WebSocket context (seed: TTS WebSocket, "contexts"). A long
+transcript is sent as sentence-aligned continuations (``continue: true`` on all but
+the last input, ``max_buffer_delay_ms: 0`` because the pieces already end at
+sentence boundaries), so a 100 000-character paragraph streams like a short one.
+Audio is requested as raw ``pcm_f32le`` at the project rate, so chunks decode
+without loss straight into float32 frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from studio.api import (
+    ChunkEvent,
+    OutputFormat,
+    PhonemeTimestamps,
+    PhonemeTimestampsEvent,
+    TimestampsEvent,
+    TTSRequest,
+    TTSWebSocket,
+    WordTimestamps,
+)
+from studio.audio.codecs import StreamDecoder
+from studio.project.model import Block, Take, make_take
+from studio.project.script import ScriptError, split_for_streaming
+
+log = logging.getLogger(__name__)
+
+ENCODING = "pcm_f32le"
+
+AudioSink = Callable[[npt.NDArray[np.float32]], None]
+
+
+class WebSocketProvider(Protocol):
+    async def websocket(self) -> TTSWebSocket: ...
+
+
+def credits_for(transcript: str, backend: str) -> int:
+    """Credits a TTS request costs: about one per character on Cartesia's cloud
+    (Cartesia pricing), nothing on the offline engine."""
+    return 0 if backend == "offline" else len(transcript)
+
+
+def check_block(block: Block) -> None:
+    """Raise :class:`ScriptError` with a user-facing message if ``block`` cannot render."""
+    if not block.text.strip():
+        raise ScriptError("the block has no text")
+    if not block.voice_id:
+        raise ScriptError("the block has no voice; choose one from the voice list")
+
+
+class BlockRenderer:
+    """Turns blocks into takes through one client.
+
+    Attributes:
+        sample_rate: Hz of the takes it makes (one of the seed's ``sample_rate`` values).
+        backend: ``"offline"`` or ``"cloud"``, recorded in every take.
+    """
+
+    def __init__(self, client: WebSocketProvider, backend: str, sample_rate: int = 44100) -> None:
+        self._client = client
+        self.backend = backend
+        self.sample_rate = sample_rate
+
+    def request_for(self, block: Block) -> TTSRequest:
+        return block.tts_request(OutputFormat("raw", ENCODING, self.sample_rate))
+
+    async def render(self, block: Block, on_audio: AudioSink | None = None) -> Take:
+        """Generate one take of ``block``.
+
+        ``on_audio`` receives each decoded chunk (float32, shape ``(frames,)``) as it
+        arrives, for streaming playback; it runs on the event loop and must not block.
+
+        Raises:
+            ScriptError: the block has no text or no voice.
+            studio.api.CartesiaError: any API failure (bad request, auth, rate limit,
+                server error, connection lost); nothing is kept from a failed render.
+            asyncio.CancelledError: when stopped; the context is cancelled on the server.
+        """
+        check_block(block)
+        request = self.request_for(block)
+        pieces = split_for_streaming(request.transcript)
+        socket = await self._client.websocket()
+        decoder = StreamDecoder(ENCODING)
+        chunks: list[npt.NDArray[np.float32]] = []
+        words = WordTimestamps()
+        phonemes = PhonemeTimestamps()
+        async with socket.context() as context:
+            for index, piece in enumerate(pieces):
+                last = index == len(pieces) - 1
+                await context.send(
+                    dataclasses.replace(request, transcript=piece),
+                    continue_=not last,
+                    add_timestamps=True,
+                    add_phoneme_timestamps=True,
+                    max_buffer_delay_ms=None if last and len(pieces) == 1 else 0,
+                )
+            async for event in context:
+                if isinstance(event, ChunkEvent):
+                    samples = decoder.feed(event.audio)
+                    if samples.size:
+                        chunks.append(samples)
+                        if on_audio is not None:
+                            on_audio(samples)
+                elif isinstance(event, TimestampsEvent):
+                    words = words + event.word_timestamps
+                elif isinstance(event, PhonemeTimestampsEvent):
+                    phonemes = phonemes + event.phoneme_timestamps
+        audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        log.info("rendered block %s: %.2f s, %d words", block.id, audio.size / self.sample_rate,
+                 len(words.words))
+        return make_take(
+            audio,
+            self.sample_rate,
+            words,
+            phonemes,
+            request.to_json(),
+            self.backend,
+            credits_for(request.transcript, self.backend),
+            take_number=len(block.takes) + 1,
+        )
