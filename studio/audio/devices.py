@@ -1,0 +1,151 @@
+"""Is there an audio backend, and which devices does it offer?
+
+``import sounddevice`` raises ``OSError('PortAudio library not found')`` when the
+PortAudio shared library is missing (python-sounddevice's module import), and PortAudio
+reports a default device index of -1 when a host API has no device
+(``Pa_GetDefaultOutputDevice``). Both are ordinary situations for this studio (servers,
+CI, containers, a laptop with audio disabled): they are reported as data, never raised,
+so the UI can show a visible notice and fall back to silent playback.
+
+``sounddevice`` is imported lazily, on the first call, so importing this module never
+fails and never initialises PortAudio.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+PORTAUDIO_MISSING = (
+    "PortAudio library not found: install libportaudio2 (Debian/Ubuntu), "
+    "portaudio (Homebrew) or reinstall sounddevice"
+)
+SOUNDDEVICE_MISSING = "the sounddevice package is not installed"
+NO_OUTPUT_DEVICE = "no audio output device"
+
+
+@dataclass(frozen=True, slots=True)
+class AudioStatus:
+    """What the audio backend can do right now.
+
+    Attributes:
+        available: True when output playback can be attempted (PortAudio loaded and a
+            default output device exists).
+        reason: empty when available, else a one-line explanation for the user.
+        default_output: name of the default output device, or None.
+        default_input: name of the default input device (microphone), or None.
+    """
+
+    available: bool
+    reason: str
+    default_output: str | None
+    default_input: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AudioDevice:
+    """One PortAudio device, as ``sounddevice.query_devices()`` describes it.
+
+    Attributes:
+        index: PortAudio device index (what ``device=`` accepts).
+        name: device name.
+        host_api: name of the host API (ALSA, PulseAudio, Core Audio, WASAPI, ...).
+        max_input_channels: input channels (0 for an output-only device).
+        max_output_channels: output channels (0 for an input-only device).
+        default_sample_rate: the device's default rate in Hz.
+    """
+
+    index: int
+    name: str
+    host_api: str
+    max_input_channels: int
+    max_output_channels: int
+    default_sample_rate: float
+
+
+def _import_sounddevice() -> ModuleType:
+    """Import python-sounddevice; raises ImportError or OSError like the import does."""
+    import sounddevice
+
+    return sounddevice
+
+
+def load_sounddevice() -> tuple[ModuleType | None, str]:
+    """Import ``sounddevice`` if PortAudio is present.
+
+    Returns:
+        ``(module, "")`` on success, ``(None, reason)`` when the package or the PortAudio
+        library is missing.
+    """
+    try:
+        return _import_sounddevice(), ""
+    except ImportError:
+        return None, SOUNDDEVICE_MISSING
+    except OSError as exc:
+        log.info("sounddevice unavailable: %s", exc)
+        return None, PORTAUDIO_MISSING
+
+
+def _default_name(sd: ModuleType, kind: str) -> str | None:
+    """Name of the default ``kind`` ('input'/'output') device, None when there is none."""
+    try:
+        info: Any = sd.query_devices(kind=kind)
+    except sd.PortAudioError:
+        # PortAudio answers "Error querying device -1" when there is no default device.
+        return None
+    except ValueError:
+        return None
+    name = info.get("name") if isinstance(info, dict) else None
+    return str(name) if name is not None else None
+
+
+def audio_backend_status() -> AudioStatus:
+    """Probe PortAudio and the default devices; never raises for a missing backend.
+
+    Returns:
+        An :class:`AudioStatus`. ``available`` is False with a reason such as
+        :data:`PORTAUDIO_MISSING` or :data:`NO_OUTPUT_DEVICE`.
+    """
+    sd, reason = load_sounddevice()
+    if sd is None:
+        return AudioStatus(False, reason, None, None)
+    try:
+        output = _default_name(sd, "output")
+        input_ = _default_name(sd, "input")
+    except Exception as exc:  # PortAudio host API failures surface as assorted errors
+        log.warning("querying audio devices failed: %s", exc)
+        return AudioStatus(False, f"audio backend error: {exc}", None, None)
+    if output is None:
+        return AudioStatus(False, NO_OUTPUT_DEVICE, None, input_)
+    return AudioStatus(True, "", output, input_)
+
+
+def list_devices() -> tuple[AudioDevice, ...]:
+    """All PortAudio devices, for a device chooser; empty when there is no backend."""
+    sd, _ = load_sounddevice()
+    if sd is None:
+        return ()
+    try:
+        hostapis = sd.query_hostapis()
+        raw = sd.query_devices()
+    except Exception as exc:  # same reasoning as in audio_backend_status
+        log.warning("listing audio devices failed: %s", exc)
+        return ()
+    devices = []
+    for entry in raw:
+        api = hostapis[entry["hostapi"]]["name"] if entry["hostapi"] < len(hostapis) else ""
+        devices.append(
+            AudioDevice(
+                index=int(entry["index"]),
+                name=str(entry["name"]),
+                host_api=str(api),
+                max_input_channels=int(entry["max_input_channels"]),
+                max_output_channels=int(entry["max_output_channels"]),
+                default_sample_rate=float(entry["default_samplerate"]),
+            )
+        )
+    return tuple(devices)
