@@ -1,0 +1,234 @@
+"""Whole-buffer audio helpers: resampling, joining takes, levels, and audio files.
+
+Audio in memory is float32 mono, shape ``(frames,)``, with the sample rate carried
+beside it. Files are read and written with soundfile (libsndfile); resampling uses soxr
+(``quality="HQ"``, its default high-quality setting).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import soundfile as sf
+import soxr
+
+FloatArray = npt.NDArray[np.float32]
+
+
+class AudioFileError(ValueError):
+    """A file exists and is readable but is not audio libsndfile understands."""
+
+
+def _mono(samples: npt.ArrayLike, what: str = "samples") -> FloatArray:
+    data = np.asarray(samples, dtype=np.float32)
+    if data.ndim != 1:
+        raise ValueError(f"{what} must be mono, shape (frames,); got shape {data.shape}")
+    return data
+
+
+def resample(samples: npt.ArrayLike, from_rate: int, to_rate: int) -> FloatArray:
+    """Convert ``samples`` from ``from_rate`` to ``to_rate`` Hz with soxr (``"HQ"``).
+
+    Args:
+        samples: float32 mono, shape ``(frames,)``.
+        from_rate: source rate in Hz (> 0).
+        to_rate: target rate in Hz (> 0).
+
+    Returns:
+        float32 mono of about ``frames * to_rate / from_rate`` frames (soxr rounds); a copy
+        of the input when the rates are equal.
+
+    Raises:
+        ValueError: a non-positive rate or non-mono input.
+    """
+    data = _mono(samples)
+    if from_rate <= 0 or to_rate <= 0:
+        raise ValueError(f"sample rates must be positive, got {from_rate} -> {to_rate}")
+    if from_rate == to_rate:
+        return data.copy()
+    if data.shape[0] == 0:
+        return np.zeros(0, dtype=np.float32)
+    out = soxr.resample(data, from_rate, to_rate, quality="HQ")
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def concatenate_with_pauses(
+    takes: Sequence[npt.ArrayLike], sample_rate: int, pause_seconds: float
+) -> FloatArray:
+    """Join takes in order with ``pause_seconds`` of silence between neighbours.
+
+    No pause is added before the first or after the last take. The pause is
+    ``round(pause_seconds * sample_rate)`` frames.
+
+    Args:
+        takes: float32 mono arrays, all at ``sample_rate``.
+        sample_rate: Hz (> 0).
+        pause_seconds: seconds (>= 0).
+
+    Returns:
+        float32 mono; empty when ``takes`` is empty.
+
+    Raises:
+        ValueError: a negative pause, a non-positive rate, or a take that is not mono.
+    """
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+    if pause_seconds < 0:
+        raise ValueError(f"pause_seconds cannot be negative, got {pause_seconds}")
+    pieces = [_mono(take, f"take {i}") for i, take in enumerate(takes)]
+    if not pieces:
+        return np.zeros(0, dtype=np.float32)
+    gap = int(round(pause_seconds * sample_rate))
+    total = sum(p.shape[0] for p in pieces) + gap * (len(pieces) - 1)
+    out = np.zeros(total, dtype=np.float32)
+    at = 0
+    for piece in pieces:
+        out[at : at + piece.shape[0]] = piece
+        at += piece.shape[0] + gap
+    return out
+
+
+def peak_dbfs(samples: npt.ArrayLike) -> float:
+    """Sample peak in dBFS: ``20 * log10(max |x|)`` re full scale 1.0.
+
+    A full-scale sine reads 0.0; silence or an empty buffer reads ``-inf``.
+    """
+    data = np.asarray(samples, dtype=np.float64)
+    if data.size == 0:
+        return -math.inf
+    peak = float(np.max(np.abs(data)))
+    return 20.0 * math.log10(peak) if peak > 0.0 else -math.inf
+
+
+def rms_dbfs(samples: npt.ArrayLike) -> float:
+    """RMS level in dBFS: ``20 * log10(sqrt(mean(x**2)))`` re full scale 1.0.
+
+    This is the plain (not AES-17) convention: a full-scale sine reads about -3.01 dB and
+    full-scale DC 0.0; silence or an empty buffer reads ``-inf``.
+    """
+    data = np.asarray(samples, dtype=np.float64)
+    if data.size == 0:
+        return -math.inf
+    power = float(np.mean(data * data))
+    return 10.0 * math.log10(power) if power > 0.0 else -math.inf
+
+
+def _umask() -> int:
+    # The process umask can only be read by setting it; done once at import.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()
+
+
+def write_audio(
+    path: str | os.PathLike[str],
+    samples: npt.ArrayLike,
+    sample_rate: int,
+    *,
+    format: str = "WAV",
+    subtype: str | None = "PCM_16",
+) -> None:
+    """Write mono audio to ``path`` atomically, in any format soundfile can write.
+
+    The data goes to a temporary file in the destination folder which is then renamed
+    over ``path`` (``os.replace``), so a full disk or a crash never leaves a half-written
+    file at ``path`` and the temporary file is removed on failure. Every subtype but
+    ``FLOAT``/``DOUBLE`` gets samples clipped to [-1, 1], because libsndfile's
+    float-to-integer conversion does not clip by default and would wrap around.
+
+    Args:
+        path: destination file.
+        samples: float32 mono, shape ``(frames,)``.
+        sample_rate: Hz (> 0).
+        format: a ``soundfile.available_formats()`` key: ``"WAV"``, ``"FLAC"``, ``"MP3"``...
+        subtype: a ``soundfile.available_subtypes(format)`` key; None for the format's
+            default.
+
+    Raises:
+        OSError: the file cannot be created or written; the message names ``path`` and the
+            errno subclass is kept (``PermissionError``, ...).
+        ValueError: bad samples, rate, format or subtype.
+    """
+    data = _mono(samples)
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+    if not sf.check_format(format, subtype):
+        raise ValueError(f"soundfile cannot write {format!r} with subtype {subtype!r}")
+    if (subtype or sf.default_subtype(format)) not in ("FLOAT", "DOUBLE"):
+        data = np.clip(data, -1.0, 1.0)
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            sf.write(handle, data, sample_rate, subtype=subtype, format=format)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, _FILE_MODE)
+        os.replace(tmp_name, target)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from exc
+        if isinstance(exc, sf.SoundFileRuntimeError):
+            # libsndfile reports write failures (e.g. a full disk) as its own errors.
+            raise OSError(f"cannot write {target}: {exc}") from exc
+        raise
+
+
+def write_wav(
+    path: str | os.PathLike[str],
+    samples: npt.ArrayLike,
+    sample_rate: int,
+    subtype: str = "PCM_16",
+) -> None:
+    """Write mono audio as a WAV file, atomically (see :func:`write_audio`).
+
+    Args:
+        path: destination ``.wav`` file.
+        samples: float32 mono, shape ``(frames,)``; clipped to [-1, 1] for PCM subtypes.
+        sample_rate: Hz.
+        subtype: ``"PCM_16"`` (default), ``"PCM_24"``, ``"FLOAT"``...
+
+    Raises:
+        OSError: the file cannot be written (message names the path).
+        ValueError: bad samples, rate or subtype.
+    """
+    write_audio(path, samples, sample_rate, format="WAV", subtype=subtype)
+
+
+def read_audio(path: str | os.PathLike[str]) -> tuple[FloatArray, int]:
+    """Read an audio file as float32 mono.
+
+    Multi-channel files are mixed down by averaging the channels.
+
+    Returns:
+        ``(samples, sample_rate)``: float32 shape ``(frames,)`` and the file's rate in Hz.
+
+    Raises:
+        FileNotFoundError, PermissionError, OSError: the file cannot be opened.
+        AudioFileError: the file is not audio libsndfile can decode (message names it).
+    """
+    target = Path(path)
+    with open(target, "rb") as handle:
+        try:
+            data, rate = sf.read(handle, dtype="float32", always_2d=True)
+        except sf.SoundFileError as exc:
+            raise AudioFileError(f"{target} is not a readable audio file: {exc}") from exc
+    mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
+    return np.ascontiguousarray(mono, dtype=np.float32), int(rate)
