@@ -1,0 +1,196 @@
+"""Start-up and shutdown of the studio: the only place the qasync loop is made.
+
+Wiring only (STYLE.md, after qutebrowser's ``app.py``): build the services and the
+window, connect the backend in the background, and take everything down in order
+when the application quits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes.util
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from qasync import QEventLoop
+
+from studio import __version__
+from studio.audio.devices import audio_backend_status
+from studio.config import Settings, load_settings, save_settings
+from studio.resources import resource_path
+from studio.services.backend import Backend, start_backend
+from studio.services.document import ScriptDocument
+from studio.services.generation import GenerationService
+from studio.services.playback import PlaybackService
+from studio.services.render import BlockRenderer
+from studio.services.voices import VoiceCatalog
+from studio.ui.main_window import MainWindow
+from studio.ui.settings_dialog import SettingsDialog
+
+log = logging.getLogger(__name__)
+
+WELCOME_TEXT = (
+    "Welcome to Cartesia Studio. Type your script here, pick a voice and a delivery, "
+    "and press Generate to hear it."
+)
+
+
+class Studio(QObject):
+    """Owns the services, the window and the backend for one run of the app.
+
+    Attributes:
+        settings, document, catalog, playback, generation, window, backend.
+    """
+
+    def __init__(self, settings: Settings, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.backend: Backend | None = None
+        self.document = ScriptDocument(self)
+        self.catalog = VoiceCatalog(self)
+        self.playback = PlaybackService(settings.output_device, parent=self)
+        self.generation = GenerationService(
+            self.document, self.playback, settings.max_concurrent_jobs, parent=self
+        )
+        self.window = MainWindow(
+            self.document, self.catalog, self.playback, self.generation, settings
+        )
+        self.window.settings_requested.connect(self._on_settings_requested)
+        self._connect_task: asyncio.Task[None] | None = None
+
+    def start(self, welcome: bool = True) -> None:
+        """Show the window and connect the backend in the background."""
+        if welcome and not len(self.document):
+            self.document.add_block(text=WELCOME_TEXT, model_id=self.settings.default_model)
+        self.window.show()
+        self._connect_task = asyncio.ensure_future(self.connect_backend())
+        asyncio.ensure_future(self._check_audio())
+
+    async def _check_audio(self) -> None:
+        status = await asyncio.to_thread(audio_backend_status)
+        if not status.available:
+            self.window._on_audio_notice(status.reason)
+
+    async def connect_backend(self) -> None:
+        """Start (or restart) the backend from the current settings."""
+        await self.disconnect_backend()
+        cloud = self.settings.wants_cloud()
+        self.window.set_backend_status(
+            "Connecting to Cartesia cloud…" if cloud else "Starting offline engine…"
+        )
+        try:
+            backend = await start_backend(self.settings)
+        except (OSError, RuntimeError) as exc:
+            log.error("backend failed to start: %s", exc)
+            self.window.set_backend_status("Backend unavailable", error=True)
+            QMessageBox.critical(self.window, "Backend", f"Could not start the backend:\n{exc}")
+            return
+        self.backend = backend
+        self.generation.set_renderer(
+            BlockRenderer(backend.client, backend.kind, self.settings.sample_rate)
+        )
+        self.window.set_backend_status(backend.label, free=backend.is_free)
+        if not await self.catalog.refresh(backend.client):
+            self.window.set_backend_status(f"{backend.label} (voices unavailable)",
+                                           free=backend.is_free, error=True)
+
+    async def disconnect_backend(self) -> None:
+        self.generation.stop()
+        await self.generation.wait_idle()
+        self.generation.set_renderer(None)
+        if self.backend is not None:
+            backend, self.backend = self.backend, None
+            await backend.aclose()
+
+    def _on_settings_requested(self) -> None:
+        dialog = SettingsDialog(self.settings, bool(os.environ.get("CARTESIA_API_KEY")), self.window)
+        if not dialog.exec():
+            return
+        new = dialog.settings()
+        reconnect = any(
+            getattr(new, name) != getattr(self.settings, name)
+            for name in ("api_key", "use_offline", "base_url", "websocket_base_url", "cartesia_version")
+        )
+        for name in ("api_key", "use_offline", "base_url", "websocket_base_url", "cartesia_version",
+                     "max_concurrent_jobs", "pause_seconds", "play_while_generating"):
+            setattr(self.settings, name, getattr(new, name))
+        self.generation.set_max_concurrent(self.settings.max_concurrent_jobs)
+        self.window.pause_spin.setValue(self.settings.pause_seconds)
+        self.save_settings()
+        if reconnect:
+            self._connect_task = asyncio.ensure_future(self.connect_backend())
+
+    def save_settings(self) -> None:
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            self.window.statusBar().showMessage(f"Could not save settings: {exc}", 10000)
+
+    async def shutdown(self) -> None:
+        """Stop jobs and playback, close the backend, save settings."""
+        if self._connect_task is not None and not self._connect_task.done():
+            self._connect_task.cancel()
+        self.playback.shutdown()
+        await self.disconnect_backend()
+        self.save_settings()
+
+
+def display_problem(environ: dict[str, str] | None = None) -> str:
+    """Why Qt could not open a window here, or "" (checked before Qt aborts with a
+    less helpful message). Only meaningful on Linux."""
+    env = os.environ if environ is None else environ
+    if not sys.platform.startswith("linux"):
+        return ""
+    platform = env.get("QT_QPA_PLATFORM", "")
+    if platform and platform != "xcb":
+        return ""
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        return ("no display found (DISPLAY is not set). Run the studio in a desktop session, "
+                "or use `cartesia-studio render` for headless work.")
+    if not env.get("WAYLAND_DISPLAY") and ctypes.util.find_library("xcb-cursor") is None:
+        return ("Qt needs the system library libxcb-cursor0 to open a window: "
+                "sudo apt-get install libxcb-cursor0")
+    return ""
+
+
+def run_studio(argv: Sequence[str] | None = None) -> int:
+    """Run the studio until its window closes; returns the exit status."""
+    problem = display_problem()
+    if problem:
+        print(f"cartesia-studio: {problem}", file=sys.stderr)
+        return 1
+    app = QApplication(list(argv) if argv is not None else sys.argv)
+    app.setApplicationName("Cartesia Studio")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("Cartesia Studio")
+    try:
+        app.setStyleSheet(resource_path("styles", "studio.qss").read_text(encoding="utf-8"))
+    except (OSError, FileNotFoundError) as exc:
+        log.warning("style sheet not loaded: %s", exc)
+    loop = QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    studio = Studio(load_settings())
+    quit_requested = asyncio.Event()
+    # Closing the window ends main() below, which shuts down in order before the loop
+    # stops; Qt's own quit-on-close would stop the loop first.
+    app.setQuitOnLastWindowClosed(False)
+    app.lastWindowClosed.connect(quit_requested.set)
+    signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(quit_requested.set))
+    wake = QTimer()  # lets the interpreter run the SIGINT handler while Qt waits
+    wake.start(250)
+    wake.timeout.connect(lambda: None)
+
+    async def main() -> None:
+        studio.start()
+        await quit_requested.wait()
+        studio.window.close()
+        await studio.shutdown()
+
+    with loop:
+        loop.run_until_complete(main())
+    return 0

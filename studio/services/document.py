@@ -1,0 +1,128 @@
+"""The open script as a QObject: owns the blocks and announces every change.
+
+Views never change blocks directly; they call these methods and redraw from the
+signals (napari's model/view split, STYLE.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.project.model import Block, Take
+
+
+class ScriptDocument(QObject):
+    """An ordered list of blocks with their takes.
+
+    Signals:
+        block_inserted(int index, str block_id)
+        block_removed(int index, str block_id)
+        block_moved(int from_index, int to_index)
+        block_changed(str block_id): text, voice or delivery changed.
+        take_added(str block_id, str take_id)
+        take_selected(str block_id, str take_id): ``""`` when none is selected.
+    """
+
+    block_inserted = Signal(int, str)
+    block_removed = Signal(int, str)
+    block_moved = Signal(int, int)
+    block_changed = Signal(str)
+    take_added = Signal(str, str)
+    take_selected = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._blocks: list[Block] = []
+
+    # --- reading ---------------------------------------------------------------
+
+    @property
+    def blocks(self) -> list[Block]:
+        """The blocks in script order (a copy of the list; the blocks themselves)."""
+        return list(self._blocks)
+
+    def __len__(self) -> int:
+        return len(self._blocks)
+
+    def block(self, block_id: str) -> Block:
+        """The block with ``block_id``.
+
+        Raises:
+            KeyError: no such block.
+        """
+        for block in self._blocks:
+            if block.id == block_id:
+                return block
+        raise KeyError(block_id)
+
+    def index_of(self, block_id: str) -> int:
+        return self._blocks.index(self.block(block_id))
+
+    def selected_takes(self) -> list[Take]:
+        """Selected takes in script order; blocks with none are skipped."""
+        return [t for t in (b.selected_take for b in self._blocks) if t is not None]
+
+    def take(self, block_id: str, take_id: str) -> Take:
+        for take in self.block(block_id).takes:
+            if take.id == take_id:
+                return take
+        raise KeyError(take_id)
+
+    # --- changing --------------------------------------------------------------
+
+    def add_block(self, index: int | None = None, **fields: Any) -> Block:
+        """Insert a new block at ``index`` (default: the end) and return it."""
+        block = Block(**fields)
+        index = len(self._blocks) if index is None else max(0, min(index, len(self._blocks)))
+        self._blocks.insert(index, block)
+        self.block_inserted.emit(index, block.id)
+        return block
+
+    def remove_block(self, block_id: str) -> Block:
+        index = self.index_of(block_id)
+        block = self._blocks.pop(index)
+        self.block_removed.emit(index, block_id)
+        return block
+
+    def move_block(self, block_id: str, to_index: int) -> None:
+        from_index = self.index_of(block_id)
+        to_index = max(0, min(to_index, len(self._blocks) - 1))
+        if to_index == from_index:
+            return
+        self._blocks.insert(to_index, self._blocks.pop(from_index))
+        self.block_moved.emit(from_index, to_index)
+
+    def update_block(self, block_id: str, **changes: Any) -> None:
+        """Set fields of a block (``text``, ``voice_id``, ``model_id``, ``language``,
+        ``emotion``, ``speed``, ``volume``); emits ``block_changed`` only on a change."""
+        block = self.block(block_id)
+        changed = False
+        for name, value in changes.items():
+            if name in ("id", "takes", "selected_take_id") or not hasattr(block, name):
+                raise AttributeError(f"cannot set block field {name!r}")
+            if getattr(block, name) != value:
+                setattr(block, name, value)
+                changed = True
+        if changed:
+            self.block_changed.emit(block_id)
+
+    def add_take(self, block_id: str, take: Take, select: bool = True) -> None:
+        block = self.block(block_id)
+        block.takes.append(take)
+        self.take_added.emit(block_id, take.id)
+        if select:
+            self.select_take(block_id, take.id)
+
+    def select_take(self, block_id: str, take_id: str | None) -> None:
+        block = self.block(block_id)
+        if take_id is not None and all(t.id != take_id for t in block.takes):
+            raise KeyError(take_id)
+        if block.selected_take_id != take_id:
+            block.selected_take_id = take_id
+            self.take_selected.emit(block_id, take_id or "")
+
+    def clear(self) -> None:
+        while self._blocks:
+            self.remove_block(self._blocks[-1].id)

@@ -1,0 +1,198 @@
+"""Generation jobs as a QObject: render blocks concurrently (bounded), keep every
+take that completes, stream audio to the speakers in script order.
+
+Each job is an asyncio task on the qasync loop; :meth:`GenerationService.stop`
+cancels them, which cancels their WebSocket contexts on the server. A failed block
+never affects the takes of others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import QObject, Signal
+
+from studio.api import CartesiaError
+from studio.project.script import ScriptError
+from studio.services.document import ScriptDocument
+from studio.services.playback import PlaybackService
+from studio.services.render import BlockRenderer
+
+log = logging.getLogger(__name__)
+
+
+class StreamSequencer:
+    """Feeds streamed audio of several blocks to one player in script order.
+
+    Block *i*'s chunks go straight to the player while every earlier block is
+    finished; otherwise they wait in memory until it is their turn. ``pause_frames``
+    of silence separate consecutive blocks.
+    """
+
+    def __init__(self, playback: PlaybackService, order: Sequence[str], pause_frames: int) -> None:
+        self._playback = playback
+        self._order = list(order)
+        self._pause = np.zeros(pause_frames, dtype=np.float32)
+        self._pending: dict[str, list[npt.NDArray[np.float32]]] = {b: [] for b in order}
+        self._finished: set[str] = set()
+        self._next = 0
+
+    def _current(self) -> str | None:
+        return self._order[self._next] if self._next < len(self._order) else None
+
+    def feed(self, block_id: str, samples: npt.NDArray[np.float32]) -> None:
+        if block_id == self._current():
+            self._playback.write(samples)
+        elif block_id in self._pending:
+            self._pending[block_id].append(samples)
+
+    def finish(self, block_id: str) -> None:
+        """``block_id`` has no more audio (it completed, failed or was stopped)."""
+        self._finished.add(block_id)
+        while (current := self._current()) is not None and current in self._finished:
+            self._next += 1
+            following = self._current()
+            if following is None:
+                self._playback.end_stream()
+                return
+            self._playback.write(self._pause)
+            for chunk in self._pending.pop(following, []):
+                self._playback.write(chunk)
+
+
+class GenerationService(QObject):
+    """Runs generation jobs for blocks of a :class:`ScriptDocument`.
+
+    Signals:
+        job_started(str block_id)
+        job_finished(str block_id, str take_id)
+        job_failed(str block_id, str message): user-facing reason.
+        progress_changed(int done, int total): over the current batch.
+        busy_changed(bool)
+    """
+
+    job_started = Signal(str)
+    job_finished = Signal(str, str)
+    job_failed = Signal(str, str)
+    progress_changed = Signal(int, int)
+    busy_changed = Signal(bool)
+
+    def __init__(
+        self,
+        document: ScriptDocument,
+        playback: PlaybackService,
+        max_concurrent: int = 3,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._playback = playback
+        self._renderer: BlockRenderer | None = None
+        self._max_concurrent = max(1, max_concurrent)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._done = 0
+        self._total = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def set_renderer(self, renderer: BlockRenderer | None) -> None:
+        """Use ``renderer`` for new jobs (``None`` until a backend is connected)."""
+        self._renderer = renderer
+
+    def set_max_concurrent(self, value: int) -> None:
+        self._max_concurrent = max(1, value)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    @property
+    def ready(self) -> bool:
+        return self._renderer is not None
+
+    def running(self, block_id: str) -> bool:
+        return block_id in self._tasks
+
+    def generate(
+        self, block_ids: Sequence[str], *, play: bool = False, pause_seconds: float = 0.0
+    ) -> None:
+        """Start jobs for ``block_ids`` (blocks already running are skipped).
+
+        With ``play``, audio streams to the speakers as it arrives, in script order,
+        with ``pause_seconds`` of silence between blocks.
+        """
+        if self._renderer is None:
+            for block_id in block_ids:
+                self.job_failed.emit(block_id, "the backend is not connected yet")
+            return
+        ids = [b for b in block_ids if b not in self._tasks]
+        if not ids:
+            return
+        if not self._tasks:
+            self._done = self._total = 0
+        self._total += len(ids)
+        renderer = self._renderer
+        sequencer = None
+        if play:
+            sequencer = StreamSequencer(
+                self._playback, ids, int(round(pause_seconds * renderer.sample_rate))
+            )
+            self._playback.begin_stream(renderer.sample_rate)
+        limit = asyncio.Semaphore(self._max_concurrent)
+        was_busy = self.busy
+        for block_id in ids:
+            task = asyncio.ensure_future(self._run(renderer, block_id, limit, sequencer))
+            self._tasks[block_id] = task
+        self._idle.clear()
+        self.progress_changed.emit(self._done, self._total)
+        if not was_busy:
+            self.busy_changed.emit(True)
+
+    async def _run(
+        self,
+        renderer: BlockRenderer,
+        block_id: str,
+        limit: asyncio.Semaphore,
+        sequencer: StreamSequencer | None,
+    ) -> None:
+        try:
+            async with limit:
+                block = self._document.block(block_id)
+                self.job_started.emit(block_id)
+                on_audio = (lambda s: sequencer.feed(block_id, s)) if sequencer else None
+                take = await renderer.render(block, on_audio=on_audio)
+            self._document.add_take(block_id, take)
+            self.job_finished.emit(block_id, take.id)
+        except asyncio.CancelledError:
+            self.job_failed.emit(block_id, "stopped")
+        except KeyError:
+            pass  # the block was removed while it rendered
+        except (CartesiaError, ScriptError) as exc:
+            log.warning("block %s failed: %s", block_id, exc)
+            self.job_failed.emit(block_id, str(exc))
+        except Exception as exc:  # a bug must not take the studio down or lose other takes
+            log.exception("block %s failed unexpectedly", block_id)
+            self.job_failed.emit(block_id, f"unexpected error: {exc}")
+        finally:
+            if sequencer is not None:
+                sequencer.finish(block_id)
+            self._tasks.pop(block_id, None)
+            self._done += 1
+            self.progress_changed.emit(self._done, self._total)
+            if not self._tasks:
+                self._idle.set()
+                self.busy_changed.emit(False)
+
+    def stop(self) -> None:
+        """Cancel every running job; completed takes stay."""
+        for task in list(self._tasks.values()):
+            task.cancel()
+        self._playback.stop()
+
+    async def wait_idle(self) -> None:
+        """Resolve when no job is running (for tests and shutdown)."""
+        await self._idle.wait()

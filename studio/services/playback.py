@@ -1,0 +1,138 @@
+"""Playback as a QObject: whole takes, the whole script, or audio as it streams in.
+
+Wraps ``studio.audio.playback``: the PortAudio callback only copies from a
+preallocated ring buffer; this service writes into it from the event loop and polls
+the play position on a QTimer (Friture's display-timer pattern, STYLE.md).
+When no device or no PortAudio exists the player is a null output and
+``notice_changed`` carries the reason for the status bar.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from studio.audio.playback import open_player
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL_MS = 30
+
+
+class PlaybackService(QObject):
+    """Plays float32 mono audio, shape ``(frames,)``.
+
+    Signals:
+        started(): playback began.
+        stopped(): playback ended, by reaching the end or by :meth:`stop`.
+        position_changed(float): seconds played since :meth:`play` or :meth:`begin_stream`.
+        notice_changed(str): why there is no sound ("" when a device plays).
+    """
+
+    started = Signal()
+    stopped = Signal()
+    position_changed = Signal(float)
+    notice_changed = Signal(str)
+
+    def __init__(
+        self,
+        device: str | None = None,
+        player_factory: Callable[..., Any] = open_player,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._device = device or None
+        self._factory = player_factory
+        self._player: Any = None
+        self._done_task: asyncio.Task[None] | None = None
+        self._playing = False
+        self.notice = ""
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_INTERVAL_MS)
+        self._timer.timeout.connect(self._on_poll)
+
+    @property
+    def is_playing(self) -> bool:
+        return self._playing
+
+    @property
+    def is_null(self) -> bool:
+        return bool(self._player is not None and self._player.is_null)
+
+    def _player_for(self, sample_rate: int) -> Any:
+        if self._player is not None and self._player.sample_rate == sample_rate:
+            self._player.stop()
+            return self._player
+        if self._player is not None:
+            self._player.close()
+        self._player = self._factory(sample_rate, device=self._device)
+        notice = getattr(self._player, "reason", "") if self._player.is_null else ""
+        if notice != self.notice:
+            self.notice = notice
+            self.notice_changed.emit(notice)
+        return self._player
+
+    def begin_stream(self, sample_rate: int) -> None:
+        """Start a stream at ``sample_rate`` Hz; audio follows with :meth:`write`."""
+        self.stop()
+        player = self._player_for(sample_rate)
+        player.start()
+        self._playing = True
+        self._timer.start()
+        self.started.emit()
+
+    def write(self, samples: npt.NDArray[np.float32]) -> None:
+        """Queue samples of the current stream; ignored when nothing is playing."""
+        if self._playing and self._player is not None:
+            self._player.write(samples)
+
+    def end_stream(self) -> None:
+        """No more audio for this stream: play what is queued, then stop."""
+        if not self._playing or self._player is None:
+            return
+        self._player.finish_input()
+        self._done_task = asyncio.ensure_future(self._wait_done(self._player))
+
+    def play(self, samples: npt.NDArray[np.float32], sample_rate: int) -> None:
+        """Play a whole buffer from the start."""
+        self.begin_stream(sample_rate)
+        self.write(samples)
+        self.end_stream()
+
+    async def _wait_done(self, player: Any) -> None:
+        await player.wait_done()
+        if player is self._player and self._playing:
+            self._finish()
+
+    def stop(self) -> None:
+        """Stop now and drop what is queued. Idempotent."""
+        if self._done_task is not None:
+            self._done_task.cancel()
+            self._done_task = None
+        if self._player is not None:
+            self._player.stop()
+        if self._playing:
+            self._finish()
+
+    def _finish(self) -> None:
+        self._playing = False
+        self._timer.stop()
+        self._on_poll()
+        self.stopped.emit()
+
+    def _on_poll(self) -> None:
+        if self._player is not None:
+            self.position_changed.emit(self._player.position_frames / self._player.sample_rate)
+
+    def shutdown(self) -> None:
+        """Stop and release the audio device."""
+        self.stop()
+        if self._player is not None:
+            self._player.close()
+            self._player = None

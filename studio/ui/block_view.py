@@ -1,0 +1,271 @@
+"""One block of the script: its text, voice, delivery, actions and takes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.api.models import EMOTIONS, LANGUAGES, MODELS, SPEED_RANGE, VOLUME_RANGE
+from studio.project.model import Take
+from studio.services.document import ScriptDocument
+from studio.services.voices import VoiceCatalog
+from studio.ui.voice_combo import VoiceComboBox
+
+DEFAULT_EMOTION_LABEL = "(voice default)"
+
+
+def take_label(take: Take) -> str:
+    """``Take 2 · 3.4 s · 9 words · Offline · free``."""
+    cost = "free" if take.credits == 0 else f"{take.credits} credits"
+    backend = "Offline" if take.backend == "offline" else "Cloud"
+    return (f"{take.name} · {take.duration:.1f} s · {len(take.word_timestamps.words)} words · "
+            f"{backend} · {cost}")
+
+
+class BlockView(QFrame):
+    """Edits one block of a :class:`ScriptDocument` and lists its takes.
+
+    Field edits go straight to the document; actions are requested by signal so the
+    main window routes them to the services.
+
+    Signals:
+        generate_requested(str block_id)
+        play_requested(str block_id): play the selected take.
+        remove_requested(str block_id)
+        move_requested(str block_id, int delta): -1 up, +1 down.
+        focused(str block_id): the user started working in this block.
+    """
+
+    generate_requested = Signal(str)
+    play_requested = Signal(str)
+    remove_requested = Signal(str)
+    move_requested = Signal(str, int)
+    focused = Signal(str)
+
+    def __init__(
+        self,
+        document: ScriptDocument,
+        block_id: str,
+        catalog: VoiceCatalog,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.block_id = block_id
+        self.setObjectName("BlockView")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setProperty("current", False)
+
+        self.number_label = QLabel()
+        self.number_label.setObjectName("BlockNumber")
+        self.voice_combo = VoiceComboBox()
+        self.voice_combo.setToolTip("Voice (type to search)")
+        self.voice_combo.set_voices(catalog.voices)
+        self.model_combo = QComboBox()
+        self.model_combo.setEditable(True)
+        self.model_combo.addItems(MODELS)
+        self.model_combo.setToolTip("Model")
+        self.language_combo = QComboBox()
+        self.language_combo.addItems(LANGUAGES)
+        self.language_combo.setToolTip("Language")
+        self.emotion_combo = QComboBox()
+        self.emotion_combo.addItem(DEFAULT_EMOTION_LABEL, None)
+        for emotion in EMOTIONS:
+            self.emotion_combo.addItem(emotion, emotion)
+        self.emotion_combo.setToolTip("Emotion")
+        self.speed_spin = self._ratio_spin(*SPEED_RANGE, "Speed ×")
+        self.volume_spin = self._ratio_spin(*VOLUME_RANGE, "Volume ×")
+
+        self.text_edit = QPlainTextEdit()
+        self.text_edit.setPlaceholderText(
+            'Type this line of the script. Tags work too: <break time="1s"/>, '
+            '<emotion value="excited"/>, <spell>API</spell>'
+        )
+        self.text_edit.setTabChangesFocus(True)
+        self.text_edit.setMinimumHeight(56)
+        self.text_edit.setMaximumHeight(110)
+
+        self.generate_button = self._tool("Generate", "Generate a new take of this block (Ctrl+G)")
+        self.play_button = self._tool("Play", "Play the selected take")
+        self.up_button = self._tool("▲", "Move block up")
+        self.down_button = self._tool("▼", "Move block down")
+        self.remove_button = self._tool("✕", "Remove block")
+        self.status_label = QLabel()
+        self.status_label.setObjectName("BlockStatus")
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        self.take_list = QListWidget()
+        self.take_list.setObjectName("TakeList")
+        self.take_list.setMaximumHeight(66)
+        self.take_list.setToolTip("Takes: the selected one plays and exports; double-click plays")
+
+        top = QHBoxLayout()
+        top.addWidget(self.number_label)
+        top.addWidget(self.voice_combo, 3)
+        top.addWidget(self.model_combo, 1)
+        top.addWidget(self.language_combo)
+        top.addWidget(self.emotion_combo, 1)
+        top.addWidget(QLabel("Speed"))
+        top.addWidget(self.speed_spin)
+        top.addWidget(QLabel("Volume"))
+        top.addWidget(self.volume_spin)
+        actions = QHBoxLayout()
+        for button in (self.generate_button, self.play_button):
+            actions.addWidget(button)
+        actions.addWidget(self.status_label, 1)
+        for button in (self.up_button, self.down_button, self.remove_button):
+            actions.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.text_edit)
+        layout.addLayout(actions)
+        layout.addWidget(self.take_list)
+
+        self.refresh_fields()
+        self.refresh_takes()
+
+        self.text_edit.textChanged.connect(self._on_text_changed)
+        self.voice_combo.voice_chosen.connect(self._on_voice_chosen)
+        self.model_combo.currentTextChanged.connect(self._on_model_changed)
+        self.language_combo.currentTextChanged.connect(self._on_language_changed)
+        self.emotion_combo.currentIndexChanged.connect(self._on_emotion_changed)
+        self.speed_spin.valueChanged.connect(self._on_speed_changed)
+        self.volume_spin.valueChanged.connect(self._on_volume_changed)
+        self.take_list.currentItemChanged.connect(self._on_take_clicked)
+        self.take_list.itemDoubleClicked.connect(lambda _item: self.play_requested.emit(self.block_id))
+        self.generate_button.clicked.connect(lambda: self.generate_requested.emit(self.block_id))
+        self.play_button.clicked.connect(lambda: self.play_requested.emit(self.block_id))
+        self.up_button.clicked.connect(lambda: self.move_requested.emit(self.block_id, -1))
+        self.down_button.clicked.connect(lambda: self.move_requested.emit(self.block_id, 1))
+        self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self.block_id))
+        catalog.voices_changed.connect(lambda: self.voice_combo.set_voices(catalog.voices))
+        for widget in (self.text_edit, self.voice_combo, self.model_combo, self.language_combo,
+                       self.emotion_combo, self.speed_spin, self.volume_spin, self.take_list):
+            widget.installEventFilter(self)
+
+    @staticmethod
+    def _ratio_spin(low: float, high: float, tip: str) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setRange(low, high)
+        spin.setSingleStep(0.05)
+        spin.setDecimals(2)
+        spin.setToolTip(f"{tip} ({low}–{high})")
+        return spin
+
+    @staticmethod
+    def _tool(text: str, tip: str) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        return button
+
+    def eventFilter(self, watched, event):  # type: ignore[no-untyped-def]  # noqa: N802
+        if event.type() == event.Type.FocusIn:
+            self.focused.emit(self.block_id)
+        return super().eventFilter(watched, event)
+
+    # --- from the document -----------------------------------------------------
+
+    def set_number(self, number: int) -> None:
+        self.number_label.setText(f"#{number}")
+
+    def set_current(self, current: bool) -> None:
+        self.setProperty("current", current)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+    def refresh_fields(self) -> None:
+        """Show the block's fields; widgets that already show them are left alone."""
+        block = self.document.block(self.block_id)
+        if self.text_edit.toPlainText() != block.text:
+            self.text_edit.setPlainText(block.text)
+        self.voice_combo.set_voice_id(block.voice_id)
+        for widget, value in ((self.model_combo, block.model_id),
+                              (self.language_combo, block.language)):
+            if widget.currentText() != value:
+                widget.blockSignals(True)
+                widget.setCurrentText(value)
+                widget.blockSignals(False)
+        index = self.emotion_combo.findData(block.emotion) if block.emotion else 0
+        if self.emotion_combo.currentIndex() != index:
+            self.emotion_combo.blockSignals(True)
+            self.emotion_combo.setCurrentIndex(max(index, 0))
+            self.emotion_combo.blockSignals(False)
+        for spin, value in ((self.speed_spin, block.speed), (self.volume_spin, block.volume)):
+            if abs(spin.value() - value) > 1e-9:
+                spin.blockSignals(True)
+                spin.setValue(value)
+                spin.blockSignals(False)
+
+    def refresh_takes(self) -> None:
+        block = self.document.block(self.block_id)
+        self.take_list.blockSignals(True)
+        self.take_list.clear()
+        for take in reversed(block.takes):
+            item = QListWidgetItem(take_label(take))
+            item.setData(Qt.ItemDataRole.UserRole, take.id)
+            self.take_list.addItem(item)
+            if take.id == block.selected_take_id:
+                self.take_list.setCurrentItem(item)
+        self.take_list.blockSignals(False)
+        self.take_list.setVisible(bool(block.takes))
+        self.play_button.setEnabled(block.selected_take is not None)
+
+    def set_status(self, text: str, error: bool = False) -> None:
+        self.status_label.setText(text)
+        self.status_label.setProperty("error", error)
+        self.status_label.setToolTip(text)
+        self.style().unpolish(self.status_label)
+        self.style().polish(self.status_label)
+
+    def set_generating(self, generating: bool) -> None:
+        self.generate_button.setEnabled(not generating)
+        if generating:
+            self.set_status("Generating…")
+
+    # --- to the document -------------------------------------------------------
+
+    def _update(self, **changes: object) -> None:
+        self.document.update_block(self.block_id, **changes)
+
+    def _on_text_changed(self) -> None:
+        self._update(text=self.text_edit.toPlainText())
+
+    def _on_voice_chosen(self, voice_id: str) -> None:
+        self._update(voice_id=voice_id)
+
+    def _on_model_changed(self, text: str) -> None:
+        if text.strip():
+            self._update(model_id=text.strip())
+
+    def _on_language_changed(self, text: str) -> None:
+        self._update(language=text)
+
+    def _on_emotion_changed(self, _index: int) -> None:
+        self._update(emotion=self.emotion_combo.currentData())
+
+    def _on_speed_changed(self, value: float) -> None:
+        self._update(speed=round(value, 2))
+
+    def _on_volume_changed(self, value: float) -> None:
+        self._update(volume=round(value, 2))
+
+    def _on_take_clicked(self, item: QListWidgetItem | None, _previous: object) -> None:
+        if item is not None:
+            self.document.select_take(self.block_id, item.data(Qt.ItemDataRole.UserRole))

@@ -1,0 +1,429 @@
+"""The main window: menus, toolbar, the Script panel and the status bar.
+
+It receives its collaborators (document, services, settings) from ``app.py`` and
+routes the panels' requests to them; it builds none of them itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QToolBar,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from studio.config import Settings
+from studio.project.export import export_wav, mixdown
+from studio.project.script import ScriptError, read_script_file, split_paragraphs
+from studio.services.catalog import pick_voice
+from studio.services.document import ScriptDocument
+from studio.services.generation import GenerationService
+from studio.services.playback import PlaybackService
+from studio.services.voices import VoiceCatalog
+from studio.ui.script_panel import ScriptPanel
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """The studio's window.
+
+    Attributes:
+        script_panel: the :class:`ScriptPanel`.
+        backend_label, progress_bar, notice_label, credits_label: status bar parts.
+
+    Signals:
+        settings_requested(): the user asked for the Settings dialog (``app.py``
+            owns settings and the backend, so it handles this).
+        export_finished(str path): a WAV was written.
+    """
+
+    settings_requested = Signal()
+    export_finished = Signal(str)
+
+    def __init__(
+        self,
+        document: ScriptDocument,
+        catalog: VoiceCatalog,
+        playback: PlaybackService,
+        generation: GenerationService,
+        settings: Settings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("Cartesia Studio")
+        self.document = document
+        self.catalog = catalog
+        self.playback = playback
+        self.generation = generation
+        self.settings = settings
+        self.session_credits = 0
+        self.last_export: Path | None = None
+
+        self.script_panel = ScriptPanel(document, catalog)
+        self.setCentralWidget(self.script_panel)
+        self._build_actions()
+        self._build_status_bar()
+
+        self.script_panel.generate_requested.connect(self._on_generate_block)
+        self.script_panel.play_requested.connect(self._on_play_block)
+        self.script_panel.remove_requested.connect(self._on_remove_block)
+        self.script_panel.move_requested.connect(self._on_move_block)
+        generation.job_started.connect(self._on_job_started)
+        generation.job_finished.connect(self._on_job_finished)
+        generation.job_failed.connect(self._on_job_failed)
+        generation.progress_changed.connect(self._on_progress)
+        generation.busy_changed.connect(self._on_busy_changed)
+        playback.notice_changed.connect(self._on_audio_notice)
+        playback.started.connect(lambda: self.stop_action.setEnabled(True))
+        playback.stopped.connect(lambda: self.stop_action.setEnabled(self.generation.busy))
+        catalog.voices_changed.connect(self._on_voices_changed)
+        catalog.load_failed.connect(lambda msg: self.statusBar().showMessage(msg, 10000))
+        self.resize(1180, 760)
+
+    # --- construction ----------------------------------------------------------
+
+    def _action(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(f"{tip or text} ({action.shortcut().toString()})" if shortcut else tip or text)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_actions(self) -> None:
+        self.add_action = self._action("Add block", self.add_block, "Ctrl+Return",
+                                       "Add a block after the current one")
+        self.import_action = self._action("Import script…", self._on_import_script, "Ctrl+O",
+                                          "Add a text file's paragraphs as blocks")
+        self.paste_action = self._action("Paste as blocks", self.paste_script, "Ctrl+Shift+V",
+                                         "Add the clipboard's paragraphs as blocks")
+        self.generate_action = self._action("Generate block", self.generate_current, "Ctrl+G",
+                                            "Generate a new take of the current block")
+        self.generate_all_action = self._action("Generate all", self.generate_all, "Ctrl+Shift+G",
+                                                "Generate every block that has no take yet")
+        self.regenerate_all_action = self._action("Regenerate all", self.regenerate_all, None,
+                                                  "Generate a new take of every block")
+        self.stop_action = self._action("Stop", self.stop, "Escape",
+                                        "Stop generating and playing")
+        self.stop_action.setEnabled(False)
+        self.play_action = self._action("Play", self.play_current, "Ctrl+P",
+                                        "Play the current block's selected take")
+        self.play_all_action = self._action("Play all", self.play_all, "Ctrl+Shift+P",
+                                            "Play the selected takes in order")
+        self.export_action = self._action("Export WAV…", self._on_export, "Ctrl+E",
+                                          "Export the selected takes in order to a WAV file")
+        self.settings_action = self._action("Settings…", self.settings_requested.emit,
+                                            QKeySequence.StandardKey.Preferences)
+        self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.about_action = self._action("About Cartesia Studio", self._on_about)
+
+        file_menu = self.menuBar().addMenu("&File")
+        for action in (self.import_action, self.export_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        script_menu = self.menuBar().addMenu("&Script")
+        for action in (self.add_action, self.paste_action, None, self.generate_action,
+                       self.generate_all_action, self.regenerate_all_action, self.stop_action,
+                       None, self.play_action, self.play_all_action):
+            if action is None:
+                script_menu.addSeparator()
+            else:
+                script_menu.addAction(action)
+        self.menuBar().addMenu("&Help").addAction(self.about_action)
+
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("MainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.add_action, None, self.generate_action, self.generate_all_action,
+                       self.stop_action, None, self.play_action, self.play_all_action, None):
+            if action is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(action)
+        toolbar.addWidget(QLabel(" Pause between blocks "))
+        self.pause_spin = QDoubleSpinBox()
+        self.pause_spin.setRange(0.0, 10.0)
+        self.pause_spin.setSingleStep(0.1)
+        self.pause_spin.setSuffix(" s")
+        self.pause_spin.setValue(self.settings.pause_seconds)
+        self.pause_spin.setToolTip("Silence between blocks when playing all and exporting")
+        self.pause_spin.valueChanged.connect(self._on_pause_changed)
+        toolbar.addWidget(self.pause_spin)
+        toolbar.addSeparator()
+        toolbar.addAction(self.export_action)
+        self.addToolBar(toolbar)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.backend_label = QLabel("Connecting…")
+        self.backend_label.setObjectName("BackendLabel")
+        self.notice_label = QLabel()
+        self.notice_label.setObjectName("AudioNotice")
+        self.notice_label.setVisible(False)
+        self.credits_label = QLabel()
+        self.credits_label.setObjectName("CreditsLabel")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setMaximumWidth(180)
+        self.progress_bar.setFormat("%v/%m blocks")
+        self.progress_bar.setVisible(False)
+        bar.addPermanentWidget(self.notice_label)
+        bar.addPermanentWidget(self.progress_bar)
+        bar.addPermanentWidget(self.credits_label)
+        bar.addPermanentWidget(self.backend_label)
+        self._update_credits()
+
+    # --- backend state (called by app.py) ------------------------------------------
+
+    def set_backend_status(self, label: str, free: bool | None = None, error: bool = False) -> None:
+        """Show the backend in the status bar: ``Offline engine``, ``Cartesia cloud``, or
+        a connecting/error message."""
+        self.backend_label.setText(label)
+        self.backend_label.setProperty("error", error)
+        self.backend_label.style().unpolish(self.backend_label)
+        self.backend_label.style().polish(self.backend_label)
+        self._free = free
+        self._update_credits()
+
+    def _update_credits(self) -> None:
+        if getattr(self, "_free", None):
+            self.credits_label.setText("Credits: free (offline engine)")
+        else:
+            self.credits_label.setText(f"Credits this session: {self.session_credits}")
+
+    # --- script actions -------------------------------------------------------------
+
+    def _new_block_fields(self) -> dict[str, object]:
+        current = self._current_block()
+        if current is not None:
+            return {"voice_id": current.voice_id, "model_id": current.model_id,
+                    "language": current.language}
+        voice = pick_voice(self.catalog.voices, "en", self.settings.default_voice_id)
+        return {"voice_id": voice.id if voice else "", "model_id": self.settings.default_model,
+                "language": voice.language if voice else "en"}
+
+    def add_block(self, text: str = "") -> str:
+        """Add a block after the current one (voice and model copied from it)."""
+        current = self.script_panel.current_block_id
+        index = self.document.index_of(current) + 1 if current else None
+        block = self.document.add_block(index, text=text, **self._new_block_fields())
+        self.script_panel.focus_block(block.id)
+        return block.id
+
+    def add_script_text(self, text: str) -> int:
+        """Add each paragraph of ``text`` as a block; returns how many were added."""
+        paragraphs = split_paragraphs(text)
+        for paragraph in paragraphs:
+            current = self._current_block()
+            if current is not None and not current.text.strip():
+                self.document.update_block(current.id, text=paragraph)
+            else:
+                self.add_block(paragraph)
+        return len(paragraphs)
+
+    def paste_script(self) -> None:
+        count = self.add_script_text(QGuiApplication.clipboard().text())
+        self.statusBar().showMessage(f"Added {count} block(s) from the clipboard", 4000)
+
+    def _on_import_script(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import script", "", "Text files (*.txt);;All files (*)")
+        if path:
+            self.import_script(Path(path))
+
+    def import_script(self, path: Path) -> None:
+        try:
+            text = read_script_file(path)
+        except ScriptError as exc:
+            QMessageBox.warning(self, "Import script", str(exc))
+            return
+        count = self.add_script_text(text)
+        if count == 0:
+            QMessageBox.information(self, "Import script", f"{path.name} has no text.")
+        else:
+            self.statusBar().showMessage(f"Added {count} block(s) from {path.name}", 4000)
+
+    def _current_block(self):  # type: ignore[no-untyped-def]
+        block_id = self.script_panel.current_block_id
+        return self.document.block(block_id) if block_id else None
+
+    def _on_remove_block(self, block_id: str) -> None:
+        block = self.document.block(block_id)
+        if block.takes:
+            answer = QMessageBox.question(
+                self, "Remove block",
+                f"Remove this block and its {len(block.takes)} take(s)?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        if self.generation.running(block_id):
+            self.generation.stop()
+        self.document.remove_block(block_id)
+
+    def _on_move_block(self, block_id: str, delta: int) -> None:
+        self.document.move_block(block_id, self.document.index_of(block_id) + delta)
+
+    # --- generation -------------------------------------------------------------------
+
+    def _generate(self, block_ids: list[str]) -> None:
+        if not block_ids:
+            self.statusBar().showMessage("Nothing to generate", 4000)
+            return
+        if not self.generation.ready:
+            self.statusBar().showMessage("The backend is still starting; try again in a moment", 5000)
+            return
+        for block_id in block_ids:
+            self.script_panel.view(block_id).set_status("Queued")
+        self.generation.generate(
+            block_ids,
+            play=self.settings.play_while_generating,
+            pause_seconds=self.pause_spin.value(),
+        )
+
+    def generate_current(self) -> None:
+        if self.script_panel.current_block_id:
+            self._generate([self.script_panel.current_block_id])
+
+    def _on_generate_block(self, block_id: str) -> None:
+        self.script_panel.set_current(block_id)
+        self._generate([block_id])
+
+    def generate_all(self) -> None:
+        """Generate the blocks that have text and no take yet."""
+        self._generate([b.id for b in self.document.blocks if b.text.strip() and not b.takes])
+
+    def regenerate_all(self) -> None:
+        self._generate([b.id for b in self.document.blocks if b.text.strip()])
+
+    def stop(self) -> None:
+        self.generation.stop()
+        self.playback.stop()
+
+    def _on_job_started(self, block_id: str) -> None:
+        self.script_panel.view(block_id).set_generating(True)
+
+    def _on_job_finished(self, block_id: str, take_id: str) -> None:
+        take = self.document.take(block_id, take_id)
+        self.session_credits += take.credits
+        self._update_credits()
+        view = self.script_panel.view(block_id)
+        view.set_generating(False)
+        view.set_status(f"{take.name} ready")
+
+    def _on_job_failed(self, block_id: str, message: str) -> None:
+        try:
+            view = self.script_panel.view(block_id)
+        except KeyError:
+            return
+        view.set_generating(False)
+        view.set_status(message if message == "stopped" else f"Failed: {message}",
+                        error=message != "stopped")
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress_bar.setMaximum(max(total, 1))
+        self.progress_bar.setValue(done)
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        self.progress_bar.setVisible(busy)
+        self.stop_action.setEnabled(busy or self.playback.is_playing)
+
+    # --- playback -----------------------------------------------------------------------
+
+    def _on_play_block(self, block_id: str) -> None:
+        take = self.document.block(block_id).selected_take
+        if take is None:
+            self.statusBar().showMessage("This block has no take yet; generate it first", 4000)
+            return
+        self.playback.play(take.audio, take.sample_rate)
+
+    def play_current(self) -> None:
+        if self.script_panel.current_block_id:
+            self._on_play_block(self.script_panel.current_block_id)
+
+    def play_all(self) -> None:
+        takes = self.document.selected_takes()
+        if not takes:
+            self.statusBar().showMessage("No block has a take yet", 4000)
+            return
+        mix = mixdown(takes, takes[0].sample_rate, self.pause_spin.value())
+        self.playback.play(mix.audio, mix.sample_rate)
+
+    def _on_audio_notice(self, notice: str) -> None:
+        self.notice_label.setText(f"No sound: {notice}" if notice else "")
+        self.notice_label.setToolTip(notice)
+        self.notice_label.setVisible(bool(notice))
+
+    def _on_voices_changed(self) -> None:
+        """Blocks still without a voice get the default one."""
+        voice = pick_voice(self.catalog.voices, "en", self.settings.default_voice_id)
+        if voice is None:
+            return
+        for block in self.document.blocks:
+            if not block.voice_id:
+                self.document.update_block(block.id, voice_id=voice.id, language=voice.language)
+
+    def _on_pause_changed(self, value: float) -> None:
+        self.settings.pause_seconds = round(value, 3)
+
+    # --- export ---------------------------------------------------------------------------
+
+    @asyncSlot()
+    async def _on_export(self) -> None:
+        takes = self.document.selected_takes()
+        if not takes:
+            QMessageBox.information(self, "Export WAV", "No block has a take yet; generate first.")
+            return
+        start = str(self.last_export or Path.home() / "voiceover.wav")
+        path, _ = QFileDialog.getSaveFileName(self, "Export WAV", start, "WAV audio (*.wav)")
+        if path:
+            await self.export_to(Path(path))
+
+    async def export_to(self, path: Path) -> bool:
+        """Export the selected takes in order to ``path`` (off the UI thread)."""
+        if path.suffix.lower() != ".wav":
+            path = path.with_suffix(".wav")
+        takes = self.document.selected_takes()
+        missing = len(self.document) - len(takes)
+        try:
+            mix = await asyncio.to_thread(
+                export_wav, takes, path, takes[0].sample_rate if takes else 44100,
+                self.pause_spin.value(),
+            )
+        except (OSError, ValueError) as exc:
+            QMessageBox.critical(self, "Export WAV", f"Could not export:\n{exc}")
+            return False
+        self.last_export = path
+        note = f" ({missing} block(s) without a take skipped)" if missing else ""
+        self.statusBar().showMessage(f"Exported {path.name}: {mix.duration:.1f} s{note}", 8000)
+        self.export_finished.emit(str(path))
+        return True
+
+    def _on_about(self) -> None:
+        QMessageBox.about(
+            self, "About Cartesia Studio",
+            "<b>Cartesia Studio</b><br>A voiceover studio for Cartesia's voice API.<br>"
+            "With no API key it runs on the built-in offline engine (espeak-ng).",
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.generation.stop()
+        self.playback.shutdown()
+        super().closeEvent(event)
