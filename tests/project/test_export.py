@@ -1,0 +1,53 @@
+"""Mixdown of takes for export: timeline, pauses, resampling, WAV on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from studio.api.models import PhonemeTimestamps, WordTimestamps
+from studio.project.export import export_wav, mixdown
+from studio.project.model import make_take
+
+
+def _take(seconds: float, rate: int, words: list[tuple[str, float, float]]):  # type: ignore[no-untyped-def]
+    t = np.arange(int(seconds * rate)) / rate
+    audio = (0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    ts = WordTimestamps(tuple(w for w, _, _ in words), tuple(s for _, s, _ in words),
+                        tuple(e for _, _, e in words))
+    return make_take(audio, rate, ts, PhonemeTimestamps(), {}, "offline", 0, 1)
+
+
+def test_words_move_onto_the_output_timeline() -> None:
+    a = _take(1.0, 44100, [("hello", 0.1, 0.5)])
+    b = _take(2.0, 44100, [("world", 0.2, 0.6)])
+    mix = mixdown([a, b], 44100, pause_seconds=0.5)
+    assert mix.audio.shape[0] == 44100 * 3 + 22050
+    assert mix.words == [
+        {"word": "hello", "start": 0.1, "end": 0.5, "block": 0},
+        {"word": "world", "start": 1.7, "end": 2.1, "block": 1},
+    ]
+    pause = mix.audio[44100:44100 + 22050]
+    assert not pause.any()
+
+
+def test_takes_at_another_rate_are_resampled() -> None:
+    a = _take(1.0, 22050, [])
+    mix = mixdown([a], 44100, 0.0)
+    assert abs(mix.audio.shape[0] - 44100) <= 2
+
+
+def test_nothing_to_export_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="no block has a selected take"):
+        mixdown([], 44100, 0.5)
+
+
+def test_export_writes_a_16_bit_wav(tmp_path: Path) -> None:
+    path = tmp_path / "out.wav"
+    mix = export_wav([_take(0.5, 44100, []), _take(0.5, 44100, [])], path, 44100, 0.25)
+    info = sf.info(path)
+    assert info.samplerate == 44100 and info.subtype == "PCM_16"
+    assert info.frames == mix.audio.shape[0] == int(1.25 * 44100)

@@ -1,0 +1,26 @@
+"""The core packages never import Qt (ARCHITECTURE.md, "Layers")."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+CORE = ["studio.api", "studio.audio", "studio.audio.codecs", "studio.audio.buffers",
+        "studio.audio.playback", "studio.project.model", "studio.project.script",
+        "studio.project.export", "studio.offline", "studio.services.render",
+        "studio.services.backend", "studio.headless", "studio.cli"]
+
+
+def test_core_imports_with_qt_blocked() -> None:
+    code = (
+        "import sys\n"
+        "for name in ('PySide6', 'qasync', 'PyQt5', 'PyQt6'):\n"
+        "    sys.modules[name] = None\n"
+        "import importlib\n"
+        f"for mod in {CORE!r}:\n"
+        "    importlib.import_module(mod)\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
