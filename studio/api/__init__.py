@@ -1,0 +1,104 @@
+"""Qt-free async client for Cartesia's API (and the offline engine on loopback).
+
+Public surface: :class:`CartesiaClient` (HTTP endpoints, ``/tts/sse``, and the
+shared :class:`TTSWebSocket` with its :class:`TTSContext` streams), the typed
+models of :mod:`studio.api.models` and the exception tree of
+:mod:`studio.api.errors`.
+"""
+
+from studio.api._constants import DEFAULT_BASE_URL, DEFAULT_CARTESIA_VERSION
+from studio.api._retry import RetryPolicy
+from studio.api.client import GENDERS, CartesiaClient
+from studio.api.errors import (
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    CartesiaError,
+    ConnectionLostError,
+    NotFoundError,
+    RateLimitError,
+    ResponseFormatError,
+    ServerError,
+    status_error,
+)
+from studio.api.models import (
+    CONTAINERS,
+    DEFAULT_MODEL,
+    EMOTIONS,
+    ENCODINGS,
+    LANGUAGES,
+    MODELS,
+    MP3_BIT_RATES,
+    SAMPLE_RATES,
+    SPEED_RANGE,
+    VOLUME_RANGE,
+    ApiStatus,
+    ChunkEvent,
+    Container,
+    DoneEvent,
+    Encoding,
+    ErrorEvent,
+    FlushDoneEvent,
+    GenerationConfig,
+    OutputFormat,
+    PhonemeTimestamps,
+    PhonemeTimestampsEvent,
+    StreamEvent,
+    TimestampsEvent,
+    TTSRequest,
+    Voice,
+    VoicePage,
+    WordTimestamps,
+)
+from studio.api.sse import SSEStream
+from studio.api.websocket import TTSContext, TTSWebSocket
+
+__all__ = [
+    "APIStatusError",
+    "APITimeoutError",
+    "ApiStatus",
+    "AuthenticationError",
+    "BadRequestError",
+    "CONTAINERS",
+    "CartesiaClient",
+    "CartesiaError",
+    "ChunkEvent",
+    "ConnectionLostError",
+    "Container",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CARTESIA_VERSION",
+    "DEFAULT_MODEL",
+    "DoneEvent",
+    "EMOTIONS",
+    "ENCODINGS",
+    "Encoding",
+    "ErrorEvent",
+    "FlushDoneEvent",
+    "GENDERS",
+    "GenerationConfig",
+    "LANGUAGES",
+    "MODELS",
+    "MP3_BIT_RATES",
+    "NotFoundError",
+    "OutputFormat",
+    "PhonemeTimestamps",
+    "PhonemeTimestampsEvent",
+    "RateLimitError",
+    "ResponseFormatError",
+    "RetryPolicy",
+    "SAMPLE_RATES",
+    "SPEED_RANGE",
+    "SSEStream",
+    "ServerError",
+    "StreamEvent",
+    "TTSContext",
+    "TTSRequest",
+    "TTSWebSocket",
+    "TimestampsEvent",
+    "VOLUME_RANGE",
+    "Voice",
+    "VoicePage",
+    "WordTimestamps",
+    "status_error",
+]

@@ -1,0 +1,232 @@
+"""The HTTP half of the client: one ``httpx.AsyncClient``, auth headers, retries,
+and the mapping of httpx failures onto :mod:`studio.api.errors`."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from studio.api._constants import MAX_CONNECT_TIMEOUT_S, USER_AGENT
+from studio.api._retry import RetryPolicy, is_retryable_status, parse_retry_after, retry_wait
+from studio.api._status import response_error
+from studio.api.errors import (
+    APITimeoutError,
+    CartesiaError,
+    ConnectionLostError,
+    ResponseFormatError,
+)
+
+log = logging.getLogger("studio.api")
+
+QueryParams = Mapping[str, str | int | list[str]]
+
+
+def make_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
+    """An ``httpx.Timeout`` from seconds (read/write/pool = ``timeout``, connect
+    capped at :data:`MAX_CONNECT_TIMEOUT_S`) or a given ``httpx.Timeout`` as is."""
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if timeout <= 0:
+        raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+    return httpx.Timeout(timeout, connect=min(timeout, MAX_CONNECT_TIMEOUT_S))
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals (the offline engine)."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def auth_headers(api_key: str, cartesia_version: str) -> dict[str, str]:
+    """The headers every request carries (seed: ``APIKeyAuth``, ``CartesiaVersionHeader``)."""
+    return {
+        "Authorization": f"Bearer {api_key}",
+        "Cartesia-Version": cartesia_version,
+        "User-Agent": USER_AGENT,
+    }
+
+
+def transport_error(exc: Exception, what: str) -> ConnectionLostError:
+    """The client error for an httpx (or socket) failure during ``what``."""
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+        return APITimeoutError(f"{what}: timed out ({type(exc).__name__})")
+    return ConnectionLostError(f"{what}: {type(exc).__name__}: {exc}")
+
+
+def json_body(response: httpx.Response, what: str) -> Any:
+    """The decoded JSON of a read response.
+
+    Raises:
+        ResponseFormatError: the body is not JSON.
+    """
+    try:
+        return json.loads(response.content)
+    except ValueError as exc:
+        raise ResponseFormatError(f"{what}: response is not JSON ({exc})") from None
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def shares_site(url: httpx.URL, base: httpx.URL) -> bool:
+    """Whether ``url`` may receive the API key: the base URL's host and port, or
+    a host in the same parent domain (``files.cartesia.ai`` for
+    ``api.cartesia.ai``); never over plain http when the base is https."""
+    if url.scheme != base.scheme and url.scheme != "https":
+        return False
+    if url.host == base.host:
+        return url.port == base.port
+    if is_loopback_host(base.host) or _is_ip_literal(base.host) or _is_ip_literal(url.host):
+        return False
+    labels = base.host.split(".")
+    if len(labels) < 3:
+        return False
+    parent = ".".join(labels[1:])
+    return url.host == parent or url.host.endswith("." + parent)
+
+
+class HttpCore:
+    """Sends requests with auth headers and retries, raising the client's errors.
+
+    A request is retried (per :class:`RetryPolicy`) on 408/429/5xx and on
+    transport failures, but only until a successful status line arrived: once
+    the body started, a failure goes to the caller.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        cartesia_version: str,
+        timeout: httpx.Timeout,
+        policy: RetryPolicy,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.policy = policy
+        self._rng = rng
+        base = httpx.URL(base_url)
+        self._client = httpx.AsyncClient(
+            base_url=base,
+            headers=auth_headers(api_key, cartesia_version),
+            timeout=timeout,
+            transport=transport,
+            # Proxy settings from the environment must never capture loopback traffic.
+            trust_env=not is_loopback_host(base.host),
+        )
+
+    @property
+    def base_url(self) -> httpx.URL:
+        return self._client.base_url
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        *,
+        params: QueryParams | None = None,
+        json: Any = None,
+        follow_redirects: bool = False,
+    ) -> httpx.Response:
+        """Send a request and read its whole body.
+
+        Raises:
+            APIStatusError: (a subclass of) for a status >= 400, after retries.
+            APITimeoutError, ConnectionLostError: the exchange failed, after retries.
+        """
+        response = await self._send(method, url, params, json, follow_redirects)
+        what = f"{method} {response.request.url.path}"
+        try:
+            await response.aread()
+        except httpx.DecodingError as exc:
+            raise ResponseFormatError(f"{what}: {exc}") from exc
+        except (httpx.TransportError, OSError) as exc:
+            raise transport_error(exc, what) from exc
+        finally:
+            await response.aclose()
+        return response
+
+    @asynccontextmanager
+    async def stream(
+        self, method: str, url: str, *, json: Any = None
+    ) -> AsyncIterator[httpx.Response]:
+        """Send a request and yield the response with its body unread (status < 400).
+
+        Errors as :meth:`request`; the response is closed on exit.
+        """
+        response = await self._send(method, url, None, json, False)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    async def _send(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        params: QueryParams | None,
+        body: Any,
+        follow_redirects: bool,
+    ) -> httpx.Response:
+        attempt = 0
+        while True:
+            request = self._client.build_request(method, url, params=params, json=body)
+            if not shares_site(request.url, self._client.base_url):
+                del request.headers["Authorization"]
+            what = f"{method} {request.url.path}"
+            retry_after: float | None = None
+            error: CartesiaError
+            try:
+                response = await self._client.send(
+                    request, stream=True, follow_redirects=follow_redirects
+                )
+            except (httpx.TransportError, OSError) as exc:
+                error = transport_error(exc, what)
+                cause: BaseException | None = exc
+            else:
+                if response.status_code < 400:
+                    return response
+                try:
+                    content = await response.aread()
+                except (httpx.HTTPError, OSError):
+                    content = b""
+                finally:
+                    await response.aclose()
+                error = response_error(
+                    response.status_code, response.headers, content, response.reason_phrase
+                )
+                cause = None
+                if not is_retryable_status(response.status_code):
+                    raise error
+                retry_after = parse_retry_after(response.headers)
+            wait = retry_wait(self.policy, attempt, retry_after, rng=self._rng)
+            if wait is None:
+                raise error from cause
+            log.warning(
+                "%s failed (%s); retry %d/%d in %.2f s",
+                what, error, attempt + 1, self.policy.max_retries, wait,
+            )
+            await asyncio.sleep(wait)
+            attempt += 1

@@ -1,0 +1,278 @@
+"""``CartesiaClient``: the one async entry point to Cartesia's API (or the offline
+engine, which speaks the same wire protocol on loopback)."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from studio.api._constants import DEFAULT_BASE_URL, DEFAULT_CARTESIA_VERSION, DEFAULT_TIMEOUT_S
+from studio.api._http import HttpCore, auth_headers, json_body, make_timeout
+from studio.api._retry import RetryPolicy
+from studio.api._ws_connect import WebSocketConnector, websocket_url
+from studio.api.errors import ResponseFormatError
+from studio.api.models import ApiStatus, TTSRequest, Voice, VoicePage
+from studio.api.sse import SSEStream
+from studio.api.websocket import TTSWebSocket
+
+log = logging.getLogger("studio.api")
+
+GENDERS: tuple[str, ...] = ("masculine", "feminine", "gender_neutral")
+MAX_PAGE_SIZE = 100  # seed: GET /voices ``limit`` "between 1 and 100"
+
+
+class CartesiaClient:
+    """Async client for the endpoints the studio uses.
+
+    Every request carries ``Authorization: Bearer <api_key>`` and
+    ``Cartesia-Version`` (the WebSocket handshake too; the key is never put in a
+    URL or a log). Requests are retried on 408/429/5xx and connection failures
+    with jittered exponential backoff, honouring Retry-After (see
+    :mod:`studio.api._retry`); streams are never retried once their body began.
+
+    Errors (:mod:`studio.api.errors`): :class:`AuthenticationError` (401/403),
+    :class:`NotFoundError` (404), :class:`BadRequestError` (400/409/413/415/422),
+    :class:`RateLimitError` (429), :class:`ServerError` (5xx),
+    :class:`APITimeoutError`, :class:`ConnectionLostError`,
+    :class:`ResponseFormatError` (a body that does not match the seed).
+
+    Args:
+        api_key: Cartesia API key (or the offline engine's key).
+        base_url: HTTP base, e.g. ``https://api.cartesia.ai`` or
+            ``http://127.0.0.1:PORT``.
+        websocket_base_url: WebSocket base; derived from ``base_url`` if None
+            (``https`` -> ``wss``, ``http`` -> ``ws``).
+        cartesia_version: the ``Cartesia-Version`` header value.
+        timeout: seconds for read/write/pool (connect is capped at 10 s), or an
+            ``httpx.Timeout`` for full control; the connect part also bounds the
+            WebSocket handshake.
+        max_retries: retries after the first attempt (0 disables).
+        transport: an httpx transport (tests: ``httpx.MockTransport``).
+        retry_policy: full retry settings; overrides ``max_retries`` if given.
+        rng: jitter source in [0, 1) (tests make it deterministic).
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        websocket_base_url: str | None = None,
+        cartesia_version: str = DEFAULT_CARTESIA_VERSION,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT_S,
+        max_retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        if not api_key:
+            raise ValueError("an API key is required")
+        self.base_url = base_url.rstrip("/")
+        self.websocket_url = websocket_url(self.base_url, websocket_base_url)
+        self.cartesia_version = cartesia_version
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        http_timeout = make_timeout(timeout)
+        self._http = HttpCore(
+            api_key=api_key,
+            base_url=self.base_url,
+            cartesia_version=cartesia_version,
+            timeout=http_timeout,
+            policy=self.retry_policy,
+            transport=transport,
+            rng=rng,
+        )
+        headers = auth_headers(api_key, cartesia_version)
+        del headers["User-Agent"]  # websockets sets its own header from user_agent_header
+        self._connector = WebSocketConnector(
+            url=self.websocket_url,
+            headers=headers,
+            open_timeout=http_timeout.connect or DEFAULT_TIMEOUT_S,
+            policy=self.retry_policy,
+            rng=rng,
+        )
+        self._ws: TTSWebSocket | None = None
+
+    def __repr__(self) -> str:
+        return f"<CartesiaClient {self.base_url} version={self.cartesia_version}>"
+
+    async def __aenter__(self) -> CartesiaClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the WebSocket (open contexts raise ConnectionLostError) and the
+        HTTP connection pool."""
+        ws, self._ws = self._ws, None
+        try:
+            if ws is not None:
+                await ws.close()
+        finally:
+            await self._http.aclose()
+
+    # --- status and voices -----------------------------------------------------------
+
+    async def status(self) -> ApiStatus:
+        """``GET /`` (seed ``apiStatus_get``): whether the API is up, its version."""
+        response = await self._http.request("GET", "/")
+        return ApiStatus.from_json(json_body(response, "GET /"))
+
+    async def list_voices(
+        self,
+        *,
+        q: str | None = None,
+        is_owner: bool | None = None,
+        gender: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        expand_preview: bool = False,
+    ) -> list[Voice]:
+        """Every voice matching the filters, all pages fetched (see :meth:`iter_voices`)."""
+        return [
+            voice
+            async for voice in self.iter_voices(
+                q=q,
+                is_owner=is_owner,
+                gender=gender,
+                page_size=page_size,
+                expand_preview=expand_preview,
+            )
+        ]
+
+    async def iter_voices(
+        self,
+        *,
+        q: str | None = None,
+        is_owner: bool | None = None,
+        gender: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        expand_preview: bool = False,
+    ) -> AsyncIterator[Voice]:
+        """Voices from ``GET /voices`` page by page (seed ``voices_list``).
+
+        Pages are chained with ``starting_after=<id of the last voice>`` until
+        ``has_more`` is false. ``q`` searches name, description and id;
+        ``gender`` is one of :data:`GENDERS`; ``expand_preview`` adds
+        ``expand[]=preview_file_url`` (fetch it with :meth:`fetch_bytes`).
+
+        Raises:
+            ValueError: ``page_size`` outside 1-100 or an unknown ``gender``.
+            ResponseFormatError: a page claims more but repeats or is empty.
+            and the errors of the class docstring.
+        """
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be in 1..{MAX_PAGE_SIZE}, got {page_size}")
+        if gender is not None and gender not in GENDERS:
+            raise ValueError(f"gender must be one of {GENDERS}, got {gender!r}")
+        params: dict[str, Any] = {"limit": page_size}
+        if q:
+            params["q"] = q
+        if is_owner is not None:
+            params["is_owner"] = "true" if is_owner else "false"
+        if gender is not None:
+            params["gender"] = gender
+        if expand_preview:
+            params["expand[]"] = ["preview_file_url"]
+        seen: set[str] = set()
+        while True:
+            response = await self._http.request("GET", "/voices", params=params)
+            page = VoicePage.from_json(json_body(response, "GET /voices"))
+            for voice in page.data:
+                yield voice
+            if not page.has_more:
+                return
+            if not page.data:
+                raise ResponseFormatError("GET /voices: has_more is true but the page is empty")
+            cursor = page.data[-1].id
+            if cursor in seen:
+                raise ResponseFormatError(f"GET /voices: the cursor {cursor!r} came back twice")
+            seen.add(cursor)
+            params["starting_after"] = cursor
+
+    async def get_voice(self, voice_id: str, *, expand_preview: bool = False) -> Voice:
+        """``GET /voices/{id}`` (seed ``voices_get``).
+
+        Raises:
+            NotFoundError: no such voice; and the errors of the class docstring.
+        """
+        if not voice_id:
+            raise ValueError("voice_id is empty")
+        params = {"expand[]": ["preview_file_url"]} if expand_preview else None
+        path = f"/voices/{quote(voice_id, safe='')}"
+        response = await self._http.request("GET", path, params=params)
+        return Voice.from_json(json_body(response, "GET /voices/{id}"))
+
+    async def fetch_bytes(self, url: str) -> bytes:
+        """GET an absolute (or base-relative) URL and return its body, following
+        redirects; e.g. a voice's ``preview_file_url``, which needs the
+        Authorization header (seed ``Voice.preview_file_url``).
+
+        The API key is only sent to the base URL's host or its sibling
+        subdomains, never elsewhere.
+        """
+        response = await self._http.request("GET", url, follow_redirects=True)
+        return response.content
+
+    # --- text to speech ----------------------------------------------------------------
+
+    async def tts_bytes(self, request: TTSRequest) -> bytes:
+        """``POST /tts/bytes`` (seed ``tts_bytes``): the whole file in
+        ``request.output_format`` (a WAV or MP3 container, or raw PCM)."""
+        response = await self._http.request("POST", "/tts/bytes", json=request.to_json())
+        return response.content
+
+    def tts_sse(
+        self,
+        request: TTSRequest,
+        *,
+        add_timestamps: bool = False,
+        add_phoneme_timestamps: bool = False,
+        context_id: str | None = None,
+        raise_on_error: bool = True,
+    ) -> SSEStream:
+        """``POST /tts/sse`` (seed ``tts_sse``) as a stream of typed events.
+
+        Returns an :class:`SSEStream`: ``async with client.tts_sse(req) as s:
+        async for event in s: ...`` (plain ``async for`` works too). The request
+        is sent when the stream is entered or first iterated.
+
+        Raises:
+            ValueError: the output container is not ``raw`` (seed ``SSEOutputFormat``).
+        """
+        if request.output_format.container != "raw":
+            raise ValueError(
+                f"SSE only streams container 'raw', not {request.output_format.container!r}"
+            )
+        body = request.to_json()
+        body["add_timestamps"] = add_timestamps
+        body["add_phoneme_timestamps"] = add_phoneme_timestamps
+        if context_id is not None:
+            body["context_id"] = context_id
+        return SSEStream(
+            lambda: self._http.stream("POST", "/tts/sse", json=body),
+            raise_on_error=raise_on_error,
+        )
+
+    async def websocket(self) -> TTSWebSocket:
+        """The shared TTS WebSocket, connected (opened on first use, reopened
+        after a drop; a new one after it was closed).
+
+        Raises:
+            AuthenticationError etc.: the handshake was refused.
+            ConnectionLostError, APITimeoutError: it could not be opened.
+        """
+        if self._ws is None or self._ws.closed:
+            self._ws = TTSWebSocket(self._connector)
+        await self._ws.connect()
+        return self._ws
