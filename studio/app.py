@@ -13,7 +13,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -47,13 +48,23 @@ class Studio(QObject):
         settings, document, catalog, playback, generation, window, backend.
     """
 
-    def __init__(self, settings: Settings, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        backend_factory: Callable[[Settings], Awaitable[Backend]] = start_backend,
+        player_factory: Callable[..., Any] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
+        self._backend_factory = backend_factory
         self.backend: Backend | None = None
         self.document = ScriptDocument(self)
         self.catalog = VoiceCatalog(self)
-        self.playback = PlaybackService(settings.output_device, parent=self)
+        self.playback = (
+            PlaybackService(settings.output_device, parent=self) if player_factory is None
+            else PlaybackService(settings.output_device, player_factory, parent=self)
+        )
         self.generation = GenerationService(
             self.document, self.playback, settings.max_concurrent_jobs, parent=self
         )
@@ -84,7 +95,7 @@ class Studio(QObject):
             "Connecting to Cartesia cloud…" if cloud else "Starting offline engine…"
         )
         try:
-            backend = await start_backend(self.settings)
+            backend = await self._backend_factory(self.settings)
         except (OSError, RuntimeError) as exc:
             log.error("backend failed to start: %s", exc)
             self.window.set_backend_status("Backend unavailable", error=True)

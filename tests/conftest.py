@@ -1,0 +1,57 @@
+"""Shared fixtures: an isolated environment, the offline engine on loopback, and a
+qasync loop for widget tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Before any Qt import: widgets render offscreen; settings and engine data stay in a
+# temporary folder; no cloud key leaks in from the developer's shell.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.pop("CARTESIA_API_KEY", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("studio-home")
+    old = {k: os.environ.get(k) for k in ("STUDIO_CONFIG_DIR", "STUDIO_DATA_DIR")}
+    os.environ["STUDIO_CONFIG_DIR"] = str(root / "config")
+    os.environ["STUDIO_DATA_DIR"] = str(root / "data")
+    yield root
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def offline_engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One offline engine for the session, on 127.0.0.1 with a random port and key."""
+    from studio.offline import OfflineEngine
+
+    engine = OfflineEngine(data_dir=tmp_path_factory.mktemp("engine-data"))
+    engine.start()
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture
+def qloop(qapp):  # type: ignore[no-untyped-def]
+    """A qasync loop over the test QApplication, set as the current asyncio loop.
+
+    Tests drive it with ``qloop.run_until_complete(...)``; Qt events are processed
+    meanwhile, as in the running studio.
+    """
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.run_until_complete(asyncio.sleep(0))
+    asyncio.set_event_loop(None)

@@ -1,0 +1,178 @@
+"""The studio as a user drives it: type a script, generate, hear, export.
+
+Runs the real window offscreen against the offline engine over loopback; audio goes
+to an injected output stream that records what the player sends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import Qt
+
+from studio.api import CartesiaClient
+from studio.app import Studio
+from studio.audio.playback import StreamPlayer
+from studio.config import Settings
+from studio.services.backend import OFFLINE, Backend
+
+
+class RecordingStream:
+    """An output stream that pulls blocks from the player's callback on demand."""
+
+    def __init__(self, *, samplerate, channels, dtype, callback, blocksize, device, latency,
+                 finished_callback=None, **_):  # type: ignore[no-untyped-def]
+        self.callback = callback
+        self.blocksize = blocksize or 512
+        self.finished_callback = finished_callback
+        self.recorded: list[np.ndarray] = []
+        self.active = False
+
+    def start(self) -> None:
+        self.active = True
+
+    def stop(self) -> None:
+        self.active = False
+
+    def close(self) -> None:
+        self.active = False
+
+    def pull(self, blocks: int) -> None:
+        for _ in range(blocks):
+            out = np.zeros((self.blocksize, 1), dtype=np.float32)
+            try:
+                self.callback(out, self.blocksize, None, None)
+            except Exception:  # CallbackStop ends the stream
+                self.recorded.append(out[:, 0].copy())
+                self.active = False
+                return
+            self.recorded.append(out[:, 0].copy())
+
+
+@pytest.fixture
+def studio(qtbot, qloop, offline_engine):  # type: ignore[no-untyped-def]
+    streams: list[RecordingStream] = []
+
+    def stream_factory(**kwargs):  # type: ignore[no-untyped-def]
+        stream = RecordingStream(**kwargs)
+        streams.append(stream)
+        return stream
+
+    def player_factory(sample_rate: int, device=None):  # type: ignore[no-untyped-def]
+        return StreamPlayer(sample_rate, device=device, stream_factory=stream_factory,
+                            capacity_seconds=120)
+
+    async def backend_factory(settings: Settings) -> Backend:
+        client = CartesiaClient(offline_engine.api_key, base_url=offline_engine.base_url,
+                                websocket_base_url=offline_engine.websocket_base_url)
+        return Backend(OFFLINE, client)
+
+    app = Studio(Settings(pause_seconds=0.25), backend_factory=backend_factory,
+                 player_factory=player_factory)
+    app.streams = streams  # type: ignore[attr-defined]
+    qtbot.addWidget(app.window)
+    app.start(welcome=False)
+    qloop.run_until_complete(app._connect_task)
+    yield app
+    qloop.run_until_complete(app.shutdown())
+
+
+def _wait(qloop, coro, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    return qloop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+
+def test_type_generate_play_and_export(studio, qtbot, qloop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = studio.window
+    assert window.backend_label.text() == "Offline engine"
+    assert studio.catalog.voices, "the voice list loaded"
+
+    block_id = window.add_block()
+    view = window.script_panel.view(block_id)
+    assert view.voice_combo.voice_id(), "a new block gets a default voice"
+    qtbot.keyClicks(view.text_edit, "Hello from the studio. This take is made by the offline engine.")
+    view.emotion_combo.setCurrentIndex(view.emotion_combo.findData("happy"))
+    view.speed_spin.setValue(1.2)
+    block = studio.document.block(block_id)
+    assert block.text.startswith("Hello from the studio") and block.emotion == "happy"
+    assert block.speed == 1.2
+
+    qtbot.mouseClick(view.generate_button, Qt.MouseButton.LeftButton)
+    assert studio.generation.busy
+    _wait(qloop, studio.generation.wait_idle())
+
+    take = block.selected_take
+    assert take is not None, view.status_label.text()
+    assert 1.5 < take.duration < 15
+    assert "studio" in [w.strip(".,").lower() for w in take.word_timestamps.words]
+    assert take.request["generation_config"]["emotion"] == "happy"
+    assert view.take_list.count() == 1 and "Take 1" in view.take_list.item(0).text()
+
+    # Streaming playback started while generating: the player was fed and is playing.
+    stream = studio.streams[-1]
+    stream.pull(blocks=40)
+    played = np.concatenate(stream.recorded)
+    assert np.abs(played).max() > 0.01, "speech reached the output stream"
+
+    out = tmp_path / "voiceover.wav"
+    assert _wait(qloop, window.export_to(out))
+    data, rate = sf.read(out, dtype="float32")
+    assert rate == take.sample_rate
+    assert abs(len(data) / rate - take.duration) < 0.01
+    assert np.sqrt(np.mean(data**2)) > 0.01, "the export is not silent"
+
+
+def test_generate_all_keeps_order_and_export_has_pauses(studio, qtbot, qloop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = studio.window
+    count = window.add_script_text("One block here.\n\nA second block.\n\nAnd a third block to finish.")
+    assert count == 3 and len(studio.document) == 3
+    window.generate_all()
+    _wait(qloop, studio.generation.wait_idle(), timeout=120)
+    takes = studio.document.selected_takes()
+    assert len(takes) == 3
+    out = tmp_path / "all.wav"
+    assert _wait(qloop, window.export_to(out))
+    info = sf.info(out)
+    expected = sum(t.duration for t in takes) + 2 * 0.25
+    assert abs(info.duration - expected) < 0.01
+    assert window.progress_bar.value() == 3
+
+
+def test_stop_cancels_and_keeps_finished_takes(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    window = studio.window
+    first = window.add_block("Short one.")
+    _ = window.add_block("A much longer block. " * 60)
+    studio.generation.generate([first])
+    _wait(qloop, studio.generation.wait_idle())
+    assert studio.document.block(first).takes
+    second = studio.document.blocks[1].id
+    studio.generation.generate([second])
+    qloop.run_until_complete(asyncio.sleep(0.3))
+    window.stop()
+    _wait(qloop, studio.generation.wait_idle())
+    assert not studio.document.block(second).takes
+    assert window.script_panel.view(second).status_label.text() == "stopped"
+    assert len(studio.document.block(first).takes) == 1
+
+
+def test_block_without_text_reports_instead_of_crashing(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    block_id = studio.window.add_block()
+    studio.window.generate_current()
+    _wait(qloop, studio.generation.wait_idle())
+    assert "no text" in studio.window.script_panel.view(block_id).status_label.text()
+
+
+def test_add_remove_and_reorder_blocks(studio, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = studio.window
+    a = window.add_block("A")
+    b = window.add_block("B")
+    c = window.add_block("C")
+    window.script_panel.view(c).up_button.click()
+    assert [x.text for x in studio.document.blocks] == ["A", "C", "B"]
+    assert window.script_panel.view(c).number_label.text() == "#2"
+    window.script_panel.view(a).remove_button.click()
+    assert [x.text for x in studio.document.blocks] == ["C", "B"]
+    assert window.script_panel.view(b).number_label.text() == "#2"
