@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf
-import soxr
+import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
+import soxr  # type: ignore[import-untyped]  # no stubs published
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -120,7 +120,15 @@ def rms_dbfs(samples: npt.ArrayLike) -> float:
 
 
 def _umask() -> int:
-    # The process umask can only be read by setting it; done once at import.
+    """The process umask, for giving the renamed file the mode ``open()`` would have."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    # Elsewhere the umask can only be read by setting it (done once, at import).
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -169,12 +177,14 @@ def write_audio(
     folder = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        os.close(fd)
     except OSError as exc:
         raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(fd, "wb") as handle:
-            sf.write(handle, data, sample_rate, subtype=subtype, format=format)
-            handle.flush()
+        # libsndfile writes the path itself: through a Python file object a failed write
+        # (disk full) surfaces only as an AssertionError inside soundfile.
+        sf.write(tmp_name, data, sample_rate, subtype=subtype, format=format)
+        with open(tmp_name, "rb+") as handle:
             os.fsync(handle.fileno())
         os.chmod(tmp_name, _FILE_MODE)
         os.replace(tmp_name, target)
@@ -186,8 +196,9 @@ def write_audio(
         if isinstance(exc, OSError):
             raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from exc
         if isinstance(exc, sf.SoundFileRuntimeError):
-            # libsndfile reports write failures (e.g. a full disk) as its own errors.
-            raise OSError(f"cannot write {target}: {exc}") from exc
+            # libsndfile reports failed writes (a full disk, a vanished drive) this way.
+            detail = str(exc).rstrip(".")
+            raise OSError(f"cannot write {target}: {detail} (disk full or I/O error?)") from exc
         raise
 
 

@@ -69,9 +69,10 @@ class AudioDevice:
 
 def _import_sounddevice() -> ModuleType:
     """Import python-sounddevice; raises ImportError or OSError like the import does."""
-    import sounddevice
+    import sounddevice  # type: ignore[import-untyped]  # no stubs published
 
-    return sounddevice
+    module: ModuleType = sounddevice
+    return module
 
 
 def load_sounddevice() -> tuple[ModuleType | None, str]:

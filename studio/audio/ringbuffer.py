@@ -108,8 +108,9 @@ class RingBuffer:
         if src.ndim != 1:
             raise ValueError(f"expected mono samples of shape (frames,), got shape {src.shape}")
         w = self._write_count
-        n = min(src.shape[0], self.capacity - (w - self._read_count))
-        self._dropped += src.shape[0] - n
+        size = int(src.shape[0])
+        n = min(size, self.capacity - (w - self._read_count))
+        self._dropped += size - n
         if n <= 0:
             return 0
         start = w % self.capacity
@@ -135,7 +136,8 @@ class RingBuffer:
             silence).
         """
         r = self._read_count
-        n = min(out.shape[0], self._write_count - r)
+        size = int(out.shape[0])
+        n = min(size, self._write_count - r)
         if n > 0:
             start = r % self.capacity
             first = min(n, self.capacity - start)
@@ -145,7 +147,7 @@ class RingBuffer:
             # Publish only after the copy, so the writer never overwrites unread frames.
             self._read_count = r + n
             self._delivered += n
-        if n < out.shape[0]:
+        if n < size:
             out[n:] = 0
         return n
 
