@@ -1,0 +1,298 @@
+"""Render parsed transcript pieces to encoded audio plus word/phoneme timestamps.
+
+A :class:`Renderer` belongs to one response (HTTP) or one WebSocket context.
+It runs in a worker thread (espeak-ng blocks), renders each sentence with one
+espeak-ng call so that other contexts can interleave between sentences, and
+hands every ~100 ms block to ``emit`` as soon as espeak-ng produces it: encoded
+bytes in the requested format plus the words and phonemes completed so far.
+
+Timestamps come from espeak-ng's own events (``espeakEVENT_WORD`` and
+``espeakEVENT_PHONEME``, see :mod:`studio.offline.espeak`): a word starts at its
+first word event and ends where its last phoneme ends (the next event of any
+kind); a phoneme ends where the next phoneme, pause or word begins. Times are
+seconds from the start of the renderer's audio, so they continue across
+WebSocket continuations and flushes. Words are the transcript's
+whitespace-separated tokens with surrounding punctuation removed; tags are
+never words (they were parsed away by :mod:`studio.offline.tags`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from studio.api.models import PhonemeTimestamps, WordTimestamps
+from studio.offline import espeak
+from studio.offline.delivery import Delivery, apply_gain
+from studio.offline.formats import AudioFormat, StreamEncoder
+from studio.offline.tags import Pause, Piece, Speech, split_sentences
+
+_TOKEN = re.compile(r"\S+")
+_STRESS = str.maketrans("", "", "ˈˌ")
+#: Frames of silence emitted per block for a ``<break>``: 100 ms at 22 050 Hz.
+_PAUSE_BLOCK = 2205
+
+
+@dataclass(frozen=True, slots=True)
+class Voicing:
+    """Which espeak-ng voice speaks and its pitch offset (0..100 scale)."""
+
+    espeak_voice: str
+    pitch_offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One block for the client: ``audio`` in the output format (may be empty
+    while the encoder buffers), timestamps completed in this block (seconds),
+    ``step_time`` the wall time spent producing it in ms."""
+
+    audio: bytes
+    words: WordTimestamps
+    phonemes: PhonemeTimestamps
+    step_time: float
+
+
+Emit = Callable[[Rendered], None]
+
+
+def word_of(token: str) -> str:
+    """``token`` without leading/trailing punctuation (``"Hello,"`` -> ``"Hello"``);
+    inner punctuation stays (``"I'm"``, ``"5.50"``)."""
+    start, end = 0, len(token)
+    while start < end and unicodedata.category(token[start]).startswith("P"):
+        start += 1
+    while end > start and unicodedata.category(token[end - 1]).startswith("P"):
+        end -= 1
+    return token[start:end]
+
+
+def transcript_words(text: str) -> list[str]:
+    """The words timestamps report for tag-free ``text``."""
+    return [w for w in (word_of(m.group()) for m in _TOKEN.finditer(text)) if w]
+
+
+@dataclass
+class _Tracker:
+    """Turns one espeak-ng call's events into finished words and phonemes.
+
+    Sample positions are frames at espeak's rate from the start of the call;
+    ``base`` is added to place them on the renderer's timeline.
+    """
+
+    tokens: Sequence[tuple[int, int, str]]  # (start, end, word) in the synthesised string
+    base: int
+    rate: int
+    words: list[tuple[str, float, float]] = field(default_factory=list)
+    phonemes: list[tuple[str, float, float]] = field(default_factory=list)
+    _token: int | None = None
+    _token_start: int = 0
+    _token_end: int | None = None
+    _phoneme: tuple[str, int, int | None] | None = None  # (ipa, start, token)
+
+    def _seconds(self, frames: int) -> float:
+        return round((self.base + frames) / self.rate, 4)
+
+    def _token_at(self, position: int) -> int | None:
+        # The token containing ``position``, or the next one if it falls on
+        # whitespace (espeak sometimes points just before a word).
+        for i, (_, end, _) in enumerate(self.tokens):
+            if position < end:
+                return i
+        return None
+
+    def _close_phoneme(self, sample: int) -> None:
+        if self._phoneme is None:
+            return
+        ipa, start, token = self._phoneme
+        self._phoneme = None
+        end = max(sample, start)
+        self.phonemes.append((ipa, self._seconds(start), self._seconds(end)))
+        if token is not None and token == self._token:
+            self._token_end = end
+
+    def _close_word(self, sample: int) -> None:
+        if self._token is None:
+            return
+        word = self.tokens[self._token][2]
+        end = self._token_end if self._token_end is not None else sample
+        if word:
+            self.words.append((word, self._seconds(self._token_start), self._seconds(end)))
+        self._token = None
+        self._token_end = None
+
+    def on_word(self, event: espeak.WordEvent) -> None:
+        token = self._token_at(event.text_start)
+        if token is None or token == self._token:
+            return
+        self._close_phoneme(event.sample)
+        self._close_word(event.sample)
+        self._token = token
+        self._token_start = event.sample
+
+    def on_phoneme(self, event: espeak.PhonemeEvent) -> None:
+        self._close_phoneme(event.sample)
+        ipa = event.ipa.translate(_STRESS).strip()
+        if ipa:
+            self._phoneme = (ipa, event.sample, self._token)
+
+    def finish(self, total: int) -> None:
+        self._close_phoneme(total)
+        self._close_word(total)
+
+    def take(self) -> tuple[WordTimestamps, PhonemeTimestamps]:
+        words = WordTimestamps(
+            tuple(w for w, _, _ in self.words),
+            tuple(s for _, s, _ in self.words),
+            tuple(e for _, _, e in self.words),
+        )
+        phonemes = PhonemeTimestamps(
+            tuple(p for p, _, _ in self.phonemes),
+            tuple(s for _, s, _ in self.phonemes),
+            tuple(e for _, _, e in self.phonemes),
+        )
+        self.words.clear()
+        self.phonemes.clear()
+        return words, phonemes
+
+
+def _plain(text: str) -> tuple[str, list[tuple[int, int, str]]]:
+    return text, [(m.start(), m.end(), word_of(m.group())) for m in _TOKEN.finditer(text)]
+
+
+_SAY_AS_OPEN = '<say-as interpret-as="characters">'
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def _spelled(text: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """SSML that spells ``text`` out, with token spans mapped into it."""
+    out = [_SAY_AS_OPEN]
+    offsets: list[int] = []  # SSML index of each original character
+    length = len(_SAY_AS_OPEN)
+    for ch in text:
+        offsets.append(length)
+        piece = _ESCAPES.get(ch, ch)
+        out.append(piece)
+        length += len(piece)
+    offsets.append(length)
+    out.append("</say-as>")
+    tokens = [
+        (offsets[m.start()], offsets[m.end()], word_of(m.group()) or m.group())
+        for m in _TOKEN.finditer(text)
+    ]
+    return "".join(out), tokens
+
+
+class Renderer:
+    """Renders pieces for one response or WebSocket context, in order.
+
+    Not thread-safe: one call at a time (the WebSocket session runs a
+    context's inputs sequentially). ``frames`` counts espeak-rate frames
+    rendered so far; it positions timestamps.
+    """
+
+    def __init__(self, fmt: AudioFormat) -> None:
+        self.format = fmt
+        self.rate = espeak.sample_rate()
+        self.frames = 0
+        self._encoder = StreamEncoder(fmt, self.rate)
+
+    def render(
+        self,
+        pieces: Sequence[Piece],
+        voicing: Voicing,
+        delivery: Delivery,
+        emit: Emit,
+        cancelled: Callable[[], bool],
+    ) -> bool:
+        """Render ``pieces`` (blocking), calling ``emit`` per block.
+
+        Returns False if ``cancelled()`` became true (rendering stopped early).
+
+        Raises:
+            EspeakError: if espeak-ng fails.
+        """
+        for piece in pieces:
+            if cancelled():
+                return False
+            if isinstance(piece, Pause):
+                self._pause(piece.seconds, emit)
+                continue
+            effective = piece.overrides.apply(delivery)
+            chunks = [piece.text] if piece.spell else split_sentences(piece.text)
+            for sentence in chunks:
+                if not sentence.strip():
+                    continue
+                if not self._speak(sentence, piece.spell, voicing, effective, emit, cancelled):
+                    return False
+        return not cancelled()
+
+    def finish(self, emit: Emit) -> None:
+        """Flush the encoder (resampler tail, mp3 frames) and start a fresh one,
+        so a WebSocket flush hands out every sample rendered so far."""
+        started = time.perf_counter()
+        tail = self._encoder.finish()
+        self._encoder = StreamEncoder(self.format, self.rate)
+        if tail:
+            emit(Rendered(tail, WordTimestamps(), PhonemeTimestamps(),
+                          (time.perf_counter() - started) * 1000.0))
+
+    def _pause(self, seconds: float, emit: Emit) -> None:
+        remaining = int(round(seconds * self.rate))
+        while remaining > 0:
+            started = time.perf_counter()
+            frames = min(remaining, _PAUSE_BLOCK)
+            audio = self._encoder.feed(np.zeros(frames, dtype=np.float32))
+            self.frames += frames
+            remaining -= frames
+            emit(Rendered(audio, WordTimestamps(), PhonemeTimestamps(),
+                          (time.perf_counter() - started) * 1000.0))
+
+    def _speak(
+        self,
+        text: str,
+        spell: bool,
+        voicing: Voicing,
+        delivery: Delivery,
+        emit: Emit,
+        cancelled: Callable[[], bool],
+    ) -> bool:
+        source, tokens = _spelled(text) if spell else _plain(text)
+        tracker = _Tracker(tokens, self.frames, self.rate)
+        gain = delivery.gain()
+        produced = 0
+        clock = [time.perf_counter()]
+
+        def sink(pcm: npt.NDArray[np.int16], events: list[espeak.WordEvent | espeak.PhonemeEvent]) -> bool:
+            nonlocal produced
+            if cancelled():
+                return True
+            for event in events:
+                if isinstance(event, espeak.WordEvent):
+                    tracker.on_word(event)
+                else:
+                    tracker.on_phoneme(event)
+            samples = apply_gain(pcm.astype(np.float32) / 32768.0, gain)
+            produced += len(samples)
+            audio = self._encoder.feed(samples)
+            words, phonemes = tracker.take()
+            now = time.perf_counter()
+            emit(Rendered(audio, words, phonemes, (now - clock[0]) * 1000.0))
+            clock[0] = now
+            return False
+
+        completed = espeak.synthesize(
+            source, voicing.espeak_voice, delivery.prosody(voicing.pitch_offset), sink, ssml=spell
+        )
+        tracker.finish(produced)
+        self.frames += produced
+        words, phonemes = tracker.take()
+        if words.words or phonemes.phonemes:
+            emit(Rendered(b"", words, phonemes, 0.0))
+        return completed and not cancelled()
