@@ -7,6 +7,7 @@ models of :mod:`studio.api.models` and the exception tree of
 """
 
 from studio.api._constants import DEFAULT_BASE_URL, DEFAULT_CARTESIA_VERSION
+from studio.api._context import TTSContext
 from studio.api._retry import RetryPolicy
 from studio.api.client import GENDERS, CartesiaClient
 from studio.api.errors import (
@@ -52,34 +53,37 @@ from studio.api.models import (
     WordTimestamps,
 )
 from studio.api.sse import SSEStream
-from studio.api.websocket import TTSContext, TTSWebSocket
+from studio.api.websocket import TTSWebSocket
 
 __all__ = [
+    "CONTAINERS",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CARTESIA_VERSION",
+    "DEFAULT_MODEL",
+    "EMOTIONS",
+    "ENCODINGS",
+    "GENDERS",
+    "LANGUAGES",
+    "MODELS",
+    "MP3_BIT_RATES",
+    "SAMPLE_RATES",
+    "SPEED_RANGE",
+    "VOLUME_RANGE",
     "APIStatusError",
     "APITimeoutError",
     "ApiStatus",
     "AuthenticationError",
     "BadRequestError",
-    "CONTAINERS",
     "CartesiaClient",
     "CartesiaError",
     "ChunkEvent",
     "ConnectionLostError",
     "Container",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_CARTESIA_VERSION",
-    "DEFAULT_MODEL",
     "DoneEvent",
-    "EMOTIONS",
-    "ENCODINGS",
     "Encoding",
     "ErrorEvent",
     "FlushDoneEvent",
-    "GENDERS",
     "GenerationConfig",
-    "LANGUAGES",
-    "MODELS",
-    "MP3_BIT_RATES",
     "NotFoundError",
     "OutputFormat",
     "PhonemeTimestamps",
@@ -87,8 +91,6 @@ __all__ = [
     "RateLimitError",
     "ResponseFormatError",
     "RetryPolicy",
-    "SAMPLE_RATES",
-    "SPEED_RANGE",
     "SSEStream",
     "ServerError",
     "StreamEvent",
@@ -96,7 +98,6 @@ __all__ = [
     "TTSRequest",
     "TTSWebSocket",
     "TimestampsEvent",
-    "VOLUME_RANGE",
     "Voice",
     "VoicePage",
     "WordTimestamps",

@@ -96,7 +96,7 @@ class WebSocketConnector:
             except InvalidStatus as exc:
                 response = exc.response
                 error = response_error(
-                    response.status_code, response.headers, response.body or b"",
+                    response.status_code, response.headers, bytes(response.body or b""),
                     response.reason_phrase,
                 )
                 if not is_retryable_status(response.status_code):

@@ -69,6 +69,15 @@ class SSEDecoder:
         self._pending = buf[start:]
         return events
 
+    def finish(self) -> list[ServerSentEvent]:
+        """End of stream: a held-back final CR is a line end after all; any
+        unterminated event is discarded."""
+        pending, self._pending = self._pending, b""
+        if not pending.endswith(b"\r"):
+            return []
+        event = self._line(pending[:-1])
+        return [] if event is None else [event]
+
     def _line(self, raw: bytes) -> ServerSentEvent | None:
         line = raw.decode("utf-8", errors="replace")
         if not self._started:
@@ -89,9 +98,8 @@ class SSEDecoder:
         elif name == "id":
             if "\0" not in value:
                 self._last_id = value
-        elif name == "retry":
-            if value.isdigit():
-                self._retry = int(value)
+        elif name == "retry" and value.isdigit():
+            self._retry = int(value)
         return None
 
     def _dispatch(self) -> ServerSentEvent | None:
@@ -197,12 +205,18 @@ class SSEStream:
         try:
             chunk = await self._chunks.__anext__()
         except StopAsyncIteration:
+            self._queue_events(self._decoder.finish())
+            if self._events:
+                return
             raise ConnectionLostError(
                 f"POST {self._url_path}: the event stream ended before its done event"
             ) from None
         except (httpx.TransportError, OSError) as exc:
             raise transport_error(exc, f"POST {self._url_path}") from exc
-        for sse in self._decoder.feed(chunk):
+        self._queue_events(self._decoder.feed(chunk))
+
+    def _queue_events(self, events: list[ServerSentEvent]) -> None:
+        for sse in events:
             try:
                 body = json.loads(sse.data)
             except ValueError as exc:
