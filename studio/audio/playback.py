@@ -274,6 +274,8 @@ class StreamPlayer:
         Raises:
             ValueError: ``samples`` is not one-dimensional.
             RuntimeError: after ``finish_input`` of a playback still running, or after close.
+            sounddevice.PortAudioError: autostart had to open a new stream (a playback after
+                a completed one) and the device refused it.
         """
         if self._closed:
             raise RuntimeError("player is closed")
