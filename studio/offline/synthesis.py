@@ -78,12 +78,34 @@ def transcript_words(text: str) -> list[str]:
     return [w for w in (word_of(m.group()) for m in _TOKEN.finditer(text)) if w]
 
 
+def _share(weights: Sequence[int], total: int) -> list[int]:
+    """Split ``total`` items into ``len(weights)`` counts, each at least 1,
+    roughly proportional to ``weights`` (largest remainders)."""
+    n = len(weights)
+    counts = [1] * n
+    spare = total - n
+    if spare <= 0:
+        return counts
+    weight_sum = sum(weights) or n
+    exact = [spare * w / weight_sum for w in weights]
+    floors = [int(x) for x in exact]
+    counts = [c + f for c, f in zip(counts, floors)]
+    order = sorted(range(n), key=lambda i: exact[i] - floors[i], reverse=True)
+    for i in order[: spare - sum(floors)]:
+        counts[i] += 1
+    return counts
+
+
 @dataclass
 class _Tracker:
     """Turns one espeak-ng call's events into finished words and phonemes.
 
     Sample positions are frames at espeak's rate from the start of the call;
     ``base`` is added to place them on the renderer's timeline.
+
+    espeak-ng sometimes speaks several tokens under one word event (it joins
+    unstressed function words: "on the"); the tokens a word event skipped
+    share its phonemes in proportion to their lengths.
     """
 
     tokens: Sequence[tuple[int, int, str]]  # (start, end, word) in the synthesised string
@@ -91,10 +113,11 @@ class _Tracker:
     rate: int
     words: list[tuple[str, float, float]] = field(default_factory=list)
     phonemes: list[tuple[str, float, float]] = field(default_factory=list)
-    _token: int | None = None
-    _token_start: int = 0
-    _token_end: int | None = None
-    _phoneme: tuple[str, int, int | None] | None = None  # (ipa, start, token)
+    _token: int | None = None  # first token of the open word group
+    _group_start: int = 0
+    _group_phonemes: list[tuple[int, int]] = field(default_factory=list)
+    _phoneme: tuple[str, int] | None = None  # (ipa, start) awaiting its end
+    _started: bool = False  # a word event has been seen
 
     def _seconds(self, frames: int) -> float:
         return round((self.base + frames) / self.rate, 4)
@@ -110,41 +133,58 @@ class _Tracker:
     def _close_phoneme(self, sample: int) -> None:
         if self._phoneme is None:
             return
-        ipa, start, token = self._phoneme
+        ipa, start = self._phoneme
         self._phoneme = None
         end = max(sample, start)
         self.phonemes.append((ipa, self._seconds(start), self._seconds(end)))
-        if token is not None and token == self._token:
-            self._token_end = end
+        if self._token is not None:
+            self._group_phonemes.append((start, end))
 
-    def _close_word(self, sample: int) -> None:
+    def _close_group(self, next_token: int, sample: int) -> None:
+        """Finish the word group ``[self._token, next_token)``."""
         if self._token is None:
             return
-        word = self.tokens[self._token][2]
-        end = self._token_end if self._token_end is not None else sample
-        if word:
-            self.words.append((word, self._seconds(self._token_start), self._seconds(end)))
+        words = [w for _, _, w in self.tokens[self._token:next_token] if w]
+        spans = self._group_phonemes
+        if words:
+            if len(spans) >= len(words):
+                counts = _share([len(w) for w in words], len(spans))
+                index = 0
+                for i, (word, count) in enumerate(zip(words, counts)):
+                    start = self._group_start if i == 0 else spans[index][0]
+                    end = spans[index + count - 1][1]
+                    self.words.append((word, self._seconds(start), self._seconds(end)))
+                    index += count
+            else:  # fewer phonemes than words: share the time span by length
+                end = spans[-1][1] if spans else max(sample, self._group_start)
+                cuts = np.cumsum([0] + [len(w) for w in words]) / sum(len(w) for w in words)
+                span = end - self._group_start
+                for word, a, b in zip(words, cuts[:-1], cuts[1:]):
+                    self.words.append((word, self._seconds(self._group_start + int(span * a)),
+                                       self._seconds(self._group_start + int(span * b))))
         self._token = None
-        self._token_end = None
+        self._group_phonemes = []
 
     def on_word(self, event: espeak.WordEvent) -> None:
         token = self._token_at(event.text_start)
-        if token is None or token == self._token:
+        if token is None or (self._token is not None and token <= self._token):
             return
         self._close_phoneme(event.sample)
-        self._close_word(event.sample)
-        self._token = token
-        self._token_start = event.sample
+        self._close_group(token, event.sample)
+        # Tokens before espeak's first word event join the first group.
+        self._token = token if self._started else 0
+        self._started = True
+        self._group_start = event.sample
 
     def on_phoneme(self, event: espeak.PhonemeEvent) -> None:
         self._close_phoneme(event.sample)
         ipa = event.ipa.translate(_STRESS).strip()
         if ipa:
-            self._phoneme = (ipa, event.sample, self._token)
+            self._phoneme = (ipa, event.sample)
 
     def finish(self, total: int) -> None:
         self._close_phoneme(total)
-        self._close_word(total)
+        self._close_group(len(self.tokens), total)
 
     def take(self) -> tuple[WordTimestamps, PhonemeTimestamps]:
         words = WordTimestamps(
