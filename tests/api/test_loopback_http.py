@@ -167,9 +167,9 @@ async def test_invalid_model_and_unknown_voice(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         voice_id = await first_voice_id(client)
         bad_model = TTSRequest("Hi.", voice_id, model_id="sonic-nonexistent", output_format=F32)
-        with pytest.raises(BadRequestError, match="(?i)model"):
+        with pytest.raises(BadRequestError, match=r"(?i)model"):
             await client.tts_bytes(bad_model)
-        with pytest.raises(BadRequestError, match="(?i)model"):
+        with pytest.raises(BadRequestError, match=r"(?i)model"):
             async for _ in client.tts_sse(bad_model):
                 pass
         bad_voice = TTSRequest("Hi.", "no-such-voice", output_format=F32)

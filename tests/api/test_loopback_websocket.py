@@ -71,7 +71,8 @@ async def test_every_event_type(engine: OfflineEngine) -> None:
     samples = decode(audio_of(events), "pcm_s16le")
     assert len(samples) > 16000 * 0.5 and float(np.abs(samples).max()) > 0.05
     words = [w for e in events if isinstance(e, TimestampsEvent) for w in e.word_timestamps.words]
-    assert [w.strip(",.").lower() for w in words] == ["hello", "world", "this", "is", "the", "studio"]
+    spoken = [w.strip(",.").lower() for w in words]
+    assert spoken == ["hello", "world", "this", "is", "the", "studio"]
     starts = [s for e in events if isinstance(e, TimestampsEvent) for s in e.word_timestamps.start]
     assert starts == sorted(starts) and starts[-1] < len(samples) / 16000
 
@@ -133,7 +134,8 @@ async def test_cancel_mid_stream_then_reuse_the_connection(engine: OfflineEngine
         assert ctx.finished and len(received) == 2
         assert len(audio_of(received)) < len(audio_of(full))
         # The connection carries on; late events of the cancelled context are dropped.
-        after = await collect(await ws.generate(TTSRequest("Still here.", voice, output_format=S16)))
+        still = TTSRequest("Still here.", voice, output_format=S16)
+        after = await collect(await ws.generate(still))
         assert isinstance(after[-1], DoneEvent)
         assert {e.context_id for e in after} == {after[-1].context_id}
         assert ws.open_contexts == 0 and ws.connected
@@ -172,7 +174,8 @@ async def test_dropped_connection_then_reconnect(engine: OfflineEngine) -> None:
         with pytest.raises(ConnectionLostError):
             await waiting.send(TTSRequest("more", voice, output_format=S16), continue_=True)
         assert not ws.closed
-        events = await collect(await ws.generate(TTSRequest("Back again.", voice, output_format=S16)))
+        back = TTSRequest("Back again.", voice, output_format=S16)
+        events = await collect(await ws.generate(back))
         assert isinstance(events[-1], DoneEvent)
         assert engine.stats.requests("/tts/websocket:handshake") == handshakes + 1
 
@@ -198,7 +201,7 @@ async def test_request_errors_arrive_as_typed_exceptions(engine: OfflineEngine) 
     async with client_for(engine) as client:
         [voice, *_] = await voice_ids(client)
         ws = await client.websocket()
-        with pytest.raises(BadRequestError, match="(?i)model"):
+        with pytest.raises(BadRequestError, match=r"(?i)model"):
             await collect(await ws.generate(
                 TTSRequest("Hi.", voice, model_id="sonic-nonexistent", output_format=S16)
             ))
