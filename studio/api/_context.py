@@ -60,7 +60,7 @@ class TTSContext:
         self._finished = False  # done, error, failure or cancel: no more events
         self._ended = False  # the iterator has returned its last item
         self._cancelled = False
-        self._failure: str | None = None
+        self._failure: ConnectionLostError | None = None  # re-raised as fresh copies
         self._flushes = 0
 
     # --- sending ----------------------------------------------------------------
@@ -185,7 +185,7 @@ class TTSContext:
 
     def _check_open_for_input(self) -> None:
         if self._failure is not None:
-            raise ConnectionLostError(self._failure)
+            raise type(self._failure)(str(self._failure))
         if self._finished:
             raise ValueError(f"context {self.context_id} is finished; start a new one")
         if self._inputs_closed:
@@ -196,7 +196,7 @@ class TTSContext:
 
     def _epoch_or_raise(self) -> int:
         if self._failure is not None:
-            raise ConnectionLostError(self._failure)
+            raise type(self._failure)(str(self._failure))
         assert self._epoch is not None
         return self._epoch
 
@@ -207,14 +207,13 @@ class TTSContext:
             self._finished = True
         self._queue.put_nowait(event)
 
-    def _fail(self, message: str, exc: BaseException | None = None) -> None:
-        """End the context with an error; ``exc`` defaults to ConnectionLostError."""
+    def _fail(self, exc: BaseException) -> None:
+        """End the context with ``exc``; a ConnectionLostError also fails later sends."""
         if self._finished:
             return
         self._finished = True
-        if exc is None:
-            self._failure = message
-            exc = ConnectionLostError(message)
+        if isinstance(exc, ConnectionLostError):
+            self._failure = exc
         self._queue.put_nowait(exc)
 
     # --- iteration ----------------------------------------------------------------

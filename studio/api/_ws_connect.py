@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
@@ -26,6 +28,24 @@ from studio.api._status import response_error
 from studio.api.errors import CartesiaError
 
 log = logging.getLogger("studio.api")
+
+
+_BEARER = re.compile(r"(?i)(bearer\s+)\S+")
+
+
+class RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """websockets logs every handshake header at DEBUG, Authorization included;
+    this adapter masks bearer tokens in the arguments before they are formatted."""
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        if self.isEnabledFor(level):
+            clean = tuple(
+                _BEARER.sub(r"\1***", arg) if isinstance(arg, str) else arg for arg in args
+            )
+            self.logger.log(level, msg, *clean, **kwargs)
+
+
+_WS_LOG = RedactingLogger(logging.getLogger("websockets.client"), {})
 
 
 def websocket_url(base_url: str, websocket_base_url: str | None) -> str:
@@ -90,6 +110,7 @@ class WebSocketConnector:
                     ping_timeout=WS_PING_TIMEOUT_S,
                     close_timeout=WS_CLOSE_TIMEOUT_S,
                     max_size=WS_MAX_MESSAGE_BYTES,
+                    logger=_WS_LOG,
                     # Proxy settings from the environment must never capture loopback traffic.
                     proxy=None if is_loopback_host(host) else True,
                 )

@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed
 
 from studio.api._context import TTSContext
 from studio.api._events import parse_stream_event
-from studio.api.errors import ConnectionLostError, ResponseFormatError
+from studio.api.errors import APITimeoutError, ConnectionLostError, ResponseFormatError
 from studio.api.models import DoneEvent, ErrorEvent, TTSRequest
 
 log = logging.getLogger("studio.api")
@@ -136,7 +136,9 @@ class TTSWebSocket:
         Idempotent."""
         self._closed = True
         conn, self._conn = self._conn, None
-        self._fail_contexts(self._epoch, "the TTS WebSocket was closed by the client")
+        self._fail_contexts(
+            self._epoch, ConnectionLostError, "the TTS WebSocket was closed by the client"
+        )
         if conn is not None:
             await conn.close()
         tasks = list(self._background)
@@ -177,9 +179,9 @@ class TTSWebSocket:
         try:
             await conn.send(json.dumps(payload))
         except ConnectionClosed as exc:
-            message = _closed_message(exc)
-            self._on_drop(conn, epoch, message)
-            raise ConnectionLostError(message) from exc
+            kind, message = _loss(exc)
+            self._on_drop(conn, epoch, kind, message)
+            raise kind(message) from exc
 
     async def _send_cancel(self, epoch: int, context_id: str) -> None:
         try:
@@ -200,12 +202,13 @@ class TTSWebSocket:
             while True:
                 dispatch(await conn.recv(), epoch)
         except ConnectionClosed as exc:
-            message = _closed_message(exc)
+            kind, message = _loss(exc)
         except asyncio.CancelledError:
-            message = "the TTS WebSocket was closed by the client"
-            self._on_drop(conn, epoch, message)
+            self._on_drop(
+                conn, epoch, ConnectionLostError, "the TTS WebSocket was closed by the client"
+            )
             raise
-        self._on_drop(conn, epoch, message)
+        self._on_drop(conn, epoch, kind, message)
 
     def _dispatch(self, message: str | bytes, epoch: int) -> None:
         try:
@@ -228,7 +231,7 @@ class TTSWebSocket:
             event = parse_stream_event(body)
         except ResponseFormatError as exc:
             self._unregister(ctx)
-            ctx._fail(str(exc), exc)
+            ctx._fail(exc)
             self._spawn(self._send_cancel(epoch, ctx.context_id))
             return
         if event is None:
@@ -251,22 +254,30 @@ class TTSWebSocket:
             del self._contexts[ctx.context_id]
             ctx._deliver(dataclasses.replace(event, context_id=ctx.context_id))
 
-    def _on_drop(self, conn: ClientConnection, epoch: int, message: str) -> None:
+    def _on_drop(
+        self, conn: ClientConnection, epoch: int, kind: type[ConnectionLostError], message: str
+    ) -> None:
         if self._conn is conn:
             self._conn = None
             log.warning("TTS WebSocket connection %d lost: %s", epoch, message)
-        self._fail_contexts(epoch, message)
+        self._fail_contexts(epoch, kind, message)
 
-    def _fail_contexts(self, epoch: int, message: str) -> None:
+    def _fail_contexts(self, epoch: int, kind: type[ConnectionLostError], message: str) -> None:
         doomed = [ctx for ctx in self._contexts.values() if ctx._epoch == epoch]
         for ctx in doomed:
             del self._contexts[ctx.context_id]
-            ctx._fail(message)
+            ctx._fail(kind(message))
 
 
-def _closed_message(exc: ConnectionClosed) -> str:
+def _loss(exc: ConnectionClosed) -> tuple[type[ConnectionLostError], str]:
+    """The error class and message for a closed connection: APITimeoutError when
+    our keepalive ping went unanswered (websockets closes with 1011 and this
+    reason), ConnectionLostError otherwise."""
     frame = exc.rcvd or exc.sent
     if frame is None:
-        return "the TTS WebSocket connection dropped (no close frame)"
+        return ConnectionLostError, "the TTS WebSocket connection dropped (no close frame)"
     reason = f": {frame.reason}" if frame.reason else ""
-    return f"the TTS WebSocket connection closed (code {frame.code}{reason})"
+    message = f"the TTS WebSocket connection closed (code {frame.code}{reason})"
+    if exc.rcvd is None and frame.code == 1011 and "ping timeout" in frame.reason:
+        return APITimeoutError, message
+    return ConnectionLostError, message

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -365,3 +366,12 @@ def test_repr_never_shows_the_key() -> None:
     client = CartesiaClient(KEY)
     assert KEY not in repr(client)
     assert KEY not in repr(client._connector)
+
+
+async def test_http_logs_never_show_the_key(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    rec = Recorder(httpx.Response(503, json={"message": "busy"}), STATUS_OK)
+    async with client_for(rec) as client:
+        await client.status()
+    assert "retry 1/2" in caplog.text
+    assert KEY not in caplog.text

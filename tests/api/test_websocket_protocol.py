@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import pytest
 from websockets.asyncio.server import ServerConnection
 
 from studio.api import (
+    APITimeoutError,
     AuthenticationError,
     BadRequestError,
     CartesiaClient,
@@ -418,3 +420,36 @@ async def test_websocket_rejects_non_raw_containers() -> None:
         with pytest.raises(ValueError, match="raw"):
             await ws.generate(wav)
         assert server.received == []
+
+
+async def test_the_api_key_never_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with ScriptedServer(one_chunk_then_done) as server:
+        server.reject = [(503, {})]
+        async with client_for(server) as client:
+            ws = await client.websocket()
+            await collect_all(await ws.generate(SHORT))
+    ours = "\n".join(
+        r.getMessage() for r in caplog.records if not r.name.startswith("websockets.server")
+    )
+    assert "Authorization: Bearer ***" in ours  # the handshake was logged, masked
+    assert "retry 1/2" in ours
+    assert KEY not in ours
+
+
+async def collect_all(ctx: Any) -> list[Any]:
+    return [e async for e in ctx]
+
+
+def test_keepalive_timeout_is_an_api_timeout() -> None:
+    from websockets.exceptions import ConnectionClosedError
+    from websockets.frames import Close
+
+    from studio.api.websocket import _loss
+
+    ping = ConnectionClosedError(None, Close(1011, "keepalive ping timeout"))
+    kind, message = _loss(ping)
+    assert kind is APITimeoutError and "1011" in message
+    server_error = ConnectionClosedError(Close(1011, "internal error"), None)
+    assert _loss(server_error)[0] is ConnectionLostError
+    assert _loss(ConnectionClosedError(None, None))[0] is ConnectionLostError
