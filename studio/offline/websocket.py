@@ -21,8 +21,9 @@ Semantics follow the seed (``tts-websocket.txt``; ``GenerationRequest``,
   that context after its earlier output, and ends it; the connection and the
   other contexts carry on.
 
-The voice, language and delivery of the latest input apply to the text
-rendered after it; the output format is fixed by a context's first input.
+The voice, language, delivery and timestamp flags of the latest input with
+text apply to the text rendered after it; the output format is fixed by a
+context's first input.
 Outgoing messages go through one writer task, which also implements the
 ``drop_websockets_after`` test hook (abort the transport, no close frame).
 """
@@ -208,7 +209,9 @@ class SocketSession:
     async def _accept(self, ctx: _Context, item: SocketInput) -> bool:
         """Apply one input; False once the context is done."""
         loop = asyncio.get_running_loop()
-        if item.params is not None:
+        # An empty flush/continue input does not change how buffered text is
+        # spoken (clients send placeholder fields with it).
+        if item.params is not None and (item.transcript or ctx.params is None):
             ctx.params = item.params
             if ctx.renderer is None:
                 ctx.renderer = Renderer(item.params.output)

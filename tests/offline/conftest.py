@@ -9,13 +9,14 @@ into other tests.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from offline_helpers import RECV_TIMEOUT, SocketClient, auth_headers
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from studio.offline import OfflineEngine
 
@@ -53,17 +54,16 @@ def sdk(engine: OfflineEngine) -> Iterator[Any]:
 def open_socket(engine: OfflineEngine) -> Iterator[Callable[..., SocketClient]]:
     """``open_socket(target=None, query=None, headers=None)`` -> :class:`SocketClient`,
     by default authenticated with headers against the shared engine."""
-    opened: list[ClientConnection] = []
+    with contextlib.ExitStack() as stack:
 
-    def _open(target: OfflineEngine | None = None, query: str | None = None,
-              headers: dict[str, str] | None = None) -> SocketClient:
-        eng = target or engine
-        url = f"{eng.websocket_base_url}/tts/websocket" + (f"?{query}" if query else "")
-        conn = connect(url, additional_headers=auth_headers(eng) if headers is None else headers,
-                       open_timeout=RECV_TIMEOUT, close_timeout=5)
-        opened.append(conn)
-        return SocketClient(conn)
+        def _open(target: OfflineEngine | None = None, query: str | None = None,
+                  headers: dict[str, str] | None = None) -> SocketClient:
+            eng = target or engine
+            url = f"{eng.websocket_base_url}/tts/websocket" + (f"?{query}" if query else "")
+            conn = stack.enter_context(connect(
+                url, additional_headers=auth_headers(eng) if headers is None else headers,
+                open_timeout=RECV_TIMEOUT, close_timeout=5,
+            ))
+            return SocketClient(conn)
 
-    yield _open
-    for conn in opened:
-        conn.close()
+        yield _open
