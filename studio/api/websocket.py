@@ -22,6 +22,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from studio.api._context import TTSContext
 from studio.api._events import parse_stream_event
@@ -73,8 +74,14 @@ class TTSWebSocket:
             ConnectionLostError: after :meth:`close`, or the connection failed.
             APIStatusError: (a subclass of) the handshake was refused.
         """
-        if self._conn is not None:
-            return
+        conn = self._conn
+        if conn is not None:
+            if conn.state is State.OPEN:
+                return
+            # Closed under us and the reader has not run yet: forget it now so
+            # this call reconnects instead of failing the caller's first send.
+            self._on_drop(conn, self._epoch, ConnectionLostError,
+                          "the TTS WebSocket connection closed")
         if self._closed:
             raise ConnectionLostError("this TTS WebSocket was closed")
         async with self._connect_lock:
@@ -86,8 +93,7 @@ class TTSWebSocket:
                 raise ConnectionLostError("this TTS WebSocket was closed")
             self._epoch += 1
             self._conn = conn
-            # The reader is referenced by the connection's lifetime: it ends when
-            # the connection closes and is awaited in close().
+            # The reader ends when the connection closes; close() awaits it.
             self._spawn(self._read(conn, self._epoch))
             log.debug("TTS WebSocket connected (connection %d)", self._epoch)
 
@@ -259,7 +265,13 @@ class TTSWebSocket:
     ) -> None:
         if self._conn is conn:
             self._conn = None
-            log.warning("TTS WebSocket connection %d lost: %s", epoch, message)
+            open_contexts = sum(1 for ctx in self._contexts.values() if ctx._epoch == epoch)
+            # An idle connection closed by the server (idle timeout) is routine.
+            log.log(
+                logging.WARNING if open_contexts else logging.INFO,
+                "TTS WebSocket connection %d lost with %d open contexts: %s",
+                epoch, open_contexts, message,
+            )
         self._fail_contexts(epoch, kind, message)
 
     def _fail_contexts(self, epoch: int, kind: type[ConnectionLostError], message: str) -> None:

@@ -453,3 +453,21 @@ def test_keepalive_timeout_is_an_api_timeout() -> None:
     server_error = ConnectionClosedError(Close(1011, "internal error"), None)
     assert _loss(server_error)[0] is ConnectionLostError
     assert _loss(ConnectionClosedError(None, None))[0] is ConnectionLostError
+
+
+async def test_an_idle_connection_closed_by_the_server_is_reopened() -> None:
+    closed = asyncio.Event()
+
+    async def script(ws: ServerConnection, server: ScriptedServer) -> None:
+        if server.connections == 1:
+            await ws.close(1000, "idle timeout")
+            closed.set()
+            return
+        await one_chunk_then_done(ws, server)
+
+    async with ScriptedServer(script) as server, client_for(server) as client:
+        ws = await client.websocket()
+        await closed.wait()
+        events = await collect_all(await ws.generate(SHORT))
+        assert [e.type for e in events] == ["chunk", "done"]
+        assert server.connections == 2 and ws.connected
