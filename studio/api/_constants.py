@@ -42,6 +42,10 @@ WS_CLOSE_TIMEOUT_S = 2.0
 #: Largest single message accepted; a few seconds of base64 float32 audio fit easily.
 WS_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
+# --- endpoints --------------------------------------------------------------------
+#: Seed, ``GET /voices`` ``limit``: "between 1 and 100".
+MAX_PAGE_SIZE = 100
+
 # --- error reporting --------------------------------------------------------------
 #: Longest slice of a non-JSON error body quoted in an exception message.
 ERROR_TEXT_LIMIT = 500

@@ -202,6 +202,8 @@ class HttpCore:
                 response = await self._client.send(
                     request, stream=True, follow_redirects=follow_redirects
                 )
+            except httpx.UnsupportedProtocol as exc:
+                raise ConnectionLostError(f"{what}: {exc}") from exc  # retrying cannot help
             except (httpx.TransportError, OSError) as exc:
                 error = transport_error(exc, what)
                 cause: BaseException | None = exc

@@ -12,7 +12,13 @@ from urllib.parse import quote
 
 import httpx
 
-from studio.api._constants import DEFAULT_BASE_URL, DEFAULT_CARTESIA_VERSION, DEFAULT_TIMEOUT_S
+from studio.api._constants import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CARTESIA_VERSION,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT_S,
+    MAX_PAGE_SIZE,
+)
 from studio.api._http import HttpCore, auth_headers, json_body, make_timeout
 from studio.api._retry import RetryPolicy
 from studio.api._ws_connect import WebSocketConnector, websocket_url
@@ -24,7 +30,6 @@ from studio.api.websocket import TTSWebSocket
 log = logging.getLogger("studio.api")
 
 GENDERS: tuple[str, ...] = ("masculine", "feminine", "gender_neutral")
-MAX_PAGE_SIZE = 100  # seed: GET /voices ``limit`` "between 1 and 100"
 
 
 class CartesiaClient:
@@ -66,7 +71,7 @@ class CartesiaClient:
         websocket_base_url: str | None = None,
         cartesia_version: str = DEFAULT_CARTESIA_VERSION,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT_S,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         transport: httpx.AsyncBaseTransport | None = None,
         retry_policy: RetryPolicy | None = None,
         rng: Callable[[], float] = random.random,

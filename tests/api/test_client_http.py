@@ -375,3 +375,19 @@ async def test_http_logs_never_show_the_key(caplog: pytest.LogCaptureFixture) ->
         await client.status()
     assert "retry 1/2" in caplog.text
     assert KEY not in caplog.text
+
+
+async def test_sse_leaving_async_with_early_closes_the_response() -> None:
+    body = sse_body(*(chunk(bytes([n, 0])) for n in range(50)),
+                    {"type": "done", "done": True, "status_code": 200})
+    stream = ChunkedStream(body, 64)
+    rec = Recorder(httpx.Response(200, stream=stream))
+    client = client_for(rec)
+    async with client:
+        async with client.tts_sse(REQUEST) as events:
+            async for _ in events:
+                break
+            assert not stream.closed
+        assert stream.closed
+        with pytest.raises(StopAsyncIteration):
+            await events.__anext__()
