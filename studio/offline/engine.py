@@ -27,7 +27,8 @@ from aiohttp import web
 
 from studio.offline import espeak
 from studio.offline.instrumentation import EngineStats, FaultPlan
-from studio.offline.server import ServerState, create_app
+from studio.offline.server import create_app
+from studio.offline.state import ServerState
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import ctypes
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -180,7 +180,7 @@ class _Library:
         self.stopped = False
         log.debug("espeak-ng initialised at %d Hz from %s", rate, data_path)
 
-    def _on_synth(self, wav: ctypes._Pointer, frames: int, events: ctypes._Pointer) -> int:
+    def _on_synth(self, wav: Any, frames: int, events: Any) -> int:
         # Runs inside espeak_Synth on the calling thread, with _LOCK held.
         sink = self.sink
         if sink is None or self.stopped:

@@ -31,7 +31,7 @@ from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.offline import espeak
 from studio.offline.delivery import Delivery, apply_gain
 from studio.offline.formats import AudioFormat, StreamEncoder
-from studio.offline.tags import Pause, Piece, Speech, split_sentences
+from studio.offline.tags import Pause, Piece, split_sentences
 
 _TOKEN = re.compile(r"\S+")
 _STRESS = str.maketrans("", "", "ˈˌ")

@@ -15,7 +15,8 @@ Semantics follow the seed (``tts-websocket.txt``; ``GenerationRequest``,
   timestamps event carries the ``flush_id`` of the flush it belongs to
   (completed flushes + 1).
 - ``continue: false`` (an empty transcript included) renders what is
-  buffered and ends the context with ``done`` once its audio is sent.
+  buffered and ends the context with ``done`` once its audio is sent; input
+  arriving for it after that is ignored (logged).
 - ``cancel: true`` stops the context at once; nothing more is sent for it.
 - An invalid request sends ``error`` (``done: true``, its status code) for
   that context after its earlier output, and ends it; the connection and the
@@ -66,7 +67,7 @@ class _Context:
     delay: float = 3.0  # seconds, the latest input's max_buffer_delay_ms
     flushes: int = 0
     cancelled: bool = False
-    finished: bool = False
+    closing: bool = False  # the final input (continue: false) has arrived
     stream: ThreadStream[Rendered] | None = None
 
 
@@ -166,6 +167,12 @@ class SocketSession:
             if context_id is not None:
                 self._contexts[context_id] = ctx
             ctx.task = asyncio.create_task(self._run_context(ctx), name=f"tts-ctx-{context_id}")
+        elif ctx.closing:
+            # Its final input is in; the context is only finishing its audio.
+            log.warning("ignoring input for context %s after its last input", context_id)
+            return
+        if isinstance(item, SocketInput) and not item.more:
+            ctx.closing = True
         ctx.inputs.put_nowait(item)
 
     def _cancel(self, ctx: _Context) -> None:
@@ -202,7 +209,6 @@ class SocketSession:
             log.exception("context %s failed", ctx.id)
             self._send_error(ctx.id, ApiError(500, f"synthesis failed: {exc}"), ctx)
         finally:
-            ctx.finished = True
             if ctx.id is not None and self._contexts.get(ctx.id) is ctx:
                 del self._contexts[ctx.id]
 

@@ -1,0 +1,135 @@
+"""``POST /tts/bytes``, ``POST /tts/sse`` and the ``GET /tts/websocket`` upgrade.
+
+``/tts/bytes`` streams the container's bytes (chunked) as blocks are rendered;
+``/tts/sse`` sends ``event: <type>`` / ``data: <json>`` pairs in the seed's
+``StreamingResponse`` shapes (the v4 SDK reads only ``data``); the WebSocket
+is served by :class:`~studio.offline.websocket.SocketSession`. Requests are
+validated completely (tags included) before the response starts, so
+rejections are proper JSON errors with their status.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from typing import Any, Callable
+
+from aiohttp import web
+
+from studio.offline import tags
+from studio.offline.errors import ApiError, stream_error_event
+from studio.offline.params import TtsParams, parse_tts
+from studio.offline.state import STATE, ServerState
+from studio.offline.synthesis import Rendered, Renderer
+from studio.offline.websocket import STATUS_OK, SocketSession
+from studio.offline.worker import ThreadStream
+
+log = logging.getLogger(__name__)
+
+
+async def _read_json(request: web.Request) -> Any:
+    try:
+        return await request.json(loads=json.loads)
+    except ValueError:
+        raise ApiError(400, "request body is not valid JSON") from None
+
+
+def _render_stream(state: ServerState, params: TtsParams) -> ThreadStream[Rendered]:
+    renderer = Renderer(params.output)
+
+    def work(emit: Callable[[Rendered], None], cancelled: Callable[[], bool]) -> None:
+        pieces, _ = tags.parse(params.transcript)
+        if renderer.render(pieces, params.voicing, params.delivery, emit, cancelled):
+            renderer.finish(emit)
+
+    return ThreadStream(state.executor, work)
+
+
+async def tts_bytes(request: web.Request) -> web.StreamResponse:
+    """Streams the container's bytes as they are rendered (chunked encoding)."""
+    state = request.app[STATE]
+    params = parse_tts(await _read_json(request), state.catalog)
+    tags.parse(params.transcript)  # reject bad tags with a 400 before streaming starts
+    response = web.StreamResponse(headers={"Content-Type": params.output.content_type})
+    response.enable_chunked_encoding()
+    stream = _render_stream(state, params)
+    try:
+        await response.prepare(request)
+        async for block in stream:
+            if block.audio:
+                await response.write(block.audio)
+        await response.write_eof()
+    finally:
+        stream.cancel()
+    return response
+
+
+def _sse(event: dict[str, Any]) -> bytes:
+    return f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+
+
+async def tts_sse(request: web.Request) -> web.StreamResponse:
+    """Server-sent events in the seed's ``StreamingResponse`` shapes."""
+    state = request.app[STATE]
+    params = parse_tts(await _read_json(request), state.catalog, containers=("raw",))
+    tags.parse(params.transcript)
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+    })
+    response.enable_chunked_encoding()
+    stream = _render_stream(state, params)
+    ctx = params.context_id
+    try:
+        await response.prepare(request)
+        try:
+            async for block in stream:
+                if block.audio:
+                    await response.write(_sse({
+                        "type": "chunk", "data": _b64(block.audio), "done": False,
+                        "status_code": STATUS_OK, "step_time": round(block.step_time, 3),
+                        "context_id": ctx,
+                    }))
+                if params.add_timestamps and block.words.words:
+                    await response.write(_sse({
+                        "type": "timestamps", "done": False, "status_code": STATUS_OK,
+                        "context_id": ctx, "word_timestamps": block.words.to_json(),
+                    }))
+                if params.add_phoneme_timestamps and block.phonemes.phonemes:
+                    await response.write(_sse({
+                        "type": "phoneme_timestamps", "done": False, "status_code": STATUS_OK,
+                        "context_id": ctx, "phoneme_timestamps": block.phonemes.to_json(),
+                    }))
+        except (ApiError, RuntimeError, OSError) as exc:
+            log.exception("SSE synthesis failed")
+            status = exc.status if isinstance(exc, ApiError) else 500
+            await response.write(_sse(stream_error_event(status, str(exc), ctx)))
+        else:
+            await response.write(_sse({"type": "done", "done": True, "status_code": STATUS_OK,
+                                       "context_id": ctx}))
+        await response.write_eof()
+    finally:
+        stream.cancel()
+    return response
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+async def tts_websocket(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    ws = web.WebSocketResponse(max_msg_size=16 * 1024 * 1024)
+    await ws.prepare(request)
+    session = SocketSession(ws, request, state.catalog, state.stats, state.executor)
+    if state.pending_drop is not None:
+        session.drop_after(state.pending_drop)
+        state.pending_drop = None
+    state.sessions.add(session)
+    try:
+        await session.run()
+    finally:
+        state.sessions.discard(session)
+        if not ws.closed:
+            await ws.close()
+    return ws
