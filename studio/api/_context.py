@@ -62,6 +62,7 @@ class TTSContext:
         self._cancelled = False
         self._failure: ConnectionLostError | None = None  # re-raised as fresh copies
         self._flushes = 0
+        self._waiting = False  # a consumer is blocked in __anext__
 
     # --- sending ----------------------------------------------------------------
 
@@ -202,10 +203,12 @@ class TTSContext:
 
     # --- receiving (called by the socket's reader) -------------------------------
 
-    def _deliver(self, event: StreamEvent) -> None:
+    def _deliver(self, event: StreamEvent) -> bool:
+        """Queue ``event``; True if that woke a consumer waiting in ``__anext__``."""
         if isinstance(event, (DoneEvent, ErrorEvent)):
             self._finished = True
         self._queue.put_nowait(event)
+        return self._waiting
 
     def _fail(self, exc: BaseException) -> None:
         """End the context with ``exc``; a ConnectionLostError also fails later sends."""
@@ -226,11 +229,14 @@ class TTSContext:
             raise StopAsyncIteration
         queue = self._queue
         if queue.empty():
+            self._waiting = True
             try:
                 item = await queue.get()
             except asyncio.CancelledError:
                 self._cancel_in_background()
                 raise
+            finally:
+                self._waiting = False
         else:
             item = queue.get_nowait()
         if isinstance(item, (DoneEvent, ErrorEvent, BaseException, _Cancelled)):

@@ -206,7 +206,11 @@ class TTSWebSocket:
         dispatch = self._dispatch
         try:
             while True:
-                dispatch(await conn.recv(), epoch)
+                # recv() does not suspend while messages are buffered, so without
+                # the yield a burst (a whole utterance) would be parsed before the
+                # woken consumer saw its first chunk: the time to first audio.
+                if dispatch(await conn.recv(), epoch):
+                    await asyncio.sleep(0)
         except ConnectionClosed as exc:
             kind, message = _loss(exc)
         except asyncio.CancelledError:
@@ -216,37 +220,37 @@ class TTSWebSocket:
             raise
         self._on_drop(conn, epoch, kind, message)
 
-    def _dispatch(self, message: str | bytes, epoch: int) -> None:
+    def _dispatch(self, message: str | bytes, epoch: int) -> bool:
+        """Route one message; True if it woke a waiting consumer."""
         try:
             body = json.loads(message)
         except ValueError:
             log.warning("TTS WebSocket: ignoring a message that is not JSON")
-            return
+            return False
         if not isinstance(body, dict):
             log.warning("TTS WebSocket: ignoring a JSON %s message", type(body).__name__)
-            return
+            return False
         context_id = body.get("context_id")
         ctx = self._contexts.get(context_id) if isinstance(context_id, str) else None
         if ctx is None or ctx._epoch != epoch:
             if context_id is None and body.get("type") == "error":
-                self._broadcast_error(body, epoch)
-            else:
-                log.debug("discarding %s for context %s", body.get("type"), context_id)
-            return
+                return self._broadcast_error(body, epoch)
+            log.debug("discarding %s for context %s", body.get("type"), context_id)
+            return False
         try:
             event = parse_stream_event(body)
         except ResponseFormatError as exc:
             self._unregister(ctx)
             ctx._fail(exc)
             self._spawn(self._send_cancel(epoch, ctx.context_id))
-            return
+            return False
         if event is None:
-            return
+            return False
         if isinstance(event, (DoneEvent, ErrorEvent)):
             del self._contexts[ctx.context_id]
-        ctx._deliver(event)
+        return ctx._deliver(event)
 
-    def _broadcast_error(self, body: dict[str, Any], epoch: int) -> None:
+    def _broadcast_error(self, body: dict[str, Any], epoch: int) -> bool:
         """An error without a context_id concerns the connection: every context
         open on it gets it (each as its own event)."""
         log.warning("TTS WebSocket error without context: %s", body.get("error"))
@@ -256,9 +260,11 @@ class TTSWebSocket:
             event = ErrorEvent(None, str(exc), 500)
         assert isinstance(event, ErrorEvent)
         contexts = [ctx for ctx in self._contexts.values() if ctx._epoch == epoch]
+        woke = False
         for ctx in contexts:
             del self._contexts[ctx.context_id]
-            ctx._deliver(dataclasses.replace(event, context_id=ctx.context_id))
+            woke |= ctx._deliver(dataclasses.replace(event, context_id=ctx.context_id))
+        return woke
 
     def _on_drop(
         self, conn: ClientConnection, epoch: int, kind: type[ConnectionLostError], message: str
