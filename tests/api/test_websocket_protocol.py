@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 import pytest
+from scripted_ws_server import ScriptedServer, chunk, done
 from websockets.asyncio.server import ServerConnection
 
 from studio.api import (
@@ -30,7 +31,6 @@ from studio.api import (
     TimestampsEvent,
     TTSRequest,
 )
-from tests.api.ws_server import ScriptedServer, chunk, done
 
 KEY = "sk_ws_test_key"
 FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_backoff=0.002)
