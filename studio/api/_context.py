@@ -7,6 +7,7 @@ the context turns queue items into its async-iterator protocol.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -16,6 +17,13 @@ from studio.api.models import DoneEvent, ErrorEvent, OutputFormat, StreamEvent, 
 
 if TYPE_CHECKING:
     from studio.api.websocket import TTSWebSocket
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class _Cancelled:
@@ -53,7 +61,12 @@ class TTSContext:
         self.output_format: OutputFormat | None = None
         self._socket = socket
         self._raise_on_error = raise_on_error
-        self._queue: asyncio.Queue[_QueueItem] = asyncio.Queue()
+        # A deque and one future rather than asyncio.Queue: Queue.get() insists on
+        # a *running* loop, which qasync does not set while Qt steps a task
+        # between run_until_complete calls.
+        self._items: deque[_QueueItem] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._loop = _running_loop()
         self._epoch: int | None = None  # the connection this context lives on
         self._template: dict[str, Any] | None = None  # last request, for flush/close
         self._inputs_closed = False  # a request with continue=false was sent
@@ -62,7 +75,6 @@ class TTSContext:
         self._cancelled = False
         self._failure: ConnectionLostError | None = None  # re-raised as fresh copies
         self._flushes = 0
-        self._waiting = False  # a consumer is blocked in __anext__
 
     # --- sending ----------------------------------------------------------------
 
@@ -179,9 +191,8 @@ class TTSContext:
         self._finished = True
         self._cancelled = True
         self._socket._unregister(self)
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait(_CANCELLED)
+        self._items.clear()
+        self._put(_CANCELLED)
         return self._epoch
 
     def _check_open_for_input(self) -> None:
@@ -207,8 +218,7 @@ class TTSContext:
         """Queue ``event``; True if that woke a consumer waiting in ``__anext__``."""
         if isinstance(event, (DoneEvent, ErrorEvent)):
             self._finished = True
-        self._queue.put_nowait(event)
-        return self._waiting
+        return self._put(event)
 
     def _fail(self, exc: BaseException) -> None:
         """End the context with ``exc``; a ConnectionLostError also fails later sends."""
@@ -217,7 +227,17 @@ class TTSContext:
         self._finished = True
         if isinstance(exc, ConnectionLostError):
             self._failure = exc
-        self._queue.put_nowait(exc)
+        self._put(exc)
+
+    def _put(self, item: _QueueItem) -> bool:
+        """Append ``item``; True if a consumer was waiting for it (and is now woken)."""
+        self._items.append(item)
+        waiter, self._waiter = self._waiter, None
+        if waiter is None:
+            return False
+        if not waiter.done():
+            waiter.set_result(None)
+        return True
 
     # --- iteration ----------------------------------------------------------------
 
@@ -227,18 +247,20 @@ class TTSContext:
     async def __anext__(self) -> StreamEvent:
         if self._ended:
             raise StopAsyncIteration
-        queue = self._queue
-        if queue.empty():
-            self._waiting = True
+        if not self._items:
+            if self._waiter is not None:
+                raise RuntimeError(f"{self!r} is already being iterated by another task")
+            loop = self._loop or asyncio.get_running_loop()
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._waiter = waiter
             try:
-                item = await queue.get()
+                await waiter
             except asyncio.CancelledError:
+                if self._waiter is waiter:
+                    self._waiter = None
                 self._cancel_in_background()
                 raise
-            finally:
-                self._waiting = False
-        else:
-            item = queue.get_nowait()
+        item = self._items.popleft()
         if isinstance(item, (DoneEvent, ErrorEvent, BaseException, _Cancelled)):
             self._ended = True
             if isinstance(item, _Cancelled):

@@ -16,7 +16,7 @@ import dataclasses
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
@@ -51,6 +51,7 @@ class TTSWebSocket:
         self._connect_lock = asyncio.Lock()
         self._closed = False
         self._background: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop that connected
 
     @property
     def closed(self) -> bool:
@@ -84,6 +85,7 @@ class TTSWebSocket:
                           "the TTS WebSocket connection closed")
         if self._closed:
             raise ConnectionLostError("this TTS WebSocket was closed")
+        self._loop = asyncio.get_running_loop()
         async with self._connect_lock:
             if self._conn is not None:
                 return
@@ -195,8 +197,11 @@ class TTSWebSocket:
         except ConnectionLostError:
             log.debug("cancel of %s not sent: connection already gone", context_id)
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        # The connecting loop, not "the running loop": under qasync a cancelled
+        # consumer may be stepped while no loop is marked running.
+        loop = self._loop or asyncio.get_running_loop()
+        task: asyncio.Task[None] = loop.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

@@ -471,3 +471,30 @@ async def test_an_idle_connection_closed_by_the_server_is_reopened() -> None:
         events = await collect_all(await ws.generate(SHORT))
         assert [e.type for e in events] == ["chunk", "done"]
         assert server.connections == 2 and ws.connected
+
+
+def test_a_context_can_be_stepped_while_no_loop_is_marked_running() -> None:
+    """qasync steps tasks from Qt's event loop between run_until_complete calls,
+    when asyncio has no running loop; the context must still wait and wake."""
+    from studio.api import TTSWebSocket
+
+    async def refuse() -> Any:
+        raise AssertionError("no connection is needed")
+
+    loop = asyncio.new_event_loop()
+    try:
+
+        async def make() -> Any:
+            return TTSWebSocket(refuse).context("stepped")
+
+        ctx = loop.run_until_complete(make())
+        step = ctx.__anext__()
+        waiter = step.send(None)  # no running loop here: the old Queue.get() failed
+        assert isinstance(waiter, asyncio.Future) and not waiter.done()
+        ctx._deliver(DoneEvent("stepped"))
+        assert waiter.done()
+        with pytest.raises(StopIteration) as stopped:
+            step.send(None)
+        assert stopped.value.value == DoneEvent("stepped")
+    finally:
+        loop.close()
