@@ -54,4 +54,5 @@ def qloop(qapp):  # type: ignore[no-untyped-def]
     asyncio.set_event_loop(loop)
     yield loop
     loop.run_until_complete(asyncio.sleep(0))
+    loop.close()  # joins qasync's executor thread, so Qt never destroys it running
     asyncio.set_event_loop(None)
