@@ -48,7 +48,9 @@ class TTSContext:
 
     Also an async context manager: leaving the ``async with`` block before the
     context finished cancels it, as does cancelling the task that is waiting in
-    ``__anext__`` (the cancel message is then sent in the background).
+    ``__anext__`` (the cancel message is then sent in the background). One
+    task iterates a context; a second concurrent ``__anext__`` raises
+    RuntimeError.
 
     Attributes:
         context_id: the id sent with every message of this context.
