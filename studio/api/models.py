@@ -11,8 +11,9 @@ that do not match the contract, ``to_json`` methods return plain dicts ready for
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from studio.api.errors import ResponseFormatError
 
@@ -152,7 +153,11 @@ class OutputFormat:
     def to_json(self) -> dict[str, Any]:
         if self.container == "mp3":
             return {"container": "mp3", "sample_rate": self.sample_rate, "bit_rate": self.bit_rate}
-        return {"container": self.container, "encoding": self.encoding, "sample_rate": self.sample_rate}
+        return {
+            "container": self.container,
+            "encoding": self.encoding,
+            "sample_rate": self.sample_rate,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,6 @@ class BlockView(QFrame):
 
         self.take_list = QListWidget()
         self.take_list.setObjectName("TakeList")
-        self.take_list.setMaximumHeight(66)
         self.take_list.setToolTip("Takes: the selected one plays and exports; double-click plays")
 
         top = QHBoxLayout()
@@ -225,6 +224,10 @@ class BlockView(QFrame):
                 self.take_list.setCurrentItem(item)
         self.take_list.blockSignals(False)
         self.take_list.setVisible(bool(block.takes))
+        rows = min(len(block.takes), 3)
+        if rows:
+            row_height = self.take_list.sizeHintForRow(0)
+            self.take_list.setFixedHeight(rows * row_height + 2 * self.take_list.frameWidth() + 4)
         self.play_button.setEnabled(block.selected_take is not None)
 
     def set_status(self, text: str, error: bool = False) -> None:

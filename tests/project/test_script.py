@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from studio.project.script import ScriptError, read_script_file, split_for_streaming, split_paragraphs
+from studio.project.script import (
+    ScriptError,
+    read_script_file,
+    split_for_streaming,
+    split_paragraphs,
+)
 
 
 def test_paragraphs_are_separated_by_blank_lines_and_lines_are_joined() -> None:
