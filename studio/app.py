@@ -44,8 +44,17 @@ WELCOME_TEXT = (
 class Studio(QObject):
     """Owns the services, the window and the backend for one run of the app.
 
+    Collaborators that touch the outside world come in through the constructor, so
+    tests swap them: ``backend_factory`` (default :func:`start_backend`) and
+    ``player_factory`` (default :func:`studio.audio.playback.open_player`).
+
     Attributes:
-        settings, document, catalog, playback, generation, window, backend.
+        settings: the user's :class:`Settings` (saved on change and at shutdown).
+        document: the open :class:`ScriptDocument`.
+        catalog: voices of the connected backend.
+        playback, generation: the audio and generation services.
+        window: the :class:`MainWindow`.
+        backend: the connected :class:`Backend`, or ``None`` while connecting.
     """
 
     def __init__(
@@ -85,7 +94,7 @@ class Studio(QObject):
     async def _check_audio(self) -> None:
         status = await asyncio.to_thread(audio_backend_status)
         if not status.available:
-            self.window._on_audio_notice(status.reason)
+            self.window.show_audio_notice(status.reason)
 
     async def connect_backend(self) -> None:
         """Start (or restart) the backend from the current settings."""

@@ -27,6 +27,7 @@ from qasync import asyncSlot
 
 from studio.config import Settings
 from studio.project.export import export_wav, mixdown
+from studio.project.model import Block
 from studio.project.script import ScriptError, read_script_file, split_paragraphs
 from studio.services.catalog import pick_voice
 from studio.services.document import ScriptDocument
@@ -88,7 +89,7 @@ class MainWindow(QMainWindow):
         generation.job_failed.connect(self._on_job_failed)
         generation.progress_changed.connect(self._on_progress)
         generation.busy_changed.connect(self._on_busy_changed)
-        playback.notice_changed.connect(self._on_audio_notice)
+        playback.notice_changed.connect(self.show_audio_notice)
         playback.started.connect(lambda: self.stop_action.setEnabled(True))
         playback.stopped.connect(lambda: self.stop_action.setEnabled(self.generation.busy))
         catalog.voices_changed.connect(self._on_voices_changed)
@@ -261,7 +262,7 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage(f"Added {count} block(s) from {path.name}", 4000)
 
-    def _current_block(self):  # type: ignore[no-untyped-def]
+    def _current_block(self) -> Block | None:
         block_id = self.script_panel.current_block_id
         return self.document.block(block_id) if block_id else None
 
@@ -366,7 +367,8 @@ class MainWindow(QMainWindow):
         mix = mixdown(takes, takes[0].sample_rate, self.pause_spin.value())
         self.playback.play(mix.audio, mix.sample_rate)
 
-    def _on_audio_notice(self, notice: str) -> None:
+    def show_audio_notice(self, notice: str) -> None:
+        """Say in the status bar why there is no sound ("" hides the notice)."""
         self.notice_label.setText(f"No sound: {notice}" if notice else "")
         self.notice_label.setToolTip(notice)
         self.notice_label.setVisible(bool(notice))

@@ -111,3 +111,27 @@ def test_settings_dialog_validates_and_returns_edits(qtbot) -> None:  # type: ig
     assert (edited.api_key, edited.max_concurrent_jobs, edited.pause_seconds,
             edited.cartesia_version) == ("sk_car_test", 5, 1.5, "2025-04-16")
     assert edited.wants_cloud({})
+
+
+def test_no_audio_device_is_a_visible_notice_and_generation_still_works(qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+    from studio.audio.playback import NullPlayer
+
+    async def backend_factory(settings: Settings) -> Backend:
+        return Backend(OFFLINE, CartesiaClient(offline_engine.api_key, base_url=offline_engine.base_url,
+                                               websocket_base_url=offline_engine.websocket_base_url))
+
+    def player_factory(sample_rate: int, device=None):  # type: ignore[no-untyped-def]
+        return NullPlayer(sample_rate, "no audio output device")
+
+    studio = Studio(Settings(), backend_factory=backend_factory, player_factory=player_factory)
+    qtbot.addWidget(studio.window)
+    studio.start(welcome=False)
+    qloop.run_until_complete(studio._connect_task)
+    try:
+        block_id = studio.window.add_block("Silent but fine.")
+        _generate(qloop, studio, block_id)
+        assert studio.document.block(block_id).selected_take is not None
+        assert studio.window.notice_label.isVisibleTo(studio.window)
+        assert studio.window.notice_label.text() == "No sound: no audio output device"
+    finally:
+        qloop.run_until_complete(studio.shutdown())
