@@ -131,6 +131,9 @@ def test_no_audio_device_is_a_visible_notice_and_generation_still_works(qtbot, q
         block_id = studio.window.add_block("Silent but fine.")
         _generate(qloop, studio, block_id)
         assert studio.document.block(block_id).selected_take is not None
+        assert not studio.window.notice_label.isVisibleTo(studio.window)
+        studio.window.script_panel.view(block_id).play_button.click()
+        assert studio.playback.is_playing
         assert studio.window.notice_label.isVisibleTo(studio.window)
         assert studio.window.notice_label.text() == "No sound: no audio output device"
     finally:
