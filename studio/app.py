@@ -23,7 +23,7 @@ from qasync import QEventLoop
 from studio import __version__
 from studio.audio.devices import audio_backend_status
 from studio.config import Settings, load_settings, save_settings
-from studio.resources import resource_path
+from studio.locator import resource_path
 from studio.services.backend import Backend, start_backend
 from studio.services.document import ScriptDocument
 from studio.services.generation import GenerationService

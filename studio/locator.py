@@ -1,16 +1,15 @@
 """Locates bundled resources from a source checkout, a wheel, and a PyInstaller bundle.
 
-The top-level ``resources/`` folder is installed as the package data of
-``studio.resources`` (``pyproject.toml``: ``[tool.setuptools.package-dir]``), so
-``importlib.resources`` finds it from a wheel or an editable install; PyInstaller
-bundles it under ``sys._MEIPASS/resources`` (PyInstaller manual, "Run-time
-information"; ``packaging/cartesia-studio.spec`` adds it).
+From a checkout (or an editable install) the files are in the top-level
+``resources/`` folder. A wheel installs that folder as ``studio/resources``
+(``pyproject.toml``: ``[tool.setuptools.package-dir]``). PyInstaller bundles it under
+``sys._MEIPASS/resources`` (PyInstaller manual, "Run-time information";
+``packaging/cartesia-studio.spec`` adds it).
 """
 
 from __future__ import annotations
 
 import sys
-from importlib import resources as importlib_resources
 from pathlib import Path
 
 
@@ -19,10 +18,9 @@ def resource_root() -> Path:
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
         return Path(bundle) / "resources"
-    checkout = Path(__file__).resolve().parent.parent / "resources"
-    if checkout.is_dir():
-        return checkout
-    return Path(str(importlib_resources.files("studio.resources")))
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / "resources"
+    return checkout if checkout.is_dir() else package / "resources"
 
 
 def resource_path(*parts: str) -> Path:
