@@ -86,29 +86,55 @@ def test_previews_are_cached_in_the_data_dir(tmp_path: Path) -> None:
         assert again.content == first.content
 
 
-async def test_serve_runs_on_the_callers_loop_until_cancelled(tmp_path: Path) -> None:
-    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve("127.0.0.1", 0, "serve-key", tmp_path, ready=ready.set_result))
-    base_url = await asyncio.wait_for(ready, 60)
-    assert base_url.startswith("http://127.0.0.1:")
-    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
-        headers = {"Authorization": "Bearer serve-key", "Cartesia-Version": API_VERSION}
-        response = await client.post("/tts/bytes", headers=headers, json={
-            "model_id": "sonic-3", "transcript": "Served from the caller's loop.",
-            "voice": VOICE_ID,
-            "output_format": {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 8000},
-        })
-        assert response.status_code == 200 and len(response.content) > 8000
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+def _in_own_loop(coro_fn):  # type: ignore[no-untyped-def]
+    """Run ``coro_fn()`` with asyncio.run in a separate thread: the main thread's
+    event-loop state stays untouched for the qasync-based suites."""
+    import threading
+
+    outcome: list[object] = []
+
+    def main() -> None:
+        try:
+            outcome.append(asyncio.run(coro_fn()))
+        except BaseException as exc:  # re-raised in the test thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    thread.join(timeout=120)
+    assert outcome, "the event loop thread did not finish"
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def test_serve_runs_on_the_callers_loop_until_cancelled(tmp_path: Path) -> None:
+    async def scenario() -> str:
+        ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(serve("127.0.0.1", 0, "serve-key", tmp_path, ready=ready.set_result))
+        base_url = await asyncio.wait_for(ready, 60)
+        assert base_url.startswith("http://127.0.0.1:")
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+            headers = {"Authorization": "Bearer serve-key", "Cartesia-Version": API_VERSION}
+            response = await client.post("/tts/bytes", headers=headers, json={
+                "model_id": "sonic-3", "transcript": "Served from the caller's loop.",
+                "voice": VOICE_ID,
+                "output_format": {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 8000},
+            })
+            assert response.status_code == 200 and len(response.content) > 8000
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return base_url
+
+    base_url = _in_own_loop(scenario)
     with pytest.raises(httpx.ConnectError):
-        await asyncio.to_thread(_status, base_url)
+        _status(base_url)
 
 
-async def test_serve_refuses_remote_hosts(tmp_path: Path) -> None:
+def test_serve_refuses_remote_hosts(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
-        await serve("0.0.0.0", 0, "k", tmp_path)
+        _in_own_loop(lambda: serve("0.0.0.0", 0, "k", tmp_path))
 
 
 def test_stopping_with_open_websocket_is_prompt(tmp_path: Path) -> None:

@@ -11,7 +11,12 @@ import soundfile as sf
 from studio.api.models import ENCODINGS, MP3_BIT_RATES, SAMPLE_RATES
 from studio.audio import codecs
 from studio.offline.errors import ApiError
-from studio.offline.formats import AudioFormat, StreamEncoder, mp3_compression_level, parse_output_format
+from studio.offline.formats import (
+    AudioFormat,
+    StreamEncoder,
+    mp3_compression_level,
+    parse_output_format,
+)
 
 SOURCE_RATE = 22050
 

@@ -20,7 +20,6 @@ from studio.offline.params import INVALID_MODEL_MESSAGE
 from studio.offline.synthesis import transcript_words
 from studio.offline.voices import BUILTIN_VOICES
 
-
 SENTENCE = "Offline voices still read every word."
 WORDS = len(SENTENCE.split())
 
