@@ -18,9 +18,9 @@ import logging
 import pathlib
 import secrets
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Callable
 
 import platformdirs
 from aiohttp import web

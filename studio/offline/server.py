@@ -26,7 +26,7 @@ import datetime as dt
 import logging
 import re
 import secrets
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt

@@ -13,7 +13,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -60,6 +61,8 @@ async def tts_bytes(request: web.Request) -> web.StreamResponse:
             if block.audio:
                 await response.write(block.audio)
         await response.write_eof()
+    except ConnectionResetError:
+        log.debug("client left /tts/bytes before the end; synthesis stopped")
     finally:
         stream.cancel()
     return response
@@ -100,14 +103,18 @@ async def tts_sse(request: web.Request) -> web.StreamResponse:
                         "type": "phoneme_timestamps", "done": False, "status_code": STATUS_OK,
                         "context_id": ctx, "phoneme_timestamps": block.phonemes.to_json(),
                     }))
-        except (ApiError, RuntimeError, OSError) as exc:
+        except ConnectionResetError:
+            raise
+        except Exception as exc:  # synthesis failed mid-stream: the status line is long gone
             log.exception("SSE synthesis failed")
             status = exc.status if isinstance(exc, ApiError) else 500
-            await response.write(_sse(stream_error_event(status, str(exc), ctx)))
+            await response.write(_sse(stream_error_event(status, f"synthesis failed: {exc}", ctx)))
         else:
             await response.write(_sse({"type": "done", "done": True, "status_code": STATUS_OK,
                                        "context_id": ctx}))
         await response.write_eof()
+    except ConnectionResetError:
+        log.debug("client left /tts/sse before the end; synthesis stopped")
     finally:
         stream.cancel()
     return response

@@ -34,8 +34,9 @@ Cartesia does). Seed languages espeak-ng has no voice for (``tl``) are refused.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 #: Seed ``SupportedLanguage`` -> espeak-ng language voice (``espeak-ng-data/lang``).
 ESPEAK_LANGUAGE_VOICES: dict[str, str] = {

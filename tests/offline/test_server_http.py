@@ -408,3 +408,17 @@ def test_sdk_retries_through_injected_faults(private_engine: OfflineEngine) -> N
 def test_fault_statuses_are_validated(private_engine: OfflineEngine) -> None:
     with pytest.raises(ValueError):
         private_engine.inject_faults("/tts/bytes", [200])
+
+
+@pytest.mark.parametrize("path", ["/tts/bytes", "/tts/sse"])
+def test_client_leaving_mid_stream_is_not_an_error(
+    http: httpx.Client, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = tts_body("A long narration that the listener abandons early. " * 200)
+    with caplog.at_level("DEBUG", logger="studio.offline"):
+        with http.stream("POST", path, json=body) as response:
+            for i, _ in enumerate(response.iter_raw()):
+                if i == 2:
+                    break
+        assert http.post(path, json=tts_body("Next request.")).status_code == 200
+    assert not [r for r in caplog.records if r.levelno >= 40 and r.name.startswith("studio.offline")]
