@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
+from typing import Self
 
 import platformdirs
 from aiohttp import web
@@ -174,7 +175,7 @@ class OfflineEngine:
         if self._thread is not None:
             raise RuntimeError("offline engine already started")
         ready = threading.Event()
-        failure: list[BaseException] = []
+        failure: list[Exception] = []
         self._executor = ThreadPoolExecutor(SYNTH_WORKERS, thread_name_prefix="offline-synth")
         state = ServerState(api_key=self.api_key, data_dir=self.data_dir,
                             executor=self._executor, stats=self.stats, faults=self._faults)
@@ -192,14 +193,14 @@ class OfflineEngine:
             raise failure[0]
         self.port = self._server.port
 
-    def _main(self, ready: threading.Event, failure: list[BaseException]) -> None:
+    def _main(self, ready: threading.Event, failure: list[Exception]) -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         server = self._server
         assert server is not None
         try:
             loop.run_until_complete(server.start())
-        except BaseException as exc:  # handed to start() in the caller's thread
+        except Exception as exc:  # noqa: BLE001  # handed to start() in the caller's thread
             failure.append(exc)
             ready.set()
             loop.close()
@@ -232,7 +233,7 @@ class OfflineEngine:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
 
-    def __enter__(self) -> OfflineEngine:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

@@ -142,7 +142,7 @@ class _Library:
 
     def __init__(self) -> None:
         try:
-            import espeakng_loader
+            import espeakng_loader  # type: ignore[import-untyped]  # no stubs published
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise EspeakError("the espeakng-loader package is not installed") from exc
         path = espeakng_loader.get_library_path()

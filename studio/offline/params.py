@@ -92,6 +92,7 @@ def _flag(body: dict[str, Any], key: str) -> bool:
 
 
 def _voice(raw: object, catalog: VoiceCatalog) -> VoiceSpec:
+    voice_id: object
     if isinstance(raw, str):
         voice_id = raw
     elif isinstance(raw, dict):

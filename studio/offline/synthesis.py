@@ -284,7 +284,7 @@ class Renderer:
                           (time.perf_counter() - started) * 1000.0))
 
     def _pause(self, seconds: float, emit: Emit) -> None:
-        remaining = int(round(seconds * self.rate))
+        remaining = round(seconds * self.rate)
         while remaining > 0:
             started = time.perf_counter()
             frames = min(remaining, _PAUSE_BLOCK)

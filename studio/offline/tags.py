@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Union
+from typing import TypeAlias
 
 from studio.offline.delivery import Delivery, check_emotion, check_speed, check_volume
 from studio.offline.errors import bad_request
@@ -70,7 +70,7 @@ class Pause:
     seconds: float
 
 
-Piece = Union[Speech, Pause]
+Piece: TypeAlias = Speech | Pause
 
 
 def _attrs(raw: str) -> dict[str, str]:

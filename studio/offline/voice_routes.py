@@ -19,7 +19,7 @@ import pathlib
 from typing import Any
 
 import numpy as np
-import soundfile as sf
+import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
 from aiohttp import web
 
 from studio.offline import tags

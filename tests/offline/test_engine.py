@@ -96,7 +96,7 @@ def _in_own_loop(coro_fn):  # type: ignore[no-untyped-def]
     def main() -> None:
         try:
             outcome.append(asyncio.run(coro_fn()))
-        except BaseException as exc:  # re-raised in the test thread
+        except Exception as exc:  # noqa: BLE001  # re-raised in the test thread
             outcome.append(exc)
 
     thread = threading.Thread(target=main)

@@ -89,13 +89,13 @@ def test_concurrent_callers_get_the_same_audio_as_sequential() -> None:
             ("Second thread says something else entirely.", "en-us+m3")]
     expected = [_signature(*job) for job in jobs]
     results: dict[int, list] = {0: [], 1: []}  # type: ignore[type-arg]
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
 
     def work(i: int) -> None:
         try:
             for _ in range(4):
                 results[i].append(_signature(*jobs[i]))
-        except BaseException as exc:  # reported below, in the test thread
+        except Exception as exc:  # noqa: BLE001  # reported below, in the test thread
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]

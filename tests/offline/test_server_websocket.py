@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -155,7 +156,7 @@ def test_concurrent_contexts_interleave_and_keep_their_own_audio(open_socket: Op
         event = ws.recv()
         both[event["context_id"]].append(event)
         order.append(event["context_id"])
-    switches = sum(1 for x, y in zip(order, order[1:]) if x != y)
+    switches = sum(1 for x, y in itertools.pairwise(order) if x != y)
     assert switches >= 2  # neither context waited for the other to finish
     for ctx, solo_ctx in (("a2", "a"), ("b2", "b")):
         assert [w for w, _, _ in words_of(both[ctx])] == transcript_words(texts[solo_ctx])
