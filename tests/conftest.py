@@ -41,18 +41,28 @@ def offline_engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no
     engine.stop()
 
 
-@pytest.fixture
-def qloop(qapp):  # type: ignore[no-untyped-def]
-    """A qasync loop over the test QApplication, set as the current asyncio loop.
+@pytest.fixture(scope="session")
+def _session_qloop(qapp):  # type: ignore[no-untyped-def]
+    """One qasync loop for the whole session, closed at the end.
 
-    Tests drive it with ``qloop.run_until_complete(...)``; Qt events are processed
-    meanwhile, as in the running studio.
+    A loop per test would leave Qt timers aimed at loops already destroyed (qasync
+    schedules ``call_later`` with Qt timers), which can crash a later test.
     """
     import qasync
 
     loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(loop)
     yield loop
-    loop.run_until_complete(asyncio.sleep(0))
     loop.close()  # joins qasync's executor thread, so Qt never destroys it running
+
+
+@pytest.fixture
+def qloop(_session_qloop):  # type: ignore[no-untyped-def]
+    """The session's qasync loop, set as the current asyncio loop for one test.
+
+    Tests drive it with ``qloop.run_until_complete(...)``; Qt events are processed
+    meanwhile, as in the running studio.
+    """
+    asyncio.set_event_loop(_session_qloop)
+    yield _session_qloop
+    _session_qloop.run_until_complete(asyncio.sleep(0))
     asyncio.set_event_loop(None)

@@ -77,7 +77,7 @@ class ScriptPanel(QScrollArea):
         new = self._views.get(block_id)
         if new is not None:
             new.set_current(True)
-            QTimer.singleShot(0, lambda: self.ensureWidgetVisible(new, 0, 40))
+            QTimer.singleShot(0, new, lambda: self.ensureWidgetVisible(new, 0, 40))
         self.current_block_changed.emit(block_id)
 
     def focus_block(self, block_id: str) -> None:
@@ -118,7 +118,7 @@ class ScriptPanel(QScrollArea):
         self._layout.removeWidget(view)
         self._layout.insertWidget(to + 1, view)
         self._renumber()
-        QTimer.singleShot(0, lambda: self.ensureWidgetVisible(view, 0, 40))
+        QTimer.singleShot(0, view, lambda: self.ensureWidgetVisible(view, 0, 40))
 
     def _on_block_changed(self, block_id: str) -> None:
         view = self._views.get(block_id)
