@@ -21,35 +21,66 @@ from studio.project.model import Block, Take
 from studio.project.script import ScriptError, read_script_file, split_paragraphs
 from studio.services.backend import Backend, start_backend
 from studio.services.catalog import pick_voice
-from studio.services.render import BlockRenderer
+from studio.services.render import BlockRenderer, spoken_word_count
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class ProgressBar:
-    """A one-line progress bar on a terminal; plain lines when not a TTY."""
+    """A one-line progress bar on a terminal; plain lines when not a TTY.
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
-        self.total = total
+    Progress is counted in words (from the word timestamps), so one long block
+    moves the bar too; finished blocks are reported by name.
+    """
+
+    def __init__(self, words_per_block: list[int], stream: TextIO = sys.stderr) -> None:
+        self.total = len(words_per_block)
         self.done = 0
-        self.failed = 0
         self.stream = stream
+        self._weights = [max(w, 1) for w in words_per_block]
+        self._fractions = [0.0] * self.total
         self._tty = stream.isatty()
         self._started = time.monotonic()
+        self._last_draw = 0.0
+        self._last_percent = -10
 
-    def advance(self, label: str, ok: bool = True) -> None:
+    @property
+    def fraction(self) -> float:
+        done = sum(f * w for f, w in zip(self._fractions, self._weights, strict=True))
+        return done / sum(self._weights)
+
+    def update(self, index: int, fraction: float) -> None:
+        """Block ``index`` has rendered ``fraction`` of its words."""
+        self._fractions[index] = fraction
+        now = time.monotonic()
+        if self._tty and now - self._last_draw >= 0.1:
+            self._draw("")
+        elif not self._tty and self.fraction * 100 >= self._last_percent + 10:
+            self._last_percent = int(self.fraction * 10) * 10
+            self.stream.write(f"  {self._last_percent}% of the words rendered\n")
+            self.stream.flush()
+
+    def advance(self, index: int, label: str) -> None:
+        """Block ``index`` finished (or failed; ``label`` says which)."""
         self.done += 1
-        self.failed += 0 if ok else 1
-        elapsed = time.monotonic() - self._started
+        self._fractions[index] = 1.0
         if self._tty:
-            width = 30
-            filled = int(width * self.done / max(self.total, 1))
-            bar = "#" * filled + "-" * (width - filled)
-            self.stream.write(f"\r[{bar}] {self.done}/{self.total} blocks  {elapsed:5.1f}s  {label[:40]:<40}")
+            self._draw(label)
             if self.done == self.total:
                 self.stream.write("\n")
         else:
+            elapsed = time.monotonic() - self._started
             self.stream.write(f"[{self.done}/{self.total}] {label} ({elapsed:.1f}s)\n")
+        self.stream.flush()
+
+    def _draw(self, label: str) -> None:
+        self._last_draw = time.monotonic()
+        width = 30
+        filled = int(width * self.fraction)
+        bar = "#" * filled + "-" * (width - filled)
+        elapsed = self._last_draw - self._started
+        self.stream.write(f"\r[{bar}] {self.fraction:4.0%}  {self.done}/{self.total} blocks  "
+                          f"{elapsed:5.1f}s  {label[:36]:<36}")
         self.stream.flush()
 
 
@@ -139,7 +170,7 @@ async def _render_all(
 ) -> tuple[list[Take | None], list[tuple[int, str]]]:
     """Render ``blocks`` with at most ``jobs`` at once; keep every take that succeeds."""
     renderer = BlockRenderer(backend.client, backend.kind, sample_rate)
-    progress = ProgressBar(len(blocks))
+    progress = ProgressBar([spoken_word_count(b.text) for b in blocks])
     limit = asyncio.Semaphore(jobs)
     takes: list[Take | None] = [None] * len(blocks)
     errors: list[tuple[int, str]] = []
@@ -147,12 +178,14 @@ async def _render_all(
     async def one(index: int, block: Block) -> None:
         async with limit:
             try:
-                takes[index] = await renderer.render(block)
+                takes[index] = await renderer.render(
+                    block, on_progress=lambda f: progress.update(index, f)
+                )
             except (CartesiaError, ScriptError) as exc:
                 errors.append((index, str(exc)))
-                progress.advance(f"block {index + 1} failed", ok=False)
+                progress.advance(index, f"block {index + 1} failed")
                 return
-            progress.advance(f"block {index + 1}: {block.text[:30]}")
+            progress.advance(index, f"block {index + 1}: {block.text[:30]}")
 
     await asyncio.gather(*(one(i, b) for i, b in enumerate(blocks)))
     errors.sort()

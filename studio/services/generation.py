@@ -69,6 +69,8 @@ class GenerationService(QObject):
 
     Signals:
         job_started(str block_id)
+        job_progressed(str block_id, float fraction): share of the block's words
+            rendered so far, 0..1.
         job_finished(str block_id, str take_id)
         job_failed(str block_id, str message): user-facing reason.
         progress_changed(int done, int total): over the current batch.
@@ -76,6 +78,7 @@ class GenerationService(QObject):
     """
 
     job_started = Signal(str)
+    job_progressed = Signal(str, float)
     job_finished = Signal(str, str)
     job_failed = Signal(str, str)
     progress_changed = Signal(int, int)
@@ -164,7 +167,11 @@ class GenerationService(QObject):
                 block = self._document.block(block_id)
                 self.job_started.emit(block_id)
                 on_audio = (lambda s: sequencer.feed(block_id, s)) if sequencer else None
-                take = await renderer.render(block, on_audio=on_audio)
+                take = await renderer.render(
+                    block,
+                    on_audio=on_audio,
+                    on_progress=lambda f: self.job_progressed.emit(block_id, f),
+                )
             self._document.add_take(block_id, take)
             self.job_finished.emit(block_id, take.id)
         except asyncio.CancelledError:

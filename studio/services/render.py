@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable
 from typing import Protocol
 
@@ -38,6 +39,14 @@ log = logging.getLogger(__name__)
 ENCODING = "pcm_f32le"
 
 AudioSink = Callable[[npt.NDArray[np.float32]], None]
+ProgressSink = Callable[[float], None]
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def spoken_word_count(transcript: str) -> int:
+    """Words of ``transcript`` outside inline tags (for progress estimates)."""
+    return len(_TAG.sub(" ", transcript).split())
 
 
 class WebSocketProvider(Protocol):
@@ -74,11 +83,18 @@ class BlockRenderer:
     def request_for(self, block: Block) -> TTSRequest:
         return block.tts_request(OutputFormat("raw", ENCODING, self.sample_rate))
 
-    async def render(self, block: Block, on_audio: AudioSink | None = None) -> Take:
+    async def render(
+        self,
+        block: Block,
+        on_audio: AudioSink | None = None,
+        on_progress: ProgressSink | None = None,
+    ) -> Take:
         """Generate one take of ``block``.
 
         ``on_audio`` receives each decoded chunk (float32, shape ``(frames,)``) as it
-        arrives, for streaming playback; it runs on the event loop and must not block.
+        arrives, for streaming playback; ``on_progress`` receives the fraction of the
+        transcript's words rendered so far (0..1, from the word timestamps). Both run
+        on the event loop and must not block.
 
         Raises:
             ScriptError: the block has no text or no voice.
@@ -94,6 +110,7 @@ class BlockRenderer:
         chunks: list[npt.NDArray[np.float32]] = []
         words = WordTimestamps()
         phonemes = PhonemeTimestamps()
+        total_words = max(spoken_word_count(request.transcript), 1)
         async with socket.context() as context:
             for index, piece in enumerate(pieces):
                 last = index == len(pieces) - 1
@@ -113,6 +130,8 @@ class BlockRenderer:
                             on_audio(samples)
                 elif isinstance(event, TimestampsEvent):
                     words = words + event.word_timestamps
+                    if on_progress is not None:
+                        on_progress(min(len(words.words) / total_words, 1.0))
                 elif isinstance(event, PhonemeTimestampsEvent):
                     phonemes = phonemes + event.phoneme_timestamps
         audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)

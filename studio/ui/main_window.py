@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.script_panel.remove_requested.connect(self._on_remove_block)
         self.script_panel.move_requested.connect(self._on_move_block)
         generation.job_started.connect(self._on_job_started)
+        generation.job_progressed.connect(self._on_job_progressed)
         generation.job_finished.connect(self._on_job_finished)
         generation.job_failed.connect(self._on_job_failed)
         generation.progress_changed.connect(self._on_progress)
@@ -320,6 +321,12 @@ class MainWindow(QMainWindow):
 
     def _on_job_started(self, block_id: str) -> None:
         self.script_panel.view(block_id).set_generating(True)
+
+    def _on_job_progressed(self, block_id: str, fraction: float) -> None:
+        try:
+            self.script_panel.view(block_id).set_status(f"Generating… {fraction:.0%}")
+        except KeyError:
+            pass  # removed while generating
 
     def _on_job_finished(self, block_id: str, take_id: str) -> None:
         take = self.document.take(block_id, take_id)
