@@ -206,6 +206,11 @@ class StreamPlayer:
         return self._ring.available
 
     @property
+    def free_frames(self) -> int:
+        """Frames :meth:`write` accepts right now without dropping any."""
+        return self._ring.free
+
+    @property
     def is_playing(self) -> bool:
         """True while a playback is running on an active stream."""
         stream = self._stream

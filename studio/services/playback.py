@@ -5,12 +5,18 @@ preallocated ring buffer; this service writes into it from the event loop and po
 the play position on a QTimer (Friture's display-timer pattern, STYLE.md).
 When no device or no PortAudio exists the player is a null output and
 ``notice_changed`` carries the reason for the status bar.
+
+Audio that does not fit in the player's ring buffer waits in a backlog (references
+to the arrays, no copies) and is topped up on every poll, so a stream longer than
+the ring buffer (an hour-long block generated far faster than real time) plays
+out whole instead of being cut.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +58,8 @@ class PlaybackService(QObject):
         self._player: Any = None
         self._done_task: asyncio.Task[None] | None = None
         self._playing = False
+        self._backlog: deque[npt.NDArray[np.float32]] = deque()
+        self._input_ended = False
         self.notice = ""
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_INTERVAL_MS)
@@ -84,18 +92,52 @@ class PlaybackService(QObject):
         player = self._player_for(sample_rate)
         player.start()
         self._playing = True
+        self._input_ended = False
         self._timer.start()
         self.started.emit()
 
     def write(self, samples: npt.NDArray[np.float32]) -> None:
         """Queue samples of the current stream; ignored when nothing is playing."""
-        if self._playing and self._player is not None:
-            self._player.write(samples)
+        if not self._playing or self._player is None or samples.size == 0:
+            return
+        if self._backlog:
+            self._backlog.append(samples)
+            return
+        rest = self._write_what_fits(samples)
+        if rest.size:
+            self._backlog.append(rest)
+
+    def _write_what_fits(self, samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Write as much of ``samples`` as the ring buffer has room for; return the rest."""
+        room = self._player.free_frames
+        if room > 0:
+            self._player.write(samples[:room])
+        return samples[max(room, 0):]
+
+    def _drain_backlog(self) -> None:
+        while self._backlog and self._player is not None:
+            rest = self._write_what_fits(self._backlog[0])
+            if rest.size:
+                self._backlog[0] = rest
+                return
+            self._backlog.popleft()
+        if self._input_ended and not self._backlog and self._done_task is None:
+            self._finish_input()
+
+    @property
+    def backlog_frames(self) -> int:
+        """Frames waiting for room in the player's ring buffer."""
+        return sum(chunk.shape[0] for chunk in self._backlog)
 
     def end_stream(self) -> None:
         """No more audio for this stream: play what is queued, then stop."""
         if not self._playing or self._player is None:
             return
+        self._input_ended = True
+        if not self._backlog:
+            self._finish_input()
+
+    def _finish_input(self) -> None:
         self._player.finish_input()
         self._done_task = asyncio.ensure_future(self._wait_done(self._player))
 
@@ -115,6 +157,8 @@ class PlaybackService(QObject):
         if self._done_task is not None:
             self._done_task.cancel()
             self._done_task = None
+        self._backlog.clear()
+        self._input_ended = False
         if self._player is not None:
             self._player.stop()
         if self._playing:
@@ -127,6 +171,8 @@ class PlaybackService(QObject):
         self.stopped.emit()
 
     def _on_poll(self) -> None:
+        if self._backlog or self._input_ended:
+            self._drain_backlog()
         if self._player is not None:
             self.position_changed.emit(self._player.position_frames / self._player.sample_rate)
 

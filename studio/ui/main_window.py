@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
@@ -366,13 +368,29 @@ class MainWindow(QMainWindow):
         if self.script_panel.current_block_id:
             self._on_play_block(self.script_panel.current_block_id)
 
-    def play_all(self) -> None:
+    @asyncSlot()
+    async def play_all(self) -> None:
+        """Play the selected takes in order with the toolbar's pause between them.
+
+        Takes at the first take's rate are queued as they are (no copy); a script
+        mixing rates is mixed down in a worker thread first.
+        """
         takes = self.document.selected_takes()
         if not takes:
             self.statusBar().showMessage("No block has a take yet", 4000)
             return
-        mix = mixdown(takes, takes[0].sample_rate, self.pause_spin.value())
-        self.playback.play(mix.audio, mix.sample_rate)
+        rate = takes[0].sample_rate
+        pause = np.zeros(int(round(self.pause_spin.value() * rate)), dtype=np.float32)
+        if any(t.sample_rate != rate for t in takes):
+            mix = await asyncio.to_thread(mixdown, takes, rate, self.pause_spin.value())
+            self.playback.play(mix.audio, rate)
+            return
+        self.playback.begin_stream(rate)
+        for index, take in enumerate(takes):
+            if index:
+                self.playback.write(pause)
+            self.playback.write(take.audio)
+        self.playback.end_stream()
 
     def show_audio_notice(self, notice: str) -> None:
         """Say in the status bar why there is no sound ("" hides the notice)."""

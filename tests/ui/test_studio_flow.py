@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 
 from studio.api import CartesiaClient
 from studio.app import Studio
-from studio.audio.playback import StreamPlayer
+from studio.audio.playback import CallbackStop, StreamPlayer
 from studio.config import Settings
 from studio.services.backend import OFFLINE, Backend
 
@@ -42,13 +42,18 @@ class RecordingStream:
         self.active = False
 
     def pull(self, blocks: int) -> None:
+        """Run the callback ``blocks`` times, as PortAudio's thread would."""
         for _ in range(blocks):
+            if not self.active:
+                return
             out = np.zeros((self.blocksize, 1), dtype=np.float32)
             try:
                 self.callback(out, self.blocksize, None, None)
-            except Exception:  # CallbackStop ends the stream
+            except CallbackStop:  # the last block is still played, then the stream ends
                 self.recorded.append(out[:, 0].copy())
                 self.active = False
+                if self.finished_callback is not None:
+                    self.finished_callback()
                 return
             self.recorded.append(out[:, 0].copy())
 
@@ -176,3 +181,37 @@ def test_add_remove_and_reorder_blocks(studio, qtbot) -> None:  # type: ignore[n
     window.script_panel.view(a).remove_button.click()
     assert [x.text for x in studio.document.blocks] == ["C", "B"]
     assert window.script_panel.view(b).number_label.text() == "#2"
+
+
+def test_stream_longer_than_the_ring_buffer_plays_whole(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    """Audio beyond the player's capacity waits in a backlog instead of being dropped."""
+    from studio.services.playback import PlaybackService
+
+    streams: list[RecordingStream] = []
+
+    def player_factory(sample_rate: int, device=None):  # type: ignore[no-untyped-def]
+        def stream_factory(**kwargs):  # type: ignore[no-untyped-def]
+            streams.append(RecordingStream(**kwargs))
+            return streams[-1]
+
+        return StreamPlayer(sample_rate, stream_factory=stream_factory, capacity_seconds=0.1,
+                            blocksize=256)
+
+    playback = PlaybackService(player_factory=player_factory)
+    rate = 8000
+    signal = np.random.default_rng(1).uniform(-0.5, 0.5, rate).astype(np.float32)  # 1 s
+    playback.begin_stream(rate)
+    for piece in np.array_split(signal, 7):
+        playback.write(piece)
+    playback.end_stream()
+    assert playback.backlog_frames > 0
+    for _ in range(200):
+        streams[-1].pull(blocks=2)
+        qloop.run_until_complete(asyncio.sleep(0))
+        playback._on_poll()
+        if not playback.is_playing:
+            break
+    played = np.concatenate(streams[-1].recorded)
+    assert not playback.is_playing
+    assert np.array_equal(played[: signal.size], signal)
+    playback.shutdown()
