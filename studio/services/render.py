@@ -11,6 +11,7 @@ without loss straight into float32 frames.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -134,7 +135,11 @@ class BlockRenderer:
                         on_progress(min(len(words.words) / total_words, 1.0))
                 elif isinstance(event, PhonemeTimestampsEvent):
                     phonemes = phonemes + event.phoneme_timestamps
-        audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        # An hour-long take is hundreds of MB: join it off the event loop (UI thread).
+        audio = (
+            await asyncio.to_thread(np.concatenate, chunks)
+            if chunks else np.zeros(0, dtype=np.float32)
+        )
         log.info("rendered block %s: %.2f s, %d words", block.id, audio.size / self.sample_rate,
                  len(words.words))
         return make_take(
