@@ -23,7 +23,6 @@ from qasync import QEventLoop
 from studio import __version__
 from studio.audio.devices import audio_backend_status
 from studio.config import Settings, load_settings, save_settings
-from studio.locator import resource_path
 from studio.services.backend import Backend, start_backend
 from studio.services.document import ScriptDocument
 from studio.services.generation import GenerationService
@@ -32,14 +31,9 @@ from studio.services.render import BlockRenderer
 from studio.services.voices import VoiceCatalog
 from studio.ui.main_window import MainWindow
 from studio.ui.settings_dialog import SettingsDialog
+from studio.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
-
-WELCOME_TEXT = (
-    "Welcome to Cartesia Studio. Type your script here, pick a voice and a delivery, "
-    "and press Generate to hear it."
-)
-
 
 class Studio(QObject):
     """Owns the services, the window and the backend for one run of the app.
@@ -84,9 +78,10 @@ class Studio(QObject):
         self._connect_task: asyncio.Task[None] | None = None
 
     def start(self, welcome: bool = True) -> None:
-        """Show the window and connect the backend in the background."""
+        """Show the window (with one empty block to type into, if ``welcome``) and
+        connect the backend in the background."""
         if welcome and not len(self.document):
-            self.document.add_block(text=WELCOME_TEXT, model_id=self.settings.default_model)
+            self.document.add_block(model_id=self.settings.default_model)
         self.window.show()
         self._connect_task = asyncio.ensure_future(self.connect_backend())
         asyncio.ensure_future(self._check_audio())
@@ -188,10 +183,7 @@ def run_studio(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("Cartesia Studio")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("Cartesia Studio")
-    try:
-        app.setStyleSheet(resource_path("styles", "studio.qss").read_text(encoding="utf-8"))
-    except (OSError, FileNotFoundError) as exc:
-        log.warning("style sheet not loaded: %s", exc)
+    apply_theme(app)
     loop = QEventLoop(app)
     asyncio.set_event_loop(loop)
     studio = Studio(load_settings())
@@ -208,6 +200,7 @@ def run_studio(argv: Sequence[str] | None = None) -> int:
     async def main() -> None:
         studio.start()
         await quit_requested.wait()
+        studio.window.discard_confirmed = True  # Ctrl+C in the terminal quits without asking
         studio.window.close()
         await studio.shutdown()
 

@@ -90,9 +90,11 @@ class BlockView(QFrame):
         self.volume_spin = self._ratio_spin(*VOLUME_RANGE, "Volume ×")
 
         self.text_edit = QPlainTextEdit()
+        self.text_edit.setObjectName("BlockText")
         self.text_edit.setPlaceholderText(
-            'Type this line of the script. Tags work too: <break time="1s"/>, '
-            '<emotion value="excited"/>, <spell>API</spell>'
+            "Type or paste this part of your script, then press Generate (Ctrl+G). "
+            'Tags work too: <break time="1s"/>, <emotion value="excited"/>, <spell>API</spell>. '
+            "Paste a whole script with Ctrl+Shift+V to make one block per paragraph."
         )
         self.text_edit.setTabChangesFocus(True)
         self.text_edit.setMinimumHeight(56)

@@ -76,6 +76,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.session_credits = 0
         self.last_export: Path | None = None
+        self.discard_confirmed = False
+        self._exported_since_change = True
 
         self.script_panel = ScriptPanel(document, catalog)
         self.setCentralWidget(self.script_panel)
@@ -97,6 +99,12 @@ class MainWindow(QMainWindow):
         playback.stopped.connect(lambda: self.stop_action.setEnabled(self.generation.busy))
         catalog.voices_changed.connect(self._on_voices_changed)
         catalog.load_failed.connect(lambda msg: self.statusBar().showMessage(msg, 10000))
+        for signal in (document.block_inserted, document.block_removed, document.block_moved,
+                       document.block_changed, document.take_added, document.take_selected):
+            signal.connect(self._on_document_changed)
+        self.script_panel.current_block_changed.connect(self._update_actions)
+        self._update_actions()
+        self.setMinimumSize(960, 560)
         self.resize(1180, 760)
 
     # --- construction ----------------------------------------------------------
@@ -344,8 +352,13 @@ class MainWindow(QMainWindow):
         except KeyError:
             return
         view.set_generating(False)
-        view.set_status(message if message == "stopped" else f"Failed: {message}",
-                        error=message != "stopped")
+        if message == "stopped":
+            view.set_status(message)
+            return
+        view.set_status(f"Failed: {message}", error=True)
+        number = self.document.index_of(block_id) + 1
+        self.statusBar().showMessage(f"Block #{number} failed: {message}", 15000)
+        self.script_panel.scroll_to(view)
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress_bar.setMaximum(max(total, 1))
@@ -438,6 +451,7 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, "Export WAV", f"Could not export:\n{exc}")
             return False
         self.last_export = path
+        self._exported_since_change = True
         note = f" ({missing} block(s) without a take skipped)" if missing else ""
         self.statusBar().showMessage(f"Exported {path.name}: {mix.duration:.1f} s{note}", 8000)
         self.export_finished.emit(str(path))
@@ -450,7 +464,40 @@ class MainWindow(QMainWindow):
             "With no API key it runs on the built-in offline engine (espeak-ng).",
         )
 
+    def _on_document_changed(self, *_args: object) -> None:
+        self._exported_since_change = False
+        self._update_actions()
+
+    def _update_actions(self, *_args: object) -> None:
+        has_takes = bool(self.document.selected_takes())
+        for action in (self.play_all_action, self.export_action):
+            action.setEnabled(has_takes)
+        current = self._current_block()
+        self.play_action.setEnabled(current is not None and current.selected_take is not None)
+
+    def unsaved_takes(self) -> int:
+        """Takes that would be lost on closing: projects arrive in a later release, so
+        until then everything generated since the last export counts."""
+        if self._exported_since_change:
+            return 0
+        return sum(len(b.takes) for b in self.document.blocks)
+
+    def confirm_discard(self, takes: int) -> bool:
+        """Ask before throwing away ``takes`` takes; True to go ahead."""
+        answer = QMessageBox.question(
+            self, "Quit Cartesia Studio",
+            f"Quit and discard {takes} take(s)? Export WAV (Ctrl+E) keeps the selected ones.",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        takes = self.unsaved_takes()
+        if takes and not self.discard_confirmed and not self.confirm_discard(takes):
+            event.ignore()
+            return
+        self.discard_confirmed = True
         self.generation.stop()
         self.playback.shutdown()
         super().closeEvent(event)

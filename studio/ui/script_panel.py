@@ -77,8 +77,22 @@ class ScriptPanel(QScrollArea):
         new = self._views.get(block_id)
         if new is not None:
             new.set_current(True)
-            QTimer.singleShot(0, new, lambda: self.ensureWidgetVisible(new, 0, 40))
+            self.scroll_to(new)
         self.current_block_changed.emit(block_id)
+
+    def scroll_to(self, view: BlockView) -> None:
+        """Bring ``view`` fully into sight once the column has been laid out again
+        (a block just inserted has no geometry until the layout runs)."""
+
+        def scroll() -> None:
+            self._layout.activate()
+            self._container.resize(
+                self._container.width(),
+                max(self._container.sizeHint().height(), self.viewport().height()),
+            )
+            self.ensureWidgetVisible(view, 0, 12)
+
+        QTimer.singleShot(0, view, scroll)
 
     def focus_block(self, block_id: str) -> None:
         self.set_current(block_id)
@@ -118,7 +132,7 @@ class ScriptPanel(QScrollArea):
         self._layout.removeWidget(view)
         self._layout.insertWidget(to + 1, view)
         self._renumber()
-        QTimer.singleShot(0, view, lambda: self.ensureWidgetVisible(view, 0, 40))
+        self.scroll_to(view)
 
     def _on_block_changed(self, block_id: str) -> None:
         view = self._views.get(block_id)

@@ -20,6 +20,7 @@ def _studio(qtbot, qloop, engine) -> Studio:  # type: ignore[no-untyped-def]
         return Backend(OFFLINE, client)
 
     studio = Studio(Settings(play_while_generating=False), backend_factory=backend_factory)
+    studio.window.discard_confirmed = True  # qtbot closes the window after the test
     qtbot.addWidget(studio.window)
     studio.start(welcome=False)
     qloop.run_until_complete(studio._connect_task)
@@ -124,6 +125,7 @@ def test_no_audio_device_is_a_visible_notice_and_generation_still_works(qtbot, q
         return NullPlayer(sample_rate, "no audio output device")
 
     studio = Studio(Settings(), backend_factory=backend_factory, player_factory=player_factory)
+    studio.window.discard_confirmed = True  # qtbot closes the window after the test
     qtbot.addWidget(studio.window)
     studio.start(welcome=False)
     qloop.run_until_complete(studio._connect_task)

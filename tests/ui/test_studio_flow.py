@@ -79,6 +79,7 @@ def studio(qtbot, qloop, offline_engine):  # type: ignore[no-untyped-def]
     app = Studio(Settings(pause_seconds=0.25), backend_factory=backend_factory,
                  player_factory=player_factory)
     app.streams = streams  # type: ignore[attr-defined]
+    app.window.discard_confirmed = True  # qtbot closes the window after the test
     qtbot.addWidget(app.window)
     app.start(welcome=False)
     qloop.run_until_complete(app._connect_task)
@@ -215,3 +216,35 @@ def test_stream_longer_than_the_ring_buffer_plays_whole(qtbot, qloop) -> None:  
     assert not playback.is_playing
     assert np.array_equal(played[: signal.size], signal)
     playback.shutdown()
+
+
+def test_closing_with_takes_asks_first(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    window = studio.window
+    block_id = window.add_block("Keep me.")
+    studio.generation.generate([block_id])
+    _wait(qloop, studio.generation.wait_idle())
+    window.discard_confirmed = False
+    asked: list[int] = []
+    window.confirm_discard = lambda takes: asked.append(takes) or False  # type: ignore[method-assign]
+    assert not window.close()
+    assert asked == [1] and window.isVisible()
+    window.confirm_discard = lambda takes: True  # type: ignore[method-assign]
+    assert window.close()
+
+
+def test_new_blocks_scroll_into_view_and_actions_follow_takes(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    window = studio.window
+    window.resize(1000, 600)
+    assert not window.play_all_action.isEnabled() and not window.export_action.isEnabled()
+    for index in range(9):
+        last = window.add_block(f"Block number {index}.")
+    qloop.run_until_complete(asyncio.sleep(0.1))
+    panel = window.script_panel
+    view = panel.view(last)
+    top_left = view.mapTo(panel.viewport(), view.rect().topLeft())
+    bottom = top_left.y() + view.height()
+    assert 0 <= top_left.y() and bottom <= panel.viewport().height(), (top_left.y(), bottom)
+    studio.generation.generate([last])
+    _wait(qloop, studio.generation.wait_idle())
+    assert window.play_all_action.isEnabled() and window.export_action.isEnabled()
+    assert window.play_action.isEnabled()
