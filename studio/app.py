@@ -167,10 +167,33 @@ def display_problem(environ: dict[str, str] | None = None) -> str:
     if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
         return ("no display found (DISPLAY is not set). Run the studio in a desktop session, "
                 "or use `cartesia-studio render` for headless work.")
-    if not env.get("WAYLAND_DISPLAY") and ctypes.util.find_library("xcb-cursor") is None:
+    if env.get("WAYLAND_DISPLAY"):
+        return ""
+    if ctypes.util.find_library("xcb-cursor") is None:
         return ("Qt needs the system library libxcb-cursor0 to open a window: "
                 "sudo apt-get install libxcb-cursor0")
+    if not _x_display_reachable(env["DISPLAY"]):
+        return (f"cannot connect to the X display {env['DISPLAY']!r}. Check DISPLAY, or use "
+                "`cartesia-studio render` for headless work.")
     return ""
+
+
+def _x_display_reachable(display: str) -> bool:
+    """Whether libxcb can connect to ``display`` (Qt's xcb plugin aborts the process
+    when it cannot, so ask first). True when libxcb itself is missing: Qt will say."""
+    name = ctypes.util.find_library("xcb")
+    if name is None:
+        return True
+    xcb = ctypes.CDLL(name)
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(display.encode(), None)
+    try:
+        return xcb.xcb_connection_has_error(connection) == 0
+    finally:
+        xcb.xcb_disconnect(connection)
 
 
 def run_studio(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from studio import __version__
 from studio.api.models import EMOTIONS, LANGUAGES, SPEED_RANGE, VOLUME_RANGE
 
 EXIT_OK = 0
@@ -64,22 +65,31 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cartesia-studio",
         description="Voiceover studio for Cartesia's voice API. With no verb, opens the studio.",
     )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--offline", action="store_true", default=argparse.SUPPRESS,
+                        help="use the offline engine even if CARTESIA_API_KEY is set")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log debug messages")
     parser.add_argument("--offline", action="store_true",
                         help="use the offline engine even if CARTESIA_API_KEY is set")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
 
-    render = verbs.add_parser("render", help="render a plain-text script to WAV",
+    render = verbs.add_parser("render", parents=[common], help="render a plain-text script to WAV",
                               description="Render SCRIPT (UTF-8 text; paragraphs separated by "
                               "blank lines are blocks) to a WAV file.")
     render.add_argument("script", type=Path, metavar="SCRIPT.txt")
-    render.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.wav")
+    render.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.wav",
+                        help="the WAV file to write (16-bit PCM)")
     render.add_argument("--voice", default="", metavar="ID",
-                        help="voice id (default: the first voice for --language)")
+                        help="voice id or name (default: the first voice for --language); "
+                        "`cartesia-studio voices` lists them")
     render.add_argument("--model", default="sonic-3", metavar="M", help="model id (default sonic-3)")
     render.add_argument("--language", type=_language, default="en", metavar="L",
                         help="language code (default en)")
-    render.add_argument("--emotion", type=_emotion, default=None, metavar="E")
+    render.add_argument("--emotion", type=_emotion, default=None, metavar="E",
+                        help="emotion, e.g. calm, excited, sad (default: the voice's own)")
     render.add_argument("--speed", type=_ranged(*SPEED_RANGE, "speed"), default=1.0, metavar="X",
                         help="speed ratio 0.6-1.5 (default 1.0)")
     render.add_argument("--volume", type=_ranged(*VOLUME_RANGE, "volume"), default=1.0,
@@ -87,14 +97,20 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--pause", type=_ranged(0.0, 60.0, "pause"), default=0.5, metavar="S",
                         help="seconds of silence between blocks (default 0.5)")
     render.add_argument("--sample-rate", type=int, default=44100, metavar="HZ",
-                        choices=(8000, 16000, 22050, 24000, 44100, 48000))
+                        choices=(8000, 16000, 22050, 24000, 44100, 48000),
+                        help="8000, 16000, 22050, 24000, 44100 (default) or 48000")
     render.add_argument("--jobs", type=int, default=3, metavar="N",
                         help="blocks rendered at once (default 3)")
     render.add_argument("--timestamps", type=Path, metavar="OUT.json",
                         help="write word timestamps (seconds on the output timeline)")
 
-    voices = verbs.add_parser("voices", help="list the voices of the backend in use")
-    voices.add_argument("--search", default=None, metavar="TEXT")
+    voices = verbs.add_parser("voices", parents=[common],
+                              help="list the voices of the backend in use",
+                              description="List id, language, gender and name of every voice "
+                              "of the backend in use (Cartesia cloud with CARTESIA_API_KEY, "
+                              "else the offline engine).")
+    voices.add_argument("--search", default=None, metavar="TEXT",
+                        help="only voices whose name, description or id contain TEXT")
 
     serve = verbs.add_parser("serve-local", help="run the offline engine standalone",
                              description="Run the Cartesia-compatible offline engine. Point any "

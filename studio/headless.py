@@ -9,19 +9,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
-from studio.api import CartesiaError, NotFoundError, Voice
+from studio.api import BadRequestError, CartesiaError, NotFoundError, Voice
 from studio.config import load_settings
 from studio.project.export import export_wav
 from studio.project.model import Block, Take
 from studio.project.script import ScriptError, read_script_file, split_paragraphs
 from studio.services.backend import Backend, start_backend
 from studio.services.catalog import pick_voice
-from studio.services.render import BlockRenderer, spoken_word_count
+from studio.services.render import BlockRenderer, spoken_word_count, strip_tags
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -84,19 +86,40 @@ class ProgressBar:
         self.stream.flush()
 
 
+def _unwritable(path: Path) -> str:
+    """Why ``path`` cannot be written, or "" (checked before spending time or credits)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        return f"{path} is a folder; give a file name"
+    if not folder.is_dir():
+        return f"cannot write {path}: the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK):
+        return f"cannot write {path}: the folder {folder} is not writable"
+    return ""
+
+
 def _fail(message: str, code: int = EXIT_FAILED) -> int:
     print(f"cartesia-studio: {message}", file=sys.stderr)
     return code
 
 
-async def _resolve_voice(backend: Backend, voice_id: str, language: str) -> Voice:
-    if voice_id:
+async def _resolve_voice(backend: Backend, voice: str, language: str) -> Voice:
+    """The voice named by id or by name (case-insensitive), or the default for
+    ``language`` when ``voice`` is empty."""
+    if voice:
         try:
-            return await backend.client.get_voice(voice_id)
-        except NotFoundError:
-            raise ScriptError(
-                f"unknown voice id {voice_id!r}; `cartesia-studio voices` lists the voices"
-            ) from None
+            return await backend.client.get_voice(voice)
+        except (NotFoundError, BadRequestError):
+            pass
+        named = [v for v in await backend.client.list_voices() if v.name.lower() == voice.lower()]
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
+            raise ScriptError(f"several voices are named {voice!r}; pass one of their ids: "
+                              + ", ".join(v.id for v in named))
+        raise ScriptError(
+            f"unknown voice {voice!r}; `cartesia-studio voices` lists the voices"
+        )
     voices = await backend.client.list_voices()
     voice = pick_voice(voices, language)
     if voice is None:
@@ -114,6 +137,12 @@ async def render_command(args: argparse.Namespace) -> int:
         return _fail(f"{args.script}: the script is empty (no text to render)", EXIT_USAGE)
     if args.jobs < 1:
         return _fail("--jobs must be at least 1", EXIT_USAGE)
+    if args.output.suffix.lower() != ".wav":
+        return _fail(f"{args.output}: the output must be a .wav file", EXIT_USAGE)
+    for path in (args.output, args.timestamps):
+        problem = _unwritable(path) if path is not None else ""
+        if problem:
+            return _fail(problem, EXIT_USAGE)
 
     try:
         backend = await start_backend(load_settings())
@@ -137,43 +166,55 @@ async def render_command(args: argparse.Namespace) -> int:
     finally:
         await backend.aclose()
 
-    for index, message in errors:
-        print(f"cartesia-studio: block {index + 1} failed: {message}", file=sys.stderr)
+    _report_errors(errors)
     rendered = [t for t in takes if t is not None]
+    failure_code = EXIT_USAGE if all(bad for _, _, bad in errors) else EXIT_FAILED
     if not rendered:
-        return _fail("no block rendered; nothing written")
+        return _fail("no block rendered; nothing written", failure_code)
     output = args.output if not errors else args.output.with_suffix(".partial.wav")
     try:
         mix = export_wav(rendered, output, args.sample_rate, args.pause)
     except (OSError, ValueError) as exc:
-        return _fail(f"cannot write {output}: {exc}")
+        return _fail(str(exc) if str(output) in str(exc) else f"cannot write {output}: {exc}")
     if args.timestamps:
         try:
+            words = [{**w, "block": w["block"] + 1} for w in mix.words]
             args.timestamps.write_text(
                 json.dumps({"sample_rate": args.sample_rate, "duration": round(mix.duration, 4),
-                            "words": mix.words}, indent=1, ensure_ascii=False),
+                            "words": words}, indent=1, ensure_ascii=False),
                 encoding="utf-8",
             )
         except OSError as exc:
-            return _fail(f"cannot write {args.timestamps}: {exc}")
+            return _fail(f"cannot write {args.timestamps}: {exc.strerror or exc}")
     credits = sum(t.credits for t in rendered)
     print(f"Wrote {output} ({mix.duration:.2f} s, {len(mix.words)} words, "
           f"{credits} credits)", file=sys.stderr)
     if errors:
         return _fail(f"{len(errors)} of {len(blocks)} blocks failed; the rendered blocks are in "
-                     f"{output}")
+                     f"{output}", failure_code)
     return EXIT_OK
+
+
+def _report_errors(errors: Sequence[tuple[int, str, bool]]) -> None:
+    """One line per distinct message, naming the blocks (numbered from 1) it hit."""
+    by_message: dict[str, list[int]] = {}
+    for index, message, _bad in errors:
+        by_message.setdefault(message, []).append(index + 1)
+    for message, numbers in by_message.items():
+        which = "block" if len(numbers) == 1 else "blocks"
+        print(f"cartesia-studio: {which} {', '.join(map(str, numbers))} failed: {message}",
+              file=sys.stderr)
 
 
 async def _render_all(
     backend: Backend, blocks: Sequence[Block], sample_rate: int, jobs: int
-) -> tuple[list[Take | None], list[tuple[int, str]]]:
+) -> tuple[list[Take | None], list[tuple[int, str, bool]]]:
     """Render ``blocks`` with at most ``jobs`` at once; keep every take that succeeds."""
     renderer = BlockRenderer(backend.client, backend.kind, sample_rate)
     progress = ProgressBar([spoken_word_count(b.text) for b in blocks])
     limit = asyncio.Semaphore(jobs)
     takes: list[Take | None] = [None] * len(blocks)
-    errors: list[tuple[int, str]] = []
+    errors: list[tuple[int, str, bool]] = []
 
     async def one(index: int, block: Block) -> None:
         async with limit:
@@ -182,10 +223,11 @@ async def _render_all(
                     block, on_progress=lambda f: progress.update(index, f)
                 )
             except (CartesiaError, ScriptError) as exc:
-                errors.append((index, str(exc)))
+                bad_input = isinstance(exc, (BadRequestError, ScriptError))
+                errors.append((index, str(exc), bad_input))
                 progress.advance(index, f"block {index + 1} failed")
                 return
-            progress.advance(index, f"block {index + 1}: {block.text[:30]}")
+            progress.advance(index, f"block {index + 1}: {strip_tags(block.text)[:30]}")
 
     await asyncio.gather(*(one(i, b) for i, b in enumerate(blocks)))
     errors.sort()

@@ -47,11 +47,11 @@ def test_render_multi_paragraph_script(tmp_path: Path) -> None:
     assert 0.25 * len(expected_words) < duration < 0.9 * len(expected_words)
     starts = [w["start"] for w in words]
     assert starts == sorted(starts) and words[-1]["end"] <= duration + 0.01
-    assert {w["block"] for w in words} == {0, 1, 2}
+    assert {w["block"] for w in words} == {1, 2, 3}
     assert np.sqrt(np.mean(audio**2)) > 0.02
     # The second block starts after the first block's audio and the 0.4 s pause.
-    first_block_end = max(w["end"] for w in words if w["block"] == 0)
-    second_start = min(w["start"] for w in words if w["block"] == 1)
+    first_block_end = max(w["end"] for w in words if w["block"] == 1)
+    second_start = min(w["start"] for w in words if w["block"] == 2)
     assert second_start - first_block_end >= 0.4
 
 
@@ -63,6 +63,8 @@ def test_render_multi_paragraph_script(tmp_path: Path) -> None:
         (b"Hello.", ("--voice", "00000000-0000-0000-0000-000000000000"), "unknown voice"),
         (b"Hello.", ("--speed", "3"), "speed must be between"),
         (b"Hello.", ("--emotion", "grumpy"), "unknown emotion"),
+        (b"Hello.\n\nAgain.", ("--model", "sonic-0"), "blocks 1, 2 failed: 400: Invalid model"),
+        (b'Bad <break time="soon"/> tag.', (), "block 1 failed: 400"),
     ],
 )
 def test_render_bad_input_exits_2_with_a_message(tmp_path: Path, content: bytes,
@@ -74,6 +76,21 @@ def test_render_bad_input_exits_2_with_a_message(tmp_path: Path, content: bytes,
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out.wav").exists()
+
+
+def test_voice_by_name_and_output_checks_before_rendering(tmp_path: Path) -> None:
+    script = tmp_path / "script.txt"
+    script.write_text("Hello there.", encoding="utf-8")
+    result = run_cli("render", str(script), "-o", str(tmp_path / "missing" / "out.wav"),
+                     cwd=tmp_path)
+    assert result.returncode == 2 and "folder" in result.stderr and "does not exist" in result.stderr
+    assert "Rendering" not in result.stderr, "the path is checked before any work"
+    result = run_cli("render", str(script), "-o", str(tmp_path / "out.mp3"), cwd=tmp_path)
+    assert result.returncode == 2 and "must be a .wav file" in result.stderr
+    result = run_cli("render", str(script), "-o", str(tmp_path / "out.wav"), "--voice", "fiona",
+                     "--offline", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "with Fiona" in result.stderr
 
 
 def test_serve_local_prints_its_url_and_answers(tmp_path: Path) -> None:

@@ -45,9 +45,14 @@ ProgressSink = Callable[[float], None]
 _TAG = re.compile(r"<[^>]*>")
 
 
+def strip_tags(transcript: str) -> str:
+    """``transcript`` without Cartesia's inline tags (``<break time="1s"/>`` ...)."""
+    return " ".join(_TAG.sub(" ", transcript).split())
+
+
 def spoken_word_count(transcript: str) -> int:
     """Words of ``transcript`` outside inline tags (for progress estimates)."""
-    return len(_TAG.sub(" ", transcript).split())
+    return len(strip_tags(transcript).split())
 
 
 class WebSocketProvider(Protocol):
