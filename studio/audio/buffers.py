@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -147,11 +147,7 @@ def write_audio(
 ) -> None:
     """Write mono audio to ``path`` atomically, in any format soundfile can write.
 
-    The data goes to a temporary file in the destination folder which is then renamed
-    over ``path`` (``os.replace``), so a full disk or a crash never leaves a half-written
-    file at ``path`` and the temporary file is removed on failure. Every subtype but
-    ``FLOAT``/``DOUBLE`` gets samples clipped to [-1, 1], because libsndfile's
-    float-to-integer conversion does not clip by default and would wrap around.
+    The same as :func:`write_audio_chunks` with one chunk.
 
     Args:
         path: destination file.
@@ -166,13 +162,45 @@ def write_audio(
             errno subclass is kept (``PermissionError``, ...).
         ValueError: bad samples, rate, format or subtype.
     """
-    data = _mono(samples)
+    write_audio_chunks(path, [_mono(samples)], sample_rate, format=format, subtype=subtype)
+
+
+def write_audio_chunks(
+    path: str | os.PathLike[str],
+    chunks: Iterable[npt.ArrayLike],
+    sample_rate: int,
+    *,
+    format: str = "WAV",
+    subtype: str | None = "PCM_16",
+) -> int:
+    """Write mono audio given as consecutive chunks to ``path`` atomically.
+
+    Chunks are written one after another, so an hour of audio never has to exist as
+    one array. The data goes to a temporary file in the destination folder which is then
+    renamed over ``path`` (``os.replace``), so a full disk or a crash never leaves a
+    half-written file at ``path`` and the temporary file is removed on failure. Every
+    subtype but ``FLOAT``/``DOUBLE`` gets samples clipped to [-1, 1], because libsndfile's
+    float-to-integer conversion does not clip by default and would wrap around.
+
+    Args:
+        path: destination file.
+        chunks: float32 mono arrays, each of shape ``(frames,)``, in order.
+        sample_rate: Hz (> 0).
+        format, subtype: as for :func:`write_audio`.
+
+    Returns:
+        Frames written.
+
+    Raises:
+        OSError: the file cannot be created or written; the message names ``path`` and the
+            errno subclass is kept (``PermissionError``, ...).
+        ValueError: bad samples, rate, format or subtype.
+    """
     if sample_rate <= 0:
         raise ValueError(f"sample_rate must be positive, got {sample_rate}")
     if not sf.check_format(format, subtype):
         raise ValueError(f"soundfile cannot write {format!r} with subtype {subtype!r}")
-    if (subtype or sf.default_subtype(format)) not in ("FLOAT", "DOUBLE"):
-        data = np.clip(data, -1.0, 1.0)
+    clip = (subtype or sf.default_subtype(format)) not in ("FLOAT", "DOUBLE")
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     try:
@@ -180,10 +208,16 @@ def write_audio(
         os.close(fd)
     except OSError as exc:
         raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from exc
+    frames = 0
     try:
         # libsndfile writes the path itself: through a Python file object a failed write
         # (disk full) surfaces only as an AssertionError inside soundfile.
-        sf.write(tmp_name, data, sample_rate, subtype=subtype, format=format)
+        with sf.SoundFile(tmp_name, "w", sample_rate, 1, subtype=subtype,
+                          format=format) as out:
+            for chunk in chunks:
+                data = _mono(chunk)
+                out.write(np.clip(data, -1.0, 1.0) if clip else data)
+                frames += data.shape[0]
         with open(tmp_name, "rb+") as handle:
             os.fsync(handle.fileno())
         os.chmod(tmp_name, _FILE_MODE)
@@ -200,6 +234,7 @@ def write_audio(
             detail = str(exc).rstrip(".")
             raise OSError(f"cannot write {target}: {detail} (disk full or I/O error?)") from exc
         raise
+    return frames
 
 
 def write_wav(

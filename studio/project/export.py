@@ -1,14 +1,15 @@
 """Export: the selected takes in script order, with pauses, to one WAV. Qt-free.
 
 Takes at another sample rate are resampled to the export rate (soxr, via
-``studio.audio.buffers.resample``). Word timestamps are moved onto the output
+``studio.audio.buffers.resample``). Export streams take by take to the file; the
+in-memory :func:`mixdown` is for playback of scripts that mix sample rates. Word timestamps are moved onto the output
 timeline: a word of block *i* starts at the sum of the durations of blocks
 ``0..i-1`` plus ``i`` pauses, plus its start within its take.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from studio.audio.buffers import concatenate_with_pauses, resample, write_wav
+from studio.audio.buffers import concatenate_with_pauses, resample, write_audio_chunks
 from studio.project.model import Take
 
 
@@ -40,42 +41,88 @@ class Mixdown:
         return self.audio.shape[0] / self.sample_rate
 
 
+def _pieces(takes: Sequence[Take], sample_rate: int) -> Iterator[npt.NDArray[np.float32]]:
+    """Each take's audio at ``sample_rate``, resampled one take at a time."""
+    for take in takes:
+        if take.sample_rate == sample_rate:
+            yield take.audio
+        else:
+            yield resample(take.audio, take.sample_rate, sample_rate)
+
+
+def _check(takes: Sequence[Take], pause_seconds: float) -> None:
+    if not takes:
+        raise ValueError("nothing to export: no block has a selected take")
+    if pause_seconds < 0:
+        raise ValueError("the pause between blocks cannot be negative")
+
+
+def timeline_words(
+    takes: Sequence[Take], frames: Sequence[int], sample_rate: int, pause_seconds: float
+) -> list[dict[str, Any]]:
+    """Every word of ``takes`` on the output timeline (see :class:`Mixdown`);
+    ``frames`` is each take's length at ``sample_rate``."""
+    words: list[dict[str, Any]] = []
+    offset = 0.0
+    for index, (take, length) in enumerate(zip(takes, frames, strict=True)):
+        ts = take.word_timestamps
+        for word, start, end in zip(ts.words, ts.start, ts.end, strict=True):
+            words.append({"word": word, "start": round(offset + start, 4),
+                          "end": round(offset + end, 4), "block": index})
+        offset += length / sample_rate + pause_seconds
+    return words
+
+
 def mixdown(takes: Sequence[Take], sample_rate: int, pause_seconds: float) -> Mixdown:
     """Join ``takes`` in order with ``pause_seconds`` of silence between them.
 
     Raises:
         ValueError: if ``takes`` is empty or ``pause_seconds`` is negative.
     """
-    if not takes:
-        raise ValueError("nothing to export: no block has a selected take")
-    if pause_seconds < 0:
-        raise ValueError("the pause between blocks cannot be negative")
-    pieces = [
-        t.audio if t.sample_rate == sample_rate else resample(t.audio, t.sample_rate, sample_rate)
-        for t in takes
-    ]
+    _check(takes, pause_seconds)
+    pieces = list(_pieces(takes, sample_rate))
     audio = concatenate_with_pauses(pieces, sample_rate, pause_seconds)
-    words: list[dict[str, Any]] = []
-    offset = 0.0
-    for index, (take, piece) in enumerate(zip(takes, pieces)):
-        ts = take.word_timestamps
-        for word, start, end in zip(ts.words, ts.start, ts.end):
-            words.append({"word": word, "start": round(offset + start, 4),
-                          "end": round(offset + end, 4), "block": index})
-        offset += piece.shape[0] / sample_rate + pause_seconds
+    words = timeline_words(takes, [p.shape[0] for p in pieces], sample_rate, pause_seconds)
     return Mixdown(audio, sample_rate, words)
 
 
-def export_wav(takes: Sequence[Take], path: Path, sample_rate: int, pause_seconds: float) -> Mixdown:
-    """Write the mixdown of ``takes`` to ``path`` as 16-bit PCM WAV.
+@dataclass(frozen=True, slots=True)
+class Export:
+    """What :func:`export_wav` wrote: ``frames`` at ``sample_rate`` Hz and the words on
+    the output timeline (as in :class:`Mixdown`)."""
 
-    The file appears atomically (temp file + rename), so a full disk never leaves a
-    truncated WAV at ``path``.
+    path: Path
+    frames: int
+    sample_rate: int
+    words: list[dict[str, Any]]
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def export_wav(takes: Sequence[Take], path: Path, sample_rate: int, pause_seconds: float) -> Export:
+    """Write ``takes`` in order, with pauses, to ``path`` as 16-bit PCM WAV.
+
+    Takes are streamed to the file one at a time, so exporting an hour of audio needs
+    memory for one take, not for the whole mix. The file appears atomically (temp
+    file + rename), so a full disk never leaves a truncated WAV at ``path``.
 
     Raises:
-        ValueError: nothing to export.
+        ValueError: nothing to export, or a negative pause.
         OSError: the file cannot be written (message names the path).
     """
-    mix = mixdown(takes, sample_rate, pause_seconds)
-    write_wav(path, mix.audio, sample_rate)
-    return mix
+    _check(takes, pause_seconds)
+    pause = np.zeros(int(round(pause_seconds * sample_rate)), dtype=np.float32)
+    lengths: list[int] = []
+
+    def chunks() -> Iterator[npt.NDArray[np.float32]]:
+        for index, piece in enumerate(_pieces(takes, sample_rate)):
+            if index:
+                yield pause
+            lengths.append(piece.shape[0])
+            yield piece
+
+    frames = write_audio_chunks(path, chunks(), sample_rate, format="WAV", subtype="PCM_16")
+    return Export(path, frames, sample_rate,
+                  timeline_words(takes, lengths, sample_rate, pause_seconds))

@@ -47,7 +47,20 @@ def test_nothing_to_export_is_a_clear_error() -> None:
 
 def test_export_writes_a_16_bit_wav(tmp_path: Path) -> None:
     path = tmp_path / "out.wav"
-    mix = export_wav([_take(0.5, 44100, []), _take(0.5, 44100, [])], path, 44100, 0.25)
+    takes = [_take(0.5, 44100, [("a", 0.1, 0.2)]), _take(0.5, 22050, [("b", 0.0, 0.3)])]
+    result = export_wav(takes, path, 44100, 0.25)
     info = sf.info(path)
     assert info.samplerate == 44100 and info.subtype == "PCM_16"
-    assert info.frames == mix.audio.shape[0] == int(1.25 * 44100)
+    assert info.frames == result.frames
+    assert abs(result.frames - int(1.25 * 44100)) <= 2
+    mix = mixdown(takes, 44100, 0.25)
+    assert result.words == mix.words
+    written, _ = sf.read(path, dtype="float32")
+    assert np.allclose(written, mix.audio, atol=1 / 32768 + 1e-6)
+
+
+def test_failed_export_leaves_no_file(tmp_path: Path) -> None:
+    target = tmp_path / "missing-folder" / "out.wav"
+    with pytest.raises(OSError, match="cannot write"):
+        export_wav([_take(0.2, 44100, [])], target, 44100, 0.0)
+    assert not target.exists()
