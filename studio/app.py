@@ -8,6 +8,7 @@ when the application quits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes.util
 import logging
 import os
@@ -17,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 from qasync import QEventLoop
 
 from studio import __version__
@@ -83,8 +84,23 @@ class Studio(QObject):
         if welcome and not len(self.document):
             self.document.add_block(model_id=self.settings.default_model)
         self.window.show()
-        self._connect_task = asyncio.ensure_future(self.connect_backend())
+        self.reconnect()
         asyncio.ensure_future(self._check_audio())
+
+    def reconnect(self) -> asyncio.Task[None]:
+        """(Re)connect the backend in the background; a connection attempt still
+        under way is cancelled and awaited first, so two never overlap."""
+        previous = self._connect_task
+
+        async def run() -> None:
+            if previous is not None and not previous.done():
+                previous.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await previous
+            await self.connect_backend()
+
+        self._connect_task = asyncio.ensure_future(run())
+        return self._connect_task
 
     async def _check_audio(self) -> None:
         status = await asyncio.to_thread(audio_backend_status)
@@ -103,8 +119,10 @@ class Studio(QObject):
         except (OSError, RuntimeError) as exc:
             log.error("backend failed to start: %s", exc)
             self.window.set_backend_status("Backend unavailable", error=True)
-            QMessageBox.critical(self.window, "Backend", f"Could not start the backend:\n{exc}")
+            self.window.show_error("Backend", f"Could not start the backend:\n{exc}")
             return
+        if self.backend is not None:  # never leak an open backend
+            await self.disconnect_backend()
         self.backend = backend
         self.generation.set_renderer(
             BlockRenderer(backend.client, backend.kind, self.settings.sample_rate)
@@ -115,18 +133,26 @@ class Studio(QObject):
                                            free=backend.is_free, error=True)
 
     async def disconnect_backend(self) -> None:
+        """Stop jobs and close the backend (and its offline engine), if any."""
         self.generation.stop()
         await self.generation.wait_idle()
         self.generation.set_renderer(None)
         if self.backend is not None:
             backend, self.backend = self.backend, None
-            await backend.aclose()
+            # Shielded: a reconnect that cancels this one must not leave it half closed.
+            await asyncio.shield(backend.aclose())
 
     def _on_settings_requested(self) -> None:
         dialog = SettingsDialog(self.settings, bool(os.environ.get("CARTESIA_API_KEY")), self.window)
-        if not dialog.exec():
-            return
+        accepted = dialog.exec()
         new = dialog.settings()
+        dialog.deleteLater()
+        if not accepted:
+            return
+        self.apply_settings(new)
+
+    def apply_settings(self, new: Settings) -> None:
+        """Adopt edited settings, save them, and reconnect if the backend changed."""
         reconnect = any(
             getattr(new, name) != getattr(self.settings, name)
             for name in ("api_key", "use_offline", "base_url", "websocket_base_url", "cartesia_version")
@@ -138,9 +164,10 @@ class Studio(QObject):
         self.window.pause_spin.setValue(self.settings.pause_seconds)
         self.save_settings()
         if reconnect:
-            self._connect_task = asyncio.ensure_future(self.connect_backend())
+            self.reconnect()
 
     def save_settings(self) -> None:
+        """Write settings to disk; a failure is shown in the status bar."""
         try:
             save_settings(self.settings)
         except OSError as exc:
@@ -150,6 +177,8 @@ class Studio(QObject):
         """Stop jobs and playback, close the backend, save settings."""
         if self._connect_task is not None and not self._connect_task.done():
             self._connect_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connect_task
         self.playback.shutdown()
         await self.disconnect_backend()
         self.save_settings()

@@ -13,8 +13,21 @@ def test_no_display_is_explained() -> None:
     assert "DISPLAY is not set" in display_problem({})
 
 
-def test_unreachable_display_is_explained() -> None:
+def test_unreachable_display_is_explained(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import studio.app
+
+    monkeypatch.setattr(studio.app.ctypes.util, "find_library",
+                        lambda name: None if name == "xcb" else f"lib{name}.so")
+    monkeypatch.setattr(studio.app, "_x_display_reachable", lambda display: display == ":0")
     assert "cannot connect to the X display ':97'" in display_problem({"DISPLAY": ":97"})
+    assert display_problem({"DISPLAY": ":0"}) == ""
+
+
+def test_missing_xcb_cursor_is_named(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import studio.app
+
+    monkeypatch.setattr(studio.app.ctypes.util, "find_library", lambda name: None)
+    assert "libxcb-cursor0" in display_problem({"DISPLAY": ":0"})
 
 
 def test_other_platform_plugins_are_left_to_qt() -> None:

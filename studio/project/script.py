@@ -15,7 +15,6 @@ from pathlib import Path
 MAX_INPUT_CHARS = 500
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
-_SENTENCE_END = re.compile(r"(?<=[.!?;:…。！？])\s+")
 
 
 class ScriptError(ValueError):
@@ -62,46 +61,70 @@ def split_paragraphs(text: str) -> list[str]:
 def split_for_streaming(transcript: str, limit: int = MAX_INPUT_CHARS) -> list[str]:
     """Cut ``transcript`` into pieces of at most ``limit`` characters.
 
-    Cuts fall at sentence ends where possible, then at spaces, and only inside a
-    word that alone exceeds ``limit``. Each piece but the last keeps its trailing
-    space so the concatenation equals the input (whitespace runs folded to one).
+    Cuts fall at sentence ends where possible, then between words, and only inside a
+    word that alone exceeds ``limit``. Inline tags (``<break time="1s"/>``) and whole
+    ``<spell>...</spell>`` spans are never cut, even where one alone exceeds
+    ``limit``. Each piece but the last ends with a space, so the pieces joined give
+    the input with runs of white space folded to one.
     """
     if len(transcript) <= limit:
         return [transcript]
     pieces: list[str] = []
     current = ""
-    for sentence in _SENTENCE_END.split(transcript):
+    for sentence in _sentences(_atoms(transcript)):
         for part in _fit(sentence, limit):
             candidate = f"{current} {part}" if current else part
             if len(candidate) <= limit:
                 current = candidate
             else:
-                pieces.append(current + " ")
+                if current:
+                    pieces.append(current + " ")
                 current = part
     if current:
         pieces.append(current)
     return pieces
 
 
-def _fit(sentence: str, limit: int) -> list[str]:
-    """``sentence`` as pieces of at most ``limit`` characters, cut at spaces."""
-    if len(sentence) <= limit:
-        return [sentence]
+_ATOM = re.compile(r"<spell>.*?</spell>|<[^<>]*>|[^\s<]+|<", re.IGNORECASE | re.DOTALL)
+_ENDS_SENTENCE = re.compile(r"[.!?;:…。！？][\"')\]]*$")
+
+
+def _atoms(text: str) -> list[tuple[str, bool]]:
+    """Words, tags and spell spans of ``text``, each with whether white space
+    preceded it (so ``word<break time="1s"/>`` stays glued together)."""
+    atoms: list[tuple[str, bool]] = []
+    end = 0
+    for match in _ATOM.finditer(text):
+        atoms.append((match.group(), match.start() > end or not atoms))
+        end = match.end()
+    return atoms
+
+
+def _sentences(atoms: list[tuple[str, bool]]) -> list[list[tuple[str, bool]]]:
+    """Atoms grouped into sentences (a word ending in ``.``, ``!``, ``?``... ends one)."""
+    sentences: list[list[tuple[str, bool]]] = [[]]
+    for atom in atoms:
+        sentences[-1].append(atom)
+        if not atom[0].startswith("<") and _ENDS_SENTENCE.search(atom[0]):
+            sentences.append([])
+    return [s for s in sentences if s]
+
+
+def _fit(sentence: list[tuple[str, bool]], limit: int) -> list[str]:
+    """``sentence`` as strings of at most ``limit`` characters, cut between atoms."""
     out: list[str] = []
     current = ""
-    for word in sentence.split():
-        while len(word) > limit:
-            if current:
+    for text, spaced in sentence:
+        pieces = [text] if text.startswith("<") else [
+            text[i:i + limit] for i in range(0, len(text), limit)
+        ]
+        for index, piece in enumerate(pieces):
+            joiner = " " if spaced and current and index == 0 else ""
+            if current and len(current) + len(joiner) + len(piece) > limit:
                 out.append(current)
-                current = ""
-            out.append(word[:limit])
-            word = word[limit:]
-        candidate = f"{current} {word}" if current else word
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            out.append(current)
-            current = word
+                current = piece
+            else:
+                current = f"{current}{joiner}{piece}"
     if current:
         out.append(current)
     return out

@@ -9,12 +9,17 @@ a background thread on 127.0.0.1 with a random bearer key (ARCHITECTURE.md,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from studio.api import CartesiaClient
 from studio.config import Settings, data_dir
+
+if TYPE_CHECKING:
+    from studio.offline import OfflineEngine
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +39,7 @@ class Backend:
 
     kind: str
     client: CartesiaClient
-    engine: object | None = None
+    engine: OfflineEngine | None = None
 
     @property
     def label(self) -> str:
@@ -50,7 +55,7 @@ class Backend:
         """Close the client and stop the offline engine, if any."""
         await self.client.aclose()
         if self.engine is not None:
-            await asyncio.to_thread(self.engine.stop)  # type: ignore[attr-defined]
+            await asyncio.to_thread(self.engine.stop)
 
 
 async def start_backend(
@@ -76,7 +81,16 @@ async def start_backend(
     from studio.offline import OfflineEngine
 
     engine = OfflineEngine(data_dir=engine_data_dir or data_dir() / "offline-engine")
-    await asyncio.to_thread(engine.start)
+    starting = asyncio.ensure_future(asyncio.to_thread(engine.start))
+    try:
+        await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        # The start goes on in its thread regardless: let it finish, then stop the
+        # engine, so a cancelled connection never leaves an engine running.
+        with contextlib.suppress(Exception):
+            await starting
+        await asyncio.to_thread(engine.stop)
+        raise
     client = CartesiaClient(
         engine.api_key,
         base_url=engine.base_url,

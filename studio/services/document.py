@@ -57,7 +57,16 @@ class ScriptDocument(QObject):
                 return block
         raise KeyError(block_id)
 
+    def has_block(self, block_id: str) -> bool:
+        """Whether ``block_id`` is in the script."""
+        return any(block.id == block_id for block in self._blocks)
+
     def index_of(self, block_id: str) -> int:
+        """Position of ``block_id`` in the script, from 0.
+
+        Raises:
+            KeyError: no such block.
+        """
         return self._blocks.index(self.block(block_id))
 
     def selected_takes(self) -> list[Take]:
@@ -65,6 +74,11 @@ class ScriptDocument(QObject):
         return [t for t in (b.selected_take for b in self._blocks) if t is not None]
 
     def take(self, block_id: str, take_id: str) -> Take:
+        """The take ``take_id`` of ``block_id``.
+
+        Raises:
+            KeyError: no such block or take.
+        """
         for take in self.block(block_id).takes:
             if take.id == take_id:
                 return take
@@ -81,12 +95,22 @@ class ScriptDocument(QObject):
         return block
 
     def remove_block(self, block_id: str) -> Block:
+        """Remove ``block_id`` with its takes and return it.
+
+        Raises:
+            KeyError: no such block.
+        """
         index = self.index_of(block_id)
         block = self._blocks.pop(index)
         self.block_removed.emit(index, block_id)
         return block
 
     def move_block(self, block_id: str, to_index: int) -> None:
+        """Move ``block_id`` to ``to_index`` (clamped to the script).
+
+        Raises:
+            KeyError: no such block.
+        """
         from_index = self.index_of(block_id)
         to_index = max(0, min(to_index, len(self._blocks) - 1))
         if to_index == from_index:

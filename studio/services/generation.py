@@ -30,11 +30,16 @@ class StreamSequencer:
 
     Block *i*'s chunks go straight to the player while every earlier block is
     finished; otherwise they wait in memory until it is their turn. ``pause_frames``
-    of silence separate consecutive blocks.
+    of silence separate consecutive blocks. Everything goes to stream ``stream_id``
+    of the playback service, so once the user plays something else this sequencer
+    falls silent on its own.
     """
 
-    def __init__(self, playback: PlaybackService, order: Sequence[str], pause_frames: int) -> None:
+    def __init__(
+        self, playback: PlaybackService, stream_id: int, order: Sequence[str], pause_frames: int
+    ) -> None:
         self._playback = playback
+        self._stream_id = stream_id
         self._order = list(order)
         self._pause = np.zeros(pause_frames, dtype=np.float32)
         self._pending: dict[str, list[npt.NDArray[np.float32]]] = {b: [] for b in order}
@@ -46,7 +51,7 @@ class StreamSequencer:
 
     def feed(self, block_id: str, samples: npt.NDArray[np.float32]) -> None:
         if block_id == self._current():
-            self._playback.write(samples)
+            self._playback.write(self._stream_id, samples)
         elif block_id in self._pending:
             self._pending[block_id].append(samples)
 
@@ -57,11 +62,11 @@ class StreamSequencer:
             self._next += 1
             following = self._current()
             if following is None:
-                self._playback.end_stream()
+                self._playback.end_stream(self._stream_id)
                 return
-            self._playback.write(self._pause)
+            self._playback.write(self._stream_id, self._pause)
             for chunk in self._pending.pop(following, []):
-                self._playback.write(chunk)
+                self._playback.write(self._stream_id, chunk)
 
 
 class GenerationService(QObject):
@@ -95,7 +100,7 @@ class GenerationService(QObject):
         self._document = document
         self._playback = playback
         self._renderer: BlockRenderer | None = None
-        self._max_concurrent = max(1, max_concurrent)
+        self._limit = asyncio.Semaphore(max(1, max_concurrent))
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._done = 0
         self._total = 0
@@ -107,17 +112,21 @@ class GenerationService(QObject):
         self._renderer = renderer
 
     def set_max_concurrent(self, value: int) -> None:
-        self._max_concurrent = max(1, value)
+        """Blocks rendered at once from now on (jobs already queued keep the old limit)."""
+        self._limit = asyncio.Semaphore(max(1, value))
 
     @property
     def busy(self) -> bool:
+        """Whether any job is queued or running."""
         return bool(self._tasks)
 
     @property
     def ready(self) -> bool:
+        """Whether a backend is connected, so jobs can start."""
         return self._renderer is not None
 
     def running(self, block_id: str) -> bool:
+        """Whether ``block_id`` has a job queued or running."""
         return block_id in self._tasks
 
     def generate(
@@ -141,11 +150,11 @@ class GenerationService(QObject):
         renderer = self._renderer
         sequencer = None
         if play:
+            stream_id = self._playback.begin_stream(renderer.sample_rate)
             sequencer = StreamSequencer(
-                self._playback, ids, int(round(pause_seconds * renderer.sample_rate))
+                self._playback, stream_id, ids, int(round(pause_seconds * renderer.sample_rate))
             )
-            self._playback.begin_stream(renderer.sample_rate)
-        limit = asyncio.Semaphore(self._max_concurrent)
+        limit = self._limit
         was_busy = self.busy
         for block_id in ids:
             task = asyncio.ensure_future(self._run(renderer, block_id, limit, sequencer))
@@ -164,6 +173,8 @@ class GenerationService(QObject):
     ) -> None:
         try:
             async with limit:
+                if not self._document.has_block(block_id):
+                    return  # removed while it waited for its turn
                 block = self._document.block(block_id)
                 self.job_started.emit(block_id)
                 on_audio = (lambda s: sequencer.feed(block_id, s)) if sequencer else None
@@ -172,12 +183,12 @@ class GenerationService(QObject):
                     on_audio=on_audio,
                     on_progress=lambda f: self.job_progressed.emit(block_id, f),
                 )
+            if not self._document.has_block(block_id):
+                return  # removed while it rendered
             self._document.add_take(block_id, take)
             self.job_finished.emit(block_id, take.id)
         except asyncio.CancelledError:
             self.job_failed.emit(block_id, "stopped")
-        except KeyError:
-            pass  # the block was removed while it rendered
         except (CartesiaError, ScriptError) as exc:
             log.warning("block %s failed: %s", block_id, exc)
             self.job_failed.emit(block_id, str(exc))
@@ -199,6 +210,12 @@ class GenerationService(QObject):
         for task in list(self._tasks.values()):
             task.cancel()
         self._playback.stop()
+
+    def cancel(self, block_id: str) -> None:
+        """Cancel the job of ``block_id`` only (others go on); no-op if none."""
+        task = self._tasks.get(block_id)
+        if task is not None:
+            task.cancel()
 
     async def wait_idle(self) -> None:
         """Resolve when no job is running (for tests and shutdown)."""

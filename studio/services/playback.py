@@ -58,6 +58,7 @@ class PlaybackService(QObject):
         self._player: Any = None
         self._done_task: asyncio.Task[None] | None = None
         self._playing = False
+        self._stream_id = 0
         self._backlog: deque[npt.NDArray[np.float32]] = deque()
         self._input_ended = False
         self.notice = ""
@@ -67,10 +68,12 @@ class PlaybackService(QObject):
 
     @property
     def is_playing(self) -> bool:
+        """Whether a stream is playing (or waiting for audio)."""
         return self._playing
 
     @property
     def is_null(self) -> bool:
+        """Whether the current player is a null output (no device)."""
         return bool(self._player is not None and self._player.is_null)
 
     def _player_for(self, sample_rate: int) -> Any:
@@ -86,19 +89,30 @@ class PlaybackService(QObject):
             self.notice_changed.emit(notice)
         return self._player
 
-    def begin_stream(self, sample_rate: int) -> None:
-        """Start a stream at ``sample_rate`` Hz; audio follows with :meth:`write`."""
+    def begin_stream(self, sample_rate: int) -> int:
+        """Start a stream at ``sample_rate`` Hz, stopping any other; returns its id.
+
+        Audio follows with :meth:`write` and ends with :meth:`end_stream`, both given
+        this id: once another stream has begun, calls with an old id do nothing, so a
+        generation still streaming can never write into (or end) a newer playback.
+        """
         self.stop()
         player = self._player_for(sample_rate)
         player.start()
+        self._stream_id += 1
         self._playing = True
         self._input_ended = False
         self._timer.start()
         self.started.emit()
+        return self._stream_id
 
-    def write(self, samples: npt.NDArray[np.float32]) -> None:
-        """Queue samples of the current stream; ignored when nothing is playing."""
-        if not self._playing or self._player is None or samples.size == 0:
+    def is_current(self, stream_id: int) -> bool:
+        """Whether ``stream_id`` is the stream playing now."""
+        return self._playing and stream_id == self._stream_id
+
+    def write(self, stream_id: int, samples: npt.NDArray[np.float32]) -> None:
+        """Queue samples of stream ``stream_id``; ignored unless it is the current one."""
+        if not self.is_current(stream_id) or self._player is None or samples.size == 0:
             return
         if self._backlog:
             self._backlog.append(samples)
@@ -129,9 +143,10 @@ class PlaybackService(QObject):
         """Frames waiting for room in the player's ring buffer."""
         return sum(chunk.shape[0] for chunk in self._backlog)
 
-    def end_stream(self) -> None:
-        """No more audio for this stream: play what is queued, then stop."""
-        if not self._playing or self._player is None:
+    def end_stream(self, stream_id: int) -> None:
+        """No more audio for stream ``stream_id``: play what is queued, then stop.
+        Ignored unless it is the current stream."""
+        if not self.is_current(stream_id) or self._player is None or self._input_ended:
             return
         self._input_ended = True
         if not self._backlog:
@@ -141,11 +156,24 @@ class PlaybackService(QObject):
         self._player.finish_input()
         self._done_task = asyncio.ensure_future(self._wait_done(self._player))
 
-    def play(self, samples: npt.NDArray[np.float32], sample_rate: int) -> None:
-        """Play a whole buffer from the start."""
-        self.begin_stream(sample_rate)
-        self.write(samples)
-        self.end_stream()
+    def play(self, samples: npt.NDArray[np.float32], sample_rate: int) -> int:
+        """Play a whole buffer from the start; returns the stream id."""
+        return self.play_sequence([samples], sample_rate)
+
+    def play_sequence(
+        self, pieces: list[npt.NDArray[np.float32]], sample_rate: int, pause_seconds: float = 0.0
+    ) -> int:
+        """Play ``pieces`` (all at ``sample_rate``) one after another with
+        ``pause_seconds`` of silence between them; no copy of the audio is made.
+        Returns the stream id."""
+        stream_id = self.begin_stream(sample_rate)
+        pause = np.zeros(int(round(pause_seconds * sample_rate)), dtype=np.float32)
+        for index, piece in enumerate(pieces):
+            if index:
+                self.write(stream_id, pause)
+            self.write(stream_id, piece)
+        self.end_stream(stream_id)
+        return stream_id
 
     async def _wait_done(self, player: Any) -> None:
         await player.wait_done()

@@ -73,6 +73,17 @@ def check_block(block: Block) -> None:
         raise ScriptError("the block has no voice; choose one from the voice list")
 
 
+def _feed(sink: AudioSink, samples: npt.NDArray[np.float32]) -> AudioSink | None:
+    """Give ``samples`` to ``sink``; a sink that fails is dropped (and logged), so
+    trouble in playback never costs the take being rendered."""
+    try:
+        sink(samples)
+    except Exception:
+        log.exception("streaming playback failed; the take is still being kept")
+        return None
+    return sink
+
+
 class BlockRenderer:
     """Turns blocks into takes through one client.
 
@@ -133,7 +144,7 @@ class BlockRenderer:
                     if samples.size:
                         chunks.append(samples)
                         if on_audio is not None:
-                            on_audio(samples)
+                            on_audio = _feed(on_audio, samples)
                 elif isinstance(event, TimestampsEvent):
                     words = words + event.word_timestamps
                     if on_progress is not None:

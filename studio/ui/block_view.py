@@ -155,7 +155,9 @@ class BlockView(QFrame):
         self.up_button.clicked.connect(lambda: self.move_requested.emit(self.block_id, -1))
         self.down_button.clicked.connect(lambda: self.move_requested.emit(self.block_id, 1))
         self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self.block_id))
-        catalog.voices_changed.connect(lambda: self.voice_combo.set_voices(catalog.voices))
+        self._catalog = catalog
+        # A bound method, not a lambda: Qt drops the connection when this view is deleted.
+        catalog.voices_changed.connect(self._on_voices_changed)
         for widget in (self.text_edit, self.voice_combo, self.model_combo, self.language_combo,
                        self.emotion_combo, self.speed_spin, self.volume_spin, self.take_list):
             widget.installEventFilter(self)
@@ -243,6 +245,9 @@ class BlockView(QFrame):
         self.generate_button.setEnabled(not generating)
         if generating:
             self.set_status("Generating…")
+
+    def _on_voices_changed(self) -> None:
+        self.voice_combo.set_voices(self._catalog.voices)
 
     # --- to the document -------------------------------------------------------
 

@@ -11,8 +11,6 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
@@ -286,8 +284,7 @@ class MainWindow(QMainWindow):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        if self.generation.running(block_id):
-            self.generation.stop()
+        self.generation.cancel(block_id)
         self.document.remove_block(block_id)
 
     def _on_move_block(self, block_id: str, delta: int) -> None:
@@ -393,17 +390,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("No block has a take yet", 4000)
             return
         rate = takes[0].sample_rate
-        pause = np.zeros(int(round(self.pause_spin.value() * rate)), dtype=np.float32)
         if any(t.sample_rate != rate for t in takes):
             mix = await asyncio.to_thread(mixdown, takes, rate, self.pause_spin.value())
             self.playback.play(mix.audio, rate)
-            return
-        self.playback.begin_stream(rate)
-        for index, take in enumerate(takes):
-            if index:
-                self.playback.write(pause)
-            self.playback.write(take.audio)
-        self.playback.end_stream()
+        else:
+            self.playback.play_sequence([t.audio for t in takes], rate, self.pause_spin.value())
 
     def show_audio_notice(self, notice: str) -> None:
         """Say in the status bar why there is no sound ("" hides the notice)."""
@@ -425,16 +416,16 @@ class MainWindow(QMainWindow):
 
     # --- export ---------------------------------------------------------------------------
 
-    @asyncSlot()
-    async def _on_export(self) -> None:
-        takes = self.document.selected_takes()
-        if not takes:
-            QMessageBox.information(self, "Export WAV", "No block has a take yet; generate first.")
+    def _on_export(self) -> None:
+        # A plain slot: a modal dialog inside a coroutine step would stall the loop's
+        # other tasks (qasync runs the dialog's nested event loop inside that step).
+        if not self.document.selected_takes():
+            self.statusBar().showMessage("No block has a take yet; generate first", 5000)
             return
         start = str(self.last_export or Path.home() / "voiceover.wav")
         path, _ = QFileDialog.getSaveFileName(self, "Export WAV", start, "WAV audio (*.wav)")
         if path:
-            await self.export_to(Path(path))
+            asyncio.ensure_future(self.export_to(Path(path)))
 
     async def export_to(self, path: Path) -> bool:
         """Export the selected takes in order to ``path`` (off the UI thread)."""
@@ -448,7 +439,7 @@ class MainWindow(QMainWindow):
                 self.pause_spin.value(),
             )
         except (OSError, ValueError) as exc:
-            QMessageBox.critical(self, "Export WAV", f"Could not export:\n{exc}")
+            self.show_error("Export WAV", f"Could not export:\n{exc}")
             return False
         self.last_export = path
         self._exported_since_change = True
@@ -456,6 +447,15 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Exported {path.name}: {mix.duration:.1f} s{note}", 8000)
         self.export_finished.emit(str(path))
         return True
+
+    def show_error(self, title: str, message: str) -> QMessageBox:
+        """Show an error without blocking (safe from coroutines) and return the box."""
+        box = QMessageBox(QMessageBox.Icon.Critical, title, message,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.statusBar().showMessage(message.replace("\n", " "), 15000)
+        return box
 
     def _on_about(self) -> None:
         QMessageBox.about(

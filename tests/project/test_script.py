@@ -66,3 +66,28 @@ def test_pieces_respect_the_limit_and_keep_every_word(words: list[str], limit: i
     pieces = split_for_streaming(transcript, limit=limit)
     assert all(len(p.rstrip()) <= limit for p in pieces)
     assert "".join(pieces).replace(" ", "") == transcript.replace(" ", "")
+
+
+def test_tags_and_spell_spans_are_never_cut() -> None:
+    sentence = 'Say <spell>A B C</spell> then wait <break time="1s"/> and go on now. '
+    transcript = sentence * 40
+    pieces = split_for_streaming(transcript, limit=100)
+    assert len(pieces) > 1
+    for piece in pieces:
+        assert piece.count("<spell>") == piece.count("</spell>")
+        assert piece.count("<") == piece.count(">")
+    assert "".join(pieces).split() == transcript.split()
+
+
+def test_a_word_glued_to_a_tag_stays_glued() -> None:
+    transcript = ("Pause here" + '<break time="500ms"/>' + "now. ") * 60
+    pieces = split_for_streaming(transcript, limit=80)
+    assert all('here<break time="500ms"/>now.' in p for p in pieces if "here" in p)
+
+
+def test_a_hundred_thousand_character_paragraph_splits_quickly_and_completely() -> None:
+    transcript = ("A fairly ordinary sentence about the weather, with a clause. " * 1700)[:100_000]
+    pieces = split_for_streaming(transcript)
+    assert len(pieces) >= 200
+    assert all(len(p.rstrip()) <= 500 for p in pieces)
+    assert "".join(pieces).split() == transcript.split()

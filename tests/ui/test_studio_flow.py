@@ -155,8 +155,16 @@ def test_stop_cancels_and_keeps_finished_takes(studio, qtbot, qloop) -> None:  #
     _wait(qloop, studio.generation.wait_idle())
     assert studio.document.block(first).takes
     second = studio.document.blocks[1].id
+    progressed: list[float] = []
+    studio.generation.job_progressed.connect(lambda block_id, f: progressed.append(f))
     studio.generation.generate([second])
-    qloop.run_until_complete(asyncio.sleep(0.3))
+
+    async def first_words() -> None:
+        while not progressed:
+            await asyncio.sleep(0.005)
+
+    _wait(qloop, first_words())
+    assert progressed[-1] < 1.0, "stopped while the block is still rendering"
     window.stop()
     _wait(qloop, studio.generation.wait_idle())
     assert not studio.document.block(second).takes
@@ -201,10 +209,10 @@ def test_stream_longer_than_the_ring_buffer_plays_whole(qtbot, qloop) -> None:  
     playback = PlaybackService(player_factory=player_factory)
     rate = 8000
     signal = np.random.default_rng(1).uniform(-0.5, 0.5, rate).astype(np.float32)  # 1 s
-    playback.begin_stream(rate)
+    stream_id = playback.begin_stream(rate)
     for piece in np.array_split(signal, 7):
-        playback.write(piece)
-    playback.end_stream()
+        playback.write(stream_id, piece)
+    playback.end_stream(stream_id)
     assert playback.backlog_frames > 0
     for _ in range(200):
         streams[-1].pull(blocks=2)
