@@ -14,7 +14,8 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,14 +74,13 @@ class Settings:
     sample_rate: int = 44100
     play_while_generating: bool = True
     output_device: str = ""
-    recent_exports: list[str] = field(default_factory=list)
 
-    def effective_api_key(self, environ: dict[str, str] | None = None) -> str:
+    def effective_api_key(self, environ: Mapping[str, str] | None = None) -> str:
         """The key in use: ``CARTESIA_API_KEY`` if set, else the saved one, else ""."""
         env = os.environ if environ is None else environ
         return (env.get("CARTESIA_API_KEY") or "").strip() or self.api_key.strip()
 
-    def wants_cloud(self, environ: dict[str, str] | None = None) -> bool:
+    def wants_cloud(self, environ: Mapping[str, str] | None = None) -> bool:
         """True when a key is configured and offline mode is not forced (by the
         setting or by ``STUDIO_FORCE_OFFLINE=1``, which ``--offline`` sets)."""
         env = os.environ if environ is None else environ

@@ -120,11 +120,10 @@ async def _resolve_voice(backend: Backend, voice: str, language: str) -> Voice:
         raise ScriptError(
             f"unknown voice {voice!r}; `cartesia-studio voices` lists the voices"
         )
-    voices = await backend.client.list_voices()
-    voice = pick_voice(voices, language)
-    if voice is None:
+    default = pick_voice(await backend.client.list_voices(), language)
+    if default is None:
         raise ScriptError(f"the backend has no voice for language {language!r}; pass --voice")
-    return voice
+    return default
 
 
 async def render_command(args: argparse.Namespace) -> int:

@@ -127,3 +127,16 @@ def test_serve_local_refuses_a_remote_host_without_the_flag(tmp_path: Path) -> N
                      timeout=60)
     assert result.returncode == 1
     assert "allow-remote" in result.stderr or "loopback" in result.stderr
+
+
+def test_blocks_that_rendered_are_kept_when_one_fails(tmp_path: Path) -> None:
+    script = tmp_path / "script.txt"
+    script.write_text('A good first block.\n\nA bad <break time="later"/> block.\n\nA good last one.',
+                      encoding="utf-8")
+    out = tmp_path / "out.wav"
+    result = run_cli("render", str(script), "-o", str(out), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "block 2 failed" in result.stderr and "out.partial.wav" in result.stderr
+    assert not out.exists()
+    audio, rate = sf.read(tmp_path / "out.partial.wav", dtype="float32")
+    assert 1.0 < len(audio) / rate < 8.0 and np.sqrt(np.mean(audio**2)) > 0.01

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from studio.api import (
     ChunkEvent,
+    Encoding,
     OutputFormat,
     PhonemeTimestamps,
     PhonemeTimestampsEvent,
@@ -37,7 +38,7 @@ from studio.project.script import ScriptError, split_for_streaming
 
 log = logging.getLogger(__name__)
 
-ENCODING = "pcm_f32le"
+ENCODING: Encoding = "pcm_f32le"
 
 AudioSink = Callable[[npt.NDArray[np.float32]], None]
 ProgressSink = Callable[[float], None]

@@ -210,10 +210,10 @@ class BlockView(QFrame):
             self.emotion_combo.blockSignals(True)
             self.emotion_combo.setCurrentIndex(max(index, 0))
             self.emotion_combo.blockSignals(False)
-        for spin, value in ((self.speed_spin, block.speed), (self.volume_spin, block.volume)):
-            if abs(spin.value() - value) > 1e-9:
+        for spin, ratio in ((self.speed_spin, block.speed), (self.volume_spin, block.volume)):
+            if abs(spin.value() - ratio) > 1e-9:
                 spin.blockSignals(True)
-                spin.setValue(value)
+                spin.setValue(ratio)
                 spin.blockSignals(False)
 
     def refresh_takes(self) -> None:
