@@ -140,3 +140,20 @@ def test_blocks_that_rendered_are_kept_when_one_fails(tmp_path: Path) -> None:
     assert not out.exists()
     audio, rate = sf.read(tmp_path / "out.partial.wav", dtype="float32")
     assert 1.0 < len(audio) / rate < 8.0 and np.sqrt(np.mean(audio**2)) > 0.01
+
+
+def test_a_long_paragraph_streams_as_continuations_with_one_timeline(tmp_path: Path) -> None:
+    sentence = "Every sentence here adds a few more words to a long paragraph. "
+    script = tmp_path / "long.txt"
+    script.write_text(sentence * 50, encoding="utf-8")  # ~3 200 characters: 7 inputs
+    out, stamps = tmp_path / "long.wav", tmp_path / "long.json"
+    result = run_cli("render", str(script), "-o", str(out), "--timestamps", str(stamps),
+                     "--sample-rate", "16000", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    words = json.loads(stamps.read_text(encoding="utf-8"))["words"]
+    assert len(words) == len((sentence * 50).split())
+    starts = [w["start"] for w in words]
+    assert all(b > a for a, b in zip(starts, starts[1:], strict=False)), "one rising timeline"
+    info = sf.info(out)
+    assert words[-1]["end"] <= info.duration + 0.01
+    assert info.duration > 0.25 * len(words)
