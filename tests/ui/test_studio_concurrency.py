@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from studio.api import CartesiaClient
-from studio.app import Studio
 from studio.config import Settings
-from studio.services.backend import OFFLINE, Backend
+from studio.services.backend import Backend
 from studio.services.generation import StreamSequencer
+
+SETTINGS = Settings(play_while_generating=True, max_concurrent_jobs=2)
 
 
 class TrackedBackend(Backend):
@@ -26,24 +26,6 @@ class TrackedBackend(Backend):
         self.closed = True
 
 
-def _studio(qtbot, qloop, engine, opened: list[Backend] | None = None) -> Studio:  # type: ignore[no-untyped-def]
-    async def backend_factory(settings: Settings) -> Backend:
-        client = CartesiaClient(engine.api_key, base_url=engine.base_url,
-                                websocket_base_url=engine.websocket_base_url)
-        backend = TrackedBackend(OFFLINE, client)
-        if opened is not None:
-            opened.append(backend)
-        return backend
-
-    studio = Studio(Settings(play_while_generating=True, max_concurrent_jobs=2),
-                    backend_factory=backend_factory)
-    studio.window.discard_confirmed = True  # qtbot closes the window after the test
-    qtbot.addWidget(studio.window)
-    studio.start(welcome=False)
-    qloop.run_until_complete(studio._connect_task)
-    return studio
-
-
 def _wait(qloop, coro, timeout: float = 90.0):  # type: ignore[no-untyped-def]
     return qloop.run_until_complete(asyncio.wait_for(coro, timeout))
 
@@ -54,8 +36,8 @@ async def _until(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-u
             await asyncio.sleep(0.01)
 
 
-def test_a_new_stream_while_one_plays_keeps_both_takes(qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
-    studio = _studio(qtbot, qloop, offline_engine)
+def test_a_new_stream_while_one_plays_keeps_both_takes(open_studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    studio = open_studio(SETTINGS)
     try:
         window = studio.window
         first = window.add_block("The first block streams for a while. " * 4)
@@ -75,8 +57,8 @@ def test_a_new_stream_while_one_plays_keeps_both_takes(qtbot, qloop, offline_eng
         qloop.run_until_complete(studio.shutdown())
 
 
-def test_removing_a_running_block_leaves_the_others_running(qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
-    studio = _studio(qtbot, qloop, offline_engine)
+def test_removing_a_running_block_leaves_the_others_running(open_studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    studio = open_studio(SETTINGS)
     try:
         window = studio.window
         ids = [window.add_block(f"Block {n} of the batch, long enough to take a moment. " * 3)
@@ -92,12 +74,12 @@ def test_removing_a_running_block_leaves_the_others_running(qtbot, qloop, offlin
         qloop.run_until_complete(studio.shutdown())
 
 
-def test_export_from_the_action_during_generation_does_not_stall(qtbot, qloop, offline_engine,
+def test_export_from_the_action_during_generation_does_not_stall(open_studio, qtbot, qloop,
                                                                  tmp_path: Path,
                                                                  monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from studio.ui import main_window
 
-    studio = _studio(qtbot, qloop, offline_engine)
+    studio = open_studio(SETTINGS)
     try:
         window = studio.window
         done = window.add_block("Already generated.")
@@ -119,8 +101,8 @@ def test_export_from_the_action_during_generation_does_not_stall(qtbot, qloop, o
         qloop.run_until_complete(studio.shutdown())
 
 
-def test_views_of_removed_blocks_ignore_later_voice_lists(qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
-    studio = _studio(qtbot, qloop, offline_engine)
+def test_views_of_removed_blocks_ignore_later_voice_lists(open_studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    studio = open_studio(SETTINGS)
     try:
         gone = studio.window.add_block("Soon removed.")
         kept = studio.window.add_block("Stays.")
@@ -132,9 +114,9 @@ def test_views_of_removed_blocks_ignore_later_voice_lists(qtbot, qloop, offline_
         qloop.run_until_complete(studio.shutdown())
 
 
-def test_reconnects_never_overlap_or_leak(qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+def test_reconnects_never_overlap_or_leak(open_studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
     opened: list[Backend] = []
-    studio = _studio(qtbot, qloop, offline_engine, opened)
+    studio = open_studio(SETTINGS, backend_cls=TrackedBackend, opened=opened)
     try:
         studio.reconnect()
         last = studio.reconnect()

@@ -6,25 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-from studio.api import CartesiaClient
 from studio.app import Studio
 from studio.config import Settings
-from studio.services.backend import OFFLINE, Backend
 from studio.ui.settings_dialog import SettingsDialog
-
-
-def _studio(qtbot, qloop, engine) -> Studio:  # type: ignore[no-untyped-def]
-    async def backend_factory(settings: Settings) -> Backend:
-        client = CartesiaClient(engine.api_key, base_url=engine.base_url,
-                                websocket_base_url=engine.websocket_base_url, max_retries=1)
-        return Backend(OFFLINE, client)
-
-    studio = Studio(Settings(play_while_generating=False), backend_factory=backend_factory)
-    studio.window.discard_confirmed = True  # qtbot closes the window after the test
-    qtbot.addWidget(studio.window)
-    studio.start(welcome=False)
-    qloop.run_until_complete(studio._connect_task)
-    return studio
 
 
 def _generate(qloop, studio: Studio, block_id: str) -> None:  # type: ignore[no-untyped-def]
@@ -32,8 +16,8 @@ def _generate(qloop, studio: Studio, block_id: str) -> None:  # type: ignore[no-
     qloop.run_until_complete(asyncio.wait_for(studio.generation.wait_idle(), 60))
 
 
-def test_dropped_connection_fails_the_block_and_the_next_try_works(qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
-    studio = _studio(qtbot, qloop, offline_engine)
+def test_dropped_connection_fails_the_block_and_the_next_try_works(open_studio, qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+    studio = open_studio(Settings(play_while_generating=False), max_retries=1)
     try:
         kept = studio.window.add_block("This take is kept.")
         _generate(qloop, studio, kept)
@@ -50,8 +34,8 @@ def test_dropped_connection_fails_the_block_and_the_next_try_works(qtbot, qloop,
         qloop.run_until_complete(studio.shutdown())
 
 
-def test_refused_websocket_handshakes_are_reported(qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
-    studio = _studio(qtbot, qloop, offline_engine)
+def test_refused_websocket_handshakes_are_reported(open_studio, qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+    studio = open_studio(Settings(play_while_generating=False), max_retries=1)
     try:
         block_id = studio.window.add_block("Server trouble.")
         client = studio.backend.client  # type: ignore[union-attr]
@@ -70,8 +54,8 @@ def test_refused_websocket_handshakes_are_reported(qtbot, qloop, offline_engine)
         qloop.run_until_complete(studio.shutdown())
 
 
-def test_unknown_voice_is_a_message_on_the_block(qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
-    studio = _studio(qtbot, qloop, offline_engine)
+def test_unknown_voice_is_a_message_on_the_block(open_studio, qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+    studio = open_studio(Settings(play_while_generating=False), max_retries=1)
     try:
         block_id = studio.window.add_block("Who am I?")
         studio.document.update_block(block_id, voice_id="11111111-2222-3333-4444-555555555555")
@@ -82,9 +66,9 @@ def test_unknown_voice_is_a_message_on_the_block(qtbot, qloop, offline_engine) -
         qloop.run_until_complete(studio.shutdown())
 
 
-def test_voice_list_failure_shows_in_the_status_bar(qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+def test_voice_list_failure_shows_in_the_status_bar(open_studio, qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
     offline_engine.inject_faults("/voices", [500, 500])
-    studio = _studio(qtbot, qloop, offline_engine)
+    studio = open_studio(Settings(play_while_generating=False), max_retries=1)
     try:
         assert "voices unavailable" in studio.window.backend_label.text()
         assert "Could not load voices" in studio.window.statusBar().currentMessage()
@@ -114,21 +98,13 @@ def test_settings_dialog_validates_and_returns_edits(qtbot) -> None:  # type: ig
     assert edited.wants_cloud({})
 
 
-def test_no_audio_device_is_a_visible_notice_and_generation_still_works(qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+def test_no_audio_device_is_a_visible_notice_and_generation_still_works(open_studio, qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
     from studio.audio.playback import NullPlayer
-
-    async def backend_factory(settings: Settings) -> Backend:
-        return Backend(OFFLINE, CartesiaClient(offline_engine.api_key, base_url=offline_engine.base_url,
-                                               websocket_base_url=offline_engine.websocket_base_url))
 
     def player_factory(sample_rate: int, device=None):  # type: ignore[no-untyped-def]
         return NullPlayer(sample_rate, "no audio output device")
 
-    studio = Studio(Settings(), backend_factory=backend_factory, player_factory=player_factory)
-    studio.window.discard_confirmed = True  # qtbot closes the window after the test
-    qtbot.addWidget(studio.window)
-    studio.start(welcome=False)
-    qloop.run_until_complete(studio._connect_task)
+    studio = open_studio(Settings(), player_factory=player_factory)
     try:
         block_id = studio.window.add_block("Silent but fine.")
         _generate(qloop, studio, block_id)

@@ -14,11 +14,8 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import Qt
 
-from studio.api import CartesiaClient
-from studio.app import Studio
 from studio.audio.playback import CallbackStop, StreamPlayer
 from studio.config import Settings
-from studio.services.backend import OFFLINE, Backend
 
 
 class RecordingStream:
@@ -59,7 +56,8 @@ class RecordingStream:
 
 
 @pytest.fixture
-def studio(qtbot, qloop, offline_engine):  # type: ignore[no-untyped-def]
+def studio(open_studio):  # type: ignore[no-untyped-def]
+    """A studio whose audio goes to :class:`RecordingStream` objects (``studio.streams``)."""
     streams: list[RecordingStream] = []
 
     def stream_factory(**kwargs):  # type: ignore[no-untyped-def]
@@ -71,20 +69,9 @@ def studio(qtbot, qloop, offline_engine):  # type: ignore[no-untyped-def]
         return StreamPlayer(sample_rate, device=device, stream_factory=stream_factory,
                             capacity_seconds=120)
 
-    async def backend_factory(settings: Settings) -> Backend:
-        client = CartesiaClient(offline_engine.api_key, base_url=offline_engine.base_url,
-                                websocket_base_url=offline_engine.websocket_base_url)
-        return Backend(OFFLINE, client)
-
-    app = Studio(Settings(pause_seconds=0.25), backend_factory=backend_factory,
-                 player_factory=player_factory)
+    app = open_studio(Settings(pause_seconds=0.25), player_factory=player_factory)
     app.streams = streams  # type: ignore[attr-defined]
-    app.window.discard_confirmed = True  # qtbot closes the window after the test
-    qtbot.addWidget(app.window)
-    app.start(welcome=False)
-    qloop.run_until_complete(app._connect_task)
-    yield app
-    qloop.run_until_complete(app.shutdown())
+    return app
 
 
 def _wait(qloop, coro, timeout: float = 60.0):  # type: ignore[no-untyped-def]
