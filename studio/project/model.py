@@ -30,6 +30,11 @@ from studio.api.models import (
 )
 
 
+#: Request fields that decide what a take sounds like (output format aside).
+_RENDERED_FIELDS = ("model_id", "transcript", "voice", "language", "generation_config",
+                    "pronunciation_dict_id")
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 
@@ -119,6 +124,19 @@ class Block:
             generation_config=self.generation_config(),
             output_format=output_format,
         )
+
+    def matches(self, take: Take) -> bool:
+        """Whether ``take`` was made from this block's current text, voice and delivery
+        (the output format aside). A take that does not match is out of date."""
+        current = self.tts_request(OutputFormat()).to_json()
+        return all(current.get(key) == take.request.get(key) for key in _RENDERED_FIELDS)
+
+    @property
+    def needs_take(self) -> bool:
+        """Whether "Generate all" should render this block: it has text and no
+        selected take, or its selected take is out of date."""
+        take = self.selected_take
+        return bool(self.text.strip()) and (take is None or not self.matches(take))
 
     def with_delivery(self, **changes: Any) -> Block:
         """A copy with other settings and the same id and takes."""

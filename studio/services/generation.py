@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal
 
-from studio.api import CartesiaError
+from studio.api import APIStatusError, CartesiaError
 from studio.project.script import ScriptError
 from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService
@@ -191,7 +191,8 @@ class GenerationService(QObject):
             self.job_failed.emit(block_id, "stopped")
         except (CartesiaError, ScriptError) as exc:
             log.warning("block %s failed: %s", block_id, exc)
-            self.job_failed.emit(block_id, str(exc))
+            # The server's own words, without the HTTP status a user has no use for.
+            self.job_failed.emit(block_id, exc.message if isinstance(exc, APIStatusError) else str(exc))
         except Exception as exc:  # a bug must not take the studio down or lose other takes
             log.exception("block %s failed unexpectedly", block_id)
             self.job_failed.emit(block_id, f"unexpected error: {exc}")

@@ -97,8 +97,9 @@ class BlockView(QFrame):
             "Paste a whole script with Ctrl+Shift+V to make one block per paragraph."
         )
         self.text_edit.setTabChangesFocus(True)
-        self.text_edit.setMinimumHeight(56)
-        self.text_edit.setMaximumHeight(110)
+        self.text_edit.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        layout_of_text = self.text_edit.document().documentLayout()
+        layout_of_text.documentSizeChanged.connect(self._fit_text_height)
 
         self.generate_button = self._tool("Generate", "Generate a new take of this block (Ctrl+G)")
         self.play_button = self._tool("Play", "Play the selected take")
@@ -138,8 +139,11 @@ class BlockView(QFrame):
         layout.addLayout(actions)
         layout.addWidget(self.take_list)
 
+        self._generating = False
+        self._stale_shown = False
         self.refresh_fields()
         self.refresh_takes()
+        self._fit_text_height()
 
         self.text_edit.textChanged.connect(self._on_text_changed)
         self.voice_combo.voice_chosen.connect(self._on_voice_chosen)
@@ -185,6 +189,13 @@ class BlockView(QFrame):
 
     # --- from the document -----------------------------------------------------
 
+    def _fit_text_height(self, *_args: object) -> None:
+        """Grow the text box with its paragraph: 2 to 10 lines, then it scrolls."""
+        lines = int(self.text_edit.document().size().height())  # lines, for a plain text edit
+        line_height = self.text_edit.fontMetrics().lineSpacing()
+        frame = 2 * self.text_edit.frameWidth() + int(self.text_edit.document().documentMargin() * 2)
+        self.text_edit.setFixedHeight(max(2, min(lines, 10)) * line_height + frame + 4)
+
     def set_number(self, number: int) -> None:
         self.number_label.setText(f"#{number}")
 
@@ -196,6 +207,7 @@ class BlockView(QFrame):
     def refresh_fields(self) -> None:
         """Show the block's fields; widgets that already show them are left alone."""
         block = self.document.block(self.block_id)
+        self._update_state()
         if self.text_edit.toPlainText() != block.text:
             self.text_edit.setPlainText(block.text)
         self.voice_combo.set_voice_id(block.voice_id)
@@ -228,21 +240,42 @@ class BlockView(QFrame):
                 self.take_list.setCurrentItem(item)
         self.take_list.blockSignals(False)
         self.take_list.setVisible(bool(block.takes))
+        self._update_state()
         rows = min(len(block.takes), 3)
         if rows:
             row_height = self.take_list.sizeHintForRow(0)
             self.take_list.setFixedHeight(rows * row_height + 2 * self.take_list.frameWidth() + 4)
         self.play_button.setEnabled(block.selected_take is not None)
 
-    def set_status(self, text: str, error: bool = False) -> None:
+    def _update_state(self) -> None:
+        """Enable Generate only for text, and say when the selected take is out of date."""
+        block = self.document.block(self.block_id)
+        self.generate_button.setEnabled(bool(block.text.strip()) and not self._generating)
+        take = block.selected_take
+        stale = take is not None and not block.matches(take)
+        if stale != self._stale_shown and not self._generating:
+            self._stale_shown = stale
+            if stale:
+                assert take is not None
+                self.set_status(f"Edited since {take.name}: generate again for a new take",
+                                warning=True)
+            else:
+                self.set_status("")
+
+    def set_status(self, text: str, error: bool = False, warning: bool = False) -> None:
+        """Show ``text`` under the block (red for an error, amber for a warning)."""
         self.status_label.setText(text)
         self.status_label.setProperty("error", error)
+        self.status_label.setProperty("warning", warning)
         self.status_label.setToolTip(text)
         self.style().unpolish(self.status_label)
         self.style().polish(self.status_label)
 
     def set_generating(self, generating: bool) -> None:
-        self.generate_button.setEnabled(not generating)
+        """Show a job as running (Generate disabled) or over."""
+        self._generating = generating
+        self._stale_shown = False
+        self._update_state()
         if generating:
             self.set_status("Generating…")
 
@@ -258,7 +291,12 @@ class BlockView(QFrame):
         self._update(text=self.text_edit.toPlainText())
 
     def _on_voice_chosen(self, voice_id: str) -> None:
-        self._update(voice_id=voice_id)
+        voice = self._catalog.voice(voice_id)
+        if voice is not None and voice.language:
+            # A voice speaks its own language unless the user then picks another one.
+            self._update(voice_id=voice_id, language=voice.language)
+        else:
+            self._update(voice_id=voice_id)
 
     def _on_model_changed(self, text: str) -> None:
         if text.strip():

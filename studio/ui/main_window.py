@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
 
     def _update_credits(self) -> None:
         if getattr(self, "_free", None):
-            self.credits_label.setText("Credits: free (offline engine)")
+            self.credits_label.setText("Credits: free")
         else:
             self.credits_label.setText(f"Credits this session: {self.session_credits}")
 
@@ -316,15 +316,19 @@ class MainWindow(QMainWindow):
         self._generate([block_id])
 
     def generate_all(self) -> None:
-        """Generate the blocks that have text and no take yet."""
-        self._generate([b.id for b in self.document.blocks if b.text.strip() and not b.takes])
+        """Generate the blocks that have text and no take yet, or whose take is out of
+        date (text, voice or delivery changed since)."""
+        self._generate([b.id for b in self.document.blocks if b.needs_take])
 
     def regenerate_all(self) -> None:
         self._generate([b.id for b in self.document.blocks if b.text.strip()])
 
     def stop(self) -> None:
+        """Stop generating and playing; finished takes are kept."""
+        busy = self.generation.busy
         self.generation.stop()
         self.playback.stop()
+        self.statusBar().showMessage("Stopped generating" if busy else "Stopped", 4000)
 
     def _on_job_started(self, block_id: str) -> None:
         self.script_panel.view(block_id).set_generating(True)
@@ -350,7 +354,7 @@ class MainWindow(QMainWindow):
             return
         view.set_generating(False)
         if message == "stopped":
-            view.set_status(message)
+            view.set_status("Stopped")
             return
         view.set_status(f"Failed: {message}", error=True)
         number = self.document.index_of(block_id) + 1
@@ -439,11 +443,16 @@ class MainWindow(QMainWindow):
                 self.pause_spin.value(),
             )
         except (OSError, ValueError) as exc:
-            self.show_error("Export WAV", f"Could not export:\n{exc}")
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.show_error("Export WAV", f"Could not export:\n{reason}")
             return False
         self.last_export = path
         self._exported_since_change = True
-        note = f" ({missing} block(s) without a take skipped)" if missing else ""
+        stale = sum(1 for b in self.document.blocks
+                    if b.selected_take is not None and not b.matches(b.selected_take))
+        notes = [f"{missing} block(s) without a take skipped"] if missing else []
+        notes += [f"{stale} block(s) edited since their take"] if stale else []
+        note = f" ({'; '.join(notes)})" if notes else ""
         self.statusBar().showMessage(f"Exported {path.name}: {mix.duration:.1f} s{note}", 8000)
         self.export_finished.emit(str(path))
         return True

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QCompleter, QWidget
 
 from studio.api import Voice
 
+#: Item role holding the text a search matches: name, language, gender, description.
+SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
+
+_GENDER_LABELS = {"masculine": "masculine", "feminine": "feminine", "gender_neutral": "neutral"}
+
 
 def voice_label(voice: Voice) -> str:
     """``Name (language, gender)`` as shown in the list."""
-    detail = ", ".join(p for p in (voice.language, voice.gender or "") if p)
+    gender = _GENDER_LABELS.get(voice.gender or "", voice.gender or "")
+    detail = ", ".join(p for p in (voice.language, gender) if p)
     return f"{voice.name} ({detail})" if detail else voice.name
 
 
 class VoiceComboBox(QComboBox):
-    """Editable combo box of voices; typing filters by any part of the label.
+    """Editable combo box of voices. Typing filters by any part of the name, language,
+    gender or description (the search of ``GET /voices?q=``); Return or a click picks
+    the highlighted match, and leaving the box without a match restores the voice.
 
     Signals:
         voice_chosen(str voice_id): the user picked a voice.
@@ -31,25 +39,33 @@ class VoiceComboBox(QComboBox):
         self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.setMinimumContentsLength(18)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.lineEdit().setPlaceholderText("Search voices…")
+        line_edit = self.lineEdit()
+        assert line_edit is not None  # editable combo boxes always have one
+        line_edit.setPlaceholderText("Search voices…")
         completer = QCompleter(self.model(), self)
+        completer.setCompletionRole(SEARCH_ROLE)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        popup = completer.popup()
+        popup.setObjectName("VoiceSearchPopup")
         self.setCompleter(completer)
+        self._completer = completer
         self._current = ""
-        self.activated.connect(self._on_activated)
-        completer.activated[str].connect(self._on_completed)
-        self.lineEdit().editingFinished.connect(self._restore_label)
+        self.activated.connect(self._choose)
+        # The index form names the row itself, so picking never depends on the text.
+        completer.activated[QModelIndex].connect(self._on_completed)
+        line_edit.editingFinished.connect(self._on_editing_finished)
 
     def set_voices(self, voices: Sequence[Voice]) -> None:
         """Replace the list, keeping the current voice if it is still there."""
         current = self._current
         self.blockSignals(True)
         self.clear()
-        for voice in voices:
+        for row, voice in enumerate(voices):
             self.addItem(voice_label(voice), voice.id)
-            self.setItemData(self.count() - 1, voice.description, Qt.ItemDataRole.ToolTipRole)
+            self.setItemData(row, voice.description, Qt.ItemDataRole.ToolTipRole)
+            self.setItemData(row, f"{voice_label(voice)} {voice.description}", SEARCH_ROLE)
         self.blockSignals(False)
         self.set_voice_id(current)
 
@@ -78,11 +94,22 @@ class VoiceComboBox(QComboBox):
             self.voice_chosen.emit(voice_id)
         self._restore_label()
 
-    def _on_activated(self, index: int) -> None:
-        self._choose(index)
+    def _on_completed(self, index: QModelIndex) -> None:
+        source = self._completer.completionModel().mapToSource(index)  # type: ignore[attr-defined]
+        self._choose(source.row())
 
-    def _on_completed(self, text: str) -> None:
-        self._choose(self.findText(text))
+    def _on_editing_finished(self) -> None:
+        # Deferred: on Return the completer's own activation comes after this signal.
+        QTimer.singleShot(0, self, self._settle)
+
+    def _settle(self) -> None:
+        """Pick the voice whose label was typed in full, else show the current one."""
+        typed = self.currentText().strip()
+        match = self.findText(typed, Qt.MatchFlag.MatchFixedString)
+        if match >= 0 and self.itemData(match) != self._current:
+            self._choose(match)
+        else:
+            self._restore_label()
 
     def _restore_label(self) -> None:
         """After typing a search that picked nothing, show the current voice again."""

@@ -155,7 +155,7 @@ def test_stop_cancels_and_keeps_finished_takes(studio, qtbot, qloop) -> None:  #
     window.stop()
     _wait(qloop, studio.generation.wait_idle())
     assert not studio.document.block(second).takes
-    assert window.script_panel.view(second).status_label.text() == "stopped"
+    assert window.script_panel.view(second).status_label.text() == "Stopped"
     assert len(studio.document.block(first).takes) == 1
 
 
@@ -243,3 +243,45 @@ def test_new_blocks_scroll_into_view_and_actions_follow_takes(studio, qtbot, qlo
     _wait(qloop, studio.generation.wait_idle())
     assert window.play_all_action.isEnabled() and window.export_action.isEnabled()
     assert window.play_action.isEnabled()
+
+
+def test_an_edited_block_says_its_take_is_out_of_date_and_generate_all_redoes_it(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    window = studio.window
+    block_id = window.add_block("The first wording.")
+    view = window.script_panel.view(block_id)
+    studio.generation.generate([block_id])
+    _wait(qloop, studio.generation.wait_idle())
+    block = studio.document.block(block_id)
+    assert block.matches(block.selected_take) and not block.needs_take
+    view.text_edit.setPlainText("A second wording.")
+    assert "Edited since Take 1" in view.status_label.text()
+    assert block.needs_take
+    view.text_edit.setPlainText("The first wording.")
+    assert view.status_label.text() == "" and not block.needs_take
+    view.speed_spin.setValue(1.3)
+    assert block.needs_take
+    window.generate_all()
+    _wait(qloop, studio.generation.wait_idle())
+    assert len(block.takes) == 2 and block.matches(block.selected_take)
+
+
+def test_generate_needs_text_and_a_voice_brings_its_language(studio, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = studio.window
+    view = window.script_panel.view(window.add_block())
+    assert not view.generate_button.isEnabled()
+    qtbot.keyClicks(view.text_edit, "Bonjour")
+    assert view.generate_button.isEnabled()
+    french = next(v for v in studio.catalog.voices if v.language == "fr")
+    view.voice_combo.setCurrentIndex(view.voice_combo.findData(french.id))
+    view.voice_combo.activated.emit(view.voice_combo.currentIndex())
+    block = studio.document.block(view.block_id)
+    assert (block.voice_id, block.language) == (french.id, "fr")
+    assert view.language_combo.currentText() == "fr"
+
+
+def test_server_messages_reach_the_block_without_status_codes(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    block_id = studio.window.add_block('Wait <break time="soon"/> please.')
+    studio.generation.generate([block_id])
+    _wait(qloop, studio.generation.wait_idle())
+    status = studio.window.script_panel.view(block_id).status_label.text()
+    assert status.startswith("Failed: ") and "400" not in status and "break" in status
