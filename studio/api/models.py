@@ -11,7 +11,7 @@ that do not match the contract, ``to_json`` methods return plain dicts ready for
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
@@ -209,6 +209,16 @@ class TTSRequest:
         return out
 
 
+def _parallel_lists(body: Any, labels: str, where: str) -> tuple[list[Any], list[Any], list[Any]]:
+    """The ``labels``/``start``/``end`` lists of a timestamps object, equal in length."""
+    names = _require(body, labels, list, where)
+    start = _require(body, "start", list, where)
+    end = _require(body, "end", list, where)
+    if not (len(names) == len(start) == len(end)):
+        raise ResponseFormatError(f"{where}: {labels}, start and end differ in length")
+    return names, start, end
+
+
 @dataclass(frozen=True, slots=True)
 class WordTimestamps:
     """``WordTimestamps``: parallel lists; ``start``/``end`` in seconds."""
@@ -219,29 +229,21 @@ class WordTimestamps:
 
     @classmethod
     def from_json(cls, body: Any) -> WordTimestamps:
-        where = "WordTimestamps"
-        words = _require(body, "words", list, where)
-        start = _require(body, "start", list, where)
-        end = _require(body, "end", list, where)
-        if not (len(words) == len(start) == len(end)):
-            raise ResponseFormatError(f"{where}: words, start and end differ in length")
+        words, start, end = _parallel_lists(body, "words", "WordTimestamps")
         return cls(tuple(map(str, words)), tuple(map(float, start)), tuple(map(float, end)))
+
+    @classmethod
+    def concat(cls, parts: Iterable[WordTimestamps]) -> WordTimestamps:
+        """The words of ``parts`` in order, joined in one pass (a stream's events)."""
+        parts = list(parts)
+        return cls(
+            tuple(w for p in parts for w in p.words),
+            tuple(t for p in parts for t in p.start),
+            tuple(t for p in parts for t in p.end),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {"words": list(self.words), "start": list(self.start), "end": list(self.end)}
-
-    def shifted(self, seconds: float) -> WordTimestamps:
-        """The same words moved later by ``seconds``."""
-        return WordTimestamps(
-            self.words,
-            tuple(s + seconds for s in self.start),
-            tuple(e + seconds for e in self.end),
-        )
-
-    def __add__(self, other: WordTimestamps) -> WordTimestamps:
-        return WordTimestamps(
-            self.words + other.words, self.start + other.start, self.end + other.end
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,21 +256,21 @@ class PhonemeTimestamps:
 
     @classmethod
     def from_json(cls, body: Any) -> PhonemeTimestamps:
-        where = "PhonemeTimestamps"
-        phonemes = _require(body, "phonemes", list, where)
-        start = _require(body, "start", list, where)
-        end = _require(body, "end", list, where)
-        if not (len(phonemes) == len(start) == len(end)):
-            raise ResponseFormatError(f"{where}: phonemes, start and end differ in length")
+        phonemes, start, end = _parallel_lists(body, "phonemes", "PhonemeTimestamps")
         return cls(tuple(map(str, phonemes)), tuple(map(float, start)), tuple(map(float, end)))
+
+    @classmethod
+    def concat(cls, parts: Iterable[PhonemeTimestamps]) -> PhonemeTimestamps:
+        """The phonemes of ``parts`` in order, joined in one pass."""
+        parts = list(parts)
+        return cls(
+            tuple(x for p in parts for x in p.phonemes),
+            tuple(t for p in parts for t in p.start),
+            tuple(t for p in parts for t in p.end),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {"phonemes": list(self.phonemes), "start": list(self.start), "end": list(self.end)}
-
-    def __add__(self, other: PhonemeTimestamps) -> PhonemeTimestamps:
-        return PhonemeTimestamps(
-            self.phonemes + other.phonemes, self.start + other.start, self.end + other.end
-        )
 
 
 # --- Streaming events (``WebSocketResponse`` / SSE ``StreamingResponse``) -----------

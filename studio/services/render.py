@@ -126,8 +126,11 @@ class BlockRenderer:
         socket = await self._client.websocket()
         decoder = StreamDecoder(ENCODING)
         chunks: list[npt.NDArray[np.float32]] = []
-        words = WordTimestamps()
-        phonemes = PhonemeTimestamps()
+        # Collected per event and joined once: adding tuples per event is quadratic, and
+        # an hour-long take brings thousands of events (all on the UI thread).
+        word_parts: list[WordTimestamps] = []
+        phoneme_parts: list[PhonemeTimestamps] = []
+        words_so_far = 0
         total_words = max(spoken_word_count(request.transcript), 1)
         async with socket.context() as context:
             for index, piece in enumerate(pieces):
@@ -137,7 +140,8 @@ class BlockRenderer:
                     continue_=not last,
                     add_timestamps=True,
                     add_phoneme_timestamps=True,
-                    max_buffer_delay_ms=None if last and len(pieces) == 1 else 0,
+                    # Pieces already end at sentences: no need for the server to buffer.
+                    max_buffer_delay_ms=None if len(pieces) == 1 else 0,
                 )
             async for event in context:
                 if isinstance(event, ChunkEvent):
@@ -147,11 +151,14 @@ class BlockRenderer:
                         if on_audio is not None:
                             on_audio = _feed(on_audio, samples)
                 elif isinstance(event, TimestampsEvent):
-                    words = words + event.word_timestamps
+                    word_parts.append(event.word_timestamps)
+                    words_so_far += len(event.word_timestamps.words)
                     if on_progress is not None:
-                        on_progress(min(len(words.words) / total_words, 1.0))
+                        on_progress(min(words_so_far / total_words, 1.0))
                 elif isinstance(event, PhonemeTimestampsEvent):
-                    phonemes = phonemes + event.phoneme_timestamps
+                    phoneme_parts.append(event.phoneme_timestamps)
+        words = WordTimestamps.concat(word_parts)
+        phonemes = PhonemeTimestamps.concat(phoneme_parts)
         # An hour-long take is hundreds of MB: join it off the event loop (UI thread).
         audio = (
             await asyncio.to_thread(np.concatenate, chunks)
