@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-from studio.api.models import OutputFormat
 from studio.config import Settings
 from studio.project.model import Block
 from studio.services.backend import CLOUD, OFFLINE, start_backend
@@ -84,4 +83,3 @@ def test_offline_cost_is_zero_and_cloud_cost_is_per_character() -> None:
 
     assert credits_for("Hello there", OFFLINE) == 0
     assert credits_for("Hello there", CLOUD) == 11
-    assert OutputFormat().to_json()["encoding"] == "pcm_f32le"
