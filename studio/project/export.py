@@ -113,7 +113,7 @@ def export_wav(takes: Sequence[Take], path: Path, sample_rate: int, pause_second
         OSError: the file cannot be written (message names the path).
     """
     _check(takes, pause_seconds)
-    pause = np.zeros(int(round(pause_seconds * sample_rate)), dtype=np.float32)
+    pause = np.zeros(round(pause_seconds * sample_rate), dtype=np.float32)
     lengths: list[int] = []
 
     def chunks() -> Iterator[npt.NDArray[np.float32]]:

@@ -12,8 +12,10 @@ Views subscribe to :class:`studio.services.document.ScriptDocument`, which owns 
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,7 +31,6 @@ from studio.api.models import (
     WordTimestamps,
 )
 
-
 #: Request fields that decide what a take sounds like (output format aside).
 _RENDERED_FIELDS = ("model_id", "transcript", "voice", "language", "generation_config",
                     "pronunciation_dict_id")
@@ -39,26 +40,87 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+AudioLoader = Callable[[], npt.NDArray[np.float32]]
+
+
+class TakeAudio:
+    """The samples of a take: in memory, or read from the project file on first use.
+
+    A project holds every take ever generated; reading them all on open would cost
+    memory and time, so a take loaded from a file carries a ``loader`` and reads its
+    audio the first time :attr:`array` is asked for (thread-safe; the result is kept).
+
+    Attributes:
+        sample_rate: Hz.
+        frames: length in samples (known without loading).
+    """
+
+    __slots__ = ("_array", "_loader", "_lock", "frames", "sample_rate", "store_key")
+
+    def __init__(
+        self,
+        sample_rate: int,
+        frames: int,
+        array: npt.NDArray[np.float32] | None = None,
+        loader: AudioLoader | None = None,
+    ) -> None:
+        if array is None and loader is None:
+            raise ValueError("TakeAudio needs an array or a loader")
+        self.sample_rate = sample_rate
+        self.frames = frames
+        #: ``(project id, audio row id)`` once a project file holds these samples, so
+        #: a reused take points at the same audio instead of storing it again.
+        self.store_key: tuple[str, int] | None = None
+        self._array = array
+        self._loader = loader
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, array: npt.NDArray[np.float32], sample_rate: int) -> TakeAudio:
+        """Audio already in memory: float32, shape ``(frames,)``."""
+        data = np.ascontiguousarray(array, dtype=np.float32)
+        return cls(sample_rate, int(data.shape[0]), data)
+
+    @property
+    def loaded(self) -> bool:
+        return self._array is not None
+
+    @property
+    def array(self) -> npt.NDArray[np.float32]:
+        """float32 mono samples, shape ``(frames,)``; loaded on first use.
+
+        Raises:
+            studio.project.store.ProjectError: the project file cannot be read.
+        """
+        if self._array is None:
+            with self._lock:
+                if self._array is None:
+                    assert self._loader is not None
+                    self._array = self._loader()
+        return self._array
+
+
 @dataclass(frozen=True, slots=True)
 class Take:
-    """One generation of a block.
+    """One generation of a block. Frozen: renaming or starring makes a new ``Take``
+    (``dataclasses.replace``) that shares the same :class:`TakeAudio`.
 
     Attributes:
         id: unique id (uuid4 string).
-        audio: float32 mono samples, shape ``(frames,)``; never modified.
-        sample_rate: Hz.
+        source: the take's samples (:attr:`audio` reads them).
         word_timestamps: words with start/end in seconds from the take's start.
         phoneme_timestamps: phonemes with start/end in seconds.
         request: the JSON body sent (``GenerationRequest`` of the seed).
         backend: ``"offline"`` or ``"cloud"``.
-        credits: credits charged (0 for the offline engine).
+        credits: credits charged (0 for the offline engine and for reused takes).
         created_at: Unix time in seconds.
         name: user-visible label.
+        starred: marked by the user as a keeper.
+        cache_key: :func:`studio.project.cache.take_key` of the request ("" if unknown).
     """
 
     id: str
-    audio: npt.NDArray[np.float32]
-    sample_rate: int
+    source: TakeAudio
     word_timestamps: WordTimestamps
     phoneme_timestamps: PhonemeTimestamps
     request: dict[str, Any]
@@ -66,10 +128,23 @@ class Take:
     credits: int
     created_at: float
     name: str = ""
+    starred: bool = False
+    cache_key: str = ""
+
+    @property
+    def audio(self) -> npt.NDArray[np.float32]:
+        """float32 mono samples, shape ``(frames,)``; never modified. May read the
+        project file on first use (see :class:`TakeAudio`)."""
+        return self.source.array
+
+    @property
+    def sample_rate(self) -> int:
+        """Hz."""
+        return self.source.sample_rate
 
     @property
     def frames(self) -> int:
-        return int(self.audio.shape[0])
+        return self.source.frames
 
     @property
     def duration(self) -> float:
@@ -138,6 +213,12 @@ class Block:
         take = self.selected_take
         return bool(self.text.strip()) and (take is None or not self.matches(take))
 
+    def next_take_number(self) -> int:
+        """N for the next "Take N": one more than the highest number in use."""
+        numbers = [int(t.name[5:]) for t in self.takes
+                   if t.name.startswith("Take ") and t.name[5:].isdigit()]
+        return max(numbers, default=0) + 1
+
     def with_delivery(self, **changes: Any) -> Block:
         """A copy with other settings and the same id and takes."""
         return replace(self, **changes)
@@ -152,12 +233,12 @@ def make_take(
     backend: str,
     credits: int,
     take_number: int,
+    cache_key: str = "",
 ) -> Take:
     """A new :class:`Take` named "Take N", stamped with the current time."""
     return Take(
         id=new_id(),
-        audio=np.ascontiguousarray(audio, dtype=np.float32),
-        sample_rate=sample_rate,
+        source=TakeAudio.of(audio, sample_rate),
         word_timestamps=word_timestamps,
         phoneme_timestamps=phoneme_timestamps,
         request=request,
@@ -165,4 +246,5 @@ def make_take(
         credits=credits,
         created_at=time.time(),
         name=f"Take {take_number}",
+        cache_key=cache_key,
     )

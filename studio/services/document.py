@@ -6,6 +6,7 @@ signals (napari's model/view split, STYLE.md).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -21,8 +22,11 @@ class ScriptDocument(QObject):
         block_removed(int index, str block_id)
         block_moved(int from_index, int to_index)
         block_changed(str block_id): text, voice or delivery changed.
-        take_added(str block_id, str take_id)
+        take_added(str block_id, str take_id): also when a removed take comes back.
+        take_removed(str block_id, str take_id)
+        take_changed(str block_id, str take_id): renamed or (un)starred.
         take_selected(str block_id, str take_id): ``""`` when none is selected.
+        reset(): the whole script was replaced (a project was opened); views rebuild.
     """
 
     block_inserted = Signal(int, str)
@@ -30,7 +34,10 @@ class ScriptDocument(QObject):
     block_moved = Signal(int, int)
     block_changed = Signal(str)
     take_added = Signal(str, str)
+    take_removed = Signal(str, str)
+    take_changed = Signal(str, str)
     take_selected = Signal(str, str)
+    reset = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -88,11 +95,26 @@ class ScriptDocument(QObject):
 
     def add_block(self, index: int | None = None, **fields: Any) -> Block:
         """Insert a new block at ``index`` (default: the end) and return it."""
-        block = Block(**fields)
+        return self.insert_block(Block(**fields), index)
+
+    def insert_block(self, block: Block, index: int | None = None) -> Block:
+        """Insert an existing ``block`` (with its takes) at ``index`` (default: the end);
+        undo uses this to bring a removed block back.
+
+        Raises:
+            ValueError: a block with the same id is already in the script.
+        """
+        if self.has_block(block.id):
+            raise ValueError(f"block {block.id} is already in the script")
         index = len(self._blocks) if index is None else max(0, min(index, len(self._blocks)))
         self._blocks.insert(index, block)
         self.block_inserted.emit(index, block.id)
         return block
+
+    def replace_script(self, blocks: list[Block]) -> None:
+        """Replace every block at once (opening a project) and emit ``reset``."""
+        self._blocks = list(blocks)
+        self.reset.emit()
 
     def remove_block(self, block_id: str) -> Block:
         """Remove ``block_id`` with its takes and return it.
@@ -132,12 +154,53 @@ class ScriptDocument(QObject):
         if changed:
             self.block_changed.emit(block_id)
 
-    def add_take(self, block_id: str, take: Take, select: bool = True) -> None:
+    def add_take(self, block_id: str, take: Take, select: bool = True,
+                 index: int | None = None) -> None:
+        """Add ``take`` to ``block_id`` at ``index`` (default: last) and select it.
+
+        Raises:
+            KeyError: no such block.
+        """
         block = self.block(block_id)
-        block.takes.append(take)
+        block.takes.insert(len(block.takes) if index is None else index, take)
         self.take_added.emit(block_id, take.id)
         if select:
             self.select_take(block_id, take.id)
+
+    def remove_take(self, block_id: str, take_id: str) -> int:
+        """Take ``take_id`` out of its block and return the index it had. If it was
+        selected, the newest remaining take is selected instead (or none).
+
+        Raises:
+            KeyError: no such block or take.
+        """
+        block = self.block(block_id)
+        take = self.take(block_id, take_id)
+        index = block.takes.index(take)
+        del block.takes[index]
+        self.take_removed.emit(block_id, take_id)
+        if block.selected_take_id == take_id:
+            self.select_take(block_id, block.takes[-1].id if block.takes else None)
+        return index
+
+    def update_take(self, block_id: str, take_id: str, **changes: Any) -> Take:
+        """Set ``name`` or ``starred`` of a take (a new frozen ``Take`` with the same
+        audio replaces it); emits ``take_changed`` on a change. Returns the take.
+
+        Raises:
+            KeyError: no such block or take.
+            AttributeError: another field was named (a take's audio never changes).
+        """
+        for name in changes:
+            if name not in ("name", "starred"):
+                raise AttributeError(f"cannot set take field {name!r}")
+        block = self.block(block_id)
+        take = self.take(block_id, take_id)
+        new = replace(take, **changes)
+        if new != take:
+            block.takes[block.takes.index(take)] = new
+            self.take_changed.emit(block_id, take_id)
+        return new
 
     def select_take(self, block_id: str, take_id: str | None) -> None:
         block = self.block(block_id)

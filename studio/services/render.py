@@ -5,8 +5,9 @@ One block is one WebSocket context (seed: TTS WebSocket, "contexts"). A long
 transcript is sent as sentence-aligned continuations (``continue: true`` on all but
 the last input, ``max_buffer_delay_ms: 0`` because the pieces already end at
 sentence boundaries), so a 100 000-character paragraph streams like a short one.
-Audio is requested as raw ``pcm_f32le`` at the project rate, so chunks decode
-without loss straight into float32 frames.
+Audio is requested as raw ``pcm_s16le`` at the project rate: half the bytes of
+float32 on the wire, and samples that are exact 16-bit values, which the project
+file stores losslessly as FLAC (``studio.project.store``).
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ from studio.api import (
     WordTimestamps,
 )
 from studio.audio.codecs import StreamDecoder
+from studio.project.cache import take_key
 from studio.project.model import Block, Take, make_take
 from studio.project.script import ScriptError, split_for_streaming
 
 log = logging.getLogger(__name__)
 
-ENCODING: Encoding = "pcm_f32le"
+ENCODING: Encoding = "pcm_s16le"
 
 AudioSink = Callable[[npt.NDArray[np.float32]], None]
 ProgressSink = Callable[[float], None]
@@ -100,6 +102,10 @@ class BlockRenderer:
 
     def request_for(self, block: Block) -> TTSRequest:
         return block.tts_request(OutputFormat("raw", ENCODING, self.sample_rate))
+
+    def cache_key(self, block: Block) -> str:
+        """The take-cache key of what :meth:`render` would send for ``block``."""
+        return take_key(self.request_for(block).to_json(), self.backend)
 
     async def render(
         self,
@@ -174,5 +180,6 @@ class BlockRenderer:
             request.to_json(),
             self.backend,
             credits_for(request.transcript, self.backend),
-            take_number=len(block.takes) + 1,
+            take_number=block.next_take_number(),
+            cache_key=take_key(request.to_json(), self.backend),
         )

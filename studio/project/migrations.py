@@ -1,0 +1,120 @@
+"""The schema of ``.cstudio`` project files, as the list of steps that built it.
+
+A new project runs every step from an empty file; an older project runs the steps
+it lacks. Each step runs inside the caller's transaction, so a crash part-way
+through an upgrade leaves the file at its old version (SQLite DDL is
+transactional). ``PRAGMA user_version`` records how many steps a file has had;
+``PRAGMA application_id`` marks the file as ours (SQLite file format, "Application
+ID").
+
+Version 1: the script (``blocks``), takes with their request and timestamps, and
+audio in insert-only blocks (``audio`` + ``audio_blocks``), after Audacity's
+``.aup3`` sample blocks.
+
+Version 2: takes can be starred, and carry the take-cache key
+(:func:`studio.project.cache.take_key`), computed here for takes made before.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+
+from studio.project.cache import take_key
+
+#: "CSTD" as a big-endian 32-bit integer, in the SQLite header at offset 68.
+APPLICATION_ID = 0x43535444
+
+_V1 = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE blocks (
+    id TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    voice_id TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    language TEXT NOT NULL,
+    emotion TEXT,
+    speed REAL NOT NULL,
+    volume REAL NOT NULL,
+    selected_take_id TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE audio (
+    id INTEGER PRIMARY KEY,
+    sample_rate INTEGER NOT NULL,
+    frames INTEGER NOT NULL,
+    encoding TEXT NOT NULL
+);
+CREATE TABLE audio_blocks (
+    audio_id INTEGER NOT NULL REFERENCES audio(id),
+    seq INTEGER NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX audio_blocks_by_audio ON audio_blocks(audio_id, seq);
+CREATE TABLE takes (
+    id TEXT PRIMARY KEY,
+    block_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    audio_id INTEGER NOT NULL REFERENCES audio(id),
+    words TEXT NOT NULL,
+    phonemes TEXT NOT NULL,
+    request TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    credits INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX takes_by_block ON takes(block_id, position);
+"""
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    for statement in _V1.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE takes ADD COLUMN starred INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE takes ADD COLUMN cache_key TEXT NOT NULL DEFAULT ''")
+    rows = db.execute("SELECT id, request, backend FROM takes").fetchall()
+    for take_id, request, backend in rows:
+        try:
+            key = take_key(json.loads(request), backend)
+        except (ValueError, AttributeError):
+            key = ""  # a request we cannot read never matches anything
+        db.execute("UPDATE takes SET cache_key = ? WHERE id = ?", (key, take_id))
+    db.execute("CREATE INDEX takes_by_cache_key ON takes(cache_key)")
+
+
+#: Step *i* takes a file from version *i* to *i + 1*.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring ``db`` from its ``user_version`` up to ``target`` in one transaction.
+
+    ``db`` must be in autocommit mode (``isolation_level=None``). Returns the version
+    the file had before. Raises ``sqlite3.Error`` (the transaction is rolled back).
+    """
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version >= target:
+        return version
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for step in MIGRATIONS[version:target]:
+            step(db)
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        db.execute(f"PRAGMA user_version = {int(target)}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return version

@@ -1,0 +1,780 @@
+"""``.cstudio`` project files: one SQLite database per project. Qt-free.
+
+The file holds the script (blocks with their text, voice and delivery), every take
+(audio, word and phoneme timestamps, the exact request, backend, credits, time),
+the selected take of each block, and project settings such as the export pause.
+It is the model Audacity's ``.aup3`` set (STYLE.md): audio lives in insert-only
+blocks, and a take's audio, its row and its block row are written in one
+transaction, so a crash (even ``kill -9``) leaves either the whole take or none
+of it. The database runs in WAL mode with ``synchronous=FULL``: a committed take
+survives a power cut as well (SQLite docs, "Write-Ahead Logging").
+
+Audio is stored losslessly: takes whose samples are exact 16-bit values (what
+the studio renders, ``pcm_s16le``) as FLAC blocks of :data:`AUDIO_BLOCK_FRAMES`
+frames through soundfile; anything else as raw float32 blocks.
+
+Deleting is soft (a ``deleted`` flag), so undo can bring a block or take back;
+:meth:`ProjectStore.purge_deleted` drops them for good when a project is closed.
+
+A file is checked before anything writes to it (:func:`check_project`): it must
+be SQLite, carry our ``application_id``, have a schema this version reads, and
+pass ``PRAGMA integrity_check``. A file that fails is never opened for writing, so
+its bytes stay as they were; :func:`recover_copy` salvages what it can into a new
+file beside it.
+
+Connections are per thread (SQLite connections must not be shared across
+threads); writes are meant to come from one thread at a time (the studio's
+project writer, or the CLI), reads from any.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
+
+from studio.api.errors import CartesiaError
+from studio.api.models import PhonemeTimestamps, WordTimestamps
+from studio.project.migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
+from studio.project.model import Block, Take, TakeAudio
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".cstudio"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+#: Frames per stored audio block: about 24 s at 44.1 kHz.
+AUDIO_BLOCK_FRAMES = 1 << 20
+_BUSY_TIMEOUT_S = 10.0
+
+
+class ProjectError(Exception):
+    """A project file cannot be used; ``str()`` is a message for the user.
+
+    Attributes:
+        path: the file.
+        kind: ``"missing"``, ``"not_project"``, ``"corrupt"``, ``"newer"``,
+            ``"unwritable"`` or ``"io"`` (a read or write failed, e.g. disk full).
+        recovered: a salvaged copy made by :func:`recover_copy`, if any.
+    """
+
+    def __init__(self, path: Path, kind: str, message: str, recovered: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.kind = kind
+        self.recovered = recovered
+
+
+# --- audio blocks ----------------------------------------------------------------
+
+
+def _is_16_bit(audio: npt.NDArray[np.float32]) -> bool:
+    """Whether every sample is an exact 16-bit value (``n / 32768``)."""
+    if audio.size == 0:
+        return True
+    scaled = audio.astype(np.float64) * 32768.0
+    return bool(np.all(scaled == np.rint(scaled)) and scaled.min() >= -32768 and scaled.max() <= 32767)
+
+
+def encode_audio(audio: npt.NDArray[np.float32], sample_rate: int) -> tuple[str, list[bytes]]:
+    """Split ``audio`` (float32, ``(frames,)``) into stored blocks, losslessly.
+
+    Returns ``("flac16", blobs)`` when the samples are exact 16-bit values (FLAC
+    through soundfile), else ``("f32le", blobs)`` (raw little-endian float32).
+    """
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    starts = range(0, max(audio.shape[0], 1), AUDIO_BLOCK_FRAMES)
+    if _is_16_bit(audio):
+        blobs = []
+        for start in starts:
+            buffer = io.BytesIO()
+            sf.write(buffer, audio[start:start + AUDIO_BLOCK_FRAMES], sample_rate,
+                     format="FLAC", subtype="PCM_16")
+            blobs.append(buffer.getvalue())
+        return "flac16", blobs
+    return "f32le", [audio[s:s + AUDIO_BLOCK_FRAMES].astype("<f4").tobytes() for s in starts]
+
+
+def decode_audio(encoding: str, blobs: Sequence[bytes], frames: int) -> npt.NDArray[np.float32]:
+    """Join stored blocks back into float32 samples of shape ``(frames,)``.
+
+    Raises:
+        ValueError: unknown encoding, undecodable block, or the wrong length.
+    """
+    out = np.empty(frames, dtype=np.float32)
+    at = 0
+    for blob in blobs:
+        if encoding == "flac16":
+            try:
+                part, _ = sf.read(io.BytesIO(blob), dtype="float32", always_2d=False)
+            except (sf.LibsndfileError, RuntimeError) as exc:
+                raise ValueError(f"an audio block does not decode: {exc}") from exc
+        elif encoding == "f32le":
+            part = np.frombuffer(blob, dtype="<f4")
+        else:
+            raise ValueError(f"unknown audio encoding {encoding!r}")
+        if at + part.shape[0] > frames:
+            raise ValueError("stored audio is longer than its header says")
+        out[at:at + part.shape[0]] = part
+        at += part.shape[0]
+    if at != frames:
+        raise ValueError(f"stored audio has {at} frames, expected {frames}")
+    return out
+
+
+# --- rows -----------------------------------------------------------------------
+
+_BLOCK_FIELDS = ("position", "text", "voice_id", "model_id", "language", "emotion", "speed",
+                 "volume", "selected_take_id")
+_TAKE_META = ("block_id", "position", "name", "starred")
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptRows:
+    """A snapshot of the script for :meth:`ProjectStore.write_script`, taken on the
+    thread that owns the blocks (plain tuples, safe to hand to the writer thread).
+
+    Attributes:
+        blocks: block id -> values of ``_BLOCK_FIELDS``.
+        takes: take id -> values of ``_TAKE_META``.
+    """
+
+    blocks: dict[str, tuple[Any, ...]]
+    takes: dict[str, tuple[Any, ...]]
+
+
+def _block_row(position: int, block: Block) -> tuple[Any, ...]:
+    return (position, block.text, block.voice_id, block.model_id, block.language, block.emotion,
+            float(block.speed), float(block.volume), block.selected_take_id)
+
+
+def script_rows(blocks: Sequence[Block]) -> ScriptRows:
+    """Snapshot ``blocks`` (in script order) with their live takes."""
+    block_rows: dict[str, tuple[Any, ...]] = {}
+    take_rows: dict[str, tuple[Any, ...]] = {}
+    for position, block in enumerate(blocks):
+        block_rows[block.id] = _block_row(position, block)
+        for take_position, take in enumerate(block.takes):
+            take_rows[take.id] = (block.id, take_position, take.name, int(take.starred))
+    return ScriptRows(block_rows, take_rows)
+
+
+@dataclass(slots=True)
+class LoadedProject:
+    """What :meth:`ProjectStore.load` read.
+
+    Attributes:
+        blocks: live blocks in script order, with their live takes (audio loads lazily).
+        settings: project settings (``meta`` rows other than the file's own bookkeeping).
+        credits_spent: credits of every take ever generated in the project.
+    """
+
+    blocks: list[Block]
+    settings: dict[str, str] = field(default_factory=dict)
+    credits_spent: int = 0
+
+
+# --- checking and opening -------------------------------------------------------------
+
+
+def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
+    if read_only:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None,
+                             check_same_thread=False)
+    else:
+        db = sqlite3.connect(str(path), timeout=_BUSY_TIMEOUT_S, isolation_level=None,
+                             check_same_thread=False)
+    return db
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
+
+
+def check_project(path: Path) -> int:
+    """Check ``path`` without writing to it; return its schema version.
+
+    Raises:
+        ProjectError: missing or unreadable, not SQLite, not a Cartesia Studio
+            project, from a newer version of the studio, or damaged (fails
+            ``PRAGMA integrity_check``).
+    """
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(100)
+    except FileNotFoundError:
+        raise ProjectError(path, "missing", f"{path} does not exist.") from None
+    except OSError as exc:
+        raise ProjectError(path, "io", f"Cannot read {path}: {_describe(exc)}.") from exc
+    if not header.startswith(SQLITE_MAGIC):
+        raise ProjectError(path, "not_project",
+                           f"{path.name} is not a Cartesia Studio project (it is not an SQLite "
+                           "database). The file was left untouched.")
+    if len(header) < 100:
+        raise ProjectError(path, "corrupt", f"{path.name} is damaged: the file is cut short.")
+    try:
+        db = _connect(path, read_only=True)
+        try:
+            # Asked through SQLite, not read from the header: after a crash the newest
+            # values may still be in the WAL.
+            app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if app_id != APPLICATION_ID:
+                raise ProjectError(path, "not_project",
+                                   f"{path.name} is an SQLite database but not a Cartesia Studio "
+                                   "project. The file was left untouched.")
+            if version > SCHEMA_VERSION:
+                raise ProjectError(
+                    path, "newer",
+                    f"{path.name} was saved by a newer Cartesia Studio (project format {version}; "
+                    f"this version reads up to {SCHEMA_VERSION}). Update Cartesia Studio to open "
+                    "it; the file was left untouched.")
+            problems = [row[0] for row in db.execute("PRAGMA integrity_check(20)")]
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        problems = [str(exc)]
+    if problems != ["ok"]:
+        raise ProjectError(path, "corrupt",
+                           f"{path.name} is damaged ({problems[0]}). The file was left untouched.")
+    return version
+
+
+def _check_writable(path: Path) -> None:
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ProjectError(
+            path, "unwritable",
+            f"The folder {folder} is read-only, so {path.name} cannot be saved there (SQLite "
+            "needs to write its journal beside the file). Copy the project to a writable "
+            "folder and open the copy; the file was left untouched.")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ProjectError(path, "unwritable",
+                           f"{path.name} is read-only. Copy it to open it; it was left untouched.")
+
+
+class ProjectStore:
+    """An open ``.cstudio`` file.
+
+    Use :meth:`open` (an existing file, checked and upgraded) or :meth:`create`.
+
+    Attributes:
+        path: the file.
+        project_id: a uuid kept across Save As; identifies the audio rows takes point at.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._written_blocks: dict[str, tuple[Any, ...]] = {}
+        self._written_takes: dict[str, tuple[Any, ...]] = {}
+        self.project_id = ""
+        self._closed = False
+
+    # --- lifecycle ------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: Path, settings: dict[str, str] | None = None) -> ProjectStore:
+        """Make a new, empty project at ``path``.
+
+        Raises:
+            ProjectError: ``path`` exists, or cannot be written (``unwritable``, ``io``).
+        """
+        if path.exists():
+            raise ProjectError(path, "io", f"{path} already exists.")
+        _check_writable(path)
+        store = cls(path)
+        try:
+            db = store._db()
+            db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            migrate(db)
+            db.execute("PRAGMA journal_mode = WAL")
+            store.project_id = str(uuid.uuid4())
+            store.set_settings({"project_id": store.project_id, "created_at": f"{time.time():.3f}",
+                                **(settings or {})})
+        except sqlite3.Error as exc:
+            store.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            raise ProjectError(path, "io", f"Cannot create {path.name}: {exc}.") from exc
+        return store
+
+    @classmethod
+    def open(cls, path: Path) -> ProjectStore:
+        """Open an existing project for reading and writing, upgrading an older
+        schema first (in one transaction).
+
+        Raises:
+            ProjectError: see :func:`check_project` and ``unwritable``.
+        """
+        check_project(path)
+        _check_writable(path)
+        store = cls(path)
+        try:
+            db = store._db()
+            db.execute("PRAGMA journal_mode = WAL")
+            old = migrate(db)
+            if old < SCHEMA_VERSION:
+                log.info("upgraded %s from project format %d to %d", path, old, SCHEMA_VERSION)
+            store.project_id = store.settings().get("project_id", "")
+            if not store.project_id:
+                store.project_id = str(uuid.uuid4())
+                store.set_settings({"project_id": store.project_id})
+        except sqlite3.Error as exc:
+            store.close()
+            raise ProjectError(path, "io", f"Cannot open {path.name}: {exc}.") from exc
+        return store
+
+    def close(self) -> None:
+        """Close every connection (checkpointing the WAL into the file)."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+            self._closed = True
+        for db in connections:
+            try:
+                db.close()
+            except sqlite3.Error:
+                log.exception("closing %s", self.path)
+        self._local = threading.local()
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection to :attr:`path`."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None and getattr(self._local, "path", None) == self.path:
+            return db
+        db = _connect(self.path)
+        db.execute("PRAGMA synchronous = FULL")
+        db.execute("PRAGMA foreign_keys = OFF")
+        self._local.db = db
+        self._local.path = self.path
+        with self._lock:
+            self._closed = False
+            self._connections.append(db)
+        return db
+
+    def _write(self) -> _Transaction:
+        return _Transaction(self)
+
+    # --- settings -------------------------------------------------------------
+
+    def settings(self) -> dict[str, str]:
+        """Every ``meta`` row (project settings and bookkeeping)."""
+        return dict(self._db().execute("SELECT key, value FROM meta").fetchall())
+
+    def set_settings(self, values: dict[str, str]) -> None:
+        """Write ``meta`` rows.
+
+        Raises:
+            ProjectError: kind ``io`` (disk full, file gone...).
+        """
+        with self._write() as db:
+            db.executemany("INSERT INTO meta(key, value) VALUES (?, ?) "
+                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           [(k, str(v)) for k, v in values.items()])
+
+    # --- writing ----------------------------------------------------------------
+
+    def add_take(self, block: Block, take: Take, position: int | None = None) -> None:
+        """Write ``take`` of ``block``: its audio (unless already stored, as for a
+        reused take), its row, and the block's row if the file does not have it yet.
+        One transaction; the FLAC encoding happens before it. Call off the UI thread.
+
+        Raises:
+            ProjectError: kind ``io`` (disk full...): nothing of the take was written.
+        """
+        source = take.source
+        audio_id = source.store_key if source.store_key and source.store_key[0] == self.project_id else None
+        blobs: list[bytes] = []
+        encoding = ""
+        if audio_id is None:
+            encoding, blobs = encode_audio(take.audio, take.sample_rate)
+        index = position if position is not None else len(block.takes)
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM blocks WHERE id = ?", (block.id,)).fetchone() is None:
+                row = _block_row(self._next_block_position(db), block)
+                db.execute(f"INSERT INTO blocks(id, {', '.join(_BLOCK_FIELDS)}) "
+                           f"VALUES (?{', ?' * len(_BLOCK_FIELDS)})", (block.id, *row))
+            if audio_id is None:
+                cursor = db.execute("INSERT INTO audio(sample_rate, frames, encoding) VALUES (?, ?, ?)",
+                                    (take.sample_rate, take.frames, encoding))
+                new_audio = int(cursor.lastrowid or 0)
+                db.executemany("INSERT INTO audio_blocks(audio_id, seq, data) VALUES (?, ?, ?)",
+                               [(new_audio, seq, blob) for seq, blob in enumerate(blobs)])
+                stored = (self.project_id, new_audio)
+            else:
+                stored = audio_id
+            db.execute(
+                "INSERT INTO takes(id, block_id, position, name, audio_id, words, phonemes, request, "
+                "backend, credits, created_at, starred, cache_key) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (take.id, block.id, index, take.name, stored[1],
+                 json.dumps(take.word_timestamps.to_json(), ensure_ascii=False),
+                 json.dumps(take.phoneme_timestamps.to_json(), ensure_ascii=False),
+                 json.dumps(take.request, ensure_ascii=False), take.backend, take.credits,
+                 take.created_at, int(take.starred), take.cache_key),
+            )
+        source.store_key = stored
+        self._written_takes[take.id] = (block.id, index, take.name, int(take.starred))
+
+    def has_take(self, take_id: str) -> bool:
+        return self._db().execute("SELECT 1 FROM takes WHERE id = ?", (take_id,)).fetchone() is not None
+
+    @staticmethod
+    def _next_block_position(db: sqlite3.Connection) -> int:
+        row = db.execute("SELECT MAX(position) FROM blocks WHERE deleted = 0").fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    def write_script(self, rows: ScriptRows) -> int:
+        """Make the file's script match ``rows``: blocks and take metadata that
+        changed since the last call are written, blocks and takes no longer present
+        are marked deleted (soft; undo may bring them back). Takes not yet in the
+        file are skipped (their :meth:`add_take` comes first). Returns the number of
+        rows written.
+
+        Raises:
+            ProjectError: kind ``io``; the file keeps its previous script.
+        """
+        changed_blocks = {k: v for k, v in rows.blocks.items() if self._written_blocks.get(k) != v}
+        gone_blocks = [k for k in self._written_blocks if k not in rows.blocks]
+        changed_takes = {k: v for k, v in rows.takes.items() if self._written_takes.get(k) != v}
+        gone_takes = [k for k in self._written_takes if k not in rows.takes]
+        if not (changed_blocks or gone_blocks or changed_takes or gone_takes):
+            return 0
+        assignments = ", ".join(f"{name} = excluded.{name}" for name in _BLOCK_FIELDS)
+        with self._write() as db:
+            db.executemany(
+                f"INSERT INTO blocks(id, {', '.join(_BLOCK_FIELDS)}, deleted) "
+                f"VALUES (?{', ?' * len(_BLOCK_FIELDS)}, 0) "
+                f"ON CONFLICT(id) DO UPDATE SET {assignments}, deleted = 0",
+                [(k, *v) for k, v in changed_blocks.items()])
+            db.executemany("UPDATE blocks SET deleted = 1 WHERE id = ?", [(k,) for k in gone_blocks])
+            db.executemany(
+                "UPDATE takes SET block_id = ?, position = ?, name = ?, starred = ?, deleted = 0 "
+                "WHERE id = ?", [(*v, k) for k, v in changed_takes.items()])
+            db.executemany("UPDATE takes SET deleted = 1 WHERE id = ?", [(k,) for k in gone_takes])
+            present = {row[0] for row in db.execute("SELECT id FROM takes")} if changed_takes else set()
+        for k in gone_blocks:
+            del self._written_blocks[k]
+        for k in gone_takes:
+            del self._written_takes[k]
+        self._written_blocks.update(changed_blocks)
+        self._written_takes.update({k: v for k, v in changed_takes.items() if k in present})
+        return len(changed_blocks) + len(gone_blocks) + len(changed_takes) + len(gone_takes)
+
+    def purge_deleted(self) -> None:
+        """Drop deleted blocks and takes, and audio no take uses, for good; then
+        give the freed pages back to the file system (incremental vacuum).
+
+        Raises:
+            ProjectError: kind ``io``.
+        """
+        with self._write() as db:
+            db.execute("DELETE FROM takes WHERE deleted = 1 OR block_id IN "
+                       "(SELECT id FROM blocks WHERE deleted = 1)")
+            db.execute("DELETE FROM blocks WHERE deleted = 1")
+            db.execute("DELETE FROM audio_blocks WHERE audio_id NOT IN (SELECT audio_id FROM takes)")
+            db.execute("DELETE FROM audio WHERE id NOT IN (SELECT audio_id FROM takes)")
+        try:
+            self._db().execute("PRAGMA incremental_vacuum")
+        except sqlite3.Error as exc:
+            log.warning("incremental vacuum of %s failed: %s", self.path, exc)
+
+    def save_as(self, path: Path) -> None:
+        """Copy the whole project to ``path`` (SQLite's online backup) and carry on
+        there; the old file stays as it was.
+
+        Raises:
+            ProjectError: ``path`` cannot be written (``unwritable``, ``io``).
+        """
+        _check_writable(path)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            target = sqlite3.connect(str(tmp))
+            try:
+                self._db().backup(target)
+                target.execute("PRAGMA journal_mode = WAL")
+            finally:
+                target.close()
+            os.replace(tmp, path)
+        except (sqlite3.Error, OSError) as exc:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+            raise ProjectError(path, "io", f"Cannot save {path.name}: {_describe(exc)}.") from exc
+        self.close()
+        self.path = path
+        self._closed = False
+
+    # --- reading ----------------------------------------------------------------
+
+    def read_audio(self, audio_id: int) -> npt.NDArray[np.float32]:
+        """The samples of stored audio ``audio_id`` (float32, ``(frames,)``).
+
+        Raises:
+            ProjectError: kind ``io`` or ``corrupt``.
+        """
+        try:
+            db = self._db()
+            head = db.execute("SELECT frames, encoding FROM audio WHERE id = ?", (audio_id,)).fetchone()
+            if head is None:
+                raise ValueError(f"audio {audio_id} is missing")
+            blobs = [row[0] for row in db.execute(
+                "SELECT data FROM audio_blocks WHERE audio_id = ? ORDER BY seq", (audio_id,))]
+            return decode_audio(head[1], blobs, int(head[0]))
+        except sqlite3.Error as exc:
+            raise ProjectError(self.path, "io", f"Cannot read audio from {self.path.name}: {exc}.") from exc
+        except ValueError as exc:
+            raise ProjectError(self.path, "corrupt", f"{self.path.name}: {exc}.") from exc
+
+    def load(self) -> LoadedProject:
+        """Read the live script with its takes; take audio is read on first use.
+
+        Raises:
+            ProjectError: kind ``io`` or ``corrupt``.
+        """
+        try:
+            return self._load()
+        except sqlite3.Error as exc:
+            raise ProjectError(self.path, "io", f"Cannot read {self.path.name}: {exc}.") from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProjectError(self.path, "corrupt", f"{self.path.name} is damaged: {exc}.") from exc
+
+    def _load(self) -> LoadedProject:
+        db = self._db()
+        db.execute("BEGIN")  # one consistent snapshot even while a writer commits
+        try:
+            blocks: dict[str, Block] = {}
+            for row in db.execute(f"SELECT id, {', '.join(_BLOCK_FIELDS)} FROM blocks "
+                                  "WHERE deleted = 0 ORDER BY position, rowid"):
+                block_id, _position, text, voice, model, language, emotion, speed, volume, sel = row
+                blocks[block_id] = Block(text=text, voice_id=voice, model_id=model, language=language,
+                                         emotion=emotion, speed=speed, volume=volume, id=block_id,
+                                         selected_take_id=sel)
+            takes = db.execute(
+                "SELECT t.id, t.block_id, t.name, t.audio_id, t.words, t.phonemes, t.request, "
+                "t.backend, t.credits, t.created_at, t.starred, t.cache_key, a.sample_rate, a.frames "
+                "FROM takes t JOIN audio a ON a.id = t.audio_id "
+                "WHERE t.deleted = 0 ORDER BY t.block_id, t.position, t.created_at").fetchall()
+            sources: dict[int, TakeAudio] = {}
+            for (take_id, block_id, name, audio_id, words, phonemes, request, backend, credits,
+                 created_at, starred, cache_key, sample_rate, frames) in takes:
+                block = blocks.get(block_id)
+                if block is None:
+                    continue
+                source = sources.get(audio_id)
+                if source is None:
+                    source = TakeAudio(int(sample_rate), int(frames), loader=_AudioLoader(self, audio_id))
+                    source.store_key = (self.project_id, audio_id)
+                    sources[audio_id] = source
+                block.takes.append(Take(
+                    id=take_id, source=source,
+                    word_timestamps=_timestamps(WordTimestamps, words, take_id),
+                    phoneme_timestamps=_timestamps(PhonemeTimestamps, phonemes, take_id),
+                    request=json.loads(request), backend=backend, credits=int(credits),
+                    created_at=float(created_at), name=name, starred=bool(starred),
+                    cache_key=cache_key,
+                ))
+            settings = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            spent = int(db.execute("SELECT COALESCE(SUM(credits), 0) FROM takes").fetchone()[0])
+        finally:
+            db.execute("COMMIT")
+        for block in blocks.values():
+            if block.selected_take_id and block.selected_take is None:
+                block.selected_take_id = block.takes[-1].id if block.takes else None
+        loaded = LoadedProject(list(blocks.values()), settings, spent)
+        rows = script_rows(loaded.blocks)
+        self._written_blocks = dict(rows.blocks)
+        self._written_takes = dict(rows.takes)
+        return loaded
+
+    def credits_spent(self) -> int:
+        """Credits of every take ever generated in the project, deleted ones included."""
+        return int(self._db().execute("SELECT COALESCE(SUM(credits), 0) FROM takes").fetchone()[0])
+
+
+def _timestamps(cls: Any, text: str, take_id: str) -> Any:
+    """Stored timestamps; a take whose timestamps are missing or unreadable keeps its
+    audio and simply has none (as imported audio would)."""
+    try:
+        body = json.loads(text)
+        return cls.from_json(body) if body else cls()
+    except (ValueError, CartesiaError) as exc:
+        log.warning("take %s: timestamps unreadable (%s); keeping the take without them",
+                    take_id, exc)
+        return cls()
+
+
+class _AudioLoader:
+    """Reads one stored audio row through whatever file the store has open now
+    (so takes keep loading after Save As)."""
+
+    __slots__ = ("_audio_id", "_store")
+
+    def __init__(self, store: ProjectStore, audio_id: int) -> None:
+        self._store = store
+        self._audio_id = audio_id
+
+    def __call__(self) -> npt.NDArray[np.float32]:
+        return self._store.read_audio(self._audio_id)
+
+
+class _Transaction:
+    """``with store._write() as db:`` — ``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back
+    on any error; SQLite errors become :class:`ProjectError` (kind ``io``)."""
+
+    def __init__(self, store: ProjectStore) -> None:
+        self._store = store
+        self._db: sqlite3.Connection | None = None
+
+    def __enter__(self) -> sqlite3.Connection:
+        try:
+            self._db = self._store._db()
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _io_error(self._store.path, exc) from exc
+        return self._db
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
+        assert self._db is not None
+        if kind is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error as error:
+                exc = error
+        try:
+            self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+        if isinstance(exc, sqlite3.Error):
+            raise _io_error(self._store.path, exc) from exc
+
+
+def _io_error(path: Path, exc: sqlite3.Error) -> ProjectError:
+    text = str(exc)
+    if "full" in text:
+        message = (f"Cannot save to {path.name}: the disk is full. Nothing is lost: your work "
+                   "stays open and is saved as soon as there is room (or use Save As elsewhere).")
+    elif "readonly" in text or "read-only" in text:
+        message = f"Cannot save to {path.name}: the file or its folder has become read-only."
+    else:
+        message = f"Cannot save to {path.name}: {text}."
+    return ProjectError(path, "io", message)
+
+
+# --- salvage --------------------------------------------------------------------
+
+
+def _salvage_rows(db: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
+    """Rows of ``table`` (as column -> value) that can still be read: a forward scan
+    up to the first damaged page, then a backward scan from the end to it."""
+    rows: dict[int, dict[str, Any]] = {}
+    for order in ("ASC", "DESC"):
+        try:
+            cursor = db.execute(f"SELECT rowid AS _rowid, * FROM {table} ORDER BY rowid {order}")
+            names = [d[0] for d in cursor.description]
+            for row in cursor:
+                if row[0] in rows:
+                    break
+                rows[row[0]] = dict(zip(names[1:], row[1:], strict=True))
+        except sqlite3.DatabaseError as exc:
+            log.warning("salvage: %s stops at a damaged page (%s)", table, exc)
+    return [rows[k] for k in sorted(rows)]
+
+
+def _insert(db: sqlite3.Connection, table: str, row: dict[str, Any]) -> None:
+    columns = ", ".join(row)
+    db.execute(f"INSERT INTO {table}({columns}) VALUES ({', '.join('?' * len(row))})",
+               tuple(row.values()))
+
+
+def recover_copy(path: Path, target: Path | None = None) -> tuple[Path, int, int]:
+    """Salvage what can be read of a damaged project into a new file; ``path`` is
+    only read (opened read-only), never written.
+
+    The copy gets every block row that can be read and every take whose audio
+    blocks are all readable and decode. Returns ``(copy path, blocks, takes)``.
+    ``target`` defaults to ``NAME.recovered.cstudio`` beside the original (or
+    ``NAME.recovered-2.cstudio``...).
+
+    Raises:
+        ProjectError: nothing could be read, or the copy cannot be written.
+    """
+    if target is None:
+        stem = path.name[: -len(SUFFIX)] if path.name.endswith(SUFFIX) else path.stem
+        target = path.with_name(f"{stem}.recovered{SUFFIX}")
+        counter = 2
+        while target.exists():
+            target = path.with_name(f"{stem}.recovered-{counter}{SUFFIX}")
+            counter += 1
+    try:
+        source = _connect(path, read_only=True)
+        try:
+            version = int(source.execute("PRAGMA user_version").fetchone()[0])
+            tables = {name: _salvage_rows(source, name)
+                      for name in ("meta", "blocks", "takes", "audio", "audio_blocks")}
+        finally:
+            source.close()
+    except sqlite3.Error as exc:
+        raise ProjectError(path, "corrupt", f"Nothing could be read from {path.name}: {exc}.") from exc
+    if not tables["blocks"] or version > SCHEMA_VERSION:
+        raise ProjectError(path, "corrupt", f"Nothing could be recovered from {path.name}.")
+    store = ProjectStore.create(target)
+    blocks = takes = 0
+    try:
+        with store._write() as db:
+            # The copy starts from its own, current schema; an older file's rows fit it
+            # because columns are only ever added (with defaults) by migrations.
+            for row in tables["meta"]:
+                if row.get("key") not in ("project_id", "created_at"):
+                    db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                               (row.get("key"), row.get("value")))
+            block_ids = set()
+            for row in tables["blocks"]:
+                with contextlib.suppress(sqlite3.Error):
+                    _insert(db, "blocks", row)
+                    block_ids.add(row["id"])
+            parts: dict[int, list[tuple[int, bytes]]] = {}
+            for row in tables["audio_blocks"]:
+                parts.setdefault(row["audio_id"], []).append((row["seq"], row["data"]))
+            good_audio: set[int] = set()
+            for row in tables["audio"]:
+                blobs = sorted(parts.get(row["id"], []))
+                try:
+                    decode_audio(row["encoding"], [b for _s, b in blobs], int(row["frames"]))
+                except (ValueError, TypeError):
+                    continue
+                _insert(db, "audio", row)
+                db.executemany("INSERT INTO audio_blocks(audio_id, seq, data) VALUES (?, ?, ?)",
+                               [(row["id"], seq, data) for seq, data in blobs])
+                good_audio.add(row["id"])
+            for row in tables["takes"]:
+                if row.get("block_id") in block_ids and row.get("audio_id") in good_audio:
+                    with contextlib.suppress(sqlite3.Error):
+                        _insert(db, "takes", row)
+                        takes += 1
+            blocks = len(block_ids)
+    except ProjectError:
+        store.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        raise
+    store.close()
+    return target, blocks, takes
