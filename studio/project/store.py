@@ -718,7 +718,7 @@ def recover_copy(path: Path, target: Path | None = None) -> tuple[Path, int, int
         ProjectError: nothing could be read, or the copy cannot be written.
     """
     if target is None:
-        stem = path.name[: -len(SUFFIX)] if path.name.endswith(SUFFIX) else path.stem
+        stem = path.name.removesuffix(SUFFIX) if path.name.endswith(SUFFIX) else path.stem
         target = path.with_name(f"{stem}.recovered{SUFFIX}")
         counter = 2
         while target.exists():

@@ -1,0 +1,362 @@
+"""The open project as a QObject: loads a ``.cstudio`` file into the script and
+saves every change back, off the UI thread.
+
+Every change to the :class:`ScriptDocument` is in the file within about a second:
+a finished take is written at once (its audio is encoded and inserted by a
+dedicated writer thread, so the UI never waits on the disk), other edits are
+gathered for :data:`SAVE_DELAY_MS` and written together. A write that fails (a
+full disk, a vanished folder) keeps everything in memory, says so once, and is
+retried until it succeeds, so a hiccup never costs work.
+
+A project the user has not yet given a name lives in the studio's data folder as
+an *untitled* project; it is reopened after a crash or a quit, like any other.
+
+Slow work follows napari's pattern (STYLE.md): built on the UI thread, run on the
+writer thread, applied back on the UI thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from studio.project.store import SUFFIX, LoadedProject, ProjectError, ProjectStore, script_rows
+from studio.services.document import ScriptDocument
+
+log = logging.getLogger(__name__)
+
+#: Edits other than new takes are written this long after the first of them.
+SAVE_DELAY_MS = 400
+#: A failed write is tried again this often.
+RETRY_MS = 3000
+
+T = TypeVar("T")
+
+
+def display_name(path: Path | None, untitled: bool) -> str:
+    """``"Untitled"`` or the file's name without ``.cstudio``."""
+    if path is None or untitled:
+        return "Untitled"
+    return path.name.removesuffix(SUFFIX)
+
+
+class ProjectService(QObject):
+    """Keeps one ``.cstudio`` file in step with a :class:`ScriptDocument`.
+
+    Attributes:
+        path: the open file, or ``None`` before the first project is opened.
+        untitled: the project has no user-chosen name yet (it lives in ``untitled_dir``).
+        credits_spent: credits of every take ever generated in the project.
+        settings: project settings read from the file (e.g. ``pause_seconds``).
+
+    Signals:
+        opened(str path): a project was loaded into the document.
+        state_changed(): path, untitled or dirty changed (for the window title).
+        save_failed(str message): a write failed; the work is kept and retried.
+        save_recovered(): writes succeed again after a failure.
+    """
+
+    opened = Signal(str)
+    state_changed = Signal()
+    save_failed = Signal(str)
+    save_recovered = Signal()
+
+    def __init__(self, document: ScriptDocument, untitled_dir: Path,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._untitled_dir = untitled_dir
+        self._store: ProjectStore | None = None
+        self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="project-writer")
+        self.path: Path | None = None
+        self.untitled = False
+        self.credits_spent = 0
+        self.settings: dict[str, str] = {}
+        self._stored_takes: set[str] = set()
+        self._pending_takes: dict[str, str] = {}  # take id -> block id, not yet in the file
+        self._pending = 0
+        self._failed = ""
+        self._loading = False
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self._write_script)
+        self._retry_timer = QTimer(self)
+        self._retry_timer.setSingleShot(True)
+        self._retry_timer.setInterval(RETRY_MS)
+        self._retry_timer.timeout.connect(self._retry)
+        document.take_added.connect(self._on_take_added)
+        for signal in (document.block_inserted, document.block_removed, document.block_moved,
+                       document.block_changed, document.take_removed, document.take_changed,
+                       document.take_selected):
+            signal.connect(self._on_changed)
+
+    # --- state ----------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self._store is not None
+
+    @property
+    def dirty(self) -> bool:
+        """Whether some change is not in the file yet (waiting, being written, or failed)."""
+        return bool(self._pending or self._save_timer.isActive() or self._pending_takes
+                    or self._failed)
+
+    @property
+    def name(self) -> str:
+        return display_name(self.path, self.untitled)
+
+    @property
+    def has_content(self) -> bool:
+        """Whether the script holds anything worth keeping (text or takes)."""
+        return any(b.text.strip() or b.takes for b in self._document.blocks)
+
+    def _run(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        return asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+
+    # --- opening and closing -----------------------------------------------------
+
+    async def new(self) -> None:
+        """Close the current project and start an untitled one.
+
+        Raises:
+            ProjectError: the untitled folder cannot be written.
+        """
+        self._untitled_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = self._untitled_dir / f"Untitled-{stamp}-{uuid.uuid4().hex[:6]}{SUFFIX}"
+        store = await self._run(ProjectStore.create, path)
+        await self._adopt(store, LoadedProject([]), untitled=True)
+
+    async def open(self, path: Path) -> None:
+        """Open ``path`` (checked and, if older, upgraded) in place of the current
+        project. On failure the current project stays open and untouched.
+
+        Raises:
+            ProjectError: the file is missing, not a project, newer, damaged or
+                read-only (see :func:`studio.project.store.check_project`).
+        """
+        path = path.resolve()
+        if self.path is not None and path == self.path.resolve():
+            return
+        store = await self._run(ProjectStore.open, path)
+        try:
+            loaded = await self._run(store.load)
+        except ProjectError:
+            await self._run(store.close)
+            raise
+        untitled = path.parent == self._untitled_dir.resolve()
+        await self._adopt(store, loaded, untitled=untitled)
+
+    async def _adopt(self, store: ProjectStore, loaded: LoadedProject, untitled: bool) -> None:
+        await self.close()
+        self._store = store
+        self.path = store.path
+        self.untitled = untitled
+        self.settings = dict(loaded.settings)
+        self.credits_spent = loaded.credits_spent
+        self._stored_takes = {t.id for b in loaded.blocks for t in b.takes}
+        self._loading = True
+        try:
+            self._document.replace_script(loaded.blocks)
+        finally:
+            self._loading = False
+        self.opened.emit(str(self.path))
+        self.state_changed.emit()
+        asyncio.ensure_future(self._preload())
+
+    async def _preload(self) -> None:
+        """Read the selected takes' audio in the background, so Play all and Export
+        do not wait on the disk."""
+        takes = self._document.selected_takes()
+
+        def load() -> None:
+            for take in takes:
+                _ = take.audio
+
+        try:
+            await asyncio.to_thread(load)
+        except ProjectError as exc:
+            log.warning("preloading takes: %s", exc)
+            self.save_failed.emit(str(exc))
+
+    async def flush(self) -> None:
+        """Write every change made so far and wait until it is in the file.
+
+        Raises:
+            ProjectError: the write failed (the change is kept and retried).
+        """
+        if self._store is None:
+            return
+        self._save_timer.stop()
+        for take_id in list(self._pending_takes):
+            self._write_take(take_id)
+        self._write_script()
+        await self._run(lambda: None)  # the writer runs jobs in order: wait for ours
+        if self._failed:
+            raise ProjectError(self.path or Path(), "io", self._failed)
+
+    async def close(self, discard: bool = False) -> None:
+        """Write pending changes and close the file (its deleted blocks and takes are
+        dropped for good). With ``discard``, an untitled project's file is deleted.
+        Does nothing if no project is open. A failed final write leaves the file as
+        it was at the last successful write."""
+        store = self._store
+        if store is None:
+            return
+        if not discard:
+            with contextlib.suppress(ProjectError):
+                await self.flush()
+        self._save_timer.stop()
+        self._retry_timer.stop()
+        untitled, path = self.untitled, store.path
+
+        def finish() -> None:
+            with contextlib.suppress(ProjectError):
+                if not discard:
+                    store.purge_deleted()
+            store.close()
+            if discard and untitled:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+        await self._run(finish)
+        self._store = None
+        self._pending_takes.clear()
+        self._failed = ""
+
+    async def save_as(self, path: Path) -> None:
+        """Copy the project to ``path`` and carry on there. An untitled project's
+        temporary file is removed afterwards.
+
+        Raises:
+            ProjectError: ``path`` cannot be written; the project stays where it was.
+        """
+        store = self._store
+        if store is None:
+            return
+        await self.flush()
+        path = path.resolve()
+        old, was_untitled = store.path, self.untitled
+        await self._run(store.save_as, path)
+        self.path = path
+        self.untitled = path.parent == self._untitled_dir.resolve()
+        if was_untitled and old != path:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{old}{suffix}").unlink(missing_ok=True)
+        self.opened.emit(str(path))
+        self.state_changed.emit()
+
+    async def shutdown(self) -> None:
+        """Close the project (kept, untitled or not: it reopens next time) and stop
+        the writer thread."""
+        await self.close()
+        self._writer.shutdown(wait=True)
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Store a project setting (e.g. the export pause) in the file."""
+        if self.settings.get(key) == value:
+            return
+        self.settings[key] = value
+        if self._store is not None:
+            self._submit(self._store.set_settings, {key: value})
+
+    # --- saving ------------------------------------------------------------------
+
+    def _on_changed(self, *_args: object) -> None:
+        if self._store is None or self._loading:
+            return
+        if not self._save_timer.isActive():
+            was_dirty = self.dirty
+            self._save_timer.start()
+            if not was_dirty:
+                self.state_changed.emit()
+
+    def _on_take_added(self, block_id: str, take_id: str) -> None:
+        if self._store is None or self._loading:
+            return
+        if take_id not in self._stored_takes:
+            self._pending_takes[take_id] = block_id
+            self._write_take(take_id)
+        self._on_changed()
+
+    def _write_take(self, take_id: str) -> None:
+        store = self._store
+        block_id = self._pending_takes.get(take_id)
+        if store is None or block_id is None or not self._document.has_block(block_id):
+            self._pending_takes.pop(take_id, None)
+            return
+        block = self._document.block(block_id)
+        try:
+            take = self._document.take(block_id, take_id)
+        except KeyError:  # undone before it was written: the next script write skips it
+            self._pending_takes.pop(take_id, None)
+            return
+        position = block.takes.index(take)
+        snapshot = replace(block, takes=[])  # fields as they are now, for the block's row
+
+        def done() -> None:
+            self._pending_takes.pop(take_id, None)
+            self._stored_takes.add(take_id)
+            self.credits_spent += take.credits
+
+        self._submit(store.add_take, snapshot, take, position, on_success=done)
+
+    def _write_script(self) -> None:
+        if self._store is None:
+            return
+        self._submit(self._store.write_script, script_rows(self._document.blocks))
+
+    def _submit(self, fn: Callable[..., Any], *args: Any,
+                on_success: Callable[[], None] | None = None) -> None:
+        """Run ``fn(*args)`` on the writer thread; report the outcome on this one."""
+        self._pending += 1
+        future = self._writer.submit(fn, *args)
+        loop = asyncio.get_event_loop()
+
+        def finished(f: concurrent.futures.Future[Any]) -> None:
+            loop.call_soon_threadsafe(self._finished, f, on_success)
+
+        future.add_done_callback(finished)
+
+    def _finished(self, future: concurrent.futures.Future[Any],
+                  on_success: Callable[[], None] | None) -> None:
+        self._pending -= 1
+        error = future.exception()
+        if error is None:
+            if on_success is not None:
+                on_success()
+            if self._failed and not self._pending_takes:
+                self._failed = ""
+                self.save_recovered.emit()
+        else:
+            message = str(error) if isinstance(error, ProjectError) else f"Cannot save: {error}"
+            if not isinstance(error, ProjectError):
+                log.error("project write failed", exc_info=error)
+            first = not self._failed
+            self._failed = message
+            if first:
+                self.save_failed.emit(message)
+            if not self._retry_timer.isActive():
+                self._retry_timer.start()
+        if not self.dirty or error is not None:
+            self.state_changed.emit()
+
+    def _retry(self) -> None:
+        if self._store is None or not self._failed:
+            return
+        for take_id in list(self._pending_takes):
+            self._write_take(take_id)
+        # The store records only what it committed, so this writes all that is missing.
+        self._write_script()

@@ -1,0 +1,158 @@
+"""The project service: every change reaches the file, failures keep the work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from studio.api.models import PhonemeTimestamps, WordTimestamps
+from studio.project.model import make_take
+from studio.project.store import ProjectError, ProjectStore
+from studio.services.document import ScriptDocument
+from studio.services.project import ProjectService
+
+RATE = 16000
+
+
+def take(seconds: float = 0.5, seed: int = 0, number: int = 1):
+    rng = np.random.default_rng(seed)
+    audio = (np.round(rng.uniform(-0.3, 0.3, int(seconds * RATE)) * 32767) / 32768).astype(np.float32)
+    return make_take(audio, RATE, WordTimestamps(("Hi",), (0.0,), (0.2,)), PhonemeTimestamps(),
+                     {"transcript": "Hi"}, "offline", 0, number)
+
+
+@pytest.fixture
+def service(qtbot, qloop, tmp_path):  # type: ignore[no-untyped-def]
+    document = ScriptDocument()
+    project = ProjectService(document, tmp_path / "untitled")
+    qloop.run_until_complete(project.new())
+    yield project
+    qloop.run_until_complete(project.shutdown())
+
+
+def reopen(path: Path):
+    store = ProjectStore.open(path)
+    try:
+        return store.load()
+    finally:
+        store.close()
+
+
+async def on_writer(project: ProjectService, fn) -> None:  # type: ignore[no-untyped-def]
+    """Run ``fn`` on the project's writer thread (where its connection lives)."""
+    await project._run(fn)
+
+
+def settle(qtbot, project: ProjectService) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: not project.dirty, timeout=10000)
+
+
+def test_a_new_project_is_untitled_in_the_data_folder(service, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert service.untitled and service.name == "Untitled"
+    assert service.path is not None and service.path.parent == tmp_path / "untitled"
+    assert service.path.exists() and not service.dirty
+
+
+def test_every_change_reaches_the_file(qtbot, service) -> None:  # type: ignore[no-untyped-def]
+    document = service._document
+    block = document.add_block(text="First words.", voice_id="v1")
+    document.update_block(block.id, speed=1.3)
+    assert service.dirty
+    settle(qtbot, service)
+    loaded = reopen(service.path)
+    assert [(b.text, b.speed) for b in loaded.blocks] == [("First words.", 1.3)]
+
+    first, second = take(seed=1), take(seed=2, number=2)
+    document.add_take(block.id, first)
+    document.add_take(block.id, second)
+    document.update_take(block.id, first.id, starred=True, name="Best")
+    settle(qtbot, service)
+    got = reopen(service.path).blocks[0]
+    assert [t.id for t in got.takes] == [first.id, second.id]
+    assert got.selected_take_id == second.id
+    assert (got.takes[0].name, got.takes[0].starred) == ("Best", True)
+    assert np.array_equal(got.takes[1].audio, second.audio)
+
+    document.remove_take(block.id, second.id)
+    other = document.add_block(text="Second.")
+    document.move_block(other.id, 0)
+    settle(qtbot, service)
+    loaded = reopen(service.path)
+    assert [b.text for b in loaded.blocks] == ["Second.", "First words."]
+    assert [t.id for t in loaded.blocks[1].takes] == [first.id]
+    assert loaded.blocks[1].selected_take_id == first.id
+
+
+def test_save_as_moves_an_untitled_project(qtbot, qloop, service, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    document = service._document
+    block = document.add_block(text="Keep me.")
+    document.add_take(block.id, take())
+    untitled = service.path
+    qloop.run_until_complete(service.save_as(tmp_path / "show.cstudio"))
+    assert service.path == (tmp_path / "show.cstudio").resolve()
+    assert not service.untitled and service.name == "show"
+    assert not untitled.exists()
+    document.update_block(block.id, text="Kept, and edited after Save As.")
+    settle(qtbot, service)
+    loaded = reopen(tmp_path / "show.cstudio")
+    assert loaded.blocks[0].text == "Kept, and edited after Save As."
+    assert len(loaded.blocks[0].takes) == 1
+
+
+def test_open_replaces_the_script_and_a_bad_file_keeps_the_current_one(qtbot, qloop, service,
+                                                                       tmp_path) -> None:  # type: ignore[no-untyped-def]
+    document = service._document
+    document.add_block(text="Current project.")
+    settle(qtbot, service)
+    current = service.path
+
+    bad = tmp_path / "bad.cstudio"
+    bad.write_bytes(b"not a project" * 50)
+    with pytest.raises(ProjectError, match="not an SQLite"):
+        qloop.run_until_complete(service.open(bad))
+    assert service.path == current and [b.text for b in document.blocks] == ["Current project."]
+
+    store = ProjectStore.create(tmp_path / "other.cstudio")
+    store.set_settings({"pause_seconds": "1.5"})
+    store.close()
+    with qtbot.waitSignal(document.reset):
+        qloop.run_until_complete(service.open(tmp_path / "other.cstudio"))
+    assert len(document) == 0 and service.settings["pause_seconds"] == "1.5"
+    assert service.name == "other"
+    assert current.exists()  # the untitled project with text is kept
+
+
+def test_discarding_an_untitled_project_deletes_its_file(qloop, service) -> None:  # type: ignore[no-untyped-def]
+    path = service.path
+    qloop.run_until_complete(service.close(discard=True))
+    assert not path.exists() and not service.is_open
+
+
+def test_a_full_disk_keeps_the_work_and_retries(qtbot, qloop, service) -> None:  # type: ignore[no-untyped-def]
+    document = service._document
+    block = document.add_block(text="Before the disk filled up.")
+    settle(qtbot, service)
+    store = service._store
+
+    def fill() -> None:
+        db = store._db()
+        db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0] + 1}")
+
+    qloop.run_until_complete(on_writer(service, fill))
+    service._retry_timer.setInterval(50)
+    big = take(seconds=8.0, seed=4)
+    with qtbot.waitSignal(service.save_failed) as failed:
+        document.add_take(block.id, big)
+    assert "disk is full" in failed.args[0]
+    assert service.dirty and document.block(block.id).selected_take_id == big.id
+
+    def room() -> None:
+        store._db().execute("PRAGMA max_page_count = 1073741823")
+
+    with qtbot.waitSignal(service.save_recovered, timeout=10000):
+        qloop.run_until_complete(on_writer(service, room))
+    settle(qtbot, service)
+    got = reopen(service.path).blocks[0]
+    assert [t.id for t in got.takes] == [big.id] and np.array_equal(got.takes[0].audio, big.audio)
