@@ -158,7 +158,8 @@ class Studio(QObject):
             for name in ("api_key", "use_offline", "base_url", "websocket_base_url", "cartesia_version")
         )
         for name in ("api_key", "use_offline", "base_url", "websocket_base_url", "cartesia_version",
-                     "max_concurrent_jobs", "pause_seconds", "play_while_generating"):
+                     "max_concurrent_jobs", "pause_seconds", "play_while_generating",
+                     "credit_confirm_threshold"):
             setattr(self.settings, name, getattr(new, name))
         self.generation.set_max_concurrent(self.settings.max_concurrent_jobs)
         self.window.pause_spin.setValue(self.settings.pause_seconds)

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,11 @@ class Settings:
         sample_rate: project sample rate; takes are generated at this rate.
         play_while_generating: stream a block's audio to the speakers as it arrives.
         output_device: sounddevice output device name ("" for the default).
+        credit_confirm_threshold: ask before a generation estimated above this many
+            credits (0 asks before every paid generation).
+        last_project: the project open when the studio last closed ("" for none);
+            it opens again on start.
+        recent_projects: paths of recently opened projects, newest first.
     """
 
     api_key: str = ""
@@ -74,6 +79,13 @@ class Settings:
     sample_rate: int = 44100
     play_while_generating: bool = True
     output_device: str = ""
+    credit_confirm_threshold: int = 1000
+    last_project: str = ""
+    recent_projects: list[str] = field(default_factory=list)
+
+    def remember_project(self, path: str, limit: int = 10) -> None:
+        """Put ``path`` first in :attr:`recent_projects` (at most ``limit`` kept)."""
+        self.recent_projects = [path] + [p for p in self.recent_projects if p != path][: limit - 1]
 
     def effective_api_key(self, environ: Mapping[str, str] | None = None) -> str:
         """The key in use: ``CARTESIA_API_KEY`` if set, else the saved one, else ""."""
@@ -99,7 +111,12 @@ class Settings:
                 default = getattr(defaults, f.name)
                 if isinstance(default, float) and isinstance(value, int):
                     value = float(value)
-                if type(value) is type(default):
+                if isinstance(default, list):
+                    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                        kwargs[f.name] = value
+                    else:
+                        log.warning("settings: ignoring %s (not a list of strings)", f.name)
+                elif type(value) is type(default):
                     kwargs[f.name] = value
                 else:
                     log.warning("settings: ignoring %s of type %s", f.name, type(value).__name__)

@@ -65,6 +65,14 @@ class SettingsDialog(QDialog):
         self.pause_spin.setSuffix(" s")
         self.pause_spin.setValue(settings.pause_seconds)
         self.pause_spin.setMaximumWidth(90)
+        self.confirm_spin = QSpinBox()
+        self.confirm_spin.setRange(0, 10_000_000)
+        self.confirm_spin.setSingleStep(100)
+        self.confirm_spin.setSuffix(" credits")
+        self.confirm_spin.setValue(settings.credit_confirm_threshold)
+        self.confirm_spin.setMaximumWidth(160)
+        self.confirm_spin.setToolTip("Generating on Cartesia's cloud asks first when the estimate "
+                                     "is above this (0 asks every time). The offline engine is free.")
         self.play_check = QCheckBox("Play blocks while they generate")
         self.play_check.setChecked(settings.play_while_generating)
         self.error_label = QLabel()
@@ -83,6 +91,7 @@ class SettingsDialog(QDialog):
         form2.addRow("Blocks generated at once", self.jobs_spin)
         form2.addRow("Pause between blocks", self.pause_spin)
         form2.addRow("", self.play_check)
+        form2.addRow("Ask before spending over", self.confirm_spin)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -108,6 +117,7 @@ class SettingsDialog(QDialog):
             max_concurrent_jobs=self.jobs_spin.value(),
             pause_seconds=round(self.pause_spin.value(), 3),
             play_while_generating=self.play_check.isChecked(),
+            credit_confirm_threshold=self.confirm_spin.value(),
         )
 
     def validation_error(self) -> str:
