@@ -114,6 +114,11 @@ class ProjectService(QObject):
                     or self._failed)
 
     @property
+    def failure(self) -> str:
+        """Why the last write failed ("" when writes succeed)."""
+        return self._failed
+
+    @property
     def name(self) -> str:
         return display_name(self.path, self.untitled)
 
@@ -127,8 +132,9 @@ class ProjectService(QObject):
 
     # --- opening and closing -----------------------------------------------------
 
-    async def new(self) -> None:
-        """Close the current project and start an untitled one.
+    async def new(self, discard_current: bool = False) -> None:
+        """Close the current project and start an untitled one (``discard_current``:
+        delete the current project's file if it is untitled).
 
         Raises:
             ProjectError: the untitled folder cannot be written.
@@ -137,11 +143,12 @@ class ProjectService(QObject):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = self._untitled_dir / f"Untitled-{stamp}-{uuid.uuid4().hex[:6]}{SUFFIX}"
         store = await self._run(ProjectStore.create, path)
-        await self._adopt(store, LoadedProject([]), untitled=True)
+        await self._adopt(store, LoadedProject([]), True, discard_current)
 
-    async def open(self, path: Path) -> None:
+    async def open(self, path: Path, discard_current: bool = False) -> None:
         """Open ``path`` (checked and, if older, upgraded) in place of the current
-        project. On failure the current project stays open and untouched.
+        project. On failure the current project stays open and untouched; on success
+        the current one is closed (and with ``discard_current``, deleted if untitled).
 
         Raises:
             ProjectError: the file is missing, not a project, newer, damaged or
@@ -157,10 +164,11 @@ class ProjectService(QObject):
             await self._run(store.close)
             raise
         untitled = path.parent == self._untitled_dir.resolve()
-        await self._adopt(store, loaded, untitled=untitled)
+        await self._adopt(store, loaded, untitled, discard_current)
 
-    async def _adopt(self, store: ProjectStore, loaded: LoadedProject, untitled: bool) -> None:
-        await self.close()
+    async def _adopt(self, store: ProjectStore, loaded: LoadedProject, untitled: bool,
+                     discard_current: bool) -> None:
+        await self.close(discard=discard_current and self.untitled)
         self._store = store
         self.path = store.path
         self.untitled = untitled
