@@ -3,7 +3,9 @@
 ``cartesia-studio`` with no verb opens the studio. Verbs:
 
 - ``render SCRIPT.txt -o OUT.wav``: render a plain-text script (paragraphs separated
-  by blank lines are blocks) through the same client the studio uses.
+  by blank lines are blocks) through the same client the studio uses. With
+  ``--project FILE.cstudio`` it renders into a project file, reusing its takes.
+- ``info FILE.cstudio``: describe a project as JSON, without writing to it.
 - ``voices``: list the voices of the backend in use.
 - ``serve-local``: run the offline engine standalone and print its URL and key.
 
@@ -29,6 +31,8 @@ from studio.api.models import EMOTIONS, LANGUAGES, SPEED_RANGE, VOLUME_RANGE
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+#: The ``sample_rate`` values of the seed's raw output formats, in Hz.
+SAMPLE_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
 
 
 def _ranged(low: float, high: float, what: str):  # type: ignore[no-untyped-def]
@@ -78,10 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     render = verbs.add_parser("render", parents=[common], help="render a plain-text script to WAV",
                               description="Render SCRIPT (UTF-8 text; paragraphs separated by "
-                              "blank lines are blocks) to a WAV file.")
+                              "blank lines are blocks) to a WAV file, a project, or both.")
     render.add_argument("script", type=Path, metavar="SCRIPT.txt")
-    render.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.wav",
-                        help="the WAV file to write (16-bit PCM)")
+    render.add_argument("-o", "--output", type=Path, default=None, metavar="OUT.wav",
+                        help="the WAV file to write (16-bit PCM); required without --project")
+    render.add_argument("--project", type=Path, default=None, metavar="FILE.cstudio",
+                        help="render into this project (created if missing): block i takes "
+                        "paragraph i, takes already made for the same text and delivery are "
+                        "reused instead of paid for again, and each new take is saved as it "
+                        "completes")
     render.add_argument("--voice", default="", metavar="ID",
                         help="voice id or name (default: the first voice for --language); "
                         "`cartesia-studio voices` lists them")
@@ -94,15 +103,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help="speed ratio 0.6-1.5 (default 1.0)")
     render.add_argument("--volume", type=_ranged(*VOLUME_RANGE, "volume"), default=1.0,
                         metavar="X", help="volume ratio 0.5-2.0 (default 1.0)")
-    render.add_argument("--pause", type=_ranged(0.0, 60.0, "pause"), default=0.5, metavar="S",
-                        help="seconds of silence between blocks (default 0.5)")
-    render.add_argument("--sample-rate", type=int, default=44100, metavar="HZ",
-                        choices=(8000, 16000, 22050, 24000, 44100, 48000),
-                        help="8000, 16000, 22050, 24000, 44100 (default) or 48000")
+    render.add_argument("--pause", type=_ranged(0.0, 60.0, "pause"), default=None, metavar="S",
+                        help="seconds of silence between blocks (default: the project's, "
+                        "else 0.5)")
+    render.add_argument("--sample-rate", type=int, default=None, metavar="HZ",
+                        choices=SAMPLE_RATES,
+                        help="8000, 16000, 22050, 24000, 44100 or 48000 (default: the "
+                        "project's, else 44100)")
     render.add_argument("--jobs", type=int, default=3, metavar="N",
                         help="blocks rendered at once (default 3)")
     render.add_argument("--timestamps", type=Path, metavar="OUT.json",
                         help="write word timestamps (seconds on the output timeline)")
+
+    info = verbs.add_parser("info", help="describe a project file as JSON",
+                            description="Print one JSON document describing FILE: its format "
+                            "version, blocks, takes, selected takes, duration and credits spent. "
+                            "The file is only read, never written (not even upgraded).")
+    info.add_argument("project", type=Path, metavar="FILE.cstudio")
 
     voices = verbs.add_parser("voices", parents=[common],
                               help="list the voices of the backend in use",
@@ -126,7 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verb == "render" and args.output is None and args.project is None:
+        parser.error("render needs -o OUT.wav, --project FILE.cstudio, or both")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -139,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_studio()
     if args.verb == "serve-local":
         return _serve_local(args)
+    if args.verb == "info":
+        from studio.headless_project import info_command
+
+        return info_command(args)
     from studio.headless import render_command, voices_command
 
     try:

@@ -2,6 +2,7 @@
 
 They use the same backend choice and client as the studio: ``CARTESIA_API_KEY``
 selects Cartesia's cloud, otherwise the offline engine starts in-process.
+``render --project`` and ``info`` live in :mod:`studio.headless_project`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from studio.api import BadRequestError, CartesiaError, NotFoundError, Voice
 from studio.config import load_settings
@@ -26,6 +27,9 @@ from studio.services.catalog import pick_voice
 from studio.services.render import BlockRenderer, spoken_word_count, strip_tags
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: ``render`` defaults when neither the option nor a project says otherwise.
+DEFAULT_SAMPLE_RATE = 44100
+DEFAULT_PAUSE = 0.5
 
 
 class ProgressBar:
@@ -86,7 +90,7 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _unwritable(path: Path) -> str:
+def unwritable(path: Path) -> str:
     """Why ``path`` cannot be written, or "" (checked before spending time or credits)."""
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
@@ -98,14 +102,20 @@ def _unwritable(path: Path) -> str:
     return ""
 
 
-def _fail(message: str, code: int = EXIT_FAILED) -> int:
+def fail(message: str, code: int = EXIT_FAILED) -> int:
+    """Print ``message`` to stderr as the command's error; return ``code``."""
     print(f"cartesia-studio: {message}", file=sys.stderr)
     return code
 
 
-async def _resolve_voice(backend: Backend, voice: str, language: str) -> Voice:
+async def resolve_voice(backend: Backend, voice: str, language: str) -> Voice:
     """The voice named by id or by name (case-insensitive), or the default for
-    ``language`` when ``voice`` is empty."""
+    ``language`` when ``voice`` is empty.
+
+    Raises:
+        ScriptError: unknown or ambiguous name, or no voice for ``language``.
+        studio.api.CartesiaError: the voice list cannot be read.
+    """
     if voice:
         try:
             return await backend.client.get_voice(voice)
@@ -126,75 +136,122 @@ async def _resolve_voice(backend: Backend, voice: str, language: str) -> Voice:
     return default
 
 
-async def render_command(args: argparse.Namespace) -> int:
-    """``render SCRIPT.txt -o OUT.wav``: see :mod:`studio.cli` for the options."""
-    try:
-        paragraphs = split_paragraphs(read_script_file(args.script))
-    except ScriptError as exc:
-        return _fail(str(exc), EXIT_USAGE)
+def check_render_args(args: argparse.Namespace) -> list[str]:
+    """The script's paragraphs, after checking every ``render`` argument that can be
+    checked before any work (so bad input costs neither time nor credits).
+
+    Raises:
+        ScriptError: a message for the user (exit status 2).
+    """
+    paragraphs = split_paragraphs(read_script_file(args.script))
     if not paragraphs:
-        return _fail(f"{args.script}: the script is empty (no text to render)", EXIT_USAGE)
+        raise ScriptError(f"{args.script}: the script is empty (no text to render)")
     if args.jobs < 1:
-        return _fail("--jobs must be at least 1", EXIT_USAGE)
-    if args.output.suffix.lower() != ".wav":
-        return _fail(f"{args.output}: the output must be a .wav file", EXIT_USAGE)
+        raise ScriptError("--jobs must be at least 1")
+    if args.output is not None and args.output.suffix.lower() != ".wav":
+        raise ScriptError(f"{args.output}: the output must be a .wav file")
     for path in (args.output, args.timestamps):
-        problem = _unwritable(path) if path is not None else ""
+        problem = unwritable(path) if path is not None else ""
         if problem:
-            return _fail(problem, EXIT_USAGE)
+            raise ScriptError(problem)
+    return paragraphs
+
+
+def blocks_for(paragraphs: Sequence[str], voice: Voice, args: argparse.Namespace) -> list[Block]:
+    """One block per paragraph with the command's voice and delivery."""
+    return [Block(text=text, **delivery(voice, args)) for text in paragraphs]
+
+
+def delivery(voice: Voice, args: argparse.Namespace) -> dict[str, Any]:
+    """The block fields the ``render`` options set: voice, model, language, emotion,
+    speed and volume."""
+    return {"voice_id": voice.id, "model_id": args.model, "language": args.language,
+            "emotion": args.emotion, "speed": args.speed, "volume": args.volume}
+
+
+async def render_command(args: argparse.Namespace) -> int:
+    """``render SCRIPT.txt -o OUT.wav``: see :mod:`studio.cli` for the options.
+
+    With ``--project`` the work goes through :func:`studio.headless_project.render_project`.
+    """
+    if args.project is not None:
+        from studio.headless_project import render_project
+
+        return await render_project(args)
+    try:
+        paragraphs = check_render_args(args)
+    except ScriptError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    sample_rate = args.sample_rate or DEFAULT_SAMPLE_RATE
+    pause = DEFAULT_PAUSE if args.pause is None else args.pause
 
     try:
         backend = await start_backend(load_settings())
     except (OSError, RuntimeError) as exc:
-        return _fail(f"cannot start the backend: {exc}")
+        return fail(f"cannot start the backend: {exc}")
     try:
         try:
-            voice = await _resolve_voice(backend, args.voice, args.language)
+            voice = await resolve_voice(backend, args.voice, args.language)
         except ScriptError as exc:
-            return _fail(str(exc), EXIT_USAGE)
+            return fail(str(exc), EXIT_USAGE)
         except CartesiaError as exc:
-            return _fail(f"cannot list voices on the {backend.label}: {exc}")
-        blocks = [
-            Block(text=text, voice_id=voice.id, model_id=args.model, language=args.language,
-                  emotion=args.emotion, speed=args.speed, volume=args.volume)
-            for text in paragraphs
-        ]
+            return fail(f"cannot list voices on the {backend.label}: {exc}")
+        blocks = blocks_for(paragraphs, voice, args)
         print(f"Rendering {len(blocks)} block(s) with {voice.name} on the {backend.label}",
               file=sys.stderr)
-        takes, errors = await _render_all(backend, blocks, args.sample_rate, args.jobs)
+        renderer = BlockRenderer(backend.client, backend.kind, sample_rate)
+        takes, errors = await render_all(renderer, blocks, args.jobs)
     finally:
         await backend.aclose()
 
-    _report_errors(errors)
+    report_errors(errors)
     rendered = [t for t in takes if t is not None]
     failure_code = EXIT_USAGE if all(bad for _, _, bad in errors) else EXIT_FAILED
     if not rendered:
-        return _fail("no block rendered; nothing written", failure_code)
-    output = args.output if not errors else args.output.with_suffix(".partial.wav")
+        return fail("no block rendered; nothing written", failure_code)
+    code = write_outputs(rendered, args.output, args.timestamps, sample_rate, pause,
+                         partial=bool(errors), credits=sum(t.credits for t in rendered))
+    if code != EXIT_OK:
+        return code
+    if errors:
+        return fail(f"{len(errors)} of {len(blocks)} blocks failed; the rendered blocks are in "
+                    f"{partial_path(args.output)}", failure_code)
+    return EXIT_OK
+
+
+def partial_path(output: Path) -> Path:
+    """Where the export goes when some blocks failed: ``OUT.partial.wav``."""
+    return output.with_suffix(".partial.wav")
+
+
+def write_outputs(takes: Sequence[Take], output: Path, timestamps: Path | None,
+                  sample_rate: int, pause: float, partial: bool, credits: int) -> int:
+    """Export ``takes`` in order to ``output`` (``OUT.partial.wav`` when ``partial``),
+    with ``pause`` seconds between them at ``sample_rate`` Hz, and the words with
+    their start and end in seconds on the output timeline to ``timestamps``.
+    Prints what it wrote and the ``credits`` spent on it in this run; returns an
+    exit status (errors are printed)."""
+    path = partial_path(output) if partial else output
     try:
-        mix = export_wav(rendered, output, args.sample_rate, args.pause)
+        mix = export_wav(takes, path, sample_rate, pause)
     except (OSError, ValueError) as exc:
-        return _fail(str(exc) if str(output) in str(exc) else f"cannot write {output}: {exc}")
-    if args.timestamps:
+        return fail(str(exc) if str(path) in str(exc) else f"cannot write {path}: {exc}")
+    if timestamps:
         try:
             words = [{**w, "block": w["block"] + 1} for w in mix.words]
-            args.timestamps.write_text(
-                json.dumps({"sample_rate": args.sample_rate, "duration": round(mix.duration, 4),
+            timestamps.write_text(
+                json.dumps({"sample_rate": sample_rate, "duration": round(mix.duration, 4),
                             "words": words}, indent=1, ensure_ascii=False),
                 encoding="utf-8",
             )
         except OSError as exc:
-            return _fail(f"cannot write {args.timestamps}: {exc.strerror or exc}")
-    credits = sum(t.credits for t in rendered)
-    print(f"Wrote {output} ({mix.duration:.2f} s, {len(mix.words)} words, "
+            return fail(f"cannot write {timestamps}: {exc.strerror or exc}")
+    print(f"Wrote {path} ({mix.duration:.2f} s, {len(mix.words)} words, "
           f"{credits} credits)", file=sys.stderr)
-    if errors:
-        return _fail(f"{len(errors)} of {len(blocks)} blocks failed; the rendered blocks are in "
-                     f"{output}", failure_code)
     return EXIT_OK
 
 
-def _report_errors(errors: Sequence[tuple[int, str, bool]]) -> None:
+def report_errors(errors: Sequence[tuple[int, str, bool]]) -> None:
     """One line per distinct message, naming the blocks (numbered from 1) it hit."""
     by_message: dict[str, list[int]] = {}
     for index, message, _bad in errors:
@@ -205,30 +262,60 @@ def _report_errors(errors: Sequence[tuple[int, str, bool]]) -> None:
               file=sys.stderr)
 
 
-async def _render_all(
-    backend: Backend, blocks: Sequence[Block], sample_rate: int, jobs: int
+TakeSink = Callable[[int, Take], Awaitable[None]]
+
+
+async def render_all(
+    renderer: BlockRenderer,
+    blocks: Sequence[Block],
+    jobs: int,
+    on_take: TakeSink | None = None,
+    numbers: Sequence[int] | None = None,
 ) -> tuple[list[Take | None], list[tuple[int, str, bool]]]:
-    """Render ``blocks`` with at most ``jobs`` at once; keep every take that succeeds."""
-    renderer = BlockRenderer(backend.client, backend.kind, sample_rate)
+    """Render ``blocks`` with at most ``jobs`` at once; keep every take that succeeds.
+
+    ``numbers`` gives each block's index in the script (default: its position in
+    ``blocks``); messages, failures and ``on_take`` use it. Returns the take of
+    each of ``blocks`` in order (``None`` where it failed) and the failures as
+    ``(script index, message, bad_input)`` sorted by index. ``on_take(script
+    index, take)`` is awaited as each take completes (the project render saves it).
+
+    Raises:
+        Whatever ``on_take`` raises, after cancelling the renders still running.
+    """
+    indices = list(range(len(blocks))) if numbers is None else list(numbers)
     progress = ProgressBar([spoken_word_count(b.text) for b in blocks])
     limit = asyncio.Semaphore(jobs)
     takes: list[Take | None] = [None] * len(blocks)
     errors: list[tuple[int, str, bool]] = []
 
-    async def one(index: int, block: Block) -> None:
+    async def one(position: int, block: Block) -> None:
+        index = indices[position]
         async with limit:
             try:
-                takes[index] = await renderer.render(
-                    block, on_progress=lambda f: progress.update(index, f)
+                take = await renderer.render(
+                    block, on_progress=lambda f: progress.update(position, f)
                 )
             except (CartesiaError, ScriptError) as exc:
                 bad_input = isinstance(exc, (BadRequestError, ScriptError))
                 errors.append((index, str(exc), bad_input))
-                progress.advance(index, f"block {index + 1} failed")
+                progress.advance(position, f"block {index + 1} failed")
                 return
-            progress.advance(index, f"block {index + 1}: {strip_tags(block.text)[:30]}")
+            takes[position] = take
+            if on_take is not None:
+                await on_take(index, take)
+            progress.advance(position, f"block {index + 1}: {strip_tags(block.text)[:30]}")
 
-    await asyncio.gather(*(one(i, b) for i, b in enumerate(blocks)))
+    try:
+        # A task group, so a failure to keep a take stops the renders still running
+        # instead of spending credits on takes that cannot be kept.
+        async with asyncio.TaskGroup() as group:
+            for position, block in enumerate(blocks):
+                group.create_task(one(position, block))
+    except BaseExceptionGroup as group_error:
+        if len(group_error.exceptions) == 1:
+            raise group_error.exceptions[0] from None
+        raise
     errors.sort()
     return takes, errors
 
@@ -238,11 +325,11 @@ async def voices_command(args: argparse.Namespace) -> int:
     try:
         backend = await start_backend(load_settings())
     except (OSError, RuntimeError) as exc:
-        return _fail(f"cannot start the backend: {exc}")
+        return fail(f"cannot start the backend: {exc}")
     try:
         voices = await backend.client.list_voices(q=args.search)
     except CartesiaError as exc:
-        return _fail(f"cannot list voices: {exc}")
+        return fail(f"cannot list voices: {exc}")
     finally:
         await backend.aclose()
     for v in voices:
