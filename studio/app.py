@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication
 from qasync import QEventLoop
 
@@ -26,6 +27,7 @@ from studio.audio.devices import audio_backend_status
 from studio.config import Settings, load_settings, save_settings
 from studio.services.backend import Backend, start_backend
 from studio.services.document import ScriptDocument
+from studio.services.editor import ScriptEditor
 from studio.services.generation import GenerationService
 from studio.services.playback import PlaybackService
 from studio.services.render import BlockRenderer
@@ -46,6 +48,8 @@ class Studio(QObject):
     Attributes:
         settings: the user's :class:`Settings` (saved on change and at shutdown).
         document: the open :class:`ScriptDocument`.
+        undo_stack: the ``QUndoStack`` of the user's edits.
+        editor: the :class:`ScriptEditor` that makes edits undoable.
         catalog: voices of the connected backend.
         playback, generation: the audio and generation services.
         window: the :class:`MainWindow`.
@@ -64,6 +68,8 @@ class Studio(QObject):
         self._backend_factory = backend_factory
         self.backend: Backend | None = None
         self.document = ScriptDocument(self)
+        self.undo_stack = QUndoStack(self)
+        self.editor = ScriptEditor(self.document, self.undo_stack, parent=self)
         self.catalog = VoiceCatalog(self)
         self.playback = (
             PlaybackService(settings.output_device, parent=self) if player_factory is None
@@ -73,7 +79,7 @@ class Studio(QObject):
             self.document, self.playback, settings.max_concurrent_jobs, parent=self
         )
         self.window = MainWindow(
-            self.document, self.catalog, self.playback, self.generation, settings
+            self.document, self.editor, self.catalog, self.playback, self.generation, settings
         )
         self.window.settings_requested.connect(self._on_settings_requested)
         self._connect_task: asyncio.Task[None] | None = None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 from studio.api.models import EMOTIONS, LANGUAGES, MODELS, SPEED_RANGE, VOLUME_RANGE
 from studio.project.model import Take
 from studio.services.document import ScriptDocument
+from studio.services.editor import ScriptEditor
 from studio.services.voices import VoiceCatalog
 from studio.ui.voice_combo import VoiceComboBox
 
@@ -28,18 +30,37 @@ DEFAULT_EMOTION_LABEL = "(voice default)"
 
 
 def take_label(take: Take) -> str:
-    """``Take 2 · 3.4 s · 9 words · Offline · free``."""
+    """``Take 2 · 3.4 s · 9 words · Offline · free``, with ``★`` before a starred take."""
     cost = "free" if take.credits == 0 else f"{take.credits} credits"
     backend = "Offline" if take.backend == "offline" else "Cloud"
-    return (f"{take.name} · {take.duration:.1f} s · {len(take.word_timestamps.words)} words · "
-            f"{backend} · {cost}")
+    star = "★ " if take.starred else ""
+    return (f"{star}{take.name} · {take.duration:.1f} s · {len(take.word_timestamps.words)} words"
+            f" · {backend} · {cost}")
+
+
+def _utf16_length(text: str) -> int:
+    """Length of ``text`` in UTF-16 code units: how Qt counts text positions."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _is_undo_key(event: QKeyEvent) -> bool:
+    return (event.matches(QKeySequence.StandardKey.Undo)
+            or event.matches(QKeySequence.StandardKey.Redo))
 
 
 class BlockView(QFrame):
     """Edits one block of a :class:`ScriptDocument` and lists its takes.
 
-    Field edits go straight to the document; actions are requested by signal so the
-    main window routes them to the services.
+    Field edits and take choices go to the :class:`ScriptEditor`, so each is an undo
+    step; the view shows the block again from the document's signals (relayed by the
+    Script panel). Actions are requested by signal so the main window routes them to
+    the services. Undo and Redo keys pressed in the view's widgets are left to the
+    window's Edit menu: the text box keeps no undo history of its own.
+
+    Attributes:
+        document: the :class:`ScriptDocument` read from.
+        editor: the :class:`ScriptEditor` that user edits go through.
+        block_id: the block shown.
 
     Signals:
         generate_requested(str block_id)
@@ -58,13 +79,16 @@ class BlockView(QFrame):
     def __init__(
         self,
         document: ScriptDocument,
+        editor: ScriptEditor,
         block_id: str,
         catalog: VoiceCatalog,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.document = document
+        self.editor = editor
         self.block_id = block_id
+        self._showing_text = False
         self.setObjectName("BlockView")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setProperty("current", False)
@@ -97,6 +121,7 @@ class BlockView(QFrame):
             "Paste a whole script with Ctrl+Shift+V to make one block per paragraph."
         )
         self.text_edit.setTabChangesFocus(True)
+        self.text_edit.setUndoRedoEnabled(False)  # the window's undo stack has the history
         self.text_edit.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         layout_of_text = self.text_edit.document().documentLayout()
         layout_of_text.documentSizeChanged.connect(self._fit_text_height)
@@ -182,9 +207,15 @@ class BlockView(QFrame):
         button.setToolTip(tip)
         return button
 
-    def eventFilter(self, watched, event):  # type: ignore[no-untyped-def]  # noqa: N802
-        if event.type() == event.Type.FocusIn:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn:
             self.focused.emit(self.block_id)
+        elif (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+              and _is_undo_key(event)):
+            # Text boxes and spin boxes claim Undo/Redo keys for their own history;
+            # left unclaimed, the keys reach the window's Undo and Redo actions.
+            event.ignore()
+            return True
         return super().eventFilter(watched, event)
 
     # --- from the document -----------------------------------------------------
@@ -209,7 +240,7 @@ class BlockView(QFrame):
         block = self.document.block(self.block_id)
         self._update_state()
         if self.text_edit.toPlainText() != block.text:
-            self.text_edit.setPlainText(block.text)
+            self._show_text(block.text)
         self.voice_combo.set_voice_id(block.voice_id)
         for widget, value in ((self.model_combo, block.model_id),
                               (self.language_combo, block.language)):
@@ -227,6 +258,32 @@ class BlockView(QFrame):
                 spin.blockSignals(True)
                 spin.setValue(ratio)
                 spin.blockSignals(False)
+
+    def _show_text(self, text: str) -> None:
+        """Replace only the part of the shown text that differs from ``text`` (an undo,
+        a redo or a paste changed the block) and put the cursor at the end of it; the
+        change is not sent back to the editor."""
+        old = self.text_edit.toPlainText()
+        start = 0
+        limit = min(len(old), len(text))
+        while start < limit and old[start] == text[start]:
+            start += 1
+        tail = 0
+        while tail < limit - start and old[-1 - tail] == text[-1 - tail]:
+            tail += 1
+        cursor = self.text_edit.textCursor()
+        cursor.setPosition(_utf16_length(old[:start]))
+        cursor.setPosition(_utf16_length(old[:len(old) - tail]), QTextCursor.MoveMode.KeepAnchor)
+        self._showing_text = True
+        try:
+            cursor.insertText(text[start:len(text) - tail])
+            if self.text_edit.toPlainText() != text:  # characters Qt stores differently
+                self.text_edit.setPlainText(text)
+                cursor = self.text_edit.textCursor()
+                cursor.movePosition(QTextCursor.MoveOperation.End)
+        finally:
+            self._showing_text = False
+        self.text_edit.setTextCursor(cursor)
 
     def refresh_takes(self) -> None:
         block = self.document.block(self.block_id)
@@ -282,13 +339,14 @@ class BlockView(QFrame):
     def _on_voices_changed(self) -> None:
         self.voice_combo.set_voices(self._catalog.voices)
 
-    # --- to the document -------------------------------------------------------
+    # --- to the editor ---------------------------------------------------------
 
     def _update(self, **changes: object) -> None:
-        self.document.update_block(self.block_id, **changes)
+        self.editor.update_block(self.block_id, **changes)
 
     def _on_text_changed(self) -> None:
-        self._update(text=self.text_edit.toPlainText())
+        if not self._showing_text:
+            self._update(text=self.text_edit.toPlainText())
 
     def _on_voice_chosen(self, voice_id: str) -> None:
         voice = self._catalog.voice(voice_id)
@@ -316,4 +374,4 @@ class BlockView(QFrame):
 
     def _on_take_clicked(self, item: QListWidgetItem | None, _previous: object) -> None:
         if item is not None:
-            self.document.select_take(self.block_id, item.data(Qt.ItemDataRole.UserRole))
+            self.editor.select_take(self.block_id, item.data(Qt.ItemDataRole.UserRole))

@@ -31,6 +31,7 @@ from studio.project.model import Block
 from studio.project.script import ScriptError, read_script_file, split_paragraphs
 from studio.services.catalog import pick_voice
 from studio.services.document import ScriptDocument
+from studio.services.editor import ScriptEditor
 from studio.services.generation import GenerationService
 from studio.services.playback import PlaybackService
 from studio.services.voices import VoiceCatalog
@@ -39,11 +40,17 @@ from studio.ui.script_panel import ScriptPanel
 log = logging.getLogger(__name__)
 
 
+def _blocks(count: int) -> str:
+    return f"{count} block" if count == 1 else f"{count} blocks"
+
+
 class MainWindow(QMainWindow):
     """The studio's window.
 
     Attributes:
         script_panel: the :class:`ScriptPanel`.
+        editor: the :class:`ScriptEditor` that block edits go through (undoable).
+        undo_action, redo_action: the Edit menu's, from the editor's undo stack.
         backend_label, progress_bar, notice_label, credits_label: status bar parts.
 
     Signals:
@@ -58,6 +65,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         document: ScriptDocument,
+        editor: ScriptEditor,
         catalog: VoiceCatalog,
         playback: PlaybackService,
         generation: GenerationService,
@@ -68,6 +76,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.setWindowTitle("Cartesia Studio")
         self.document = document
+        self.editor = editor
         self.catalog = catalog
         self.playback = playback
         self.generation = generation
@@ -77,7 +86,7 @@ class MainWindow(QMainWindow):
         self.discard_confirmed = False
         self._exported_since_change = True
 
-        self.script_panel = ScriptPanel(document, catalog)
+        self.script_panel = ScriptPanel(document, editor, catalog)
         self.setCentralWidget(self.script_panel)
         self._build_actions()
         self._build_status_bar()
@@ -98,8 +107,11 @@ class MainWindow(QMainWindow):
         catalog.voices_changed.connect(self._on_voices_changed)
         catalog.load_failed.connect(lambda msg: self.statusBar().showMessage(msg, 10000))
         for signal in (document.block_inserted, document.block_removed, document.block_moved,
-                       document.block_changed, document.take_added, document.take_selected):
+                       document.block_changed, document.take_added, document.take_removed,
+                       document.take_changed, document.take_selected, document.reset):
             signal.connect(self._on_document_changed)
+        # However a block goes (removed, or its adding undone), its job goes with it.
+        document.block_removed.connect(lambda _index, block_id: generation.cancel(block_id))
         self.script_panel.current_block_changed.connect(self._update_actions)
         self._update_actions()
         self.setMinimumSize(960, 560)
@@ -150,6 +162,16 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        self.undo_action = self.editor.stack.createUndoAction(self)
+        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.editor.stack.createRedoAction(self)
+        redo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+        redo_keys += [k for k in (QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y"))
+                      if k not in redo_keys]  # both, whatever the desktop's key scheme
+        self.redo_action.setShortcuts(redo_keys)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
         script_menu = self.menuBar().addMenu("&Script")
         for action in (self.add_action, self.paste_action, None, self.generate_action,
                        self.generate_all_action, self.regenerate_all_action, self.stop_action,
@@ -231,28 +253,41 @@ class MainWindow(QMainWindow):
         return {"voice_id": voice.id if voice else "", "model_id": self.settings.default_model,
                 "language": voice.language if voice else "en"}
 
+    def _insert_index(self) -> int | None:
+        current = self.script_panel.current_block_id
+        return self.document.index_of(current) + 1 if current else None
+
     def add_block(self, text: str = "") -> str:
         """Add a block after the current one (voice and model copied from it)."""
-        current = self.script_panel.current_block_id
-        index = self.document.index_of(current) + 1 if current else None
-        block = self.document.add_block(index, text=text, **self._new_block_fields())
+        block = self.editor.add_block(self._insert_index(), text=text, **self._new_block_fields())
         self.script_panel.focus_block(block.id)
         return block.id
 
-    def add_script_text(self, text: str) -> int:
-        """Add each paragraph of ``text`` as a block; returns how many were added."""
+    def add_script_text(self, text: str, undo_text: str = "") -> int:
+        """Add each paragraph of ``text`` as a block (the first goes into the current
+        block if that is empty) as one undo step named ``undo_text`` (default "Add N
+        blocks"); returns the number of paragraphs."""
         paragraphs = split_paragraphs(text)
-        for paragraph in paragraphs:
+        if not paragraphs:
+            return 0
+        with self.editor.macro(undo_text or f"Add {_blocks(len(paragraphs))}"):
+            rest = paragraphs
             current = self._current_block()
             if current is not None and not current.text.strip():
-                self.document.update_block(current.id, text=paragraph)
-            else:
-                self.add_block(paragraph)
+                self.editor.update_block(current.id, text=paragraphs[0])
+                rest = paragraphs[1:]
+            fields = self._new_block_fields()
+            added = self.editor.add_blocks([{**fields, "text": p} for p in rest],
+                                           self._insert_index())
+        if added:
+            self.script_panel.focus_block(added[-1].id)
         return len(paragraphs)
 
     def paste_script(self) -> None:
-        count = self.add_script_text(QGuiApplication.clipboard().text())
-        self.statusBar().showMessage(f"Added {count} block(s) from the clipboard", 4000)
+        text = QGuiApplication.clipboard().text()
+        count = len(split_paragraphs(text))
+        self.add_script_text(text, f"Paste {_blocks(count)}")
+        self.statusBar().showMessage(f"Added {_blocks(count)} from the clipboard", 4000)
 
     def _on_import_script(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import script", "", "Text files (*.txt);;All files (*)")
@@ -265,7 +300,7 @@ class MainWindow(QMainWindow):
         except ScriptError as exc:
             QMessageBox.warning(self, "Import script", str(exc))
             return
-        count = self.add_script_text(text)
+        count = self.add_script_text(text, "Import script")
         if count == 0:
             QMessageBox.information(self, "Import script", f"{path.name} has no text.")
         else:
@@ -276,19 +311,14 @@ class MainWindow(QMainWindow):
         return self.document.block(block_id) if block_id else None
 
     def _on_remove_block(self, block_id: str) -> None:
-        block = self.document.block(block_id)
-        if block.takes:
-            answer = QMessageBox.question(
-                self, "Remove block",
-                f"Remove this block and its {len(block.takes)} take(s)?",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        self.generation.cancel(block_id)
-        self.document.remove_block(block_id)
+        # No question first: Undo brings the block back with its takes.
+        number = self.document.index_of(block_id) + 1
+        self.editor.remove_block(block_id)
+        undo_keys = self.undo_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        self.statusBar().showMessage(f"Removed block #{number} (Undo: {undo_keys})", 6000)
 
     def _on_move_block(self, block_id: str, delta: int) -> None:
-        self.document.move_block(block_id, self.document.index_of(block_id) + delta)
+        self.editor.move_block(block_id, self.document.index_of(block_id) + delta)
 
     # --- generation -------------------------------------------------------------------
 

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from studio.services.document import ScriptDocument
+from studio.services.editor import ScriptEditor
 from studio.services.voices import VoiceCatalog
 from studio.ui.block_view import BlockView
 
 
 class ScriptPanel(QScrollArea):
     """Shows a :class:`ScriptDocument` as a column of :class:`BlockView`.
+
+    The views send user edits to the :class:`ScriptEditor`; after an undo or redo the
+    block it changed becomes the current one and scrolls into sight.
+
+    Attributes:
+        document: the :class:`ScriptDocument` shown.
+        editor: the :class:`ScriptEditor` the views edit through.
+        catalog: the voices offered.
+        current_block_id: the block the user works in ("" when the script is empty).
 
     Signals:
         generate_requested(str block_id)
@@ -28,11 +38,16 @@ class ScriptPanel(QScrollArea):
     current_block_changed = Signal(str)
 
     def __init__(
-        self, document: ScriptDocument, catalog: VoiceCatalog, parent: QWidget | None = None
+        self,
+        document: ScriptDocument,
+        editor: ScriptEditor,
+        catalog: VoiceCatalog,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("ScriptPanel")
         self.document = document
+        self.editor = editor
         self.catalog = catalog
         self._views: dict[str, BlockView] = {}
         self.current_block_id = ""
@@ -51,14 +66,16 @@ class ScriptPanel(QScrollArea):
         self._layout.addStretch(1)
         self.setWidget(self._container)
 
-        for index, block in enumerate(document.blocks):
-            self._on_block_inserted(index, block.id)
+        self._on_reset()
         document.block_inserted.connect(self._on_block_inserted)
         document.block_removed.connect(self._on_block_removed)
         document.block_moved.connect(self._on_block_moved)
         document.block_changed.connect(self._on_block_changed)
-        document.take_added.connect(lambda block_id, _take: self._refresh_takes(block_id))
-        document.take_selected.connect(lambda block_id, _take: self._refresh_takes(block_id))
+        for signal in (document.take_added, document.take_removed, document.take_changed,
+                       document.take_selected):
+            signal.connect(self._on_take_event)
+        document.reset.connect(self._on_reset)
+        editor.block_revisited.connect(self._on_block_revisited)
 
     def view(self, block_id: str) -> BlockView:
         """The view of ``block_id`` (for the main window and tests)."""
@@ -100,8 +117,8 @@ class ScriptPanel(QScrollArea):
 
     # --- document signals ------------------------------------------------------
 
-    def _on_block_inserted(self, index: int, block_id: str) -> None:
-        view = BlockView(self.document, block_id, self.catalog)
+    def _add_view(self, index: int, block_id: str) -> None:
+        view = BlockView(self.document, self.editor, block_id, self.catalog)
         view.generate_requested.connect(self.generate_requested)
         view.play_requested.connect(self.play_requested)
         view.remove_requested.connect(self.remove_requested)
@@ -109,14 +126,20 @@ class ScriptPanel(QScrollArea):
         view.focused.connect(self.set_current)
         self._views[block_id] = view
         self._layout.insertWidget(index + 1, view)  # +1: the empty-script label comes first
+
+    def _drop_view(self, block_id: str) -> None:
+        view = self._views.pop(block_id)
+        self._layout.removeWidget(view)
+        view.deleteLater()
+
+    def _on_block_inserted(self, index: int, block_id: str) -> None:
+        self._add_view(index, block_id)
         self._renumber()
         if not self.current_block_id:
             self.set_current(block_id)
 
     def _on_block_removed(self, index: int, block_id: str) -> None:
-        view = self._views.pop(block_id)
-        self._layout.removeWidget(view)
-        view.deleteLater()
+        self._drop_view(block_id)
         self._renumber()
         if block_id == self.current_block_id:
             self.current_block_id = ""
@@ -139,10 +162,36 @@ class ScriptPanel(QScrollArea):
         if view is not None:
             view.refresh_fields()
 
-    def _refresh_takes(self, block_id: str) -> None:
+    def _on_take_event(self, block_id: str, _take_id: str) -> None:
         view = self._views.get(block_id)
         if view is not None:
             view.refresh_takes()
+
+    def _on_reset(self) -> None:
+        """Another script replaced the whole document: new views, the first is current."""
+        for block_id in list(self._views):
+            self._drop_view(block_id)
+        self.current_block_id = ""
+        blocks = self.document.blocks
+        for index, block in enumerate(blocks):
+            self._add_view(index, block.id)
+        self._renumber()
+        if blocks:
+            self.set_current(blocks[0].id)
+        else:
+            self.current_block_changed.emit("")
+
+    def _on_block_revisited(self, block_id: str) -> None:
+        """An undo or redo changed ``block_id``: show it, and take the keyboard there
+        if it was in the script (typing must not go on in a block scrolled away)."""
+        if block_id not in self._views:
+            return
+        focus = QApplication.focusWidget()
+        view = self._views[block_id]
+        if focus is not None and self.isAncestorOf(focus) and not view.isAncestorOf(focus):
+            self.focus_block(block_id)
+        else:
+            self.set_current(block_id)
 
     def _renumber(self) -> None:
         for number, view in enumerate(self.views(), start=1):
