@@ -24,15 +24,17 @@ from qasync import QEventLoop
 
 from studio import __version__
 from studio.audio.devices import audio_backend_status
-from studio.config import Settings, load_settings, save_settings
+from studio.config import Settings, data_dir, load_settings, save_settings
 from studio.services.backend import Backend, start_backend
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
 from studio.services.generation import GenerationService
 from studio.services.playback import PlaybackService
+from studio.services.project import ProjectService
 from studio.services.render import BlockRenderer
 from studio.services.voices import VoiceCatalog
 from studio.ui.main_window import MainWindow
+from studio.ui.project_menu import ProjectMenu
 from studio.ui.settings_dialog import SettingsDialog
 from studio.ui.theme import apply_theme
 
@@ -76,22 +78,46 @@ class Studio(QObject):
             else PlaybackService(settings.output_device, player_factory, parent=self)
         )
         self.generation = GenerationService(
-            self.document, self.playback, settings.max_concurrent_jobs, parent=self
+            self.document, self.playback, settings.max_concurrent_jobs, takes=self.editor,
+            parent=self
         )
+        self.project = ProjectService(self.document, data_dir() / "untitled", parent=self)
         self.window = MainWindow(
             self.document, self.editor, self.catalog, self.playback, self.generation, settings
         )
+        self.project_menu = ProjectMenu(self.window, self.project, self.generation, settings,
+                                        self.save_settings, self.undo_stack.clear)
+        self.project_menu.install(self.window.file_menu)
+        self.project_menu.failed.connect(self.window.show_error)
+        self.window.close_guard = self.project_menu.close_guard
         self.window.settings_requested.connect(self._on_settings_requested)
+        self.window.pause_changed.connect(
+            lambda seconds: self.project.set_setting("pause_seconds", f"{seconds:g}"))
+        self.project.opened.connect(self._on_project_opened)
+        self.project.credits_changed.connect(self.window.set_project_credits)
         self._connect_task: asyncio.Task[None] | None = None
+        self.project_task: asyncio.Task[None] | None = None
 
     def start(self, welcome: bool = True) -> None:
-        """Show the window (with one empty block to type into, if ``welcome``) and
-        connect the backend in the background."""
-        if welcome and not len(self.document):
-            self.document.add_block(model_id=self.settings.default_model)
+        """Show the window, open the last project (or a new one, with one empty block
+        to type into if ``welcome``), and connect the backend in the background."""
         self.window.show()
+        self.project_task = asyncio.ensure_future(self._open_first_project(welcome))
         self.reconnect()
         asyncio.ensure_future(self._check_audio())
+
+    async def _open_first_project(self, welcome: bool) -> None:
+        await self.project_menu.start()
+        if welcome and not len(self.document):
+            self.document.add_block(model_id=self.settings.default_model)
+
+    def _on_project_opened(self, _path: str) -> None:
+        pause = self.project.settings.get("pause_seconds")
+        if pause is not None:
+            try:
+                self.window.pause_spin.setValue(float(pause))
+            except ValueError:
+                log.warning("project pause %r is not a number", pause)
 
     def reconnect(self) -> asyncio.Task[None]:
         """(Re)connect the backend in the background; a connection attempt still
@@ -188,6 +214,11 @@ class Studio(QObject):
                 await self._connect_task
         self.playback.shutdown()
         await self.disconnect_backend()
+        if self.project_task is not None and not self.project_task.done():
+            self.project_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.project_task
+        await self.project.shutdown()
         self.save_settings()
 
 

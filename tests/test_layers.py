@@ -8,7 +8,9 @@ import sys
 CORE = ["studio.api", "studio.audio", "studio.audio.codecs", "studio.audio.buffers",
         "studio.audio.playback", "studio.project.model", "studio.project.script",
         "studio.project.export", "studio.offline", "studio.services.render",
-        "studio.services.backend", "studio.headless", "studio.cli"]
+        "studio.services.backend", "studio.headless", "studio.headless_project", "studio.cli",
+        "studio.project.store", "studio.project.cache", "studio.project.migrations",
+        "studio.audio.loudness"]
 
 
 def test_core_imports_with_qt_blocked() -> None:

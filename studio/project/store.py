@@ -192,7 +192,12 @@ class LoadedProject:
 
 def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     if read_only:
-        uri = f"{path.resolve().as_uri()}?mode=ro"
+        # A file with no WAL beside it was closed cleanly: read it as immutable, which
+        # creates no -wal/-shm files and works on read-only media. After a crash the
+        # WAL holds committed work, so it must be read through (mode=ro).
+        wal = Path(f"{path}-wal")
+        mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+        uri = f"{path.resolve().as_uri()}?{mode}"
         db = sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None,
                              check_same_thread=False)
     else:
@@ -248,11 +253,21 @@ def check_project(path: Path) -> int:
             problems = [row[0] for row in db.execute("PRAGMA integrity_check(20)")]
         finally:
             db.close()
+    except sqlite3.OperationalError as exc:
+        if "unable to open" in str(exc):
+            raise ProjectError(
+                path, "unwritable",
+                f"{path.name} cannot be read here ({exc}): its folder is read-only and it was not "
+                "closed cleanly. Copy the file and the files beside it that start with its name "
+                "to a writable folder, then open the copy.") from exc
+        problems = [str(exc)]
     except sqlite3.DatabaseError as exc:
         problems = [str(exc)]
     if problems != ["ok"]:
+        first = next((p for p in problems if p and not p.startswith("***")), problems[0])
+        first = " ".join(first.split())[:160]
         raise ProjectError(path, "corrupt",
-                           f"{path.name} is damaged ({problems[0]}). The file was left untouched.")
+                           f"{path.name} is damaged ({first}). The file was left untouched.")
     return version
 
 
@@ -406,7 +421,10 @@ class ProjectStore:
         encoding = ""
         if audio_id is None:
             encoding, blobs = encode_audio(take.audio, take.sample_rate)
-        index = position if position is not None else len(block.takes)
+        if position is None:
+            position = next((i for i, t in enumerate(block.takes) if t.id == take.id),
+                            len(block.takes))
+        index = position
         with self._write() as db:
             if db.execute("SELECT 1 FROM blocks WHERE id = ?", (block.id,)).fetchone() is None:
                 row = _block_row(self._next_block_position(db), block)
@@ -487,8 +505,15 @@ class ProjectStore:
             ProjectError: kind ``io``.
         """
         with self._write() as db:
-            db.execute("DELETE FROM takes WHERE deleted = 1 OR block_id IN "
-                       "(SELECT id FROM blocks WHERE deleted = 1)")
+            # Credits spent on takes dropped here still count in the project's total.
+            gone = "deleted = 1 OR block_id IN (SELECT id FROM blocks WHERE deleted = 1)"
+            purged = int(db.execute(f"SELECT COALESCE(SUM(credits), 0) FROM takes WHERE {gone}")
+                         .fetchone()[0])
+            if purged:
+                db.execute("INSERT INTO meta(key, value) VALUES ('purged_credits', ?) "
+                           "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + ?",
+                           (str(purged), purged))
+            db.execute(f"DELETE FROM takes WHERE {gone}")
             db.execute("DELETE FROM blocks WHERE deleted = 1")
             db.execute("DELETE FROM audio_blocks WHERE audio_id NOT IN (SELECT audio_id FROM takes)")
             db.execute("DELETE FROM audio WHERE id NOT IN (SELECT audio_id FROM takes)")
@@ -592,7 +617,7 @@ class ProjectStore:
                     cache_key=cache_key,
                 ))
             settings = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            spent = int(db.execute("SELECT COALESCE(SUM(credits), 0) FROM takes").fetchone()[0])
+            spent = _credits_spent(db)
         finally:
             db.execute("COMMIT")
         for block in blocks.values():
@@ -606,7 +631,13 @@ class ProjectStore:
 
     def credits_spent(self) -> int:
         """Credits of every take ever generated in the project, deleted ones included."""
-        return int(self._db().execute("SELECT COALESCE(SUM(credits), 0) FROM takes").fetchone()[0])
+        return _credits_spent(self._db())
+
+
+def _credits_spent(db: sqlite3.Connection) -> int:
+    taken = int(db.execute("SELECT COALESCE(SUM(credits), 0) FROM takes").fetchone()[0])
+    row = db.execute("SELECT value FROM meta WHERE key = 'purged_credits'").fetchone()
+    return taken + (int(row[0]) if row and str(row[0]).isdigit() else 0)
 
 
 def _timestamps(cls: Any, text: str, take_id: str) -> Any:
@@ -670,8 +701,7 @@ class _Transaction:
 def _io_error(path: Path, exc: sqlite3.Error) -> ProjectError:
     text = str(exc)
     if "full" in text:
-        message = (f"Cannot save to {path.name}: the disk is full. Nothing is lost: your work "
-                   "stays open and is saved as soon as there is room (or use Save As elsewhere).")
+        message = f"Cannot save to {path.name}: the disk is full."
     elif "readonly" in text or "read-only" in text:
         message = f"Cannot save to {path.name}: the file or its folder has become read-only."
     else:

@@ -4,23 +4,33 @@ take that completes, stream audio to the speakers in script order.
 Each job is an asyncio task on the qasync loop; :meth:`GenerationService.stop`
 cancels them, which cancels their WebSocket contexts on the server. A failed block
 never affects the takes of others.
+
+Before paying for a generation, a job looks for a take with the same cache key
+(:mod:`studio.project.cache`) anywhere in the script and reuses it: no request, no
+credits. "New take" (``force``) skips the lookup.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal
 
 from studio.api import APIStatusError, CartesiaError
+from studio.api.models import OutputFormat
+from studio.project.cache import find_cached
+from studio.project.model import Block, Take, new_id
 from studio.project.script import ScriptError
 from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService
-from studio.services.render import BlockRenderer
+from studio.services.render import BlockRenderer, credits_for
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +79,32 @@ class StreamSequencer:
                 self._playback.write(self._stream_id, chunk)
 
 
+class TakeSink(Protocol):
+    """Where finished takes go: the undoable editor in the studio, the document in tests."""
+
+    def add_take(self, block_id: str, take: Take) -> object: ...
+
+    def select_take(self, block_id: str, take_id: str) -> object: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """What generating some blocks would cost (Cartesia pricing: about one credit per
+    character of TTS; the offline engine is free).
+
+    Attributes:
+        credits: credits the blocks that need a request would cost.
+        generate: blocks that need a request.
+        reuse: blocks that would reuse a take with the same cache key.
+        free: the backend charges nothing.
+    """
+
+    credits: int
+    generate: int
+    reuse: int
+    free: bool
+
+
 class GenerationService(QObject):
     """Runs generation jobs for blocks of a :class:`ScriptDocument`.
 
@@ -76,7 +112,9 @@ class GenerationService(QObject):
         job_started(str block_id)
         job_progressed(str block_id, float fraction): share of the block's words
             rendered so far, 0..1.
-        job_finished(str block_id, str take_id)
+        job_finished(str block_id, str take_id): a new take was generated.
+        job_reused(str block_id, str take_id): a take with the same cache key was
+            reused instead (no request, no credits).
         job_failed(str block_id, str message): user-facing reason.
         progress_changed(int done, int total): over the current batch.
         busy_changed(bool)
@@ -85,6 +123,7 @@ class GenerationService(QObject):
     job_started = Signal(str)
     job_progressed = Signal(str, float)
     job_finished = Signal(str, str)
+    job_reused = Signal(str, str)
     job_failed = Signal(str, str)
     progress_changed = Signal(int, int)
     busy_changed = Signal(bool)
@@ -94,10 +133,12 @@ class GenerationService(QObject):
         document: ScriptDocument,
         playback: PlaybackService,
         max_concurrent: int = 3,
+        takes: TakeSink | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._document = document
+        self._takes: TakeSink = takes if takes is not None else document
         self._playback = playback
         self._renderer: BlockRenderer | None = None
         self._limit = asyncio.Semaphore(max(1, max_concurrent))
@@ -129,13 +170,45 @@ class GenerationService(QObject):
         """Whether ``block_id`` has a job queued or running."""
         return block_id in self._tasks
 
+    def set_take_sink(self, takes: TakeSink) -> None:
+        """Send finished and reused takes to ``takes`` (the undoable editor)."""
+        self._takes = takes
+
+    def cached_take(self, block: Block) -> tuple[Block, Take] | None:
+        """A take anywhere in the script that sounds exactly like what generating
+        ``block`` now would give, or ``None`` (also when no backend is connected)."""
+        if self._renderer is None or not block.text.strip() or not block.voice_id:
+            return None
+        key = self._renderer.cache_key(block)
+        return find_cached(self._document.blocks, key, prefer_block=block.id)
+
+    def estimate(self, block_ids: Sequence[str], force: bool = False) -> Estimate:
+        """The cost of ``generate(block_ids, force=force)``, before any request."""
+        free = self._renderer is None or self._renderer.backend == "offline"
+        credits = generate = reuse = 0
+        for block_id in block_ids:
+            block = self._document.block(block_id)
+            if not force and self.cached_take(block) is not None:
+                reuse += 1
+                continue
+            generate += 1
+            if not free:
+                credits += credits_for(block.tts_request(OutputFormat()).transcript, "cloud")
+        return Estimate(credits, generate, reuse, free)
+
     def generate(
-        self, block_ids: Sequence[str], *, play: bool = False, pause_seconds: float = 0.0
+        self,
+        block_ids: Sequence[str],
+        *,
+        play: bool = False,
+        pause_seconds: float = 0.0,
+        force: bool = False,
     ) -> None:
         """Start jobs for ``block_ids`` (blocks already running are skipped).
 
         With ``play``, audio streams to the speakers as it arrives, in script order,
-        with ``pause_seconds`` of silence between blocks.
+        with ``pause_seconds`` of silence between blocks. Blocks whose request matches
+        an existing take reuse it, unless ``force`` (the "New take" action).
         """
         if self._renderer is None:
             for block_id in block_ids:
@@ -152,12 +225,12 @@ class GenerationService(QObject):
         if play:
             stream_id = self._playback.begin_stream(renderer.sample_rate)
             sequencer = StreamSequencer(
-                self._playback, stream_id, ids, int(round(pause_seconds * renderer.sample_rate))
+                self._playback, stream_id, ids, round(pause_seconds * renderer.sample_rate)
             )
         limit = self._limit
         was_busy = self.busy
         for block_id in ids:
-            task = asyncio.ensure_future(self._run(renderer, block_id, limit, sequencer))
+            task = asyncio.ensure_future(self._run(renderer, block_id, limit, sequencer, force))
             self._tasks[block_id] = task
         self._idle.clear()
         self.progress_changed.emit(self._done, self._total)
@@ -170,8 +243,11 @@ class GenerationService(QObject):
         block_id: str,
         limit: asyncio.Semaphore,
         sequencer: StreamSequencer | None,
+        force: bool = False,
     ) -> None:
         try:
+            if not force and await self._reuse(block_id, sequencer):
+                return
             async with limit:
                 if not self._document.has_block(block_id):
                     return  # removed while it waited for its turn
@@ -185,7 +261,7 @@ class GenerationService(QObject):
                 )
             if not self._document.has_block(block_id):
                 return  # removed while it rendered
-            self._document.add_take(block_id, take)
+            self._takes.add_take(block_id, take)
             self.job_finished.emit(block_id, take.id)
         except asyncio.CancelledError:
             self.job_failed.emit(block_id, "stopped")
@@ -205,6 +281,30 @@ class GenerationService(QObject):
             if not self._tasks:
                 self._idle.set()
                 self.busy_changed.emit(False)
+
+    async def _reuse(self, block_id: str, sequencer: StreamSequencer | None) -> bool:
+        """Reuse a cached take for ``block_id`` if there is one; True if it did."""
+        if not self._document.has_block(block_id):
+            return False
+        block = self._document.block(block_id)
+        hit = self.cached_take(block)
+        if hit is None:
+            return False
+        owner, take = hit
+        if sequencer is not None:
+            audio = await asyncio.to_thread(lambda: take.audio)  # may read the project file
+            sequencer.feed(block_id, audio)
+        if not self._document.has_block(block_id):
+            return True
+        if owner.id == block_id:
+            self._takes.select_take(block_id, take.id)
+        else:  # the same audio in another block: a free copy that shares it
+            take = replace(take, id=new_id(), credits=0, starred=False,
+                           name=f"Take {block.next_take_number()}", created_at=time.time())
+            self._takes.add_take(block_id, take)
+        log.info("block %s reuses %s (cache hit)", block_id, take.name)
+        self.job_reused.emit(block_id, take.id)
+        return True
 
     def stop(self) -> None:
         """Cancel every running job; completed takes stay."""

@@ -64,12 +64,14 @@ class ProjectService(QObject):
         state_changed(): path, untitled or dirty changed (for the window title).
         save_failed(str message): a write failed; the work is kept and retried.
         save_recovered(): writes succeed again after a failure.
+        credits_changed(int credits): the project's total spent changed.
     """
 
     opened = Signal(str)
     state_changed = Signal()
     save_failed = Signal(str)
     save_recovered = Signal()
+    credits_changed = Signal(int)
 
     def __init__(self, document: ScriptDocument, untitled_dir: Path,
                  parent: QObject | None = None) -> None:
@@ -182,6 +184,7 @@ class ProjectService(QObject):
             self._loading = False
         self.opened.emit(str(self.path))
         self.state_changed.emit()
+        self.credits_changed.emit(self.credits_spent)
         asyncio.ensure_future(self._preload())
 
     async def _preload(self) -> None:
@@ -318,6 +321,8 @@ class ProjectService(QObject):
             self._pending_takes.pop(take_id, None)
             self._stored_takes.add(take_id)
             self.credits_spent += take.credits
+            if take.credits:
+                self.credits_changed.emit(self.credits_spent)
 
         self._submit(store.add_take, snapshot, take, position, on_success=done)
 
@@ -353,6 +358,8 @@ class ProjectService(QObject):
             if not isinstance(error, ProjectError):
                 log.error("project write failed", exc_info=error)
             first = not self._failed
+            message += (" Nothing is lost: your work stays open and is saved as soon as that "
+                        "works again (or use Save As to save elsewhere).")
             self._failed = message
             if first:
                 self.save_failed.emit(message)

@@ -110,6 +110,13 @@ class BlockView(QFrame):
         for emotion in EMOTIONS:
             self.emotion_combo.addItem(emotion, emotion)
         self.emotion_combo.setToolTip("Emotion")
+        # Combos size to a few characters, not their longest entry, so the script
+        # column stays usable beside the Takes panel on a narrow window.
+        for combo, chars in ((self.voice_combo, 8), (self.model_combo, 6),
+                             (self.language_combo, 3), (self.emotion_combo, 6)):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(chars)
         self.speed_spin = self._ratio_spin(*SPEED_RANGE, "Speed ×")
         self.volume_spin = self._ratio_spin(*VOLUME_RANGE, "Volume ×")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QDoubleSpinBox,
     QFileDialog,
     QLabel,
@@ -32,10 +33,11 @@ from studio.project.script import ScriptError, read_script_file, split_paragraph
 from studio.services.catalog import pick_voice
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
-from studio.services.generation import GenerationService
+from studio.services.generation import Estimate, GenerationService
 from studio.services.playback import PlaybackService
 from studio.services.voices import VoiceCatalog
 from studio.ui.script_panel import ScriptPanel
+from studio.ui.takes_panel import TakesPanel
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,10 @@ class MainWindow(QMainWindow):
 
     Attributes:
         script_panel: the :class:`ScriptPanel`.
+        takes_panel: the :class:`TakesPanel` (take history of the current block), in
+            ``takes_dock``.
+        file_menu: the File menu (``app.py`` adds the project actions to it).
+        close_guard: asked before the window closes; returns False to stay open.
         editor: the :class:`ScriptEditor` that block edits go through (undoable).
         undo_action, redo_action: the Edit menu's, from the editor's undo stack.
         backend_label, progress_bar, notice_label, credits_label: status bar parts.
@@ -57,10 +63,12 @@ class MainWindow(QMainWindow):
         settings_requested(): the user asked for the Settings dialog (``app.py``
             owns settings and the backend, so it handles this).
         export_finished(str path): a WAV was written.
+        pause_changed(float seconds): the pause between blocks was changed.
     """
 
     settings_requested = Signal()
     export_finished = Signal(str)
+    pause_changed = Signal(float)
 
     def __init__(
         self,
@@ -82,12 +90,25 @@ class MainWindow(QMainWindow):
         self.generation = generation
         self.settings = settings
         self.session_credits = 0
+        self.project_credits = 0
         self.last_export: Path | None = None
         self.discard_confirmed = False
-        self._exported_since_change = True
+        self.close_guard: Callable[[QWidget], bool] | None = None
 
         self.script_panel = ScriptPanel(document, editor, catalog)
         self.setCentralWidget(self.script_panel)
+        self.takes_panel = TakesPanel(document, playback)
+        self.takes_dock = QDockWidget("Takes", self)
+        self.takes_dock.setObjectName("TakesDock")
+        self.takes_dock.setWidget(self.takes_panel)
+        self.takes_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                    | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.takes_dock)
+        self.takes_panel.select_requested.connect(editor.select_take)
+        self.takes_panel.delete_requested.connect(editor.delete_take)
+        self.takes_panel.rename_requested.connect(editor.rename_take)
+        self.takes_panel.star_requested.connect(editor.set_starred)
+        self.script_panel.current_block_changed.connect(self.takes_panel.set_block)
         self._build_actions()
         self._build_status_bar()
 
@@ -98,6 +119,7 @@ class MainWindow(QMainWindow):
         generation.job_started.connect(self._on_job_started)
         generation.job_progressed.connect(self._on_job_progressed)
         generation.job_finished.connect(self._on_job_finished)
+        generation.job_reused.connect(self._on_job_reused)
         generation.job_failed.connect(self._on_job_failed)
         generation.progress_changed.connect(self._on_progress)
         generation.busy_changed.connect(self._on_busy_changed)
@@ -115,7 +137,8 @@ class MainWindow(QMainWindow):
         self.script_panel.current_block_changed.connect(self._update_actions)
         self._update_actions()
         self.setMinimumSize(960, 560)
-        self.resize(1180, 760)
+        self.resize(1320, 780)
+        self.resizeDocks([self.takes_dock], [300], Qt.Orientation.Horizontal)
 
     # --- construction ----------------------------------------------------------
 
@@ -131,12 +154,16 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         self.add_action = self._action("Add block", self.add_block, "Ctrl+Return",
                                        "Add a block after the current one")
-        self.import_action = self._action("Import script…", self._on_import_script, "Ctrl+O",
+        self.import_action = self._action("Import script…", self._on_import_script, "Ctrl+I",
                                           "Add a text file's paragraphs as blocks")
         self.paste_action = self._action("Paste as blocks", self.paste_script, "Ctrl+Shift+V",
                                          "Add the clipboard's paragraphs as blocks")
-        self.generate_action = self._action("Generate block", self.generate_current, "Ctrl+G",
-                                            "Generate a new take of the current block")
+        self.generate_action = self._action(
+            "Generate block", self.generate_current, "Ctrl+G",
+            "Generate the current block (reuses an identical earlier take at no cost)")
+        self.new_take_action = self._action(
+            "New take", self.new_take, "Ctrl+Alt+G",
+            "Generate a fresh take of the current block even if an identical one exists")
         self.generate_all_action = self._action("Generate all", self.generate_all, "Ctrl+Shift+G",
                                                 "Generate every block that has no take yet")
         self.regenerate_all_action = self._action("Regenerate all", self.regenerate_all, None,
@@ -155,7 +182,7 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
         self.about_action = self._action("About Cartesia Studio", self._on_about)
 
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.file_menu = self.menuBar().addMenu("&File")
         for action in (self.import_action, self.export_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
@@ -174,12 +201,15 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.redo_action)
         script_menu = self.menuBar().addMenu("&Script")
         for action in (self.add_action, self.paste_action, None, self.generate_action,
-                       self.generate_all_action, self.regenerate_all_action, self.stop_action,
+                       self.new_take_action, self.generate_all_action, self.regenerate_all_action, self.stop_action,
                        None, self.play_action, self.play_all_action):
             if action is None:
                 script_menu.addSeparator()
             else:
                 script_menu.addAction(action)
+        view_menu = self.menuBar().addMenu("&View")
+        self.takes_dock.toggleViewAction().setText("Takes panel")
+        view_menu.addAction(self.takes_dock.toggleViewAction())
         self.menuBar().addMenu("&Help").addAction(self.about_action)
 
         toolbar = QToolBar("Main")
@@ -236,11 +266,20 @@ class MainWindow(QMainWindow):
         self._free = free
         self._update_credits()
 
+    def set_project_credits(self, credits: int) -> None:
+        """Show ``credits`` as the open project's total spent."""
+        self.project_credits = credits
+        self._update_credits()
+
     def _update_credits(self) -> None:
+        project = f"project {self.project_credits:,}"
         if getattr(self, "_free", None):
-            self.credits_label.setText("Credits: free")
+            self.credits_label.setText(f"Credits: free on the offline engine · {project}")
         else:
-            self.credits_label.setText(f"Credits this session: {self.session_credits}")
+            self.credits_label.setText(f"Credits: session {self.session_credits:,} · {project}")
+        self.credits_label.setToolTip(
+            "Credits spent this session and in this project (deleted takes included). "
+            "Cartesia charges about 1 credit per character of text.")
 
     # --- script actions -------------------------------------------------------------
 
@@ -322,20 +361,51 @@ class MainWindow(QMainWindow):
 
     # --- generation -------------------------------------------------------------------
 
-    def _generate(self, block_ids: list[str]) -> None:
+    def _generate(self, block_ids: list[str], force: bool = False) -> None:
         if not block_ids:
             self.statusBar().showMessage("Nothing to generate", 4000)
             return
         if not self.generation.ready:
             self.statusBar().showMessage("The backend is still starting; try again in a moment", 5000)
             return
+        estimate = self.generation.estimate(block_ids, force)
+        if not self.confirm_cost(estimate):
+            self.statusBar().showMessage("Nothing generated", 4000)
+            return
         for block_id in block_ids:
             self.script_panel.view(block_id).set_status("Queued")
+        cost = "free" if estimate.free else f"about {estimate.credits:,} credits"
+        reuse = f"; {_blocks(estimate.reuse)} reuse earlier takes" if estimate.reuse else ""
+        if estimate.generate:
+            self.statusBar().showMessage(
+                f"Generating {_blocks(estimate.generate)} ({cost}){reuse}", 6000)
         self.generation.generate(
             block_ids,
             play=self.settings.play_while_generating,
             pause_seconds=self.pause_spin.value(),
+            force=force,
         )
+
+    def confirm_cost(self, estimate: Estimate) -> bool:
+        """Ask before a paid generation estimated above the user's threshold (Settings);
+        True to go ahead. Free backends and reused takes never ask."""
+        threshold = self.settings.credit_confirm_threshold
+        if estimate.free or estimate.credits == 0 or estimate.credits <= threshold and threshold:
+            return True
+        reuse = (f"\n{_blocks(estimate.reuse)} reuse earlier takes at no cost."
+                 if estimate.reuse else "")
+        answer = QMessageBox.question(
+            self, "Generate",
+            f"Generating {_blocks(estimate.generate)} costs about {estimate.credits:,} credits on "
+            f"Cartesia's cloud (about 1 credit per character).{reuse}\n\nGo ahead?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Yes)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def new_take(self) -> None:
+        """Generate a fresh take of the current block, bypassing the take cache."""
+        if self.script_panel.current_block_id:
+            self._generate([self.script_panel.current_block_id], force=True)
 
     def generate_current(self) -> None:
         if self.script_panel.current_block_id:
@@ -376,6 +446,13 @@ class MainWindow(QMainWindow):
         view = self.script_panel.view(block_id)
         view.set_generating(False)
         view.set_status(f"{take.name} ready")
+
+    def _on_job_reused(self, block_id: str, take_id: str) -> None:
+        take = self.document.take(block_id, take_id)
+        view = self.script_panel.view(block_id)
+        view.set_generating(False)
+        view.set_status(f"{take.name}: reused, identical to an earlier take (no credits). "
+                        "New take (Ctrl+Alt+G) makes a fresh one.")
 
     def _on_job_failed(self, block_id: str, message: str) -> None:
         try:
@@ -447,6 +524,7 @@ class MainWindow(QMainWindow):
 
     def _on_pause_changed(self, value: float) -> None:
         self.settings.pause_seconds = round(value, 3)
+        self.pause_changed.emit(round(value, 3))
 
     # --- export ---------------------------------------------------------------------------
 
@@ -477,7 +555,6 @@ class MainWindow(QMainWindow):
             self.show_error("Export WAV", f"Could not export:\n{reason}")
             return False
         self.last_export = path
-        self._exported_since_change = True
         stale = sum(1 for b in self.document.blocks
                     if b.selected_take is not None and not b.matches(b.selected_take))
         notes = [f"{missing} block(s) without a take skipped"] if missing else []
@@ -504,7 +581,6 @@ class MainWindow(QMainWindow):
         )
 
     def _on_document_changed(self, *_args: object) -> None:
-        self._exported_since_change = False
         self._update_actions()
 
     def _update_actions(self, *_args: object) -> None:
@@ -513,27 +589,12 @@ class MainWindow(QMainWindow):
             action.setEnabled(has_takes)
         current = self._current_block()
         self.play_action.setEnabled(current is not None and current.selected_take is not None)
+        self.new_take_action.setEnabled(current is not None and bool(current.text.strip()))
 
-    def unsaved_takes(self) -> int:
-        """Takes that would be lost on closing: projects arrive in a later release, so
-        until then everything generated since the last export counts."""
-        if self._exported_since_change:
-            return 0
-        return sum(len(b.takes) for b in self.document.blocks)
-
-    def confirm_discard(self, takes: int) -> bool:
-        """Ask before throwing away ``takes`` takes; True to go ahead."""
-        answer = QMessageBox.question(
-            self, "Quit Cartesia Studio",
-            f"Quit and discard {takes} take(s)? Export WAV (Ctrl+E) keeps the selected ones.",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        return answer == QMessageBox.StandardButton.Discard
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        takes = self.unsaved_takes()
-        if takes and not self.discard_confirmed and not self.confirm_discard(takes):
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # The project saves itself, so closing only asks if writes are failing.
+        if (not self.discard_confirmed and self.close_guard is not None
+                and not self.close_guard(self)):
             event.ignore()
             return
         self.discard_confirmed = True

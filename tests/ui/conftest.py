@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,7 +20,8 @@ def open_studio(qtbot, qloop, offline_engine) -> Iterator[Callable[..., Studio]]
 
     ``open_studio(settings, player_factory=..., backend_cls=..., max_retries=...,
     opened=list)`` returns a :class:`Studio` whose backend is connected and whose voices
-    are loaded; every studio it made is shut down after the test.
+    are loaded; every studio it made is shut down after the test. The studio gets a copy
+    of ``settings`` unless ``shared`` (for a restart that must see the last project).
     """
     made: list[Studio] = []
 
@@ -30,6 +32,7 @@ def open_studio(qtbot, qloop, offline_engine) -> Iterator[Callable[..., Studio]]
         backend_cls: type[Backend] = Backend,
         max_retries: int = 2,
         opened: list[Backend] | None = None,
+        shared: bool = False,
     ) -> Studio:
         async def backend_factory(_settings: Settings) -> Backend:
             client = CartesiaClient(offline_engine.api_key, base_url=offline_engine.base_url,
@@ -40,12 +43,19 @@ def open_studio(qtbot, qloop, offline_engine) -> Iterator[Callable[..., Studio]]
                 opened.append(backend)
             return backend
 
-        studio = Studio(settings or Settings(), backend_factory=backend_factory,
+        if settings is None:
+            settings = Settings()
+        elif not shared:
+            # A copy: the studio records its project in the settings, and a module's
+            # shared Settings must not carry one test's project into the next.
+            settings = dataclasses.replace(settings, recent_projects=list(settings.recent_projects))
+        studio = Studio(settings, backend_factory=backend_factory,
                         player_factory=player_factory)
         studio.window.discard_confirmed = True  # qtbot closes the window after the test
         qtbot.addWidget(studio.window)
         studio.start(welcome=False)
         qloop.run_until_complete(studio._connect_task)
+        qloop.run_until_complete(studio.project_task)
         made.append(studio)
         return studio
 

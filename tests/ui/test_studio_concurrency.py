@@ -48,7 +48,8 @@ def test_a_new_stream_while_one_plays_keeps_both_takes(open_studio, qtbot, qloop
         _wait(qloop, studio.generation.wait_idle())
         assert studio.document.block(first).selected_take is not None
         assert studio.document.block(second).selected_take is not None
-        window._on_generate_block(first)
+        window.script_panel.set_current(first)
+        window.new_take()                    # a fresh take: the identical one is not reused
         _wait(qloop, _until(lambda: studio.generation.busy))
         window._on_play_block(second)        # playing a take while a block streams
         _wait(qloop, studio.generation.wait_idle())

@@ -213,18 +213,20 @@ def test_stream_longer_than_the_ring_buffer_plays_whole(qtbot, qloop) -> None:  
     playback.shutdown()
 
 
-def test_closing_with_takes_asks_first(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_closing_asks_only_while_the_project_cannot_be_saved(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
     window = studio.window
     block_id = window.add_block("Keep me.")
     studio.generation.generate([block_id])
     _wait(qloop, studio.generation.wait_idle())
     window.discard_confirmed = False
-    asked: list[int] = []
-    window.confirm_discard = lambda takes: asked.append(takes) or False  # type: ignore[method-assign]
+    asked: list[str] = []
+    studio.project._failed = "Cannot save to p.cstudio: the disk is full."
+    window.close_guard = lambda parent: asked.append(studio.project.failure) or False
     assert not window.close()
-    assert asked == [1] and window.isVisible()
-    window.confirm_discard = lambda takes: True  # type: ignore[method-assign]
-    assert window.close()
+    assert asked == ["Cannot save to p.cstudio: the disk is full."] and window.isVisible()
+    studio.project._failed = ""
+    window.close_guard = studio.project_menu.close_guard
+    assert window.close()  # everything is in the file: no question
 
 
 def test_new_blocks_scroll_into_view_and_actions_follow_takes(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]

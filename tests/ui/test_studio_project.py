@@ -1,0 +1,217 @@
+"""Projects in the studio: everything is saved as it happens, reopens after a
+restart, identical requests are reused, and bad files never get touched."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+
+from studio.config import Settings
+from studio.project.store import ProjectStore
+from studio.services.generation import Estimate
+
+SETTINGS = Settings(play_while_generating=False)
+
+
+def _wait(qloop, coro, timeout: float = 120.0):  # type: ignore[no-untyped-def]
+    return qloop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+
+def _settle(qtbot, studio) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: not studio.project.dirty, timeout=15000)
+
+
+def _generate(qloop, studio, block_ids, force: bool = False) -> None:  # type: ignore[no-untyped-def]
+    studio.generation.generate(block_ids, force=force)
+    _wait(qloop, studio.generation.wait_idle())
+
+
+def test_takes_survive_a_restart_and_stay_playable(open_studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(play_while_generating=False)
+    studio = open_studio(settings, shared=True)
+    window = studio.window
+    first = window.add_block("The first block is saved as soon as it exists.")
+    second = window.add_block("The second block gets two takes.")
+    _generate(qloop, studio, [first, second])
+    _generate(qloop, studio, [second], force=True)
+    studio.editor.rename_take(second, studio.document.block(second).takes[0].id, "Keeper")
+    studio.editor.select_take(second, studio.document.block(second).takes[0].id)
+    _settle(qtbot, studio)
+    path = studio.project.path
+    before = {b.id: [(t.id, t.name, t.audio.copy()) for t in b.takes] for b in studio.document.blocks}
+    selected = studio.document.block(second).selected_take_id
+    assert studio.project.untitled and settings.last_project == str(path)
+    qloop.run_until_complete(studio.shutdown())
+    studio.window.close()
+
+    again = open_studio(settings, shared=True)
+    assert again.project.path == path
+    blocks = again.document.blocks
+    assert [b.id for b in blocks] == [first, second]
+    for block in blocks:
+        assert [(t.id, t.name) for t in block.takes] == [(i, n) for i, n, _ in before[block.id]]
+        for take, (_, _, audio) in zip(block.takes, before[block.id], strict=True):
+            assert np.array_equal(take.audio, audio)
+    assert again.document.block(second).selected_take_id == selected
+    assert len(again.window.script_panel.views()) == 2
+    assert again.undo_stack.count() == 0  # history belongs to the session
+
+
+def test_an_identical_request_is_reused_without_a_request(open_studio, qtbot, qloop,
+                                                          offline_engine) -> None:  # type: ignore[no-untyped-def]
+    studio = open_studio(SETTINGS)
+    window = studio.window
+    block = window.add_block("Say this once, pay for it once.")
+    twin = window.add_block("Say this once, pay for it once.")
+    _generate(qloop, studio, [block])
+    requests = offline_engine.stats.requests("/tts/websocket")
+    assert studio.generation.estimate([block, twin]) == Estimate(0, 0, 2, True)
+
+    with qtbot.waitSignals([studio.generation.job_reused] * 2):
+        studio.generation.generate([block, twin])
+    _wait(qloop, studio.generation.wait_idle())
+    assert offline_engine.stats.requests("/tts/websocket") == requests
+    original = studio.document.block(block).takes
+    copy = studio.document.block(twin).selected_take
+    assert len(original) == 1 and copy is not None and copy.credits == 0
+    assert copy.source is original[0].source  # the same audio, stored once
+    assert "reused" in window.script_panel.view(twin).status_label.text()
+
+    window.script_panel.set_current(block)
+    window.new_take()  # bypasses the cache
+    _wait(qloop, studio.generation.wait_idle())
+    assert offline_engine.stats.requests("/tts/websocket") == requests + 1
+    assert len(studio.document.block(block).takes) == 2
+
+    studio.editor.update_block(block, speed=1.2)  # a different request: generated again
+    assert studio.generation.estimate([block]).generate == 1
+    _settle(qtbot, studio)
+    store = ProjectStore.open(studio.project.path)
+    try:
+        audio_rows = store._db().execute("SELECT COUNT(*) FROM audio").fetchone()[0]
+    finally:
+        store.close()
+    assert audio_rows == 2  # the reused copy did not store its audio again
+
+
+def test_undone_changes_are_what_reopens(open_studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(play_while_generating=False)
+    studio = open_studio(settings, shared=True)
+    window = studio.window
+    block = window.add_block("Generated, then the take is undone.")
+    _generate(qloop, studio, [block])
+    removed = window.add_block("Removed, then the removal is undone.")
+    window._on_remove_block(removed)
+    studio.undo_stack.undo()  # the block comes back
+    studio.undo_stack.undo()  # ...and "Add block" is undone: it goes again
+    studio.undo_stack.redo()  # and comes back
+    take = studio.document.block(block).takes[0]
+    studio.editor.delete_take(block, take.id)
+    _settle(qtbot, studio)
+    qloop.run_until_complete(studio.shutdown())
+    studio.window.close()
+
+    again = open_studio(settings, shared=True)
+    assert [b.id for b in again.document.blocks] == [block, removed]
+    assert again.document.block(block).takes == []
+
+
+def test_file_menu_and_title(open_studio, qtbot, qloop, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(play_while_generating=False)
+    studio = open_studio(settings, shared=True)
+    window = studio.window
+    texts = [a.text() for a in window.file_menu.actions()]
+    for wanted in ("New project", "Open project…", "Open recent", "Save", "Save as…",
+                   "Close project", "Import script…", "Export WAV…", "Quit"):
+        assert wanted in texts
+    assert window.windowTitle().startswith("Untitled")
+    window.add_block("Some words.")
+    assert window.isWindowModified()  # not in the file yet...
+    _settle(qtbot, studio)
+    assert not window.isWindowModified()  # ...and now it is
+
+    target = tmp_path / "My show.cstudio"
+    _wait(qloop, studio.project_menu._save_as(target))
+    assert window.windowTitle().startswith("My show") and str(tmp_path) in window.windowTitle()
+    assert settings.recent_projects[0] == str(target.resolve())
+
+    studio.project_menu._pending_save_as, studio.project_menu._discard = None, False
+    _wait(qloop, studio.project_menu._switch(None))  # New project
+    assert len(studio.document) == 0 and studio.project.untitled
+    _wait(qloop, studio.project_menu._switch(target))  # reopen from recent
+    assert [b.text for b in studio.document.blocks] == ["Some words."]
+    assert studio.undo_stack.count() == 0
+
+
+def test_a_damaged_project_is_refused_untouched_and_can_be_recovered(open_studio, qtbot, qloop,
+                                                                     tmp_path) -> None:  # type: ignore[no-untyped-def]
+    studio = open_studio(SETTINGS)
+    window = studio.window
+    for index in range(3):
+        window.add_block(f"Block {index} with a few words.")
+    _generate(qloop, studio, [b.id for b in studio.document.blocks])
+    target = tmp_path / "show.cstudio"
+    _wait(qloop, studio.project_menu._save_as(target))
+    _wait(qloop, studio.project_menu._switch(None))
+    data = bytearray(target.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    middle = (len(data) // page // 2) * page
+    data[middle:middle + page] = b"\x5a" * page
+    target.write_bytes(bytes(data))
+    current = studio.project.path
+
+    with qtbot.waitSignal(studio.project_menu.project_switched, raising=False, timeout=500) as sw:
+        _wait(qloop, studio.project_menu._switch(target))
+    assert not sw.signal_triggered
+    assert target.read_bytes() == bytes(data)
+    assert studio.project.path == current
+    box = studio.project_menu.recovery_box
+    assert box is not None and "damaged" in box.text()
+
+    switched: list[bool] = []
+    studio.project_menu.project_switched.connect(lambda: switched.append(True))
+
+    async def until_switched() -> None:
+        while not switched:
+            await asyncio.sleep(0.01)
+
+    studio.project_menu._recover(target)  # as the box's "Make a recovered copy" does
+    _wait(qloop, until_switched())
+    assert studio.project.path == (tmp_path / "show.recovered.cstudio").resolve()
+    assert len(studio.document) == 3
+    assert target.read_bytes() == bytes(data)
+
+
+def test_paid_generations_above_the_threshold_ask_first(open_studio, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(play_while_generating=False, credit_confirm_threshold=100)
+    studio = open_studio(settings, shared=True)
+    window = studio.window
+    asked: list[str] = []
+
+    def question(_parent, _title, text, *_args):  # type: ignore[no-untyped-def]
+        asked.append(text)
+        from PySide6.QtWidgets import QMessageBox
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr("studio.ui.main_window.QMessageBox.question", question)
+    assert window.confirm_cost(Estimate(0, 3, 0, True))  # the offline engine: free
+    assert window.confirm_cost(Estimate(90, 1, 0, False))  # under the threshold
+    assert not window.confirm_cost(Estimate(250, 2, 1, False))
+    assert "about 250 credits" in asked[0] and "1 block reuse" in asked[0]
+    settings.credit_confirm_threshold = 0  # ask before every paid generation
+    assert not window.confirm_cost(Estimate(5, 1, 0, False))
+    assert len(asked) == 2
+    assert "free on the offline engine" in window.credits_label.text()
+
+
+def test_a_project_that_cannot_open_at_start_is_reported(open_studio, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "gone bad.cstudio"
+    bad.write_bytes(b"garbage" * 100)
+    settings = Settings(play_while_generating=False, last_project=str(bad))
+    studio = open_studio(settings, shared=True)
+    assert studio.project.untitled and studio.project.is_open
+    assert "not an SQLite" in studio.window.statusBar().currentMessage()
+    assert bad.read_bytes() == b"garbage" * 100
+    assert Path(settings.last_project) != bad
