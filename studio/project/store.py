@@ -426,6 +426,8 @@ class ProjectStore:
                             len(block.takes))
         index = position
         with self._write() as db:
+            if db.execute("SELECT 1 FROM takes WHERE id = ?", (take.id,)).fetchone() is not None:
+                return  # already stored (a retry after a write whose outcome was unclear)
             if db.execute("SELECT 1 FROM blocks WHERE id = ?", (block.id,)).fetchone() is None:
                 row = _block_row(self._next_block_position(db), block)
                 db.execute(f"INSERT INTO blocks(id, {', '.join(_BLOCK_FIELDS)}) "

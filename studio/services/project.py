@@ -86,6 +86,7 @@ class ProjectService(QObject):
         self.settings: dict[str, str] = {}
         self._stored_takes: set[str] = set()
         self._pending_takes: dict[str, str] = {}  # take id -> block id, not yet in the file
+        self._inflight: set[str] = set()  # takes handed to the writer, not yet done
         self._pending = 0
         self._failed = ""
         self._loading = False
@@ -245,6 +246,7 @@ class ProjectService(QObject):
         await self._run(finish)
         self._store = None
         self._pending_takes.clear()
+        self._inflight.clear()
         self._failed = ""
 
     async def save_as(self, path: Path) -> None:
@@ -304,6 +306,8 @@ class ProjectService(QObject):
 
     def _write_take(self, take_id: str) -> None:
         store = self._store
+        if take_id in self._inflight:
+            return  # already on its way to the file
         block_id = self._pending_takes.get(take_id)
         if store is None or block_id is None or not self._document.has_block(block_id):
             self._pending_takes.pop(take_id, None)
@@ -319,12 +323,15 @@ class ProjectService(QObject):
 
         def done() -> None:
             self._pending_takes.pop(take_id, None)
+            self._inflight.discard(take_id)
             self._stored_takes.add(take_id)
             self.credits_spent += take.credits
             if take.credits:
                 self.credits_changed.emit(self.credits_spent)
 
-        self._submit(store.add_take, snapshot, take, position, on_success=done)
+        self._inflight.add(take_id)
+        self._submit(store.add_take, snapshot, take, position, on_success=done,
+                     on_failure=lambda: self._inflight.discard(take_id))
 
     def _write_script(self) -> None:
         if self._store is None:
@@ -332,21 +339,25 @@ class ProjectService(QObject):
         self._submit(self._store.write_script, script_rows(self._document.blocks))
 
     def _submit(self, fn: Callable[..., Any], *args: Any,
-                on_success: Callable[[], None] | None = None) -> None:
+                on_success: Callable[[], None] | None = None,
+                on_failure: Callable[[], None] | None = None) -> None:
         """Run ``fn(*args)`` on the writer thread; report the outcome on this one."""
         self._pending += 1
         future = self._writer.submit(fn, *args)
         loop = asyncio.get_event_loop()
 
         def finished(f: concurrent.futures.Future[Any]) -> None:
-            loop.call_soon_threadsafe(self._finished, f, on_success)
+            loop.call_soon_threadsafe(self._finished, f, on_success, on_failure)
 
         future.add_done_callback(finished)
 
     def _finished(self, future: concurrent.futures.Future[Any],
-                  on_success: Callable[[], None] | None) -> None:
+                  on_success: Callable[[], None] | None,
+                  on_failure: Callable[[], None] | None) -> None:
         self._pending -= 1
         error = future.exception()
+        if error is not None and on_failure is not None:
+            on_failure()
         if error is None:
             if on_success is not None:
                 on_success()

@@ -156,3 +156,17 @@ def test_a_full_disk_keeps_the_work_and_retries(qtbot, qloop, service) -> None: 
     settle(qtbot, service)
     got = reopen(service.path).blocks[0]
     assert [t.id for t in got.takes] == [big.id] and np.array_equal(got.takes[0].audio, big.audio)
+
+
+def test_flushing_while_a_take_is_being_written_writes_it_once(qtbot, qloop, service) -> None:  # type: ignore[no-untyped-def]
+    """Save As right after a take finished used to hand the same take to the writer
+    twice (UNIQUE constraint failed)."""
+    document = service._document
+    block = document.add_block(text="Just generated.")
+    failures: list[str] = []
+    service.save_failed.connect(failures.append)
+    generated = take(seconds=3.0, seed=7)
+    document.add_take(block.id, generated)
+    qloop.run_until_complete(service.flush())
+    assert failures == [] and not service.dirty
+    assert [t.id for t in reopen(service.path).blocks[0].takes] == [generated.id]
