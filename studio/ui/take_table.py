@@ -4,6 +4,7 @@ view that claims Space (play) and Delete while it has focus. Used by
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,18 @@ def newest_first(takes: Sequence[Take]) -> list[Take]:
     made in the same instant keep their order in the block, reversed."""
     order = sorted(range(len(takes)), key=lambda i: (takes[i].created_at, i), reverse=True)
     return [takes[i] for i in order]
+
+
+def created_label(timestamp: float, now: float | None = None) -> str:
+    """When a take was made, compactly: ``14:02`` today, ``Nov 21 14:02`` this year,
+    else ``2025-11-21`` (local time; the tooltip gives the full time)."""
+    made = datetime.fromtimestamp(timestamp)
+    today = datetime.fromtimestamp(time.time() if now is None else now)
+    if made.date() == today.date():
+        return made.strftime("%H:%M")
+    if made.year == today.year:
+        return made.strftime("%b %d %H:%M")
+    return made.strftime("%Y-%m-%d")
 
 
 class TakeTableModel(QAbstractTableModel):
@@ -174,7 +187,7 @@ class TakeTableModel(QAbstractTableModel):
         if column == NAME:
             return take.name
         if column == CREATED:
-            return datetime.fromtimestamp(take.created_at).strftime("%Y-%m-%d %H:%M:%S")
+            return created_label(take.created_at)
         if column == DURATION:
             return f"{take.duration:.1f} s"
         if column == WORDS:
@@ -197,6 +210,8 @@ class TakeTableModel(QAbstractTableModel):
             return "Unstar" if take.starred else "Star this take as a keeper"
         if column == NAME:
             return f"{take.name} (double-click or F2 to rename)"
+        if column == CREATED:
+            return datetime.fromtimestamp(take.created_at).strftime("%Y-%m-%d %H:%M:%S")
         if column == STATE and take.id in self._out_of_date:
             return "Made before the block's text, voice or delivery last changed"
         if column == STATE and take.id == self._selected_id:

@@ -39,7 +39,7 @@ from studio.audio.loudness import gain_to_db, integrated_lufs, matched_gains
 from studio.project.model import Block, Take
 from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService
-from studio.ui.take_table import COLUMNS, NAME, STAR, TakeTable, TakeTableModel
+from studio.ui.take_table import BACKEND, COLUMNS, NAME, STAR, WORDS, TakeTable, TakeTableModel
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,11 @@ class TakesPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
+        # Words and backend are in each take's row under its block already; hiding them
+        # here leaves the names room in a narrow dock.
+        for column in (WORDS, BACKEND):
+            self.table.setColumnHidden(column, True)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
         self.stack = QStackedWidget()

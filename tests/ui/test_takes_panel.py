@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from studio.audio.loudness import SILENT, db_to_gain, integrated_lufs
 from studio.project.model import Block, Take, TakeAudio, make_take
 from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService
-from studio.ui.take_table import COLUMNS, CREATED, NAME, STAR, STATE
+from studio.ui.take_table import COLUMNS, CREATED, NAME, STAR, STATE, created_label
 from studio.ui.takes_panel import COMPARE_GAP_SECONDS, TakesPanel
 
 RATE = 24000
@@ -174,9 +175,7 @@ def test_lists_takes_newest_first_with_every_column(panel: TakesPanel) -> None:
         ["Take 1", "1.0 s", "3", "Offline", "free", "Out of date"],
     ]
     assert cells(panel, STAR) == ["☆", "★", "☆"]
-    from datetime import datetime
-    assert cells(panel, CREATED)[0] == datetime.fromtimestamp(T0 + 180).strftime(
-        "%Y-%m-%d %H:%M:%S")
+    assert cells(panel, CREATED)[0] == created_label(T0 + 180)
     assert panel.stack.currentWidget() is panel.table
     assert panel.title_label.text().startswith("Block 2 · 3 takes")
     # The block's selected take starts out selected, so Space plays it.
@@ -572,3 +571,10 @@ def test_a_comparison_for_a_block_no_longer_shown_does_not_play(panel, qloop, pl
 def test_model_has_no_rows_under_a_row(panel: TakesPanel) -> None:
     assert panel.model.rowCount(panel.model.index(0, 0)) == 0
     assert panel.model.data(QModelIndex()) is None
+
+
+def test_created_is_compact_and_dated_when_not_today() -> None:
+    now = datetime(2026, 11, 21, 15, 0).timestamp()
+    assert created_label(datetime(2026, 11, 21, 9, 5).timestamp(), now) == "09:05"
+    assert created_label(datetime(2026, 3, 2, 9, 5).timestamp(), now) == "Mar 02 09:05"
+    assert created_label(datetime(2025, 3, 2, 9, 5).timestamp(), now) == "2025-03-02"
