@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes.util
+import gc
 import logging
 import os
 import signal
@@ -39,6 +40,37 @@ from studio.ui.settings_dialog import SettingsDialog
 from studio.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
+
+
+class MainThreadCollector(QObject):
+    """Runs Python's cyclic garbage collector on the UI thread only.
+
+    The collector normally runs in whichever thread happens to allocate; collecting
+    a Qt object from the offline engine's or the project writer's thread crashes Qt.
+    So automatic collection is turned off and a timer collects the young generation
+    every second and everything every 20 seconds, always on this thread (the
+    approach of Qt's own advice: delete QObjects in the thread they live in).
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ticks = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._collect)
+
+    def start(self) -> None:
+        gc.disable()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        gc.enable()
+
+    def _collect(self) -> None:
+        self._ticks += 1
+        gc.collect(2 if self._ticks % 20 == 0 else 0)
+
 
 class Studio(QObject):
     """Owns the services, the window and the backend for one run of the app.
@@ -86,7 +118,7 @@ class Studio(QObject):
             self.document, self.editor, self.catalog, self.playback, self.generation, settings
         )
         self.project_menu = ProjectMenu(self.window, self.project, self.generation, settings,
-                                        self.save_settings, self.undo_stack.clear)
+                                        self.save_settings)
         self.project_menu.install(self.window.file_menu)
         self.project_menu.failed.connect(self.window.show_error)
         self.window.close_guard = self.project_menu.close_guard
@@ -102,12 +134,17 @@ class Studio(QObject):
         """Show the window, open the last project (or a new one, with one empty block
         to type into if ``welcome``), and connect the backend in the background."""
         self.window.show()
+        # Nothing typed before the last project has loaded could be kept: wait for it.
+        self.window.script_panel.setEnabled(False)
         self.project_task = asyncio.ensure_future(self._open_first_project(welcome))
         self.reconnect()
         asyncio.ensure_future(self._check_audio())
 
     async def _open_first_project(self, welcome: bool) -> None:
-        await self.project_menu.start()
+        try:
+            await self.project_menu.start()
+        finally:
+            self.window.script_panel.setEnabled(True)
         if welcome and not len(self.document):
             self.document.add_block(model_id=self.settings.default_model)
 
@@ -276,6 +313,8 @@ def run_studio(argv: Sequence[str] | None = None) -> int:
     apply_theme(app)
     loop = QEventLoop(app)
     asyncio.set_event_loop(loop)
+    collector = MainThreadCollector(app)
+    collector.start()
     studio = Studio(load_settings())
     quit_requested = asyncio.Event()
     # Closing the window ends main() below, which shuts down in order before the loop
@@ -296,4 +335,5 @@ def run_studio(argv: Sequence[str] | None = None) -> int:
 
     with loop:
         loop.run_until_complete(main())
+    collector.stop()
     return 0

@@ -29,10 +29,9 @@ import functools
 import json
 import sqlite3
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,9 +53,17 @@ from studio.headless import (
     write_outputs,
 )
 from studio.project.cache import find_cached
-from studio.project.model import Block, Take, new_id
+from studio.project.model import Block, Take, copy_take
 from studio.project.script import ScriptError
-from studio.project.store import SUFFIX, ProjectError, ProjectStore, check_project, script_rows
+from studio.project.store import (
+    SUFFIX,
+    ProjectError,
+    ProjectStore,
+    check_project,
+    credits_spent_in,
+    open_read_only,
+    script_rows,
+)
 from studio.services.backend import start_backend
 from studio.services.render import BlockRenderer, strip_tags
 
@@ -66,7 +73,7 @@ T = TypeVar("T")
 PAUSE_KEY, SAMPLE_RATE_KEY = "pause_seconds", "sample_rate"
 _SAMPLE_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
 #: ``meta`` rows that are the file's own bookkeeping, not settings.
-_BOOKKEEPING = ("project_id", "created_at")
+_BOOKKEEPING = ("project_id", "created_at", "purged_credits")
 _PREVIEW_CHARS = 60
 
 
@@ -167,14 +174,6 @@ def apply_script(live: Sequence[Block], paragraphs: Sequence[str],
             block = Block(text=text, **fields)
         blocks.append(block)
     return blocks, list(live[len(paragraphs):])
-
-
-def copy_take(block: Block, take: Take) -> Take:
-    """A new take of ``block`` made from ``take`` of another block: the same audio
-    (shared, not stored twice), timestamps, request and cache key; its own id and
-    "Take N" name, stamped now, 0 credits (nothing was paid for it), not starred."""
-    return replace(take, id=new_id(), credits=0, name=f"Take {block.next_take_number()}",
-                   created_at=time.time(), starred=False)
 
 
 @dataclass(slots=True)
@@ -413,7 +412,7 @@ def describe_project(path: Path) -> dict[str, Any]:
     as :meth:`ProjectStore.credits_spent`), and the project ``settings``.
 
     Only reads: the file is checked (:func:`check_project`) and then read through
-    a read-only connection (SQLite URI ``mode=ro``) in one snapshot, so it is not
+    a read-only connection (:func:`studio.project.store.open_read_only`) in one snapshot, so it is not
     upgraded, checkpointed or otherwise written. The columns read exist in every
     format version, so an older file is described as it is. A selection that
     names no live take falls back to the block's last take, as
@@ -425,7 +424,7 @@ def describe_project(path: Path) -> dict[str, Any]:
     """
     version = check_project(path)
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+        db = open_read_only(path)
         try:
             db.execute("BEGIN")  # one snapshot, even while the studio writes to the file
             block_rows = db.execute(
@@ -435,7 +434,7 @@ def describe_project(path: Path) -> dict[str, Any]:
                 "SELECT t.id, t.block_id, t.name, a.frames, a.sample_rate FROM takes t "
                 "JOIN audio a ON a.id = t.audio_id WHERE t.deleted = 0 "
                 "ORDER BY t.block_id, t.position, t.created_at").fetchall()
-            credits = int(db.execute("SELECT COALESCE(SUM(credits), 0) FROM takes").fetchone()[0])
+            credits = credits_spent_in(db)
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             db.execute("COMMIT")
         finally:

@@ -4,6 +4,7 @@ qasync loop for widget tests."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,26 @@ import pytest
 # temporary folder; no cloud key leaks in from the developer's shell.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.pop("CARTESIA_API_KEY", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collect_on_the_main_thread() -> Iterator[None]:
+    """Python's cyclic garbage collector runs in whichever thread happens to allocate,
+    and a Qt object collected outside the UI thread crashes Qt (seen as a segfault while
+    the offline engine's thread collected a finished test's studio). As in the studio
+    (``studio.app.MainThreadCollector``), automatic collection is off and garbage is
+    collected on the main thread, after every test."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_test() -> Iterator[None]:
+    yield
+    # The test's own garbage is all young: collecting generation 0 finds it, and costs
+    # far less than a full collection over everything the session has imported.
+    gc.collect(0)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -115,6 +115,7 @@ def migrate(db: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
         db.execute(f"PRAGMA user_version = {int(target)}")
         db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # SQLite has already rolled back after e.g. a full disk
+            db.execute("ROLLBACK")
         raise
     return version

@@ -224,6 +224,15 @@ class Block:
         return replace(self, **changes)
 
 
+def copy_take(block: Block, take: Take) -> Take:
+    """A new take of ``block`` made from ``take`` of another block (a take-cache hit):
+    the same audio (shared, not stored twice), timestamps, request and cache key; its
+    own id and "Take N" name, stamped now, 0 credits (nothing was paid for it), not
+    starred."""
+    return replace(take, id=new_id(), credits=0, name=f"Take {block.next_take_number()}",
+                   created_at=time.time(), starred=False)
+
+
 def make_take(
     audio: npt.NDArray[np.float32],
     sample_rate: int,

@@ -190,13 +190,24 @@ class LoadedProject:
 # --- checking and opening -------------------------------------------------------------
 
 
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that can only read ``path`` and never changes it (see below for
+    how a cleanly closed file is read without any side files).
+
+    Raises:
+        sqlite3.Error: the file cannot be opened.
+    """
+    return _connect(path, read_only=True)
+
+
 def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     if read_only:
         # A file with no WAL beside it was closed cleanly: read it as immutable, which
         # creates no -wal/-shm files and works on read-only media. After a crash the
         # WAL holds committed work, so it must be read through (mode=ro).
-        wal = Path(f"{path}-wal")
-        mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+        # A -shm file means someone may have it open now: then read it properly too.
+        side_files = _has_wal(path) or Path(f"{path}-shm").exists()
+        mode = "mode=ro" if side_files else "immutable=1"
         uri = f"{path.resolve().as_uri()}?{mode}"
         db = sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None,
                              check_same_thread=False)
@@ -204,6 +215,19 @@ def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
         db = sqlite3.connect(str(path), timeout=_BUSY_TIMEOUT_S, isolation_level=None,
                              check_same_thread=False)
     return db
+
+
+def remove_project_files(path: Path) -> None:
+    """Delete ``path`` and its SQLite side files (``-wal``, ``-shm``), if present."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _has_wal(path: Path) -> bool:
+    """Whether a non-empty write-ahead log sits beside ``path``: the file is open
+    elsewhere, or was not closed cleanly and the log holds committed work."""
+    wal = Path(f"{path}-wal")
+    return wal.exists() and wal.stat().st_size > 0
 
 
 def _describe(exc: BaseException) -> str:
@@ -271,8 +295,27 @@ def check_project(path: Path) -> int:
     return version
 
 
+def _clear_stale_side_files(path: Path) -> None:
+    """Before a new file is put at ``path``: SQLite would replay a write-ahead log left
+    beside it onto the new file, so refuse if that log holds work, else remove the
+    empty leftovers.
+
+    Raises:
+        ProjectError: kind ``io``, the log at ``path`` holds work.
+    """
+    if _has_wal(path):
+        raise ProjectError(
+            path, "io",
+            f"{path.name} is open in another window or program, or was not closed cleanly. "
+            "Open it (or close it there) first, or choose another name.")
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def _check_writable(path: Path) -> None:
     folder = path.parent
+    if not folder.is_dir():
+        raise ProjectError(path, "unwritable", f"The folder {folder} does not exist.")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ProjectError(
             path, "unwritable",
@@ -316,6 +359,7 @@ class ProjectStore:
         if path.exists():
             raise ProjectError(path, "io", f"{path} already exists.")
         _check_writable(path)
+        _clear_stale_side_files(path)
         store = cls(path)
         try:
             db = store._db()
@@ -327,8 +371,7 @@ class ProjectStore:
                                 **(settings or {})})
         except sqlite3.Error as exc:
             store.close()
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            remove_project_files(path)
             raise ProjectError(path, "io", f"Cannot create {path.name}: {exc}.") from exc
         return store
 
@@ -371,7 +414,14 @@ class ProjectStore:
         self._local = threading.local()
 
     def _db(self) -> sqlite3.Connection:
-        """This thread's connection to :attr:`path`."""
+        """This thread's connection to :attr:`path`.
+
+        Raises:
+            ProjectError: the project was closed (a late read must not reopen, or
+                recreate, its file).
+        """
+        if self._closed:
+            raise ProjectError(self.path, "io", f"{self.path.name} is closed.")
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is not None and getattr(self._local, "path", None) == self.path:
             return db
@@ -381,7 +431,6 @@ class ProjectStore:
         self._local.db = db
         self._local.path = self.path
         with self._lock:
-            self._closed = False
             self._connections.append(db)
         return db
 
@@ -526,12 +575,14 @@ class ProjectStore:
 
     def save_as(self, path: Path) -> None:
         """Copy the whole project to ``path`` (SQLite's online backup) and carry on
-        there; the old file stays as it was.
+        there; the old file stays as it was. An existing file at ``path`` is replaced,
+        unless it is open elsewhere or holds uncheckpointed work.
 
         Raises:
             ProjectError: ``path`` cannot be written (``unwritable``, ``io``).
         """
         _check_writable(path)
+        _clear_stale_side_files(path)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             target = sqlite3.connect(str(tmp))
@@ -542,12 +593,14 @@ class ProjectStore:
                 target.close()
             os.replace(tmp, path)
         except (sqlite3.Error, OSError) as exc:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+            remove_project_files(tmp)
             raise ProjectError(path, "io", f"Cannot save {path.name}: {_describe(exc)}.") from exc
-        self.close()
-        self.path = path
-        self._closed = False
+        with self._lock:
+            connections, self._connections = self._connections, []
+            self.path = path  # threads reconnect to the new file on their next use
+        for db in connections:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
 
     # --- reading ----------------------------------------------------------------
 
@@ -619,7 +672,7 @@ class ProjectStore:
                     cache_key=cache_key,
                 ))
             settings = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            spent = _credits_spent(db)
+            spent = credits_spent_in(db)
         finally:
             db.execute("COMMIT")
         for block in blocks.values():
@@ -633,10 +686,12 @@ class ProjectStore:
 
     def credits_spent(self) -> int:
         """Credits of every take ever generated in the project, deleted ones included."""
-        return _credits_spent(self._db())
+        return credits_spent_in(self._db())
 
 
-def _credits_spent(db: sqlite3.Connection) -> int:
+def credits_spent_in(db: sqlite3.Connection) -> int:
+    """Credits of every take ever generated in the project open on ``db``: the takes
+    in the file plus those purged since (kept in ``meta`` as ``purged_credits``)."""
     taken = int(db.execute("SELECT COALESCE(SUM(credits), 0) FROM takes").fetchone()[0])
     row = db.execute("SELECT value FROM meta WHERE key = 'purged_credits'").fetchone()
     return taken + (int(row[0]) if row and str(row[0]).isdigit() else 0)
@@ -805,8 +860,7 @@ def recover_copy(path: Path, target: Path | None = None) -> tuple[Path, int, int
             blocks = len(block_ids)
     except ProjectError:
         store.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        remove_project_files(target)
         raise
     store.close()
     return target, blocks, takes

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -26,7 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from studio.api import APIStatusError, CartesiaError
 from studio.api.models import OutputFormat
 from studio.project.cache import find_cached
-from studio.project.model import Block, Take, new_id
+from studio.project.model import Block, Take, copy_take
 from studio.project.script import ScriptError
 from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService
@@ -170,10 +169,6 @@ class GenerationService(QObject):
         """Whether ``block_id`` has a job queued or running."""
         return block_id in self._tasks
 
-    def set_take_sink(self, takes: TakeSink) -> None:
-        """Send finished and reused takes to ``takes`` (the undoable editor)."""
-        self._takes = takes
-
     def cached_take(self, block: Block) -> tuple[Block, Take] | None:
         """A take anywhere in the script that sounds exactly like what generating
         ``block`` now would give, or ``None`` (also when no backend is connected)."""
@@ -299,8 +294,7 @@ class GenerationService(QObject):
         if owner.id == block_id:
             self._takes.select_take(block_id, take.id)
         else:  # the same audio in another block: a free copy that shares it
-            take = replace(take, id=new_id(), credits=0, starred=False,
-                           name=f"Take {block.next_take_number()}", created_at=time.time())
+            take = copy_take(block, take)
             self._takes.add_take(block_id, take)
         log.info("block %s reuses %s (cache hit)", block_id, take.name)
         self.job_reused.emit(block_id, take.id)

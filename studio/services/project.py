@@ -30,7 +30,15 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from studio.project.store import SUFFIX, LoadedProject, ProjectError, ProjectStore, script_rows
+from studio.project.model import Block, Take
+from studio.project.store import (
+    SUFFIX,
+    LoadedProject,
+    ProjectError,
+    ProjectStore,
+    remove_project_files,
+    script_rows,
+)
 from studio.services.document import ScriptDocument
 
 log = logging.getLogger(__name__)
@@ -85,8 +93,12 @@ class ProjectService(QObject):
         self.credits_spent = 0
         self.settings: dict[str, str] = {}
         self._stored_takes: set[str] = set()
-        self._pending_takes: dict[str, str] = {}  # take id -> block id, not yet in the file
+        # Takes not yet in the file, with what writing them needs (captured when they
+        # arrived, so a take is written even if its block is removed meanwhile).
+        self._pending_takes: dict[str, tuple[Block, Take, int]] = {}
         self._inflight: set[str] = set()  # takes handed to the writer, not yet done
+        self._pending_settings: dict[str, str] = {}  # settings not yet in the file
+        self._preload_task: asyncio.Future[None] | None = None
         self._pending = 0
         self._failed = ""
         self._loading = False
@@ -114,7 +126,7 @@ class ProjectService(QObject):
     def dirty(self) -> bool:
         """Whether some change is not in the file yet (waiting, being written, or failed)."""
         return bool(self._pending or self._save_timer.isActive() or self._pending_takes
-                    or self._failed)
+                    or self._pending_settings or self._failed)
 
     @property
     def failure(self) -> str:
@@ -142,7 +154,12 @@ class ProjectService(QObject):
         Raises:
             ProjectError: the untitled folder cannot be written.
         """
-        self._untitled_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._untitled_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ProjectError(self._untitled_dir, "unwritable",
+                               f"Cannot create {self._untitled_dir} for new projects: "
+                               f"{exc.strerror or exc}.") from exc
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = self._untitled_dir / f"Untitled-{stamp}-{uuid.uuid4().hex[:6]}{SUFFIX}"
         store = await self._run(ProjectStore.create, path)
@@ -186,7 +203,7 @@ class ProjectService(QObject):
         self.opened.emit(str(self.path))
         self.state_changed.emit()
         self.credits_changed.emit(self.credits_spent)
-        asyncio.ensure_future(self._preload())
+        self._preload_task = asyncio.ensure_future(self._preload())
 
     async def _preload(self) -> None:
         """Read the selected takes' audio in the background, so Play all and Export
@@ -199,9 +216,8 @@ class ProjectService(QObject):
 
         try:
             await asyncio.to_thread(load)
-        except ProjectError as exc:
+        except ProjectError as exc:  # the take says so again when it is played
             log.warning("preloading takes: %s", exc)
-            self.save_failed.emit(str(exc))
 
     async def flush(self) -> None:
         """Write every change made so far and wait until it is in the file.
@@ -212,9 +228,7 @@ class ProjectService(QObject):
         if self._store is None:
             return
         self._save_timer.stop()
-        for take_id in list(self._pending_takes):
-            self._write_take(take_id)
-        self._write_script()
+        self._write_pending()
         await self._run(lambda: None)  # the writer runs jobs in order: wait for ours
         if self._failed:
             raise ProjectError(self.path or Path(), "io", self._failed)
@@ -232,6 +246,11 @@ class ProjectService(QObject):
                 await self.flush()
         self._save_timer.stop()
         self._retry_timer.stop()
+        if self._preload_task is not None:
+            self._preload_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._preload_task
+            self._preload_task = None
         untitled, path = self.untitled, store.path
 
         def finish() -> None:
@@ -240,18 +259,19 @@ class ProjectService(QObject):
                     store.purge_deleted()
             store.close()
             if discard and untitled:
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+                remove_project_files(path)
 
         await self._run(finish)
         self._store = None
         self._pending_takes.clear()
+        self._pending_settings.clear()
         self._inflight.clear()
         self._failed = ""
 
     async def save_as(self, path: Path) -> None:
-        """Copy the project to ``path`` and carry on there. An untitled project's
-        temporary file is removed afterwards.
+        """Copy the project to ``path`` and carry on there; what the old file could not
+        take (a full disk) is written to the new one. An untitled project's temporary
+        file is removed afterwards.
 
         Raises:
             ProjectError: ``path`` cannot be written; the project stays where it was.
@@ -259,16 +279,20 @@ class ProjectService(QObject):
         store = self._store
         if store is None:
             return
-        await self.flush()
+        with contextlib.suppress(ProjectError):  # the copy carries on what is missing
+            await self.flush()
         path = path.resolve()
         old, was_untitled = store.path, self.untitled
         await self._run(store.save_as, path)
         self.path = path
         self.untitled = path.parent == self._untitled_dir.resolve()
         if was_untitled and old != path:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{old}{suffix}").unlink(missing_ok=True)
+            remove_project_files(old)
         self.opened.emit(str(path))
+        if self._failed or self._pending_takes or self._pending_settings:
+            self._write_pending()  # to the new file
+            with contextlib.suppress(ProjectError):
+                await self.flush()
         self.state_changed.emit()
 
     async def shutdown(self) -> None:
@@ -283,7 +307,8 @@ class ProjectService(QObject):
             return
         self.settings[key] = value
         if self._store is not None:
-            self._submit(self._store.set_settings, {key: value})
+            self._pending_settings[key] = value
+            self._write_settings()
 
     # --- saving ------------------------------------------------------------------
 
@@ -299,27 +324,21 @@ class ProjectService(QObject):
     def _on_take_added(self, block_id: str, take_id: str) -> None:
         if self._store is None or self._loading:
             return
-        if take_id not in self._stored_takes:
-            self._pending_takes[take_id] = block_id
+        if take_id not in self._stored_takes and take_id not in self._pending_takes:
+            block = self._document.block(block_id)
+            take = self._document.take(block_id, take_id)
+            # The block's fields as they are now, for its row if the file lacks it.
+            snapshot = replace(block, takes=[])
+            self._pending_takes[take_id] = (snapshot, take, block.takes.index(take))
             self._write_take(take_id)
         self._on_changed()
 
     def _write_take(self, take_id: str) -> None:
         store = self._store
-        if take_id in self._inflight:
-            return  # already on its way to the file
-        block_id = self._pending_takes.get(take_id)
-        if store is None or block_id is None or not self._document.has_block(block_id):
-            self._pending_takes.pop(take_id, None)
-            return
-        block = self._document.block(block_id)
-        try:
-            take = self._document.take(block_id, take_id)
-        except KeyError:  # undone before it was written: the next script write skips it
-            self._pending_takes.pop(take_id, None)
-            return
-        position = block.takes.index(take)
-        snapshot = replace(block, takes=[])  # fields as they are now, for the block's row
+        pending = self._pending_takes.get(take_id)
+        if store is None or pending is None or take_id in self._inflight:
+            return  # nothing to do, or already on its way to the file
+        snapshot, take, position = pending
 
         def done() -> None:
             self._pending_takes.pop(take_id, None)
@@ -332,6 +351,26 @@ class ProjectService(QObject):
         self._inflight.add(take_id)
         self._submit(store.add_take, snapshot, take, position, on_success=done,
                      on_failure=lambda: self._inflight.discard(take_id))
+
+    def _write_settings(self) -> None:
+        store, values = self._store, dict(self._pending_settings)
+        if store is None or not values:
+            return
+
+        def done() -> None:
+            for key, value in values.items():
+                if self._pending_settings.get(key) == value:
+                    del self._pending_settings[key]
+
+        self._submit(store.set_settings, values, on_success=done)
+
+    def _write_pending(self) -> None:
+        """Hand everything not yet in the file to the writer: takes first (the script
+        refers to them), then settings, then the script."""
+        for take_id in list(self._pending_takes):
+            self._write_take(take_id)
+        self._write_settings()
+        self._write_script()
 
     def _write_script(self) -> None:
         if self._store is None:
@@ -361,7 +400,7 @@ class ProjectService(QObject):
         if error is None:
             if on_success is not None:
                 on_success()
-            if self._failed and not self._pending_takes:
+            if self._failed and not (self._pending_takes or self._pending_settings):
                 self._failed = ""
                 self.save_recovered.emit()
         else:
@@ -382,7 +421,5 @@ class ProjectService(QObject):
     def _retry(self) -> None:
         if self._store is None or not self._failed:
             return
-        for take_id in list(self._pending_takes):
-            self._write_take(take_id)
         # The store records only what it committed, so this writes all that is missing.
-        self._write_script()
+        self._write_pending()

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -244,12 +244,20 @@ class MainWindow(QMainWindow):
         self.notice_label.setVisible(False)
         self.credits_label = QLabel()
         self.credits_label.setObjectName("CreditsLabel")
+        self.estimate_label = QLabel()
+        self.estimate_label.setObjectName("EstimateLabel")
+        self.estimate_label.setVisible(False)
+        self._estimate_timer = QTimer(self)
+        self._estimate_timer.setSingleShot(True)
+        self._estimate_timer.setInterval(300)
+        self._estimate_timer.timeout.connect(self.update_estimate)
         self.progress_bar = QProgressBar()
         self.progress_bar.setMaximumWidth(180)
         self.progress_bar.setFormat("%v/%m blocks")
         self.progress_bar.setVisible(False)
         bar.addPermanentWidget(self.notice_label)
         bar.addPermanentWidget(self.progress_bar)
+        bar.addPermanentWidget(self.estimate_label)
         bar.addPermanentWidget(self.credits_label)
         bar.addPermanentWidget(self.backend_label)
         self._update_credits()
@@ -265,6 +273,23 @@ class MainWindow(QMainWindow):
         self.backend_label.style().polish(self.backend_label)
         self._free = free
         self._update_credits()
+        self._estimate_timer.start()
+
+    def update_estimate(self) -> None:
+        """Say before any paid Generate all what it would cost (Cartesia: about one
+        credit per character); hidden on the free offline engine."""
+        if not self.generation.ready:
+            self.estimate_label.setVisible(False)
+            return
+        pending = [b.id for b in self.document.blocks if b.needs_take]
+        estimate = self.generation.estimate(pending)
+        self.estimate_label.setVisible(not estimate.free and estimate.generate > 0)
+        reuse = f", {estimate.reuse} reused" if estimate.reuse else ""
+        self.estimate_label.setText(
+            f"Generate all: about {estimate.credits:,} credits ({_blocks(estimate.generate)}{reuse})")
+        self.estimate_label.setToolTip(
+            "What Generate all would cost now on Cartesia's cloud (about 1 credit per character); "
+            "blocks whose take is reused cost nothing.")
 
     def set_project_credits(self, credits: int) -> None:
         """Show ``credits`` as the open project's total spent."""
@@ -421,7 +446,7 @@ class MainWindow(QMainWindow):
         self._generate([b.id for b in self.document.blocks if b.needs_take])
 
     def regenerate_all(self) -> None:
-        self._generate([b.id for b in self.document.blocks if b.text.strip()])
+        self._generate([b.id for b in self.document.blocks if b.text.strip()], force=True)
 
     def stop(self) -> None:
         """Stop generating and playing; finished takes are kept."""
@@ -582,6 +607,7 @@ class MainWindow(QMainWindow):
 
     def _on_document_changed(self, *_args: object) -> None:
         self._update_actions()
+        self._estimate_timer.start()
 
     def _update_actions(self, *_args: object) -> None:
         has_takes = bool(self.document.selected_takes())

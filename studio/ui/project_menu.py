@@ -37,7 +37,8 @@ class ProjectMenu(QObject):
         recent_menu: the Open Recent submenu.
 
     Signals:
-        project_switched(): another project is now open (the undo history was cleared).
+        project_switched(): another project is now open (the editor clears the undo
+            history when the document is reset).
         failed(str title, str message): an operation failed; ``message`` is for the user.
     """
 
@@ -51,7 +52,6 @@ class ProjectMenu(QObject):
         generation: GenerationService,
         settings: Settings,
         save_settings: Callable[[], None],
-        clear_history: Callable[[], None],
     ) -> None:
         super().__init__(window)
         self._window = window
@@ -59,7 +59,6 @@ class ProjectMenu(QObject):
         self._generation = generation
         self._settings = settings
         self._save_settings = save_settings
-        self._clear_history = clear_history
         self._busy = False
         self._pending_save_as: Path | None = None
         self._discard = False
@@ -140,9 +139,12 @@ class ProjectMenu(QObject):
     # --- actions -----------------------------------------------------------------
 
     def _ask_keep_untitled(self, verb: str) -> bool:
-        """Before an untitled project with content is closed: save it, discard it, or
-        cancel. Returns False to cancel; may start a Save As."""
-        if not (self._project.untitled and self._project.has_content):
+        """Before an untitled project is closed: an empty one is simply discarded; for
+        one with content, save it, discard it, or cancel. Returns False to cancel."""
+        if not self._project.untitled:
+            return True
+        if not self._project.has_content:
+            self._discard = True
             return True
         answer = QMessageBox.question(
             self._window, verb,
@@ -214,6 +216,8 @@ class ProjectMenu(QObject):
                 "Takes that already finished are kept.")
             if answer != QMessageBox.StandardButton.Yes:
                 return False
+        if not self._confirm_unsaved_loss(self._window, verb):
+            return False
         return self._ask_keep_untitled(verb)
 
     def _schedule(self, coroutine: Coroutine[Any, Any, object]) -> None:
@@ -237,7 +241,6 @@ class ProjectMenu(QObject):
             except ProjectError as exc:
                 self._report_open_error(exc)
                 return
-            self._clear_history()
             self.project_switched.emit()
         finally:
             self._busy = False
@@ -273,6 +276,10 @@ class ProjectMenu(QObject):
         self.recovery_box = box
 
     def _recover(self, path: Path) -> None:
+        if not self._prepare_switch("Recover a project"):
+            return
+        save_as, discard = self._pending_save_as, self._discard
+
         async def run() -> None:
             try:
                 copy, blocks, takes = await asyncio.to_thread(recover_copy, path)
@@ -281,7 +288,7 @@ class ProjectMenu(QObject):
                 return
             self._window.statusBar().showMessage(
                 f"Recovered {blocks} block(s) and {takes} take(s) into {copy.name}", 10000)
-            self._pending_save_as, self._discard = None, False
+            self._pending_save_as, self._discard = save_as, discard
             await self._switch(copy)
 
         self._schedule(run())
@@ -307,11 +314,17 @@ class ProjectMenu(QObject):
     def close_guard(self, parent: QWidget) -> bool:
         """Whether the window may close. Asks only while writes are failing: otherwise
         everything is in the file and the project reopens as it is next time."""
+        return self._confirm_unsaved_loss(parent, "Quit Cartesia Studio")
+
+    def _confirm_unsaved_loss(self, parent: QWidget, verb: str) -> bool:
+        """While writes fail, leaving the project loses what is not in the file: ask
+        (Save as… elsewhere is the way to keep it). True to go ahead."""
         if not self._project.failure:
             return True
         answer = QMessageBox.warning(
-            parent, "Quit Cartesia Studio",
-            f"{self._project.failure}\n\nQuit anyway and lose the changes not yet saved?",
+            parent, verb,
+            f"{self._project.failure}\n\nSome changes are not in the project file yet. Go on "
+            "and lose them? (File → Save as… can keep them in another place.)",
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Discard

@@ -35,7 +35,11 @@ def service(qtbot, qloop, tmp_path):  # type: ignore[no-untyped-def]
 def reopen(path: Path):
     store = ProjectStore.open(path)
     try:
-        return store.load()
+        loaded = store.load()
+        for block in loaded.blocks:  # read the audio while the file is open
+            for take in block.takes:
+                _ = take.audio
+        return loaded
     finally:
         store.close()
 
