@@ -230,6 +230,7 @@ class ProjectRender:
         chosen: the take each block ends up with in this run (``None`` until it has one).
         generated: takes rendered (and paid for) in this run.
         reused: blocks that got a take already in the project (or made earlier in the run).
+        removed: project blocks past the end of the script, removed by this run.
     """
 
     def __init__(self, writer: ProjectWriter, store: ProjectStore, blocks: list[Block]) -> None:
@@ -239,6 +240,7 @@ class ProjectRender:
         self.chosen: list[Take | None] = [None] * len(blocks)
         self.generated: list[Take] = []
         self.reused = 0
+        self.removed = 0
 
     async def save_script(self) -> None:
         """Write blocks, their order, selections and take metadata."""
@@ -324,6 +326,7 @@ async def _render_project(args: argparse.Namespace, paragraphs: list[str],
         renderer = BlockRenderer(backend.client, backend.kind, sample_rate)
         plan = plan_render(blocks, removed, renderer.cache_key)
         run = ProjectRender(writer, store, blocks)
+        run.removed = len(removed)
         await writer.run(store.set_settings, {PAUSE_KEY: f"{pause:g}",
                                               SAMPLE_RATE_KEY: str(sample_rate)})
         await run.apply_reuse(plan)
@@ -379,8 +382,12 @@ def _announce(path: Path, run: ProjectRender, rendering: int, how: str) -> None:
 
 def _summary(path: Path, run: ProjectRender, project_total: int) -> None:
     spent = sum(t.credits for t in run.generated)
-    print(f"Project {path.name}: {len(run.generated)} takes generated, {run.reused} reused, "
-          f"{spent} credits spent (project total {project_total})", file=sys.stderr)
+    generated = len(run.generated)
+    removed = (f", {run.removed} block{'' if run.removed == 1 else 's'} past the end of the "
+               "script removed" if run.removed else "")
+    print(f"Project {path.name}: {generated} take{'' if generated == 1 else 's'} generated, "
+          f"{run.reused} reused{removed}, {spent} credits spent (project total {project_total})",
+          file=sys.stderr)
 
 
 # --- info ---------------------------------------------------------------------------------

@@ -35,8 +35,8 @@ PARAGRAPHS = [
     "Thanks for listening. See you next week!",
 ]
 TTS_ROUTES = ("/tts/websocket", "/tts/bytes", "/tts/sse")
-SUMMARY = re.compile(r"Project (\S+): (\d+) takes generated, (\d+) reused, (\d+) credits spent "
-                     r"\(project total (\d+)\)")
+SUMMARY = re.compile(r"Project (\S+): (\d+) takes? generated, (\d+) reused(?:, (\d+) blocks? past "
+                     r"the end of the script removed)?, (\d+) credits spent \(project total (\d+)\)")
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
@@ -78,9 +78,8 @@ def summary(stderr: str) -> tuple[int, int, int, int]:
     """(generated, reused, credits spent, project total) from the last summary line."""
     found = SUMMARY.findall(stderr)
     assert found, stderr
-    _name, *numbers = found[-1]
-    generated, reused, spent, total = map(int, numbers)
-    return generated, reused, spent, total
+    _name, generated, reused, _removed, spent, total = found[-1]
+    return int(generated), int(reused), int(spent), int(total)
 
 
 def load(path: Path) -> LoadedProject:
@@ -206,6 +205,7 @@ def test_moved_paragraphs_take_their_takes_along_and_removed_blocks_go(
     assert result.returncode == 0, result.stderr
     assert tts_requests(offline_engine) - before == 0
     assert summary(result.stderr)[:3] == (0, 2, 0)
+    assert "1 block past the end of the script removed" in result.stderr
     assert count_rows(project, "audio") == audio_rows, "copies share the stored audio"
 
     loaded = load(project)

@@ -39,6 +39,11 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,7 +72,8 @@ class ProjectError(Exception):
     Attributes:
         path: the file.
         kind: ``"missing"``, ``"not_project"``, ``"corrupt"``, ``"newer"``,
-            ``"unwritable"`` or ``"io"`` (a read or write failed, e.g. disk full).
+            ``"unwritable"``, ``"in_use"`` (open for writing elsewhere) or ``"io"`` (a
+            read or write failed, e.g. disk full).
         recovered: a salvaged copy made by :func:`recover_copy`, if any.
     """
 
@@ -312,6 +318,39 @@ def _clear_stale_side_files(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+class _WriterLock:
+    """An exclusive ``flock`` on a project file while one store writes to it, so the
+    studio and a ``render --project`` (or two studio windows) never both write the
+    same project: each would take the other's blocks for removed ones.
+
+    ``flock`` locks are separate from the POSIX locks SQLite uses, so this does not
+    interfere with SQLite's own locking; the descriptor stays open until the store
+    closes (closing another descriptor of the file early would drop SQLite's POSIX
+    locks). Where ``fcntl`` does not exist (Windows) there is no lock.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fd: int | None = None
+        if fcntl is None:
+            return
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise ProjectError(
+                path, "in_use",
+                f"{path.name} is open for writing in another Cartesia Studio window or a running "
+                "`cartesia-studio render`. Close it there (or wait for the render) first; the "
+                "file was left untouched.") from None
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 def _check_writable(path: Path) -> None:
     folder = path.parent
     if not folder.is_dir():
@@ -346,6 +385,7 @@ class ProjectStore:
         self._written_takes: dict[str, tuple[Any, ...]] = {}
         self.project_id = ""
         self._closed = False
+        self._writer_lock: _WriterLock | None = None
 
     # --- lifecycle ------------------------------------------------------------
 
@@ -366,6 +406,7 @@ class ProjectStore:
             db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             migrate(db)
             db.execute("PRAGMA journal_mode = WAL")
+            store._writer_lock = _WriterLock(path)
             store.project_id = str(uuid.uuid4())
             store.set_settings({"project_id": store.project_id, "created_at": f"{time.time():.3f}",
                                 **(settings or {})})
@@ -386,6 +427,7 @@ class ProjectStore:
         check_project(path)
         _check_writable(path)
         store = cls(path)
+        store._writer_lock = _WriterLock(path)  # before anything is written
         try:
             db = store._db()
             db.execute("PRAGMA journal_mode = WAL")
@@ -402,7 +444,8 @@ class ProjectStore:
         return store
 
     def close(self) -> None:
-        """Close every connection (checkpointing the WAL into the file)."""
+        """Close every connection (checkpointing the WAL into the file) and let other
+        writers at the file."""
         with self._lock:
             connections, self._connections = self._connections, []
             self._closed = True
@@ -412,6 +455,9 @@ class ProjectStore:
             except sqlite3.Error:
                 log.exception("closing %s", self.path)
         self._local = threading.local()
+        if self._writer_lock is not None:
+            self._writer_lock.release()
+            self._writer_lock = None
 
     def _db(self) -> sqlite3.Connection:
         """This thread's connection to :attr:`path`.
@@ -582,25 +628,35 @@ class ProjectStore:
             ProjectError: ``path`` cannot be written (``unwritable``, ``io``).
         """
         _check_writable(path)
-        _clear_stale_side_files(path)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        # A project open elsewhere at that path is never replaced under its writer.
+        replaced = _WriterLock(path) if path.exists() else None
         try:
-            target = sqlite3.connect(str(tmp))
+            _clear_stale_side_files(path)
+            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
             try:
-                self._db().backup(target)
-                target.execute("PRAGMA journal_mode = WAL")
-            finally:
-                target.close()
-            os.replace(tmp, path)
-        except (sqlite3.Error, OSError) as exc:
-            remove_project_files(tmp)
-            raise ProjectError(path, "io", f"Cannot save {path.name}: {_describe(exc)}.") from exc
+                target = sqlite3.connect(str(tmp))
+                try:
+                    self._db().backup(target)
+                    target.execute("PRAGMA journal_mode = WAL")
+                finally:
+                    target.close()
+                os.replace(tmp, path)
+            except (sqlite3.Error, OSError) as exc:
+                remove_project_files(tmp)
+                raise ProjectError(path, "io",
+                                   f"Cannot save {path.name}: {_describe(exc)}.") from exc
+        finally:
+            if replaced is not None:
+                replaced.release()
         with self._lock:
             connections, self._connections = self._connections, []
             self.path = path  # threads reconnect to the new file on their next use
         for db in connections:
             with contextlib.suppress(sqlite3.Error):
                 db.close()
+        if self._writer_lock is not None:
+            self._writer_lock.release()
+            self._writer_lock = _WriterLock(path)
 
     # --- reading ----------------------------------------------------------------
 

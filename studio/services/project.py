@@ -215,7 +215,9 @@ class ProjectService(QObject):
                 _ = take.audio
 
         try:
-            await asyncio.to_thread(load)
+            # Not asyncio.to_thread: qasync may step this task from a Qt event while no
+            # loop is "running", where to_thread cannot find one.
+            await asyncio.get_event_loop().run_in_executor(None, load)
         except ProjectError as exc:  # the take says so again when it is played
             log.warning("preloading takes: %s", exc)
 

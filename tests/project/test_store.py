@@ -170,10 +170,10 @@ def test_save_as_copies_and_carries_on_in_the_new_file(tmp_path: Path) -> None:
     block.takes.append(take)
     store.add_take(block, take)
     store.write_script(script_rows([block]))
+    store.close()
     lazy = ProjectStore.open(tmp_path / "untitled.cstudio")
     lazy_block = lazy.load().blocks[0]
     lazy.save_as(tmp_path / "named.cstudio")
-    store.close()
     (tmp_path / "untitled.cstudio").unlink()
     # A take loaded before Save As reads its audio from the new file.
     assert np.array_equal(lazy_block.takes[0].audio, take.audio)
@@ -199,8 +199,7 @@ def saved_project(tmp_path: Path, blocks: int = 3) -> Path:
         script.append(block)
     store.write_script(script_rows(script))
     store.close()
-    for suffix in ("-wal", "-shm"):
-        assert not Path(f"{tmp_path / 'p.cstudio'}{suffix}").exists() or suffix == "-shm"
+    assert not Path(f"{tmp_path / 'p.cstudio'}-wal").exists()  # closed cleanly
     return tmp_path / "p.cstudio"
 
 
@@ -409,3 +408,36 @@ def test_a_failed_migration_leaves_version_1(tmp_path: Path, monkeypatch) -> Non
     columns = [row[1] for row in db.execute("PRAGMA table_info(takes)")]
     assert "starred" not in columns
     db.close()
+
+
+def test_one_writer_at_a_time(tmp_path: Path) -> None:
+    """The studio and a `render --project` never write the same file at once."""
+    path = saved_project(tmp_path)
+    first = ProjectStore.open(path)
+    before = snapshot(path)
+    with pytest.raises(ProjectError, match="open for writing") as info:
+        ProjectStore.open(path)
+    assert info.value.kind == "in_use" and snapshot(path) == before
+    other = new_project(tmp_path, "other.cstudio")
+    with pytest.raises(ProjectError, match="open for writing"):
+        other.save_as(path)  # nor is it replaced under its writer
+    first.close()
+    ProjectStore.open(path).close()
+
+
+def test_save_as_over_a_file_with_a_leftover_log(tmp_path: Path) -> None:
+    """SQLite would replay a log left beside the target onto the copy."""
+    old = saved_project(tmp_path)
+    Path(f"{old}-wal").write_bytes(b"\x37\x7f\x06\x82" + b"\0" * 60)  # a crashed writer's log
+    store = new_project(tmp_path, "new.cstudio")
+    block = Block(text="The new project.")
+    take = take_for(block)
+    block.takes.append(take)
+    store.add_take(block, take)
+    store.write_script(script_rows([block]))
+    with pytest.raises(ProjectError, match="not closed cleanly"):
+        store.save_as(old)
+    Path(f"{old}-wal").write_bytes(b"")  # an empty leftover is simply cleared
+    store.save_as(old)
+    store.close()
+    assert [b.text for b in ProjectStore.open(old).load().blocks] == ["The new project."]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.model import make_take
-from studio.project.store import ProjectError, ProjectStore
+from studio.project.store import ProjectError, ProjectStore, open_read_only, remove_project_files
 from studio.services.document import ScriptDocument
 from studio.services.project import ProjectService
 
@@ -33,7 +34,15 @@ def service(qtbot, qloop, tmp_path):  # type: ignore[no-untyped-def]
 
 
 def reopen(path: Path):
-    store = ProjectStore.open(path)
+    """The project as it is in the file right now, read from a copy (the service holds
+    the file's writer lock, as the studio does)."""
+    copy = path.with_name(f"copy-{path.name}")
+    remove_project_files(copy)
+    source, target = open_read_only(path), sqlite3.connect(copy)
+    source.backup(target)
+    source.close()
+    target.close()
+    store = ProjectStore.open(copy)
     try:
         loaded = store.load()
         for block in loaded.blocks:  # read the audio while the file is open

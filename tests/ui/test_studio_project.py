@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.config import Settings
-from studio.project.store import ProjectStore
+from studio.project.store import open_read_only
 from studio.services.generation import Estimate
 
 SETTINGS = Settings(play_while_generating=False)
@@ -88,11 +88,11 @@ def test_an_identical_request_is_reused_without_a_request(open_studio, qtbot, ql
     studio.editor.update_block(block, speed=1.2)  # a different request: generated again
     assert studio.generation.estimate([block]).generate == 1
     _settle(qtbot, studio)
-    store = ProjectStore.open(studio.project.path)
+    db = open_read_only(studio.project.path)  # the studio holds the writer lock
     try:
-        audio_rows = store._db().execute("SELECT COUNT(*) FROM audio").fetchone()[0]
+        audio_rows = db.execute("SELECT COUNT(*) FROM audio").fetchone()[0]
     finally:
-        store.close()
+        db.close()
     assert audio_rows == 2  # the reused copy did not store its audio again
 
 
