@@ -181,11 +181,15 @@ class GenerationService(QObject):
         """The cost of ``generate(block_ids, force=force)``, before any request."""
         free = self._renderer is None or self._renderer.backend == "offline"
         credits = generate = reuse = 0
+        batch: set[str] = set()  # identical blocks in one batch are paid for once
         for block_id in block_ids:
             block = self._document.block(block_id)
-            if not force and self.cached_take(block) is not None:
+            key = self._key(self._renderer, block_id) if self._renderer is not None else ""
+            if key in batch or (not force and self.cached_take(block) is not None):
                 reuse += 1
                 continue
+            if key:
+                batch.add(key)
             generate += 1
             if not free:
                 credits += credits_for(block.tts_request(OutputFormat()).transcript, "cloud")
@@ -224,9 +228,17 @@ class GenerationService(QObject):
             )
         limit = self._limit
         was_busy = self.busy
+        # Identical blocks in one batch are paid for once: the first renders, the
+        # others wait for it and reuse its take.
+        leaders: dict[str, asyncio.Task[None]] = {}
         for block_id in ids:
-            task = asyncio.ensure_future(self._run(renderer, block_id, limit, sequencer, force))
+            key = self._key(renderer, block_id)
+            leader = leaders.get(key) if key else None
+            task = asyncio.ensure_future(
+                self._run(renderer, block_id, limit, sequencer, force, leader))
             self._tasks[block_id] = task
+            if key and leader is None:
+                leaders[key] = task
         self._idle.clear()
         self.progress_changed.emit(self._done, self._total)
         if not was_busy:
@@ -239,9 +251,14 @@ class GenerationService(QObject):
         limit: asyncio.Semaphore,
         sequencer: StreamSequencer | None,
         force: bool = False,
+        leader: asyncio.Task[None] | None = None,
     ) -> None:
         try:
-            if not force and await self._reuse(block_id, sequencer):
+            if leader is not None:
+                await asyncio.wait([leader])  # its outcome is its own business
+                if await self._reuse(block_id, sequencer, fresh_only=force):
+                    return
+            elif not force and await self._reuse(block_id, sequencer):
                 return
             async with limit:
                 if not self._document.has_block(block_id):
@@ -277,12 +294,37 @@ class GenerationService(QObject):
                 self._idle.set()
                 self.busy_changed.emit(False)
 
-    async def _reuse(self, block_id: str, sequencer: StreamSequencer | None) -> bool:
-        """Reuse a cached take for ``block_id`` if there is one; True if it did."""
+    def _key(self, renderer: BlockRenderer, block_id: str) -> str:
+        """The cache key of ``block_id`` ("" when it cannot render)."""
+        if not self._document.has_block(block_id):
+            return ""
+        block = self._document.block(block_id)
+        if not block.text.strip() or not block.voice_id:
+            return ""
+        return renderer.cache_key(block)
+
+    def _newest_elsewhere(self, block: Block) -> tuple[Block, Take] | None:
+        """The newest take of another block that sounds like ``block`` would."""
+        if self._renderer is None:
+            return None
+        key = self._renderer.cache_key(block)
+        best: tuple[Block, Take] | None = None
+        for other in self._document.blocks:
+            for take in other.takes if other.id != block.id else ():
+                if take.cache_key == key and (best is None
+                                              or take.created_at > best[1].created_at):
+                    best = (other, take)
+        return best
+
+    async def _reuse(self, block_id: str, sequencer: StreamSequencer | None,
+                     fresh_only: bool = False) -> bool:
+        """Reuse a cached take for ``block_id`` if there is one; True if it did. With
+        ``fresh_only`` (a forced batch), the newest identical take of another block is
+        used: the one its leader just made, so identical blocks share one fresh take."""
         if not self._document.has_block(block_id):
             return False
         block = self._document.block(block_id)
-        hit = self.cached_take(block)
+        hit = self._newest_elsewhere(block) if fresh_only else self.cached_take(block)
         if hit is None:
             return False
         owner, take = hit

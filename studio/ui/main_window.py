@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         self.script_panel.current_block_changed.connect(self._update_actions)
         self._update_actions()
         self.setMinimumSize(960, 560)
-        self.resize(1320, 780)
+        self.resize(1240, 760)  # fits a 1280×800 screen with its title bar and panel
         self.resizeDocks([self.takes_dock], [300], Qt.Orientation.Horizontal)
 
     # --- construction ----------------------------------------------------------

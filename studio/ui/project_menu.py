@@ -75,7 +75,7 @@ class ProjectMenu(QObject):
 
         self.new_action = action("New project", self.new_project, QKeySequence.StandardKey.New,
                                  "Start a new, empty project")
-        self.open_action = action("Open project…", self.open_project, "Ctrl+Shift+O",
+        self.open_action = action("Open project…", self.open_project, QKeySequence.StandardKey.Open,
                                   "Open a .cstudio project")
         self.save_action = action("Save", self.save, QKeySequence.StandardKey.Save,
                                   "Projects save themselves; an untitled one asks for a name")

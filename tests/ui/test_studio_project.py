@@ -69,9 +69,11 @@ def test_an_identical_request_is_reused_without_a_request(open_studio, qtbot, ql
     requests = offline_engine.stats.requests("/tts/websocket")
     assert studio.generation.estimate([block, twin]) == Estimate(0, 0, 2, True)
 
-    with qtbot.waitSignals([studio.generation.job_reused] * 2):
-        studio.generation.generate([block, twin])
+    reused: list[str] = []
+    studio.generation.job_reused.connect(lambda block_id, _take: reused.append(block_id))
+    studio.generation.generate([block, twin])
     _wait(qloop, studio.generation.wait_idle())
+    assert sorted(reused) == sorted([block, twin])
     assert offline_engine.stats.requests("/tts/websocket") == requests
     original = studio.document.block(block).takes
     copy = studio.document.block(twin).selected_take
@@ -215,3 +217,28 @@ def test_a_project_that_cannot_open_at_start_is_reported(open_studio, tmp_path) 
     assert "not an SQLite" in studio.window.statusBar().currentMessage()
     assert bad.read_bytes() == b"garbage" * 100
     assert Path(settings.last_project) != bad
+
+
+def test_identical_blocks_in_one_batch_are_paid_for_once(open_studio, qloop,
+                                                         offline_engine) -> None:  # type: ignore[no-untyped-def]
+    studio = open_studio(SETTINGS)
+    window = studio.window
+    first = window.add_block("The same line, twice in the script.")
+    other = window.add_block("A different line.")
+    twin = window.add_block("The same line, twice in the script.")
+    ids = [first, other, twin]
+    estimate = studio.generation.estimate(ids)
+    assert (estimate.generate, estimate.reuse) == (2, 1)
+    requests = offline_engine.stats.requests("/tts/websocket")
+    window.generate_all()
+    _wait(qloop, studio.generation.wait_idle())
+    assert offline_engine.stats.requests("/tts/websocket") == requests + 2
+    assert studio.document.block(twin).selected_take.source is \
+        studio.document.block(first).selected_take.source
+
+    window.regenerate_all()  # forced: fresh takes, still one per distinct line
+    _wait(qloop, studio.generation.wait_idle())
+    assert offline_engine.stats.requests("/tts/websocket") == requests + 4
+    fresh = studio.document.block(first).selected_take
+    assert len(studio.document.block(first).takes) == 2
+    assert studio.document.block(twin).selected_take.source is fresh.source
