@@ -34,7 +34,9 @@ import io
 import json
 import logging
 import os
+import shutil
 import sqlite3
+import tempfile
 import threading
 import time
 import uuid
@@ -848,6 +850,32 @@ def _insert(db: sqlite3.Connection, table: str, row: dict[str, Any]) -> None:
                tuple(row.values()))
 
 
+def _repairable_copy(path: Path, scratch: Path) -> Path:
+    """A copy of ``path`` (and its write-ahead log) in ``scratch`` that SQLite can
+    read as far as the data goes: a file cut short (a truncated copy, a full disk
+    during a copy) still claims its old size in the header (bytes 28-31, "in-header
+    database size"), which makes SQLite call the whole file malformed; the copy's
+    header states the pages that are really there. The original is only read."""
+    work = scratch / path.name
+    shutil.copyfile(path, work)
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size:
+        shutil.copyfile(wal, Path(f"{work}-wal"))
+    with open(work, "r+b") as fh:
+        header = fh.read(100)
+        if len(header) < 100:
+            return work
+        page_size = int.from_bytes(header[16:18], "big")
+        page_size = 65536 if page_size == 1 else page_size
+        size = work.stat().st_size
+        pages = size // page_size if page_size else 0
+        if pages and int.from_bytes(header[28:32], "big") > pages:
+            fh.truncate(pages * page_size)
+            fh.seek(28)
+            fh.write(pages.to_bytes(4, "big"))
+    return work
+
+
 def recover_copy(path: Path, target: Path | None = None) -> tuple[Path, int, int]:
     """Salvage what can be read of a damaged project into a new file; ``path`` is
     only read (opened read-only), never written.
@@ -867,16 +895,19 @@ def recover_copy(path: Path, target: Path | None = None) -> tuple[Path, int, int
         while target.exists():
             target = path.with_name(f"{stem}.recovered-{counter}{SUFFIX}")
             counter += 1
-    try:
-        source = _connect(path, read_only=True)
+    with tempfile.TemporaryDirectory(prefix="cstudio-salvage-") as scratch:
         try:
-            version = int(source.execute("PRAGMA user_version").fetchone()[0])
-            tables = {name: _salvage_rows(source, name)
-                      for name in ("meta", "blocks", "takes", "audio", "audio_blocks")}
-        finally:
-            source.close()
-    except sqlite3.Error as exc:
-        raise ProjectError(path, "corrupt", f"Nothing could be read from {path.name}: {exc}.") from exc
+            work = _repairable_copy(path, Path(scratch))
+            source = _connect(work, read_only=True)
+            try:
+                version = int(source.execute("PRAGMA user_version").fetchone()[0])
+                tables = {name: _salvage_rows(source, name)
+                          for name in ("meta", "blocks", "takes", "audio", "audio_blocks")}
+            finally:
+                source.close()
+        except (sqlite3.Error, OSError) as exc:
+            raise ProjectError(path, "corrupt",
+                               f"Nothing could be read from {path.name}: {exc}.") from exc
     if not tables["blocks"] or version > SCHEMA_VERSION:
         raise ProjectError(path, "corrupt", f"Nothing could be recovered from {path.name}.")
     store = ProjectStore.create(target)

@@ -441,3 +441,21 @@ def test_save_as_over_a_file_with_a_leftover_log(tmp_path: Path) -> None:
     store.save_as(old)
     store.close()
     assert [b.text for b in ProjectStore.open(old).load().blocks] == ["The new project."]
+
+
+def test_a_truncated_copy_can_still_be_recovered(tmp_path: Path) -> None:
+    path = saved_project(tmp_path, blocks=4)
+    data = snapshot(path)
+    path.write_bytes(data[: int(len(data) * 0.6)])  # a copy cut short
+    before = snapshot(path)
+    with pytest.raises(ProjectError) as info:
+        ProjectStore.open(path)
+    assert info.value.kind == "corrupt"
+    copy, blocks, takes = recover_copy(path)
+    assert snapshot(path) == before
+    assert blocks == 4 and takes >= 1
+    loaded = ProjectStore.open(copy).load()
+    assert [b.text for b in loaded.blocks] == [f"Block number {i}." for i in range(4)]
+    for block in loaded.blocks:
+        for take in block.takes:
+            assert take.audio.shape == (take.frames,)
