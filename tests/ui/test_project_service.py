@@ -183,3 +183,58 @@ def test_flushing_while_a_take_is_being_written_writes_it_once(qtbot, qloop, ser
     qloop.run_until_complete(service.flush())
     assert failures == [] and not service.dirty
     assert [t.id for t in reopen(service.path).blocks[0].takes] == [generated.id]
+
+
+def _fill_disk(qloop, service) -> object:  # type: ignore[no-untyped-def]
+    store = service._store
+
+    def fill() -> None:
+        db = store._db()
+        db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0] + 1}")
+
+    qloop.run_until_complete(on_writer(service, fill))
+    service._retry_timer.setInterval(60000)  # this test decides when writes work again
+    return store
+
+
+def test_save_as_while_the_disk_is_full_keeps_everything(qtbot, qloop, service, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    document = service._document
+    block = document.add_block(text="Written before the disk filled up.")
+    settle(qtbot, service)
+    _fill_disk(qloop, service)
+    big = take(seconds=8.0, seed=11)
+    with qtbot.waitSignal(service.save_failed):
+        document.add_take(block.id, big)
+    with qtbot.waitSignal(service.save_failed, raising=False, timeout=300):
+        service.set_setting("pause_seconds", "0.9")
+    assert service.failure
+
+    qloop.run_until_complete(service.save_as(tmp_path / "elsewhere.cstudio"))
+    settle(qtbot, service)
+    assert not service.failure
+    got = reopen(tmp_path / "elsewhere.cstudio")
+    assert [t.id for t in got.blocks[0].takes] == [big.id]
+    assert got.settings["pause_seconds"] == "0.9"
+
+
+def test_a_failed_take_of_a_removed_block_is_still_written(qtbot, qloop, service) -> None:  # type: ignore[no-untyped-def]
+    document = service._document
+    block = document.add_block(text="Removed while its take could not be saved.")
+    settle(qtbot, service)
+    store = _fill_disk(qloop, service)
+    generated = take(seconds=8.0, seed=12)
+    with qtbot.waitSignal(service.save_failed):
+        document.add_take(block.id, generated)
+    removed = document.remove_block(block.id)
+
+    def room() -> None:
+        store._db().execute("PRAGMA max_page_count = 1073741823")
+
+    qloop.run_until_complete(on_writer(service, room))
+    with qtbot.waitSignal(service.save_recovered, timeout=10000):
+        service._retry()
+    document.insert_block(removed)  # undo of the removal
+    settle(qtbot, service)
+    got = reopen(service.path)
+    assert [t.id for t in got.blocks[0].takes] == [generated.id]
+    assert np.array_equal(got.blocks[0].takes[0].audio, generated.audio)
