@@ -65,7 +65,7 @@ from studio.project.store import (
     script_rows,
 )
 from studio.services.backend import start_backend
-from studio.services.render import BlockRenderer, strip_tags
+from studio.services.render import BlockRenderer, credits_for, strip_tags
 
 T = TypeVar("T")
 
@@ -330,7 +330,8 @@ async def _render_project(args: argparse.Namespace, paragraphs: list[str],
         await writer.run(store.set_settings, {PAUSE_KEY: f"{pause:g}",
                                               SAMPLE_RATE_KEY: str(sample_rate)})
         await run.apply_reuse(plan)
-        _announce(path, run, len(plan.render), f"with {voice.name} on the {backend.label}")
+        cost = sum(credits_for(run.blocks[i].text.strip(), backend.kind) for i in plan.render)
+        _announce(path, run, len(plan.render), f"with {voice.name} on the {backend.label}", cost)
         errors: list[tuple[int, str, bool]] = []
         if plan.render:
             async def keep(index: int, take: Take) -> None:
@@ -370,14 +371,17 @@ async def _render_project(args: argparse.Namespace, paragraphs: list[str],
     return EXIT_OK
 
 
-def _announce(path: Path, run: ProjectRender, rendering: int, how: str) -> None:
+def _announce(path: Path, run: ProjectRender, rendering: int, how: str, cost: int) -> None:
+    """Say what the run will do and, before any request, what it will cost (Cartesia:
+    about one credit per character; the offline engine is free)."""
     if not rendering:
         print(f"{path.name} already has a take for every block; nothing to render",
               file=sys.stderr)
         return
     reused = f" ({run.reused} reused from the project)" if run.reused else ""
-    print(f"Rendering {rendering} of {len(run.blocks)} block(s) into {path.name} {how}{reused}",
-          file=sys.stderr)
+    estimate = f", about {cost:,} credits" if cost else ", free"
+    print(f"Rendering {rendering} of {len(run.blocks)} block(s) into {path.name} {how}{reused}"
+          f"{estimate}", file=sys.stderr)
 
 
 def _summary(path: Path, run: ProjectRender, project_total: int) -> None:

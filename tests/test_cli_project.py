@@ -124,6 +124,7 @@ def test_render_into_a_new_project_then_again_reuses_every_take(
     assert first.returncode == 0, first.stderr
     assert tts_requests(offline_engine) - before == 3
     assert "Cartesia cloud" in first.stderr
+    assert f"about {price:,} credits" in first.stderr.splitlines()[0]  # said before rendering
     assert summary(first.stderr) == (3, 0, price, price)
     loaded = load(project)
     assert [b.text for b in loaded.blocks] == PARAGRAPHS
