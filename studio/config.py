@@ -14,8 +14,8 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field, fields
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 

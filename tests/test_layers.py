@@ -10,6 +10,7 @@ CORE = ["studio.api", "studio.audio", "studio.audio.codecs", "studio.audio.buffe
         "studio.project.export", "studio.offline", "studio.services.render",
         "studio.services.backend", "studio.headless", "studio.headless_project", "studio.cli",
         "studio.project.store", "studio.project.cache", "studio.project.migrations",
+        "studio.project.audio_blocks", "studio.project.salvage",
         "studio.audio.loudness"]
 
 

@@ -41,7 +41,7 @@ FloatArray = npt.NDArray[np.float32]
 AudioCallback = Callable[[FloatArray, int, Any, Any], None]
 
 
-class CallbackStop(Exception):  # noqa: N818 - named after sounddevice.CallbackStop
+class CallbackStop(Exception):
     """Raised by the player's callback on an injected stream when playback has drained.
 
     The real ``sounddevice.OutputStream`` gets ``sounddevice.CallbackStop`` instead (which

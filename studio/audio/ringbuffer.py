@@ -39,14 +39,14 @@ class RingBuffer:
     """
 
     __slots__ = (
+        "_data",
+        "_delivered",
+        "_discarded",
+        "_dropped",
+        "_read_count",
+        "_write_count",
         "capacity",
         "dtype",
-        "_data",
-        "_write_count",
-        "_read_count",
-        "_delivered",
-        "_dropped",
-        "_discarded",
     )
 
     def __init__(self, capacity_frames: int, dtype: npt.DTypeLike = np.float32) -> None:

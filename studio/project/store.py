@@ -9,9 +9,9 @@ transaction, so a crash (even ``kill -9``) leaves either the whole take or none
 of it. The database runs in WAL mode with ``synchronous=FULL``: a committed take
 survives a power cut as well (SQLite docs, "Write-Ahead Logging").
 
-Audio is stored losslessly: takes whose samples are exact 16-bit values (what
-the studio renders, ``pcm_s16le``) as FLAC blocks of :data:`AUDIO_BLOCK_FRAMES`
-frames through soundfile; anything else as raw float32 blocks.
+Audio is stored losslessly in blocks (:mod:`studio.project.audio_blocks`): FLAC
+for takes whose samples are exact 16-bit values (what the studio renders), raw
+float32 otherwise.
 
 Deleting is soft (a ``deleted`` flag), so undo can bring a block or take back;
 :meth:`ProjectStore.purge_deleted` drops them for good when a project is closed.
@@ -19,8 +19,8 @@ Deleting is soft (a ``deleted`` flag), so undo can bring a block or take back;
 A file is checked before anything writes to it (:func:`check_project`): it must
 be SQLite, carry our ``application_id``, have a schema this version reads, and
 pass ``PRAGMA integrity_check``. A file that fails is never opened for writing, so
-its bytes stay as they were; :func:`recover_copy` salvages what it can into a new
-file beside it.
+its bytes stay as they were; :func:`studio.project.salvage.recover_copy` salvages
+what it can into a new file beside it.
 
 Connections are per thread (SQLite connections must not be shared across
 threads); writes are meant to come from one thread at a time (the studio's
@@ -30,13 +30,10 @@ project writer, or the CLI), reads from any.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
 import os
-import shutil
 import sqlite3
-import tempfile
 import threading
 import time
 import uuid
@@ -52,10 +49,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
 
 from studio.api.errors import CartesiaError
 from studio.api.models import PhonemeTimestamps, WordTimestamps
+from studio.project.audio_blocks import decode_audio, encode_audio
 from studio.project.migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 from studio.project.model import Block, Take, TakeAudio
 
@@ -63,8 +60,6 @@ log = logging.getLogger(__name__)
 
 SUFFIX = ".cstudio"
 SQLITE_MAGIC = b"SQLite format 3\x00"
-#: Frames per stored audio block: about 24 s at 44.1 kHz.
-AUDIO_BLOCK_FRAMES = 1 << 20
 _BUSY_TIMEOUT_S = 10.0
 
 
@@ -84,63 +79,6 @@ class ProjectError(Exception):
         self.path = path
         self.kind = kind
         self.recovered = recovered
-
-
-# --- audio blocks ----------------------------------------------------------------
-
-
-def _is_16_bit(audio: npt.NDArray[np.float32]) -> bool:
-    """Whether every sample is an exact 16-bit value (``n / 32768``)."""
-    if audio.size == 0:
-        return True
-    scaled = audio.astype(np.float64) * 32768.0
-    return bool(np.all(scaled == np.rint(scaled)) and scaled.min() >= -32768 and scaled.max() <= 32767)
-
-
-def encode_audio(audio: npt.NDArray[np.float32], sample_rate: int) -> tuple[str, list[bytes]]:
-    """Split ``audio`` (float32, ``(frames,)``) into stored blocks, losslessly.
-
-    Returns ``("flac16", blobs)`` when the samples are exact 16-bit values (FLAC
-    through soundfile), else ``("f32le", blobs)`` (raw little-endian float32).
-    """
-    audio = np.ascontiguousarray(audio, dtype=np.float32)
-    starts = range(0, max(audio.shape[0], 1), AUDIO_BLOCK_FRAMES)
-    if _is_16_bit(audio):
-        blobs = []
-        for start in starts:
-            buffer = io.BytesIO()
-            sf.write(buffer, audio[start:start + AUDIO_BLOCK_FRAMES], sample_rate,
-                     format="FLAC", subtype="PCM_16")
-            blobs.append(buffer.getvalue())
-        return "flac16", blobs
-    return "f32le", [audio[s:s + AUDIO_BLOCK_FRAMES].astype("<f4").tobytes() for s in starts]
-
-
-def decode_audio(encoding: str, blobs: Sequence[bytes], frames: int) -> npt.NDArray[np.float32]:
-    """Join stored blocks back into float32 samples of shape ``(frames,)``.
-
-    Raises:
-        ValueError: unknown encoding, undecodable block, or the wrong length.
-    """
-    out = np.empty(frames, dtype=np.float32)
-    at = 0
-    for blob in blobs:
-        if encoding == "flac16":
-            try:
-                part, _ = sf.read(io.BytesIO(blob), dtype="float32", always_2d=False)
-            except (sf.LibsndfileError, RuntimeError) as exc:
-                raise ValueError(f"an audio block does not decode: {exc}") from exc
-        elif encoding == "f32le":
-            part = np.frombuffer(blob, dtype="<f4")
-        else:
-            raise ValueError(f"unknown audio encoding {encoding!r}")
-        if at + part.shape[0] > frames:
-            raise ValueError("stored audio is longer than its header says")
-        out[at:at + part.shape[0]] = part
-        at += part.shape[0]
-    if at != frames:
-        raise ValueError(f"stored audio has {at} frames, expected {frames}")
-    return out
 
 
 # --- rows -----------------------------------------------------------------------
@@ -822,132 +760,3 @@ def _io_error(path: Path, exc: sqlite3.Error) -> ProjectError:
     else:
         message = f"Cannot save to {path.name}: {text}."
     return ProjectError(path, "io", message)
-
-
-# --- salvage --------------------------------------------------------------------
-
-
-def _salvage_rows(db: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
-    """Rows of ``table`` (as column -> value) that can still be read: a forward scan
-    up to the first damaged page, then a backward scan from the end to it."""
-    rows: dict[int, dict[str, Any]] = {}
-    for order in ("ASC", "DESC"):
-        try:
-            cursor = db.execute(f"SELECT rowid AS _rowid, * FROM {table} ORDER BY rowid {order}")
-            names = [d[0] for d in cursor.description]
-            for row in cursor:
-                if row[0] in rows:
-                    break
-                rows[row[0]] = dict(zip(names[1:], row[1:], strict=True))
-        except sqlite3.DatabaseError as exc:
-            log.warning("salvage: %s stops at a damaged page (%s)", table, exc)
-    return [rows[k] for k in sorted(rows)]
-
-
-def _insert(db: sqlite3.Connection, table: str, row: dict[str, Any]) -> None:
-    columns = ", ".join(row)
-    db.execute(f"INSERT INTO {table}({columns}) VALUES ({', '.join('?' * len(row))})",
-               tuple(row.values()))
-
-
-def _repairable_copy(path: Path, scratch: Path) -> Path:
-    """A copy of ``path`` (and its write-ahead log) in ``scratch`` that SQLite can
-    read as far as the data goes: a file cut short (a truncated copy, a full disk
-    during a copy) still claims its old size in the header (bytes 28-31, "in-header
-    database size"), which makes SQLite call the whole file malformed; the copy's
-    header states the pages that are really there. The original is only read."""
-    work = scratch / path.name
-    shutil.copyfile(path, work)
-    wal = Path(f"{path}-wal")
-    if wal.exists() and wal.stat().st_size:
-        shutil.copyfile(wal, Path(f"{work}-wal"))
-    with open(work, "r+b") as fh:
-        header = fh.read(100)
-        if len(header) < 100:
-            return work
-        page_size = int.from_bytes(header[16:18], "big")
-        page_size = 65536 if page_size == 1 else page_size
-        size = work.stat().st_size
-        pages = size // page_size if page_size else 0
-        if pages and int.from_bytes(header[28:32], "big") > pages:
-            fh.truncate(pages * page_size)
-            fh.seek(28)
-            fh.write(pages.to_bytes(4, "big"))
-    return work
-
-
-def recover_copy(path: Path, target: Path | None = None) -> tuple[Path, int, int]:
-    """Salvage what can be read of a damaged project into a new file; ``path`` is
-    only read (opened read-only), never written.
-
-    The copy gets every block row that can be read and every take whose audio
-    blocks are all readable and decode. Returns ``(copy path, blocks, takes)``.
-    ``target`` defaults to ``NAME.recovered.cstudio`` beside the original (or
-    ``NAME.recovered-2.cstudio``...).
-
-    Raises:
-        ProjectError: nothing could be read, or the copy cannot be written.
-    """
-    if target is None:
-        stem = path.name.removesuffix(SUFFIX) if path.name.endswith(SUFFIX) else path.stem
-        target = path.with_name(f"{stem}.recovered{SUFFIX}")
-        counter = 2
-        while target.exists():
-            target = path.with_name(f"{stem}.recovered-{counter}{SUFFIX}")
-            counter += 1
-    with tempfile.TemporaryDirectory(prefix="cstudio-salvage-") as scratch:
-        try:
-            work = _repairable_copy(path, Path(scratch))
-            source = _connect(work, read_only=True)
-            try:
-                version = int(source.execute("PRAGMA user_version").fetchone()[0])
-                tables = {name: _salvage_rows(source, name)
-                          for name in ("meta", "blocks", "takes", "audio", "audio_blocks")}
-            finally:
-                source.close()
-        except (sqlite3.Error, OSError) as exc:
-            raise ProjectError(path, "corrupt",
-                               f"Nothing could be read from {path.name}: {exc}.") from exc
-    if not tables["blocks"] or version > SCHEMA_VERSION:
-        raise ProjectError(path, "corrupt", f"Nothing could be recovered from {path.name}.")
-    store = ProjectStore.create(target)
-    blocks = takes = 0
-    try:
-        with store._write() as db:
-            # The copy starts from its own, current schema; an older file's rows fit it
-            # because columns are only ever added (with defaults) by migrations.
-            for row in tables["meta"]:
-                if row.get("key") not in ("project_id", "created_at"):
-                    db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-                               (row.get("key"), row.get("value")))
-            block_ids = set()
-            for row in tables["blocks"]:
-                with contextlib.suppress(sqlite3.Error):
-                    _insert(db, "blocks", row)
-                    block_ids.add(row["id"])
-            parts: dict[int, list[tuple[int, bytes]]] = {}
-            for row in tables["audio_blocks"]:
-                parts.setdefault(row["audio_id"], []).append((row["seq"], row["data"]))
-            good_audio: set[int] = set()
-            for row in tables["audio"]:
-                blobs = sorted(parts.get(row["id"], []))
-                try:
-                    decode_audio(row["encoding"], [b for _s, b in blobs], int(row["frames"]))
-                except (ValueError, TypeError):
-                    continue
-                _insert(db, "audio", row)
-                db.executemany("INSERT INTO audio_blocks(audio_id, seq, data) VALUES (?, ?, ?)",
-                               [(row["id"], seq, data) for seq, data in blobs])
-                good_audio.add(row["id"])
-            for row in tables["takes"]:
-                if row.get("block_id") in block_ids and row.get("audio_id") in good_audio:
-                    with contextlib.suppress(sqlite3.Error):
-                        _insert(db, "takes", row)
-                        takes += 1
-            blocks = len(block_ids)
-    except ProjectError:
-        store.close()
-        remove_project_files(target)
-        raise
-    store.close()
-    return target, blocks, takes

@@ -20,7 +20,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
 
 from studio.config import Settings
-from studio.project.store import SUFFIX, ProjectError, recover_copy
+from studio.project.salvage import recover_copy
+from studio.project.store import SUFFIX, ProjectError
 from studio.services.generation import GenerationService
 from studio.services.project import ProjectService
 

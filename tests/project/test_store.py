@@ -12,17 +12,15 @@ import numpy as np
 import pytest
 
 from studio.api.models import PhonemeTimestamps, WordTimestamps
+from studio.project.audio_blocks import AUDIO_BLOCK_FRAMES, decode_audio, encode_audio
 from studio.project.cache import find_cached, take_key
 from studio.project.migrations import APPLICATION_ID, SCHEMA_VERSION
 from studio.project.model import Block, make_take
+from studio.project.salvage import recover_copy
 from studio.project.store import (
-    AUDIO_BLOCK_FRAMES,
     ProjectError,
     ProjectStore,
     check_project,
-    decode_audio,
-    encode_audio,
-    recover_copy,
     script_rows,
 )
 
