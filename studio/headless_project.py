@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from studio.api import CartesiaError
+from studio.api.models import Voice
 from studio.config import load_settings
 from studio.headless import (
     DEFAULT_PAUSE,
@@ -57,6 +58,7 @@ from studio.project.model import Block, Take, copy_take
 from studio.project.script import ScriptError
 from studio.project.store import (
     SUFFIX,
+    LoadedProject,
     ProjectError,
     ProjectStore,
     check_project,
@@ -311,7 +313,10 @@ async def _render_project(args: argparse.Namespace, paragraphs: list[str],
         return fail(f"cannot start the backend: {exc}")
     try:
         try:
-            voice = await resolve_voice(backend, args.voice, args.language)
+            voice = (_project_voice(await writer.run(writer.store.load), args)
+                     if writer.store is not None and not args.voice else None)
+            if voice is None:
+                voice = await resolve_voice(backend, args.voice, args.language)
         except ScriptError as exc:
             return fail(str(exc), EXIT_USAGE)
         except CartesiaError as exc:
@@ -369,6 +374,17 @@ async def _render_project(args: argparse.Namespace, paragraphs: list[str],
         return fail(f"{len(errors)} of {len(blocks)} blocks failed; the other blocks' takes are "
                     f"in {path.name}", failure_code)
     return EXIT_OK
+
+
+def _project_voice(loaded: LoadedProject, args: argparse.Namespace) -> Voice | None:
+    """Without ``--voice``, an existing project keeps the voice its blocks have (the
+    first block's, if it speaks ``--language``), so an unchanged script renders again
+    without asking the API anything (not even the voice list)."""
+    for block in loaded.blocks:
+        if block.voice_id and block.language == args.language:
+            return Voice(id=block.voice_id, name=f"the project's voice {block.voice_id}",
+                         description="", language=block.language)
+    return None
 
 
 def _announce(path: Path, run: ProjectRender, rendering: int, how: str, cost: int) -> None:

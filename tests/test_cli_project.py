@@ -136,10 +136,13 @@ def test_render_into_a_new_project_then_again_reuses_every_take(
 
     out = tmp_path / "show.wav"
     before = tts_requests(offline_engine)
+    every_request = sum(offline_engine.stats.snapshot().values())
     second = run_cli("render", str(script), "--project", str(project), "-o", str(out),
                      "--pause", "0.25", cwd=tmp_path, env=cloud_env)
     assert second.returncode == 0, second.stderr
     assert tts_requests(offline_engine) - before == 0, "every take came from the project"
+    # Not even the voice list: the project's blocks already name their voice.
+    assert sum(offline_engine.stats.snapshot().values()) == every_request
     assert summary(second.stderr) == (0, 3, 0, price)
     assert "nothing to render" in second.stderr
     again = load(project)
