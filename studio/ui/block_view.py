@@ -173,6 +173,7 @@ class BlockView(QFrame):
 
         self._generating = False
         self._stale_shown = False
+        self._status_take = ""  # the take the status line is about, if any
         self.refresh_fields()
         self.refresh_takes()
         self._fit_text_height()
@@ -304,6 +305,8 @@ class BlockView(QFrame):
                 self.take_list.setCurrentItem(item)
         self.take_list.blockSignals(False)
         self.take_list.setVisible(bool(block.takes))
+        if self._status_take and self._status_take != block.selected_take_id:
+            self.set_status("")  # "Take 4 ready" no longer describes the selected take
         self._update_state()
         rows = min(len(block.takes), 3)
         if rows:
@@ -326,8 +329,15 @@ class BlockView(QFrame):
             else:
                 self.set_status("")
 
+    def set_take_status(self, take_id: str, text: str) -> None:
+        """Show ``text`` about take ``take_id``; it clears itself once another take
+        is selected (or that one is undone)."""
+        self.set_status(text)
+        self._status_take = take_id
+
     def set_status(self, text: str, error: bool = False, warning: bool = False) -> None:
         """Show ``text`` under the block (red for an error, amber for a warning)."""
+        self._status_take = ""
         self.status_label.setText(text)
         self.status_label.setProperty("error", error)
         self.status_label.setProperty("warning", warning)

@@ -470,14 +470,14 @@ class MainWindow(QMainWindow):
         self._update_credits()
         view = self.script_panel.view(block_id)
         view.set_generating(False)
-        view.set_status(f"{take.name} ready")
+        view.set_take_status(take.id, f"{take.name} ready")
 
     def _on_job_reused(self, block_id: str, take_id: str) -> None:
         take = self.document.take(block_id, take_id)
         view = self.script_panel.view(block_id)
         view.set_generating(False)
-        view.set_status(f"{take.name}: reused, identical to an earlier take (no credits). "
-                        "New take (Ctrl+Alt+G) makes a fresh one.")
+        view.set_take_status(take.id, f"{take.name}: reused, identical to an earlier take (no "
+                             "credits). New take (Ctrl+Alt+G) makes a fresh one.")
 
     def _on_job_failed(self, block_id: str, message: str) -> None:
         try:

@@ -242,3 +242,20 @@ def test_identical_blocks_in_one_batch_are_paid_for_once(open_studio, qloop,
     fresh = studio.document.block(first).selected_take
     assert len(studio.document.block(first).takes) == 2
     assert studio.document.block(twin).selected_take.source is fresh.source
+
+
+def test_a_take_status_clears_when_another_take_is_chosen(open_studio, qloop) -> None:  # type: ignore[no-untyped-def]
+    studio = open_studio(SETTINGS)
+    window = studio.window
+    block = window.add_block("Two takes of this line.")
+    _generate(qloop, studio, [block])
+    window.script_panel.set_current(block)
+    window.new_take()
+    _wait(qloop, studio.generation.wait_idle())
+    view = window.script_panel.view(block)
+    assert view.status_label.text() == "Take 2 ready"
+    first = studio.document.block(block).takes[0]
+    studio.editor.select_take(block, first.id)  # "Use this take" on Take 1
+    assert view.status_label.text() == ""
+    studio.undo_stack.undo()  # Take 2 is selected again: nothing stale is shown
+    assert view.status_label.text() == ""
