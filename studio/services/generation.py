@@ -178,18 +178,23 @@ class GenerationService(QObject):
         return find_cached(self._document.blocks, key, prefer_block=block.id)
 
     def estimate(self, block_ids: Sequence[str], force: bool = False) -> Estimate:
-        """The cost of ``generate(block_ids, force=force)``, before any request."""
-        free = self._renderer is None or self._renderer.backend == "offline"
+        """The cost of ``generate(block_ids, force=force)``, before any request.
+
+        Runs on the UI thread as the script changes, so it is linear: one cache key
+        per block, looked up in a set of the script's keys."""
+        renderer = self._renderer
+        free = renderer is None or renderer.backend == "offline"
+        known = set() if force else {t.cache_key for b in self._document.blocks for t in b.takes}
+        blocks = self._blocks_by_id()
         credits = generate = reuse = 0
         batch: set[str] = set()  # identical blocks in one batch are paid for once
         for block_id in block_ids:
-            block = self._document.block(block_id)
-            key = self._key(self._renderer, block_id) if self._renderer is not None else ""
-            if key in batch or (not force and self.cached_take(block) is not None):
+            block = blocks[block_id]
+            key = self._key(renderer, block)
+            if key and (key in batch or key in known):
                 reuse += 1
                 continue
-            if key:
-                batch.add(key)
+            batch.add(key)
             generate += 1
             if not free:
                 credits += credits_for(block.tts_request(OutputFormat()).transcript, "cloud")
@@ -231,8 +236,9 @@ class GenerationService(QObject):
         # Identical blocks in one batch are paid for once: the first renders, the
         # others wait for it and reuse its take.
         leaders: dict[str, asyncio.Task[None]] = {}
+        blocks = self._blocks_by_id()
         for block_id in ids:
-            key = self._key(renderer, block_id)
+            key = self._key(renderer, blocks.get(block_id))
             leader = leaders.get(key) if key else None
             task = asyncio.ensure_future(
                 self._run(renderer, block_id, limit, sequencer, force, leader))
@@ -294,14 +300,16 @@ class GenerationService(QObject):
                 self._idle.set()
                 self.busy_changed.emit(False)
 
-    def _key(self, renderer: BlockRenderer, block_id: str) -> str:
-        """The cache key of ``block_id`` ("" when it cannot render)."""
-        if not self._document.has_block(block_id):
-            return ""
-        block = self._document.block(block_id)
-        if not block.text.strip() or not block.voice_id:
+    @staticmethod
+    def _key(renderer: BlockRenderer | None, block: Block | None) -> str:
+        """The cache key of ``block`` ("" when it is gone or cannot render)."""
+        if renderer is None or block is None or not block.text.strip() or not block.voice_id:
             return ""
         return renderer.cache_key(block)
+
+    def _blocks_by_id(self) -> dict[str, Block]:
+        """The script's blocks by id: one pass, for work over many blocks at once."""
+        return {block.id: block for block in self._document.blocks}
 
     def _newest_elsewhere(self, block: Block) -> tuple[Block, Take] | None:
         """The newest take of another block that sounds like ``block`` would."""

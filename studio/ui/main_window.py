@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.session_credits = 0
         self.project_credits = 0
+        self._free: bool | None = None  # the backend charges nothing (None: not known yet)
         self.last_export: Path | None = None
         self.discard_confirmed = False
         self.close_guard: Callable[[QWidget], bool] | None = None
@@ -278,7 +279,7 @@ class MainWindow(QMainWindow):
     def update_estimate(self) -> None:
         """Say before any paid Generate all what it would cost (Cartesia: about one
         credit per character); hidden on the free offline engine."""
-        if not self.generation.ready:
+        if not self.generation.ready or self._free:
             self.estimate_label.setVisible(False)
             return
         pending = [b.id for b in self.document.blocks if b.needs_take]
@@ -298,7 +299,7 @@ class MainWindow(QMainWindow):
 
     def _update_credits(self) -> None:
         project = f"project {self.project_credits:,}"
-        if getattr(self, "_free", None):
+        if self._free:
             self.credits_label.setText(f"Credits: free on the offline engine · {project}")
         else:
             self.credits_label.setText(f"Credits: session {self.session_credits:,} · {project}")
