@@ -36,6 +36,7 @@ from studio.services.editor import ScriptEditor
 from studio.services.generation import Estimate, GenerationService
 from studio.services.playback import PlaybackService
 from studio.services.voices import VoiceCatalog
+from studio.ui.actions import make_action
 from studio.ui.script_panel import ScriptPanel
 from studio.ui.takes_panel import TakesPanel
 
@@ -143,14 +144,10 @@ class MainWindow(QMainWindow):
 
     # --- construction ----------------------------------------------------------
 
-    def _action(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None,
+    def _action(self, text: str, slot: Callable[[], object],
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
                 tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setToolTip(f"{tip or text} ({action.shortcut().toString()})" if shortcut else tip or text)
-        action.triggered.connect(lambda _checked=False: slot())
-        return action
+        return make_action(self, text, slot, shortcut, tip)
 
     def _build_actions(self) -> None:
         self.add_action = self._action("Add block", self.add_block, "Ctrl+Return",

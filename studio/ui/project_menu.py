@@ -24,6 +24,7 @@ from studio.project.salvage import recover_copy
 from studio.project.store import SUFFIX, ProjectError
 from studio.services.generation import GenerationService
 from studio.services.project import ProjectService
+from studio.ui.actions import make_action
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +66,9 @@ class ProjectMenu(QObject):
         self._discard = False
         self.recovery_box: QMessageBox | None = None
 
-        def action(text: str, slot: Callable[[], object], shortcut: object = None,
-                   tip: str = "") -> QAction:
-            act = QAction(text, window)
-            if shortcut is not None:
-                act.setShortcut(QKeySequence(shortcut))  # type: ignore[call-overload]
-            act.setToolTip(tip or text)
-            act.triggered.connect(lambda _checked=False: slot())
-            return act
+        def action(text: str, slot: Callable[[], object],
+                   shortcut: QKeySequence.StandardKey, tip: str) -> QAction:
+            return make_action(window, text, slot, shortcut, tip)
 
         self.new_action = action("New project", self.new_project, QKeySequence.StandardKey.New,
                                  "Start a new, empty project")

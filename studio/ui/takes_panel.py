@@ -39,6 +39,7 @@ from studio.audio.loudness import gain_to_db, integrated_lufs, matched_gains
 from studio.project.model import Block, Take
 from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService
+from studio.ui.actions import make_action
 from studio.ui.take_table import BACKEND, COLUMNS, NAME, STAR, WORDS, TakeTable, TakeTableModel
 
 log = logging.getLogger(__name__)
@@ -289,11 +290,8 @@ class TakesPanel(QWidget):
         playback.position_changed.connect(self._on_position)
         self.set_block("")
 
-    def _action(self, text: str, tip: str, slot: Any) -> QAction:
-        action = QAction(text, self)
-        action.setToolTip(tip)
-        action.triggered.connect(slot)
-        return action
+    def _action(self, text: str, tip: str, slot: Callable[[], object]) -> QAction:
+        return make_action(self, text, slot, tip=tip)
 
     # --- what is shown -----------------------------------------------------------
 
