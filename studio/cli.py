@@ -26,13 +26,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from studio import __version__
-from studio.api.models import EMOTIONS, LANGUAGES, SPEED_RANGE, VOLUME_RANGE
+from studio.api.models import EMOTIONS, LANGUAGES, SAMPLE_RATES, SPEED_RANGE, VOLUME_RANGE
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 #: The ``sample_rate`` values of the seed's raw output formats, in Hz.
-SAMPLE_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
 
 
 def _ranged(low: float, high: float, what: str):  # type: ignore[no-untyped-def]

@@ -169,6 +169,29 @@ def delivery(voice: Voice, args: argparse.Namespace) -> dict[str, Any]:
             "emotion": args.emotion, "speed": args.speed, "volume": args.volume}
 
 
+async def start_with_voice(args: argparse.Namespace,
+                           voice: Voice | None = None) -> tuple[Backend, Voice] | int:
+    """Start the backend and resolve ``--voice`` (unless ``voice`` is already known).
+
+    Returns the backend (the caller closes it) and the voice, or, after printing
+    why, the exit status: 1 when the backend does not start or the voice list cannot
+    be read, 2 for an unknown or ambiguous voice (the backend is then closed)."""
+    try:
+        backend = await start_backend(load_settings())
+    except (OSError, RuntimeError) as exc:
+        return fail(f"cannot start the backend: {exc}")
+    if voice is not None:
+        return backend, voice
+    try:
+        return backend, await resolve_voice(backend, args.voice, args.language)
+    except ScriptError as exc:
+        code = fail(str(exc), EXIT_USAGE)
+    except CartesiaError as exc:
+        code = fail(f"cannot list voices on the {backend.label}: {exc}")
+    await backend.aclose()
+    return code
+
+
 async def render_command(args: argparse.Namespace) -> int:
     """``render SCRIPT.txt -o OUT.wav``: see :mod:`studio.cli` for the options.
 
@@ -185,17 +208,11 @@ async def render_command(args: argparse.Namespace) -> int:
     sample_rate = args.sample_rate or DEFAULT_SAMPLE_RATE
     pause = DEFAULT_PAUSE if args.pause is None else args.pause
 
+    started = await start_with_voice(args)
+    if isinstance(started, int):
+        return started
+    backend, voice = started
     try:
-        backend = await start_backend(load_settings())
-    except (OSError, RuntimeError) as exc:
-        return fail(f"cannot start the backend: {exc}")
-    try:
-        try:
-            voice = await resolve_voice(backend, args.voice, args.language)
-        except ScriptError as exc:
-            return fail(str(exc), EXIT_USAGE)
-        except CartesiaError as exc:
-            return fail(f"cannot list voices on the {backend.label}: {exc}")
         blocks = blocks_for(paragraphs, voice, args)
         print(f"Rendering {len(blocks)} block(s) with {voice.name} on the {backend.label}",
               file=sys.stderr)

@@ -35,9 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from studio.api import CartesiaError
-from studio.api.models import Voice
-from studio.config import load_settings
+from studio.api.models import SAMPLE_RATES, Voice
 from studio.headless import (
     DEFAULT_PAUSE,
     DEFAULT_SAMPLE_RATE,
@@ -49,7 +47,7 @@ from studio.headless import (
     fail,
     render_all,
     report_errors,
-    resolve_voice,
+    start_with_voice,
     unwritable,
     write_outputs,
 )
@@ -66,14 +64,12 @@ from studio.project.store import (
     open_read_only,
     script_rows,
 )
-from studio.services.backend import start_backend
 from studio.services.render import BlockRenderer, credits_for, strip_tags
 
 T = TypeVar("T")
 
 #: Project settings (``meta`` rows) the ``render`` command reads and writes.
 PAUSE_KEY, SAMPLE_RATE_KEY = "pause_seconds", "sample_rate"
-_SAMPLE_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
 #: ``meta`` rows that are the file's own bookkeeping, not settings.
 _BOOKKEEPING = ("project_id", "created_at", "purged_credits")
 _PREVIEW_CHARS = 60
@@ -146,7 +142,7 @@ def project_numbers(args: argparse.Namespace, settings: Mapping[str, str]) -> tu
             sample_rate = int(settings.get(SAMPLE_RATE_KEY, ""))
         except ValueError:
             sample_rate = DEFAULT_SAMPLE_RATE
-        if sample_rate not in _SAMPLE_RATES:
+        if sample_rate not in SAMPLE_RATES:
             sample_rate = DEFAULT_SAMPLE_RATE
     pause = args.pause
     if pause is None:
@@ -304,28 +300,20 @@ async def render_project(args: argparse.Namespace) -> int:
 async def _render_project(args: argparse.Namespace, paragraphs: list[str],
                           writer: ProjectWriter) -> int:
     path: Path = args.project
+    loaded = LoadedProject([])
     if path.exists():
         # Checked (and upgraded) before starting the backend: a bad file fails fast.
         writer.store = await writer.run(ProjectStore.open, path)
+        loaded = await writer.run(writer.store.load)
+    started = await start_with_voice(args, None if args.voice else _project_voice(loaded, args))
+    if isinstance(started, int):
+        return started
+    backend, voice = started
     try:
-        backend = await start_backend(load_settings())
-    except (OSError, RuntimeError) as exc:
-        return fail(f"cannot start the backend: {exc}")
-    try:
-        try:
-            voice = (_project_voice(await writer.run(writer.store.load), args)
-                     if writer.store is not None and not args.voice else None)
-            if voice is None:
-                voice = await resolve_voice(backend, args.voice, args.language)
-        except ScriptError as exc:
-            return fail(str(exc), EXIT_USAGE)
-        except CartesiaError as exc:
-            return fail(f"cannot list voices on the {backend.label}: {exc}")
         if writer.store is None:
             # Created only now, so a bad --voice leaves no empty project behind.
             writer.store = await writer.run(ProjectStore.create, path)
         store = writer.store
-        loaded = await writer.run(store.load)
         sample_rate, pause = project_numbers(args, loaded.settings)
         blocks, removed = apply_script(loaded.blocks, paragraphs, delivery(voice, args))
         renderer = BlockRenderer(backend.client, backend.kind, sample_rate)
