@@ -489,9 +489,6 @@ class ProjectStore:
         source.store_key = stored
         self._written_takes[take.id] = (block.id, index, take.name, int(take.starred))
 
-    def has_take(self, take_id: str) -> bool:
-        return self._db().execute("SELECT 1 FROM takes WHERE id = ?", (take_id,)).fetchone() is not None
-
     @staticmethod
     def _next_block_position(db: sqlite3.Connection) -> int:
         row = db.execute("SELECT MAX(position) FROM blocks WHERE deleted = 0").fetchone()

@@ -42,7 +42,8 @@ _SELECT_ID = 2
 Clock = Callable[[], float]
 
 
-def _count(n: int) -> str:
+def count_blocks(n: int) -> str:
+    """``"1 block"``, ``"3 blocks"``: for undo step names and status messages."""
     return f"{n} block" if n == 1 else f"{n} blocks"
 
 
@@ -123,7 +124,7 @@ class ScriptEditor(QObject):
         if not blocks:
             return []
         at = len(self.document) if index is None else max(0, min(index, len(self.document)))
-        with self.macro(text or f"Add {_count(len(blocks))}"):
+        with self.macro(text or f"Add {count_blocks(len(blocks))}"):
             for offset, block in enumerate(blocks):
                 self._push(_AddBlock(self, block, at + offset))
         return blocks

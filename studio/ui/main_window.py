@@ -32,7 +32,7 @@ from studio.project.model import Block
 from studio.project.script import ScriptError, read_script_file, split_paragraphs
 from studio.services.catalog import pick_voice
 from studio.services.document import ScriptDocument
-from studio.services.editor import ScriptEditor
+from studio.services.editor import ScriptEditor, count_blocks
 from studio.services.generation import Estimate, GenerationService
 from studio.services.playback import PlaybackService
 from studio.services.voices import VoiceCatalog
@@ -41,10 +41,6 @@ from studio.ui.script_panel import ScriptPanel
 from studio.ui.takes_panel import TakesPanel
 
 log = logging.getLogger(__name__)
-
-
-def _blocks(count: int) -> str:
-    return f"{count} block" if count == 1 else f"{count} blocks"
 
 
 class MainWindow(QMainWindow):
@@ -284,7 +280,7 @@ class MainWindow(QMainWindow):
         self.estimate_label.setVisible(not estimate.free and estimate.generate > 0)
         reuse = f", {estimate.reuse} reused" if estimate.reuse else ""
         self.estimate_label.setText(
-            f"Generate all: about {estimate.credits:,} credits ({_blocks(estimate.generate)}{reuse})")
+            f"Generate all: about {estimate.credits:,} credits ({count_blocks(estimate.generate)}{reuse})")
         self.estimate_label.setToolTip(
             "What Generate all would cost now on Cartesia's cloud (about 1 credit per character); "
             "blocks whose take is reused cost nothing.")
@@ -332,7 +328,7 @@ class MainWindow(QMainWindow):
         paragraphs = split_paragraphs(text)
         if not paragraphs:
             return 0
-        with self.editor.macro(undo_text or f"Add {_blocks(len(paragraphs))}"):
+        with self.editor.macro(undo_text or f"Add {count_blocks(len(paragraphs))}"):
             rest = paragraphs
             current = self._current_block()
             if current is not None and not current.text.strip():
@@ -348,8 +344,8 @@ class MainWindow(QMainWindow):
     def paste_script(self) -> None:
         text = QGuiApplication.clipboard().text()
         count = len(split_paragraphs(text))
-        self.add_script_text(text, f"Paste {_blocks(count)}")
-        self.statusBar().showMessage(f"Added {_blocks(count)} from the clipboard", 4000)
+        self.add_script_text(text, f"Paste {count_blocks(count)}")
+        self.statusBar().showMessage(f"Added {count_blocks(count)} from the clipboard", 4000)
 
     def _on_import_script(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import script", "", "Text files (*.txt);;All files (*)")
@@ -398,10 +394,10 @@ class MainWindow(QMainWindow):
         for block_id in block_ids:
             self.script_panel.view(block_id).set_status("Queued")
         cost = "free" if estimate.free else f"about {estimate.credits:,} credits"
-        reuse = f"; {_blocks(estimate.reuse)} reuse earlier takes" if estimate.reuse else ""
+        reuse = f"; {count_blocks(estimate.reuse)} reuse earlier takes" if estimate.reuse else ""
         if estimate.generate:
             self.statusBar().showMessage(
-                f"Generating {_blocks(estimate.generate)} ({cost}){reuse}", 6000)
+                f"Generating {count_blocks(estimate.generate)} ({cost}){reuse}", 6000)
         self.generation.generate(
             block_ids,
             play=self.settings.play_while_generating,
@@ -415,11 +411,11 @@ class MainWindow(QMainWindow):
         threshold = self.settings.credit_confirm_threshold
         if estimate.free or estimate.credits == 0 or estimate.credits <= threshold and threshold:
             return True
-        reuse = (f"\n{_blocks(estimate.reuse)} reuse earlier takes at no cost."
+        reuse = (f"\n{count_blocks(estimate.reuse)} reuse earlier takes at no cost."
                  if estimate.reuse else "")
         answer = QMessageBox.question(
             self, "Generate",
-            f"Generating {_blocks(estimate.generate)} costs about {estimate.credits:,} credits on "
+            f"Generating {count_blocks(estimate.generate)} costs about {estimate.credits:,} credits on "
             f"Cartesia's cloud (about 1 credit per character).{reuse}\n\nGo ahead?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Yes)
