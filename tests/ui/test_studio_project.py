@@ -8,8 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+from PySide6.QtWidgets import QMessageBox
+
 from studio.config import Settings
 from studio.project.store import open_read_only
+from studio.services.backend import CLOUD, Backend
 from studio.services.generation import Estimate
 
 SETTINGS = Settings(play_while_generating=False)
@@ -186,26 +189,54 @@ def test_a_damaged_project_is_refused_untouched_and_can_be_recovered(open_studio
     assert target.read_bytes() == bytes(data)
 
 
-def test_paid_generations_above_the_threshold_ask_first(open_studio, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(play_while_generating=False, credit_confirm_threshold=100)
-    studio = open_studio(settings, shared=True)
+class _PaidBackend(Backend):
+    """The session's offline engine billed as Cartesia's cloud (about one credit per
+    character), so the paid paths run end to end over loopback."""
+
+    def __init__(self, _kind: str, client) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(CLOUD, client)
+
+
+def test_paid_generations_above_the_threshold_ask_first(open_studio, qloop, monkeypatch,
+                                                        offline_engine) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(play_while_generating=False, credit_confirm_threshold=40)
+    studio = open_studio(settings, backend_cls=_PaidBackend, shared=True)
     window = studio.window
     asked: list[str] = []
+    answer = [QMessageBox.StandardButton.Cancel]
 
     def question(_parent, _title, text, *_args):  # type: ignore[no-untyped-def]
         asked.append(text)
-        from PySide6.QtWidgets import QMessageBox
-        return QMessageBox.StandardButton.Cancel
+        return answer[0]
 
     monkeypatch.setattr("studio.ui.main_window.QMessageBox.question", question)
-    assert window.confirm_cost(Estimate(0, 3, 0, True))  # the offline engine: free
-    assert window.confirm_cost(Estimate(90, 1, 0, False))  # under the threshold
-    assert not window.confirm_cost(Estimate(250, 2, 1, False))
-    assert "about 250 credits" in asked[0] and "1 block reuse" in asked[0]
-    settings.credit_confirm_threshold = 0  # ask before every paid generation
-    assert not window.confirm_cost(Estimate(5, 1, 0, False))
-    assert len(asked) == 2
-    assert "free on the offline engine" in window.credits_label.text()
+    short = window.add_block("Under the threshold.")  # 20 characters
+    long = window.add_block("This block is long enough to cost more than forty credits.")
+    window.update_estimate()
+    assert window.estimate_label.isVisible()
+    assert "about 78 credits (2 blocks)" in window.estimate_label.text()
+
+    requests = offline_engine.stats.requests("/tts/websocket")
+    window._on_generate_block(short)  # 20 credits: no question
+    _wait(qloop, studio.generation.wait_idle())
+    assert asked == [] and offline_engine.stats.requests("/tts/websocket") == requests + 1
+    assert window.session_credits == 20 and "session 20" in window.credits_label.text()
+
+    window._on_generate_block(long)  # 58 credits: asked, and Cancel sends nothing
+    _wait(qloop, studio.generation.wait_idle())
+    assert len(asked) == 1 and "about 58 credits" in asked[0]
+    assert offline_engine.stats.requests("/tts/websocket") == requests + 1
+    assert studio.document.block(long).takes == []
+
+    answer[0] = QMessageBox.StandardButton.Yes
+    window._on_generate_block(long)
+    _wait(qloop, studio.generation.wait_idle())
+    assert offline_engine.stats.requests("/tts/websocket") == requests + 2
+    assert window.session_credits == 78
+
+    window._on_generate_block(long)  # identical: reused, free, no question
+    _wait(qloop, studio.generation.wait_idle())
+    assert len(asked) == 2 and offline_engine.stats.requests("/tts/websocket") == requests + 2
 
 
 def test_a_project_that_cannot_open_at_start_is_reported(open_studio, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -229,6 +260,9 @@ def test_identical_blocks_in_one_batch_are_paid_for_once(open_studio, qloop,
     ids = [first, other, twin]
     estimate = studio.generation.estimate(ids)
     assert (estimate.generate, estimate.reuse) == (2, 1)
+    window.update_estimate()  # the offline engine is free: no estimate, and it says so
+    assert not window.estimate_label.isVisible()
+    assert "free on the offline engine" in window.credits_label.text()
     requests = offline_engine.stats.requests("/tts/websocket")
     window.generate_all()
     _wait(qloop, studio.generation.wait_idle())
