@@ -234,11 +234,19 @@ def check_project(path: Path) -> int:
     except sqlite3.DatabaseError as exc:
         problems = [str(exc)]
     if problems != ["ok"]:
-        first = next((p for p in problems if p and not p.startswith("***")), problems[0])
-        first = " ".join(first.split())[:160]
+        log.info("%s fails its integrity check: %s", path, problems)
         raise ProjectError(path, "corrupt",
-                           f"{path.name} is damaged ({first}). The file was left untouched.")
+                           f"{path.name} is damaged ({_first_problem(problems)}). The file was "
+                           "left untouched.")
     return version
+
+
+def _first_problem(problems: Sequence[str]) -> str:
+    """The first finding of ``PRAGMA integrity_check`` on one line, without the
+    ``*** in database main ***`` heading SQLite puts before a schema's findings."""
+    lines = [line.strip() for problem in problems for line in problem.splitlines()]
+    first = next((line for line in lines if line and not line.startswith("***")), "unreadable")
+    return first if len(first) <= 120 else first[:119] + "…"
 
 
 def _clear_stale_side_files(path: Path) -> None:

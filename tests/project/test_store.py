@@ -261,6 +261,8 @@ def test_corrupted_copy_gives_an_error_and_a_recovered_copy(tmp_path: Path) -> N
     with pytest.raises(ProjectError) as info:
         ProjectStore.open(path)
     assert info.value.kind == "corrupt"
+    message = str(info.value)  # one line, the first finding, not SQLite's report layout
+    assert "\n" not in message and "***" not in message and len(message) < 220
     assert snapshot(path) == before
 
     copy, blocks, takes = recover_copy(path)
