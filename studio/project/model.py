@@ -117,6 +117,9 @@ class Take:
         name: user-visible label.
         starred: marked by the user as a keeper.
         cache_key: :func:`studio.project.cache.take_key` of the request ("" if unknown).
+        edits: non-destructive edits (:mod:`studio.project.edits`), applied in order
+            to :attr:`audio` by :func:`studio.project.edits.edited`; the original
+            samples are never changed.
     """
 
     id: str
@@ -130,6 +133,7 @@ class Take:
     name: str = ""
     starred: bool = False
     cache_key: str = ""
+    edits: tuple[Any, ...] = ()
 
     @property
     def audio(self) -> npt.NDArray[np.float32]:
@@ -228,9 +232,9 @@ def copy_take(block: Block, take: Take) -> Take:
     """A new take of ``block`` made from ``take`` of another block (a take-cache hit):
     the same audio (shared, not stored twice), timestamps, request and cache key; its
     own id and "Take N" name, stamped now, 0 credits (nothing was paid for it), not
-    starred."""
+    starred, and without the other take's edits (the cache is about generated audio)."""
     return replace(take, id=new_id(), credits=0, name=f"Take {block.next_take_number()}",
-                   created_at=time.time(), starred=False)
+                   created_at=time.time(), starred=False, edits=())
 
 
 def make_take(
