@@ -13,6 +13,11 @@ audio in insert-only blocks (``audio`` + ``audio_blocks``), after Audacity's
 
 Version 2: takes can be starred, and carry the take-cache key
 (:func:`studio.project.cache.take_key`), computed here for takes made before.
+
+Version 3: takes carry their non-destructive edits (a JSON list,
+:func:`studio.project.edits.edits_to_json`), and ``clips`` holds the audio those
+edits insert: pasted audio and every infill candidate ever generated (accepted or
+not, so none is paid for twice and their credits count in the project's total).
 """
 
 from __future__ import annotations
@@ -93,8 +98,30 @@ def _v2(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX takes_by_cache_key ON takes(cache_key)")
 
 
+_V3_CLIPS = """
+CREATE TABLE clips (
+    id TEXT PRIMARY KEY,
+    take_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    audio_id INTEGER NOT NULL REFERENCES audio(id),
+    words TEXT NOT NULL,
+    phonemes TEXT NOT NULL,
+    transcript TEXT NOT NULL,
+    request TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    credits INTEGER NOT NULL,
+    created_at REAL NOT NULL
+)"""
+
+
+def _v3(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE takes ADD COLUMN edits TEXT NOT NULL DEFAULT '[]'")
+    db.execute(_V3_CLIPS)
+    db.execute("CREATE INDEX clips_by_take ON clips(take_id)")
+
+
 #: Step *i* takes a file from version *i* to *i + 1*.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -101,8 +101,10 @@ def recover_copy(path: Path, target: Path | None = None) -> tuple[Path, int, int
             source = open_read_only(work)
             try:
                 version = int(source.execute("PRAGMA user_version").fetchone()[0])
-                tables = {name: _salvage_rows(source, name)
-                          for name in ("meta", "blocks", "takes", "audio", "audio_blocks")}
+                names = ["meta", "blocks", "takes", "audio", "audio_blocks"]
+                if version >= 3:
+                    names.append("clips")
+                tables = {name: _salvage_rows(source, name) for name in names}
             finally:
                 source.close()
         except (sqlite3.Error, OSError) as exc:
@@ -144,6 +146,10 @@ def recover_copy(path: Path, target: Path | None = None) -> tuple[Path, int, int
                     with contextlib.suppress(sqlite3.Error):
                         _insert(db, "takes", row)
                         takes += 1
+            for row in tables.get("clips", []):
+                if row.get("audio_id") in good_audio:  # edits whose clip is lost are dropped on load
+                    with contextlib.suppress(sqlite3.Error):
+                        _insert(db, "clips", row)
             blocks = len(block_ids)
     except ProjectError:
         store.close()

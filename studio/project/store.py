@@ -13,6 +13,10 @@ Audio is stored losslessly in blocks (:mod:`studio.project.audio_blocks`): FLAC
 for takes whose samples are exact 16-bit values (what the studio renders), raw
 float32 otherwise.
 
+A take's non-destructive edits (:mod:`studio.project.edits`) are a JSON list on its
+row; the audio they insert (pasted audio, infill candidates) is stored once as a
+*clip*, beside the takes, written as soon as it exists like a take.
+
 Deleting is soft (a ``deleted`` flag), so undo can bring a block or take back;
 :meth:`ProjectStore.purge_deleted` drops them for good when a project is closed.
 
@@ -37,7 +41,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 try:
     import fcntl
@@ -45,7 +49,7 @@ except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +59,9 @@ from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.audio_blocks import decode_audio, encode_audio
 from studio.project.migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 from studio.project.model import Block, Take, TakeAudio
+
+if TYPE_CHECKING:
+    from studio.project.edits import Clip
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +92,7 @@ class ProjectError(Exception):
 
 _BLOCK_FIELDS = ("position", "text", "voice_id", "model_id", "language", "emotion", "speed",
                  "volume", "selected_take_id")
-_TAKE_META = ("block_id", "position", "name", "starred")
+_TAKE_META = ("block_id", "position", "name", "starred", "edits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +114,18 @@ def _block_row(position: int, block: Block) -> tuple[Any, ...]:
             float(block.speed), float(block.volume), block.selected_take_id)
 
 
+def edits_json(take: Take) -> str:
+    """The take's edits as the JSON text of its row (``"[]"`` for none)."""
+    if not take.edits:
+        return "[]"
+    from studio.project.edits import edits_to_json
+    return json.dumps(edits_to_json(take.edits), ensure_ascii=False)
+
+
+def _take_row(block_id: str, position: int, take: Take) -> tuple[Any, ...]:
+    return (block_id, position, take.name, int(take.starred), edits_json(take))
+
+
 def script_rows(blocks: Sequence[Block]) -> ScriptRows:
     """Snapshot ``blocks`` (in script order) with their live takes."""
     block_rows: dict[str, tuple[Any, ...]] = {}
@@ -114,7 +133,7 @@ def script_rows(blocks: Sequence[Block]) -> ScriptRows:
     for position, block in enumerate(blocks):
         block_rows[block.id] = _block_row(position, block)
         for take_position, take in enumerate(block.takes):
-            take_rows[take.id] = (block.id, take_position, take.name, int(take.starred))
+            take_rows[take.id] = _take_row(block.id, take_position, take)
     return ScriptRows(block_rows, take_rows)
 
 
@@ -125,12 +144,15 @@ class LoadedProject:
     Attributes:
         blocks: live blocks in script order, with their live takes (audio loads lazily).
         settings: project settings (``meta`` rows other than the file's own bookkeeping).
-        credits_spent: credits of every take ever generated in the project.
+        credits_spent: credits of every take and clip ever generated in the project.
+        clips: take id -> the clips made for it (infill candidates, pasted audio),
+            oldest first; edits refer to them.
     """
 
     blocks: list[Block]
     settings: dict[str, str] = field(default_factory=dict)
     credits_spent: int = 0
+    clips: dict[str, list[Clip]] = field(default_factory=dict)
 
 
 # --- checking and opening -------------------------------------------------------------
@@ -459,11 +481,7 @@ class ProjectStore:
             ProjectError: kind ``io`` (disk full...): nothing of the take was written.
         """
         source = take.source
-        audio_id = source.store_key if source.store_key and source.store_key[0] == self.project_id else None
-        blobs: list[bytes] = []
-        encoding = ""
-        if audio_id is None:
-            encoding, blobs = encode_audio(take.audio, take.sample_rate)
+        audio_id, encoding, blobs = self._encode(source)
         if position is None:
             position = next((i for i, t in enumerate(block.takes) if t.id == take.id),
                             len(block.takes))
@@ -475,27 +493,64 @@ class ProjectStore:
                 row = _block_row(self._next_block_position(db), block)
                 db.execute(f"INSERT INTO blocks(id, {', '.join(_BLOCK_FIELDS)}) "
                            f"VALUES (?{', ?' * len(_BLOCK_FIELDS)})", (block.id, *row))
-            if audio_id is None:
-                cursor = db.execute("INSERT INTO audio(sample_rate, frames, encoding) VALUES (?, ?, ?)",
-                                    (take.sample_rate, take.frames, encoding))
-                new_audio = int(cursor.lastrowid or 0)
-                db.executemany("INSERT INTO audio_blocks(audio_id, seq, data) VALUES (?, ?, ?)",
-                               [(new_audio, seq, blob) for seq, blob in enumerate(blobs)])
-                stored = (self.project_id, new_audio)
-            else:
-                stored = audio_id
+            stored = self._insert_audio(db, source, audio_id, encoding, blobs)
+            row = _take_row(block.id, index, take)
             db.execute(
                 "INSERT INTO takes(id, block_id, position, name, audio_id, words, phonemes, request, "
-                "backend, credits, created_at, starred, cache_key) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "backend, credits, created_at, starred, cache_key, edits) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (take.id, block.id, index, take.name, stored[1],
                  json.dumps(take.word_timestamps.to_json(), ensure_ascii=False),
                  json.dumps(take.phoneme_timestamps.to_json(), ensure_ascii=False),
                  json.dumps(take.request, ensure_ascii=False), take.backend, take.credits,
-                 take.created_at, int(take.starred), take.cache_key),
+                 take.created_at, int(take.starred), take.cache_key, row[4]),
             )
         source.store_key = stored
-        self._written_takes[take.id] = (block.id, index, take.name, int(take.starred))
+        self._written_takes[take.id] = row
+
+    def add_clip(self, clip: Clip) -> None:
+        """Write ``clip`` (an infill candidate or pasted audio of take ``clip.take_id``):
+        its audio, unless already stored, and its row, in one transaction. Writing a
+        clip that is already in the file does nothing. Call off the UI thread.
+
+        Raises:
+            ProjectError: kind ``io``: nothing of the clip was written.
+        """
+        source = clip.source
+        audio_id, encoding, blobs = self._encode(source)
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM clips WHERE id = ?", (clip.id,)).fetchone() is not None:
+                return
+            stored = self._insert_audio(db, source, audio_id, encoding, blobs)
+            db.execute(
+                "INSERT INTO clips(id, take_id, kind, audio_id, words, phonemes, transcript, "
+                "request, backend, credits, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (clip.id, clip.take_id, clip.kind, stored[1],
+                 json.dumps(clip.words.to_json(), ensure_ascii=False),
+                 json.dumps(clip.phonemes.to_json(), ensure_ascii=False), clip.transcript,
+                 json.dumps(clip.request, ensure_ascii=False), clip.backend, clip.credits,
+                 clip.created_at))
+        source.store_key = stored
+
+    def _encode(self, source: TakeAudio) -> tuple[tuple[str, int] | None, str, list[bytes]]:
+        """``(stored audio key or None, encoding, blobs)``: audio already in this file
+        is not encoded again (a reused take, a clip shared by two edits)."""
+        if source.store_key and source.store_key[0] == self.project_id:
+            return source.store_key, "", []
+        encoding, blobs = encode_audio(source.array, source.sample_rate)
+        return None, encoding, blobs
+
+    def _insert_audio(self, db: sqlite3.Connection, source: TakeAudio,
+                      audio_id: tuple[str, int] | None, encoding: str,
+                      blobs: list[bytes]) -> tuple[str, int]:
+        if audio_id is not None:
+            return audio_id
+        cursor = db.execute("INSERT INTO audio(sample_rate, frames, encoding) VALUES (?, ?, ?)",
+                            (source.sample_rate, source.frames, encoding))
+        new_audio = int(cursor.lastrowid or 0)
+        db.executemany("INSERT INTO audio_blocks(audio_id, seq, data) VALUES (?, ?, ?)",
+                       [(new_audio, seq, blob) for seq, blob in enumerate(blobs)])
+        return (self.project_id, new_audio)
 
     @staticmethod
     def _next_block_position(db: sqlite3.Connection) -> int:
@@ -527,8 +582,8 @@ class ProjectStore:
                 [(k, *v) for k, v in changed_blocks.items()])
             db.executemany("UPDATE blocks SET deleted = 1 WHERE id = ?", [(k,) for k in gone_blocks])
             db.executemany(
-                "UPDATE takes SET block_id = ?, position = ?, name = ?, starred = ?, deleted = 0 "
-                "WHERE id = ?", [(*v, k) for k, v in changed_takes.items()])
+                "UPDATE takes SET block_id = ?, position = ?, name = ?, starred = ?, edits = ?, "
+                "deleted = 0 WHERE id = ?", [(*v, k) for k, v in changed_takes.items()])
             db.executemany("UPDATE takes SET deleted = 1 WHERE id = ?", [(k,) for k in gone_takes])
             present = {row[0] for row in db.execute("SELECT id FROM takes")} if changed_takes else set()
         for k in gone_blocks:
@@ -551,14 +606,23 @@ class ProjectStore:
             gone = "deleted = 1 OR block_id IN (SELECT id FROM blocks WHERE deleted = 1)"
             purged = int(db.execute(f"SELECT COALESCE(SUM(credits), 0) FROM takes WHERE {gone}")
                          .fetchone()[0])
+            # A clip goes with its take unless a live take's edits still use it (the
+            # halves of a split take share the clips of the take they came from).
+            live = ("t.deleted = 0 AND t.block_id NOT IN (SELECT id FROM blocks WHERE deleted = 1)")
+            orphans = (f"take_id IN (SELECT id FROM takes WHERE {gone}) AND NOT EXISTS "
+                       f"(SELECT 1 FROM takes t WHERE {live} AND instr(t.edits, clips.id) > 0)")
+            purged += int(db.execute(f"SELECT COALESCE(SUM(credits), 0) FROM clips WHERE {orphans}")
+                          .fetchone()[0])
             if purged:
                 db.execute("INSERT INTO meta(key, value) VALUES ('purged_credits', ?) "
                            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + ?",
                            (str(purged), purged))
+            db.execute(f"DELETE FROM clips WHERE {orphans}")
             db.execute(f"DELETE FROM takes WHERE {gone}")
             db.execute("DELETE FROM blocks WHERE deleted = 1")
-            db.execute("DELETE FROM audio_blocks WHERE audio_id NOT IN (SELECT audio_id FROM takes)")
-            db.execute("DELETE FROM audio WHERE id NOT IN (SELECT audio_id FROM takes)")
+            used = "(SELECT audio_id FROM takes UNION SELECT audio_id FROM clips)"
+            db.execute(f"DELETE FROM audio_blocks WHERE audio_id NOT IN {used}")
+            db.execute(f"DELETE FROM audio WHERE id NOT IN {used}")
         try:
             self._db().execute("PRAGMA incremental_vacuum")
         except sqlite3.Error as exc:
@@ -650,27 +714,34 @@ class ProjectStore:
                                          selected_take_id=sel)
             takes = db.execute(
                 "SELECT t.id, t.block_id, t.name, t.audio_id, t.words, t.phonemes, t.request, "
-                "t.backend, t.credits, t.created_at, t.starred, t.cache_key, a.sample_rate, a.frames "
+                "t.backend, t.credits, t.created_at, t.starred, t.cache_key, t.edits, "
+                "a.sample_rate, a.frames "
                 "FROM takes t JOIN audio a ON a.id = t.audio_id "
                 "WHERE t.deleted = 0 ORDER BY t.block_id, t.position, t.created_at").fetchall()
             sources: dict[int, TakeAudio] = {}
-            for (take_id, block_id, name, audio_id, words, phonemes, request, backend, credits,
-                 created_at, starred, cache_key, sample_rate, frames) in takes:
-                block = blocks.get(block_id)
-                if block is None:
-                    continue
+
+            def source_of(audio_id: int, sample_rate: int, frames: int) -> TakeAudio:
                 source = sources.get(audio_id)
                 if source is None:
                     source = TakeAudio(int(sample_rate), int(frames), loader=_AudioLoader(self, audio_id))
                     source.store_key = (self.project_id, audio_id)
                     sources[audio_id] = source
+                return source
+
+            clips = self._load_clips(db, source_of)
+            all_clips = {clip.id: clip for group in clips.values() for clip in group}
+            for (take_id, block_id, name, audio_id, words, phonemes, request, backend, credits,
+                 created_at, starred, cache_key, edits, sample_rate, frames) in takes:
+                block = blocks.get(block_id)
+                if block is None:
+                    continue
                 block.takes.append(Take(
-                    id=take_id, source=source,
+                    id=take_id, source=source_of(audio_id, sample_rate, frames),
                     word_timestamps=_timestamps(WordTimestamps, words, take_id),
                     phoneme_timestamps=_timestamps(PhonemeTimestamps, phonemes, take_id),
                     request=json.loads(request), backend=backend, credits=int(credits),
                     created_at=float(created_at), name=name, starred=bool(starred),
-                    cache_key=cache_key,
+                    cache_key=cache_key, edits=_edits(edits, all_clips, take_id),
                 ))
             settings = dict(db.execute("SELECT key, value FROM meta").fetchall())
             spent = credits_spent_in(db)
@@ -679,21 +750,57 @@ class ProjectStore:
         for block in blocks.values():
             if block.selected_take_id and block.selected_take is None:
                 block.selected_take_id = block.takes[-1].id if block.takes else None
-        loaded = LoadedProject(list(blocks.values()), settings, spent)
+        loaded = LoadedProject(list(blocks.values()), settings, spent, clips)
         rows = script_rows(loaded.blocks)
         self._written_blocks = dict(rows.blocks)
         self._written_takes = dict(rows.takes)
         return loaded
+
+    @staticmethod
+    def _load_clips(db: sqlite3.Connection,
+                    source_of: Callable[[int, int, int], TakeAudio]) -> dict[str, list[Clip]]:
+        rows = db.execute(
+            "SELECT c.id, c.take_id, c.kind, c.audio_id, c.words, c.phonemes, c.transcript, "
+            "c.request, c.backend, c.credits, c.created_at, a.sample_rate, a.frames "
+            "FROM clips c JOIN audio a ON a.id = c.audio_id ORDER BY c.created_at, c.rowid").fetchall()
+        clips: dict[str, list[Clip]] = {}
+        if not rows:
+            return clips
+        from studio.project.edits import Clip
+        for (clip_id, take_id, kind, audio_id, words, phonemes, transcript, request, backend,
+             credits, created_at, sample_rate, frames) in rows:
+            clips.setdefault(take_id, []).append(Clip(
+                id=clip_id, source=source_of(audio_id, sample_rate, frames),
+                words=_timestamps(WordTimestamps, words, clip_id),
+                phonemes=_timestamps(PhonemeTimestamps, phonemes, clip_id),
+                kind=kind, take_id=take_id, transcript=transcript, request=json.loads(request),
+                backend=backend, credits=int(credits), created_at=float(created_at)))
+        return clips
 
     def credits_spent(self) -> int:
         """Credits of every take ever generated in the project, deleted ones included."""
         return credits_spent_in(self._db())
 
 
+def _edits(text: str, clips: dict[str, Clip], take_id: str) -> tuple[Any, ...]:
+    """A take's stored edits. Edits that cannot be read are dropped with a warning
+    rather than refusing the project: the take's original audio is intact."""
+    if text == "[]":
+        return ()
+    from studio.project.edits import EditError, edits_from_json
+    try:
+        return edits_from_json(json.loads(text), clips)
+    except (ValueError, EditError) as exc:
+        log.warning("the edits of take %s cannot be read (%s); it opens unedited", take_id, exc)
+        return ()
+
+
 def credits_spent_in(db: sqlite3.Connection) -> int:
-    """Credits of every take ever generated in the project open on ``db``: the takes
-    in the file plus those purged since (kept in ``meta`` as ``purged_credits``)."""
+    """Credits of every take and clip ever generated in the project open on ``db``:
+    those in the file plus those purged since (kept in ``meta`` as ``purged_credits``)."""
     taken = int(db.execute("SELECT COALESCE(SUM(credits), 0) FROM takes").fetchone()[0])
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'clips'").fetchone():  # version 3 on
+        taken += int(db.execute("SELECT COALESCE(SUM(credits), 0) FROM clips").fetchone()[0])
     row = db.execute("SELECT value FROM meta WHERE key = 'purged_credits'").fetchone()
     return taken + (int(row[0]) if row and str(row[0]).isdigit() else 0)
 

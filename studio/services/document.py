@@ -7,11 +7,14 @@ signals (napari's model/view split, STYLE.md).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from studio.project.model import Block, Take
+
+if TYPE_CHECKING:
+    from studio.project.edits import Clip
 
 
 class ScriptDocument(QObject):
@@ -24,7 +27,9 @@ class ScriptDocument(QObject):
         block_changed(str block_id): text, voice or delivery changed.
         take_added(str block_id, str take_id): also when a removed take comes back.
         take_removed(str block_id, str take_id)
-        take_changed(str block_id, str take_id): renamed or (un)starred.
+        take_changed(str block_id, str take_id): renamed, (un)starred or edited.
+        clip_added(str take_id, str clip_id): an infill candidate or pasted audio was
+            made for a take (it is kept, accepted or not).
         take_selected(str block_id, str take_id): ``""`` when none is selected.
         reset(): the whole script was replaced (a project was opened); views rebuild.
     """
@@ -37,11 +42,13 @@ class ScriptDocument(QObject):
     take_removed = Signal(str, str)
     take_changed = Signal(str, str)
     take_selected = Signal(str, str)
+    clip_added = Signal(str, str)
     reset = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._blocks: list[Block] = []
+        self._clips: dict[str, list[Clip]] = {}
 
     # --- reading ---------------------------------------------------------------
 
@@ -111,10 +118,30 @@ class ScriptDocument(QObject):
         self.block_inserted.emit(index, block.id)
         return block
 
-    def replace_script(self, blocks: list[Block]) -> None:
-        """Replace every block at once (opening a project) and emit ``reset``."""
+    def replace_script(self, blocks: list[Block],
+                       clips: dict[str, list[Clip]] | None = None) -> None:
+        """Replace every block (and the clips made for their takes) at once (opening a
+        project) and emit ``reset``."""
         self._blocks = list(blocks)
+        self._clips = {k: list(v) for k, v in (clips or {}).items()}
         self.reset.emit()
+
+    def clips_of(self, take_id: str) -> list[Clip]:
+        """The clips made for ``take_id`` (infill candidates, pasted audio), oldest first."""
+        return list(self._clips.get(take_id, ()))
+
+    def clip(self, clip_id: str) -> Clip:
+        """Raises KeyError: no such clip."""
+        for clips in self._clips.values():
+            for clip in clips:
+                if clip.id == clip_id:
+                    return clip
+        raise KeyError(clip_id)
+
+    def add_clip(self, clip: Clip) -> None:
+        """Keep ``clip`` with the take it was made for (``clip.take_id``)."""
+        self._clips.setdefault(clip.take_id, []).append(clip)
+        self.clip_added.emit(clip.take_id, clip.id)
 
     def remove_block(self, block_id: str) -> Block:
         """Remove ``block_id`` with its takes and return it.
@@ -184,15 +211,15 @@ class ScriptDocument(QObject):
         return index
 
     def update_take(self, block_id: str, take_id: str, **changes: Any) -> Take:
-        """Set ``name`` or ``starred`` of a take (a new frozen ``Take`` with the same
-        audio replaces it); emits ``take_changed`` on a change. Returns the take.
+        """Set ``name``, ``starred`` or ``edits`` of a take (a new frozen ``Take`` with
+        the same audio replaces it); emits ``take_changed`` on a change. Returns the take.
 
         Raises:
             KeyError: no such block or take.
             AttributeError: another field was named (a take's audio never changes).
         """
         for name in changes:
-            if name not in ("name", "starred"):
+            if name not in ("name", "starred", "edits"):
                 raise AttributeError(f"cannot set take field {name!r}")
         block = self.block(block_id)
         take = self.take(block_id, take_id)

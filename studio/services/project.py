@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -40,6 +40,9 @@ from studio.project.store import (
     script_rows,
 )
 from studio.services.document import ScriptDocument
+
+if TYPE_CHECKING:
+    from studio.project.edits import Clip
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +99,8 @@ class ProjectService(QObject):
         # Takes not yet in the file, with what writing them needs (captured when they
         # arrived, so a take is written even if its block is removed meanwhile).
         self._pending_takes: dict[str, tuple[Block, Take, int]] = {}
-        self._inflight: set[str] = set()  # takes handed to the writer, not yet done
+        self._inflight: set[str] = set()  # takes and clips handed to the writer, not yet done
+        self._pending_clips: dict[str, Clip] = {}  # clips not yet in the file
         self._pending_settings: dict[str, str] = {}  # settings not yet in the file
         self._preload_task: asyncio.Future[None] | None = None
         self._pending = 0
@@ -111,6 +115,7 @@ class ProjectService(QObject):
         self._retry_timer.setInterval(RETRY_MS)
         self._retry_timer.timeout.connect(self._retry)
         document.take_added.connect(self._on_take_added)
+        document.clip_added.connect(self._on_clip_added)
         for signal in (document.block_inserted, document.block_removed, document.block_moved,
                        document.block_changed, document.take_removed, document.take_changed,
                        document.take_selected):
@@ -126,7 +131,7 @@ class ProjectService(QObject):
     def dirty(self) -> bool:
         """Whether some change is not in the file yet (waiting, being written, or failed)."""
         return bool(self._pending or self._save_timer.isActive() or self._pending_takes
-                    or self._pending_settings or self._failed)
+                    or self._pending_clips or self._pending_settings or self._failed)
 
     @property
     def failure(self) -> str:
@@ -197,7 +202,7 @@ class ProjectService(QObject):
         self._stored_takes = {t.id for b in loaded.blocks for t in b.takes}
         self._loading = True
         try:
-            self._document.replace_script(loaded.blocks)
+            self._document.replace_script(loaded.blocks, loaded.clips)
         finally:
             self._loading = False
         self.opened.emit(str(self.path))
@@ -266,6 +271,7 @@ class ProjectService(QObject):
         await self._run(finish)
         self._store = None
         self._pending_takes.clear()
+        self._pending_clips.clear()
         self._pending_settings.clear()
         self._inflight.clear()
         self._failed = ""
@@ -291,7 +297,7 @@ class ProjectService(QObject):
         if was_untitled and old != path:
             remove_project_files(old)
         self.opened.emit(str(path))
-        if self._failed or self._pending_takes or self._pending_settings:
+        if self._failed or self._pending_takes or self._pending_clips or self._pending_settings:
             self._write_pending()  # to the new file
             with contextlib.suppress(ProjectError):
                 await self.flush()
@@ -354,6 +360,30 @@ class ProjectService(QObject):
         self._submit(store.add_take, snapshot, take, position, on_success=done,
                      on_failure=lambda: self._inflight.discard(take_id))
 
+    def _on_clip_added(self, _take_id: str, clip_id: str) -> None:
+        if self._store is None or self._loading:
+            return
+        self._pending_clips[clip_id] = self._document.clip(clip_id)
+        self._write_clip(clip_id)
+        self.state_changed.emit()
+
+    def _write_clip(self, clip_id: str) -> None:
+        store = self._store
+        clip = self._pending_clips.get(clip_id)
+        if store is None or clip is None or clip_id in self._inflight:
+            return
+
+        def done() -> None:
+            self._pending_clips.pop(clip_id, None)
+            self._inflight.discard(clip_id)
+            self.credits_spent += clip.credits
+            if clip.credits:
+                self.credits_changed.emit(self.credits_spent)
+
+        self._inflight.add(clip_id)
+        self._submit(store.add_clip, clip, on_success=done,
+                     on_failure=lambda: self._inflight.discard(clip_id))
+
     def _write_settings(self) -> None:
         store, values = self._store, dict(self._pending_settings)
         if store is None or not values:
@@ -367,10 +397,12 @@ class ProjectService(QObject):
         self._submit(store.set_settings, values, on_success=done)
 
     def _write_pending(self) -> None:
-        """Hand everything not yet in the file to the writer: takes first (the script
-        refers to them), then settings, then the script."""
+        """Hand everything not yet in the file to the writer: takes and clips first
+        (the script and its edits refer to them), then settings, then the script."""
         for take_id in list(self._pending_takes):
             self._write_take(take_id)
+        for clip_id in list(self._pending_clips):
+            self._write_clip(clip_id)
         self._write_settings()
         self._write_script()
 
@@ -402,7 +434,8 @@ class ProjectService(QObject):
         if error is None:
             if on_success is not None:
                 on_success()
-            if self._failed and not (self._pending_takes or self._pending_settings):
+            if self._failed and not (self._pending_takes or self._pending_clips
+                                     or self._pending_settings):
                 self._failed = ""
                 self.save_recovered.emit()
         else:
