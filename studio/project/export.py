@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from studio.audio.buffers import concatenate_with_pauses, resample, write_audio_chunks
+from studio.project.edits import edited
 from studio.project.model import Take
 
 
@@ -42,12 +43,14 @@ class Mixdown:
 
 
 def _pieces(takes: Sequence[Take], sample_rate: int) -> Iterator[npt.NDArray[np.float32]]:
-    """Each take's audio at ``sample_rate``, resampled one take at a time."""
+    """Each take's audio as edited (:func:`studio.project.edits.edited`) at
+    ``sample_rate``, resampled one take at a time."""
     for take in takes:
+        audio = edited(take).audio
         if take.sample_rate == sample_rate:
-            yield take.audio
+            yield audio
         else:
-            yield resample(take.audio, take.sample_rate, sample_rate)
+            yield resample(audio, take.sample_rate, sample_rate)
 
 
 def _check(takes: Sequence[Take], pause_seconds: float) -> None:
@@ -65,7 +68,7 @@ def timeline_words(
     words: list[dict[str, Any]] = []
     offset = 0.0
     for index, (take, length) in enumerate(zip(takes, frames, strict=True)):
-        ts = take.word_timestamps
+        ts = edited(take).words
         for word, start, end in zip(ts.words, ts.start, ts.end, strict=True):
             words.append({"word": word, "start": round(offset + start, 4),
                           "end": round(offset + end, 4), "block": index})

@@ -224,6 +224,41 @@ class ScriptEditor(QObject):
             self._push(_UpdateTake(self, block_id, take_id, f"{verb} {_take_name(take)}",
                                    {"starred": take.starred}, {"starred": starred}))
 
+    def edit_take(self, block_id: str, take_id: str, edits: Sequence[Any], text: str) -> None:
+        """Give a take a new edit list (:mod:`studio.project.edits`) as one step named
+        ``text`` (none if the list is the same); undo restores the previous list. The
+        take's original audio is never touched.
+
+        Raises:
+            KeyError: no such block or take.
+        """
+        take = self.document.take(block_id, take_id)
+        new = tuple(edits)
+        if new != take.edits:
+            self._push(_UpdateTake(self, block_id, take_id, text, {"edits": take.edits},
+                                   {"edits": new}))
+
+    def split_block(self, block_id: str, left_text: str, right_text: str,
+                    left: Take | None = None, right: Take | None = None) -> Block:
+        """Split ``block_id`` in two as one step: it keeps ``left_text`` (and gets
+        ``left`` as its selected take, if given), and a new block after it with the
+        same voice and delivery gets ``right_text`` (and ``right``). Returns the new
+        block.
+
+        Raises:
+            KeyError: no such block.
+        """
+        block = self.document.block(block_id)
+        fields = {name: getattr(block, name) for name in BLOCK_FIELDS if name != "text"}
+        with self.macro(f"Split block {self._number(block_id)}"):
+            self.update_block(block_id, text=left_text)
+            if left is not None:
+                self.add_take(block_id, left)
+            new = self.add_block(self.document.index_of(block_id) + 1, text=right_text, **fields)
+            if right is not None:
+                self.add_take(new.id, right)
+        return new
+
     # --- the stack --------------------------------------------------------------
 
     @contextlib.contextmanager

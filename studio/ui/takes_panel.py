@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from studio.audio.buffers import resample
 from studio.audio.loudness import gain_to_db, integrated_lufs, matched_gains
+from studio.project.edits import edited
 from studio.project.model import Block, Take
 from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService
@@ -87,8 +88,8 @@ def prepare_comparison(take_a: Take, take_b: Take, a_lufs: float | None = None,
         Whatever reading a take's audio raises (see :class:`studio.project.model.TakeAudio`).
     """
     rate = take_a.sample_rate
-    a = take_a.audio
-    b = take_b.audio
+    a = edited(take_a).audio
+    b = edited(take_b).audio
     if take_b.sample_rate != rate:
         b = resample(b, take_b.sample_rate, rate)
     if a_lufs is None:
@@ -104,7 +105,8 @@ def prepare_comparison(take_a: Take, take_b: Take, a_lufs: float | None = None,
 
 
 def _load_audio(take: Take) -> npt.NDArray[np.float32]:
-    return take.audio
+    """The take as edited (what plays and exports); may read the project file."""
+    return edited(take).audio
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +189,8 @@ class TakesPanel(QWidget):
         self.document = document
         self.playback = playback
         self._block_id = ""
-        self._lufs: dict[str, float] = {}  # by take id: a take's audio never changes
+        # By take id and edits: a take's own audio never changes, its edits may.
+        self._lufs: dict[tuple[str, tuple[Any, ...]], float] = {}
         self._job: asyncio.Future[None] | None = None
         self._stream_id: int | None = None
         self._playing_name = ""  # a single take playing
@@ -519,7 +522,7 @@ class TakesPanel(QWidget):
 
     async def _play(self, take: Take) -> None:
         if take.source.loaded:
-            audio = take.audio
+            audio = _load_audio(take)
         else:
             self._render_status(f"Reading {take.name}…")
             audio = await asyncio.to_thread(_load_audio, take)
@@ -533,13 +536,14 @@ class TakesPanel(QWidget):
     async def _compare(self, take_a: Take, take_b: Take) -> None:
         self._ab = None
         self._render_status("Matching loudness…")
-        known = self._lufs.get(take_a.id), self._lufs.get(take_b.id)
+        key_a, key_b = (take_a.id, take_a.edits), (take_b.id, take_b.edits)
+        known = self._lufs.get(key_a), self._lufs.get(key_b)
         comparison = await asyncio.to_thread(prepare_comparison, take_a, take_b, *known)
         if not shiboken6.isValid(self):
             return
-        self._lufs[take_a.id] = comparison.a_lufs
+        self._lufs[key_a] = comparison.a_lufs
         if take_b.sample_rate == take_a.sample_rate:
-            self._lufs[take_b.id] = comparison.b_lufs
+            self._lufs[key_b] = comparison.b_lufs
         rate = comparison.sample_rate
         self._stream_id = self.playback.play_sequence(
             [comparison.a, comparison.b], rate, COMPARE_GAP_SECONDS)

@@ -48,6 +48,9 @@ def reopen(path: Path):
         for block in loaded.blocks:  # read the audio while the file is open
             for take in block.takes:
                 _ = take.audio
+        for clips in loaded.clips.values():
+            for clip in clips:
+                _ = clip.audio
         return loaded
     finally:
         store.close()
@@ -238,3 +241,50 @@ def test_a_failed_take_of_a_removed_block_is_still_written(qtbot, qloop, service
     got = reopen(service.path)
     assert [t.id for t in got.blocks[0].takes] == [generated.id]
     assert np.array_equal(got.blocks[0].takes[0].audio, generated.audio)
+
+
+def infill_clip(take_id: str, credits: int = 305):  # type: ignore[no-untyped-def]
+    from studio.project.edits import Clip
+    from studio.project.model import TakeAudio, new_id
+
+    audio = take(seconds=0.2, seed=9).audio
+    return Clip(id=new_id(), source=TakeAudio.of(audio, RATE), kind="infill", take_id=take_id,
+                transcript="fixed", request={"transcript": "fixed"}, backend="cloud",
+                credits=credits, created_at=1.0)
+
+
+def test_clips_and_edits_reach_the_file_even_after_a_full_disk(qtbot, qloop, service) -> None:  # type: ignore[no-untyped-def]
+    from studio.project.edits import Delete, Splice
+
+    document = service._document
+    block = document.add_block(text="Hi")
+    first = take(seed=5)
+    document.add_take(block.id, first)
+    settle(qtbot, service)
+    store = service._store
+
+    def fill() -> None:
+        db = store._db()
+        db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0] + 1}")
+
+    qloop.run_until_complete(on_writer(service, fill))
+    service._retry_timer.setInterval(50)
+    clip = infill_clip(first.id)
+    with qtbot.waitSignal(service.save_failed):
+        document.add_clip(clip)  # a paid candidate: it must not be lost
+    edits = (Delete(100, 400), Splice(1000, 1500, clip, 80))
+    document.update_take(block.id, first.id, edits=edits)
+    assert service.dirty
+
+    def room() -> None:
+        store._db().execute("PRAGMA max_page_count = 1073741823")
+
+    with qtbot.waitSignal(service.save_recovered, timeout=10000):
+        qloop.run_until_complete(on_writer(service, room))
+    settle(qtbot, service)
+    loaded = reopen(service.path)
+    got = loaded.blocks[0].takes[0]
+    assert got.edits[0] == Delete(100, 400) and got.edits[1].clip.id == clip.id
+    assert np.array_equal(got.edits[1].clip.audio, clip.audio)
+    assert [c.id for c in loaded.clips[first.id]] == [clip.id]
+    assert service.credits_spent == clip.credits == loaded.credits_spent

@@ -461,7 +461,8 @@ def test_compare_with_a_silent_take_plays_both_unchanged(qtbot, qloop, document,
     assert np.array_equal(played[:loud.shape[0]], loud)
     assert "(0.0 dB) → B: Take 4 (0.0 dB)" in panel.status_label.text()
     assert "silent" in panel.status_label.toolTip()
-    assert panel._lufs[panel.model.take_at(0).id] == SILENT
+    silent_take = panel.model.take_at(0)
+    assert panel._lufs[(silent_take.id, silent_take.edits)] == SILENT
 
 
 def test_compare_resamples_a_take_at_another_rate(qtbot, qloop, document, playback, players,
