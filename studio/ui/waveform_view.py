@@ -651,18 +651,16 @@ class WaveformView(QAbstractScrollArea):
         frames = self._marker_frames
         if not frames.shape[0]:
             return
-        view_end = self._frame_at(self.viewport().width())
+        width = self.viewport().width()
         lo = int(np.searchsorted(frames, self._start, side="left"))
-        hi = int(np.searchsorted(frames, view_end, side="right"))
+        hi = int(np.searchsorted(frames, self._frame_at(width), side="right"))
+        xs = ((frames[lo:hi] - self._start) / self._spp).tolist()
         painter.setPen(QPen(_MARKER, 1))
-        metrics = QFontMetrics(painter.font())
-        labelled = hi - lo <= self.viewport().width() // 40
-        for index in range(lo, hi):
-            x = self._x(int(frames[index]))
-            painter.drawLine(QLineF(x, top, x, bottom))
-            if labelled:
-                painter.drawText(QPointF(x + 3, top + metrics.ascent() + 1),
-                                 self._marker_labels[index])
+        painter.drawLines([QLineF(x, top, x, bottom) for x in xs])
+        if hi - lo <= width // 40:  # labels only where they can be read
+            baseline = top + QFontMetrics(painter.font()).ascent() + 1
+            for x, label in zip(xs, self._marker_labels[lo:hi], strict=True):
+                painter.drawText(QPointF(x + 3, baseline), label)
 
     def _paint_spans(self, painter: QPainter, spans: _Spans, rect: QRect,
                      highlight: tuple[int, int] | None) -> None:
@@ -670,12 +668,12 @@ class WaveformView(QAbstractScrollArea):
         visible = spans.visible(self._start, self._frame_at(rect.width()))
         if not len(visible):
             return
-        x0 = (spans.starts[visible.start:visible.stop] - self._start) / self._spp
-        x1 = (spans.ends[visible.start:visible.stop] - self._start) / self._spp
         inner = rect.adjusted(0, 2, 0, -2)
         if len(visible) * _MIN_BOX_PIXELS > rect.width():
-            self._paint_band(painter, x0, x1, inner)
+            self._paint_band(painter, spans, inner)
             return
+        x0 = (spans.starts[visible.start:visible.stop] - self._start) / self._spp
+        x1 = (spans.ends[visible.start:visible.stop] - self._start) / self._spp
         metrics = QFontMetrics(painter.font())
         painter.setPen(QPen(_WORD_BORDER, 1))
         for offset, index in enumerate(visible):
@@ -690,19 +688,21 @@ class WaveformView(QAbstractScrollArea):
             if shown.width() >= 12:
                 text = metrics.elidedText(spans.labels[index], Qt.TextElideMode.ElideRight,
                                           int(shown.width()))
+                if text == "…" != spans.labels[index]:  # an ellipsis alone says nothing
+                    continue
                 painter.setPen(_TEXT)
                 painter.drawText(shown, Qt.AlignmentFlag.AlignVCenter, text)
                 painter.setPen(QPen(_WORD_BORDER, 1))
 
-    def _paint_band(self, painter: QPainter, x0: FloatArray, x1: FloatArray,
-                    rect: QRect) -> None:
+    def _paint_band(self, painter: QPainter, spans: _Spans, rect: QRect) -> None:
+        """The columns any span reaches into, in the box colour: one binary search per
+        column, however many spans there are."""
         width = rect.width()
-        lo = np.clip(np.floor(x0), 0, width).astype(np.int64)
-        hi = np.clip(np.ceil(x1), 0, width).astype(np.int64)
-        hi = np.maximum(hi, np.minimum(lo + 1, width))  # every span shows at least a pixel
-        depth = np.cumsum(np.bincount(lo, minlength=width + 1)
-                          - np.bincount(hi, minlength=width + 1))[:width]
-        row = np.where(depth > 0, np.uint32(_WORD_FILL.rgba()), np.uint32(0)).astype(np.uint32)
+        edges = self._start + np.arange(width + 1) * self._spp
+        before_end = np.searchsorted(spans.starts, edges[1:], side="left")
+        reach = spans.reach[np.maximum(before_end - 1, 0)]
+        covered = (before_end > 0) & (reach > edges[:-1])
+        row = np.where(covered, np.uint32(_WORD_FILL.rgba()), np.uint32(0)).astype(np.uint32)
         image = QImage(row.data, width, 1, width * 4, QImage.Format.Format_ARGB32)
         painter.drawImage(QRectF(rect), image)
 

@@ -14,7 +14,7 @@ the playhead. Medians should be at most 8 ms.
 The last line printed is one JSON object (seconds for the build, milliseconds for
 repaints).
 
-Usage: ``python tests/benchmarks/bench_waveform.py [--runs 5] [--repaints 30]``
+Usage: ``python tests/benchmarks/bench_waveform.py [--runs 5] [--repaints 30] [--seconds 3600]``
 """
 
 from __future__ import annotations
@@ -93,20 +93,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--repaints", type=int, default=30)
+    parser.add_argument("--seconds", type=int, default=SECONDS,
+                        help="length of the take (10800: the 3-hour take the view must handle)")
     args = parser.parse_args()
     app = QApplication([])
 
-    print(f"making {SECONDS} s of {RATE} Hz audio...", flush=True)
-    audio = speech_like(RATE * SECONDS)
+    print(f"making {args.seconds} s of {RATE} Hz audio...", flush=True)
+    audio = speech_like(RATE * args.seconds)
     floor_s, build_s, pyramid = bench_build(audio, args.runs)
 
-    words, phonemes = timestamps(SECONDS)
+    words, phonemes = timestamps(args.seconds)
     view = WaveformView()
     view.resize(WIDTH, HEIGHT)
     view.show()
     app.processEvents()
     view.set_audio(audio, RATE, pyramid, words, phonemes,
-                   markers=[(minute * 60 * RATE, f"Block {minute + 1}") for minute in range(60)])
+                   markers=[(minute * 60 * RATE, f"Block {minute + 1}")
+                            for minute in range(args.seconds // 60)])
     app.processEvents()
     middle = audio.shape[0] // 2
     repaint: dict[str, float] = {}

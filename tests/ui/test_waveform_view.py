@@ -420,6 +420,20 @@ def test_the_word_lane_and_the_markers_are_painted(view: WaveformView) -> None:
     assert marker.rgb() == QColor("#f5a623").rgb()
 
 
+def test_words_too_dense_for_boxes_are_painted_as_one_band(view: WaveformView) -> None:
+    # 250 words in the first second: 4 pixels each would not fit in the view.
+    starts = np.arange(250) * 0.004
+    words = WordTimestamps(tuple(f"w{i}" for i in range(250)), tuple(starts.tolist()),
+                           tuple((starts + 0.003).tolist()))
+    audio = spoken()
+    view.set_audio(audio, RATE, PeakPyramid.build(audio), words)
+    image = painted(view)
+    lane = lane_y(view)
+    fill = QColor("#2a2c38").rgb()
+    assert all(image.pixelColor(x, lane).rgb() == fill for x in range(2, 400, 7))
+    assert all(image.pixelColor(x, lane).rgb() != fill for x in range(402, 800, 7))
+
+
 @pytest.mark.parametrize("frames", [0, 1, 2, 255, 257, 70_000])
 def test_painting_never_fails_at_any_zoom_or_length(qtbot, frames: int) -> None:  # type: ignore[no-untyped-def]
     view = WaveformView()
