@@ -12,7 +12,7 @@ CORE = ["studio.api", "studio.audio", "studio.audio.codecs", "studio.audio.buffe
         "studio.project.store", "studio.project.cache", "studio.project.migrations",
         "studio.project.audio_blocks", "studio.project.salvage",
         "studio.audio.loudness", "studio.project.edits", "studio.project.infill",
-        "studio.audio.peaks", "studio.audio.snap"]
+        "studio.audio.peaks", "studio.audio.snap", "studio.audio.align"]
 
 
 def test_core_imports_with_qt_blocked() -> None:
