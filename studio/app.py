@@ -30,6 +30,7 @@ from studio.services.backend import Backend, start_backend
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
 from studio.services.generation import GenerationService
+from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
 from studio.services.project import ProjectService
 from studio.services.render import BlockRenderer
@@ -114,8 +115,10 @@ class Studio(QObject):
             parent=self
         )
         self.project = ProjectService(self.document, data_dir() / "untitled", parent=self)
+        self.infill = InfillService(self.document, self)
         self.window = MainWindow(
-            self.document, self.editor, self.catalog, self.playback, self.generation, settings
+            self.document, self.editor, self.catalog, self.playback, self.generation, settings,
+            self.infill,
         )
         self.project_menu = ProjectMenu(self.window, self.project, self.generation, settings,
                                         self.save_settings)
@@ -196,6 +199,7 @@ class Studio(QObject):
         self.generation.set_renderer(
             BlockRenderer(backend.client, backend.kind, self.settings.sample_rate)
         )
+        self.infill.set_backend(backend.client, backend.kind)
         self.window.set_backend_status(backend.label, free=backend.is_free)
         if not await self.catalog.refresh(backend.client):
             self.window.set_backend_status(f"{backend.label} (voices unavailable)",
@@ -206,6 +210,7 @@ class Studio(QObject):
         self.generation.stop()
         await self.generation.wait_idle()
         self.generation.set_renderer(None)
+        self.infill.set_backend(None, "")
         if self.backend is not None:
             backend, self.backend = self.backend, None
             # Shielded: a reconnect that cancels this one must not leave it half closed.

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from studio.config import Settings
+from studio.project.edits import edited
 from studio.project.export import export_wav, mixdown
 from studio.project.model import Block
 from studio.project.script import ScriptError, read_script_file, split_paragraphs
@@ -34,9 +35,11 @@ from studio.services.catalog import pick_voice
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor, count_blocks
 from studio.services.generation import Estimate, GenerationService
+from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
 from studio.services.voices import VoiceCatalog
 from studio.ui.actions import make_action
+from studio.ui.editor_panel import EditorPanel
 from studio.ui.script_panel import ScriptPanel
 from studio.ui.takes_panel import TakesPanel
 
@@ -75,6 +78,7 @@ class MainWindow(QMainWindow):
         playback: PlaybackService,
         generation: GenerationService,
         settings: Settings,
+        infill: InfillService | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -109,6 +113,18 @@ class MainWindow(QMainWindow):
         self.script_panel.current_block_changed.connect(self.takes_panel.set_block)
         self._build_actions()
         self._build_status_bar()
+        self.infill = infill if infill is not None else InfillService(document, self)
+        self.editor_panel = EditorPanel(document, editor, playback, self.infill,
+                                        lambda: self.pause_spin.value())
+        self.editor_dock = QDockWidget("Editor", self)
+        self.editor_dock.setObjectName("EditorDock")
+        self.editor_dock.setWidget(self.editor_panel)
+        self.editor_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.editor_dock)
+        self.script_panel.current_block_changed.connect(self.editor_panel.set_block)
+        self.editor_dock.toggleViewAction().setText("Editor panel")
+        self.view_menu.addAction(self.editor_dock.toggleViewAction())
 
         self.script_panel.generate_requested.connect(self._on_generate_block)
         self.script_panel.play_requested.connect(self._on_play_block)
@@ -137,6 +153,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(960, 560)
         self.resize(1240, 760)  # fits a 1280×800 screen with its title bar and panel
         self.resizeDocks([self.takes_dock], [300], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.editor_dock], [260], Qt.Orientation.Vertical)
 
     # --- construction ----------------------------------------------------------
 
@@ -201,7 +218,7 @@ class MainWindow(QMainWindow):
                 script_menu.addSeparator()
             else:
                 script_menu.addAction(action)
-        view_menu = self.menuBar().addMenu("&View")
+        view_menu = self.view_menu = self.menuBar().addMenu("&View")
         self.takes_dock.toggleViewAction().setText("Takes panel")
         view_menu.addAction(self.takes_dock.toggleViewAction())
         self.menuBar().addMenu("&Help").addAction(self.about_action)
@@ -502,7 +519,7 @@ class MainWindow(QMainWindow):
         if take is None:
             self.statusBar().showMessage("This block has no take yet; generate it first", 4000)
             return
-        self.playback.play(take.audio, take.sample_rate)
+        self.playback.play(edited(take).audio, take.sample_rate)
 
     def play_current(self) -> None:
         if self.script_panel.current_block_id:
@@ -524,7 +541,8 @@ class MainWindow(QMainWindow):
             mix = await asyncio.to_thread(mixdown, takes, rate, self.pause_spin.value())
             self.playback.play(mix.audio, rate)
         else:
-            self.playback.play_sequence([t.audio for t in takes], rate, self.pause_spin.value())
+            self.playback.play_sequence([edited(t).audio for t in takes], rate,
+                                        self.pause_spin.value())
 
     def show_audio_notice(self, notice: str) -> None:
         """Say in the status bar why there is no sound ("" hides the notice)."""

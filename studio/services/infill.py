@@ -1,0 +1,196 @@
+"""Infill candidates: replace words of a take with new audio from Cartesia's infill.
+
+:meth:`InfillService.candidate` sends the clips planned by
+:func:`studio.project.infill.plan_infill` to ``POST /infill/bytes`` (seed
+``infill_bytes``), reads the middle it returns, finds its word timestamps by forced
+alignment of the known replacement text (:func:`studio.audio.align.word_timestamps_for`;
+a proportional estimate for languages the aligner lacks), and keeps it as a
+:class:`~studio.project.edits.Clip` of the take: every candidate is kept and saved,
+accepted or not, so none is paid for twice. An identical request (same text, voice,
+model, language and the same clips) reuses the candidate made before; ``force`` asks
+for a new one.
+
+Accepting a candidate is an edit (:class:`~studio.project.edits.Splice`), made by the
+caller through :meth:`studio.services.editor.ScriptEditor.edit_take`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import soundfile as sf
+from PySide6.QtCore import QObject, Signal
+
+from studio.api.client import CartesiaClient
+from studio.api.models import OutputFormat, infill_credits
+from studio.audio.align import word_timestamps_for
+from studio.audio.buffers import resample
+from studio.project.edits import Clip, Edited, Splice, apply_edits, crossfade_frames
+from studio.project.infill import InfillError, InfillPlan, infill_key, wav_bytes
+from studio.project.model import TakeAudio, new_id
+from studio.services.document import ScriptDocument
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Seconds of the take played on each side of a candidate when previewing it.
+PREVIEW_CONTEXT_SECONDS = 1.5
+#: Infill needs a model after the first "sonic" (seed ``infill_bytes``: model_id).
+FALLBACK_MODEL = "sonic-2"
+
+
+def _decode(data: bytes, sample_rate: int) -> npt.NDArray[np.float32]:
+    """The middle the server sent, as float32 mono at ``sample_rate``.
+
+    Raises:
+        InfillError: the body is not audio soundfile can read.
+    """
+    try:
+        audio, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise InfillError(f"The infill audio from the server could not be read ({exc}). "
+                          "Nothing was changed; try again.") from exc
+    mono = np.ascontiguousarray(audio.mean(axis=1), dtype=np.float32)
+    if mono.size == 0:
+        raise InfillError("The server returned no infill audio. Nothing was changed; "
+                          "try a longer replacement text.")
+    return mono if rate == sample_rate else resample(mono, rate, sample_rate)
+
+
+def preview_audio(edited: Edited, plan: InfillPlan, clip: Clip) -> npt.NDArray[np.float32]:
+    """A candidate in place: :data:`PREVIEW_CONTEXT_SECONDS` of the take before the
+    replaced span, the candidate joined with the same crossfades accepting it would
+    use, and the same after. float32 ``(frames,)`` at the take's rate."""
+    rate = edited.sample_rate
+    pad = round(PREVIEW_CONTEXT_SECONDS * rate)
+    lo, hi = max(0, plan.start - pad), min(edited.frames, plan.end + pad)
+    window = edited.audio[lo:hi]
+    splice = Splice(plan.start - lo, plan.end - lo, clip, crossfade_frames(rate))
+    return apply_edits(window, rate, type(edited.words)(), type(edited.phonemes)(),
+                       [splice]).audio
+
+
+class InfillService(QObject):
+    """Makes infill candidates for takes of the open :class:`ScriptDocument`.
+
+    Attributes:
+        backend: ``"offline"`` or ``"cloud"`` ("" while no backend is connected).
+
+    Signals:
+        busy_changed(bool): a request started (True) or every request ended (False).
+    """
+
+    busy_changed = Signal(bool)
+
+    def __init__(self, document: ScriptDocument, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._document = document
+        self._client: CartesiaClient | None = None
+        self.backend = ""
+        self._running = 0
+
+    def set_backend(self, client: CartesiaClient | None, backend: str) -> None:
+        """Use ``client`` (of ``backend``, "offline" or "cloud"); None while disconnected."""
+        self._client = client
+        self.backend = backend if client is not None else ""
+
+    @property
+    def is_free(self) -> bool:
+        return self.backend == "offline"
+
+    @property
+    def busy(self) -> bool:
+        return self._running > 0
+
+    def estimate(self, transcript: str) -> int:
+        """Credits a new candidate for ``transcript`` costs: 300 + 1 per character on
+        Cartesia (seed ``infill_bytes``), nothing on the offline engine."""
+        return 0 if self.is_free else infill_credits(transcript)
+
+    def request_for(self, block_id: str, take_id: str, transcript: str,
+                    sample_rate: int) -> dict[str, Any]:
+        """The request fields (no audio) for an infill of the take: the voice, model
+        and language the take was generated with, WAV 16-bit at the take's rate.
+
+        Raises:
+            KeyError: no such block or take.
+        """
+        block = self._document.block(block_id)
+        take = self._document.take(block_id, take_id)
+        voice = take.request.get("voice")
+        voice_id = (voice.get("id") if isinstance(voice, dict) else None) or block.voice_id
+        model = str(take.request.get("model_id") or block.model_id)
+        return {
+            "transcript": transcript.strip(),
+            "voice_id": voice_id,
+            "model_id": FALLBACK_MODEL if model == "sonic" else model,
+            "language": str(take.request.get("language") or block.language or "en"),
+            "output_format": {"container": "wav", "encoding": "pcm_s16le",
+                              "sample_rate": sample_rate},
+        }
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        # Not asyncio.to_thread: qasync may step this task outside a running loop.
+        return await asyncio.get_event_loop().run_in_executor(None, fn, *args)
+
+    async def candidate(self, block_id: str, take_id: str, plan: InfillPlan, transcript: str,
+                        force: bool = False) -> tuple[Clip, bool]:
+        """A candidate replacing ``plan``'s span of the take with ``transcript``:
+        ``(clip, reused)``. The clip is kept with the take (and saved) before this
+        returns; ``reused`` says an identical earlier candidate came back at no cost.
+
+        Raises:
+            InfillError: no backend, a blank text, or audio that cannot be read.
+            studio.api.errors.CartesiaError: the request failed (nothing was kept).
+        """
+        if not transcript.strip():
+            raise InfillError("Type the words that should replace the selection.")
+        client, backend = self._client, self.backend
+        if client is None:
+            raise InfillError("No backend is connected yet; wait for it and try again.")
+        rate = plan.sample_rate
+        request = self.request_for(block_id, take_id, transcript, rate)
+        left, right = await self._in_thread(
+            lambda: (wav_bytes(plan.left, rate) if plan.left.size else b"",
+                     wav_bytes(plan.right, rate) if plan.right.size else b""))
+        key = infill_key(backend, request, left, right)
+        if not force:
+            for clip in reversed(self._document.clips_of(take_id)):
+                if clip.request.get("cache_key") == key:
+                    return clip, True
+        self._running += 1
+        if self._running == 1:
+            self.busy_changed.emit(True)
+        try:
+            data = await client.infill_bytes(
+                transcript=request["transcript"], voice_id=request["voice_id"],
+                model_id=request["model_id"], language=request["language"],
+                output_format=OutputFormat(container="wav", encoding="pcm_s16le",
+                                           sample_rate=rate),
+                left_audio=left or None, right_audio=right or None)
+            middle = await self._in_thread(_decode, data, rate)
+            words, how = await self._in_thread(word_timestamps_for, middle, rate,
+                                               request["transcript"], request["language"])
+        finally:
+            self._running -= 1
+            if self._running == 0:
+                self.busy_changed.emit(False)
+        clip = Clip(
+            id=new_id(), source=TakeAudio.of(middle, rate), words=words, kind="infill",
+            take_id=take_id, transcript=request["transcript"],
+            request={**request, "cache_key": key, "span": [plan.start, plan.end],
+                     "words": how},
+            backend=backend, credits=self.estimate(request["transcript"]),
+            created_at=time.time())
+        self._document.add_clip(clip)
+        log.info("infill candidate %s for take %s: %.2f s, words %s", clip.id, take_id,
+                 middle.size / rate, how)
+        return clip, False

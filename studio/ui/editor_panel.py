@@ -1,0 +1,572 @@
+"""The Editor panel: a block's take (or the whole script) on a word-aligned waveform,
+with non-destructive edits and word replacement by infill.
+
+The panel shows the selected take of the current block as edited
+(:func:`studio.project.edits.edited`): its waveform (:class:`WaveformView`), its words
+underneath, a cursor, a selection and a playhead. Every edit is a new edit list for
+the take, pushed through :meth:`ScriptEditor.edit_take`, so Undo takes it back and
+the take's generated audio is never changed. "Whole script" shows the selected takes
+in order with the export pause between them, for listening and finding a block.
+
+Slow work (reading a take, applying its edits, building the peak pyramid, aligning
+words) runs in a worker thread; a newer request makes older results stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, TypeVar
+
+import shiboken6
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.api.models import PhonemeTimestamps, WordTimestamps
+from studio.audio.buffers import resample
+from studio.audio.peaks import PeakPyramid
+from studio.project.edits import (
+    Clip,
+    Delete,
+    Edited,
+    EditError,
+    Fade,
+    Gain,
+    InsertSilence,
+    Splice,
+    Trim,
+    clip_from,
+    crossfade_frames,
+    edited,
+)
+from studio.project.export import mixdown
+from studio.project.infill import InfillError, plan_infill
+from studio.project.model import Take, TakeAudio, new_id
+from studio.services.document import ScriptDocument
+from studio.services.editor import ScriptEditor
+from studio.services.infill import InfillService
+from studio.services.playback import PlaybackService
+from studio.ui.actions import make_action
+from studio.ui.waveform_view import WaveformView
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Takes longer than this are not aligned automatically (pocketsphinx would take
+#: minutes); they are still edited by dragging on the waveform.
+ALIGN_LIMIT_SECONDS = 600.0
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def split_text(text: str, words_before: int) -> tuple[str, str]:
+    """``text`` cut after its ``words_before``-th spoken word (inline tags such as
+    ``<break time="1s"/>`` are not words): ``(left, right)``, each stripped."""
+    count = 0
+    for match in re.finditer(r"<[^>]*>|\S+", text):
+        token = match.group(0)
+        if _TAG.fullmatch(token) or not any(c.isalnum() for c in token):
+            continue
+        if count == words_before:
+            return text[:match.start()].strip(), text[match.start():].strip()
+        count += 1
+    return text.strip(), ""
+
+
+class EditorPanel(QWidget):
+    """Waveform, words and edits of the current block's selected take.
+
+    Attributes:
+        view: the :class:`WaveformView`.
+        mode_combo: "Selected take" or "Whole script".
+        status_label: what the panel is doing, or why an edit was refused.
+        *_action: the panel's actions (toolbar buttons; shortcuts work while the
+            panel has focus).
+    """
+
+    def __init__(self, document: ScriptDocument, editor: ScriptEditor,
+                 playback: PlaybackService, infill: InfillService,
+                 pause_seconds: Callable[[], float] = lambda: 0.0,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.editor = editor
+        self.playback = playback
+        self.infill = infill
+        self._pause_seconds = pause_seconds
+        self._block_id = ""
+        self._take: Take | None = None  # the take shown (words may come from alignment)
+        self._edited: Edited | None = None
+        self._load_number = 0
+        self._stream_id: int | None = None
+        self._play_offset = 0
+        self._clipboard: Clip | None = None
+        self._aligned: dict[str, WordTimestamps] = {}  # take id -> words found by alignment
+        self._dialog: Any = None
+        self.setObjectName("editorPanel")
+
+        self.mode_combo = QComboBox(self)
+        self.mode_combo.addItems(["Selected take", "Whole script"])
+        self.mode_combo.setToolTip("Edit the current block's selected take, or listen to "
+                                   "the whole script as it exports")
+        self.mode_combo.currentIndexChanged.connect(lambda _i: self.reload())
+        self.title_label = QLabel(self)
+        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.view = WaveformView(self)
+        self.status_label = QLabel(self)
+        self.status_label.setWordWrap(True)
+
+        self._make_actions()
+        self.toolbar = QToolBar(self)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for group in (
+            (self.play_action, self.play_selection_action),
+            (self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action,
+             self.zoom_selection_action),
+            (self.replace_action, self.delete_action, self.silence_action, self.trim_action,
+             self.fade_in_action, self.fade_out_action, self.gain_action),
+            (self.copy_action, self.paste_action, self.split_action, self.revert_action),
+        ):
+            for action in group:
+                self.toolbar.addAction(action)
+            self.toolbar.addSeparator()
+
+        header = QHBoxLayout()
+        header.addWidget(self.mode_combo)
+        header.addWidget(self.title_label, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(header)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.status_label)
+
+        self.view.selection_changed.connect(lambda _s, _e: self._update_actions())
+        self.view.play_toggled.connect(self.toggle_play)
+        playback.position_changed.connect(self._on_position)
+        playback.stopped.connect(self._on_stopped)
+        document.take_changed.connect(self._on_take_event)
+        document.take_selected.connect(self._on_take_event)
+        document.take_added.connect(self._on_take_event)
+        document.take_removed.connect(self._on_take_event)
+        document.block_removed.connect(lambda _i, block_id: self._on_block_gone(block_id))
+        document.reset.connect(lambda: self.set_block(""))
+        for signal in (document.block_inserted, document.block_moved):
+            signal.connect(lambda *_a: self._script_changed())
+        self.view.clear("Select a block with a take to see its waveform")
+        self._update_actions()
+
+    # --- actions ------------------------------------------------------------------
+
+    def _make_actions(self) -> None:
+        def action(text: str, slot: Callable[[], object], shortcut: str | None = None,
+                   tip: str = "") -> Any:
+            made = make_action(self, text, slot, shortcut, tip)
+            made.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(made)
+            return made
+
+        self.play_action = action("Play", self.toggle_play, None,
+                                  "Play from the cursor, or stop (Space in the waveform)")
+        self.play_selection_action = action("Play selection", self.play_selection, "Shift+Space")
+        self.zoom_in_action = action("Zoom in", lambda: self.view.zoom_by(2.0), "Ctrl+=")
+        self.zoom_out_action = action("Zoom out", lambda: self.view.zoom_by(0.5), "Ctrl+-")
+        self.zoom_fit_action = action("Fit", self.view.zoom_to_fit, "Ctrl+0",
+                                      "Zoom to show the whole take")
+        self.zoom_selection_action = action("Zoom to selection", self.view.zoom_to_selection)
+        self.replace_action = action(
+            "Replace…", self.replace_selection, "Ctrl+R",
+            "Replace the selected words with new words generated by infill")
+        self.delete_action = action("Delete", self.delete_selection, "Delete",
+                                    "Delete the selection")
+        self.silence_action = action("Silence…", self.insert_silence, None,
+                                     "Insert silence at the cursor")
+        self.trim_action = action("Trim", self.trim_to_selection, "Ctrl+T",
+                                  "Keep only the selection")
+        self.fade_in_action = action("Fade in", lambda: self._fade("in"), None,
+                                     "Fade the selection in")
+        self.fade_out_action = action("Fade out", lambda: self._fade("out"), None,
+                                      "Fade the selection out")
+        self.gain_action = action("Gain…", self.change_gain, None,
+                                  "Make the selection louder or quieter")
+        self.copy_action = action("Copy", self.copy_selection, "Ctrl+C",
+                                  "Copy the selected audio (to paste into any take)")
+        self.paste_action = action("Paste", self.paste, "Ctrl+V",
+                                   "Paste copied audio at the cursor, or over the selection")
+        self.split_action = action("Split block", self.split_block, "Ctrl+B",
+                                   "Split the block in two at the cursor, each with its "
+                                   "half of the take")
+        self.revert_action = action("Revert edits", self.revert_edits, None,
+                                    "Undo every edit of this take at once (Undo brings "
+                                    "them back)")
+
+    def _update_actions(self) -> None:
+        take_mode = self.mode_combo.currentIndex() == 0
+        has_audio = self._edited is not None
+        editable = take_mode and has_audio and self._take is not None
+        start, end = self.view.selection() if has_audio else (0, 0)
+        ranged = editable and end > start
+        self.play_action.setEnabled(has_audio)
+        self.play_selection_action.setEnabled(has_audio and end > start)
+        for zoom in (self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action):
+            zoom.setEnabled(has_audio)
+        self.zoom_selection_action.setEnabled(has_audio and end > start)
+        self.replace_action.setEnabled(editable)
+        for ranged_action in (self.delete_action, self.trim_action, self.fade_in_action,
+                              self.fade_out_action, self.gain_action):
+            ranged_action.setEnabled(ranged)
+        self.copy_action.setEnabled(has_audio and end > start)
+        self.silence_action.setEnabled(editable)
+        self.paste_action.setEnabled(editable and self._clipboard is not None)
+        self.split_action.setEnabled(editable and 0 < start < self._edited.frames
+                                     if self._edited is not None else False)
+        self.revert_action.setEnabled(editable and bool(self._take and self._take.edits))
+
+    # --- what is shown --------------------------------------------------------------
+
+    @property
+    def block_id(self) -> str:
+        return self._block_id
+
+    @property
+    def edited_audio(self) -> Edited | None:
+        """The audio shown (as edited), or None."""
+        return self._edited
+
+    def set_block(self, block_id: str) -> None:
+        """Show ``block_id``'s selected take ("" for none)."""
+        if block_id == self._block_id and self._edited is not None:
+            return
+        self._block_id = block_id
+        self.reload()
+
+    def reload(self, keep_view: bool = False) -> asyncio.Future[None]:
+        """Read what the panel shows again, in the background."""
+        self._load_number += 1
+        return asyncio.ensure_future(self._load(self._load_number, keep_view))
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        # Not asyncio.to_thread: qasync may step this task outside a running loop.
+        return await asyncio.get_event_loop().run_in_executor(None, fn, *args)
+
+    def _current(self, number: int) -> bool:
+        return number == self._load_number and shiboken6.isValid(self)
+
+    async def _load(self, number: int, keep_view: bool) -> None:
+        try:
+            if self.mode_combo.currentIndex() == 1:
+                await self._load_script(number, keep_view)
+            else:
+                await self._load_take(number, keep_view)
+        except Exception as exc:  # a take that cannot be read must not break the panel
+            log.exception("editor: cannot show the audio")
+            if self._current(number):
+                self._show_nothing(f"Cannot show this audio: {exc}")
+        if self._current(number):
+            self._update_actions()
+
+    def _show_nothing(self, message: str, title: str = "") -> None:
+        self._take = None
+        self._edited = None
+        self.title_label.setText(title)
+        self.view.clear(message)
+        self._update_actions()
+
+    async def _load_take(self, number: int, keep_view: bool) -> None:
+        block = self.document.block(self._block_id) if self.document.has_block(
+            self._block_id) else None
+        if block is None:
+            self._show_nothing("Select a block with a take to see its waveform")
+            return
+        take = block.selected_take
+        title = f"Block {self.document.index_of(block.id) + 1}"
+        if take is None:
+            self._show_nothing("This block has no take yet: generate it to edit it here", title)
+            return
+        if not take.word_timestamps.words and take.id in self._aligned:
+            take = replace(take, word_timestamps=self._aligned[take.id])
+        self.status_label.setText("Reading the take…" if not take.source.loaded else "")
+        result = await self._in_thread(edited, take)
+        pyramid = await self._in_thread(PeakPyramid.build, result.audio)
+        if not self._current(number):
+            return
+        self._take, self._edited = take, result
+        edits = f" · {len(take.edits)} edit{'s' if len(take.edits) != 1 else ''}" if take.edits else ""
+        self.title_label.setText(f"{title} · {take.name} · {result.duration:.2f} s{edits}")
+        self.view.set_audio(result.audio, result.sample_rate, pyramid, result.words,
+                            result.phonemes, keep_view=keep_view)
+        if result.words.words:
+            aligned = take.id in self._aligned
+            self.status_label.setText(
+                "Words found by alignment with the block's text" if aligned else
+                "Click a word to select it, drag across words; hold Ctrl for no snapping")
+        else:
+            self.status_label.setText("This take has no word timestamps: drag on the "
+                                      "waveform to select")
+            self._align_later(take)
+
+    def _align_later(self, take: Take) -> None:
+        transcript = str(take.request.get("transcript") or "")
+        language = str(take.request.get("language") or "en")
+        if not transcript or take.duration > ALIGN_LIMIT_SECONDS or take.id in self._aligned:
+            return
+
+        from studio.audio.align import AlignmentError, align_words
+
+        async def align() -> None:
+            self.status_label.setText("Finding the words in this take…")
+            try:
+                words = await self._in_thread(align_words, take.audio, take.sample_rate,
+                                              _TAG.sub(" ", transcript), language)
+            except AlignmentError as exc:
+                if shiboken6.isValid(self):
+                    self.status_label.setText(f"No word timestamps ({exc}): drag on the "
+                                              "waveform to select")
+                return
+            self._aligned[take.id] = words
+            if shiboken6.isValid(self) and self._take is not None and self._take.id == take.id:
+                self.reload(keep_view=True)
+
+        asyncio.ensure_future(align())
+
+    async def _load_script(self, number: int, keep_view: bool) -> None:
+        blocks = [b for b in self.document.blocks if b.selected_take is not None]
+        if not blocks:
+            self._show_nothing("No block has a take yet")
+            return
+        takes = [b.selected_take for b in blocks if b.selected_take is not None]
+        rate = takes[0].sample_rate
+        pause = self._pause_seconds()
+        mix = await self._in_thread(mixdown, takes, rate, pause)
+        pyramid = await self._in_thread(PeakPyramid.build, mix.audio)
+        if not self._current(number):
+            return
+        markers: list[tuple[int, str]] = []
+        offset = 0
+        for index, take in enumerate(takes):
+            markers.append((offset, f"Block {self.document.index_of(blocks[index].id) + 1}"))
+            offset += round(edited(take).frames * rate / take.sample_rate) + round(pause * rate)
+        words = WordTimestamps(tuple(w["word"] for w in mix.words),
+                               tuple(w["start"] for w in mix.words),
+                               tuple(w["end"] for w in mix.words))
+        self._take = None
+        self._edited = Edited(mix.audio, rate, words, PhonemeTimestamps())
+        self.title_label.setText(f"Whole script · {len(takes)} takes · {mix.duration:.2f} s")
+        self.view.set_audio(mix.audio, rate, pyramid, words, PhonemeTimestamps(), markers,
+                            keep_view=keep_view)
+        self.status_label.setText("Edits apply to one take: choose \"Selected take\" to edit")
+
+    def _on_take_event(self, block_id: str, _take_id: str) -> None:
+        if self.mode_combo.currentIndex() == 1:
+            self._script_changed()
+        elif block_id == self._block_id:
+            self.reload(keep_view=True)
+
+    def _on_block_gone(self, block_id: str) -> None:
+        if block_id == self._block_id:
+            self.set_block("")
+        else:
+            self._script_changed()
+
+    def _script_changed(self) -> None:
+        if self.mode_combo.currentIndex() == 1:
+            self.reload(keep_view=True)
+
+    # --- playback -----------------------------------------------------------------
+
+    def toggle_play(self) -> None:
+        """Play from the cursor (or the selection's start) to the end, or stop."""
+        if self._stream_id is not None and self.playback.is_playing:
+            self.playback.stop()
+            return
+        if self._edited is not None:
+            start, _end = self.view.selection()
+            self._play(start if start < self._edited.frames else 0, self._edited.frames)
+
+    def play_selection(self) -> None:
+        if self._edited is not None:
+            start, end = self.view.selection()
+            if end > start:
+                self._play(start, end)
+
+    def _play(self, start: int, end: int) -> None:
+        assert self._edited is not None
+        self._play_offset = start
+        self._stream_id = self.playback.play(self._edited.audio[start:end],
+                                             self._edited.sample_rate)
+
+    def _on_position(self, seconds: float) -> None:
+        if self._stream_id is not None and self._edited is not None and self.playback.is_current(
+                self._stream_id):
+            self.view.set_playhead(self._play_offset + round(seconds * self._edited.sample_rate))
+
+    def _on_stopped(self) -> None:
+        if self._stream_id is not None:
+            self._stream_id = None
+            self.view.set_playhead(None)
+
+    # --- edits ----------------------------------------------------------------------
+
+    def _push(self, edit: Any, text: str | None = None) -> bool:
+        """Append ``edit`` to the shown take's edits as one undo step; False (with the
+        reason in the status line) when it does not fit."""
+        take = self._take
+        if take is None or self._edited is None:
+            return False
+        edits = take.edits + (edit,)
+        try:
+            edited(replace(take, edits=edits))  # checks it; the result is kept for the redraw
+        except EditError as exc:
+            self.status_label.setText(str(exc))
+            return False
+        try:
+            self.editor.edit_take(self._block_id, take.id, edits,
+                                  text or edit.describe(self._edited.sample_rate))
+        except KeyError:
+            self.status_label.setText("This take is gone; select it again")
+            return False
+        return True
+
+    def _range(self) -> tuple[int, int]:
+        return self.view.selection()
+
+    def delete_selection(self) -> None:
+        start, end = self._range()
+        if end > start and self._push(Delete(start, end)):
+            self.view.set_selection(start, start)
+
+    def trim_to_selection(self) -> None:
+        start, end = self._range()
+        if end > start and self._push(Trim(start, end)):
+            self.view.set_selection(0, end - start)
+
+    def _fade(self, direction: str) -> None:
+        start, end = self._range()
+        if end > start:
+            self._push(Fade(start, end, direction))
+
+    def insert_silence(self) -> None:
+        if self._edited is None:
+            return
+        seconds, ok = QInputDialog.getDouble(self, "Insert silence", "Seconds of silence:",
+                                             0.5, 0.01, 60.0, 2)
+        if ok:
+            at = self._range()[0]
+            self._push(InsertSilence(at, max(1, round(seconds * self._edited.sample_rate))))
+
+    def change_gain(self) -> None:
+        start, end = self._range()
+        if end <= start:
+            return
+        db, ok = QInputDialog.getDouble(self, "Gain", "Change the selection by (dB):",
+                                        3.0, -60.0, 24.0, 1)
+        if ok and db:
+            self._push(Gain(start, end, db))
+
+    def copy_selection(self) -> None:
+        start, end = self._range()
+        if self._edited is None or end <= start:
+            return
+        self._clipboard = clip_from(self._edited, start, end,
+                                    self._take.id if self._take is not None else "")
+        self.status_label.setText(
+            f"Copied {(end - start) / self._edited.sample_rate:.2f} s; paste it into any take")
+        self._update_actions()
+
+    def paste(self) -> None:
+        copied, take, shown = self._clipboard, self._take, self._edited
+        if copied is None or take is None or shown is None:
+            return
+        start, end = self._range()
+        source = copied.source
+        if copied.sample_rate != shown.sample_rate:
+            source = TakeAudio.of(resample(copied.audio, copied.sample_rate, shown.sample_rate),
+                                  shown.sample_rate)
+        clip = replace(copied, id=new_id(), take_id=take.id, source=source)
+        self.document.add_clip(clip)
+        self._push(Splice(start, end, clip, crossfade_frames(shown.sample_rate)),
+                   f"Paste {clip.duration:.2f} s")
+
+    def revert_edits(self) -> None:
+        take = self._take
+        if take is not None and take.edits:
+            self.editor.edit_take(self._block_id, take.id, (), "Revert edits")
+
+    def split_block(self) -> None:
+        """Split the block at the cursor: the words before it stay, the rest go to a
+        new block after it; each gets a take made of its half of the audio (the same
+        stored audio, trimmed: nothing is generated or paid for)."""
+        take, shown = self._take, self._edited
+        if take is None or shown is None:
+            return
+        at = self._range()[0]
+        if not 0 < at < shown.frames:
+            self.status_label.setText("Place the cursor inside the take to split it")
+            return
+        block = self.document.block(self._block_id)
+        rate = shown.sample_rate
+        words_before = sum(1 for s, e in zip(shown.words.start, shown.words.end, strict=True)
+                           if (s + e) / 2 * rate < at)
+        left_text, right_text = split_text(block.text, words_before)
+        if not left_text or not right_text:
+            self.status_label.setText("Place the cursor between two words to split the block")
+            return
+
+        def half(text: str, trim: Trim, name: str) -> Take:
+            return replace(take, id=new_id(), edits=take.edits + (trim,), cache_key="",
+                           request={**take.request, "transcript": text}, name=name,
+                           credits=0, starred=False)
+
+        number = block.next_take_number()
+        left = half(left_text, Trim(0, at), f"Take {number} (split)")
+        right = half(right_text, Trim(at, shown.frames), "Take 1 (split)")
+        self.editor.split_block(self._block_id, left_text, right_text, left, right)
+
+    # --- infill -------------------------------------------------------------------
+
+    def replace_selection(self) -> None:
+        """Open the Replace dialog for the selected words (or the cursor: insert)."""
+        from studio.ui.infill_dialog import InfillDialog
+
+        take, shown = self._take, self._edited
+        if take is None or shown is None:
+            return
+        start, end = self._range()
+        try:
+            plan = plan_infill(shown, start, end)
+        except InfillError as exc:
+            self.status_label.setText(str(exc))
+            return
+        if self._dialog is not None and shiboken6.isValid(self._dialog):
+            self._dialog.close()
+        dialog = InfillDialog(self.infill, self.playback, self.document, self._block_id,
+                              take, shown, plan, self)
+        dialog.clip_accepted.connect(self._on_clip_accepted)
+        self._dialog = dialog
+        dialog.show()
+
+    def _on_clip_accepted(self, take_id: str, edits_before: tuple[Any, ...], plan: Any,
+                          clip: Clip) -> None:
+        take = self._take
+        if take is None or take.id != take_id or take.edits != edits_before:
+            self.status_label.setText("The take changed while the Replace dialog was open; "
+                                      "select the words again")
+            return
+        label = f"Replace with “{clip.transcript}”"
+        if self._push(Splice(plan.start, plan.end, clip, crossfade_frames(plan.sample_rate)),
+                      label):
+            self.view.set_selection(plan.start, plan.start + clip.frames)
+            self.status_label.setText(f"{label}: Undo takes it back")
+

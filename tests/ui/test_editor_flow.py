@@ -1,0 +1,234 @@
+"""The Editor panel as a user drives it, against the offline engine over loopback:
+see a take's words, select one, replace it by infill, hear it, accept, export, undo;
+and the other edits (delete, silence, trim, fades, gain, copy/paste, split).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from studio.config import Settings
+from studio.project.edits import Splice, edited
+
+SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
+
+
+@pytest.fixture
+def studio(open_studio):  # type: ignore[no-untyped-def]
+    return open_studio(Settings(pause_seconds=0.25))
+
+
+def _wait(qloop, awaitable, timeout: float = 90.0):  # type: ignore[no-untyped-def]
+    return qloop.run_until_complete(asyncio.wait_for(awaitable, timeout))
+
+
+def generated_block(studio, qloop, text: str = SENTENCE) -> str:  # type: ignore[no-untyped-def]
+    window = studio.window
+    block_id = window.add_block()
+    studio.editor.update_block(block_id, text=text)
+    window.script_panel.set_current(block_id)
+    window._generate([block_id])
+    _wait(qloop, studio.generation.wait_idle())
+    assert studio.document.block(block_id).selected_take is not None
+    return block_id
+
+
+def shown(studio, qloop, block_id: str):  # type: ignore[no-untyped-def]
+    panel = studio.window.editor_panel
+    panel.set_block(block_id)
+    _wait(qloop, panel.reload())
+    assert panel.edited_audio is not None
+    return panel
+
+
+def word_index(panel, word: str) -> int:  # type: ignore[no-untyped-def]
+    words = [w.strip(".,").lower() for w in panel.edited_audio.words.words]
+    return words.index(word)
+
+
+def export(studio, qloop, path: Path) -> np.ndarray:  # type: ignore[no-untyped-def]
+    assert _wait(qloop, studio.window.export_to(path))
+    data, _rate = sf.read(path, dtype="float32")
+    return data
+
+
+def test_replace_a_word_by_infill_accept_export_and_undo(studio, qtbot, qloop, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                          offline_engine) -> None:
+    block_id = generated_block(studio, qloop)
+    take = studio.document.block(block_id).selected_take
+    panel = shown(studio, qloop, block_id)
+    assert len(panel.edited_audio.words.words) >= 10, "the word lane has the take's words"
+    before = export(studio, qloop, tmp_path / "before.wav")
+
+    index = word_index(panel, "brown")
+    panel.view.select_words(index, index)
+    start, end = panel.view.selection()
+    assert end > start
+    panel.replace_action.trigger()
+    dialog = panel._dialog
+    assert dialog is not None and dialog.isVisible()
+    assert "brown" in dialog.what_label.text()
+    assert dialog.estimate_label.text() == "Free on the offline engine"
+    dialog.text_edit.setText("bright red")
+    requests = offline_engine.stats.requests("/infill/bytes")
+    _wait(qloop, dialog.preview())
+    assert dialog.candidates.count() == 1, dialog.status_label.text()
+    clip = dialog.selected_clip()
+    assert clip.transcript == "bright red" and clip.frames > 0
+    assert [w.strip(".,").lower() for w in clip.words.words] == ["bright", "red"]
+    assert studio.document.clips_of(take.id) == [clip], "the candidate is kept with the take"
+
+    # The same words again: the candidate comes back without a request.
+    _wait(qloop, dialog.preview())
+    assert dialog.candidates.count() == 1 and "reused" in dialog.status_label.text()
+    assert offline_engine.stats.requests("/infill/bytes") == requests + 1
+
+    plan = dialog.plan
+    dialog.accept_button.click()
+    take = studio.document.block(block_id).selected_take
+    assert len(take.edits) == 1 and isinstance(take.edits[0], Splice)
+    assert take.edits[0].clip is clip
+    assert studio.undo_stack.undoText().startswith("Replace with “bright red”")
+    _wait(qloop, panel.reload())
+    words = [w.strip(".,").lower() for w in panel.edited_audio.words.words]
+    assert "brown" not in words and words[index:index + 2] == ["bright", "red"]
+
+    after = export(studio, qloop, tmp_path / "after.wav")
+    removed = plan.end - plan.start
+    assert after.size == before.size - removed + clip.frames
+    # Only the replaced span changed: before it bit for bit, after it bit for bit.
+    assert np.array_equal(after[:plan.start], before[:plan.start])
+    assert np.array_equal(after[plan.start + clip.frames:], before[plan.end:])
+    assert not np.array_equal(after[plan.start:plan.start + clip.frames][:100],
+                              before[plan.start:plan.start + 100])
+
+    studio.undo_stack.undo()
+    assert studio.document.block(block_id).selected_take.edits == ()
+    assert np.array_equal(export(studio, qloop, tmp_path / "undone.wav"), before)
+    assert np.array_equal(take.audio, edited(studio.document.block(block_id).selected_take).audio)
+
+
+def test_a_server_error_mid_infill_changes_nothing(studio, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+    block_id = generated_block(studio, qloop)
+    panel = shown(studio, qloop, block_id)
+    index = word_index(panel, "fox")
+    panel.view.select_words(index, index)
+    panel.replace_action.trigger()
+    dialog = panel._dialog
+    dialog.text_edit.setText("cat")
+    offline_engine.inject_faults("/infill/bytes", [500, 500, 500])
+    _wait(qloop, dialog.preview())
+    assert dialog.candidates.count() == 0
+    assert "Nothing was changed" in dialog.status_label.text()
+    assert not dialog.accept_button.isEnabled()
+    take = studio.document.block(block_id).selected_take
+    assert take.edits == () and studio.document.clips_of(take.id) == []
+    dialog.close()
+
+
+def test_selection_covering_the_whole_take_says_why_it_cannot_be_infilled(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+    block_id = generated_block(studio, qloop, "Hello.")
+    panel = shown(studio, qloop, block_id)
+    panel.view.set_selection(0, panel.edited_audio.frames)
+    panel.replace_action.trigger()
+    assert "at least one side" in panel.status_label.text()
+    assert panel._dialog is None
+
+
+def test_delete_silence_trim_fade_gain_are_undoable_edits(studio, qloop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    block_id = generated_block(studio, qloop)
+    panel = shown(studio, qloop, block_id)
+    take = studio.document.block(block_id).selected_take
+    frames, rate = panel.edited_audio.frames, panel.edited_audio.sample_rate
+
+    panel.view.set_selection(rate // 2, rate)
+    panel.delete_action.trigger()
+    assert edited(studio.document.block(block_id).selected_take).frames == frames - rate // 2
+
+    from PySide6.QtWidgets import QInputDialog
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (0.25, True)))
+    _wait(qloop, panel.reload())
+    panel.view.set_selection(rate // 4, rate // 4)
+    panel.silence_action.trigger()
+    current = studio.document.block(block_id).selected_take
+    assert edited(current).frames == frames - rate // 2 + rate // 4
+    assert np.abs(edited(current).audio[rate // 4:rate // 2]).max() == 0.0
+
+    _wait(qloop, panel.reload())
+    panel.view.set_selection(0, rate // 2)
+    panel.fade_in_action.trigger()
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (-6.0, True)))
+    _wait(qloop, panel.reload())
+    panel.view.set_selection(rate, 2 * rate)
+    panel.gain_action.trigger()
+    _wait(qloop, panel.reload())
+    panel.view.set_selection(rate // 8, 3 * rate)
+    panel.trim_action.trigger()
+    current = studio.document.block(block_id).selected_take
+    assert [type(e).__name__ for e in current.edits] == [
+        "Delete", "InsertSilence", "Fade", "Gain", "Trim"]
+    assert edited(current).frames == 3 * rate - rate // 8
+
+    for _ in range(5):
+        studio.undo_stack.undo()
+    assert studio.document.block(block_id).selected_take.edits == ()
+    assert np.array_equal(take.audio, edited(studio.document.block(block_id).selected_take).audio)
+
+
+def test_copy_from_one_take_and_paste_into_another(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+    first = generated_block(studio, qloop, "First block speaks here.")
+    second = generated_block(studio, qloop, "Second block answers.")
+    panel = shown(studio, qloop, first)
+    rate = panel.edited_audio.sample_rate
+    panel.view.set_selection(0, rate // 2)
+    panel.copy_action.trigger()
+    copied = np.array(panel.edited_audio.audio[:rate // 2])
+
+    panel = shown(studio, qloop, second)
+    target_frames = panel.edited_audio.frames
+    panel.view.set_selection(rate, rate)
+    assert panel.paste_action.isEnabled()
+    panel.paste_action.trigger()
+    take = studio.document.block(second).selected_take
+    result = edited(take)
+    assert result.frames == target_frames + rate // 2
+    h = take.edits[0].crossfade
+    assert np.array_equal(result.audio[rate + h:rate + rate // 2 - h], copied[h:rate // 2 - h])
+    assert [c.kind for c in studio.document.clips_of(take.id)] == ["paste"]
+
+
+def test_split_a_block_at_the_cursor(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+    block_id = generated_block(studio, qloop, "One two three. Four five six.")
+    panel = shown(studio, qloop, block_id)
+    words = panel.edited_audio.words
+    rate = panel.edited_audio.sample_rate
+    index = [w.strip(".,").lower() for w in words.words].index("four")
+    at = round((words.end[index - 1] + words.start[index]) / 2 * rate)
+    total = panel.edited_audio.frames
+    panel.view.set_selection(at, at)
+    requests_before = len(studio.document)
+    panel.split_action.trigger()
+    assert len(studio.document) == requests_before + 1
+    left, right = studio.document.blocks[-2], studio.document.blocks[-1]
+    assert left.text == "One two three." and right.text == "Four five six."
+    assert not left.needs_take and not right.needs_take, "both halves are up to date"
+    assert edited(left.selected_take).frames + edited(right.selected_take).frames == total
+    studio.undo_stack.undo()
+    assert len(studio.document) == requests_before
+    assert studio.document.block(block_id).text == "One two three. Four five six."
+
+
+def test_whole_script_view_marks_each_block(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+    generated_block(studio, qloop, "First block.")
+    generated_block(studio, qloop, "Second block.")
+    panel = studio.window.editor_panel
+    panel.mode_combo.setCurrentIndex(1)
+    _wait(qloop, panel.reload())
+    assert panel.title_label.text().startswith("Whole script · 2 takes")
+    assert not panel.delete_action.isEnabled() and not panel.replace_action.isEnabled()
+    assert panel.play_action.isEnabled()
