@@ -40,7 +40,6 @@ from studio.project.edits import (
     Clip,
     Delete,
     Edited,
-    EditError,
     Fade,
     Gain,
     InsertSilence,
@@ -83,6 +82,22 @@ def split_text(text: str, words_before: int) -> tuple[str, str]:
             return text[:match.start()].strip(), text[match.start():].strip()
         count += 1
     return text.strip(), ""
+
+
+def misfit(edit: Any, frames: int, sample_rate: int) -> str:
+    """Why ``edit`` cannot apply to ``frames`` of audio at ``sample_rate`` ("" if it
+    can): the check :func:`studio.project.edits.apply_edits` would make, without
+    applying anything (the take's edited audio is applied off the UI thread)."""
+    if isinstance(edit, InsertSilence):
+        end = edit.at
+    else:
+        end = edit.end
+    if end > frames:
+        return (f"{edit.describe(sample_rate)}: {end / sample_rate:.3f} s is past the end of "
+                f"the take ({frames / sample_rate:.3f} s)")
+    if isinstance(edit, Splice) and edit.clip.sample_rate != sample_rate:
+        return (f"The clip is at {edit.clip.sample_rate} Hz and the take at {sample_rate} Hz")
+    return ""
 
 
 class EditorPanel(QWidget):
@@ -425,12 +440,11 @@ class EditorPanel(QWidget):
         take = self._take
         if take is None or self._edited is None:
             return False
-        edits = take.edits + (edit,)
-        try:
-            edited(replace(take, edits=edits))  # checks it; the result is kept for the redraw
-        except EditError as exc:
-            self.status_label.setText(str(exc))
+        problem = misfit(edit, self._edited.frames, self._edited.sample_rate)
+        if problem:
+            self.status_label.setText(problem)
             return False
+        edits = take.edits + (edit,)
         try:
             self.editor.edit_take(self._block_id, take.id, edits,
                                   text or edit.describe(self._edited.sample_rate))
