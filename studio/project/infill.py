@@ -36,6 +36,9 @@ WINDOW_SECONDS = 0.005
 #: the pause, or below :data:`SILENCE_DBFS`.
 QUIET_MARGIN_DB = 6.0
 SILENCE_DBFS = -50.0
+#: Seconds a neighbouring word may reach into the selection and still count as outside
+#: it (selection edges snap to zero crossings a few milliseconds from word boundaries).
+EDGE_SECONDS = 0.02
 
 
 class InfillError(ValueError):
@@ -129,8 +132,12 @@ def plan_infill(edited: Edited, start: int, end: int) -> InfillPlan:
     audio = edited.audio
     starts, ends = _word_frames(edited.words, rate)
     search = round(SEARCH_SECONDS * rate)
-    before = ends[ends <= start]
-    after = starts[starts >= end]
+    # Words that end (start) within a snap's reach of the selection's edge are its
+    # neighbours, not part of it: the selection's edges sit on zero crossings a few
+    # milliseconds outside its words, where abutting words meet.
+    reach = round(EDGE_SECONDS * rate)
+    before = np.minimum(ends[ends <= start + reach], start)
+    after = np.maximum(starts[starts >= end - reach], end)
     left_lo = int(before.max()) if before.size else (max(0, start - search) if starts.size == 0
                                                     else 0)
     right_hi = int(after.min()) if after.size else (min(frames, end + search) if starts.size == 0
@@ -145,7 +152,7 @@ def plan_infill(edited: Edited, start: int, end: int) -> InfillPlan:
                           "selection, and this selection covers all of it. Select fewer "
                           "words, or generate a new take of the block instead.")
     context = round(CONTEXT_SECONDS * rate)
-    inside = (ends > cut_start) & (starts < cut_end)
+    inside = (np.minimum(ends, cut_end) - np.maximum(starts, cut_start)) > reach
     words = tuple(w for w, keep in zip(edited.words.words, inside, strict=True) if keep)
     return InfillPlan(
         start=cut_start, end=cut_end,

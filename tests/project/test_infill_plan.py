@@ -118,3 +118,14 @@ def test_the_infill_key_covers_text_and_both_clips() -> None:
     assert key != infill_key("cloud", {**request, "transcript": "other"}, left, right)
     assert key != infill_key("cloud", request, right, left)
     assert key != infill_key("offline", request, left, right)
+
+
+def test_abutting_words_are_not_swallowed_by_the_cut() -> None:
+    """Words with no pause between them: the cut is at their boundary, and a selection
+    whose edges were snapped a few milliseconds outside the word keeps its neighbours."""
+    take = spoken([(0.1, 0.5), (0.5, 0.9), (0.9, 1.3), (1.6, 2.0)], 2.4)
+    start, end = frames(0.5) - 40, frames(0.9) + 40  # edges moved out to zero crossings
+    plan = plan_infill(take, start, end)
+    assert plan.words == ("w1",)
+    assert frames(0.5) - 40 <= plan.start <= frames(0.5)
+    assert frames(0.9) <= plan.end <= frames(0.9) + 40
