@@ -510,6 +510,8 @@ class MainWindow(QMainWindow):
 
     def _on_busy_changed(self, busy: bool) -> None:
         self.progress_bar.setVisible(busy)
+        if not busy and self.statusBar().currentMessage().startswith("Generating"):
+            self.statusBar().clearMessage()  # it said what was starting; that is over
         self.stop_action.setEnabled(busy or self.playback.is_playing)
 
     # --- playback -----------------------------------------------------------------------
