@@ -130,6 +130,8 @@ class EditorPanel(QWidget):
         self._clipboard: Clip | None = None
         self._aligned: dict[str, WordTimestamps] = {}  # take id -> words found by alignment
         self._dialog: Any = None
+        #: The running (or last) alignment of a take without word timestamps.
+        self.align_task: asyncio.Future[None] | None = None
         self.setObjectName("editorPanel")
 
         self.mode_combo = QComboBox(self)
@@ -354,7 +356,7 @@ class EditorPanel(QWidget):
             if shiboken6.isValid(self) and self._take is not None and self._take.id == take.id:
                 self.reload(keep_view=True)
 
-        asyncio.ensure_future(align())
+        self.align_task = asyncio.ensure_future(align())
 
     async def _load_script(self, number: int, keep_view: bool) -> None:
         blocks = [b for b in self.document.blocks if b.selected_take is not None]

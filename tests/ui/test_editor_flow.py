@@ -232,3 +232,27 @@ def test_whole_script_view_marks_each_block(studio, qloop) -> None:  # type: ign
     assert panel.title_label.text().startswith("Whole script · 2 takes")
     assert not panel.delete_action.isEnabled() and not panel.replace_action.isEnabled()
     assert panel.play_action.isEnabled()
+
+
+def test_a_take_without_word_timestamps_gets_its_words_by_alignment(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from studio.api.models import WordTimestamps
+    from studio.project.model import new_id
+
+    block_id = generated_block(studio, qloop)
+    generated = studio.document.block(block_id).selected_take
+    bare = dataclasses.replace(generated, id=new_id(), word_timestamps=WordTimestamps(),
+                               name="Imported")
+    studio.document.add_take(block_id, bare)  # e.g. audio from elsewhere, no timestamps
+    panel = shown(studio, qloop, block_id)
+    assert panel.edited_audio.words.words == ()
+    assert "drag on the waveform" in panel.status_label.text() or panel.align_task is not None
+    panel.view.set_selection(1000, 9000)  # a manual selection works meanwhile
+    assert panel.delete_action.isEnabled()
+    _wait(qloop, panel.align_task)
+    _wait(qloop, panel.reload(keep_view=True))
+    words = [w.strip(".,").lower() for w in panel.edited_audio.words.words]
+    assert words[:4] == ["the", "quick", "brown", "fox"]
+    assert "alignment" in panel.status_label.text()
+    assert studio.document.block(block_id).selected_take.word_timestamps.words == ()  # display only
