@@ -8,6 +8,9 @@ Routes (``cartesia-openapi.yaml`` paths; the v4 SDK's calls in brackets):
   ``GET /voices/{id}/preview`` (what ``preview_file_url`` points at).
 - ``POST /tts/bytes`` [``tts.generate``], ``POST /tts/sse``
   [``tts.generate_sse``], ``GET /tts/websocket`` [``tts.websocket_connect``].
+- ``POST /infill/bytes`` [``tts.infill``] and ``POST /stt`` [``stt.transcribe``]:
+  ``multipart/form-data`` bodies of up to 64 MB
+  (:data:`~studio.offline.multipart.MAX_BODY_BYTES`).
 
 Every request but the status page needs ``Authorization: Bearer <key>``
 (``X-API-Key`` is accepted too); the WebSocket may pass ``?api_key=`` or
@@ -15,8 +18,9 @@ Every request but the status page needs ``Authorization: Bearer <key>``
 ``?cartesia_version=``) must be a date ``YYYY-MM-DD`` from 2024-06-10 on; the
 preview file, fetched like a plain URL, is exempt. Failures answer with the
 JSON error body of :mod:`studio.offline.errors`.
-Handlers live in :mod:`~studio.offline.voice_routes` and
-:mod:`~studio.offline.tts_routes`; this module holds the application and the
+Handlers live in :mod:`~studio.offline.voice_routes`,
+:mod:`~studio.offline.tts_routes`, :mod:`~studio.offline.infill_routes` and
+:mod:`~studio.offline.stt_routes`; this module holds the application and the
 middleware that counts requests, injects faults and checks key and version.
 """
 
@@ -31,7 +35,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from studio.offline.errors import ApiError
+from studio.offline.infill_routes import infill_bytes
+from studio.offline.multipart import MAX_BODY_BYTES
 from studio.offline.state import STATE, ServerState
+from studio.offline.stt_routes import stt_transcribe
 from studio.offline.tts_routes import tts_bytes, tts_sse, tts_websocket
 from studio.offline.voice_routes import get_voice, list_voices, voice_preview
 
@@ -122,7 +129,7 @@ async def api_status(request: web.Request) -> web.Response:
 
 def create_app(state: ServerState) -> web.Application:
     """The aiohttp application serving ``state``."""
-    app = web.Application(middlewares=[_gatekeeper], client_max_size=8 * 1024 * 1024)
+    app = web.Application(middlewares=[_gatekeeper], client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
     app.router.add_get("/", api_status)
     app.router.add_get("/voices", list_voices)
@@ -131,4 +138,6 @@ def create_app(state: ServerState) -> web.Application:
     app.router.add_post("/tts/bytes", tts_bytes)
     app.router.add_post("/tts/sse", tts_sse)
     app.router.add_get("/tts/websocket", tts_websocket)
+    app.router.add_post("/infill/bytes", infill_bytes)
+    app.router.add_post("/stt", stt_transcribe)
     return app
