@@ -27,6 +27,10 @@ from studio.api.errors import (
 log = logging.getLogger("studio.api")
 
 QueryParams = Mapping[str, str | int | list[str]]
+#: Multipart files for httpx: field name -> ``(filename, bytes, content type)``.
+Files = Mapping[str, tuple[str, bytes, str]]
+#: Multipart text fields; a list repeats the field (``timestamp_granularities[]``).
+FormData = Mapping[str, str | list[str]]
 
 
 def make_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
@@ -148,15 +152,21 @@ class HttpCore:
         *,
         params: QueryParams | None = None,
         json: Any = None,
+        files: Files | None = None,
+        data: FormData | None = None,
         follow_redirects: bool = False,
     ) -> httpx.Response:
         """Send a request and read its whole body.
+
+        With ``files`` (and optionally ``data``) the body is ``multipart/form-data``:
+        the text fields first, then the files, as httpx (and the v4 SDK) send them.
+        The body is rebuilt from them for every retry.
 
         Raises:
             APIStatusError: (a subclass of) for a status >= 400, after retries.
             APITimeoutError, ConnectionLostError: the exchange failed, after retries.
         """
-        response = await self._send(method, url, params, json, follow_redirects)
+        response = await self._send(method, url, params, json, follow_redirects, files, data)
         what = f"{method} {response.request.url.path}"
         try:
             await response.aread()
@@ -189,10 +199,14 @@ class HttpCore:
         params: QueryParams | None,
         body: Any,
         follow_redirects: bool,
+        files: Files | None = None,
+        data: FormData | None = None,
     ) -> httpx.Response:
         attempt = 0
         while True:
-            request = self._client.build_request(method, url, params=params, json=body)
+            request = self._client.build_request(
+                method, url, params=params, json=body, files=files, data=data
+            )
             if not shares_site(request.url, self._client.base_url):
                 del request.headers["Authorization"]
             what = f"{method} {request.url.path}"

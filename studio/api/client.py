@@ -23,13 +23,32 @@ from studio.api._http import HttpCore, auth_headers, json_body, make_timeout
 from studio.api._retry import RetryPolicy
 from studio.api._ws_connect import WebSocketConnector, websocket_url
 from studio.api.errors import ResponseFormatError
-from studio.api.models import ApiStatus, TTSRequest, Voice, VoicePage
+from studio.api.models import (
+    STT_MODEL,
+    ApiStatus,
+    OutputFormat,
+    Transcription,
+    TTSRequest,
+    Voice,
+    VoicePage,
+)
 from studio.api.sse import SSEStream
 from studio.api.websocket import TTSWebSocket
 
 log = logging.getLogger("studio.api")
 
 GENDERS: tuple[str, ...] = ("masculine", "feminine", "gender_neutral")
+
+_AUDIO_TYPES = {
+    "wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg", "ogg": "audio/ogg",
+    "oga": "audio/ogg", "m4a": "audio/mp4", "mp4": "audio/mp4", "webm": "audio/webm",
+}
+
+
+def _audio_type(filename: str) -> str:
+    """The MIME type of an uploaded audio file, from its extension."""
+    extension = filename.rpartition(".")[2].lower()
+    return _AUDIO_TYPES.get(extension, "application/octet-stream")
 
 
 class CartesiaClient:
@@ -268,6 +287,92 @@ class CartesiaClient:
             lambda: self._http.stream("POST", "/tts/sse", json=body),
             raise_on_error=raise_on_error,
         )
+
+    # --- infill and speech to text ---------------------------------------------------
+
+    async def infill_bytes(
+        self,
+        *,
+        transcript: str,
+        voice_id: str,
+        model_id: str,
+        language: str,
+        output_format: OutputFormat,
+        left_audio: bytes | None = None,
+        right_audio: bytes | None = None,
+        left_filename: str = "left.wav",
+        right_filename: str = "right.wav",
+    ) -> bytes:
+        """``POST /infill/bytes`` (seed ``infill_bytes``): speech of ``transcript`` that
+        joins ``left_audio`` to ``right_audio`` (whole audio files: WAV, FLAC, MP3...).
+
+        Sent as ``multipart/form-data`` with the v4 SDK's field names (``tts.infill``):
+        the files ``left_audio``/``right_audio``, the text fields ``transcript``,
+        ``voice_id``, ``model_id``, ``language`` and the output format flattened with
+        brackets (``output_format[container]``, ``output_format[encoding]``,
+        ``output_format[sample_rate]``, or ``output_format[bit_rate]`` for mp3), as the
+        SDK's ``Querystring.stringify_items`` flattens nested form data. Costs
+        :func:`~studio.api.models.infill_credits` on Cartesia.
+
+        Returns:
+            The middle audio only, in ``output_format`` (a WAV or MP3 file, or raw PCM).
+
+        Raises:
+            ValueError: neither side given, or a blank transcript (nothing is sent).
+            and the errors of the class docstring.
+        """
+        if left_audio is None and right_audio is None:
+            raise ValueError("infill needs left_audio, right_audio or both")
+        if not transcript.strip():
+            raise ValueError("infill needs a transcript for the new audio")
+        data: dict[str, str] = {
+            "transcript": transcript,
+            "voice_id": voice_id,
+            "model_id": model_id,
+            "language": language,
+        }
+        for key, value in output_format.to_json().items():
+            data[f"output_format[{key}]"] = str(value)
+        files: dict[str, tuple[str, bytes, str]] = {}
+        if left_audio is not None:
+            files["left_audio"] = (left_filename, left_audio, _audio_type(left_filename))
+        if right_audio is not None:
+            files["right_audio"] = (right_filename, right_audio, _audio_type(right_filename))
+        response = await self._http.request("POST", "/infill/bytes", files=files, data=data)
+        return response.content
+
+    async def transcribe(
+        self,
+        audio: bytes,
+        *,
+        filename: str = "audio.wav",
+        model: str = STT_MODEL,
+        language: str | None = "en",
+        word_timestamps: bool = True,
+    ) -> Transcription:
+        """``POST /stt`` (seed ``stt_transcribe``): the words spoken in ``audio``, a
+        whole audio file (flac, mp3, ogg, wav... as the seed lists).
+
+        Multipart fields as the v4 SDK sends them (``stt.transcribe``): the file
+        ``file``, ``model``, ``language`` (omitted when None) and
+        ``timestamp_granularities[]=word`` when ``word_timestamps``. Costs 1 credit per
+        2 seconds of audio on Cartesia.
+
+        Raises:
+            ValueError: ``audio`` is empty (nothing is sent).
+            ResponseFormatError: the body is not a ``TranscriptionResponse``.
+            and the errors of the class docstring.
+        """
+        if not audio:
+            raise ValueError("there is no audio to transcribe")
+        data: dict[str, str | list[str]] = {"model": model}
+        if language is not None:
+            data["language"] = language
+        if word_timestamps:
+            data["timestamp_granularities[]"] = ["word"]
+        files = {"file": (filename, audio, _audio_type(filename))}
+        response = await self._http.request("POST", "/stt", files=files, data=data)
+        return Transcription.from_json(json_body(response, "POST /stt"))
 
     async def websocket(self) -> TTSWebSocket:
         """The shared TTS WebSocket, connected (opened on first use, reopened

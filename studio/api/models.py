@@ -3,7 +3,7 @@
 Shapes follow ``cartesia-openapi.yaml`` (components/schemas: ``Voice``,
 ``GetVoicesResponse``, ``APIInfo``, ``GenerationConfig``, ``OutputFormat``,
 ``TTSRequest``, ``GenerationRequest``, ``WordTimestamps``, ``PhonemeTimestamps``,
-``WebSocketResponse``). Everything here is Qt-free and immutable; ``from_json``
+``WebSocketResponse``, ``TranscriptionResponse``). Everything here is Qt-free and immutable; ``from_json``
 class methods raise :class:`studio.api.errors.ResponseFormatError` on bodies
 that do not match the contract, ``to_json`` methods return plain dicts ready for
 ``json.dumps``.
@@ -60,6 +60,19 @@ LANGUAGES: tuple[str, ...] = (
 
 SPEED_RANGE = (0.6, 1.5)
 VOLUME_RANGE = (0.5, 2.0)
+
+#: Fixed part of an infill's price in credits (seed ``infill_bytes``: "1 credit per
+#: character of the infill text plus a fixed cost of 300 credits").
+INFILL_BASE_CREDITS = 300
+
+#: Cartesia's batch speech-to-text model (seed ``stt_transcribe``: ``model``).
+STT_MODEL = "ink-whisper"
+
+
+def infill_credits(transcript: str) -> int:
+    """Credits ``POST /infill/bytes`` costs on Cartesia: 300 plus one per character of
+    ``transcript`` (seed ``infill_bytes``)."""
+    return INFILL_BASE_CREDITS + len(transcript)
 
 
 def _require(obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -271,6 +284,54 @@ class PhonemeTimestamps:
 
     def to_json(self) -> dict[str, Any]:
         return {"phonemes": list(self.phonemes), "start": list(self.start), "end": list(self.end)}
+
+
+@dataclass(frozen=True, slots=True)
+class Transcription:
+    """``POST /stt`` (``TranscriptionResponse``): the transcribed ``text``, the
+    ``language`` (ISO 639-1) and ``duration`` of the audio in seconds when the server
+    gives them, and ``words`` with start/end in seconds (empty unless word timestamps
+    were asked for with ``timestamp_granularities[]=word``)."""
+
+    text: str
+    language: str | None = None
+    duration: float | None = None
+    words: WordTimestamps = field(default_factory=WordTimestamps)
+
+    @classmethod
+    def from_json(cls, body: Any) -> Transcription:
+        where = "TranscriptionResponse"
+        text = _require(body, "text", str, where)
+        language = body.get("language")
+        if language is not None and not isinstance(language, str):
+            raise ResponseFormatError(f"{where}: field 'language' has type "
+                                      f"{type(language).__name__}")
+        duration = body.get("duration")
+        if duration is not None and (isinstance(duration, bool)
+                                     or not isinstance(duration, (int, float))):
+            raise ResponseFormatError(f"{where}: field 'duration' has type "
+                                      f"{type(duration).__name__}")
+        items = body.get("words")
+        if items is None:
+            items = []
+        if not isinstance(items, list):
+            raise ResponseFormatError(f"{where}: field 'words' has type {type(items).__name__}")
+        words: list[str] = []
+        start: list[float] = []
+        end: list[float] = []
+        for item in items:
+            words.append(_require(item, "word", str, "TranscriptionWord"))
+            for key, out in (("start", start), ("end", end)):
+                value = _require(item, key, (int, float), "TranscriptionWord")
+                if isinstance(value, bool):
+                    raise ResponseFormatError(f"TranscriptionWord: field {key!r} has type bool")
+                out.append(float(value))
+        return cls(
+            text=text,
+            language=language,
+            duration=None if duration is None else float(duration),
+            words=WordTimestamps(tuple(words), tuple(start), tuple(end)),
+        )
 
 
 # --- Streaming events (``WebSocketResponse`` / SSE ``StreamingResponse``) -----------
