@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from studio.audio import codecs
 from studio.offline.errors import ApiError, bad_request
@@ -88,8 +89,10 @@ async def read_form(request: web.Request, file_fields: Collection[str]) -> Form:
             else:
                 text = data.decode(part.get_charset(default="utf-8"))
                 form.fields.setdefault(part.name, []).append(text)
-    except (ValueError, LookupError, aiohttp.ClientPayloadError) as exc:  # bad charset too
-        raise bad_request(f"malformed multipart body: {exc}") from None
+    except (ValueError, LookupError, HttpProcessingError, aiohttp.ClientPayloadError) as exc:
+        # LookupError: a part naming a charset Python does not know.
+        detail = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
+        raise bad_request(f"malformed multipart body: {' '.join(detail.split())}") from None
     return form
 
 

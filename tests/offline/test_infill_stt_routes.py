@@ -206,6 +206,14 @@ def test_a_json_body_is_refused(http: httpx.Client) -> None:
     assert "multipart/form-data" in response.json()["message"]
 
 
+@pytest.mark.parametrize("path", ["/infill/bytes", "/stt"])
+def test_a_malformed_multipart_body_is_400(http: httpx.Client, path: str) -> None:
+    response = http.post(path, content=b"--x\r\nnot a header line\r\n\r\n",
+                         headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 400
+    assert "malformed multipart body" in response.json()["message"]
+
+
 def test_a_body_over_64_mb_is_413(http: httpx.Client) -> None:
     big = b"\0" * (64 * 1024 * 1024 + 1)
     response = infill(http, {"left_audio": ("l.wav", big, "audio/wav")})
