@@ -13,19 +13,24 @@ and ``en-us.lm.bin``), so they work offline and for English only.
 - :func:`word_timestamps_for` aligns and falls back to the estimate.
 
 pocketsphinx works on 16 kHz 16-bit mono in 10 ms frames. Settings found by measuring
-on espeak-ng speech in seven voices (``tests/audio/test_align.py`` keeps one of them):
-``bestpath`` off, because the lattice pass fails "Final result does not match the
-grammar" on about a third of clean utterances; wider beams than the defaults; no
-optional silences between words (tried second); one bit of dither, because a synthetic
-voice's digital silence otherwise upsets the features; and no spectral noise removal
-(it made no difference to recognition, and its estimate carries over between
-utterances). The same audio always gives the same timestamps.
-pocketsphinx lets a word's last phone run on into a following pause, so word edges are
-then pulled back to where the sound is (:func:`_trim_to_sound`).
+on espeak-ng speech in seven voices (``tests/audio/test_align.py`` keeps three):
+
+- ``bestpath`` off: the lattice pass fails "Final result does not match the grammar"
+  on about a third of clean utterances when aligning, and finds fewer words in more
+  time when recognising;
+- aligning: beams wider than the defaults, and no optional silences between words
+  (settings with them are tried second);
+- one bit of dither, because a synthetic voice's digital silence upsets the features;
+- no spectral noise removal: it made no difference to recognition, and its noise
+  estimate carries over from one utterance to the next.
+
+The same audio always gives the same timestamps. pocketsphinx lets a word's last phone
+run on into a following pause, so word edges are then pulled back to where the sound
+is (:func:`_trim_to_sound`).
 
 Decoders are not thread-safe and take 0.15 s (aligner) to 0.4 s (recogniser, with its
-language model) to load, against some 15 ms per second of speech to align, so each kind
-is kept in a small pool: a call borrows a decoder for its own use and returns it.
+language model) to load, against about 20 ms per second of speech to align, so each
+kind is kept in a small pool: a call borrows a decoder for its own use and returns it.
 """
 
 from __future__ import annotations
@@ -64,7 +69,9 @@ _ALIGNER_CONFIG: dict[str, object] = {
 }
 #: Tried when the first settings place no words: optional silences between words.
 _FALLBACK_ALIGNER_CONFIG: dict[str, object] = {**_ALIGNER_CONFIG, "fsgusefiller": True}
-_RECOGNIZER_CONFIG: dict[str, object] = {"remove_noise": False, "loglevel": "FATAL"}
+_RECOGNIZER_CONFIG: dict[str, object] = {
+    "bestpath": False, "remove_noise": False, "loglevel": "FATAL",
+}
 
 #: Word edges move off frames this far below the loud frames of the audio (dB).
 _SILENCE_BELOW_DB = 35.0
