@@ -518,23 +518,45 @@ def _padded(audio: Audio, h: int, *, left: bool = False) -> Audio:
     return np.concatenate([pad, audio] if left else [audio, pad])
 
 
-def _check_fits(edit: Edit, start: int, end: int, tape: _Tape, rate: int) -> None:
-    if end > tape.frames:
+def check_edit(edit: Edit, frames: int, sample_rate: int) -> None:
+    """Check that ``edit`` applies to ``frames`` of audio at ``sample_rate`` Hz, without
+    applying it (an editor checks a new edit against the length it shows, and applies
+    the list off the UI thread).
+
+    Raises:
+        EditError: the edit reaches past the audio, or a Splice clip is at another
+            sample rate or empty; the message says so in seconds.
+    """
+    rate = sample_rate
+    if isinstance(edit, InsertSilence):
+        if edit.at > frames:
+            raise EditError(f"{edit.describe(rate)}: {edit.at / rate:.3f} s is past the end of "
+                            f"the audio ({frames / rate:.3f} s)")
+        return
+    if edit.end > frames:
         raise EditError(
-            f"{edit.describe(rate)}: {start / rate:.3f}–{end / rate:.3f} s goes past the "
-            f"end of the audio ({tape.frames / rate:.3f} s)")
+            f"{edit.describe(rate)}: {edit.start / rate:.3f}–{edit.end / rate:.3f} s goes "
+            f"past the end of the audio ({frames / rate:.3f} s)")
+    if isinstance(edit, Splice):
+        clip = edit.clip
+        if clip.sample_rate != rate:
+            raise EditError(f"{edit.describe(rate)}: the clip is at {clip.sample_rate} Hz and "
+                            f"the take at {rate} Hz; resample the clip first")
+        if clip.frames == 0:
+            raise EditError(f"{edit.describe(rate)}: the clip is empty")
 
 
 def _delete(edit: Delete, tape: _Tape, marks: list[_Marks], rate: int) -> None:
     start, end = edit.start, edit.end
-    _check_fits(edit, start, end, tape, rate)
+    check_edit(edit, tape.frames, rate)
     if start == end:
         return
     h = min(crossfade_frames(rate), tape.frames - end)
     if h > 0:
         fade_in, fade_out = _equal_power(h)
-        removed = _padded(tape.read(start, min(start + h, end)), h)
-        joined = removed * fade_out + tape.read(end, end + h) * fade_in
+        # What played on from ``start`` (through ``end`` if the cut is shorter than the
+        # fade), faded out under what now follows: no dip in level however short the cut.
+        joined = tape.read(start, start + h) * fade_out + tape.read(end, end + h) * fade_in
         tape.replace(start, end + h, [joined])
     else:
         tape.replace(start, end, [])
@@ -543,16 +565,14 @@ def _delete(edit: Delete, tape: _Tape, marks: list[_Marks], rate: int) -> None:
 
 
 def _insert_silence(edit: InsertSilence, tape: _Tape, marks: list[_Marks], rate: int) -> None:
-    if edit.at > tape.frames:
-        raise EditError(f"{edit.describe(rate)}: {edit.at / rate:.3f} s is past the end of "
-                        f"the audio ({tape.frames / rate:.3f} s)")
+    check_edit(edit, tape.frames, rate)
     tape.replace(edit.at, edit.at, [np.zeros(edit.frames, np.float32)])
     for m in marks:
         m.insert(edit.at / rate, edit.frames / rate)
 
 
 def _trim(edit: Trim, tape: _Tape, marks: list[_Marks], rate: int) -> None:
-    _check_fits(edit, edit.start, edit.end, tape, rate)
+    check_edit(edit, tape.frames, rate)
     tape.pieces = tape.slice(edit.start, edit.end)
     tape.frames = edit.end - edit.start
     for m in marks:
@@ -560,7 +580,7 @@ def _trim(edit: Trim, tape: _Tape, marks: list[_Marks], rate: int) -> None:
 
 
 def _fade(edit: Fade, tape: _Tape, marks: list[_Marks], rate: int) -> None:
-    _check_fits(edit, edit.start, edit.end, tape, rate)
+    check_edit(edit, tape.frames, rate)
     n = edit.end - edit.start
     ramp = np.arange(n, dtype=np.float64) / n
     if edit.direction == "out":
@@ -569,7 +589,7 @@ def _fade(edit: Fade, tape: _Tape, marks: list[_Marks], rate: int) -> None:
 
 
 def _gain(edit: Gain, tape: _Tape, marks: list[_Marks], rate: int) -> None:
-    _check_fits(edit, edit.start, edit.end, tape, rate)
+    check_edit(edit, tape.frames, rate)
     segment = tape.read(edit.start, edit.end)  # a new array: scaled in place
     gain = 10.0 ** (edit.db / 20.0)
     r = min(round(GAIN_RAMP_SECONDS * rate), segment.shape[0] // 2)
@@ -583,10 +603,7 @@ def _gain(edit: Gain, tape: _Tape, marks: list[_Marks], rate: int) -> None:
 
 def _splice(edit: Splice, tape: _Tape, marks: list[_Marks], rate: int) -> None:
     start, end, clip = edit.start, edit.end, edit.clip
-    _check_fits(edit, start, end, tape, rate)
-    if clip.sample_rate != rate:
-        raise EditError(f"{edit.describe(rate)}: the clip is at {clip.sample_rate} Hz and the "
-                        f"take at {rate} Hz; resample the clip first")
+    check_edit(edit, tape.frames, rate)
     data = np.asarray(clip.audio, dtype=np.float32)
     if data.shape != (clip.frames,) or clip.frames == 0:
         raise EditError(f"{edit.describe(rate)}: the clip's audio has shape {data.shape}, "
@@ -595,8 +612,11 @@ def _splice(edit: Splice, tape: _Tape, marks: list[_Marks], rate: int) -> None:
     h = min(edit.crossfade, c // 2)
     if h > 0:
         fade_in, fade_out = _equal_power(h)
-        head = _padded(tape.read(start, min(start + h, end)), h)
-        tail = _padded(tape.read(max(end - h, start), end), h, left=True)
+        # The take as it went on from ``start`` and as it led into ``end`` (past the
+        # replaced span when it is shorter than the fade), so a short or empty span,
+        # an insertion at a cursor, joins without a dip or a click.
+        head = _padded(tape.read(start, min(start + h, tape.frames)), h)
+        tail = _padded(tape.read(max(end - h, 0), end), h, left=True)
         region = [head * fade_out + data[:h] * fade_in, data[h:c - h],
                   data[c - h:] * fade_out + tail * fade_in]
     else:
@@ -696,6 +716,12 @@ class _EditedCache:
 
 
 _CACHE = _EditedCache()
+
+
+def forget_edited() -> None:
+    """Drop every memoised :func:`edited` result (a project closed: its takes' audio
+    should not stay in memory)."""
+    _CACHE.clear()
 
 
 def edited(take: Take) -> Edited:

@@ -67,10 +67,6 @@ class InfillPlan:
     sample_rate: int
     words: tuple[str, ...]
 
-    @property
-    def removed_seconds(self) -> float:
-        return (self.end - self.start) / self.sample_rate
-
 
 def _envelope(audio: npt.NDArray[np.float32], lo: int, hi: int,
               window: int) -> npt.NDArray[np.float64]:

@@ -574,7 +574,18 @@ class ProjectStore:
         if not (changed_blocks or gone_blocks or changed_takes or gone_takes):
             return 0
         assignments = ", ".join(f"{name} = excluded.{name}" for name in _BLOCK_FIELDS)
+        held: set[str] = set()
         with self._write() as db:
+            # Edits that name a clip the file does not have yet (its write failed, say on a
+            # full disk) wait for it: the row keeps its previous edits until the clip is in.
+            for take_id, row in list(changed_takes.items()):
+                clip_ids = _clip_ids(row[4])
+                if clip_ids and len(clip_ids) != db.execute(
+                        f"SELECT COUNT(*) FROM clips WHERE id IN ({', '.join('?' * len(clip_ids))})",
+                        tuple(clip_ids)).fetchone()[0]:
+                    old = self._written_takes.get(take_id)
+                    changed_takes[take_id] = (*row[:4], old[4] if old else "[]")
+                    held.add(take_id)
             db.executemany(
                 f"INSERT INTO blocks(id, {', '.join(_BLOCK_FIELDS)}, deleted) "
                 f"VALUES (?{', ?' * len(_BLOCK_FIELDS)}, 0) "
@@ -591,7 +602,8 @@ class ProjectStore:
         for k in gone_takes:
             del self._written_takes[k]
         self._written_blocks.update(changed_blocks)
-        self._written_takes.update({k: v for k, v in changed_takes.items() if k in present})
+        self._written_takes.update({k: v for k, v in changed_takes.items()
+                                    if k in present and k not in held})
         return len(changed_blocks) + len(gone_blocks) + len(changed_takes) + len(gone_takes)
 
     def purge_deleted(self) -> None:
@@ -608,8 +620,8 @@ class ProjectStore:
                          .fetchone()[0])
             # A clip goes with its take unless a live take's edits still use it (the
             # halves of a split take share the clips of the take they came from).
-            live = ("t.deleted = 0 AND t.block_id NOT IN (SELECT id FROM blocks WHERE deleted = 1)")
-            orphans = (f"take_id IN (SELECT id FROM takes WHERE {gone}) AND NOT EXISTS "
+            live = "t.deleted = 0 AND t.block_id NOT IN (SELECT id FROM blocks WHERE deleted = 1)"
+            orphans = (f"take_id NOT IN (SELECT t.id FROM takes t WHERE {live}) AND NOT EXISTS "
                        f"(SELECT 1 FROM takes t WHERE {live} AND instr(t.edits, clips.id) > 0)")
             purged += int(db.execute(f"SELECT COALESCE(SUM(credits), 0) FROM clips WHERE {orphans}")
                           .fetchone()[0])
@@ -778,21 +790,43 @@ class ProjectStore:
         return clips
 
     def credits_spent(self) -> int:
-        """Credits of every take ever generated in the project, deleted ones included."""
+        """Credits of every take and clip ever generated in the project, deleted ones included."""
         return credits_spent_in(self._db())
 
 
+def _clip_ids(edits_text: str) -> list[str]:
+    """The clips a take row's edits JSON names."""
+    if '"clip"' not in edits_text:
+        return []
+    try:
+        return [str(item["clip"]) for item in json.loads(edits_text)
+                if isinstance(item, dict) and "clip" in item]
+    except (ValueError, TypeError):
+        return []
+
+
 def _edits(text: str, clips: dict[str, Clip], take_id: str) -> tuple[Any, ...]:
-    """A take's stored edits. Edits that cannot be read are dropped with a warning
-    rather than refusing the project: the take's original audio is intact."""
+    """A take's stored edits, up to the first that cannot be read (logged): the project
+    still opens, with the take's original audio intact and every edit before it."""
     if text == "[]":
         return ()
     from studio.project.edits import EditError, edits_from_json
     try:
-        return edits_from_json(json.loads(text), clips)
-    except (ValueError, EditError) as exc:
-        log.warning("the edits of take %s cannot be read (%s); it opens unedited", take_id, exc)
+        items = json.loads(text)
+    except ValueError:
+        items = None
+    if not isinstance(items, list):
+        log.warning("the edits of take %s are not a list; it opens unedited", take_id)
         return ()
+    edits: list[Any] = []
+    for index, item in enumerate(items):
+        try:
+            edits.extend(edits_from_json([item], clips))
+        except EditError as exc:
+            log.warning("edit %d of take %s cannot be read (%s); the take opens with the "
+                        "%d edits before it", index + 1, take_id, exc, index)
+            break
+    return tuple(edits)
 
 
 def credits_spent_in(db: sqlite3.Connection) -> int:

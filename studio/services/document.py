@@ -6,6 +6,7 @@ signals (napari's model/view split, STYLE.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -137,6 +138,11 @@ class ScriptDocument(QObject):
                 if clip.id == clip_id:
                     return clip
         raise KeyError(clip_id)
+
+    def find_clip(self, matches: Callable[[Clip], bool]) -> Clip | None:
+        """The newest clip of any take for which ``matches(clip)`` is true, or None."""
+        found = [clip for clips in self._clips.values() for clip in clips if matches(clip)]
+        return max(found, key=lambda clip: clip.created_at) if found else None
 
     def add_clip(self, clip: Clip) -> None:
         """Keep ``clip`` with the take it was made for (``clip.take_id``)."""

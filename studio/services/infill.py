@@ -7,8 +7,8 @@ alignment of the known replacement text (:func:`studio.audio.align.word_timestam
 a proportional estimate for languages the aligner lacks), and keeps it as a
 :class:`~studio.project.edits.Clip` of the take: every candidate is kept and saved,
 accepted or not, so none is paid for twice. An identical request (same text, voice,
-model, language and the same clips) reuses the candidate made before; ``force`` asks
-for a new one.
+model, language and the same clips) reuses the candidate made before anywhere in the
+project, or joins the one still on its way; ``force`` asks for a new one.
 
 Accepting a candidate is an edit (:class:`~studio.project.edits.Splice`), made by the
 caller through :meth:`studio.services.editor.ScriptEditor.edit_take`.
@@ -20,13 +20,12 @@ import asyncio
 import io
 import logging
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from studio.api.client import CartesiaClient
 from studio.api.models import OutputFormat, infill_credits
@@ -36,10 +35,9 @@ from studio.project.edits import Clip, Edited, Splice, apply_edits, crossfade_fr
 from studio.project.infill import InfillError, InfillPlan, infill_key, wav_bytes
 from studio.project.model import TakeAudio, new_id
 from studio.services.document import ScriptDocument
+from studio.services.threads import in_thread
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 #: Seconds of the take played on each side of a candidate when previewing it.
 PREVIEW_CONTEXT_SECONDS = 1.5
@@ -83,19 +81,20 @@ class InfillService(QObject):
 
     Attributes:
         backend: ``"offline"`` or ``"cloud"`` ("" while no backend is connected).
-
-    Signals:
-        busy_changed(bool): a request started (True) or every request ended (False).
     """
-
-    busy_changed = Signal(bool)
 
     def __init__(self, document: ScriptDocument, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._document = document
         self._client: CartesiaClient | None = None
         self.backend = ""
-        self._running = 0
+        # Requests on their way, by infill key: asking again joins them, never pays twice.
+        self._running: dict[str, asyncio.Future[tuple[Clip, bool]]] = {}
+        self._script = 0  # counts opened scripts: a late candidate stays with its own
+        document.reset.connect(self._on_reset)
+
+    def _on_reset(self) -> None:
+        self._script += 1
 
     def set_backend(self, client: CartesiaClient | None, backend: str) -> None:
         """Use ``client`` (of ``backend``, "offline" or "cloud"); None while disconnected."""
@@ -105,10 +104,6 @@ class InfillService(QObject):
     @property
     def is_free(self) -> bool:
         return self.backend == "offline"
-
-    @property
-    def busy(self) -> bool:
-        return self._running > 0
 
     def estimate(self, transcript: str) -> int:
         """Credits a new candidate for ``transcript`` costs: 300 + 1 per character on
@@ -137,18 +132,16 @@ class InfillService(QObject):
                               "sample_rate": sample_rate},
         }
 
-    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        # Not asyncio.to_thread: qasync may step this task outside a running loop.
-        return await asyncio.get_event_loop().run_in_executor(None, fn, *args)
-
     async def candidate(self, block_id: str, take_id: str, plan: InfillPlan, transcript: str,
                         force: bool = False) -> tuple[Clip, bool]:
         """A candidate replacing ``plan``'s span of the take with ``transcript``:
         ``(clip, reused)``. The clip is kept with the take (and saved) before this
-        returns; ``reused`` says an identical earlier candidate came back at no cost.
+        returns; ``reused`` says an identical earlier candidate (anywhere in the
+        project, or one still being made) came back at no extra cost.
 
         Raises:
-            InfillError: no backend, a blank text, or audio that cannot be read.
+            InfillError: no backend, a blank text, the take is gone, audio that cannot
+                be read, or another project was opened meanwhile.
             studio.api.errors.CartesiaError: the request failed (nothing was kept).
         """
         if not transcript.strip():
@@ -157,39 +150,56 @@ class InfillService(QObject):
         if client is None:
             raise InfillError("No backend is connected yet; wait for it and try again.")
         rate = plan.sample_rate
-        request = self.request_for(block_id, take_id, transcript, rate)
-        left, right = await self._in_thread(
+        try:
+            request = self.request_for(block_id, take_id, transcript, rate)
+        except KeyError:
+            raise InfillError("This take is no longer in the script.") from None
+        left, right = await in_thread(
             lambda: (wav_bytes(plan.left, rate) if plan.left.size else b"",
                      wav_bytes(plan.right, rate) if plan.right.size else b""))
         key = infill_key(backend, request, left, right)
         if not force:
-            for clip in reversed(self._document.clips_of(take_id)):
-                if clip.request.get("cache_key") == key:
-                    return clip, True
-        self._running += 1
-        if self._running == 1:
-            self.busy_changed.emit(True)
+            made = self._document.find_clip(lambda c: c.request.get("cache_key") == key)
+            if made is not None:
+                return made, True
+            running = self._running.get(key)
+            if running is not None:
+                clip, _reused = await asyncio.shield(running)
+                return clip, True
+        future: asyncio.Future[tuple[Clip, bool]] = asyncio.ensure_future(
+            self._request(client, backend, take_id, plan, request, key, left, right))
+        if not force:
+            self._running[key] = future
         try:
-            data = await client.infill_bytes(
-                transcript=request["transcript"], voice_id=request["voice_id"],
-                model_id=request["model_id"], language=request["language"],
-                output_format=OutputFormat(container="wav", encoding="pcm_s16le",
-                                           sample_rate=rate),
-                left_audio=left or None, right_audio=right or None)
-            middle = await self._in_thread(_decode, data, rate)
-            words, how = await self._in_thread(word_timestamps_for, middle, rate,
-                                               request["transcript"], request["language"])
+            return await asyncio.shield(future)
         finally:
-            self._running -= 1
-            if self._running == 0:
-                self.busy_changed.emit(False)
+            if self._running.get(key) is future:
+                del self._running[key]
+
+    async def _request(self, client: CartesiaClient, backend: str, take_id: str,
+                       plan: InfillPlan, request: dict[str, Any], key: str, left: bytes,
+                       right: bytes) -> tuple[Clip, bool]:
+        script, rate = self._script, plan.sample_rate
+        data = await client.infill_bytes(
+            transcript=request["transcript"], voice_id=request["voice_id"],
+            model_id=request["model_id"], language=request["language"],
+            output_format=OutputFormat(container="wav", encoding="pcm_s16le", sample_rate=rate),
+            left_audio=left or None, right_audio=right or None)
+        middle = await in_thread(_decode, data, rate)
+        words, how = await in_thread(word_timestamps_for, middle, rate,
+                                     request["transcript"], request["language"])
+        credits = 0 if backend == "offline" else infill_credits(request["transcript"])
         clip = Clip(
             id=new_id(), source=TakeAudio.of(middle, rate), words=words, kind="infill",
             take_id=take_id, transcript=request["transcript"],
             request={**request, "cache_key": key, "span": [plan.start, plan.end],
                      "words": how},
-            backend=backend, credits=self.estimate(request["transcript"]),
-            created_at=time.time())
+            backend=backend, credits=credits, created_at=time.time())
+        if script != self._script:
+            # Another project was opened while this was made; it does not belong there.
+            log.warning("infill candidate for take %s arrived after its project was "
+                        "closed (%d credits); dropped", take_id, credits)
+            raise InfillError("Another project was opened before the candidate arrived.")
         self._document.add_clip(clip)
         log.info("infill candidate %s for take %s: %.2f s, words %s", clip.id, take_id,
                  middle.size / rate, how)

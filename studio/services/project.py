@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from studio.project.edits import forget_edited
 from studio.project.model import Block, Take
 from studio.project.store import (
     SUFFIX,
@@ -40,6 +41,7 @@ from studio.project.store import (
     script_rows,
 )
 from studio.services.document import ScriptDocument
+from studio.services.threads import in_thread
 
 if TYPE_CHECKING:
     from studio.project.edits import Clip
@@ -67,7 +69,7 @@ class ProjectService(QObject):
     Attributes:
         path: the open file, or ``None`` before the first project is opened.
         untitled: the project has no user-chosen name yet (it lives in ``untitled_dir``).
-        credits_spent: credits of every take ever generated in the project.
+        credits_spent: credits of every take and infill candidate ever generated in the project.
         settings: project settings read from the file (e.g. ``pause_seconds``).
 
     Signals:
@@ -220,9 +222,7 @@ class ProjectService(QObject):
                 _ = take.audio
 
         try:
-            # Not asyncio.to_thread: qasync may step this task from a Qt event while no
-            # loop is "running", where to_thread cannot find one.
-            await asyncio.get_event_loop().run_in_executor(None, load)
+            await in_thread(load)
         except ProjectError as exc:  # the take says so again when it is played
             log.warning("preloading takes: %s", exc)
 
@@ -269,6 +269,7 @@ class ProjectService(QObject):
                 remove_project_files(path)
 
         await self._run(finish)
+        forget_edited()
         self._store = None
         self._pending_takes.clear()
         self._pending_clips.clear()

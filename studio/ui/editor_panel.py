@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 
 import shiboken6
 from PySide6.QtCore import Qt
@@ -40,11 +40,13 @@ from studio.project.edits import (
     Clip,
     Delete,
     Edited,
+    EditError,
     Fade,
     Gain,
     InsertSilence,
     Splice,
     Trim,
+    check_edit,
     clip_from,
     crossfade_frames,
     edited,
@@ -56,12 +58,11 @@ from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
 from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
+from studio.services.threads import in_thread
 from studio.ui.actions import make_action
 from studio.ui.waveform_view import WaveformView
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 #: Takes longer than this are not aligned automatically (pocketsphinx would take
 #: minutes); they are still edited by dragging on the waveform.
@@ -82,22 +83,6 @@ def split_text(text: str, words_before: int) -> tuple[str, str]:
             return text[:match.start()].strip(), text[match.start():].strip()
         count += 1
     return text.strip(), ""
-
-
-def misfit(edit: Any, frames: int, sample_rate: int) -> str:
-    """Why ``edit`` cannot apply to ``frames`` of audio at ``sample_rate`` ("" if it
-    can): the check :func:`studio.project.edits.apply_edits` would make, without
-    applying anything (the take's edited audio is applied off the UI thread)."""
-    if isinstance(edit, InsertSilence):
-        end = edit.at
-    else:
-        end = edit.end
-    if end > frames:
-        return (f"{edit.describe(sample_rate)}: {end / sample_rate:.3f} s is past the end of "
-                f"the take ({frames / sample_rate:.3f} s)")
-    if isinstance(edit, Splice) and edit.clip.sample_rate != sample_rate:
-        return (f"The clip is at {edit.clip.sample_rate} Hz and the take at {sample_rate} Hz")
-    return ""
 
 
 class EditorPanel(QWidget):
@@ -179,7 +164,7 @@ class EditorPanel(QWidget):
         document.take_added.connect(self._on_take_event)
         document.take_removed.connect(self._on_take_event)
         document.block_removed.connect(lambda _i, block_id: self._on_block_gone(block_id))
-        document.reset.connect(lambda: self.set_block(""))
+        document.reset.connect(self._on_reset)
         for signal in (document.block_inserted, document.block_moved):
             signal.connect(lambda *_a: self._script_changed())
         self.view.clear("Select a block with a take to see its waveform")
@@ -274,10 +259,6 @@ class EditorPanel(QWidget):
         self._load_number += 1
         return asyncio.ensure_future(self._load(self._load_number, keep_view))
 
-    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        # Not asyncio.to_thread: qasync may step this task outside a running loop.
-        return await asyncio.get_event_loop().run_in_executor(None, fn, *args)
-
     def _current(self, number: int) -> bool:
         return number == self._load_number and shiboken6.isValid(self)
 
@@ -315,8 +296,8 @@ class EditorPanel(QWidget):
         if not take.word_timestamps.words and take.id in self._aligned:
             take = replace(take, word_timestamps=self._aligned[take.id])
         self.status_label.setText("Reading the take…" if not take.source.loaded else "")
-        result = await self._in_thread(edited, take)
-        pyramid = await self._in_thread(PeakPyramid.build, result.audio)
+        result = await in_thread(edited, take)
+        pyramid = await in_thread(PeakPyramid.build, result.audio)
         if not self._current(number):
             return
         self._take, self._edited = take, result
@@ -343,9 +324,11 @@ class EditorPanel(QWidget):
         from studio.audio.align import AlignmentError, align_words
 
         async def align() -> None:
+            if not shiboken6.isValid(self):
+                return
             self.status_label.setText("Finding the words in this take…")
             try:
-                words = await self._in_thread(align_words, take.audio, take.sample_rate,
+                words = await in_thread(align_words, take.audio, take.sample_rate,
                                               _TAG.sub(" ", transcript), language)
             except AlignmentError as exc:
                 if shiboken6.isValid(self):
@@ -366,15 +349,16 @@ class EditorPanel(QWidget):
         takes = [b.selected_take for b in blocks if b.selected_take is not None]
         rate = takes[0].sample_rate
         pause = self._pause_seconds()
-        mix = await self._in_thread(mixdown, takes, rate, pause)
-        pyramid = await self._in_thread(PeakPyramid.build, mix.audio)
+        mix = await in_thread(mixdown, takes, rate, pause)
+        pyramid = await in_thread(PeakPyramid.build, mix.audio)
+        lengths = await in_thread(lambda: [edited(t).frames for t in takes])
         if not self._current(number):
             return
         markers: list[tuple[int, str]] = []
         offset = 0
-        for index, take in enumerate(takes):
-            markers.append((offset, f"Block {self.document.index_of(blocks[index].id) + 1}"))
-            offset += round(edited(take).frames * rate / take.sample_rate) + round(pause * rate)
+        for block, take, frames in zip(blocks, takes, lengths, strict=True):
+            markers.append((offset, f"Block {self.document.index_of(block.id) + 1}"))
+            offset += round(frames * rate / take.sample_rate) + round(pause * rate)
         words = WordTimestamps(tuple(w["word"] for w in mix.words),
                                tuple(w["start"] for w in mix.words),
                                tuple(w["end"] for w in mix.words))
@@ -384,6 +368,13 @@ class EditorPanel(QWidget):
         self.view.set_audio(mix.audio, rate, pyramid, words, PhonemeTimestamps(), markers,
                             keep_view=keep_view)
         self.status_label.setText("Edits apply to one take: choose \"Selected take\" to edit")
+
+    def _on_reset(self) -> None:
+        """Another project: its Replace dialog belonged to the old one."""
+        if self._dialog is not None and shiboken6.isValid(self._dialog):
+            self._dialog.close()
+        self._dialog = None
+        self.set_block("")
 
     def _on_take_event(self, block_id: str, _take_id: str) -> None:
         if self.mode_combo.currentIndex() == 1:
@@ -436,40 +427,54 @@ class EditorPanel(QWidget):
 
     # --- edits ----------------------------------------------------------------------
 
+    def _live_take(self) -> Take | None:
+        """The shown take as the document has it now, if what is shown is current: an
+        edit is made in the coordinates on screen, so while a change (an edit, an
+        undo) is still being drawn, none is made."""
+        take = self._take
+        if take is None or self._edited is None or not self.document.has_block(self._block_id):
+            return None
+        try:
+            live = self.document.take(self._block_id, take.id)
+        except KeyError:
+            live = None
+        if live is None or live.edits != take.edits:
+            self.status_label.setText("The take is still being updated; try again in a moment")
+            return None
+        return live
+
     def _push(self, edit: Any, text: str | None = None) -> bool:
         """Append ``edit`` to the shown take's edits as one undo step; False (with the
         reason in the status line) when it does not fit."""
-        take = self._take
-        if take is None or self._edited is None:
+        take, shown = self._live_take(), self._edited
+        if take is None or shown is None:
             return False
-        problem = misfit(edit, self._edited.frames, self._edited.sample_rate)
-        if problem:
-            self.status_label.setText(problem)
+        try:
+            check_edit(edit, shown.frames, shown.sample_rate)
+        except EditError as exc:
+            self.status_label.setText(str(exc))
             return False
         edits = take.edits + (edit,)
         try:
             self.editor.edit_take(self._block_id, take.id, edits,
-                                  text or edit.describe(self._edited.sample_rate))
+                                  text or edit.describe(shown.sample_rate))
         except KeyError:
             self.status_label.setText("This take is gone; select it again")
             return False
         return True
 
-    def _range(self) -> tuple[int, int]:
-        return self.view.selection()
-
     def delete_selection(self) -> None:
-        start, end = self._range()
+        start, end = self.view.selection()
         if end > start and self._push(Delete(start, end)):
             self.view.set_selection(start, start)
 
     def trim_to_selection(self) -> None:
-        start, end = self._range()
+        start, end = self.view.selection()
         if end > start and self._push(Trim(start, end)):
             self.view.set_selection(0, end - start)
 
     def _fade(self, direction: str) -> None:
-        start, end = self._range()
+        start, end = self.view.selection()
         if end > start:
             self._push(Fade(start, end, direction))
 
@@ -479,11 +484,11 @@ class EditorPanel(QWidget):
         seconds, ok = QInputDialog.getDouble(self, "Insert silence", "Seconds of silence:",
                                              0.5, 0.01, 60.0, 2)
         if ok:
-            at = self._range()[0]
+            at = self.view.selection()[0]
             self._push(InsertSilence(at, max(1, round(seconds * self._edited.sample_rate))))
 
     def change_gain(self) -> None:
-        start, end = self._range()
+        start, end = self.view.selection()
         if end <= start:
             return
         db, ok = QInputDialog.getDouble(self, "Gain", "Change the selection by (dB):",
@@ -492,7 +497,7 @@ class EditorPanel(QWidget):
             self._push(Gain(start, end, db))
 
     def copy_selection(self) -> None:
-        start, end = self._range()
+        start, end = self.view.selection()
         if self._edited is None or end <= start:
             return
         self._clipboard = clip_from(self._edited, start, end,
@@ -502,21 +507,28 @@ class EditorPanel(QWidget):
         self._update_actions()
 
     def paste(self) -> None:
-        copied, take, shown = self._clipboard, self._take, self._edited
+        copied, take, shown = self._clipboard, self._live_take(), self._edited
         if copied is None or take is None or shown is None:
             return
-        start, end = self._range()
-        source = copied.source
+        start, end = self.view.selection()
+        # Always new audio, never the copied clip's stored audio: the clipboard outlives
+        # projects, and a stored key only means something in the file that set it.
+        audio = copied.audio
         if copied.sample_rate != shown.sample_rate:
-            source = TakeAudio.of(resample(copied.audio, copied.sample_rate, shown.sample_rate),
-                                  shown.sample_rate)
-        clip = replace(copied, id=new_id(), take_id=take.id, source=source)
+            audio = resample(audio, copied.sample_rate, shown.sample_rate)
+        clip = replace(copied, id=new_id(), take_id=take.id,
+                       source=TakeAudio.of(audio, shown.sample_rate))
+        splice = Splice(start, end, clip, crossfade_frames(shown.sample_rate))
+        try:
+            check_edit(splice, shown.frames, shown.sample_rate)
+        except EditError as exc:
+            self.status_label.setText(str(exc))
+            return
         self.document.add_clip(clip)
-        self._push(Splice(start, end, clip, crossfade_frames(shown.sample_rate)),
-                   f"Paste {clip.duration:.2f} s")
+        self._push(splice, f"Paste {clip.duration:.2f} s")
 
     def revert_edits(self) -> None:
-        take = self._take
+        take = self._live_take()
         if take is not None and take.edits:
             self.editor.edit_take(self._block_id, take.id, (), "Revert edits")
 
@@ -524,10 +536,10 @@ class EditorPanel(QWidget):
         """Split the block at the cursor: the words before it stay, the rest go to a
         new block after it; each gets a take made of its half of the audio (the same
         stored audio, trimmed: nothing is generated or paid for)."""
-        take, shown = self._take, self._edited
+        take, shown = self._live_take(), self._edited
         if take is None or shown is None:
             return
-        at = self._range()[0]
+        at = self.view.selection()[0]
         if not 0 < at < shown.frames:
             self.status_label.setText("Place the cursor inside the take to split it")
             return
@@ -559,7 +571,7 @@ class EditorPanel(QWidget):
         take, shown = self._take, self._edited
         if take is None or shown is None:
             return
-        start, end = self._range()
+        start, end = self.view.selection()
         try:
             plan = plan_infill(shown, start, end)
         except InfillError as exc:
@@ -575,7 +587,7 @@ class EditorPanel(QWidget):
 
     def _on_clip_accepted(self, take_id: str, edits_before: tuple[Any, ...], plan: Any,
                           clip: Clip) -> None:
-        take = self._take
+        take = self._live_take()
         if take is None or take.id != take_id or take.edits != edits_before:
             self.status_label.setText("The take changed while the Replace dialog was open; "
                                       "select the words again")

@@ -141,10 +141,22 @@ class InfillDialog(QDialog):
         layout.addWidget(self.buttons)
         self.resize(520, 360)
 
+        self._document = document
         for clip in document.clips_of(take.id):
-            if clip.kind == "infill" and clip.request.get("span") == [plan.start, plan.end]:
-                self._add(clip)
+            self._on_clip_added(take.id, clip.id)
+        # A candidate asked for from an earlier dialog on these words may arrive now.
+        document.clip_added.connect(self._on_clip_added)
         self._update()
+
+    def _on_clip_added(self, take_id: str, clip_id: str) -> None:
+        if take_id != self._take.id or not shiboken6.isValid(self):
+            return
+        clip = self._document.clip(clip_id)
+        shown = any(self.candidates.item(row).data(Qt.ItemDataRole.UserRole) is clip
+                    for row in range(self.candidates.count()))
+        if (not shown and clip.kind == "infill"
+                and clip.request.get("span") == [self.plan.start, self.plan.end]):
+            self._add(clip)
 
     # --- state ---------------------------------------------------------------------
 
@@ -186,6 +198,8 @@ class InfillDialog(QDialog):
         return self._task
 
     async def _make(self, text: str, force: bool) -> None:
+        if not shiboken6.isValid(self):
+            return
         self.status_label.setText("Generating a candidate…")
         try:
             clip, reused = await self.infill.candidate(self._block_id, self._take.id, self.plan,

@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         playback: PlaybackService,
         generation: GenerationService,
         settings: Settings,
-        infill: InfillService | None = None,
+        infill: InfillService,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         self.script_panel.current_block_changed.connect(self.takes_panel.set_block)
         self._build_actions()
         self._build_status_bar()
-        self.infill = infill if infill is not None else InfillService(document, self)
+        self.infill = infill
         self.editor_panel = EditorPanel(document, editor, playback, self.infill,
                                         lambda: self.pause_spin.value())
         self.editor_dock = QDockWidget("Editor", self)

@@ -111,15 +111,60 @@ def test_a_clip_used_by_another_live_take_survives_purge(tmp_path: Path) -> None
     db.close()
 
 
-def test_edits_that_cannot_be_read_open_the_take_unedited(tmp_path: Path, caplog) -> None:
+def test_an_edit_that_cannot_be_read_keeps_the_edits_before_it(tmp_path: Path, caplog) -> None:
     path, _block, clip, _expected = edited_project(tmp_path)
     db = sqlite3.connect(path)
     db.execute("DELETE FROM clips")  # the splice now names a clip that is not there
     db.commit()
     db.close()
     take = ProjectStore.open(path).load().blocks[0].takes[0]
-    assert take.edits == ()
+    assert take.edits == (Delete(1000, 3000), Gain(0, 2000, -6.0))
     assert "cannot be read" in caplog.text
+
+
+def test_edits_wait_for_a_clip_the_file_does_not_have_yet(tmp_path: Path) -> None:
+    """A clip whose write failed (a full disk) must not leave the file with edits that
+    name it: those edits are held back, and written once the clip is in."""
+    store = ProjectStore.create(tmp_path / "w.cstudio")
+    block = Block(text="Hello there.", voice_id="v1")
+    take = take_for(block)
+    block.takes.append(take)
+    store.add_take(block, take)
+    block.takes[0] = dataclasses.replace(take, edits=(Delete(10, 20),))
+    store.write_script(script_rows([block]))
+    clip = infill_clip(take.id)  # not written yet
+    block.takes[0] = dataclasses.replace(take, edits=(Delete(10, 20), Splice(0, 100, clip, 20)))
+    store.write_script(script_rows([block]))
+    db = sqlite3.connect(tmp_path / "w.cstudio")
+    assert "splice" not in db.execute("SELECT edits FROM takes").fetchone()[0]
+    store.add_clip(clip)
+    assert store.write_script(script_rows([block])) == 1
+    assert "splice" in db.execute("SELECT edits FROM takes").fetchone()[0]
+    db.close()
+    store.close()
+
+
+def test_a_clip_goes_once_no_live_take_uses_it(tmp_path: Path) -> None:
+    """Split halves keep their original take's clip through one purge; when they go
+    too, a later purge drops the clip and its audio."""
+    path, block, clip, _expected = edited_project(tmp_path)
+    store = ProjectStore.open(path)
+    loaded = store.load()
+    original = loaded.blocks[0].takes[0]
+    half = dataclasses.replace(original, id=new_id(), edits=original.edits + (Trim(0, 8000),))
+    other = Block(text="there.", voice_id="v1", takes=[half], selected_take_id=half.id)
+    store.add_take(other, half)
+    loaded.blocks[0].takes.clear()
+    store.write_script(script_rows([loaded.blocks[0], other]))
+    store.purge_deleted()
+    other.takes.clear()
+    store.write_script(script_rows([loaded.blocks[0], other]))
+    store.purge_deleted()
+    store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT COUNT(*) FROM clips").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM audio").fetchone()[0] == 0
+    db.close()
 
 
 def test_fades_and_trims_round_trip_exactly(tmp_path: Path) -> None:

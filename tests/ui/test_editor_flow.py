@@ -247,7 +247,7 @@ def test_a_take_without_word_timestamps_gets_its_words_by_alignment(studio, qloo
     studio.document.add_take(block_id, bare)  # e.g. audio from elsewhere, no timestamps
     panel = shown(studio, qloop, block_id)
     assert panel.edited_audio.words.words == ()
-    assert "drag on the waveform" in panel.status_label.text() or panel.align_task is not None
+    assert panel.align_task is not None and not panel.align_task.done()
     panel.view.set_selection(1000, 9000)  # a manual selection works meanwhile
     assert panel.delete_action.isEnabled()
     _wait(qloop, panel.align_task)
@@ -256,3 +256,64 @@ def test_a_take_without_word_timestamps_gets_its_words_by_alignment(studio, qloo
     assert words[:4] == ["the", "quick", "brown", "fox"]
     assert "alignment" in panel.status_label.text()
     assert studio.document.block(block_id).selected_take.word_timestamps.words == ()  # display only
+
+
+def test_an_edit_while_the_last_one_is_still_drawing_never_drops_it(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+    """Delete, then Fade at once (the redraw of the delete has not finished): the fade
+    must not replace the delete; and an undone edit must not come back."""
+    block_id = generated_block(studio, qloop)
+    panel = shown(studio, qloop, block_id)
+    rate = panel.edited_audio.sample_rate
+    panel.view.set_selection(rate // 2, rate)
+    panel.delete_action.trigger()
+    panel.view.set_selection(0, rate // 4)
+    panel.fade_in_action.trigger()  # refused until the delete is on screen
+    take = studio.document.block(block_id).selected_take
+    assert [type(e).__name__ for e in take.edits] == ["Delete"]
+    assert "still being updated" in panel.status_label.text()
+    _wait(qloop, panel.reload())
+    panel.fade_in_action.trigger()
+    assert [type(e).__name__ for e in studio.document.block(block_id).selected_take.edits] == [
+        "Delete", "Fade"]
+    studio.undo_stack.undo()
+    studio.undo_stack.undo()
+    panel.fade_in_action.trigger()  # the screen still shows two edits: refused
+    assert studio.document.block(block_id).selected_take.edits == ()
+
+
+def test_asking_again_while_a_candidate_is_on_its_way_pays_once(studio, qloop,  # type: ignore[no-untyped-def]
+                                                                  offline_engine) -> None:
+    block_id = generated_block(studio, qloop)
+    panel = shown(studio, qloop, block_id)
+    index = word_index(panel, "lazy")
+    panel.view.select_words(index, index)
+    requests = offline_engine.stats.requests("/infill/bytes")
+    panel.replace_action.trigger()
+    first = panel._dialog
+    first.text_edit.setText("sleepy")
+    pending = first.preview()
+    panel.replace_action.trigger()  # reopened on the same words while the first runs
+    second = panel._dialog
+    assert second is not first
+    second.text_edit.setText("sleepy")
+    _wait(qloop, second.preview())
+    _wait(qloop, pending)
+    take = studio.document.block(block_id).selected_take
+    assert offline_engine.stats.requests("/infill/bytes") == requests + 1
+    assert len(studio.document.clips_of(take.id)) == 1
+    assert second.candidates.count() == 1
+
+
+def test_a_candidate_arriving_after_another_project_opened_stays_out_of_it(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+    block_id = generated_block(studio, qloop)
+    panel = shown(studio, qloop, block_id)
+    index = word_index(panel, "dog")
+    panel.view.select_words(index, index)
+    panel.replace_action.trigger()
+    dialog = panel._dialog
+    dialog.text_edit.setText("cat")
+    pending = dialog.preview()
+    _wait(qloop, studio.project.new())
+    _wait(qloop, pending)
+    assert studio.document.find_clip(lambda clip: True) is None
+    assert panel._dialog is None
