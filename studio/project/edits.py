@@ -718,6 +718,22 @@ class _EditedCache:
 _CACHE = _EditedCache()
 
 
+def edited_frames(take: Take) -> int:
+    """The take's length after its edits, in frames, from the edits alone (no audio is
+    read or applied: for labels and lists). Equals ``edited(take).frames``."""
+    frames = take.frames
+    for edit in take.edits:
+        if isinstance(edit, Delete):
+            frames -= edit.end - edit.start
+        elif isinstance(edit, InsertSilence):
+            frames += edit.frames
+        elif isinstance(edit, Trim):
+            frames = edit.end - edit.start
+        elif isinstance(edit, Splice):
+            frames += edit.clip.frames - (edit.end - edit.start)
+    return frames
+
+
 def forget_edited() -> None:
     """Drop every memoised :func:`edited` result (a project closed: its takes' audio
     should not stay in memory)."""

@@ -58,6 +58,8 @@ class InfillPlan:
             (empty at the very end).
         sample_rate: Hz of all of the above.
         words: the words being replaced (may be empty: an insertion).
+        first_word: index (in the take's words) of the first word replaced, or where
+            the new words go for an insertion.
     """
 
     start: int
@@ -66,6 +68,7 @@ class InfillPlan:
     right: npt.NDArray[np.float32]
     sample_rate: int
     words: tuple[str, ...]
+    first_word: int = 0
 
 
 def _envelope(audio: npt.NDArray[np.float32], lo: int, hi: int,
@@ -150,11 +153,13 @@ def plan_infill(edited: Edited, start: int, end: int) -> InfillPlan:
     context = round(CONTEXT_SECONDS * rate)
     inside = (np.minimum(ends, cut_end) - np.maximum(starts, cut_start)) > reach
     words = tuple(w for w, keep in zip(edited.words.words, inside, strict=True) if keep)
+    hits = np.flatnonzero(inside)
+    first_word = int(hits[0]) if hits.size else int(np.count_nonzero(ends <= cut_start + reach))
     return InfillPlan(
         start=cut_start, end=cut_end,
         left=np.ascontiguousarray(audio[max(0, cut_start - context):cut_start]),
         right=np.ascontiguousarray(audio[cut_end:cut_end + context]),
-        sample_rate=rate, words=words)
+        sample_rate=rate, words=words, first_word=first_word)
 
 
 def wav_bytes(audio: npt.NDArray[np.float32], sample_rate: int) -> bytes:

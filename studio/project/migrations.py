@@ -15,7 +15,7 @@ Version 2: takes can be starred, and carry the take-cache key
 (:func:`studio.project.cache.take_key`), computed here for takes made before.
 
 Version 3: takes carry their non-destructive edits (a JSON list,
-:func:`studio.project.edits.edits_to_json`), and ``clips`` holds the audio those
+:func:`studio.project.edits.edits_to_json`) and the words they say after them, and ``clips`` holds the audio those
 edits insert: pasted audio and every infill candidate ever generated (accepted or
 not, so none is paid for twice and their credits count in the project's total).
 """
@@ -116,6 +116,7 @@ CREATE TABLE clips (
 
 def _v3(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE takes ADD COLUMN edits TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE takes ADD COLUMN text TEXT NOT NULL DEFAULT ''")
     db.execute(_V3_CLIPS)
     db.execute("CREATE INDEX clips_by_take ON clips(take_id)")
 

@@ -120,6 +120,8 @@ class Take:
         edits: non-destructive edits (:mod:`studio.project.edits`), applied in order
             to :attr:`audio` by :func:`studio.project.edits.edited`; the original
             samples are never changed.
+        text: what the take says after its edits when they changed its words (an
+            accepted infill, a split), "" when that is its request's transcript.
     """
 
     id: str
@@ -134,6 +136,12 @@ class Take:
     starred: bool = False
     cache_key: str = ""
     edits: tuple[Any, ...] = ()
+    text: str = ""
+
+    @property
+    def spoken_text(self) -> str:
+        """The transcript the take says now: :attr:`text`, or the request's."""
+        return self.text or str(self.request.get("transcript", ""))
 
     @property
     def audio(self) -> npt.NDArray[np.float32]:
@@ -208,7 +216,10 @@ class Block:
         """Whether ``take`` was made from this block's current text, voice and delivery
         (the output format aside). A take that does not match is out of date."""
         current = self.tts_request(OutputFormat()).to_json()
-        return all(current.get(key) == take.request.get(key) for key in _RENDERED_FIELDS)
+        if current.get("transcript") != take.spoken_text:
+            return False
+        return all(current.get(key) == take.request.get(key) for key in _RENDERED_FIELDS
+                   if key != "transcript")
 
     @property
     def needs_take(self) -> bool:
@@ -234,7 +245,7 @@ def copy_take(block: Block, take: Take) -> Take:
     own id and "Take N" name, stamped now, 0 credits (nothing was paid for it), not
     starred, and without the other take's edits (the cache is about generated audio)."""
     return replace(take, id=new_id(), credits=0, name=f"Take {block.next_take_number()}",
-                   created_at=time.time(), starred=False, edits=())
+                   created_at=time.time(), starred=False, edits=(), text="")
 
 
 def make_take(

@@ -92,7 +92,7 @@ class ProjectError(Exception):
 
 _BLOCK_FIELDS = ("position", "text", "voice_id", "model_id", "language", "emotion", "speed",
                  "volume", "selected_take_id")
-_TAKE_META = ("block_id", "position", "name", "starred", "edits")
+_TAKE_META = ("block_id", "position", "name", "starred", "edits", "text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +123,7 @@ def edits_json(take: Take) -> str:
 
 
 def _take_row(block_id: str, position: int, take: Take) -> tuple[Any, ...]:
-    return (block_id, position, take.name, int(take.starred), edits_json(take))
+    return (block_id, position, take.name, int(take.starred), edits_json(take), take.text)
 
 
 def script_rows(blocks: Sequence[Block]) -> ScriptRows:
@@ -497,13 +497,13 @@ class ProjectStore:
             row = _take_row(block.id, index, take)
             db.execute(
                 "INSERT INTO takes(id, block_id, position, name, audio_id, words, phonemes, request, "
-                "backend, credits, created_at, starred, cache_key, edits) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "backend, credits, created_at, starred, cache_key, edits, text) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (take.id, block.id, index, take.name, stored[1],
                  json.dumps(take.word_timestamps.to_json(), ensure_ascii=False),
                  json.dumps(take.phoneme_timestamps.to_json(), ensure_ascii=False),
                  json.dumps(take.request, ensure_ascii=False), take.backend, take.credits,
-                 take.created_at, int(take.starred), take.cache_key, row[4]),
+                 take.created_at, int(take.starred), take.cache_key, row[4], take.text),
             )
         source.store_key = stored
         self._written_takes[take.id] = row
@@ -584,7 +584,7 @@ class ProjectStore:
                         f"SELECT COUNT(*) FROM clips WHERE id IN ({', '.join('?' * len(clip_ids))})",
                         tuple(clip_ids)).fetchone()[0]:
                     old = self._written_takes.get(take_id)
-                    changed_takes[take_id] = (*row[:4], old[4] if old else "[]")
+                    changed_takes[take_id] = (*row[:4], *(old[4:] if old else ("[]", "")))
                     held.add(take_id)
             db.executemany(
                 f"INSERT INTO blocks(id, {', '.join(_BLOCK_FIELDS)}, deleted) "
@@ -594,7 +594,7 @@ class ProjectStore:
             db.executemany("UPDATE blocks SET deleted = 1 WHERE id = ?", [(k,) for k in gone_blocks])
             db.executemany(
                 "UPDATE takes SET block_id = ?, position = ?, name = ?, starred = ?, edits = ?, "
-                "deleted = 0 WHERE id = ?", [(*v, k) for k, v in changed_takes.items()])
+                "text = ?, deleted = 0 WHERE id = ?", [(*v, k) for k, v in changed_takes.items()])
             db.executemany("UPDATE takes SET deleted = 1 WHERE id = ?", [(k,) for k in gone_takes])
             present = {row[0] for row in db.execute("SELECT id FROM takes")} if changed_takes else set()
         for k in gone_blocks:
@@ -726,7 +726,7 @@ class ProjectStore:
                                          selected_take_id=sel)
             takes = db.execute(
                 "SELECT t.id, t.block_id, t.name, t.audio_id, t.words, t.phonemes, t.request, "
-                "t.backend, t.credits, t.created_at, t.starred, t.cache_key, t.edits, "
+                "t.backend, t.credits, t.created_at, t.starred, t.cache_key, t.edits, t.text, "
                 "a.sample_rate, a.frames "
                 "FROM takes t JOIN audio a ON a.id = t.audio_id "
                 "WHERE t.deleted = 0 ORDER BY t.block_id, t.position, t.created_at").fetchall()
@@ -743,7 +743,7 @@ class ProjectStore:
             clips = self._load_clips(db, source_of)
             all_clips = {clip.id: clip for group in clips.values() for clip in group}
             for (take_id, block_id, name, audio_id, words, phonemes, request, backend, credits,
-                 created_at, starred, cache_key, edits, sample_rate, frames) in takes:
+                 created_at, starred, cache_key, edits, text, sample_rate, frames) in takes:
                 block = blocks.get(block_id)
                 if block is None:
                     continue
@@ -753,7 +753,7 @@ class ProjectStore:
                     phoneme_timestamps=_timestamps(PhonemeTimestamps, phonemes, take_id),
                     request=json.loads(request), backend=backend, credits=int(credits),
                     created_at=float(created_at), name=name, starred=bool(starred),
-                    cache_key=cache_key, edits=_edits(edits, all_clips, take_id),
+                    cache_key=cache_key, edits=_edits(edits, all_clips, take_id), text=text,
                 ))
             settings = dict(db.execute("SELECT key, value FROM meta").fetchall())
             spent = credits_spent_in(db)

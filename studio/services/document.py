@@ -217,7 +217,7 @@ class ScriptDocument(QObject):
         return index
 
     def update_take(self, block_id: str, take_id: str, **changes: Any) -> Take:
-        """Set ``name``, ``starred`` or ``edits`` of a take (a new frozen ``Take`` with
+        """Set ``name``, ``starred``, ``edits`` or ``text`` of a take (a new frozen ``Take`` with
         the same audio replaces it); emits ``take_changed`` on a change. Returns the take.
 
         Raises:
@@ -225,7 +225,7 @@ class ScriptDocument(QObject):
             AttributeError: another field was named (a take's audio never changes).
         """
         for name in changes:
-            if name not in ("name", "starred", "edits"):
+            if name not in ("name", "starred", "edits", "text"):
                 raise AttributeError(f"cannot set take field {name!r}")
         block = self.block(block_id)
         take = self.take(block_id, take_id)

@@ -224,19 +224,32 @@ class ScriptEditor(QObject):
             self._push(_UpdateTake(self, block_id, take_id, f"{verb} {_take_name(take)}",
                                    {"starred": take.starred}, {"starred": starred}))
 
-    def edit_take(self, block_id: str, take_id: str, edits: Sequence[Any], text: str) -> None:
+    def edit_take(self, block_id: str, take_id: str, edits: Sequence[Any], text: str,
+                  words: str | None = None) -> None:
         """Give a take a new edit list (:mod:`studio.project.edits`) as one step named
         ``text`` (none if the list is the same); undo restores the previous list. The
         take's original audio is never touched.
+
+        ``words``: the edits change what the take says (an accepted infill): the take's
+        :attr:`~studio.project.model.Take.text` and the block's text become ``words`` in
+        the same step, so the script reads what is heard and the take stays up to date.
 
         Raises:
             KeyError: no such block or take.
         """
         take = self.document.take(block_id, take_id)
         new = tuple(edits)
-        if new != take.edits:
-            self._push(_UpdateTake(self, block_id, take_id, text, {"edits": take.edits},
-                                   {"edits": new}))
+        if new == take.edits:
+            return
+        old_fields: dict[str, Any] = {"edits": take.edits}
+        new_fields: dict[str, Any] = {"edits": new}
+        if words is None:
+            self._push(_UpdateTake(self, block_id, take_id, text, old_fields, new_fields))
+            return
+        old_fields["text"], new_fields["text"] = take.text, words
+        with self.macro(text):
+            self._push(_UpdateTake(self, block_id, take_id, text, old_fields, new_fields))
+            self.update_block(block_id, text=words)
 
     def split_block(self, block_id: str, left_text: str, right_text: str,
                     left: Take | None = None, right: Take | None = None) -> Block:

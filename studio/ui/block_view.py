@@ -20,9 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from studio.api.models import EMOTIONS, LANGUAGES, MODELS, SPEED_RANGE, VOLUME_RANGE
+from studio.project.edits import edited_frames
 from studio.project.model import Take
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
+from studio.services.render import spoken_word_count
 from studio.services.voices import VoiceCatalog
 from studio.ui.voice_combo import VoiceComboBox
 
@@ -34,8 +36,22 @@ def take_label(take: Take) -> str:
     cost = "free" if take.credits == 0 else f"{take.credits} credits"
     backend = "Offline" if take.backend == "offline" else "Cloud"
     star = "★ " if take.starred else ""
-    return (f"{star}{take.name} · {take.duration:.1f} s · {len(take.word_timestamps.words)} words"
-            f" · {backend} · {cost}")
+    edited = " · edited" if take.edits else ""
+    return (f"{star}{take.name} · {take_seconds(take):.1f} s · {take_words(take)} words"
+            f"{edited} · {backend} · {cost}")
+
+
+def take_seconds(take: Take) -> float:
+    """The take's length as it plays and exports (after its edits), in seconds."""
+    return edited_frames(take) / take.sample_rate if take.sample_rate else 0.0
+
+
+def take_words(take: Take) -> int:
+    """How many words the take says: its word timestamps, or for an edited take the
+    words of what it says now (:attr:`~studio.project.model.Take.spoken_text`)."""
+    if not take.edits:
+        return len(take.word_timestamps.words)
+    return spoken_word_count(take.spoken_text)
 
 
 def _utf16_length(text: str) -> int:

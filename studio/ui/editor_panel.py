@@ -71,18 +71,41 @@ ALIGN_LIMIT_SECONDS = 600.0
 _TAG = re.compile(r"<[^>]*>")
 
 
+def _spoken_tokens(text: str) -> list[re.Match[str]]:
+    """The spoken words of ``text`` as matches, in order: whitespace-separated tokens
+    with a letter or digit; inline tags such as ``<break time="1s"/>`` are not words.
+    The i-th is the i-th of a take's word timestamps."""
+    return [m for m in re.finditer(r"<[^>]*>|\S+", text)
+            if not _TAG.fullmatch(m.group(0)) and any(c.isalnum() for c in m.group(0))]
+
+
 def split_text(text: str, words_before: int) -> tuple[str, str]:
-    """``text`` cut after its ``words_before``-th spoken word (inline tags such as
-    ``<break time="1s"/>`` are not words): ``(left, right)``, each stripped."""
-    count = 0
-    for match in re.finditer(r"<[^>]*>|\S+", text):
-        token = match.group(0)
-        if _TAG.fullmatch(token) or not any(c.isalnum() for c in token):
-            continue
-        if count == words_before:
-            return text[:match.start()].strip(), text[match.start():].strip()
-        count += 1
-    return text.strip(), ""
+    """``text`` cut after its ``words_before``-th spoken word: ``(left, right)``, each
+    stripped."""
+    tokens = _spoken_tokens(text)
+    if words_before >= len(tokens):
+        return text.strip(), ""
+    at = tokens[words_before].start()
+    return text[:at].strip(), text[at:].strip()
+
+
+def replace_words(text: str, first: int, count: int, new: str) -> str:
+    """``text`` with its spoken words ``first .. first+count-1`` replaced by ``new``
+    (``count`` 0 inserts before word ``first``). The punctuation around the replaced
+    words stays: replacing "brown," by "bright red" gives "bright red,"."""
+    tokens = _spoken_tokens(text)
+    new = new.strip()
+    if first >= len(tokens):
+        return f"{text.rstrip()} {new}".strip()
+    if count == 0:
+        at = tokens[first].start()
+        return f"{text[:at]}{new} {text[at:]}"
+    head, tail = tokens[first], tokens[min(first + count, len(tokens)) - 1]
+    lead = re.match(r"^[^\w]*", head.group(0))
+    trail = re.search(r"[^\w]*$", tail.group(0))
+    prefix = lead.group(0) if lead else ""
+    suffix = trail.group(0) if trail else ""
+    return f"{text[:head.start()]}{prefix}{new}{suffix}{text[tail.end():]}"
 
 
 class EditorPanel(QWidget):
@@ -300,11 +323,15 @@ class EditorPanel(QWidget):
         pyramid = await in_thread(PeakPyramid.build, result.audio)
         if not self._current(number):
             return
+        same_take = self._take is not None and self._take.id == take.id
+        keep_view = keep_view and same_take  # another take opens fitted, unselected
         self._take, self._edited = take, result
         edits = f" · {len(take.edits)} edit{'s' if len(take.edits) != 1 else ''}" if take.edits else ""
         self.title_label.setText(f"{title} · {take.name} · {result.duration:.2f} s{edits}")
         self.view.set_audio(result.audio, result.sample_rate, pyramid, result.words,
                             result.phonemes, keep_view=keep_view)
+        if not same_take:
+            self.view.set_selection(0, 0)
         if result.words.words:
             aligned = take.id in self._aligned
             self.status_label.setText(
@@ -370,11 +397,13 @@ class EditorPanel(QWidget):
         self.status_label.setText("Edits apply to one take: choose \"Selected take\" to edit")
 
     def _on_reset(self) -> None:
-        """Another project: its Replace dialog belonged to the old one."""
+        """Another project: its Replace dialog belonged to the old one. The Script
+        panel names the new current block (before or after this runs)."""
         if self._dialog is not None and shiboken6.isValid(self._dialog):
             self._dialog.close()
         self._dialog = None
-        self.set_block("")
+        self._take = self._edited = None
+        self.reload()
 
     def _on_take_event(self, block_id: str, _take_id: str) -> None:
         if self.mode_combo.currentIndex() == 1:
@@ -443,9 +472,10 @@ class EditorPanel(QWidget):
             return None
         return live
 
-    def _push(self, edit: Any, text: str | None = None) -> bool:
-        """Append ``edit`` to the shown take's edits as one undo step; False (with the
-        reason in the status line) when it does not fit."""
+    def _push(self, edit: Any, text: str | None = None, words: str | None = None) -> bool:
+        """Append ``edit`` to the shown take's edits as one undo step (with ``words``:
+        the take and its block now say that); False (with the reason in the status
+        line) when it does not fit."""
         take, shown = self._live_take(), self._edited
         if take is None or shown is None:
             return False
@@ -457,7 +487,7 @@ class EditorPanel(QWidget):
         edits = take.edits + (edit,)
         try:
             self.editor.edit_take(self._block_id, take.id, edits,
-                                  text or edit.describe(shown.sample_rate))
+                                  text or edit.describe(shown.sample_rate), words)
         except KeyError:
             self.status_label.setText("This take is gone; select it again")
             return False
@@ -525,12 +555,19 @@ class EditorPanel(QWidget):
             self.status_label.setText(str(exc))
             return
         self.document.add_clip(clip)
-        self._push(splice, f"Paste {clip.duration:.2f} s")
+        if self._push(splice, f"Paste {clip.duration:.2f} s"):
+            after = start + clip.frames
+            self.view.set_selection(after, after)
 
     def revert_edits(self) -> None:
         take = self._live_take()
-        if take is not None and take.edits:
-            self.editor.edit_take(self._block_id, take.id, (), "Revert edits")
+        if take is None or not take.edits:
+            return
+        block = self.document.block(self._block_id)
+        words = None  # the block's text goes back too if it followed the take's edits
+        if take.text and block.text.strip() == take.spoken_text.strip():
+            words = str(take.request.get("transcript", ""))
+        self.editor.edit_take(self._block_id, take.id, (), "Revert edits", words)
 
     def split_block(self) -> None:
         """Split the block at the cursor: the words before it stay, the rest go to a
@@ -553,9 +590,9 @@ class EditorPanel(QWidget):
             return
 
         def half(text: str, trim: Trim, name: str) -> Take:
-            return replace(take, id=new_id(), edits=take.edits + (trim,), cache_key="",
-                           request={**take.request, "transcript": text}, name=name,
-                           credits=0, starred=False)
+            # The request stays the one that was sent; ``text`` says what this half says.
+            return replace(take, id=new_id(), edits=take.edits + (trim,), text=text,
+                           name=name, credits=0, starred=False)
 
         number = block.next_take_number()
         left = half(left_text, Trim(0, at), f"Take {number} (split)")
@@ -593,8 +630,12 @@ class EditorPanel(QWidget):
                                       "select the words again")
             return
         label = f"Replace with “{clip.transcript}”"
+        block = self.document.block(self._block_id)
+        words = None
+        if block.text.strip() == take.spoken_text.strip():  # the script reads what is heard
+            words = replace_words(block.text, plan.first_word, len(plan.words), clip.transcript)
         if self._push(Splice(plan.start, plan.end, clip, crossfade_frames(plan.sample_rate)),
-                      label):
+                      label, words):
             self.view.set_selection(plan.start, plan.start + clip.frames)
             self.status_label.setText(f"{label}: Undo takes it back")
 

@@ -41,10 +41,10 @@ from studio.services.playback import PlaybackService
 log = logging.getLogger(__name__)
 
 
-def _describe(clip: Clip) -> str:
+def _describe(number: int, clip: Clip) -> str:
     cost = f"{clip.credits} credits" if clip.credits else "free"
-    stamp = time.strftime("%H:%M", time.localtime(clip.created_at))
-    return f"“{clip.transcript}” · {clip.duration:.2f} s · {cost} · {stamp}"
+    stamp = time.strftime("%H:%M:%S", time.localtime(clip.created_at))
+    return f"{number}. “{clip.transcript}” · {clip.duration:.2f} s · {cost} · {stamp}"
 
 
 class InfillDialog(QDialog):
@@ -95,6 +95,7 @@ class InfillDialog(QDialog):
         self.sides_label.setWordWrap(True)
         self.sides_label.setVisible(bool(sides))
         self.text_edit = QLineEdit(" ".join(plan.words), self)
+        self.text_edit.selectAll()  # typing replaces the old words
         self.text_edit.setPlaceholderText("New words")
         self.text_edit.setAccessibleName("Replacement text")
         self.text_edit.textChanged.connect(self._update)
@@ -182,7 +183,7 @@ class InfillDialog(QDialog):
         self.accept_button.setEnabled(has and not busy)
 
     def _add(self, clip: Clip) -> None:
-        item = QListWidgetItem(_describe(clip))
+        item = QListWidgetItem(_describe(self.candidates.count() + 1, clip))
         item.setData(Qt.ItemDataRole.UserRole, clip)
         self.candidates.addItem(item)
         self.candidates.setCurrentItem(item)

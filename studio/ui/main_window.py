@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QToolBar,
@@ -125,6 +126,10 @@ class MainWindow(QMainWindow):
         self.script_panel.current_block_changed.connect(self.editor_panel.set_block)
         self.editor_dock.toggleViewAction().setText("Editor panel")
         self.view_menu.addAction(self.editor_dock.toggleViewAction())
+        # The Editor's actions in a menu too (their shortcuts act while the panel has focus).
+        self.audio_menu = QMenu("&Audio", self)
+        self.audio_menu.addActions(self.editor_panel.toolbar.actions())
+        self.menuBar().insertMenu(self.view_menu.menuAction(), self.audio_menu)
 
         self.script_panel.generate_requested.connect(self._on_generate_block)
         self.script_panel.play_requested.connect(self._on_play_block)

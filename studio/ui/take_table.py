@@ -21,6 +21,7 @@ from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
 from studio.project.model import Block, Take
+from studio.ui.block_view import take_seconds, take_words
 
 COLUMNS = ("★", "Name", "Created", "Duration", "Words", "Backend", "Credits", "State")
 STAR, NAME, CREATED, DURATION, WORDS, BACKEND, CREDITS, STATE = range(len(COLUMNS))
@@ -189,9 +190,9 @@ class TakeTableModel(QAbstractTableModel):
         if column == CREATED:
             return created_label(take.created_at)
         if column == DURATION:
-            return f"{take.duration:.1f} s"
+            return f"{take_seconds(take):.1f} s"
         if column == WORDS:
-            return str(len(take.word_timestamps.words))
+            return str(take_words(take))
         if column == BACKEND:
             return "Offline" if take.backend == "offline" else "Cloud"
         if column == CREDITS:

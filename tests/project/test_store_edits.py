@@ -178,3 +178,17 @@ def test_fades_and_trims_round_trip_exactly(tmp_path: Path) -> None:
     store.write_script(script_rows([block]))
     store.close()
     assert ProjectStore.open(tmp_path / "f.cstudio").load().blocks[0].takes[0].edits == edits
+
+
+def test_what_an_edited_take_says_round_trips(tmp_path: Path) -> None:
+    path, block, _clip, _expected = edited_project(tmp_path)
+    store = ProjectStore.open(path)
+    loaded = store.load()
+    take = loaded.blocks[0].takes[0]
+    assert take.text == "" and take.spoken_text == "Hello there."
+    loaded.blocks[0].takes[0] = dataclasses.replace(take, text="Hello new there.")
+    loaded.blocks[0].text = "Hello new there."
+    assert store.write_script(script_rows(loaded.blocks)) == 2
+    store.close()
+    again = ProjectStore.open(path).load().blocks[0]
+    assert again.takes[0].text == "Hello new there." and not again.needs_take

@@ -94,6 +94,10 @@ def test_replace_a_word_by_infill_accept_export_and_undo(studio, qtbot, qloop, t
     assert len(take.edits) == 1 and isinstance(take.edits[0], Splice)
     assert take.edits[0].clip is clip
     assert studio.undo_stack.undoText().startswith("Replace with “bright red”")
+    block = studio.document.block(block_id)
+    assert block.text == SENTENCE.replace("brown", "bright red"), "the script reads what is heard"
+    assert take.spoken_text == block.text and not block.needs_take
+    assert "edited" in studio.window.script_panel.view(block_id).take_list.item(0).text()
     _wait(qloop, panel.reload())
     words = [w.strip(".,").lower() for w in panel.edited_audio.words.words]
     assert "brown" not in words and words[index:index + 2] == ["bright", "red"]
@@ -109,6 +113,13 @@ def test_replace_a_word_by_infill_accept_export_and_undo(studio, qtbot, qloop, t
 
     studio.undo_stack.undo()
     assert studio.document.block(block_id).selected_take.edits == ()
+    assert studio.document.block(block_id).text == SENTENCE
+    studio.undo_stack.redo()
+    _wait(qloop, panel.reload())
+    panel.revert_action.trigger()  # Revert edits puts the words back as well
+    assert studio.document.block(block_id).selected_take.edits == ()
+    assert studio.document.block(block_id).text == SENTENCE
+    assert not studio.document.block(block_id).needs_take
     assert np.array_equal(export(studio, qloop, tmp_path / "undone.wav"), before)
     assert np.array_equal(take.audio, edited(studio.document.block(block_id).selected_take).audio)
 
@@ -317,3 +328,46 @@ def test_a_candidate_arriving_after_another_project_opened_stays_out_of_it(studi
     _wait(qloop, pending)
     assert studio.document.find_clip(lambda clip: True) is None
     assert panel._dialog is None
+
+
+def test_split_after_a_replace_cuts_the_text_where_the_audio_is_cut(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+    block_id = generated_block(studio, qloop)
+    panel = shown(studio, qloop, block_id)
+    index = word_index(panel, "brown")
+    panel.view.select_words(index, index)
+    panel.replace_action.trigger()
+    dialog = panel._dialog
+    dialog.text_edit.setText("bright red")
+    _wait(qloop, dialog.preview())
+    dialog.accept_button.click()
+    _wait(qloop, panel.reload())
+    words = panel.edited_audio.words
+    rate = panel.edited_audio.sample_rate
+    at_jumps = [w.strip(".,").lower() for w in words.words].index("jumps")
+    at = round((words.end[at_jumps - 1] + words.start[at_jumps]) / 2 * rate)
+    panel.view.set_selection(at, at)
+    panel.split_action.trigger()
+    left, right = studio.document.blocks[-2], studio.document.blocks[-1]
+    assert left.text == "The quick bright red fox"
+    assert right.text == "jumps over the lazy dog near the river bank."
+    assert not left.needs_take and not right.needs_take
+    assert left.selected_take.request == right.selected_take.request  # the request sent, kept
+
+
+def test_another_take_opens_fitted_and_unselected(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+    first = generated_block(studio, qloop, "First block speaks here.")
+    second = generated_block(studio, qloop, "Second block answers at some length.")
+    panel = shown(studio, qloop, first)
+    panel.view.zoom_by(16.0)
+    panel.view.set_selection(1000, 5000)
+    panel = shown(studio, qloop, second)
+    assert panel.view.selection() == (0, 0)
+    assert panel.view.samples_per_pixel * panel.view.width() >= 0.9 * panel.edited_audio.frames
+
+
+def test_the_editor_shows_the_current_block_again_after_a_project_opens(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    block_id = generated_block(studio, qloop)
+    panel = shown(studio, qloop, block_id)
+    studio.document.replace_script(studio.document.blocks)  # what opening a project does
+    qtbot.waitUntil(lambda: panel.edited_audio is not None, timeout=10000)
+    assert panel.block_id == studio.window.script_panel.current_block_id
