@@ -69,6 +69,7 @@ log = logging.getLogger(__name__)
 ALIGN_LIMIT_SECONDS = 600.0
 
 _TAG = re.compile(r"<[^>]*>")
+READING = "Reading the take…"
 
 
 def _spoken_tokens(text: str) -> list[re.Match[str]]:
@@ -318,7 +319,8 @@ class EditorPanel(QWidget):
             return
         if not take.word_timestamps.words and take.id in self._aligned:
             take = replace(take, word_timestamps=self._aligned[take.id])
-        self.status_label.setText("Reading the take…" if not take.source.loaded else "")
+        if not take.source.loaded:
+            self.status_label.setText(READING)
         result = await in_thread(edited, take)
         pyramid = await in_thread(PeakPyramid.build, result.audio)
         if not self._current(number):
@@ -332,14 +334,18 @@ class EditorPanel(QWidget):
                             result.phonemes, keep_view=keep_view)
         if not same_take:
             self.view.set_selection(0, 0)
+        # After an edit of the same take, what the edit said stays on the status line.
+        hint = not same_take or self.status_label.text() in ("", READING)
         if result.words.words:
-            aligned = take.id in self._aligned
-            self.status_label.setText(
-                "Words found by alignment with the block's text" if aligned else
-                "Click a word to select it, drag across words; hold Ctrl for no snapping")
+            if hint:
+                self.status_label.setText(
+                    "Words found by alignment with the block's text" if take.id in self._aligned
+                    else "Click a word to select it, drag across words; hold Ctrl for no "
+                         "snapping")
         else:
-            self.status_label.setText("This take has no word timestamps: drag on the "
-                                      "waveform to select")
+            if hint:
+                self.status_label.setText("This take has no word timestamps: drag on the "
+                                          "waveform to select")
             self._align_later(take)
 
     def _align_later(self, take: Take) -> None:
@@ -364,6 +370,7 @@ class EditorPanel(QWidget):
                 return
             self._aligned[take.id] = words
             if shiboken6.isValid(self) and self._take is not None and self._take.id == take.id:
+                self.status_label.setText("Words found by alignment with the block's text")
                 self.reload(keep_view=True)
 
         self.align_task = asyncio.ensure_future(align())
