@@ -38,6 +38,7 @@ from studio.services.editor import ScriptEditor, count_blocks
 from studio.services.generation import Estimate, GenerationService
 from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
+from studio.services.threads import in_thread
 from studio.services.voices import VoiceCatalog
 from studio.ui.actions import make_action
 from studio.ui.editor_panel import EditorPanel
@@ -526,7 +527,15 @@ class MainWindow(QMainWindow):
         if take is None:
             self.statusBar().showMessage("This block has no take yet; generate it first", 4000)
             return
-        self.playback.play(edited(take).audio, take.sample_rate)
+        if not take.edits:
+            self.playback.play(take.audio, take.sample_rate)
+            return
+
+        async def play_edited() -> None:  # applying edits to a long take takes a while
+            audio = (await in_thread(edited, take)).audio
+            self.playback.play(audio, take.sample_rate)
+
+        asyncio.ensure_future(play_edited())
 
     def play_current(self) -> None:
         if self.script_panel.current_block_id:
@@ -545,11 +554,11 @@ class MainWindow(QMainWindow):
             return
         rate = takes[0].sample_rate
         if any(t.sample_rate != rate for t in takes):
-            mix = await asyncio.to_thread(mixdown, takes, rate, self.pause_spin.value())
+            mix = await in_thread(mixdown, takes, rate, self.pause_spin.value())
             self.playback.play(mix.audio, rate)
         else:
-            self.playback.play_sequence([edited(t).audio for t in takes], rate,
-                                        self.pause_spin.value())
+            pieces = await in_thread(lambda: [edited(t).audio for t in takes])
+            self.playback.play_sequence(pieces, rate, self.pause_spin.value())
 
     def show_audio_notice(self, notice: str) -> None:
         """Say in the status bar why there is no sound ("" hides the notice)."""
@@ -590,7 +599,7 @@ class MainWindow(QMainWindow):
         takes = self.document.selected_takes()
         missing = len(self.document) - len(takes)
         try:
-            mix = await asyncio.to_thread(
+            mix = await in_thread(
                 export_wav, takes, path, takes[0].sample_rate if takes else 44100,
                 self.pause_spin.value(),
             )

@@ -40,6 +40,7 @@ from studio.project.edits import edited
 from studio.project.model import Block, Take
 from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService
+from studio.services.threads import in_thread
 from studio.ui.actions import make_action
 from studio.ui.take_table import BACKEND, COLUMNS, NAME, STAR, WORDS, TakeTable, TakeTableModel
 
@@ -521,11 +522,11 @@ class TakesPanel(QWidget):
                 self._render_status(f"Could not read the take's audio: {exc}", error=True)
 
     async def _play(self, take: Take) -> None:
-        if take.source.loaded:
-            audio = _load_audio(take)
+        if take.source.loaded and not take.edits:
+            audio = take.audio
         else:
             self._render_status(f"Reading {take.name}…")
-            audio = await asyncio.to_thread(_load_audio, take)
+            audio = await in_thread(_load_audio, take)
             if not shiboken6.isValid(self):
                 return
         self._stream_id = self.playback.play(audio, take.sample_rate)
@@ -538,7 +539,7 @@ class TakesPanel(QWidget):
         self._render_status("Matching loudness…")
         key_a, key_b = (take_a.id, take_a.edits), (take_b.id, take_b.edits)
         known = self._lufs.get(key_a), self._lufs.get(key_b)
-        comparison = await asyncio.to_thread(prepare_comparison, take_a, take_b, *known)
+        comparison = await in_thread(prepare_comparison, take_a, take_b, *known)
         if not shiboken6.isValid(self):
             return
         self._lufs[key_a] = comparison.a_lufs
