@@ -11,7 +11,8 @@ CORE = ["studio.api", "studio.audio", "studio.audio.codecs", "studio.audio.buffe
         "studio.services.backend", "studio.headless", "studio.headless_project", "studio.cli",
         "studio.project.store", "studio.project.cache", "studio.project.migrations",
         "studio.project.audio_blocks", "studio.project.salvage",
-        "studio.audio.loudness", "studio.project.edits", "studio.project.infill",
+        "studio.audio.loudness", "studio.project.edits", "studio.project.edited_audio",
+        "studio.project.infill",
         "studio.audio.peaks", "studio.audio.snap", "studio.audio.align"]
 
 
