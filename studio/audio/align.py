@@ -106,11 +106,11 @@ class _Word:
     pause_before: float = 0.0
 
 
-def _word_of(token: str) -> str:
+def word_of(token: str) -> str:
     """``token`` without leading/trailing punctuation (``"Hello,"`` -> ``"Hello"``);
     inner punctuation stays (``"I'm"``, ``"5.50"``), as in the seed's word timestamps
-    (``tts-websocket.txt``: ``"Hello, world!"`` gives ``Hello``, ``world``) and the
-    offline engine's (``studio.offline.synthesis.word_of``)."""
+    (``tts-websocket.txt``: ``"Hello, world!"`` gives ``Hello``, ``world``). The offline
+    engine names its words the same way (``studio.offline.synthesis``)."""
     start, end = 0, len(token)
     while start < end and unicodedata.category(token[start]).startswith("P"):
         start += 1
@@ -138,7 +138,7 @@ def _words(transcript: str) -> tuple[list[_Word], float]:
     def take(text: str) -> None:
         nonlocal pause
         for match in _TOKEN.finditer(text):
-            word = _word_of(match.group())
+            word = word_of(match.group())
             if word:
                 words.append(_Word(word, spelled, pause))
                 pause = 0.0

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from studio.api.models import PhonemeTimestamps, WordTimestamps
+from studio.audio.align import word_of
 from studio.offline import espeak
 from studio.offline.delivery import Delivery, apply_gain
 from studio.offline.formats import AudioFormat, StreamEncoder
@@ -60,17 +60,6 @@ class Rendered:
 
 
 Emit = Callable[[Rendered], None]
-
-
-def word_of(token: str) -> str:
-    """``token`` without leading/trailing punctuation (``"Hello,"`` -> ``"Hello"``);
-    inner punctuation stays (``"I'm"``, ``"5.50"``)."""
-    start, end = 0, len(token)
-    while start < end and unicodedata.category(token[start]).startswith("P"):
-        start += 1
-    while end > start and unicodedata.category(token[end - 1]).startswith("P"):
-        end -= 1
-    return token[start:end]
 
 
 def transcript_words(text: str) -> list[str]:
