@@ -109,6 +109,22 @@ def replace_words(text: str, first: int, count: int, new: str) -> str:
     return f"{text[:head.start()]}{prefix}{new}{suffix}{text[tail.end():]}"
 
 
+def remove_words(text: str, first: int, count: int) -> str:
+    """``text`` without its spoken words ``first .. first+count-1``; the punctuation
+    after the last one stays ("the lazy dog." without "dog" is "the lazy.")."""
+    tokens = _spoken_tokens(text)
+    if count <= 0 or first >= len(tokens):
+        return text
+    head, tail = tokens[first], tokens[min(first + count, len(tokens)) - 1]
+    before, after = text[:head.start()].rstrip(), text[tail.end():]
+    ending = re.search(r"[.!?]+[\"')\]]*$", tail.group(0))
+    if ending and before and not re.search(r"[.!?,;:][\"')\]]*$", before):
+        before += ending.group(0)  # the sentence still ends where it did
+    if not before:
+        return after.strip()
+    return f"{before}{after}" if not after[:1].isalnum() else f"{before} {after}"
+
+
 class EditorPanel(QWidget):
     """Waveform, words and edits of the current block's selected take.
 
@@ -500,14 +516,49 @@ class EditorPanel(QWidget):
             return False
         return True
 
+    def _words_inside(self, start: int, end: int) -> tuple[int, int]:
+        """``(first, count)``: the shown words whose middle lies in ``[start, end)``."""
+        shown = self._edited
+        if shown is None:
+            return 0, 0
+        rate = shown.sample_rate
+        inside = [index for index, (s, e) in enumerate(
+            zip(shown.words.start, shown.words.end, strict=True))
+            if start <= (s + e) / 2 * rate < end]
+        return (inside[0], len(inside)) if inside else (0, 0)
+
+    def _text_without(self, ranges: list[tuple[int, int]]) -> str | None:
+        """The block's text without the words in ``ranges`` (``(first, count)``, last
+        first), if the block's text is what the take says; else None (leave it)."""
+        take = self._take
+        if take is None or not any(count for _first, count in ranges):
+            return None
+        block = self.document.block(self._block_id)
+        if block.text.strip() != take.spoken_text.strip():
+            return None
+        text = block.text
+        for first, count in ranges:
+            text = remove_words(text, first, count)
+        return text
+
     def delete_selection(self) -> None:
+        """Delete the selection; words in it leave the block's text too."""
         start, end = self.view.selection()
-        if end > start and self._push(Delete(start, end)):
+        if end <= start:
+            return
+        words = self._text_without([self._words_inside(start, end)])
+        if self._push(Delete(start, end), None, words):
             self.view.set_selection(start, start)
 
     def trim_to_selection(self) -> None:
+        """Keep only the selection; words outside it leave the block's text too."""
         start, end = self.view.selection()
-        if end > start and self._push(Trim(start, end)):
+        if end <= start or self._edited is None:
+            return
+        after = self._words_inside(end, self._edited.frames)
+        before = self._words_inside(0, start)
+        words = self._text_without([after, before])
+        if self._push(Trim(start, end), None, words):
             self.view.set_selection(0, end - start)
 
     def _fade(self, direction: str) -> None:

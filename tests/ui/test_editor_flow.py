@@ -371,3 +371,23 @@ def test_the_editor_shows_the_current_block_again_after_a_project_opens(studio, 
     studio.document.replace_script(studio.document.blocks)  # what opening a project does
     qtbot.waitUntil(lambda: panel.edited_audio is not None, timeout=10000)
     assert panel.block_id == studio.window.script_panel.current_block_id
+
+
+def test_deleting_or_trimming_words_takes_them_out_of_the_text(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+    block_id = generated_block(studio, qloop)
+    panel = shown(studio, qloop, block_id)
+    index = word_index(panel, "brown")
+    panel.view.select_words(index, index)
+    panel.delete_action.trigger()
+    block = studio.document.block(block_id)
+    assert block.text == "The quick fox jumps over the lazy dog near the river bank."
+    assert not block.needs_take
+    _wait(qloop, panel.reload())
+    first, last = word_index(panel, "fox"), word_index(panel, "dog")
+    panel.view.select_words(first, last)
+    panel.trim_action.trigger()
+    assert block.text == "fox jumps over the lazy dog."
+    assert not block.needs_take
+    studio.undo_stack.undo()
+    studio.undo_stack.undo()
+    assert block.text == SENTENCE and block.selected_take.edits == ()

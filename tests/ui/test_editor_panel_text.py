@@ -22,3 +22,12 @@ def test_replace_words_keeps_the_punctuation_around_them() -> None:
 def test_replace_words_with_no_words_inserts() -> None:
     assert replace_words("Hello world.", 1, 0, "big") == "Hello big world."
     assert replace_words("Hello world.", 2, 0, "again") == "Hello world. again"
+
+
+def test_remove_words_keeps_the_sentence_tidy() -> None:
+    from studio.ui.editor_panel import remove_words
+
+    assert remove_words("the lazy dog.", 2, 1) == "the lazy."
+    assert remove_words("The quick brown fox.", 1, 2) == "The fox."
+    assert remove_words("One, two, three.", 1, 1) == "One, three."
+    assert remove_words("Keep me.", 0, 0) == "Keep me."
