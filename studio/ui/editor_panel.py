@@ -613,7 +613,15 @@ class EditorPanel(QWidget):
             self.status_label.setText(str(exc))
             return
         self.document.add_clip(clip)
-        if self._push(splice, f"Paste {clip.duration:.2f} s"):
+        first, count = self._words_inside(start, end)
+        if not count:
+            first = sum(1 for s, e in zip(shown.words.start, shown.words.end, strict=True)
+                        if (s + e) / 2 * shown.sample_rate < start)
+        words = None
+        block = self.document.block(self._block_id)
+        if clip.words.words and block.text.strip() == take.spoken_text.strip():
+            words = replace_words(block.text, first, count, " ".join(clip.words.words))
+        if self._push(splice, f"Paste {clip.duration:.2f} s", words):
             after = start + clip.frames
             self.view.set_selection(after, after)
 

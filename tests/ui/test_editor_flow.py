@@ -211,6 +211,10 @@ def test_copy_from_one_take_and_paste_into_another(studio, qloop) -> None:  # ty
     h = take.edits[0].crossfade
     assert np.array_equal(result.audio[rate + h:rate + rate // 2 - h], copied[h:rate // 2 - h])
     assert [c.kind for c in studio.document.clips_of(take.id)] == ["paste"]
+    pasted = [w for w in take.edits[0].clip.words.words]
+    assert pasted, "the copied words came along"
+    assert " ".join(pasted) in studio.document.block(second).text
+    assert not studio.document.block(second).needs_take
 
 
 def test_split_a_block_at_the_cursor(studio, qloop) -> None:  # type: ignore[no-untyped-def]
