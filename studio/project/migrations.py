@@ -18,6 +18,9 @@ Version 3: takes carry their non-destructive edits (a JSON list,
 :func:`studio.project.edits.edits_to_json`) and the words they say after them, and ``clips`` holds the audio those
 edits insert: pasted audio and every infill candidate ever generated (accepted or
 not, so none is paid for twice and their credits count in the project's total).
+
+Version 4: ``recordings`` holds the voice clips recorded (or imported) in the Voice
+lab, with the voice cloned from each, if any.
 """
 
 from __future__ import annotations
@@ -121,8 +124,19 @@ def _v3(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX clips_by_take ON clips(take_id)")
 
 
+def _v4(db: sqlite3.Connection) -> None:
+    db.execute("""
+CREATE TABLE recordings (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    audio_id INTEGER NOT NULL REFERENCES audio(id),
+    created_at REAL NOT NULL,
+    voice_id TEXT NOT NULL DEFAULT ''
+)""")
+
+
 #: Step *i* takes a file from version *i* to *i + 1*.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -239,6 +239,37 @@ class Block:
         return replace(self, **changes)
 
 
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A voice clip recorded or imported in the Voice lab, kept in the project.
+
+    Attributes:
+        id: unique id (uuid4 string).
+        name: user-visible label.
+        source: float32 mono samples (:class:`TakeAudio`; ``audio`` reads them).
+        created_at: Unix time in seconds.
+        voice_id: the voice cloned from it ("" until one is).
+    """
+
+    id: str
+    name: str
+    source: TakeAudio
+    created_at: float
+    voice_id: str = ""
+
+    @property
+    def audio(self) -> npt.NDArray[np.float32]:
+        return self.source.array
+
+    @property
+    def sample_rate(self) -> int:
+        return self.source.sample_rate
+
+    @property
+    def duration(self) -> float:
+        return self.source.frames / self.source.sample_rate if self.source.sample_rate else 0.0
+
+
 def copy_take(block: Block, take: Take) -> Take:
     """A new take of ``block`` made from ``take`` of another block (a take-cache hit):
     the same audio (shared, not stored twice), timestamps, request and cache key; its

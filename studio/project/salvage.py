@@ -104,6 +104,8 @@ def recover_copy(path: Path, target: Path | None = None) -> tuple[Path, int, int
                 names = ["meta", "blocks", "takes", "audio", "audio_blocks"]
                 if version >= 3:
                     names.append("clips")
+                if version >= 4:
+                    names.append("recordings")
                 tables = {name: _salvage_rows(source, name) for name in names}
             finally:
                 source.close()
@@ -146,10 +148,11 @@ def recover_copy(path: Path, target: Path | None = None) -> tuple[Path, int, int
                     with contextlib.suppress(sqlite3.Error):
                         _insert(db, "takes", row)
                         takes += 1
-            for row in tables.get("clips", []):
-                if row.get("audio_id") in good_audio:  # edits whose clip is lost are dropped on load
-                    with contextlib.suppress(sqlite3.Error):
-                        _insert(db, "clips", row)
+            for table in ("clips", "recordings"):  # edits whose clip is lost stop there on load
+                for row in tables.get(table, []):
+                    if row.get("audio_id") in good_audio:
+                        with contextlib.suppress(sqlite3.Error):
+                            _insert(db, table, row)
             blocks = len(block_ids)
     except ProjectError:
         store.close()

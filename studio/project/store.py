@@ -58,7 +58,7 @@ from studio.api.errors import CartesiaError
 from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.audio_blocks import decode_audio, encode_audio
 from studio.project.migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
-from studio.project.model import Block, Take, TakeAudio
+from studio.project.model import Block, Recording, Take, TakeAudio
 
 if TYPE_CHECKING:
     from studio.project.edits import Clip
@@ -147,12 +147,14 @@ class LoadedProject:
         credits_spent: credits of every take and clip ever generated in the project.
         clips: take id -> the clips made for it (infill candidates, pasted audio),
             oldest first; edits refer to them.
+        recordings: the Voice lab's recordings, oldest first.
     """
 
     blocks: list[Block]
     settings: dict[str, str] = field(default_factory=dict)
     credits_spent: int = 0
     clips: dict[str, list[Clip]] = field(default_factory=dict)
+    recordings: list[Recording] = field(default_factory=list)
 
 
 # --- checking and opening -------------------------------------------------------------
@@ -532,6 +534,44 @@ class ProjectStore:
                  clip.created_at))
         source.store_key = stored
 
+    def add_recording(self, recording: Recording) -> None:
+        """Write ``recording`` (its audio and its row, one transaction); writing one
+        already in the file does nothing. Call off the UI thread.
+
+        Raises:
+            ProjectError: kind ``io``: nothing of it was written.
+        """
+        source = recording.source
+        audio_id, encoding, blobs = self._encode(source)
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM recordings WHERE id = ?",
+                          (recording.id,)).fetchone() is not None:
+                return
+            stored = self._insert_audio(db, source, audio_id, encoding, blobs)
+            db.execute("INSERT INTO recordings(id, name, audio_id, created_at, voice_id) "
+                       "VALUES (?, ?, ?, ?, ?)", (recording.id, recording.name, stored[1],
+                                                  recording.created_at, recording.voice_id))
+        source.store_key = stored
+
+    def update_recording(self, recording_id: str, name: str, voice_id: str) -> None:
+        """Rename a recording or record the voice cloned from it.
+
+        Raises:
+            ProjectError: kind ``io``.
+        """
+        with self._write() as db:
+            db.execute("UPDATE recordings SET name = ?, voice_id = ? WHERE id = ?",
+                       (name, voice_id, recording_id))
+
+    def delete_recording(self, recording_id: str) -> None:
+        """Drop a recording (its audio goes at the next purge).
+
+        Raises:
+            ProjectError: kind ``io``.
+        """
+        with self._write() as db:
+            db.execute("DELETE FROM recordings WHERE id = ?", (recording_id,))
+
     def _encode(self, source: TakeAudio) -> tuple[tuple[str, int] | None, str, list[bytes]]:
         """``(stored audio key or None, encoding, blobs)``: audio already in this file
         is not encoded again (a reused take, a clip shared by two edits)."""
@@ -632,7 +672,8 @@ class ProjectStore:
             db.execute(f"DELETE FROM clips WHERE {orphans}")
             db.execute(f"DELETE FROM takes WHERE {gone}")
             db.execute("DELETE FROM blocks WHERE deleted = 1")
-            used = "(SELECT audio_id FROM takes UNION SELECT audio_id FROM clips)"
+            used = ("(SELECT audio_id FROM takes UNION SELECT audio_id FROM clips "
+                    "UNION SELECT audio_id FROM recordings)")
             db.execute(f"DELETE FROM audio_blocks WHERE audio_id NOT IN {used}")
             db.execute(f"DELETE FROM audio WHERE id NOT IN {used}")
         try:
@@ -755,6 +796,13 @@ class ProjectStore:
                     created_at=float(created_at), name=name, starred=bool(starred),
                     cache_key=cache_key, edits=_edits(edits, all_clips, take_id), text=text,
                 ))
+            recordings = [
+                Recording(id=rec_id, name=name, source=source_of(audio_id, rate, frames),
+                          created_at=float(created_at), voice_id=voice_id)
+                for rec_id, name, audio_id, created_at, voice_id, rate, frames in db.execute(
+                    "SELECT r.id, r.name, r.audio_id, r.created_at, r.voice_id, a.sample_rate, "
+                    "a.frames FROM recordings r JOIN audio a ON a.id = r.audio_id "
+                    "ORDER BY r.created_at, r.rowid")]
             settings = dict(db.execute("SELECT key, value FROM meta").fetchall())
             spent = credits_spent_in(db)
         finally:
@@ -762,7 +810,7 @@ class ProjectStore:
         for block in blocks.values():
             if block.selected_take_id and block.selected_take is None:
                 block.selected_take_id = block.takes[-1].id if block.takes else None
-        loaded = LoadedProject(list(blocks.values()), settings, spent, clips)
+        loaded = LoadedProject(list(blocks.values()), settings, spent, clips, recordings)
         rows = script_rows(loaded.blocks)
         self._written_blocks = dict(rows.blocks)
         self._written_takes = dict(rows.takes)

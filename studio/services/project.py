@@ -28,10 +28,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
+import numpy.typing as npt
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from studio.project.edits import forget_edited
-from studio.project.model import Block, Take
+from studio.project.model import Block, Recording, Take, TakeAudio, new_id
 from studio.project.store import (
     SUFFIX,
     LoadedProject,
@@ -85,6 +87,7 @@ class ProjectService(QObject):
     save_failed = Signal(str)
     save_recovered = Signal()
     credits_changed = Signal(int)
+    recordings_changed = Signal()
 
     def __init__(self, document: ScriptDocument, untitled_dir: Path,
                  parent: QObject | None = None) -> None:
@@ -103,6 +106,9 @@ class ProjectService(QObject):
         self._pending_takes: dict[str, tuple[Block, Take, int]] = {}
         self._inflight: set[str] = set()  # takes and clips handed to the writer, not yet done
         self._pending_clips: dict[str, Clip] = {}  # clips not yet in the file
+        self._pending_recordings: dict[str, Recording] = {}  # recordings not yet in the file
+        #: The Voice lab's recordings in this project, oldest first.
+        self.recordings: list[Recording] = []
         self._pending_settings: dict[str, str] = {}  # settings not yet in the file
         self._preload_task: asyncio.Future[None] | None = None
         self._pending = 0
@@ -133,7 +139,8 @@ class ProjectService(QObject):
     def dirty(self) -> bool:
         """Whether some change is not in the file yet (waiting, being written, or failed)."""
         return bool(self._pending or self._save_timer.isActive() or self._pending_takes
-                    or self._pending_clips or self._pending_settings or self._failed)
+                    or self._pending_clips or self._pending_recordings or self._pending_settings
+                    or self._failed)
 
     @property
     def failure(self) -> str:
@@ -201,6 +208,7 @@ class ProjectService(QObject):
         self.untitled = untitled
         self.settings = dict(loaded.settings)
         self.credits_spent = loaded.credits_spent
+        self.recordings = list(loaded.recordings)
         self._stored_takes = {t.id for b in loaded.blocks for t in b.takes}
         self._loading = True
         try:
@@ -210,6 +218,7 @@ class ProjectService(QObject):
         self.opened.emit(str(self.path))
         self.state_changed.emit()
         self.credits_changed.emit(self.credits_spent)
+        self.recordings_changed.emit()
         self._preload_task = asyncio.ensure_future(self._preload())
 
     async def _preload(self) -> None:
@@ -273,6 +282,7 @@ class ProjectService(QObject):
         self._store = None
         self._pending_takes.clear()
         self._pending_clips.clear()
+        self._pending_recordings.clear()
         self._pending_settings.clear()
         self._inflight.clear()
         self._failed = ""
@@ -298,7 +308,8 @@ class ProjectService(QObject):
         if was_untitled and old != path:
             remove_project_files(old)
         self.opened.emit(str(path))
-        if self._failed or self._pending_takes or self._pending_clips or self._pending_settings:
+        if (self._failed or self._pending_takes or self._pending_clips
+                or self._pending_recordings or self._pending_settings):
             self._write_pending()  # to the new file
             with contextlib.suppress(ProjectError):
                 await self.flush()
@@ -385,6 +396,64 @@ class ProjectService(QObject):
         self._submit(store.add_clip, clip, on_success=done,
                      on_failure=lambda: self._inflight.discard(clip_id))
 
+    # --- recordings ---------------------------------------------------------------------
+
+    def add_recording(self, audio: npt.NDArray[np.float32], sample_rate: int,
+                      name: str = "") -> Recording:
+        """Keep a Voice lab recording (float32 mono ``(frames,)`` at ``sample_rate`` Hz) in
+        the project; written at once, and retried like a take if the disk is full."""
+        recording = Recording(id=new_id(), name=name or time.strftime("Recording %H:%M:%S"),
+                              source=TakeAudio.of(audio, sample_rate), created_at=time.time())
+        self.recordings.append(recording)
+        self.recordings_changed.emit()
+        if self._store is not None:
+            self._pending_recordings[recording.id] = recording
+            self._write_recording(recording.id)
+            self.state_changed.emit()
+        return recording
+
+    def update_recording(self, recording_id: str, *, name: str | None = None,
+                         voice_id: str | None = None) -> None:
+        """Rename a recording, or note the voice cloned from it.
+
+        Raises:
+            KeyError: no such recording.
+        """
+        index = next(i for i, r in enumerate(self.recordings) if r.id == recording_id)
+        old = self.recordings[index]
+        new = replace(old, name=old.name if name is None else name,
+                      voice_id=old.voice_id if voice_id is None else voice_id)
+        self.recordings[index] = new
+        self.recordings_changed.emit()
+        if recording_id in self._pending_recordings:
+            self._pending_recordings[recording_id] = new
+        elif self._store is not None:
+            self._submit(self._store.update_recording, recording_id, new.name, new.voice_id)
+
+    def delete_recording(self, recording_id: str) -> None:
+        """Drop a recording from the project (its audio goes when the project closes)."""
+        self.recordings = [r for r in self.recordings if r.id != recording_id]
+        self.recordings_changed.emit()
+        if self._pending_recordings.pop(recording_id, None) is None and self._store is not None:
+            self._submit(self._store.delete_recording, recording_id)
+
+    def _write_recording(self, recording_id: str) -> None:
+        store = self._store
+        recording = self._pending_recordings.get(recording_id)
+        if store is None or recording is None or recording_id in self._inflight:
+            return
+
+        def done() -> None:
+            self._inflight.discard(recording_id)
+            written = self._pending_recordings.pop(recording_id, None)
+            if written is not None and written != recording:  # renamed meanwhile
+                self._submit(store.update_recording, recording_id, written.name,
+                             written.voice_id)
+
+        self._inflight.add(recording_id)
+        self._submit(store.add_recording, recording, on_success=done,
+                     on_failure=lambda: self._inflight.discard(recording_id))
+
     def _write_settings(self) -> None:
         store, values = self._store, dict(self._pending_settings)
         if store is None or not values:
@@ -404,6 +473,8 @@ class ProjectService(QObject):
             self._write_take(take_id)
         for clip_id in list(self._pending_clips):
             self._write_clip(clip_id)
+        for recording_id in list(self._pending_recordings):
+            self._write_recording(recording_id)
         self._write_settings()
         self._write_script()
 
@@ -436,7 +507,7 @@ class ProjectService(QObject):
             if on_success is not None:
                 on_success()
             if self._failed and not (self._pending_takes or self._pending_clips
-                                     or self._pending_settings):
+                                     or self._pending_recordings or self._pending_settings):
                 self._failed = ""
                 self.save_recovered.emit()
         else:

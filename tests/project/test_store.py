@@ -447,7 +447,7 @@ def test_save_as_over_a_file_with_a_leftover_log(tmp_path: Path) -> None:
 def test_a_truncated_copy_can_still_be_recovered(tmp_path: Path) -> None:
     path = saved_project(tmp_path, blocks=4)
     data = snapshot(path)
-    path.write_bytes(data[: int(len(data) * 0.6)])  # a copy cut short
+    path.write_bytes(data[: int(len(data) * 0.8)])  # a copy cut short (the last take's audio lost)
     before = snapshot(path)
     with pytest.raises(ProjectError) as info:
         ProjectStore.open(path)

@@ -51,6 +51,8 @@ def reopen(path: Path):
         for clips in loaded.clips.values():
             for clip in clips:
                 _ = clip.audio
+        for recording in loaded.recordings:
+            _ = recording.audio
         return loaded
     finally:
         store.close()
@@ -288,3 +290,28 @@ def test_clips_and_edits_reach_the_file_even_after_a_full_disk(qtbot, qloop, ser
     assert np.array_equal(got.edits[1].clip.audio, clip.audio)
     assert [c.id for c in loaded.clips[first.id]] == [clip.id]
     assert service.credits_spent == clip.credits == loaded.credits_spent
+
+
+def test_recordings_are_kept_in_the_project(qtbot, qloop, service) -> None:  # type: ignore[no-untyped-def]
+    audio = take(seconds=1.5, seed=11).audio
+    with qtbot.waitSignal(service.recordings_changed):
+        recording = service.add_recording(audio, RATE, "My voice")
+    second = service.add_recording(take(seconds=0.5, seed=12).audio, RATE)
+    service.update_recording(recording.id, voice_id="voice-123")  # possibly before it is written
+    settle(qtbot, service)
+    loaded = reopen(service.path)
+    assert [r.name for r in loaded.recordings] == ["My voice", second.name]
+    assert loaded.recordings[0].voice_id == "voice-123"
+    assert np.array_equal(loaded.recordings[0].audio, audio)
+
+    service.update_recording(second.id, name="Take two")
+    service.delete_recording(recording.id)
+    settle(qtbot, service)
+    assert [(r.name, r.id) for r in reopen(service.path).recordings] == [("Take two", second.id)]
+
+    path = service.path
+    qloop.run_until_complete(service.close())  # purges; the kept recording's audio stays
+    store = ProjectStore.open(path)
+    kept = store.load().recordings
+    assert [r.id for r in kept] == [second.id] and kept[0].audio.shape == (RATE // 2,)
+    store.close()
