@@ -65,6 +65,8 @@ class Settings:
         last_project: the project open when the studio last closed ("" for none);
             it opens again on start.
         recent_projects: paths of recently opened projects, newest first.
+        starred_voices: ids of the voices the user starred in the Voices panel.
+        input_device: sounddevice input device name for recording ("" for the default).
     """
 
     api_key: str = ""
@@ -82,6 +84,8 @@ class Settings:
     credit_confirm_threshold: int = 1000
     last_project: str = ""
     recent_projects: list[str] = field(default_factory=list)
+    starred_voices: list[str] = field(default_factory=list)
+    input_device: str = ""
 
     def remember_project(self, path: str, limit: int = 10) -> None:
         """Put ``path`` first in :attr:`recent_projects` (at most ``limit`` kept)."""
