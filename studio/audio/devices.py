@@ -13,6 +13,7 @@ fails and never initialises PortAudio.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from types import ModuleType
@@ -26,6 +27,10 @@ PORTAUDIO_MISSING = (
 )
 SOUNDDEVICE_MISSING = "the sounddevice package is not installed"
 NO_OUTPUT_DEVICE = "no audio output device"
+NO_INPUT_DEVICE = (
+    "no audio input device: connect a microphone, or check that it is enabled in the "
+    "system's sound settings"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,9 @@ class AudioDevice:
         max_input_channels: input channels (0 for an output-only device).
         max_output_channels: output channels (0 for an input-only device).
         default_sample_rate: the device's default rate in Hz.
+        is_default: True for the system default of the kind listed (set by
+            :func:`list_input_devices` for the default input; :func:`list_devices` leaves
+            it False).
     """
 
     index: int
@@ -65,6 +73,7 @@ class AudioDevice:
     max_input_channels: int
     max_output_channels: int
     default_sample_rate: float
+    is_default: bool = False
 
 
 def _import_sounddevice() -> ModuleType:
@@ -125,19 +134,11 @@ def audio_backend_status() -> AudioStatus:
     return AudioStatus(True, "", output, input_)
 
 
-def list_devices() -> tuple[AudioDevice, ...]:
-    """All PortAudio devices, for a device chooser; empty when there is no backend."""
-    sd, _ = load_sounddevice()
-    if sd is None:
-        return ()
-    try:
-        hostapis = sd.query_hostapis()
-        raw = sd.query_devices()
-    except Exception as exc:  # same reasoning as in audio_backend_status
-        log.warning("listing audio devices failed: %s", exc)
-        return ()
+def _query_all(sd: ModuleType) -> tuple[AudioDevice, ...]:
+    """Every device PortAudio reports; raises what ``query_devices`` raises."""
+    hostapis = sd.query_hostapis()
     devices = []
-    for entry in raw:
+    for entry in sd.query_devices():
         api = hostapis[entry["hostapi"]]["name"] if entry["hostapi"] < len(hostapis) else ""
         devices.append(
             AudioDevice(
@@ -150,3 +151,51 @@ def list_devices() -> tuple[AudioDevice, ...]:
             )
         )
     return tuple(devices)
+
+
+def list_devices() -> tuple[AudioDevice, ...]:
+    """All PortAudio devices, for a device chooser; empty when there is no backend."""
+    sd, _ = load_sounddevice()
+    if sd is None:
+        return ()
+    try:
+        return _query_all(sd)
+    except Exception as exc:  # noqa: BLE001 - same reasoning as in audio_backend_status
+        log.warning("listing audio devices failed: %s", exc)
+        return ()
+
+
+def default_input_index(sd: ModuleType) -> int | None:
+    """PortAudio index of the default input device, None when there is none.
+
+    ``sd`` is the loaded ``sounddevice`` module; ``query_devices(kind="input")`` raises
+    ``PortAudioError`` ("Error querying device -1") when the host API has no default input.
+    """
+    try:
+        info: Any = sd.query_devices(kind="input")
+    except (sd.PortAudioError, ValueError):
+        return None
+    index = info.get("index") if isinstance(info, dict) else None
+    return int(index) if index is not None else None
+
+
+def list_input_devices() -> tuple[AudioDevice, ...]:
+    """Devices that can record (``max_input_channels > 0``), for the recorder's chooser.
+
+    The system default input has ``is_default=True``. Empty when there is no backend or
+    no input device; never raises for a missing backend (failures are logged).
+    """
+    sd, _ = load_sounddevice()
+    if sd is None:
+        return ()
+    try:
+        devices = _query_all(sd)
+        default = default_input_index(sd)
+    except Exception as exc:  # noqa: BLE001 - same reasoning as in audio_backend_status
+        log.warning("listing audio input devices failed: %s", exc)
+        return ()
+    return tuple(
+        dataclasses.replace(d, is_default=d.index == default)
+        for d in devices
+        if d.max_input_channels > 0
+    )
