@@ -13,7 +13,8 @@ CORE = ["studio.api", "studio.audio", "studio.audio.codecs", "studio.audio.buffe
         "studio.project.audio_blocks", "studio.project.salvage",
         "studio.audio.loudness", "studio.project.edits", "studio.project.edited_audio",
         "studio.project.infill",
-        "studio.audio.peaks", "studio.audio.snap", "studio.audio.align"]
+        "studio.audio.peaks", "studio.audio.snap", "studio.audio.recorder",
+        "studio.audio.clip_checks", "studio.audio.align"]
 
 
 def test_core_imports_with_qt_blocked() -> None:
