@@ -1,0 +1,349 @@
+"""The voice library's actions as a QObject: preview, rename, delete, localize, clone
+(issue #5), and the starred voices.
+
+The list itself is :class:`~studio.services.voices.VoiceCatalog` (``GET /voices``, all
+pages); every change here refreshes it, so a cloned or localized voice is selectable in
+the script at once. Previews are cached on disk per backend and voice id: browsing the
+library again costs no request (the preview file needs the Authorization header, so it
+is fetched with :meth:`CartesiaClient.fetch_bytes`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
+from PySide6.QtCore import QObject, Signal
+
+from studio.api import Voice
+from studio.services.threads import in_thread
+
+if TYPE_CHECKING:
+    from studio.api import CartesiaClient
+    from studio.services.document import ScriptDocument
+    from studio.services.voices import VoiceCatalog
+
+log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float32]
+
+#: File signatures of the preview formats a backend may send, and the extension each
+#: is cached under (Cartesia's previews are WAV or MP3; the offline engine's are WAV).
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"RIFF", "wav"), (b"fLaC", "flac"), (b"OggS", "ogg"), (b"ID3", "mp3"), (b"\xff\xfb", "mp3"),
+    (b"\xff\xf3", "mp3"), (b"\xff\xf2", "mp3"),
+)
+
+
+class VoiceLabError(Exception):
+    """A voice action that cannot run: no backend, or a preview that is not audio.
+    The message is for the user."""
+
+
+def _safe_name(text: str) -> str:
+    """``text`` as one path component (voice ids are UUIDs or slugs; anything else is
+    replaced so an id can never walk out of the cache directory)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text).lstrip(".") or "_"
+
+
+def _extension(data: bytes) -> str:
+    for signature, extension in _SIGNATURES:
+        if data.startswith(signature):
+            return extension
+    return "bin"
+
+
+def decode_audio(data: bytes) -> tuple[FloatArray, int]:
+    """An audio file's bytes as float32 mono, shape ``(frames,)``, and its rate in Hz.
+
+    Raises:
+        VoiceLabError: libsndfile cannot read it.
+    """
+    try:
+        samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except (sf.SoundFileError, RuntimeError) as exc:
+        raise VoiceLabError(f"The preview is not audio the studio can read ({exc})") from exc
+    mono = samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1, dtype=np.float32)
+    return np.ascontiguousarray(mono, dtype=np.float32), int(rate)
+
+
+def wav_bytes(audio: npt.ArrayLike, sample_rate: int) -> bytes:
+    """``audio`` (float32 mono, shape ``(frames,)``) as a 16-bit PCM WAV file, what a
+    clone's ``clip`` is uploaded as."""
+    buffer = io.BytesIO()
+    sf.write(buffer, np.asarray(audio, dtype=np.float32), sample_rate, format="WAV",
+             subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+class VoiceLab(QObject):
+    """Actions on the connected backend's voices, and which voices are starred.
+
+    Coroutines raise :class:`VoiceLabError` when there is no backend (or a preview
+    cannot be decoded) and the client's :class:`~studio.api.CartesiaError` subclasses
+    when a request fails; callers show the message.
+
+    Args:
+        catalog: the voice list to refresh after every change.
+        document: the open script (for :meth:`blocks_using`).
+        cache_dir: where previews are kept, under ``previews/<backend>/<voice id>.<ext>``.
+        starred: ids of the voices starred so far (from the settings).
+
+    Attributes:
+        catalog, document, cache_dir: as given.
+        starred: ids of starred voices.
+        backend_kind: ``"offline"``, ``"cloud"``, or ``""`` while disconnected.
+
+    Signals:
+        connection_changed(bool): a client was set (True) or taken away (False).
+        starred_changed(list): the starred ids, sorted; the app saves them.
+        voice_updated(object): a :class:`Voice` was renamed or its description edited.
+        voice_deleted(str): the id of a deleted voice.
+        voice_created(object): a :class:`Voice` made by cloning or localizing, already
+            in the catalog.
+    """
+
+    connection_changed = Signal(bool)
+    starred_changed = Signal(list)
+    voice_updated = Signal(object)
+    voice_deleted = Signal(str)
+    voice_created = Signal(object)
+
+    def __init__(self, catalog: VoiceCatalog, document: ScriptDocument, cache_dir: Path,
+                 starred: Iterable[str] = (), parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.catalog = catalog
+        self.document = document
+        self.cache_dir = Path(cache_dir)
+        self.starred: set[str] = set(starred)
+        self.backend_kind = ""
+        self._client: CartesiaClient | None = None
+        self._fetching: dict[Path, asyncio.Future[tuple[FloatArray, int]]] = {}
+
+    # --- the backend -------------------------------------------------------------------
+
+    def set_client(self, client: CartesiaClient | None, backend_kind: str = "") -> None:
+        """Use ``client`` of ``backend_kind`` (``"offline"``/``"cloud"``); None while
+        disconnected."""
+        self._client = client
+        self.backend_kind = backend_kind if client is not None else ""
+        self.connection_changed.emit(client is not None)
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    def _require_client(self) -> CartesiaClient:
+        if self._client is None:
+            raise VoiceLabError("Not connected: the backend is not running")
+        return self._client
+
+    async def refresh(self) -> bool:
+        """Reload the catalog; False (and the catalog's ``load_failed``) on failure."""
+        return await self.catalog.refresh(self._require_client())
+
+    # --- previews ------------------------------------------------------------------------
+
+    def _preview_dir(self) -> Path:
+        return self.cache_dir / "previews" / _safe_name(self.backend_kind or "none")
+
+    def cached_preview(self, voice_id: str) -> Path | None:
+        """The cached preview file of ``voice_id`` on the current backend, if any."""
+        folder = self._preview_dir()
+        if not folder.is_dir():
+            return None
+        return next(iter(sorted(folder.glob(_safe_name(voice_id) + ".*"))), None)
+
+    async def preview(self, voice: Voice) -> tuple[FloatArray, int]:
+        """The voice's preview as float32 mono, shape ``(frames,)``, and its rate in Hz.
+
+        Read from the disk cache when it is there; otherwise fetched (``GET /voices/{id}``
+        with ``expand[]=preview_file_url`` first, when the listing had no URL), decoded
+        and cached. Two calls for the same voice at once share one download.
+
+        Raises:
+            VoiceLabError: not connected, no preview for this voice, or not audio.
+            CartesiaError: a request failed.
+        """
+        self._require_client()
+        key = self._preview_dir() / _safe_name(voice.id)
+        pending = self._fetching.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future = asyncio.ensure_future(self._load_preview(voice))
+        self._fetching[key] = future
+        try:
+            return await asyncio.shield(future)
+        finally:
+            if future.done():
+                self._fetching.pop(key, None)
+            else:
+                future.add_done_callback(lambda _f: self._fetching.pop(key, None))
+
+    async def _load_preview(self, voice: Voice) -> tuple[FloatArray, int]:
+        cached = self.cached_preview(voice.id)
+        if cached is not None:
+            try:
+                data = await in_thread(cached.read_bytes)
+                return await in_thread(decode_audio, data)
+            except (OSError, VoiceLabError) as exc:
+                log.warning("cached preview %s unreadable, fetching again: %s", cached, exc)
+                cached.unlink(missing_ok=True)
+        client = self._require_client()
+        folder = self._preview_dir()
+        url = voice.preview_file_url
+        if not url:
+            url = (await client.get_voice(voice.id, expand_preview=True)).preview_file_url
+        if not url:
+            raise VoiceLabError(f"{voice.name} has no preview")
+        data = await client.fetch_bytes(url)
+        audio, rate = await in_thread(decode_audio, data)
+        path = folder / f"{_safe_name(voice.id)}.{_extension(data)}"
+        try:
+            await in_thread(_write_atomically, path, data)
+        except OSError as exc:  # a full or read-only cache only costs another download
+            log.warning("could not cache the preview of %s: %s", voice.id, exc)
+        return audio, rate
+
+    def _forget_preview(self, voice_id: str) -> None:
+        cached = self.cached_preview(voice_id)
+        if cached is not None:
+            cached.unlink(missing_ok=True)
+
+    # --- changes ---------------------------------------------------------------------
+
+    async def rename(self, voice_id: str, name: str, description: str) -> Voice:
+        """Set the voice's name and description (``PATCH /voices/{id}``) and reload the
+        catalog.
+
+        Raises:
+            ValueError: an empty name.
+            VoiceLabError, CartesiaError: as :meth:`preview`.
+        """
+        name = name.strip()
+        if not name:
+            raise ValueError("A voice needs a name")
+        voice = await self._require_client().update_voice(voice_id, name=name,
+                                                          description=description.strip())
+        await self._refresh_with(voice)
+        self.voice_updated.emit(voice)
+        return voice
+
+    async def delete(self, voice_id: str) -> None:
+        """Delete an own voice (``DELETE /voices/{id}``), its cached preview and its star,
+        and reload the catalog. Blocks using it keep the id (see :meth:`blocks_using`).
+
+        Raises:
+            VoiceLabError, CartesiaError: as :meth:`preview`.
+        """
+        await self._require_client().delete_voice(voice_id)
+        self._forget_preview(voice_id)
+        if voice_id in self.starred:
+            self.set_starred(voice_id, False)
+        if not await self.catalog.refresh(self._require_client()):
+            # The voice is gone on the server: take it out of the list we have.
+            self.catalog.voices = [v for v in self.catalog.voices if v.id != voice_id]
+            self.catalog.voices_changed.emit()
+        self.voice_deleted.emit(voice_id)
+
+    async def localize(self, *, voice_id: str, name: str, description: str, language: str,
+                       original_speaker_gender: str, dialect: str | None = None) -> Voice:
+        """A new voice speaking ``language`` (and ``dialect``) made from ``voice_id``
+        (``POST /voices/localize``), added to the catalog.
+
+        Raises:
+            ValueError: an empty name.
+            VoiceLabError, CartesiaError: as :meth:`preview`.
+        """
+        if not name.strip():
+            raise ValueError("A voice needs a name")
+        voice = await self._require_client().localize_voice(
+            voice_id=voice_id, name=name.strip(), description=description.strip(),
+            language=language, original_speaker_gender=original_speaker_gender,
+            dialect=dialect or None)
+        await self._refresh_with(voice)
+        self.voice_created.emit(voice)
+        return voice
+
+    async def clone(self, audio: npt.ArrayLike, sample_rate: int, *, name: str,
+                    description: str = "", language: str = "en",
+                    base_voice_id: str | None = None) -> Voice:
+        """Clone a voice from ``audio`` (float32 mono, shape ``(frames,)``, at
+        ``sample_rate`` Hz), uploaded as a 16-bit WAV ``clip`` (``POST /voices/clone``),
+        and add it to the catalog so it is selectable at once.
+
+        Raises:
+            ValueError: an empty name or no audio.
+            VoiceLabError, CartesiaError: as :meth:`preview`.
+        """
+        if not name.strip():
+            raise ValueError("A voice needs a name")
+        samples = np.asarray(audio, dtype=np.float32)
+        if samples.ndim != 1 or samples.size == 0:
+            raise ValueError("There is no recording to clone")
+        client = self._require_client()
+        clip = await in_thread(wav_bytes, samples, sample_rate)
+        voice = await client.clone_voice(clip, name=name.strip(), description=description.strip(),
+                                         language=language, base_voice_id=base_voice_id,
+                                         filename="clip.wav")
+        await self._refresh_with(voice)
+        self.voice_created.emit(voice)
+        return voice
+
+    async def _refresh_with(self, voice: Voice) -> None:
+        """Reload the catalog; if the listing does not show ``voice`` yet (the refresh
+        failed, or the list lags behind), put the returned voice in it anyway."""
+        refreshed = await self.catalog.refresh(self._require_client())
+        listed = self.catalog.voice(voice.id)
+        if refreshed and listed is not None:
+            return
+        voices = list(self.catalog.voices)
+        ids = [v.id for v in voices]
+        if voice.id in ids:
+            voices[ids.index(voice.id)] = voice
+        else:
+            voices.append(voice)
+        self.catalog.voices = voices
+        self.catalog.voices_changed.emit()
+
+    # --- the script and the stars -------------------------------------------------------
+
+    def blocks_using(self, voice_id: str) -> list[int]:
+        """Numbers (from 1, in script order) of the blocks whose voice is ``voice_id``."""
+        return [number for number, block in enumerate(self.document.blocks, start=1)
+                if block.voice_id == voice_id]
+
+    def is_starred(self, voice_id: str) -> bool:
+        return voice_id in self.starred
+
+    def set_starred(self, voice_id: str, starred: bool) -> None:
+        """Star or unstar a voice; emits ``starred_changed`` when that changes anything."""
+        if starred == (voice_id in self.starred):
+            return
+        if starred:
+            self.starred.add(voice_id)
+        else:
+            self.starred.discard(voice_id)
+        self.starred_changed.emit(sorted(self.starred))

@@ -1,0 +1,572 @@
+"""Record (or import) a clip of a voice, check it, and clone it (issue #5).
+
+The dialog is non-modal. While recording, a QTimer polls the recorder about every
+30 ms and feeds the level meter (the recorder's callback only copies into a ring
+buffer; STYLE.md). The clip is shown on a waveform to trim, and checked before upload:
+length (Cartesia recommends about 5 seconds for a high-similarity clone), clipping,
+the noise floor of the silence before speech, and the signal-to-noise ratio. Cloning
+asks for the speaker's consent first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable, Coroutine, Sequence
+from html import escape
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.api import CartesiaError, Voice
+from studio.api.models import LANGUAGES
+from studio.audio.buffers import AudioFileError
+from studio.audio.clip_checks import ClipReport, check_clip, load_clip
+from studio.audio.devices import AudioDevice, list_input_devices
+from studio.audio.peaks import PeakPyramid
+from studio.audio.playback import AudioUnavailableError
+from studio.audio.recorder import Recorder
+from studio.services.playback import PlaybackService
+from studio.services.threads import in_thread
+from studio.services.voice_lab import VoiceLab, VoiceLabError
+from studio.ui.level_meter import LevelMeter
+from studio.ui.waveform_view import WaveformView
+
+log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float32]
+
+POLL_INTERVAL_MS = 30
+#: Used when a device does not say which rate it prefers.
+DEFAULT_SAMPLE_RATE = 48000
+#: About ten seconds of varied English to read: questions, numbers, long and short
+#: vowels, so the clone hears the voice's range.
+READING_PROMPT = (
+    "Every morning I walk past the old harbour, where the fishing boats come in around "
+    "half past six. Would you believe the gulls already know the schedule? On a clear "
+    "day you can see three islands, and the bakery on the corner sells the best bread "
+    "in town."
+)
+IMPORT_FILTER = "Audio files (*.wav *.flac *.mp3 *.ogg *.oga *.opus *.aiff *.aif);;All files (*)"
+CONSENT_TEXT = "This is my voice, or I have the speaker's permission to clone it"
+
+_RED, _AMBER, _GREEN = "#ff7a7a", "#f2c46c", "#4cc38a"
+
+
+def _db(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "—"
+    if math.isinf(value):
+        return "silence" if value < 0 else "∞"
+    return f"{value:.1f}".replace("-", "−") + " dB"
+
+
+def report_html(report: ClipReport) -> str:
+    """The checks as rich text: figures, then problems (red) and advice (amber)."""
+    snr = "—" if report.snr_db is None or math.isnan(report.snr_db) else (
+        f"{report.snr_db:.0f} dB" if math.isfinite(report.snr_db) else "no noise measured")
+    figures = (f"Length <b>{report.duration:.1f} s</b> · Peak <b>{_db(report.peak_dbfs)}FS</b> · "
+               f"Noise floor <b>{_db(report.noise_floor_dbfs)}FS</b> · SNR <b>{snr}</b>")
+    figures = figures.replace("silenceFS", "silence").replace("—FS", "—")
+    lines = [figures]
+    lines += [f"<span style='color:{_RED}'>✗ {escape(p)}</span>" for p in report.problems]
+    lines += [f"<span style='color:{_AMBER}'>• {escape(a)}</span>" for a in report.advice]
+    if report.ok and not report.problems:
+        lines.append(f"<span style='color:{_GREEN}'>✓ Good clip for cloning</span>")
+    return "<br>".join(lines)
+
+
+def _device_label(device: AudioDevice) -> str:
+    suffix = " (default)" if getattr(device, "is_default", False) else ""
+    return f"{device.name}{suffix}"
+
+
+class RecorderDialog(QDialog):
+    """Record or import a voice clip, check it, trim it, and clone it.
+
+    Args:
+        lab: clones the clip and adds the voice to the library.
+        playback: plays the clip back.
+        recorder_factory: makes the :class:`~studio.audio.recorder.Recorder`; called as
+            ``recorder_factory(sample_rate=, device=)`` (tests inject a fake input stream
+            this way).
+        input_devices: lists the input devices (``list_input_devices``).
+
+    Attributes:
+        audio: the clip (float32 mono, shape ``(frames,)``), or None.
+        sample_rate: its rate in Hz.
+        report: the checks of the clip, once made.
+        meter: the :class:`LevelMeter`.
+        waveform: the clip on a :class:`WaveformView`; select part of it to play or trim.
+        notice_label: device and recording messages (no input device, device lost).
+        checks_label: the checks, shown before upload.
+        result_label: what cloning did.
+
+    Signals:
+        recording_finished(object audio, int sample_rate): a recording stopped (or an
+            import was read) with audio in it; float32 mono, shape ``(frames,)``. Not
+            emitted again for a trim.
+        voice_cloned(object): the :class:`Voice` made from the clip.
+    """
+
+    recording_finished = Signal(object, int)
+    voice_cloned = Signal(object)
+
+    def __init__(self, lab: VoiceLab, playback: PlaybackService, *,
+                 recorder_factory: Callable[..., Recorder] = Recorder,
+                 input_devices: Callable[[], Sequence[AudioDevice]] = list_input_devices,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("RecorderDialog")
+        self.setWindowTitle("Record & clone a voice")
+        self.setModal(False)
+        self.lab = lab
+        self.playback = playback
+        self._recorder_factory = recorder_factory
+        self._input_devices = input_devices
+        self._recorder: Recorder | None = None
+        self.audio: FloatArray | None = None
+        self.sample_rate = DEFAULT_SAMPLE_RATE
+        self.report: ClipReport | None = None
+        self._analysis = 0  # the clip the latest analysis is for
+        self._cloning = False
+        self._stream_id: int | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+        self.device_combo = QComboBox()
+        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_combo.setMinimumContentsLength(24)
+        self.devices_button = QPushButton("⟳")
+        self.devices_button.setToolTip("Look for input devices again")
+        self.devices_button.setFixedWidth(32)
+        self.notice_label = QLabel()
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setVisible(False)
+
+        prompt_title = QLabel("Read this aloud, in your natural voice, after a second of silence:")
+        prompt_title.setObjectName("Hint")
+        self.prompt_label = QLabel(READING_PROMPT)
+        self.prompt_label.setWordWrap(True)
+        self.prompt_label.setFrameShape(QFrame.Shape.StyledPanel)
+        self.prompt_label.setStyleSheet(
+            "QLabel { background: #272830; border: 1px solid #34353f; border-radius: 6px;"
+            " padding: 10px; font-size: 12pt; color: #e6e6ea; }")
+        self.prompt_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.meter = LevelMeter()
+        self.time_label = QLabel("0.0 s")
+        self.time_label.setMinimumWidth(56)
+        self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.record_button = QPushButton("● Record")
+        self.record_button.setToolTip("Start recording from the chosen input")
+        self.stop_button = QPushButton("■ Stop")
+        self.play_button = QPushButton("▶ Play")
+        self.play_button.setToolTip("Play the clip, or the selected part of it")
+        self.trim_button = QPushButton("Trim to selection")
+        self.trim_button.setToolTip("Keep only the selected part of the clip")
+        self.import_button = QPushButton("Import file…")
+        self.import_button.setToolTip("Use an existing recording (wav, flac, mp3, ogg)")
+
+        self.waveform = WaveformView()
+        self.waveform.setMinimumHeight(120)
+        self.waveform.setToolTip("Drag to select; Trim keeps the selection. Space plays.")
+        self.waveform.clear("Record or import about 5–10 seconds of one voice")
+        self.checks_label = QLabel()
+        self.checks_label.setWordWrap(True)
+        self.checks_label.setTextFormat(Qt.TextFormat.RichText)
+        self.checks_label.setMinimumHeight(40)
+        self.checks_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("e.g. My narration voice")
+        self.description_edit = QLineEdit()
+        self.description_edit.setPlaceholderText("Optional: how it sounds, what it is for")
+        self.language_combo = QComboBox()
+        for code in LANGUAGES:
+            self.language_combo.addItem(code, code)
+        self.consent_check = QCheckBox(CONSENT_TEXT)
+        self.clone_button = QPushButton("Clone voice")
+        self.clone_button.setDefault(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(8)
+        self.progress.setVisible(False)
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.close_button = QPushButton("Close")
+
+        devices = QHBoxLayout()
+        devices.addWidget(QLabel("Input"))
+        devices.addWidget(self.device_combo, 1)
+        devices.addWidget(self.devices_button)
+        transport = QHBoxLayout()
+        for button in (self.record_button, self.stop_button, self.play_button):
+            transport.addWidget(button)
+        transport.addStretch(1)
+        transport.addWidget(self.trim_button)
+        transport.addWidget(self.import_button)
+        meter_row = QHBoxLayout()
+        meter_row.addWidget(self.meter, 1)
+        meter_row.addWidget(self.time_label)
+        form = QFormLayout()
+        form.addRow("Name", self.name_edit)
+        form.addRow("Description", self.description_edit)
+        form.addRow("Language", self.language_combo)
+        clone_row = QHBoxLayout()
+        clone_row.addWidget(self.consent_check, 1)
+        clone_row.addWidget(self.clone_button)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.result_label, 1)
+        bottom.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignBottom)
+
+        layout = QVBoxLayout(self)
+        layout.setSpacing(6)
+        layout.addLayout(devices)
+        layout.addWidget(self.notice_label)
+        layout.addWidget(prompt_title)
+        layout.addWidget(self.prompt_label)
+        layout.addLayout(meter_row)
+        layout.addLayout(transport)
+        layout.addWidget(self.waveform, 1)
+        layout.addWidget(self.checks_label)
+        layout.addLayout(form)
+        layout.addLayout(clone_row)
+        layout.addWidget(self.progress)
+        layout.addLayout(bottom)
+        self.checks_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_INTERVAL_MS)
+        self._timer.timeout.connect(self.poll)
+        self.devices_button.clicked.connect(self.refresh_devices)
+        self.record_button.clicked.connect(self.record)
+        self.stop_button.clicked.connect(self.stop)
+        self.play_button.clicked.connect(self.play_or_stop)
+        self.trim_button.clicked.connect(self.trim_to_selection)
+        self.import_button.clicked.connect(lambda: self.import_file())
+        self.clone_button.clicked.connect(self.clone)
+        self.close_button.clicked.connect(self.close)
+        self.waveform.play_toggled.connect(self.play_or_stop)
+        self.waveform.selection_changed.connect(self._update_buttons)
+        self.name_edit.textChanged.connect(self._update_buttons)
+        self.consent_check.toggled.connect(self._update_buttons)
+        lab.connection_changed.connect(self._update_buttons)
+        playback.started.connect(self._on_playback_changed)
+        playback.stopped.connect(self._on_playback_changed)
+        self.refresh_devices()
+        self.resize(640, 760)
+
+    # --- devices ---------------------------------------------------------------------
+
+    def refresh_devices(self) -> None:
+        """List the input devices again, keeping the one chosen if it is still there."""
+        current = self.device_combo.currentData()
+        devices = list(self._input_devices())  # empty, never raising, without a backend
+        self.device_combo.clear()
+        for device in devices:
+            self.device_combo.addItem(_device_label(device), device)
+        if not devices:
+            self.device_combo.addItem("No input device", None)
+            self._notice("No microphone or other input device was found. Connect one and "
+                         "press ⟳, or import a recording instead.", error=True)
+        else:
+            self._notice("")
+            names = [d.name for d in devices]
+            defaults = [i for i, d in enumerate(devices) if getattr(d, "is_default", False)]
+            if current is not None and current.name in names:
+                self.device_combo.setCurrentIndex(names.index(current.name))
+            elif defaults:
+                self.device_combo.setCurrentIndex(defaults[0])
+        self.device_combo.setEnabled(bool(devices))
+        self._update_buttons()
+
+    def _chosen_device(self) -> AudioDevice | None:
+        data = self.device_combo.currentData()
+        return data if isinstance(data, AudioDevice) else None
+
+    # --- recording -------------------------------------------------------------------
+
+    @property
+    def recording(self) -> bool:
+        return self._recorder is not None and self._recorder.recording
+
+    def record(self) -> None:
+        """Start recording from the chosen device; a device that cannot record is
+        reported in the dialog."""
+        if self.recording:
+            return
+        device = self._chosen_device()
+        if device is None:
+            self._notice("There is no input device to record from. Import a recording "
+                         "instead, or connect a microphone and press ⟳.", error=True)
+            return
+        rate = int(device.default_sample_rate) if device.default_sample_rate >= 8000 else (
+            DEFAULT_SAMPLE_RATE)
+        self._stop_playing()
+        try:
+            recorder = self._recorder_factory(sample_rate=rate, device=device.index)
+            recorder.start()
+        except (AudioUnavailableError, OSError, ValueError) as exc:
+            self._notice(str(exc), error=True)
+            self._update_buttons()
+            return
+        self._recorder = recorder
+        self.meter.reset()
+        self.time_label.setText("0.0 s")
+        self.result_label.clear()
+        self._notice("Recording… read the text above, then press Stop.")
+        self._timer.start()
+        self._update_buttons()
+
+    def poll(self) -> None:
+        """Move what was recorded to the meter; notices a recording that ended by itself
+        (the device was lost, or the length limit) and keeps what it has."""
+        recorder = self._recorder
+        if recorder is None:
+            self._timer.stop()
+            return
+        self.meter.set_level(recorder.poll())
+        self.time_label.setText(f"{recorder.seconds:.1f} s")
+        if not recorder.recording:
+            self._finish_recording(recorder.error)
+
+    def stop(self) -> None:
+        """Stop recording (the clip is kept and checked), or stop playing."""
+        if self.recording:
+            assert self._recorder is not None
+            self._recorder.poll()
+            self._finish_recording("")
+        else:
+            self._stop_playing()
+
+    def _finish_recording(self, error: str) -> None:
+        recorder, self._recorder = self._recorder, None
+        self._timer.stop()
+        if recorder is None:
+            return
+        audio = recorder.stop()
+        overflows = recorder.overflows
+        if audio.size == 0:
+            self._notice(error or "Nothing was recorded.", error=True)
+            self._update_buttons()
+            return
+        message = error or f"Recorded {audio.size / recorder.sample_rate:.1f} s."
+        if overflows:
+            message += (f" {overflows} piece{'s' if overflows != 1 else ''} of audio were lost "
+                        "(the computer could not keep up); record again if you hear gaps.")
+        self._notice(message, error=bool(error))
+        self.set_clip(audio, recorder.sample_rate)
+        self.recording_finished.emit(audio, recorder.sample_rate)
+
+    # --- the clip --------------------------------------------------------------------
+
+    def set_clip(self, audio: FloatArray, sample_rate: int) -> None:
+        """Show and check ``audio`` (float32 mono, shape ``(frames,)``, at ``sample_rate``
+        Hz) as the clip to clone."""
+        self.audio = np.ascontiguousarray(audio, dtype=np.float32)
+        self.sample_rate = int(sample_rate)
+        self.report = None
+        self._analysis += 1
+        self.checks_label.setText("Checking the clip…")
+        self.result_label.clear()
+        self.time_label.setText(f"{self.audio.size / self.sample_rate:.1f} s")
+        self._update_buttons()
+        self._start(self._analyse, self._analysis, self.audio, self.sample_rate)
+
+    async def _analyse(self, number: int, audio: FloatArray, rate: int) -> None:
+        pyramid = await in_thread(PeakPyramid.build, audio)
+        report = await in_thread(check_clip, audio, rate)
+        if not shiboken6.isValid(self) or number != self._analysis:
+            return
+        self.waveform.set_selection(0, 0)
+        self.waveform.set_audio(audio, rate, pyramid)
+        self.report = report
+        self.checks_label.setText(report_html(report))
+        self._update_buttons()
+
+    def trim_to_selection(self) -> None:
+        """Keep only the selected part of the clip (and check it again)."""
+        start, end = self.waveform.selection()
+        if self.audio is None or end - start <= 0:
+            return
+        self._stop_playing()
+        self.set_clip(self.audio[start:end].copy(), self.sample_rate)
+
+    def import_file(self, path: str | None = None) -> None:
+        """Use an audio file as the clip; without ``path`` a file dialog asks for one."""
+        if path is None:
+            path, _filter = QFileDialog.getOpenFileName(self, "Import a voice clip", "",
+                                                        IMPORT_FILTER)
+            if not path:
+                return
+        if self.recording:
+            self.stop()
+        self._start(self._import, path)
+
+    async def _import(self, path: str) -> None:
+        self._notice(f"Reading {path}…")
+        try:
+            audio, rate = await in_thread(load_clip, path)
+        except (AudioFileError, OSError, ValueError) as exc:
+            if shiboken6.isValid(self):
+                self._notice(str(exc), error=True)
+            return
+        if not shiboken6.isValid(self):
+            return
+        self._notice(f"Imported {path} ({audio.size / rate:.1f} s).")
+        self.set_clip(audio, rate)
+        self.recording_finished.emit(audio, rate)
+
+    # --- playback ----------------------------------------------------------------------
+
+    def _playing_ours(self) -> bool:
+        return self._stream_id is not None and self.playback.is_current(self._stream_id)
+
+    def play_or_stop(self) -> None:
+        """Play the clip (the selection, when there is one), or stop it."""
+        if self._playing_ours():
+            self._stop_playing()
+            return
+        if self.audio is None or self.recording:
+            return
+        start, end = self.waveform.selection()
+        audio = self.audio[start:end] if end > start else self.audio
+        self._stream_id = self.playback.play(audio, self.sample_rate)
+        self._on_playback_changed()
+
+    def _stop_playing(self) -> None:
+        if self._playing_ours():
+            self.playback.stop()
+
+    def _on_playback_changed(self) -> None:
+        if self._stream_id is not None and not self._playing_ours():
+            self._stream_id = None
+        self.play_button.setText("■ Stop playing" if self._playing_ours() else "▶ Play")
+        self._update_buttons()
+
+    # --- cloning -----------------------------------------------------------------------
+
+    def clone(self) -> None:
+        """Upload the clip and clone it, once the consent box is ticked."""
+        if not self.consent_check.isChecked():
+            self.result_label.setText("Tick the consent box first: only clone your own voice "
+                                      "or a voice you have permission to clone.")
+            return
+        name = self.name_edit.text().strip()
+        if self.audio is None or self._cloning or not name:
+            return
+        self._cloning = True
+        self.progress.setVisible(True)
+        self._set_result(f"Uploading {self.audio.size / self.sample_rate:.1f} s and cloning "
+                         f"{name}…")
+        self._update_buttons()
+        self._start(self._clone, self.audio, self.sample_rate, name)
+
+    async def _clone(self, audio: FloatArray, rate: int, name: str) -> None:
+        try:
+            voice: Voice = await self.lab.clone(
+                audio, rate, name=name, description=self.description_edit.text().strip(),
+                language=self.language_combo.currentData() or "en")
+        except (CartesiaError, VoiceLabError, ValueError, OSError) as exc:
+            if shiboken6.isValid(self):
+                self._set_result(f"Cloning failed: {exc}", _RED)
+            return
+        finally:
+            if shiboken6.isValid(self):
+                self._cloning = False
+                self.progress.setVisible(False)
+                self._update_buttons()
+        if not shiboken6.isValid(self):
+            return
+        self._set_result(f"Cloned: {voice.name} is in your voices and selectable in the script",
+                         _GREEN)
+        self.voice_cloned.emit(voice)
+
+    # --- running work and state --------------------------------------------------------
+
+    def _start(self, work: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
+        task = asyncio.ensure_future(self._guarded(work, *args))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guarded(self, work: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
+        try:
+            await work(*args)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # never let the dialog take the studio down
+            log.exception("recorder dialog task failed")
+            if shiboken6.isValid(self):
+                self._notice(f"Something went wrong: {exc}", error=True)
+
+    async def wait_idle(self) -> None:
+        """Return once checks, imports and cloning started here have finished (tests)."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+
+    def _update_buttons(self, *_args: object) -> None:
+        recording = self.recording
+        has_clip = self.audio is not None and self.audio.size > 0
+        start, end = self.waveform.selection()
+        self.record_button.setEnabled(not recording and self._chosen_device() is not None
+                                      and not self._cloning)
+        self.stop_button.setEnabled(recording or self._playing_ours())
+        self.play_button.setEnabled(has_clip and not recording)
+        self.trim_button.setEnabled(has_clip and not recording and end > start
+                                    and not self._cloning)
+        self.import_button.setEnabled(not self._cloning)
+        ready = (has_clip and not recording and not self._cloning and self.lab.connected
+                 and bool(self.name_edit.text().strip()) and self.consent_check.isChecked())
+        self.clone_button.setEnabled(ready)
+        warned = self.report is not None and bool(self.report.problems)
+        self.clone_button.setText("Clone anyway" if warned else "Clone voice")
+        reasons = []
+        if not has_clip:
+            reasons.append("record or import a clip")
+        if not self.name_edit.text().strip():
+            reasons.append("name the voice")
+        if not self.consent_check.isChecked():
+            reasons.append("confirm consent")
+        if not self.lab.connected:
+            reasons.append("connect to a backend")
+        self.clone_button.setToolTip("Upload the clip and clone the voice" if not reasons
+                                     else "To clone: " + ", ".join(reasons))
+
+    def _notice(self, text: str, error: bool = False) -> None:
+        self.notice_label.setText(text)
+        self.notice_label.setStyleSheet(f"color: {_RED};" if error else "color: #a3a4b3;")
+        self.notice_label.setVisible(bool(text))
+
+    def _set_result(self, text: str, color: str = "#a3a4b3") -> None:
+        self.result_label.setText(text)
+        self.result_label.setStyleSheet(f"color: {color};")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing stops a recording (keeping it) and the clip's playback."""
+        if self.recording:
+            self.stop()
+        self._stop_playing()
+        super().closeEvent(event)

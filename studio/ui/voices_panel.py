@@ -1,0 +1,682 @@
+"""The voice library (issue #5): search and filter the connected backend's voices,
+preview them, see their details, rename, delete, localize, star, use one in the
+script, and open the recorder to clone a new one.
+
+Every request goes through :class:`~studio.services.voice_lab.VoiceLab`; this module
+only shows the list and asks. Dialogs open from slots, never inside a coroutine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QSizePolicy,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.api import CartesiaError, Voice
+from studio.api.models import LOCALIZE_DIALECTS, LOCALIZE_LANGUAGES, SPEAKER_GENDERS
+from studio.audio.devices import list_input_devices
+from studio.audio.recorder import Recorder
+from studio.services.catalog import matches
+from studio.services.playback import PlaybackService
+from studio.services.voice_lab import VoiceLab, VoiceLabError
+from studio.ui.actions import make_action
+from studio.ui.recorder_dialog import RecorderDialog
+
+log = logging.getLogger(__name__)
+
+STAR, NAME, LANGUAGE, GENDER, OWNER = range(5)
+COLUMNS = ("★", "Name", "Language", "Gender", "Owner")
+GENDER_LABELS = {"masculine": "Masculine", "feminine": "Feminine", "gender_neutral": "Neutral"}
+LANGUAGE_NAMES = {
+    "en": "English", "de": "German", "es": "Spanish", "fr": "French", "ja": "Japanese",
+    "pt": "Portuguese", "zh": "Chinese", "hi": "Hindi", "it": "Italian", "ko": "Korean",
+    "nl": "Dutch", "pl": "Polish", "ru": "Russian", "sv": "Swedish", "tr": "Turkish",
+}
+#: Dialect names of the seed's ``LocalizeDialect`` descriptions, by language.
+DIALECT_NAMES = {
+    ("en", "au"): "Australian", ("en", "in"): "Indian", ("en", "so"): "Southern",
+    ("en", "uk"): "British", ("en", "us"): "American", ("es", "mx"): "Latin American",
+    ("es", "pe"): "Peninsular", ("pt", "br"): "Brazilian", ("pt", "eu"): "European",
+    ("fr", "eu"): "Parisian", ("fr", "ca"): "Canadian",
+}
+#: Owner filter choices: label and the test applied to a voice.
+OWNER_FILTERS: tuple[tuple[str, Callable[[Voice], bool]], ...] = (
+    ("Mine and public", lambda v: True),
+    ("Mine", lambda v: v.is_owner),
+    ("Public", lambda v: not v.is_owner),
+)
+ANY = ""
+
+
+def language_label(code: str) -> str:
+    name = LANGUAGE_NAMES.get(code)
+    return f"{name} ({code})" if name else code or "—"
+
+
+def blocks_sentence(numbers: Sequence[int]) -> str:
+    """What deleting a voice does to the script, naming the blocks that use it."""
+    if not numbers:
+        return "No block of this script uses it."
+    shown = [str(n) for n in numbers[:12]]
+    if len(numbers) > 12:
+        shown.append(f"{len(numbers) - 12} more")
+    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    if len(numbers) == 1:
+        return (f"Block {listed} uses this voice; it keeps its id but will fail to generate "
+                "until you pick another voice.")
+    return (f"Blocks {listed} use this voice; they keep its id but will fail to generate "
+            "until you pick another voice.")
+
+
+def filter_voices(voices: Sequence[Voice], query: str = "", language: str = ANY,
+                  gender: str = ANY, owner: int = 0, starred: set[str] | None = None) -> list[Voice]:
+    """The voices that pass every filter. ``query`` matches name, description, language
+    or id (case-insensitive); ``owner`` indexes :data:`OWNER_FILTERS`; ``starred``, when
+    given, keeps only those ids."""
+    keep_owner = OWNER_FILTERS[owner][1]
+    return [v for v in voices
+            if matches(v, query) and (not language or v.language == language)
+            and (not gender or (v.gender or "") == gender) and keep_owner(v)
+            and (starred is None or v.id in starred)]
+
+
+class VoiceTableModel(QAbstractTableModel):
+    """Rows of voices: star, name, language, gender, and whether it is the user's own."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._voices: list[Voice] = []
+        self._starred: set[str] = set()
+
+    def set_voices(self, voices: Sequence[Voice], starred: set[str]) -> None:
+        self.beginResetModel()
+        self._voices, self._starred = list(voices), set(starred)
+        self.endResetModel()
+
+    def voice_at(self, row: int) -> Voice:
+        return self._voices[row]
+
+    def row_of(self, voice_id: str) -> int | None:
+        return next((r for r, v in enumerate(self._voices) if v.id == voice_id), None)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._voices)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        voice, column = self._voices[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == STAR:
+                return "★" if voice.id in self._starred else "☆"
+            if column == NAME:
+                return voice.name
+            if column == LANGUAGE:
+                return voice.language
+            if column == GENDER:
+                return GENDER_LABELS.get(voice.gender or "", voice.gender or "—")
+            return "Mine" if voice.is_owner else "Public"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == STAR:
+                return "Click to star or unstar"
+            return voice.description or voice.name
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == STAR:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        return None
+
+
+class VoiceEditDialog(QDialog):
+    """Rename a voice and edit its description."""
+
+    def __init__(self, voice: Voice, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Edit voice: {voice.name}")
+        self.name_edit = QLineEdit(voice.name)
+        self.description_edit = QPlainTextEdit(voice.description)
+        self.description_edit.setTabChangesFocus(True)
+        self.description_edit.setFixedHeight(80)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        save = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.name_edit.textChanged.connect(lambda text: save.setEnabled(bool(text.strip())))
+        form = QFormLayout(self)
+        form.addRow("Name", self.name_edit)
+        form.addRow("Description", self.description_edit)
+        form.addRow(buttons)
+        self.resize(420, self.sizeHint().height())
+
+    def values(self) -> tuple[str, str]:
+        return self.name_edit.text().strip(), self.description_edit.toPlainText().strip()
+
+
+class LocalizeDialog(QDialog):
+    """Make a copy of a voice speaking another language (``POST /voices/localize``):
+    target language, dialect (only those of the chosen language), the original
+    speaker's gender, and the new voice's name and description."""
+
+    def __init__(self, voice: Voice, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Localize {voice.name}")
+        self._voice = voice
+        self.language_combo = QComboBox()
+        for code in LOCALIZE_LANGUAGES:
+            self.language_combo.addItem(language_label(code), code)
+        self.dialect_combo = QComboBox()
+        self.gender_combo = QComboBox()
+        for gender in SPEAKER_GENDERS:
+            self.gender_combo.addItem(gender.capitalize(), gender)
+        guess = {"masculine": "male", "feminine": "female"}.get(voice.gender or "")
+        if guess is not None and self.gender_combo.findData(guess) >= 0:
+            self.gender_combo.setCurrentIndex(self.gender_combo.findData(guess))
+        self.name_edit = QLineEdit()
+        self.description_edit = QLineEdit(voice.description)
+        note = QLabel("Creates a new voice; the original stays as it is.")
+        note.setObjectName("Hint")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Localize")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.name_edit.textChanged.connect(lambda text: ok.setEnabled(bool(text.strip())))
+        form = QFormLayout(self)
+        form.addRow("Language", self.language_combo)
+        form.addRow("Dialect", self.dialect_combo)
+        form.addRow("Original speaker", self.gender_combo)
+        form.addRow("Name", self.name_edit)
+        form.addRow("Description", self.description_edit)
+        form.addRow(note)
+        form.addRow(buttons)
+        self.language_combo.currentIndexChanged.connect(self._on_language_changed)
+        start = self.language_combo.findData("es" if voice.language == "en" else "en")
+        self.language_combo.setCurrentIndex(max(start, 0))
+        self._on_language_changed()
+        self.resize(420, self.sizeHint().height())
+
+    def _on_language_changed(self, *_args: object) -> None:
+        language = self.language_combo.currentData() or ""
+        self.dialect_combo.clear()
+        dialects = LOCALIZE_DIALECTS.get(language, ())
+        self.dialect_combo.addItem("Default" if dialects else "None for this language", None)
+        for dialect in dialects:
+            self.dialect_combo.addItem(f"{DIALECT_NAMES.get((language, dialect), dialect)} "
+                                       f"({dialect})", dialect)
+        self.dialect_combo.setEnabled(bool(dialects))
+        name = LANGUAGE_NAMES.get(language, language)
+        self.name_edit.setText(f"{self._voice.name} ({name})")
+
+    def values(self) -> dict[str, Any]:
+        """Keyword arguments for :meth:`VoiceLab.localize`."""
+        return {
+            "voice_id": self._voice.id, "name": self.name_edit.text().strip(),
+            "description": self.description_edit.text().strip(),
+            "language": self.language_combo.currentData(),
+            "original_speaker_gender": self.gender_combo.currentData(),
+            "dialect": self.dialect_combo.currentData(),
+        }
+
+
+class VoicesPanel(QWidget):
+    """The voice library of the connected backend.
+
+    Search matches name and description (and language and id); the filters narrow by
+    language, gender, mine/public and starred. Double-click a row or press Preview to
+    hear the voice (previews are cached on disk by the lab). Delete is offered for
+    the user's own voices only and names the blocks that use the voice before asking.
+
+    Args:
+        lab: the voice actions and the catalog they refresh.
+        playback: where previews play.
+        recorder_factory, input_devices: passed to the :class:`RecorderDialog` that
+            **Record & clone…** opens.
+
+    Attributes:
+        model: the rows shown (:class:`VoiceTableModel`), after filtering.
+        table: the list of voices.
+        details_label: the selected voice's description, id, language, gender, created.
+        status_label: what is happening, or what went wrong.
+        recorder_dialog: the recorder, once opened (kept, so a recording survives closing).
+
+    Signals:
+        use_requested(str voice_id): "Use in script" for the selected voice.
+        recording_finished(object audio, int sample_rate): forwarded from the recorder
+            (float32 mono, shape ``(frames,)``), for saving in the project.
+    """
+
+    use_requested = Signal(str)
+    recording_finished = Signal(object, int)
+
+    def __init__(self, lab: VoiceLab, playback: PlaybackService, *,
+                 recorder_factory: Callable[..., Recorder] = Recorder,
+                 input_devices: Callable[[], Sequence[Any]] = list_input_devices,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("VoicesPanel")
+        self.lab = lab
+        self.playback = playback
+        self._recorder_factory = recorder_factory
+        self._input_devices = input_devices
+        self.recorder_dialog: RecorderDialog | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._preview_task: asyncio.Task[None] | None = None
+        self._stream_id: int | None = None
+        self._playing_name = ""
+
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Search name or description…")
+        self.search_edit.setClearButtonEnabled(True)
+        self.language_combo = QComboBox()
+        self.gender_combo = QComboBox()
+        self.owner_combo = QComboBox()
+        for label, _test in OWNER_FILTERS:
+            self.owner_combo.addItem(label)
+        self.starred_check = QCheckBox("★ Starred")
+        self.starred_check.setToolTip("Show only starred voices")
+        filters = QHBoxLayout()
+        filters.setSpacing(4)
+        for widget in (self.language_combo, self.gender_combo, self.owner_combo):
+            widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            filters.addWidget(widget)
+        filters.addWidget(self.starred_check)
+        filters.addStretch(1)
+
+        self.model = VoiceTableModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("VoicesTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+        self.details_label = QLabel()
+        self.details_label.setObjectName("VoiceDetails")
+        self.details_label.setWordWrap(True)
+        self.details_label.setTextFormat(Qt.TextFormat.RichText)
+        self.details_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details_label.setMinimumHeight(64)
+        self.details_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        self.preview_action = make_action(self, "▶ Preview", self.preview_or_stop,
+                                          tip="Hear the voice (double-click a row); Stop while it plays")
+        self.use_action = make_action(self, "Use in script", self.use_selected,
+                                      tip="Give the selected blocks this voice")
+        self.star_action = make_action(self, "☆ Star", self.star_selected,
+                                       tip="Star or unstar the voice")
+        self.rename_action = make_action(self, "Edit…", self.rename_selected,
+                                         tip="Rename the voice and edit its description")
+        self.localize_action = make_action(self, "Localize…", self.localize_selected,
+                                           tip="Make a copy of this voice that speaks another "
+                                               "language or dialect")
+        self.delete_action = make_action(self, "Delete…", self.delete_selected,
+                                         tip="Delete this voice (your own voices only)")
+        self.record_action = make_action(self, "Record && clone…", self.open_recorder,
+                                         tip="Record or import a clip of a voice and clone it")
+        self.refresh_action = make_action(self, "⟳", self.refresh,
+                                          tip="Load the voice list again")
+        rows = QVBoxLayout()
+        rows.setSpacing(3)
+        for group in ((self.preview_action, self.use_action, self.star_action, None,
+                       self.refresh_action),
+                      (self.rename_action, self.localize_action, self.delete_action, None,
+                       self.record_action)):
+            row = QHBoxLayout()
+            row.setSpacing(4)
+            for action in group:
+                if action is None:
+                    row.addStretch(1)
+                    continue
+                button = QToolButton()
+                button.setDefaultAction(action)
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+                row.addWidget(button)
+            rows.addLayout(row)
+
+        self.status_label = QLabel()
+        self.status_label.setObjectName("VoicesStatus")
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(4)
+        layout.addWidget(self.search_edit)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.details_label)
+        layout.addLayout(rows)
+        layout.addWidget(self.status_label)
+
+        self.search_edit.textChanged.connect(self._apply_filters)
+        for combo in (self.language_combo, self.gender_combo, self.owner_combo):
+            combo.currentIndexChanged.connect(self._apply_filters)
+        self.starred_check.toggled.connect(self._apply_filters)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.table.doubleClicked.connect(self._on_double_clicked)
+        self.table.clicked.connect(self._on_clicked)
+        lab.catalog.voices_changed.connect(self._on_voices_changed)
+        lab.catalog.load_failed.connect(self._on_load_failed)
+        lab.starred_changed.connect(self._on_starred_changed)
+        lab.connection_changed.connect(self._on_connection_changed)
+        lab.voice_created.connect(self._on_voice_created)
+        playback.started.connect(self._on_playback_changed)
+        playback.stopped.connect(self._on_playback_changed)
+        self._on_voices_changed()
+
+    # --- the list ------------------------------------------------------------------
+
+    def selected_voice(self) -> Voice | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.voice_at(rows[0].row()) if rows else None
+
+    def select_voice(self, voice_id: str) -> bool:
+        """Select ``voice_id`` if it is shown; returns whether it is."""
+        row = self.model.row_of(voice_id)
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, NAME))
+        return True
+
+    def shown_voices(self) -> list[Voice]:
+        return [self.model.voice_at(r) for r in range(self.model.rowCount())]
+
+    def _fill_combo(self, combo: QComboBox, everything: str, values: list[tuple[str, str]]) -> None:
+        current = combo.currentData() or ANY
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(everything, ANY)
+        for label, value in values:
+            combo.addItem(label, value)
+        combo.setCurrentIndex(max(combo.findData(current), 0))
+        combo.blockSignals(False)
+
+    def _on_voices_changed(self) -> None:
+        voices = self.lab.catalog.voices
+        languages = sorted({v.language for v in voices if v.language})
+        self._fill_combo(self.language_combo, "All languages",
+                         [(language_label(code), code) for code in languages])
+        genders = sorted({v.gender for v in voices if v.gender})
+        self._fill_combo(self.gender_combo, "Any gender",
+                         [(GENDER_LABELS.get(g, g), g) for g in genders])
+        self._apply_filters()
+
+    def _apply_filters(self, *_args: object) -> None:
+        keep = self.selected_voice()
+        starred = self.lab.starred if self.starred_check.isChecked() else None
+        shown = filter_voices(self.lab.catalog.voices, self.search_edit.text(),
+                              self.language_combo.currentData() or ANY,
+                              self.gender_combo.currentData() or ANY,
+                              self.owner_combo.currentIndex(), starred)
+        self.model.set_voices(shown, self.lab.starred)
+        if keep is not None:
+            self.select_voice(keep.id)
+        self._on_selection_changed()
+
+    def _on_selection_changed(self, *_args: object) -> None:
+        voice = self.selected_voice()
+        self._show_details(voice)
+        connected = self.lab.connected
+        for action in (self.preview_action, self.use_action, self.star_action):
+            action.setEnabled(voice is not None)
+        self.preview_action.setEnabled(voice is not None and (connected or self._playing_ours()))
+        self.rename_action.setEnabled(voice is not None and voice.is_owner and connected)
+        self.delete_action.setEnabled(voice is not None and voice.is_owner and connected)
+        self.localize_action.setEnabled(voice is not None and connected)
+        self.refresh_action.setEnabled(connected)
+        self.star_action.setText("★ Unstar" if voice and self.lab.is_starred(voice.id) else "☆ Star")
+        self.delete_action.setToolTip("Delete this voice" if voice is None or voice.is_owner
+                                      else "Only your own voices can be deleted")
+        self._update_preview_text()
+
+    def _show_details(self, voice: Voice | None) -> None:
+        if voice is None:
+            count = self.model.rowCount()
+            total = len(self.lab.catalog.voices)
+            self.details_label.setText(
+                f"<span style='color:#8d8e9c'>{count} of {total} voices shown. "
+                "Select one to see its details.</span>")
+            return
+        from html import escape
+
+        facts = [language_label(voice.language),
+                 GENDER_LABELS.get(voice.gender or "", voice.gender or "gender not given"),
+                 "your voice" if voice.is_owner else "public voice"]
+        if voice.created_at:
+            facts.append(f"created {escape(voice.created_at[:19].replace('T', ' '))}")
+        description = escape(voice.description) or "<i>No description</i>"
+        self.details_label.setText(
+            f"<b>{escape(voice.name)}</b><br>{description}<br>"
+            f"<span style='color:#a3a4b3'>{' · '.join(facts)}</span><br>"
+            f"<span style='color:#7d7e8c'>id <code>{escape(voice.id)}</code></span>")
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        if index.column() == STAR:
+            voice = self.model.voice_at(index.row())
+            self.lab.set_starred(voice.id, not self.lab.is_starred(voice.id))
+
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        if index.column() != STAR:
+            self.preview_or_stop()
+
+    def _on_starred_changed(self, _ids: list[str]) -> None:
+        self._apply_filters()
+
+    def _on_load_failed(self, message: str) -> None:
+        self._set_status(message, error=True)
+
+    def _on_connection_changed(self, connected: bool) -> None:
+        self._set_status("" if connected else "Not connected: voices cannot be changed or "
+                         "previewed until the backend runs.", error=not connected)
+        self._on_selection_changed()
+
+    def _on_voice_created(self, voice: Voice) -> None:
+        if not self.select_voice(voice.id):
+            # Filters hide it: clear them so the new voice is seen.
+            self.search_edit.clear()
+            self.starred_check.setChecked(False)
+            for combo in (self.language_combo, self.gender_combo, self.owner_combo):
+                combo.setCurrentIndex(0)
+            self.select_voice(voice.id)
+
+    # --- actions -------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self._start(self._refresh)
+
+    async def _refresh(self) -> None:
+        self._set_status("Loading voices…")
+        if await self.lab.refresh():
+            self._set_status(f"{len(self.lab.catalog.voices)} voices")
+
+    def preview_or_stop(self) -> None:
+        """Play the selected voice's preview, or stop the preview playing."""
+        if self._playing_ours():
+            self.playback.stop()
+            return
+        voice = self.selected_voice()
+        if voice is None:
+            return
+        if self._preview_task is not None and not self._preview_task.done():
+            self._preview_task.cancel()
+        self._preview_task = self._start(self._preview, voice)
+
+    async def _preview(self, voice: Voice) -> None:
+        self._set_status(f"Loading the preview of {voice.name}…")
+        audio, rate = await self.lab.preview(voice)
+        if not shiboken6.isValid(self):
+            return
+        self._playing_name = voice.name
+        self._stream_id = self.playback.play(audio, rate)
+        self._set_status(f"▶ {voice.name}")
+        self._on_playback_changed()
+
+    def use_selected(self) -> None:
+        voice = self.selected_voice()
+        if voice is not None:
+            self.use_requested.emit(voice.id)
+            self._set_status(f"Using {voice.name} for the selected blocks")
+
+    def star_selected(self) -> None:
+        voice = self.selected_voice()
+        if voice is not None:
+            self.lab.set_starred(voice.id, not self.lab.is_starred(voice.id))
+
+    def rename_selected(self) -> None:
+        voice = self.selected_voice()
+        if voice is None or not voice.is_owner:
+            return
+        dialog = VoiceEditDialog(voice, self)
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        name, description = dialog.values()
+        dialog.deleteLater()
+        if accepted and name and (name, description) != (voice.name, voice.description):
+            self._start(self._rename, voice, name, description)
+
+    async def _rename(self, voice: Voice, name: str, description: str) -> None:
+        self._set_status(f"Saving {name}…")
+        await self.lab.rename(voice.id, name, description)
+        self._set_status(f"Saved {name}")
+
+    def delete_selected(self) -> None:
+        voice = self.selected_voice()
+        if voice is None:
+            return
+        if not voice.is_owner:
+            self._set_status(f"{voice.name} is a public voice: only your own voices can be "
+                             "deleted.", error=True)
+            return
+        text = (f"Delete the voice “{voice.name}”? This cannot be undone.\n\n"
+                + blocks_sentence(self.lab.blocks_using(voice.id)))
+        answer = QMessageBox.question(
+            self, "Delete voice", text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Yes:
+            self._start(self._delete, voice)
+
+    async def _delete(self, voice: Voice) -> None:
+        self._set_status(f"Deleting {voice.name}…")
+        await self.lab.delete(voice.id)
+        self._set_status(f"Deleted {voice.name}")
+
+    def localize_selected(self) -> None:
+        voice = self.selected_voice()
+        if voice is None:
+            return
+        dialog = LocalizeDialog(voice, self)
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        values = dialog.values()
+        dialog.deleteLater()
+        if accepted and values["name"]:
+            self._start(self._localize, values)
+
+    async def _localize(self, values: dict[str, Any]) -> None:
+        self._set_status(f"Localizing into {values['name']}…")
+        voice = await self.lab.localize(**values)
+        self._set_status(f"Localized: {voice.name} is in your voices")
+
+    def open_recorder(self) -> RecorderDialog:
+        """Show the recorder (made on first use, then reused)."""
+        if self.recorder_dialog is None or not shiboken6.isValid(self.recorder_dialog):
+            self.recorder_dialog = RecorderDialog(
+                self.lab, self.playback, recorder_factory=self._recorder_factory,
+                input_devices=self._input_devices, parent=self)
+            self.recorder_dialog.recording_finished.connect(self.recording_finished)
+        self.recorder_dialog.show()
+        self.recorder_dialog.raise_()
+        self.recorder_dialog.activateWindow()
+        return self.recorder_dialog
+
+    # --- running requests --------------------------------------------------------------
+
+    def _start(self, work: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(self._guarded(work, *args))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _guarded(self, work: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
+        try:
+            await work(*args)
+        except asyncio.CancelledError:
+            raise
+        except (CartesiaError, VoiceLabError, ValueError, OSError) as exc:
+            log.warning("voice action failed: %s", exc)
+            if shiboken6.isValid(self):
+                self._set_status(str(exc), error=True)
+        except Exception as exc:  # never let a voice action take the studio down
+            log.exception("voice action failed")
+            if shiboken6.isValid(self):
+                self._set_status(f"Something went wrong: {exc}", error=True)
+
+    async def wait_idle(self) -> None:
+        """Return once every request started here has finished (tests)."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+
+    # --- playback and status --------------------------------------------------------
+
+    def _playing_ours(self) -> bool:
+        return self._stream_id is not None and self.playback.is_current(self._stream_id)
+
+    def _on_playback_changed(self) -> None:
+        if self._stream_id is not None and not self._playing_ours():
+            self._stream_id = None
+            if self.status_label.text() == f"▶ {self._playing_name}":
+                self._set_status("")
+        self._update_preview_text()
+        self.preview_action.setEnabled(self.selected_voice() is not None
+                                       and (self.lab.connected or self._playing_ours()))
+
+    def _update_preview_text(self) -> None:
+        self.preview_action.setText("■ Stop" if self._playing_ours() else "▶ Preview")
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status_label.setText(text)
+        self.status_label.setStyleSheet("color: #ff7a7a;" if error else "color: #a3a4b3;")

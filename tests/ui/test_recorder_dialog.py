@@ -1,0 +1,458 @@
+"""The recorder dialog and level meter (issue #5): record from an injected input stream
+(espeak speech rendered by the offline engine, delivered from another thread as
+PortAudio would), meter, check, trim, import, consent, clone end to end, and the bad
+inputs: no device, a device that fails to open or disappears, short and corrupt clips."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor
+
+from studio.api import CartesiaClient
+from studio.api.models import OutputFormat, TTSRequest
+from studio.audio.devices import AudioDevice
+from studio.audio.recorder import Level, Recorder
+from studio.config import Settings
+from studio.services.document import ScriptDocument
+from studio.services.playback import PlaybackService
+from studio.services.voice_lab import VoiceLab
+from studio.services.voices import VoiceCatalog
+from studio.ui.level_meter import HOLD_UPDATES, LevelMeter, fraction
+from studio.ui.recorder_dialog import CONSENT_TEXT, RecorderDialog
+
+RATE = 48000
+MIC = AudioDevice(index=3, name="Fake microphone", host_api="Test", max_input_channels=1,
+                  max_output_channels=0, default_sample_rate=float(RATE), is_default=True)
+OTHER = AudioDevice(index=5, name="USB headset", host_api="Test", max_input_channels=1,
+                    max_output_channels=2, default_sample_rate=44100.0)
+SENTENCE = ("Every morning I walk past the old harbour, where the fishing boats come in "
+            "around half past six.")
+
+
+def _wait(qloop, awaitable, timeout: float = 90.0):  # type: ignore[no-untyped-def]
+    return qloop.run_until_complete(asyncio.wait_for(awaitable, timeout))
+
+
+class FakeInputStream:
+    """A ``sounddevice.InputStream`` stand-in: :meth:`feed` calls the callback from
+    another thread with ``(frames, 1)`` blocks, as PortAudio does; :meth:`disappear`
+    ends the stream as an unplugged device does."""
+
+    def __init__(self, *, callback: Callable[..., None], finished_callback: Callable[[], None],
+                 **kwargs: Any) -> None:
+        self.kwargs = kwargs
+        self._callback = callback
+        self._finished = finished_callback
+        self._active = False
+
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    def start(self) -> None:
+        self._active = True
+
+    def stop(self) -> None:
+        self._active = False
+
+    def close(self) -> None:
+        self._active = False
+
+    def feed(self, audio: np.ndarray, block: int = 1024) -> None:
+        def run() -> None:
+            for start in range(0, audio.shape[0], block):
+                chunk = audio[start:start + block].reshape(-1, 1)
+                self._callback(chunk, chunk.shape[0], None, None)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+
+    def disappear(self) -> None:
+        self._active = False
+        self._finished()
+
+
+class Microphone:
+    """A recorder factory whose recorders read from :class:`FakeInputStream`s."""
+
+    def __init__(self, open_error: Exception | None = None) -> None:
+        self.streams: list[FakeInputStream] = []
+        self.calls: list[dict[str, Any]] = []
+        self.open_error = open_error
+
+    def _stream(self, **kwargs: Any) -> FakeInputStream:
+        if self.open_error is not None:
+            raise self.open_error
+        self.streams.append(FakeInputStream(**kwargs))
+        return self.streams[-1]
+
+    def __call__(self, **kwargs: Any) -> Recorder:
+        self.calls.append(kwargs)
+        return Recorder(**kwargs, stream_factory=self._stream, stall_seconds=None)
+
+
+class RecordingPlayer:
+    is_null = False
+
+    def __init__(self, sample_rate: int, device: Any = None) -> None:
+        self.sample_rate = sample_rate
+        self.writes: list[np.ndarray] = []
+        self.free_frames = 10**9
+        self.position_frames = 0
+        self._done = asyncio.Event()
+
+    def start(self) -> None:
+        self._done.clear()
+
+    def write(self, samples: np.ndarray) -> None:
+        self.writes.append(np.array(samples, dtype=np.float32, copy=True))
+
+    def finish_input(self) -> None:
+        pass
+
+    async def wait_done(self) -> None:
+        await self._done.wait()
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def close(self) -> None:
+        self._done.set()
+
+
+def with_room_tone(speech: np.ndarray, lead: float = 0.8, tail: float = 0.4) -> np.ndarray:
+    """``speech`` after ``lead`` s and before ``tail`` s of quiet room noise (about
+    -66 dBFS), so the checks can measure a noise floor as in a real room."""
+    rng = np.random.default_rng(5)
+
+    def noise(seconds: float) -> np.ndarray:
+        return (rng.standard_normal(int(RATE * seconds)) * 5e-4).astype(np.float32)
+
+    return np.concatenate([noise(lead), speech + noise(speech.shape[0] / RATE), noise(tail)])
+
+
+@pytest.fixture(scope="module")
+def speech(offline_engine) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """A sentence of espeak speech from the offline engine at 48 kHz, in room tone."""
+
+    async def render() -> np.ndarray:
+        async with CartesiaClient(offline_engine.api_key, base_url=offline_engine.base_url) as c:
+            voice = (await c.list_voices())[0]
+            request = TTSRequest(transcript=SENTENCE, voice_id=voice.id,
+                                 output_format=OutputFormat("raw", "pcm_f32le", RATE))
+            return np.frombuffer(await c.tts_bytes(request), dtype=np.float32).copy()
+
+    return with_room_tone(asyncio.run(render()))
+
+
+@pytest.fixture
+def playback(qloop):  # type: ignore[no-untyped-def]
+    players: list[RecordingPlayer] = []
+
+    def factory(sample_rate: int, device: Any = None) -> RecordingPlayer:
+        players.append(RecordingPlayer(sample_rate, device))
+        return players[-1]
+
+    service = PlaybackService(player_factory=factory)
+    service.players = players  # type: ignore[attr-defined]
+    yield service
+    service.shutdown()
+
+
+@pytest.fixture
+def lab(qloop, offline_engine, tmp_path: Path):  # type: ignore[no-untyped-def]
+    client = CartesiaClient(offline_engine.api_key, base_url=offline_engine.base_url,
+                            max_retries=0)
+    lab = VoiceLab(VoiceCatalog(), ScriptDocument(), tmp_path / "cache")
+    lab.set_client(client, "offline")
+    yield lab
+    qloop.run_until_complete(client.aclose())
+
+
+@pytest.fixture
+def mic() -> Microphone:
+    return Microphone()
+
+
+@pytest.fixture
+def dialog(qtbot, lab, playback, mic):  # type: ignore[no-untyped-def]
+    dialog = RecorderDialog(lab, playback, recorder_factory=mic,
+                            input_devices=lambda: (OTHER, MIC))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def feed(dialog: RecorderDialog, mic: Microphone, audio: np.ndarray) -> None:
+    """Deliver ``audio`` a second at a time, polling between as the dialog's timer does
+    (the recorder's ring buffer holds a few seconds)."""
+    for start in range(0, audio.shape[0], RATE):
+        mic.streams[-1].feed(audio[start:start + RATE])
+        dialog.poll()
+
+
+def record(dialog: RecorderDialog, mic: Microphone, audio: np.ndarray, qtbot) -> np.ndarray:  # type: ignore[no-untyped-def]
+    dialog.record_button.click()
+    assert dialog.recording
+    feed(dialog, mic, audio)
+    with qtbot.waitSignal(dialog.recording_finished) as blocker:
+        dialog.stop_button.click()
+    recorded, rate = blocker.args
+    assert rate == RATE
+    return np.asarray(recorded)
+
+
+# --- the level meter -------------------------------------------------------------------
+
+
+def test_meter_scale_peak_hold_and_latching_clip_indicator(qtbot) -> None:  # type: ignore[no-untyped-def]
+    meter = LevelMeter()
+    qtbot.addWidget(meter)
+    meter.resize(420, 46)
+    meter.show()
+    assert fraction(-60.0) == 0.0 and fraction(0.0) == 1.0 and fraction(-30.0) == 0.5
+    assert fraction(-math.inf) == 0.0 and fraction(-90.0) == 0.0 and fraction(3.0) == 1.0
+
+    meter.set_level(Level(-12.0, -20.0, False))
+    assert (meter.peak_dbfs, meter.rms_dbfs, meter.hold_dbfs) == (-12.0, -20.0, -12.0)
+    meter.set_level(Level(-30.0, -40.0, False))
+    assert meter.peak_dbfs == -30.0 and meter.hold_dbfs == -12.0  # held
+    for _ in range(HOLD_UPDATES):
+        meter.set_level(Level(-30.0, -40.0, False))
+    assert meter.hold_dbfs == -30.0  # released after the hold
+    assert "Peak -30.0 dBFS, RMS -40.0 dBFS" in meter.toolTip()
+
+    clip_pixel = QPoint(meter.width() - 2, 14)  # inside the CLIP box, beside its text
+    assert meter.grab().toImage().pixelColor(clip_pixel) != QColor("#ff5a5a")
+    meter.set_level(Level(0.0, -3.0, True))
+    meter.set_level(Level(-40.0, -50.0, False))
+    assert meter.clip_latched  # stays lit after the level drops
+    assert meter.grab().toImage().pixelColor(clip_pixel) == QColor("#ff5a5a")
+    assert "Clipped" in meter.toolTip()
+    with qtbot.waitSignal(meter.clip_reset):
+        qtbot.mouseClick(meter, Qt.MouseButton.LeftButton)
+    assert not meter.clip_latched
+    meter.set_level(Level(-math.inf, -math.inf, False))
+    meter.reset()
+    assert meter.hold_dbfs == -math.inf
+
+
+# --- recording -------------------------------------------------------------------------
+
+
+def test_devices_are_listed_with_the_default_chosen_and_used(dialog: RecorderDialog, mic,
+                                                             speech, qtbot) -> None:  # type: ignore[no-untyped-def]
+    combo = dialog.device_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "USB headset", "Fake microphone (default)"]
+    assert combo.currentIndex() == 1
+    record(dialog, mic, speech[:RATE], qtbot)
+    assert mic.calls[-1] == {"sample_rate": RATE, "device": MIC.index}
+    combo.setCurrentIndex(0)
+    dialog.record_button.click()
+    assert mic.calls[-1] == {"sample_rate": 44100, "device": OTHER.index}
+    dialog.stop()
+
+
+def test_recording_meters_keeps_every_sample_and_checks_the_clip(
+        dialog: RecorderDialog, mic, speech, qtbot, qloop, playback) -> None:  # type: ignore[no-untyped-def]
+    assert dialog.prompt_label.text().count(".") >= 2  # a paragraph to read
+    assert not dialog.stop_button.isEnabled() and not dialog.play_button.isEnabled()
+    dialog.record_button.click()
+    assert dialog.recording and dialog.stop_button.isEnabled()
+    assert not dialog.record_button.isEnabled()
+    feed(dialog, mic, speech)
+    assert -30.0 < dialog.meter.peak_dbfs < 0.0
+    assert dialog.meter.rms_dbfs < dialog.meter.peak_dbfs
+    assert dialog.time_label.text() == f"{speech.shape[0] / RATE:.1f} s"
+    with qtbot.waitSignal(dialog.recording_finished) as blocker:
+        dialog.stop_button.click()
+    assert np.array_equal(blocker.args[0], speech)
+    assert not dialog.recording
+
+    _wait(qloop, dialog.wait_idle())
+    assert dialog.report is not None and dialog.report.ok, dialog.report
+    checks = dialog.checks_label.text()
+    for figure in ("Length", "Peak", "Noise floor", "SNR"):
+        assert figure in checks
+    assert "Good clip" in checks
+    assert dialog.waveform.frames == speech.shape[0]
+
+    # Play the selection only.
+    dialog.waveform.set_selection(RATE, 2 * RATE)
+    dialog.play_button.click()
+    assert np.array_equal(playback.players[-1].writes[-1], speech[RATE:2 * RATE])
+    assert dialog.play_button.text() == "■ Stop playing"
+    dialog.play_button.click()
+    assert not playback.is_playing
+
+
+def test_trim_to_selection_keeps_the_selected_frames_and_checks_again(
+        dialog: RecorderDialog, mic, speech, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    recorded = record(dialog, mic, speech, qtbot)
+    _wait(qloop, dialog.wait_idle())
+    assert not dialog.trim_button.isEnabled()  # nothing selected
+    dialog.waveform.set_selection(RATE // 2, RATE // 2 + 2 * RATE)
+    assert dialog.trim_button.isEnabled()
+    with qtbot.assertNotEmitted(dialog.recording_finished):
+        dialog.trim_button.click()
+        _wait(qloop, dialog.wait_idle())
+    start, end = RATE // 2, RATE // 2 + 2 * RATE
+    assert dialog.audio is not None
+    assert np.array_equal(dialog.audio, recorded[start:end])
+    assert dialog.report is not None and abs(dialog.report.duration - 2.0) < 1e-6
+    assert "2.0 s" in dialog.checks_label.text()
+
+
+def test_short_clips_are_warned_about_before_upload(dialog: RecorderDialog, mic, speech,
+                                                    qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    dialog.name_edit.setText("Short")
+    dialog.consent_check.setChecked(True)
+    lead = int(0.8 * RATE)  # where the speech starts
+    dialog.set_clip(speech[: lead + int(1.5 * RATE)], RATE)  # under 3 s: advice, in amber
+    _wait(qloop, dialog.wait_idle())
+    assert dialog.report is not None and dialog.report.advice and not dialog.report.problems
+    assert "#f2c46c" in dialog.checks_label.text() and "short" in dialog.checks_label.text()
+    assert dialog.clone_button.text() == "Clone voice"
+    dialog.set_clip(speech[lead: lead + int(0.5 * RATE)], RATE)  # under a second: a problem
+    _wait(qloop, dialog.wait_idle())
+    assert dialog.report is not None and dialog.report.problems
+    assert "#ff7a7a" in dialog.checks_label.text()
+    assert dialog.clone_button.text() == "Clone anyway"
+    assert dialog.clone_button.isEnabled()
+
+
+def test_the_device_disappearing_mid_recording_keeps_what_was_recorded(
+        dialog: RecorderDialog, mic, speech, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    dialog.record_button.click()
+    stream = mic.streams[-1]
+    stream.feed(speech[:2 * RATE])
+    stream.disappear()
+    with qtbot.waitSignal(dialog.recording_finished) as blocker:
+        dialog.poll()
+    assert np.array_equal(blocker.args[0], speech[:2 * RATE])
+    assert not dialog.recording
+    notice = dialog.notice_label.text()
+    assert "kept" in notice and "stopped" in notice
+    assert dialog.notice_label.isVisible()
+    _wait(qloop, dialog.wait_idle())
+    assert dialog.waveform.frames == 2 * RATE
+    assert dialog.record_button.isEnabled()  # try again
+
+
+def test_a_device_that_cannot_open_is_reported_in_the_dialog(qtbot, lab, playback) -> None:  # type: ignore[no-untyped-def]
+    mic = Microphone(open_error=OSError("Device unavailable [PaErrorCode -9985]"))
+    dialog = RecorderDialog(lab, playback, recorder_factory=mic, input_devices=lambda: (MIC,))
+    qtbot.addWidget(dialog)
+    dialog.record_button.click()
+    assert not dialog.recording
+    assert "Device unavailable" in dialog.notice_label.text()
+    assert dialog.record_button.isEnabled()
+
+
+def test_no_input_device_says_so_and_import_still_works(qtbot, lab, playback, qloop, speech,
+                                                        tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dialog = RecorderDialog(lab, playback, recorder_factory=Microphone(), input_devices=lambda: ())
+    qtbot.addWidget(dialog)
+    assert "No microphone" in dialog.notice_label.text()
+    assert not dialog.record_button.isEnabled() and not dialog.device_combo.isEnabled()
+    path = tmp_path / "take.flac"
+    sf.write(path, speech, RATE)
+    with qtbot.waitSignal(dialog.recording_finished) as blocker:
+        dialog.import_file(str(path))
+        _wait(qloop, dialog.wait_idle())
+    assert blocker.args[1] == RATE
+    assert np.allclose(blocker.args[0], speech, atol=1e-4)
+    _wait(qloop, dialog.wait_idle())
+    assert "Length" in dialog.checks_label.text()
+    assert "Imported" in dialog.notice_label.text()
+
+
+def test_a_corrupt_import_is_refused_with_its_reason(dialog: RecorderDialog, qloop, qtbot,
+                                                     tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "broken.wav"
+    path.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" * 50)
+    with qtbot.assertNotEmitted(dialog.recording_finished):
+        dialog.import_file(str(path))
+        _wait(qloop, dialog.wait_idle())
+    assert dialog.audio is None
+    assert "broken.wav" in dialog.notice_label.text()
+    assert "ff7a7a" in dialog.notice_label.styleSheet()
+
+
+def test_clone_needs_a_name_and_consent_and_makes_no_request_without_them(
+        dialog: RecorderDialog, mic, speech, qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+    record(dialog, mic, speech, qtbot)
+    _wait(qloop, dialog.wait_idle())
+    assert dialog.consent_check.text() == CONSENT_TEXT
+    assert not dialog.clone_button.isEnabled()
+    dialog.name_edit.setText("Harbour voice")
+    assert not dialog.clone_button.isEnabled()
+    assert "confirm consent" in dialog.clone_button.toolTip()
+    before = offline_engine.stats.requests("/voices/clone")
+    dialog.clone()
+    _wait(qloop, dialog.wait_idle())
+    assert "consent" in dialog.result_label.text()
+    assert offline_engine.stats.requests("/voices/clone") == before
+    dialog.consent_check.setChecked(True)
+    assert dialog.clone_button.isEnabled()
+
+
+# --- end to end ---------------------------------------------------------------------------
+
+
+def test_record_check_consent_clone_then_the_voice_is_listed_and_speaks_a_block(
+        open_studio, qtbot, qloop, speech, tmp_path: Path, offline_engine) -> None:  # type: ignore[no-untyped-def]
+    studio = open_studio(Settings())
+    lab = VoiceLab(studio.catalog, studio.document, tmp_path / "cache")
+    lab.set_client(studio.backend.client, studio.backend.kind)
+    mic = Microphone()
+    dialog = RecorderDialog(lab, studio.playback, recorder_factory=mic,
+                            input_devices=lambda: (MIC,))
+    qtbot.addWidget(dialog)
+    dialog.show()
+
+    recorded = record(dialog, mic, speech, qtbot)
+    assert np.array_equal(recorded, speech)
+    _wait(qloop, dialog.wait_idle())
+    assert dialog.report is not None and dialog.report.ok
+    dialog.name_edit.setText("Harbour Narrator")
+    dialog.description_edit.setText("Recorded in the voice lab")
+    dialog.consent_check.setChecked(True)
+    clones = offline_engine.stats.requests("/voices/clone")
+    with qtbot.waitSignal(dialog.voice_cloned, timeout=60000) as blocker:
+        dialog.clone_button.click()
+        assert dialog.progress.isVisible() and not dialog.clone_button.isEnabled()
+        _wait(qloop, dialog.wait_idle())
+    voice = blocker.args[0]
+    assert offline_engine.stats.requests("/voices/clone") == clones + 1
+    assert not dialog.progress.isVisible()
+    assert dialog.result_label.text() == ("Cloned: Harbour Narrator is in your voices and "
+                                          "selectable in the script")
+    listed = studio.catalog.voice(voice.id)
+    assert listed is not None and listed.is_owner and listed.name == "Harbour Narrator"
+
+    # Selectable at once: a block given the voice renders speech with it.
+    window = studio.window
+    block_id = window.add_block()
+    studio.editor.update_block(block_id, text="The new voice reads a line of the script.",
+                               voice_id=voice.id)
+    window._generate([block_id])
+    _wait(qloop, studio.generation.wait_idle())
+    take = studio.document.block(block_id).selected_take
+    assert take is not None, window.statusBar().currentMessage()
+    assert voice.id in str(take.request)  # rendered with the cloned voice
+    assert take.audio.shape[0] > take.sample_rate  # over a second of speech
+    assert float(np.sqrt(np.mean(take.audio ** 2))) > 0.01

@@ -1,0 +1,387 @@
+"""The Voices panel (issue #5) against the offline engine over loopback: search and
+filters, previews cached on disk, rename, delete (naming the blocks that use the voice),
+localize, stars, "Use in script", and errors on the status line."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QMessageBox
+
+from studio.api import CartesiaClient, Voice
+from studio.api.models import OutputFormat, TTSRequest
+from studio.services.document import ScriptDocument
+from studio.services.playback import PlaybackService
+from studio.services.voice_lab import VoiceLab
+from studio.services.voices import VoiceCatalog
+from studio.ui.voices_panel import (
+    NAME,
+    STAR,
+    LocalizeDialog,
+    VoiceEditDialog,
+    VoicesPanel,
+    blocks_sentence,
+    filter_voices,
+)
+
+PREVIEW_ROUTE = "/voices/{id}/preview"
+RATE = 24000
+
+
+class RecordingPlayer:
+    """Stands in for ``StreamPlayer``: keeps every write; plays until stopped."""
+
+    is_null = False
+
+    def __init__(self, sample_rate: int, device: Any = None) -> None:
+        self.sample_rate = sample_rate
+        self.writes: list[np.ndarray] = []
+        self.free_frames = 10**9
+        self.position_frames = 0
+        self._done = asyncio.Event()
+
+    def start(self) -> None:
+        self._done.clear()
+
+    def write(self, samples: np.ndarray) -> None:
+        self.writes.append(np.array(samples, dtype=np.float32, copy=True))
+
+    def finish_input(self) -> None:
+        pass
+
+    async def wait_done(self) -> None:
+        await self._done.wait()
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def close(self) -> None:
+        self._done.set()
+
+    def played(self) -> np.ndarray:
+        return np.concatenate(self.writes) if self.writes else np.zeros(0, np.float32)
+
+
+def _wait(qloop, awaitable, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    return qloop.run_until_complete(asyncio.wait_for(awaitable, timeout))
+
+
+@pytest.fixture
+def players() -> list[RecordingPlayer]:
+    return []
+
+
+@pytest.fixture
+def playback(qloop, players):  # type: ignore[no-untyped-def]
+    def factory(sample_rate: int, device: Any = None) -> RecordingPlayer:
+        players.append(RecordingPlayer(sample_rate, device))
+        return players[-1]
+
+    service = PlaybackService(player_factory=factory)
+    yield service
+    service.shutdown()
+
+
+@pytest.fixture
+def client(qloop, offline_engine):  # type: ignore[no-untyped-def]
+    client = CartesiaClient(offline_engine.api_key, base_url=offline_engine.base_url,
+                            websocket_base_url=offline_engine.websocket_base_url, max_retries=0)
+    yield client
+    qloop.run_until_complete(client.aclose())
+
+
+@pytest.fixture
+def document() -> ScriptDocument:
+    return ScriptDocument()
+
+
+@pytest.fixture
+def lab(qloop, client, document, tmp_path: Path):  # type: ignore[no-untyped-def]
+    catalog = VoiceCatalog()
+    lab = VoiceLab(catalog, document, tmp_path / "cache", starred=())
+    lab.set_client(client, "offline")
+    assert _wait(qloop, catalog.refresh(client))
+    return lab
+
+
+@pytest.fixture
+def panel(qtbot, lab, playback):  # type: ignore[no-untyped-def]
+    panel = VoicesPanel(lab, playback, input_devices=lambda: ())
+    qtbot.addWidget(panel)
+    panel.resize(460, 640)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def speech(qloop, client: CartesiaClient, text: str, voice_id: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+    request = TTSRequest(transcript=text, voice_id=voice_id,
+                         output_format=OutputFormat("raw", "pcm_f32le", RATE))
+    return np.frombuffer(_wait(qloop, client.tts_bytes(request)), dtype=np.float32).copy()
+
+
+@pytest.fixture
+def own_voice(qloop, lab, client) -> Voice:  # type: ignore[no-untyped-def]
+    """A voice of the user's own, cloned from espeak speech."""
+    base = lab.catalog.voices[0]
+    audio = speech(qloop, client, "My own voice reads this sentence for the clone, slowly "
+                   "and clearly, with a short pause here.", base.id)
+    audio = np.concatenate([np.zeros(RATE // 2, np.float32), audio])
+    return _wait(qloop, lab.clone(audio, RATE, name="Lab Narrator", description="Warm test voice"))
+
+
+# --- the list ----------------------------------------------------------------------
+
+
+def test_lists_every_voice_and_filters_by_search_language_gender_owner_and_star(
+        panel: VoicesPanel, lab: VoiceLab, qtbot) -> None:  # type: ignore[no-untyped-def]
+    voices = lab.catalog.voices
+    assert len(voices) > 1
+    assert [v.id for v in panel.shown_voices()] == [v.id for v in voices]
+    target = voices[-1]
+
+    panel.search_edit.setText(target.name.upper())
+    assert target.id in [v.id for v in panel.shown_voices()]
+    assert all(target.name.lower() in (v.name + v.description + v.language + v.id).lower()
+               for v in panel.shown_voices())
+    panel.search_edit.setText("no voice is called this")
+    assert panel.shown_voices() == []
+    panel.search_edit.clear()
+
+    language = panel.language_combo
+    language.setCurrentIndex(language.findData(target.language))
+    assert panel.shown_voices()
+    assert {v.language for v in panel.shown_voices()} == {target.language}
+    language.setCurrentIndex(0)
+
+    gender = panel.gender_combo
+    gender.setCurrentIndex(1)
+    wanted = gender.currentData()
+    assert {v.gender for v in panel.shown_voices()} == {wanted}
+    gender.setCurrentIndex(0)
+
+    panel.owner_combo.setCurrentIndex(1)  # Mine
+    assert all(v.is_owner for v in panel.shown_voices())
+    panel.owner_combo.setCurrentIndex(2)  # Public
+    assert panel.shown_voices() and not any(v.is_owner for v in panel.shown_voices())
+    panel.owner_combo.setCurrentIndex(0)
+
+    # Stars: clicking the ★ cell toggles it and reports every starred id.
+    row = panel.model.row_of(target.id)
+    assert row is not None
+    with qtbot.waitSignal(lab.starred_changed) as blocker:
+        qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton,
+                         pos=panel.table.visualRect(panel.model.index(row, STAR)).center())
+    assert blocker.args == [[target.id]]
+    assert panel.model.data(panel.model.index(row, STAR)) == "★"
+    panel.starred_check.setChecked(True)
+    assert [v.id for v in panel.shown_voices()] == [target.id]
+
+
+def test_filter_voices_matches_description_and_keeps_starred_only() -> None:
+    a = Voice("a", "Alice", "calm storyteller", "en", gender="feminine")
+    b = Voice("b", "Bruno", "energetic promo", "fr", is_owner=True, gender="masculine")
+    assert filter_voices([a, b], "STORY") == [a]
+    assert filter_voices([a, b], language="fr") == [b]
+    assert filter_voices([a, b], owner=1) == [b]
+    assert filter_voices([a, b], starred={"a"}) == [a]
+
+
+def test_details_show_description_id_language_gender(panel: VoicesPanel, lab: VoiceLab) -> None:
+    voice = lab.catalog.voices[0]
+    assert "Select one" in panel.details_label.text()
+    assert panel.select_voice(voice.id)
+    text = panel.details_label.text()
+    for part in (voice.name, voice.id, voice.language):
+        assert part in text
+    assert not panel.delete_action.isEnabled()  # a public voice
+    assert panel.preview_action.isEnabled() and panel.use_action.isEnabled()
+
+
+def test_use_in_script_asks_with_the_voice_id(panel: VoicesPanel, lab: VoiceLab, qtbot) -> None:  # type: ignore[no-untyped-def]
+    voice = lab.catalog.voices[1]
+    panel.select_voice(voice.id)
+    with qtbot.waitSignal(panel.use_requested) as blocker:
+        panel.use_action.trigger()
+    assert blocker.args == [voice.id]
+
+
+# --- previews -----------------------------------------------------------------------
+
+
+def test_preview_plays_and_is_cached_on_disk_so_browsing_again_costs_nothing(
+        panel: VoicesPanel, lab: VoiceLab, players, offline_engine, qloop, playback,
+        client, document, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    voice = lab.catalog.voices[0]
+    panel.select_voice(voice.id)
+    before = offline_engine.stats.requests(PREVIEW_ROUTE)
+    panel.preview_action.trigger()
+    _wait(qloop, panel.wait_idle())
+    assert offline_engine.stats.requests(PREVIEW_ROUTE) == before + 1
+    first = players[-1].writes[-1]
+    assert first.size > 0 and float(np.max(np.abs(first))) > 0.01
+    assert panel.preview_action.text() == "■ Stop"
+    cached = lab.cached_preview(voice.id)
+    assert cached is not None and cached.is_relative_to(tmp_path / "cache" / "previews" / "offline")
+
+    panel.preview_action.trigger()  # Stop
+    assert not playback.is_playing
+    assert panel.preview_action.text() == "▶ Preview"
+
+    requests = offline_engine.stats.snapshot()
+    panel.preview_action.trigger()
+    _wait(qloop, panel.wait_idle())
+    assert np.array_equal(players[-1].writes[-1], first)
+    # Another session over the same cache: still no request at all.
+    again = VoiceLab(VoiceCatalog(), document, tmp_path / "cache")
+    again.set_client(client, "offline")
+    audio, _rate = _wait(qloop, again.preview(voice))
+    assert np.array_equal(audio, first)
+    assert offline_engine.stats.snapshot() == requests
+
+
+def test_a_failed_preview_shows_on_the_status_line(panel: VoicesPanel, lab: VoiceLab,
+                                                   offline_engine, qloop) -> None:  # type: ignore[no-untyped-def]
+    voice = lab.catalog.voices[2]
+    panel.select_voice(voice.id)
+    offline_engine.inject_faults(PREVIEW_ROUTE, [500])
+    panel.preview_action.trigger()
+    _wait(qloop, panel.wait_idle())
+    assert panel.status_label.text()
+    assert "ff7a7a" in panel.status_label.styleSheet()
+    assert lab.cached_preview(voice.id) is None
+
+
+def test_disconnected_panel_disables_requests_and_says_why(panel: VoicesPanel,
+                                                           lab: VoiceLab) -> None:
+    panel.select_voice(lab.catalog.voices[0].id)
+    lab.set_client(None)
+    assert "Not connected" in panel.status_label.text()
+    assert not panel.preview_action.isEnabled()
+    assert not panel.localize_action.isEnabled()
+    assert panel.use_action.isEnabled()  # choosing a voice needs no request
+
+
+# --- own voices: rename, delete, localize -------------------------------------------------
+
+
+def test_rename_and_edit_description(panel: VoicesPanel, lab: VoiceLab, own_voice: Voice,
+                                     qloop, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    assert panel.select_voice(own_voice.id)
+    assert panel.rename_action.isEnabled() and panel.delete_action.isEnabled()
+
+    def fill(dialog: VoiceEditDialog) -> int:
+        assert dialog.name_edit.text() == "Lab Narrator"
+        dialog.name_edit.setText("  Studio Narrator ")
+        dialog.description_edit.setPlainText("Warm, close-miked")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(VoiceEditDialog, "exec", fill)
+    panel.rename_action.trigger()
+    _wait(qloop, panel.wait_idle())
+    renamed = lab.catalog.voice(own_voice.id)
+    assert renamed is not None
+    assert (renamed.name, renamed.description) == ("Studio Narrator", "Warm, close-miked")
+    assert _wait(qloop, client.get_voice(own_voice.id)).name == "Studio Narrator"
+    assert panel.selected_voice() is not None and panel.selected_voice().id == own_voice.id
+    assert "Studio Narrator" in panel.details_label.text()
+
+
+def test_delete_names_the_blocks_using_the_voice_and_removes_it(
+        panel: VoicesPanel, lab: VoiceLab, own_voice: Voice, document: ScriptDocument,
+        qloop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    other = lab.catalog.voices[0].id
+    for voice_id in (other, own_voice.id, other, other, own_voice.id):
+        document.add_block(text="Hello.", voice_id=voice_id)
+    assert lab.blocks_using(own_voice.id) == [2, 5]
+    lab.set_starred(own_voice.id, True)
+    asked: list[str] = []
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes]
+
+    def question(_parent, _title, text, *_args):  # type: ignore[no-untyped-def]
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    panel.select_voice(own_voice.id)
+    panel.delete_action.trigger()  # Cancel
+    _wait(qloop, panel.wait_idle())
+    assert lab.catalog.voice(own_voice.id) is not None
+    assert ("Blocks 2 and 5 use this voice; they keep its id but will fail to generate "
+            "until you pick another voice.") in asked[0]
+
+    panel.delete_action.trigger()  # Yes
+    _wait(qloop, panel.wait_idle())
+    assert lab.catalog.voice(own_voice.id) is None
+    assert own_voice.id not in [v.id for v in panel.shown_voices()]
+    assert own_voice.id not in lab.starred
+    assert "Deleted" in panel.status_label.text()
+    # The blocks keep the id: the script is not changed behind the user's back.
+    assert [b.voice_id for b in document.blocks].count(own_voice.id) == 2
+
+
+def test_blocks_sentence() -> None:
+    assert blocks_sentence([]) == "No block of this script uses it."
+    assert blocks_sentence([3]).startswith("Block 3 uses this voice; it keeps its id")
+    assert blocks_sentence([1, 2, 7]).startswith("Blocks 1, 2 and 7 use this voice")
+
+
+def test_localize_makes_a_new_voice_in_the_chosen_language_and_dialect(
+        panel: VoicesPanel, lab: VoiceLab, qloop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    source = next(v for v in lab.catalog.voices if v.language == "en")
+    count = len(lab.catalog.voices)
+    seen: dict[str, Any] = {}
+
+    def choose(dialog: LocalizeDialog) -> int:
+        dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("fr"))
+        seen["dialects"] = [dialog.dialect_combo.itemData(i)
+                            for i in range(dialog.dialect_combo.count())]
+        dialog.dialect_combo.setCurrentIndex(dialog.dialect_combo.findData("ca"))
+        dialog.gender_combo.setCurrentIndex(dialog.gender_combo.findData("female"))
+        seen["name"] = dialog.name_edit.text()
+        dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("de"))
+        seen["german dialects"] = dialog.dialect_combo.isEnabled()
+        dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("fr"))
+        dialog.dialect_combo.setCurrentIndex(dialog.dialect_combo.findData("ca"))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(LocalizeDialog, "exec", choose)
+    panel.select_voice(source.id)
+    panel.localize_action.trigger()
+    _wait(qloop, panel.wait_idle())
+    assert seen["dialects"] == [None, "eu", "ca"]
+    assert seen["german dialects"] is False
+    assert seen["name"] == f"{source.name} (French)"
+    assert len(lab.catalog.voices) == count + 1, panel.status_label.text()
+    made = panel.selected_voice()
+    assert made is not None and made.id != source.id
+    assert made.language == "fr" and made.is_owner
+    assert "Localized" in panel.status_label.text()
+
+
+def test_rename_is_not_offered_for_public_voices(panel: VoicesPanel, lab: VoiceLab,
+                                                 monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    voice = next(v for v in lab.catalog.voices if not v.is_owner)
+    panel.select_voice(voice.id)
+    assert not panel.rename_action.isEnabled()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: pytest.fail("asked"))
+    panel.delete_selected()
+    assert "only your own voices" in panel.status_label.text()
+
+
+def test_record_and_clone_opens_one_non_modal_recorder(panel: VoicesPanel, qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog = panel.open_recorder()
+    assert dialog.isVisible() and not dialog.isModal()
+    assert panel.open_recorder() is dialog
+    assert "No microphone" in dialog.notice_label.text()
+    dialog.close()
+
+
+def test_names_column_is_the_wide_one(panel: VoicesPanel) -> None:
+    header = panel.table.horizontalHeader()
+    assert header.sectionSize(NAME) >= max(header.sectionSize(c) for c in range(5) if c != NAME)
