@@ -3,7 +3,8 @@
 Shapes follow ``cartesia-openapi.yaml`` (components/schemas: ``Voice``,
 ``GetVoicesResponse``, ``APIInfo``, ``GenerationConfig``, ``OutputFormat``,
 ``TTSRequest``, ``GenerationRequest``, ``WordTimestamps``, ``PhonemeTimestamps``,
-``WebSocketResponse``, ``TranscriptionResponse``). Everything here is Qt-free and immutable; ``from_json``
+``WebSocketResponse``, ``TranscriptionResponse``, ``VoiceMetadata``, and the enums of
+``LocalizeVoiceRequest``). Everything here is Qt-free and immutable; ``from_json``
 class methods raise :class:`studio.api.errors.ResponseFormatError` on bodies
 that do not match the contract, ``to_json`` methods return plain dicts ready for
 ``json.dumps``.
@@ -57,6 +58,22 @@ LANGUAGES: tuple[str, ...] = (
     "tr", "tl", "bg", "ro", "ar", "cs", "el", "fi", "hr", "ms", "sk", "da", "ta", "uk",
     "hu", "no", "vi", "bn", "th", "he", "ka", "id", "te", "gu", "kn", "ml", "mr", "pa",
 )
+
+#: ``LocalizeTargetLanguage`` enum of the seed (``POST /voices/localize``).
+LOCALIZE_LANGUAGES: tuple[str, ...] = (
+    "en", "de", "es", "fr", "ja", "pt", "zh", "hi", "it", "ko", "nl", "pl", "ru", "sv", "tr",
+)
+#: ``LocalizeDialect`` of the seed: language -> its dialects (``LocalizeEnglishDialect``,
+#: ``LocalizeSpanishDialect``, ``LocalizePortugueseDialect``, ``LocalizeFrenchDialect``);
+#: the other localize languages take no dialect.
+LOCALIZE_DIALECTS: dict[str, tuple[str, ...]] = {
+    "en": ("au", "in", "so", "uk", "us"),
+    "es": ("mx", "pe"),
+    "pt": ("br", "eu"),
+    "fr": ("eu", "ca"),
+}
+#: ``Gender`` enum of the seed (``original_speaker_gender`` of a localize request).
+SPEAKER_GENDERS: tuple[str, ...] = ("male", "female")
 
 SPEED_RANGE = (0.6, 1.5)
 VOLUME_RANGE = (0.5, 2.0)

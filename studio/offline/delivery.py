@@ -117,14 +117,16 @@ class Delivery:
     volume: float = 1.0
     emotion: str | None = None
 
-    def prosody(self, pitch_offset: int = 0) -> Prosody:
-        """espeak-ng parameters for this delivery (``pitch_offset`` from the voice)."""
+    def prosody(self, pitch_offset: int = 0, range_offset: int = 0,
+                rate_scale: float = 1.0) -> Prosody:
+        """espeak-ng parameters for this delivery; the voice contributes offsets to
+        pitch and range (0..100 scale) and a ratio on the rate (words/min)."""
         mood = MOODS[EMOTION_MOODS[self.emotion or "neutral"]]
-        rate = round(BASE_RATE_WPM * self.speed * mood.rate)
+        rate = round(BASE_RATE_WPM * self.speed * mood.rate * rate_scale)
         return Prosody(
             rate=rate,
             pitch=50 + mood.pitch + pitch_offset,
-            pitch_range=50 + mood.pitch_range,
+            pitch_range=50 + mood.pitch_range + range_offset,
         )
 
     def gain(self) -> float:

@@ -30,6 +30,8 @@ from studio.offline import espeak
 from studio.offline.instrumentation import EngineStats, FaultPlan
 from studio.offline.server import create_app
 from studio.offline.state import ServerState
+from studio.offline.voice_store import VoiceStore
+from studio.offline.voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,12 @@ class _Server:
             await loop.run_in_executor(self.state.executor, espeak.sample_rate)
         except espeak.EspeakError as exc:
             raise RuntimeError(f"offline engine cannot start: {exc}") from exc
+        store = VoiceStore(self.state.data_dir)
+        owned = await loop.run_in_executor(self.state.executor, store.load)
+        self.state.catalog = VoiceCatalog(owned=owned)
+        self.state.store = store
+        if owned:
+            log.info("loaded %d voice(s) of yours from %s", len(owned), store.path)
         app = create_app(self.state)
         app.on_shutdown.append(self._close_sockets)
         runner = web.AppRunner(app, handle_signals=False, access_log=None,
@@ -128,7 +136,8 @@ class OfflineEngine:
         api_key: the bearer key clients must send (random unless given).
         port: the bound TCP port (the requested one, or the OS's pick for 0).
         stats: per-route request counters (:class:`EngineStats`).
-        data_dir: where previews (and later, cloned voices) are kept.
+        data_dir: where previews and your voices (``voices.json``: cloned and
+            localized, loaded at start) are kept.
     """
 
     def __init__(

@@ -177,7 +177,7 @@ def parse_tts(
         transcript=transcript,
         voice=voice,
         language=language,
-        voicing=Voicing(voice.espeak_voice(language), voice.pitch_offset),
+        voicing=voice.voicing(language),
         delivery=delivery,
         output=output,
         add_timestamps=_flag(body, "add_timestamps"),

@@ -6,6 +6,10 @@ Routes (``cartesia-openapi.yaml`` paths; the v4 SDK's calls in brackets):
   like the seed, but ``Cartesia-Version`` is checked.
 - ``GET /voices`` [``voices.list``], ``GET /voices/{id}`` [``voices.get``],
   ``GET /voices/{id}/preview`` (what ``preview_file_url`` points at).
+- ``POST /voices/clone`` [``voices.clone``] (multipart), ``PATCH /voices/{id}``
+  [``voices.update``], ``DELETE /voices/{id}`` [``voices.delete``],
+  ``POST /voices/localize`` [``voices.localize``]: voices of your own, kept in
+  the data directory (:mod:`~studio.offline.voice_edit_routes`).
 - ``POST /tts/bytes`` [``tts.generate``], ``POST /tts/sse``
   [``tts.generate_sse``], ``GET /tts/websocket`` [``tts.websocket_connect``].
 - ``POST /infill/bytes`` [``tts.infill``] and ``POST /stt`` [``stt.transcribe``]:
@@ -19,6 +23,7 @@ Every request but the status page needs ``Authorization: Bearer <key>``
 preview file, fetched like a plain URL, is exempt. Failures answer with the
 JSON error body of :mod:`studio.offline.errors`.
 Handlers live in :mod:`~studio.offline.voice_routes`,
+:mod:`~studio.offline.voice_edit_routes`,
 :mod:`~studio.offline.tts_routes`, :mod:`~studio.offline.infill_routes` and
 :mod:`~studio.offline.stt_routes`; this module holds the application and the
 middleware that counts requests, injects faults and checks key and version.
@@ -40,6 +45,12 @@ from studio.offline.multipart import MAX_BODY_BYTES
 from studio.offline.state import STATE, ServerState
 from studio.offline.stt_routes import stt_transcribe
 from studio.offline.tts_routes import tts_bytes, tts_sse, tts_websocket
+from studio.offline.voice_edit_routes import (
+    clone_voice,
+    delete_voice,
+    localize_voice,
+    update_voice,
+)
 from studio.offline.voice_routes import get_voice, list_voices, voice_preview
 
 log = logging.getLogger(__name__)
@@ -133,7 +144,11 @@ def create_app(state: ServerState) -> web.Application:
     app[STATE] = state
     app.router.add_get("/", api_status)
     app.router.add_get("/voices", list_voices)
+    app.router.add_post("/voices/clone", clone_voice)
+    app.router.add_post("/voices/localize", localize_voice)
     app.router.add_get("/voices/{id}", get_voice)
+    app.router.add_patch("/voices/{id}", update_voice)
+    app.router.add_delete("/voices/{id}", delete_voice)
     app.router.add_get("/voices/{id}/preview", voice_preview)
     app.router.add_post("/tts/bytes", tts_bytes)
     app.router.add_post("/tts/sse", tts_sse)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from studio.offline.instrumentation import EngineStats, FaultPlan
+from studio.offline.voice_store import VoiceStore
 from studio.offline.voices import VoiceCatalog
 from studio.offline.websocket import SocketSession
 
@@ -28,6 +29,8 @@ class ServerState:
     pending_drop: int | None = None  # applied to the next WebSocket opened
     previews: dict[str, bytes] = field(default_factory=dict)
     preview_lock: asyncio.Lock | None = None
+    store: VoiceStore | None = None  # owned voices on disk; None keeps them in memory only
+    store_lock: asyncio.Lock | None = None  # serialises saves
 
 
 STATE: web.AppKey[ServerState] = web.AppKey("state", ServerState)

@@ -41,10 +41,13 @@ _PAUSE_BLOCK = 2205
 
 @dataclass(frozen=True, slots=True)
 class Voicing:
-    """Which espeak-ng voice speaks and its pitch offset (0..100 scale)."""
+    """Which espeak-ng voice speaks, with the voice's offsets to espeak's pitch and
+    pitch range (0..100 scale) and its rate ratio (cloned voices set the last two)."""
 
     espeak_voice: str
     pitch_offset: int = 0
+    range_offset: int = 0
+    rate_scale: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,9 +319,8 @@ class Renderer:
             clock[0] = now
             return False
 
-        completed = espeak.synthesize(
-            source, voicing.espeak_voice, delivery.prosody(voicing.pitch_offset), sink, ssml=spell
-        )
+        prosody = delivery.prosody(voicing.pitch_offset, voicing.range_offset, voicing.rate_scale)
+        completed = espeak.synthesize(source, voicing.espeak_voice, prosody, sink, ssml=spell)
         tracker.finish(produced)
         self.frames += produced
         words, phonemes = tracker.take()

@@ -3,11 +3,13 @@
 Shapes and query parameters follow ``cartesia-openapi.yaml`` (``voices_list``,
 ``voices_get``, ``GetVoicesResponse``): cursor pagination with
 ``starting_after``/``ending_before`` (``limit`` 1..100, default 10), ``q``
-matching name, description or id, ``gender``, ``is_owner`` and
-``expand[]=preview_file_url`` (the v4 SDK sends it as repeated ``expand``).
+matching name, description or id, ``gender``, ``is_owner``, ``language`` (an
+engine extension: a seed language code) and ``expand[]=preview_file_url`` (the
+v4 SDK sends it as repeated ``expand``). Owned voices (cloned, localized) are
+listed after the built-ins, oldest first.
 The preview file is a short 16-bit 22 050 Hz WAV of the voice saying a
 sentence in its language, rendered once and cached in memory and under
-``data_dir/previews``.
+``data_dir/previews``; deleting a voice deletes its preview.
 """
 
 from __future__ import annotations
@@ -26,15 +28,16 @@ from studio.offline import tags
 from studio.offline.delivery import Delivery
 from studio.offline.errors import ApiError
 from studio.offline.formats import AudioFormat
-from studio.offline.state import STATE
-from studio.offline.synthesis import Renderer, Voicing
+from studio.offline.state import STATE, ServerState
+from studio.offline.synthesis import Renderer
 from studio.offline.voices import VoiceSpec, preview_sentence
 
 log = logging.getLogger(__name__)
 
 _DEFAULT_PAGE = 10
 _MAX_PAGE = 100
-_GENDERS = ("masculine", "feminine", "gender_neutral")
+#: ``GenderPresentation`` of the seed.
+GENDERS = ("masculine", "feminine", "gender_neutral")
 
 
 def _expand_preview(request: web.Request) -> bool:
@@ -45,7 +48,9 @@ def _expand_preview(request: web.Request) -> bool:
     return bool(values)
 
 
-def _voice_json(request: web.Request, voice: VoiceSpec, expand: bool) -> dict[str, Any]:
+def voice_json(request: web.Request, voice: VoiceSpec, expand: bool) -> dict[str, Any]:
+    """The ``Voice`` body of ``voice``; ``preview_file_url`` (this engine's preview
+    route) only when ``expand``."""
     url = f"{request.scheme}://{request.host}/voices/{voice.id}/preview"
     return voice.to_json(preview_url=url, expand_preview=expand)
 
@@ -71,10 +76,11 @@ async def list_voices(request: web.Request) -> web.Response:
     if not 1 <= limit <= _MAX_PAGE:
         raise ApiError(400, f"limit must be between 1 and {_MAX_PAGE}; got {limit}")
     gender = query.get("gender") or None
-    if gender is not None and gender not in _GENDERS:
-        raise ApiError(400, f"gender must be one of {', '.join(_GENDERS)}; got {gender!r}")
+    if gender is not None and gender not in GENDERS:
+        raise ApiError(400, f"gender must be one of {', '.join(GENDERS)}; got {gender!r}")
     expand = _expand_preview(request)
-    voices = state.catalog.search(query.get("q") or None, gender, _bool_query(request, "is_owner"))
+    voices = state.catalog.search(query.get("q") or None, gender, _bool_query(request, "is_owner"),
+                                  query.get("language") or None)
     ids = [v.id for v in voices]
     after, before = query.get("starting_after") or None, query.get("ending_before") or None
     if after and before:
@@ -94,7 +100,7 @@ async def list_voices(request: web.Request) -> web.Response:
         page = voices[start:start + limit]
         has_more = start + limit < len(voices)
     return web.json_response({
-        "data": [_voice_json(request, v, expand) for v in page],
+        "data": [voice_json(request, v, expand) for v in page],
         "has_more": has_more,
         "next_page": page[-1].id if has_more and page else None,
     })
@@ -110,7 +116,7 @@ def _voice_or_404(request: web.Request) -> VoiceSpec:
 
 async def get_voice(request: web.Request) -> web.Response:
     voice = _voice_or_404(request)
-    return web.json_response(_voice_json(request, voice, _expand_preview(request)))
+    return web.json_response(voice_json(request, voice, _expand_preview(request)))
 
 
 def _render_preview(voice: VoiceSpec) -> bytes:
@@ -118,8 +124,8 @@ def _render_preview(voice: VoiceSpec) -> bytes:
     renderer = Renderer(fmt)
     blocks: list[bytes] = []
     pieces, _ = tags.parse(preview_sentence(voice.language))
-    renderer.render(pieces, Voicing(voice.espeak_voice(), voice.pitch_offset), Delivery(),
-                    lambda r: blocks.append(r.audio), lambda: False)
+    renderer.render(pieces, voice.voicing(), Delivery(), lambda r: blocks.append(r.audio),
+                    lambda: False)
     renderer.finish(lambda r: blocks.append(r.audio))
     samples = np.frombuffer(b"".join(blocks), dtype="<f4")
     out = io.BytesIO()
@@ -137,11 +143,27 @@ async def voice_preview(request: web.Request) -> web.Response:
     async with state.preview_lock:
         data = state.previews.get(voice.id)
         if data is None:
-            path = state.data_dir / "previews" / f"{voice.id}.wav"
+            path = _preview_path(state, voice.id)
             loop = asyncio.get_running_loop()
             data = await loop.run_in_executor(state.executor, _load_or_render_preview, path, voice)
             state.previews[voice.id] = data
     return web.Response(body=data, content_type="audio/wav")
+
+
+def _preview_path(state: ServerState, voice_id: str) -> pathlib.Path:
+    return state.data_dir / "previews" / f"{voice_id}.wav"
+
+
+async def forget_preview(state: ServerState, voice_id: str) -> None:
+    """Drop a (deleted) voice's preview from the memory cache and from disk."""
+    if state.preview_lock is None:
+        state.preview_lock = asyncio.Lock()
+    async with state.preview_lock:
+        state.previews.pop(voice_id, None)
+        try:
+            _preview_path(state, voice_id).unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("cannot remove the preview of deleted voice %s: %s", voice_id, exc)
 
 
 def _load_or_render_preview(path: pathlib.Path, voice: VoiceSpec) -> bytes:

@@ -30,13 +30,21 @@ When a request asks a voice to speak another language than its own, the
 engine keeps the voice's variant and pitch and swaps the espeak language voice
 for :data:`ESPEAK_LANGUAGE_VOICES` ``[language]`` (cross-lingual speech, as
 Cartesia does). Seed languages espeak-ng has no voice for (``tl``) are refused.
+
+Voices made with ``POST /voices/clone`` and ``POST /voices/localize`` are
+``VoiceSpec`` too, with ``is_owner`` set, a random UUID, and the pitch range and
+rate a clip asked for (:mod:`studio.offline.cloning`); the catalog lists them
+after the built-ins, oldest first, and :mod:`studio.offline.voice_store` keeps
+them on disk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from studio.offline.synthesis import Voicing
 
 #: Seed ``SupportedLanguage`` -> espeak-ng language voice (``espeak-ng-data/lang``).
 ESPEAK_LANGUAGE_VOICES: dict[str, str] = {
@@ -50,15 +58,21 @@ ESPEAK_LANGUAGE_VOICES: dict[str, str] = {
 
 #: When every built-in voice was "created": a fixed instant, so listings are stable.
 CREATED_AT = "2025-01-01T00:00:00Z"
+#: The ``user_id`` of owned voices: the engine has one user, whoever holds its key.
+OWNER_USER_ID = "offline-user"
 
 
 @dataclass(frozen=True, slots=True)
 class VoiceSpec:
-    """One built-in voice.
+    """One voice: built in, or owned (cloned or localized).
 
     ``espeak_language`` is an espeak-ng voice name, ``variant`` the variant
-    suffix without ``+`` (``"f3"``), ``pitch_offset`` is added to espeak's
-    pitch parameter (0..100 scale) after delivery mapping.
+    suffix without ``+`` (``"f3"``); ``pitch_offset`` and ``range_offset`` are
+    added to espeak's pitch and pitch range parameters (0..100 scale) after
+    delivery mapping, ``rate_scale`` multiplies the rate (words/min).
+    ``created_at`` is ISO 8601 UTC; ``clip`` holds what was measured on a
+    cloned voice's clip (:class:`~studio.offline.clip_analysis.ClipAnalysis`
+    fields), kept for the record.
     """
 
     id: str
@@ -66,11 +80,25 @@ class VoiceSpec:
     description: str
     language: str
     locale: str
-    gender: str
+    gender: str | None
     accent: str | None
     espeak_language: str
     variant: str
     pitch_offset: int = 0
+    range_offset: int = 0
+    rate_scale: float = 1.0
+    is_owner: bool = False
+    created_at: str = CREATED_AT
+    clip: tuple[tuple[str, float], ...] = ()
+
+    def voicing(self, language: str | None = None) -> Voicing:
+        """How this voice speaks ``language`` (default: its own).
+
+        Raises:
+            KeyError: if ``language`` has no espeak-ng voice.
+        """
+        return Voicing(self.espeak_voice(language), self.pitch_offset, self.range_offset,
+                       self.rate_scale)
 
     def espeak_voice(self, language: str | None = None) -> str:
         """The espeak-ng voice name for speaking ``language`` (default: own).
@@ -93,15 +121,17 @@ class VoiceSpec:
             "language": self.language,
             "locales": [{"locale": self.locale, "is_native": True}],
             "gender": self.gender,
-            "is_owner": False,
-            "is_public": True,
-            "access": "public",
-            "visibility": "all",
-            "created_at": CREATED_AT,
+            "is_owner": self.is_owner,
+            "is_public": not self.is_owner,
+            "access": "private" if self.is_owner else "public",
+            "visibility": "owner" if self.is_owner else "all",
+            "created_at": self.created_at,
             "country": self.locale.split("-")[1] if "-" in self.locale else None,
         }
         if self.accent is not None:
             body["accent"] = self.accent
+        if self.is_owner:
+            body["user_id"] = OWNER_USER_ID  # VoiceMetadata, what clone and localize answer
         if expand_preview:
             body["preview_file_url"] = preview_url
         return body
@@ -158,43 +188,97 @@ PREVIEW_SENTENCES: dict[str, str] = {
     "it": "Ciao! Ecco come suono quando leggo il tuo testo.",
     "pt": "Olá! É assim que eu soo quando leio o seu roteiro.",
     "hi": "नमस्ते! जब मैं आपकी स्क्रिप्ट पढ़ता हूँ तो मेरी आवाज़ ऐसी होती है।",
+    "nl": "Hallo! Zo klink ik als ik je tekst voorlees.",
+    "sv": "Hej! Så här låter jag när jag läser ditt manus.",
+    "pl": "Cześć! Tak brzmię, kiedy czytam twój tekst.",
+    "ru": "Привет! Так звучит мой голос, когда я читаю ваш текст.",
+    "tr": "Merhaba! Metninizi okurken sesim böyle çıkıyor.",
+    "ja": "こんにちは。これが台本を読むときの私の声です。",
+    "zh": "你好！这是我朗读你的稿子时的声音。",
+    "ko": "안녕하세요! 제가 대본을 읽을 때 이런 목소리예요.",
 }
 
 
 class VoiceCatalog:
-    """The voices the engine serves, in listing order (stable ids)."""
+    """The voices the engine serves, in listing order (stable ids): the built-ins,
+    then owned voices oldest first.
 
-    def __init__(self, voices: tuple[VoiceSpec, ...] = BUILTIN_VOICES) -> None:
-        self._voices = voices
-        self._by_id = {v.id: v for v in voices}
+    Changed only on the engine's event loop; each change swaps in new
+    containers, so a reader never sees one half made.
+    """
+
+    def __init__(
+        self, voices: tuple[VoiceSpec, ...] = BUILTIN_VOICES, owned: Iterable[VoiceSpec] = ()
+    ) -> None:
+        self._builtin = voices
+        self._owned = tuple(owned)
+        self._by_id = {v.id: v for v in (*self._builtin, *self._owned)}
 
     def __iter__(self) -> Iterator[VoiceSpec]:
-        return iter(self._voices)
+        return iter((*self._builtin, *self._owned))
 
     def __len__(self) -> int:
-        return len(self._voices)
+        return len(self._builtin) + len(self._owned)
 
     def get(self, voice_id: str) -> VoiceSpec | None:
         """The voice with ``voice_id``, or None."""
         return self._by_id.get(voice_id)
 
+    def owned(self) -> tuple[VoiceSpec, ...]:
+        """The owned voices, oldest first."""
+        return self._owned
+
+    def put(self, voice: VoiceSpec) -> None:
+        """Add an owned voice, or replace the owned voice with its id in place.
+
+        Raises:
+            ValueError: ``voice`` is not owned, or its id is a built-in's.
+        """
+        if not voice.is_owner or any(v.id == voice.id for v in self._builtin):
+            raise ValueError(f"only owned voices can be added or replaced: {voice.id}")
+        owned = list(self._owned)
+        index = next((i for i, v in enumerate(owned) if v.id == voice.id), None)
+        if index is None:
+            owned.append(voice)
+        else:
+            owned[index] = voice
+        self._set_owned(tuple(owned))
+
+    def remove(self, voice_id: str) -> VoiceSpec | None:
+        """Remove the owned voice ``voice_id``; returns it, or None if there is none."""
+        voice = next((v for v in self._owned if v.id == voice_id), None)
+        if voice is not None:
+            self._set_owned(tuple(v for v in self._owned if v.id != voice_id))
+        return voice
+
+    def _set_owned(self, owned: tuple[VoiceSpec, ...]) -> None:
+        by_id = {v.id: v for v in (*self._builtin, *owned)}
+        self._owned, self._by_id = owned, by_id
+
     def search(
-        self, q: str | None = None, gender: str | None = None, is_owner: bool | None = None
+        self,
+        q: str | None = None,
+        gender: str | None = None,
+        is_owner: bool | None = None,
+        language: str | None = None,
     ) -> list[VoiceSpec]:
         """Voices matching ``GET /voices`` filters, in listing order.
 
         ``q`` matches name, description or id, case-insensitive substring;
-        ``is_owner=True`` matches nothing here (built-ins belong to no one).
+        ``is_owner`` True keeps owned voices, False the built-ins; ``language``
+        is a seed language code.
         """
-        out = list(self._voices)
+        out = list(self)
         if q:
             needle = q.casefold()
             out = [v for v in out if needle in v.name.casefold()
                    or needle in v.description.casefold() or needle in v.id.casefold()]
         if gender:
             out = [v for v in out if v.gender == gender]
-        if is_owner is True:
-            out = []
+        if is_owner is not None:
+            out = [v for v in out if v.is_owner == is_owner]
+        if language:
+            out = [v for v in out if v.language == language]
         return out
 
 

@@ -1,0 +1,151 @@
+"""Owned voices (cloned and localized) on disk, so they survive an engine restart.
+
+One JSON file, ``<data_dir>/voices.json``::
+
+    {"format": 1, "voices": [{"id": ..., "name": ..., "espeak_language": "en-us",
+                              "variant": "m3", "pitch_offset": 4, "range_offset": -10,
+                              "rate_scale": 0.9, "clip": {"median_f0_hz": 112.0, ...},
+                              ...}, ...]}
+
+The derived espeak-ng parameters are kept, not the clip. Writes go to a temporary file
+in the same directory, are fsynced, and replace the store with ``os.replace``, so a
+crash leaves the old file or the new one, never half of one. A store that cannot be
+read (bad JSON, wrong shape) is moved aside as ``voices.json.corrupt-<UTC time>`` and
+logged; the engine then starts with the built-in voices only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import pathlib
+import tempfile
+from dataclasses import fields
+from typing import Any
+
+from studio.offline.voices import VoiceSpec
+
+log = logging.getLogger(__name__)
+
+STORE_NAME = "voices.json"
+FORMAT = 1
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,), "name": (str,), "description": (str,), "language": (str,),
+    "locale": (str,), "gender": (str, type(None)), "accent": (str, type(None)),
+    "espeak_language": (str,), "variant": (str,), "pitch_offset": (int,),
+    "range_offset": (int,), "rate_scale": (float, int), "created_at": (str,),
+}
+
+
+class StoreFormatError(ValueError):
+    """The store file is not a voice store this engine reads."""
+
+
+def _to_json(voice: VoiceSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {f.name: getattr(voice, f.name) for f in fields(VoiceSpec)}
+    out["clip"] = dict(voice.clip)
+    del out["is_owner"]
+    return out
+
+
+def _from_json(item: object) -> VoiceSpec:
+    if not isinstance(item, dict):
+        raise StoreFormatError(f"a voice is {type(item).__name__}, not an object")
+    values: dict[str, Any] = {}
+    for name, kinds in _TYPES.items():
+        value = item.get(name)
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise StoreFormatError(f"voice {item.get('id')!r}: field {name!r} is {value!r}")
+        values[name] = value
+    clip = item.get("clip", {})
+    if not isinstance(clip, dict) or not all(
+        isinstance(k, str) and isinstance(v, (int, float)) for k, v in clip.items()
+    ):
+        raise StoreFormatError(f"voice {item.get('id')!r}: clip is not an object of numbers")
+    values["rate_scale"] = float(values["rate_scale"])
+    return VoiceSpec(**values, is_owner=True,
+                     clip=tuple((k, float(v)) for k, v in clip.items()))
+
+
+def parse(text: str) -> tuple[VoiceSpec, ...]:
+    """The voices of a store file's text.
+
+    Raises:
+        StoreFormatError: not JSON, another format number, or a malformed voice.
+    """
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise StoreFormatError(f"not JSON: {exc}") from None
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        raise StoreFormatError(f"expected an object with format {FORMAT}")
+    voices = body.get("voices")
+    if not isinstance(voices, list):
+        raise StoreFormatError("voices is not a list")
+    out = tuple(_from_json(item) for item in voices)
+    if len({v.id for v in out}) != len(out):
+        raise StoreFormatError("two voices share an id")
+    return out
+
+
+class VoiceStore:
+    """The owned voices of one data directory.
+
+    Attributes:
+        path: ``<data_dir>/voices.json``.
+    """
+
+    def __init__(self, data_dir: pathlib.Path) -> None:
+        self.path = pathlib.Path(data_dir) / STORE_NAME
+
+    def load(self) -> tuple[VoiceSpec, ...]:
+        """The stored voices, oldest first; ``()`` when there is no store yet or it
+        is unreadable (then moved aside and logged; never raises for a bad file)."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return ()
+        except (OSError, UnicodeDecodeError) as exc:
+            return self._set_aside(f"cannot read it: {exc}")
+        try:
+            return parse(text)
+        except StoreFormatError as exc:
+            return self._set_aside(str(exc))
+
+    def _set_aside(self, reason: str) -> tuple[VoiceSpec, ...]:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        try:
+            self.path.replace(aside)
+        except OSError as exc:
+            log.error("voice store %s is unusable (%s) and cannot be moved aside: %s; "
+                      "starting with the built-in voices", self.path, reason, exc)
+        else:
+            log.error("voice store %s is unusable (%s); kept as %s, starting with the "
+                      "built-in voices", self.path, reason, aside.name)
+        return ()
+
+    def save(self, voices: tuple[VoiceSpec, ...]) -> None:
+        """Write ``voices`` atomically (temporary file, fsync, rename).
+
+        Raises:
+            OSError: the directory or file cannot be written (the old store stays).
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"format": FORMAT, "voices": [_to_json(v) for v in voices]},
+                          ensure_ascii=False, indent=1)
+        fd, tmp = tempfile.mkstemp(prefix=".voices-", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
