@@ -1,0 +1,217 @@
+"""``CartesiaClient`` voice management: ``update_voice``, ``delete_voice``,
+``localize_voice`` and ``clone_voice``. The exact wire shape (methods, paths, JSON and
+multipart field names) against ``httpx.MockTransport``; argument checks that send
+nothing; then the same calls against the offline engine over loopback."""
+
+from __future__ import annotations
+
+import io
+import json
+from email import policy
+from email.parser import BytesParser
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+import soundfile as sf
+
+from studio.api import (
+    LOCALIZE_DIALECTS,
+    LOCALIZE_LANGUAGES,
+    SPEAKER_GENDERS,
+    AuthenticationError,
+    BadRequestError,
+    CartesiaClient,
+    NotFoundError,
+    RetryPolicy,
+)
+from studio.offline import OfflineEngine, tags
+from studio.offline.delivery import Delivery
+from studio.offline.formats import AudioFormat
+from studio.offline.synthesis import Rendered, Renderer, Voicing
+from studio.offline.voices import BUILTIN_VOICES
+
+KEY = "sk_test_not_a_real_key"
+FAST = RetryPolicy(max_retries=0)
+VOICE = {"id": "v-1", "is_owner": True, "is_public": False, "name": "Mine",
+         "description": "d", "language": "en", "created_at": "2025-01-01T00:00:00Z"}
+METADATA = {"id": "v-2", "user_id": "u-1", "is_public": False, "name": "New",
+            "description": "", "language": "es", "created_at": "2025-01-01T00:00:00Z"}
+
+
+class Recorder:
+    def __init__(self, status: int = 200, body: Any = None) -> None:
+        self.status, self.body = status, body
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        if self.body is None:
+            return httpx.Response(self.status)
+        return httpx.Response(self.status, json=self.body)
+
+
+def client_for(recorder: Recorder) -> CartesiaClient:
+    return CartesiaClient(KEY, base_url="https://api.example.test",
+                          transport=httpx.MockTransport(recorder), retry_policy=FAST)
+
+
+def multipart(request: httpx.Request) -> dict[str, tuple[bytes, str | None, str | None]]:
+    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    message = BytesParser(policy=policy.HTTP).parsebytes(head + request.content)
+    return {str(p.get_param("name", header="content-disposition")):
+            (p.get_payload(decode=True), p.get_filename(), p.get("content-type"))
+            for p in message.iter_parts()}
+
+
+def test_constants_follow_the_seed() -> None:
+    assert LOCALIZE_LANGUAGES == ("en", "de", "es", "fr", "ja", "pt", "zh", "hi", "it",
+                                  "ko", "nl", "pl", "ru", "sv", "tr")
+    assert LOCALIZE_DIALECTS == {"en": ("au", "in", "so", "uk", "us"), "es": ("mx", "pe"),
+                                 "pt": ("br", "eu"), "fr": ("eu", "ca")}
+    assert SPEAKER_GENDERS == ("male", "female")
+
+
+async def test_update_voice_patches_only_the_given_fields() -> None:
+    recorder = Recorder(body=VOICE)
+    async with client_for(recorder) as client:
+        voice = await client.update_voice("v 1/x", name="  Mine  ", description="d")
+        await client.update_voice("v-1", description="")
+    first, second = recorder.requests
+    assert first.method == "PATCH" and first.url.raw_path == b"/voices/v%201%2Fx"
+    assert json.loads(first.content) == {"name": "Mine", "description": "d"}
+    assert first.headers["content-type"] == "application/json"
+    assert json.loads(second.content) == {"description": ""}
+    assert voice.name == "Mine" and voice.is_owner
+
+
+async def test_delete_voice_sends_delete_and_accepts_204() -> None:
+    recorder = Recorder(status=204)
+    async with client_for(recorder) as client:
+        assert await client.delete_voice("v-1") is None
+    assert recorder.requests[0].method == "DELETE"
+    assert recorder.requests[0].url.path == "/voices/v-1"
+
+
+async def test_localize_voice_sends_the_seed_body_and_owns_the_result() -> None:
+    recorder = Recorder(body=METADATA)
+    async with client_for(recorder) as client:
+        voice = await client.localize_voice(
+            voice_id="v-1", name="New", description="", language="es",
+            original_speaker_gender="female", dialect="pe")
+        await client.localize_voice(voice_id="v-1", name="New", description="x",
+                                    language="ja", original_speaker_gender="male")
+    first, second = recorder.requests
+    assert first.method == "POST" and first.url.path == "/voices/localize"
+    assert json.loads(first.content) == {
+        "voice_id": "v-1", "name": "New", "description": "", "language": "es",
+        "original_speaker_gender": "female", "dialect": "pe"}
+    assert "dialect" not in json.loads(second.content)
+    assert voice.id == "v-2" and voice.is_owner and voice.language == "es"
+
+
+async def test_clone_voice_sends_the_seed_multipart_fields() -> None:
+    recorder = Recorder(body=METADATA)
+    async with client_for(recorder) as client:
+        voice = await client.clone_voice(b"fLaC-bytes", name=" Me ", description="my voice",
+                                         language="fr", base_voice_id="base-1",
+                                         filename="take.flac")
+        await client.clone_voice(b"RIFF", name="Me")
+    first, second = recorder.requests
+    assert first.method == "POST" and first.url.path == "/voices/clone"
+    assert first.headers["content-type"].startswith("multipart/form-data; boundary=")
+    fields = multipart(first)
+    assert fields["clip"] == (b"fLaC-bytes", "take.flac", "audio/flac")
+    assert {k: v[0].decode() for k, v in fields.items() if k != "clip"} == {
+        "name": "Me", "description": "my voice", "language": "fr", "base_voice_id": "base-1"}
+    assert "mode" not in fields
+    defaults = multipart(second)
+    assert defaults["clip"][1:] == ("clip.wav", "audio/wav")
+    assert defaults["language"][0] == b"en" and defaults["description"][0] == b""
+    assert "base_voice_id" not in defaults
+    assert voice.is_owner  # VoiceMetadata has no is_owner; the clone is ours
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda c: c.update_voice("v", name="  "), "blank"),
+        (lambda c: c.update_voice("v"), "a name, a description or both"),
+        (lambda c: c.update_voice("", name="x"), "voice_id is empty"),
+        (lambda c: c.delete_voice(""), "voice_id is empty"),
+        (lambda c: c.clone_voice(b"", name="x"), "clip is empty"),
+        (lambda c: c.clone_voice(b"x", name=" "), "blank"),
+        (lambda c: c.clone_voice(b"x", name="x", language="xx"), "language"),
+        (lambda c: c.clone_voice(b"x", name="x", base_voice_id=""), "base_voice_id"),
+        (lambda c: c.localize_voice(voice_id="v", name="", description="", language="en",
+                                    original_speaker_gender="male"), "blank"),
+        (lambda c: c.localize_voice(voice_id="v", name="n", description="", language="ar",
+                                    original_speaker_gender="male"), "language must be one of"),
+        (lambda c: c.localize_voice(voice_id="v", name="n", description="", language="en",
+                                    original_speaker_gender="masculine"),
+         "original_speaker_gender"),
+        (lambda c: c.localize_voice(voice_id="v", name="n", description="", language="en",
+                                    original_speaker_gender="male", dialect="mx"),
+         "dialect for 'en'"),
+        (lambda c: c.localize_voice(voice_id="v", name="n", description="", language="de",
+                                    original_speaker_gender="male", dialect="us"),
+         "takes no dialect"),
+    ],
+)
+async def test_bad_arguments_raise_before_sending(call: Any, message: str) -> None:
+    recorder = Recorder(body=VOICE)
+    async with client_for(recorder) as client:
+        with pytest.raises(ValueError, match=message):
+            await call(client)
+    assert recorder.requests == []
+
+
+# --- loopback against the offline engine ---------------------------------------------
+
+
+def speech_wav() -> bytes:
+    renderer = Renderer(AudioFormat("raw", "pcm_f32le", 22050))
+    blocks: list[Rendered] = []
+    renderer.render(tags.parse("This is my voice, recorded for a clone of it.")[0],
+                    Voicing("en-us+f2"), Delivery(), blocks.append, lambda: False)
+    renderer.finish(blocks.append)
+    samples = np.frombuffer(b"".join(b.audio for b in blocks), dtype="<f4")
+    out = io.BytesIO()
+    sf.write(out, samples, 22050, format="WAV", subtype="PCM_16")
+    return out.getvalue()
+
+
+@pytest.fixture
+async def client(engine: OfflineEngine) -> Any:
+    async with CartesiaClient(engine.api_key, base_url=engine.base_url,
+                              retry_policy=FAST) as client:
+        yield client
+
+
+async def test_voice_lifecycle_against_the_offline_engine(client: CartesiaClient) -> None:
+    voice = await client.clone_voice(speech_wav(), name="Loopback", description="test")
+    assert voice.is_owner and not voice.is_public and voice.name == "Loopback"
+    assert voice.gender == "feminine"
+    mine = await client.list_voices(is_owner=True, expand_preview=True)
+    listed = next(v for v in mine if v.id == voice.id)
+    assert listed.preview_file_url
+    preview = await client.fetch_bytes(listed.preview_file_url)
+    assert preview[:4] == b"RIFF"
+    renamed = await client.update_voice(voice.id, name="Loopback renamed")
+    assert renamed.name == "Loopback renamed" and renamed.description == "test"
+    local = await client.localize_voice(voice_id=voice.id, name="Loopback (UK)",
+                                        description="", language="en",
+                                        original_speaker_gender="female", dialect="uk")
+    assert local.is_owner and local.language == "en"
+    assert (await client.get_voice(local.id)).name == "Loopback (UK)"
+    await client.delete_voice(voice.id)
+    with pytest.raises(NotFoundError):
+        await client.get_voice(voice.id)
+    with pytest.raises(AuthenticationError):  # 403: a built-in voice is not yours
+        await client.delete_voice(BUILTIN_VOICES[0].id)
+    silent = io.BytesIO()
+    sf.write(silent, np.zeros(44100, np.float32), 22050, format="WAV")
+    with pytest.raises(BadRequestError, match="silent"):
+        await client.clone_voice(silent.getvalue(), name="Silence")
