@@ -71,6 +71,19 @@ READING_PROMPT = (
 IMPORT_FILTER = "Audio files (*.wav *.flac *.mp3 *.ogg *.oga *.opus *.aiff *.aif);;All files (*)"
 CONSENT_TEXT = "This is my voice, or I have the speaker's permission to clone it"
 
+#: English names of the seed's ``SupportedLanguage`` codes, for language choosers.
+LANGUAGE_NAMES = {
+    "en": "English", "fr": "French", "de": "German", "es": "Spanish", "pt": "Portuguese",
+    "zh": "Chinese", "ja": "Japanese", "hi": "Hindi", "it": "Italian", "ko": "Korean",
+    "nl": "Dutch", "pl": "Polish", "ru": "Russian", "sv": "Swedish", "tr": "Turkish",
+    "tl": "Tagalog", "bg": "Bulgarian", "ro": "Romanian", "ar": "Arabic", "cs": "Czech",
+    "el": "Greek", "fi": "Finnish", "hr": "Croatian", "ms": "Malay", "sk": "Slovak",
+    "da": "Danish", "ta": "Tamil", "uk": "Ukrainian", "hu": "Hungarian", "no": "Norwegian",
+    "vi": "Vietnamese", "bn": "Bengali", "th": "Thai", "he": "Hebrew", "ka": "Georgian",
+    "id": "Indonesian", "te": "Telugu", "gu": "Gujarati", "kn": "Kannada", "ml": "Malayalam",
+    "mr": "Marathi", "pa": "Punjabi",
+}
+
 _RED, _AMBER, _GREEN = "#ff7a7a", "#f2c46c", "#4cc38a"
 
 
@@ -97,9 +110,16 @@ def report_html(report: ClipReport) -> str:
     return "<br>".join(lines)
 
 
+def language_label(code: str) -> str:
+    """``English (en)``; the bare code for a language without a name here."""
+    name = LANGUAGE_NAMES.get(code)
+    return f"{name} ({code})" if name else code or "—"
+
+
 def _device_label(device: AudioDevice) -> str:
-    suffix = " (default)" if getattr(device, "is_default", False) else ""
-    return f"{device.name}{suffix}"
+    if device.name.lower() == "default":
+        return "System default input"
+    return f"{device.name} (default)" if device.is_default else device.name
 
 
 class RecorderDialog(QDialog):
@@ -204,7 +224,7 @@ class RecorderDialog(QDialog):
         self.description_edit.setPlaceholderText("Optional: how it sounds, what it is for")
         self.language_combo = QComboBox()
         for code in LANGUAGES:
-            self.language_combo.addItem(code, code)
+            self.language_combo.addItem(language_label(code), code)
         self.consent_check = QCheckBox(CONSENT_TEXT)
         self.clone_button = QPushButton("Clone voice")
         self.clone_button.setDefault(True)
@@ -295,7 +315,7 @@ class RecorderDialog(QDialog):
         else:
             self._notice("")
             names = [d.name for d in devices]
-            defaults = [i for i, d in enumerate(devices) if getattr(d, "is_default", False)]
+            defaults = [i for i, d in enumerate(devices) if d.is_default]
             if current is not None and current.name in names:
                 self.device_combo.setCurrentIndex(names.index(current.name))
             elif defaults:

@@ -43,18 +43,13 @@ from studio.services.catalog import matches
 from studio.services.playback import PlaybackService
 from studio.services.voice_lab import VoiceLab, VoiceLabError
 from studio.ui.actions import make_action
-from studio.ui.recorder_dialog import RecorderDialog
+from studio.ui.recorder_dialog import LANGUAGE_NAMES, RecorderDialog, language_label
 
 log = logging.getLogger(__name__)
 
 STAR, NAME, LANGUAGE, GENDER, OWNER = range(5)
 COLUMNS = ("★", "Name", "Language", "Gender", "Owner")
 GENDER_LABELS = {"masculine": "Masculine", "feminine": "Feminine", "gender_neutral": "Neutral"}
-LANGUAGE_NAMES = {
-    "en": "English", "de": "German", "es": "Spanish", "fr": "French", "ja": "Japanese",
-    "pt": "Portuguese", "zh": "Chinese", "hi": "Hindi", "it": "Italian", "ko": "Korean",
-    "nl": "Dutch", "pl": "Polish", "ru": "Russian", "sv": "Swedish", "tr": "Turkish",
-}
 #: Dialect names of the seed's ``LocalizeDialect`` descriptions, by language.
 DIALECT_NAMES = {
     ("en", "au"): "Australian", ("en", "in"): "Indian", ("en", "so"): "Southern",
@@ -64,16 +59,11 @@ DIALECT_NAMES = {
 }
 #: Owner filter choices: label and the test applied to a voice.
 OWNER_FILTERS: tuple[tuple[str, Callable[[Voice], bool]], ...] = (
-    ("Mine and public", lambda v: True),
+    ("Any owner", lambda v: True),
     ("Mine", lambda v: v.is_owner),
     ("Public", lambda v: not v.is_owner),
 )
 ANY = ""
-
-
-def language_label(code: str) -> str:
-    name = LANGUAGE_NAMES.get(code)
-    return f"{name} ({code})" if name else code or "—"
 
 
 def blocks_sentence(numbers: Sequence[int]) -> str:
@@ -310,10 +300,11 @@ class VoicesPanel(QWidget):
         filters = QHBoxLayout()
         filters.setSpacing(4)
         for widget in (self.language_combo, self.gender_combo, self.owner_combo):
-            widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-            filters.addWidget(widget)
+            # Shrinks with a narrow dock instead of forcing it wide.
+            widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            widget.setMinimumContentsLength(7)
+            filters.addWidget(widget, 1)
         filters.addWidget(self.starred_check)
-        filters.addStretch(1)
 
         self.model = VoiceTableModel(self)
         self.table = QTableView()
@@ -439,7 +430,7 @@ class VoicesPanel(QWidget):
     def _on_voices_changed(self) -> None:
         voices = self.lab.catalog.voices
         languages = sorted({v.language for v in voices if v.language})
-        self._fill_combo(self.language_combo, "All languages",
+        self._fill_combo(self.language_combo, "Any language",
                          [(language_label(code), code) for code in languages])
         genders = sorted({v.gender for v in voices if v.gender})
         self._fill_combo(self.gender_combo, "Any gender",
