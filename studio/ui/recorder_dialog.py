@@ -51,6 +51,7 @@ from studio.services.playback import PlaybackService
 from studio.services.threads import in_thread
 from studio.services.voice_lab import VoiceLab, VoiceLabError
 from studio.ui.level_meter import LevelMeter
+from studio.ui.voice_dialogs import language_label
 from studio.ui.waveform_view import WaveformView
 
 log = logging.getLogger(__name__)
@@ -70,19 +71,6 @@ READING_PROMPT = (
 )
 IMPORT_FILTER = "Audio files (*.wav *.flac *.mp3 *.ogg *.oga *.opus *.aiff *.aif);;All files (*)"
 CONSENT_TEXT = "This is my voice, or I have the speaker's permission to clone it"
-
-#: English names of the seed's ``SupportedLanguage`` codes, for language choosers.
-LANGUAGE_NAMES = {
-    "en": "English", "fr": "French", "de": "German", "es": "Spanish", "pt": "Portuguese",
-    "zh": "Chinese", "ja": "Japanese", "hi": "Hindi", "it": "Italian", "ko": "Korean",
-    "nl": "Dutch", "pl": "Polish", "ru": "Russian", "sv": "Swedish", "tr": "Turkish",
-    "tl": "Tagalog", "bg": "Bulgarian", "ro": "Romanian", "ar": "Arabic", "cs": "Czech",
-    "el": "Greek", "fi": "Finnish", "hr": "Croatian", "ms": "Malay", "sk": "Slovak",
-    "da": "Danish", "ta": "Tamil", "uk": "Ukrainian", "hu": "Hungarian", "no": "Norwegian",
-    "vi": "Vietnamese", "bn": "Bengali", "th": "Thai", "he": "Hebrew", "ka": "Georgian",
-    "id": "Indonesian", "te": "Telugu", "gu": "Gujarati", "kn": "Kannada", "ml": "Malayalam",
-    "mr": "Marathi", "pa": "Punjabi",
-}
 
 _RED, _AMBER, _GREEN = "#ff7a7a", "#f2c46c", "#4cc38a"
 
@@ -110,12 +98,6 @@ def report_html(report: ClipReport) -> str:
     return "<br>".join(lines)
 
 
-def language_label(code: str) -> str:
-    """``English (en)``; the bare code for a language without a name here."""
-    name = LANGUAGE_NAMES.get(code)
-    return f"{name} ({code})" if name else code or "—"
-
-
 def _device_label(device: AudioDevice) -> str:
     if device.name.lower() == "default":
         return "System default input"
@@ -132,6 +114,8 @@ class RecorderDialog(QDialog):
             ``recorder_factory(sample_rate=, device=)`` (tests inject a fake input stream
             this way).
         input_devices: lists the input devices (``list_input_devices``).
+        input_device: name of the device to choose first (the settings' ``input_device``);
+            "" or a device no longer present chooses the system default.
 
     Attributes:
         audio: the clip (float32 mono, shape ``(frames,)``), or None.
@@ -148,17 +132,21 @@ class RecorderDialog(QDialog):
             import was read) with audio in it; float32 mono, shape ``(frames,)``. Not
             emitted again for a trim.
         voice_cloned(object): the :class:`Voice` made from the clip.
+        input_device_changed(str): the user chose another input device (its name), for
+            the settings.
     """
 
     recording_finished = Signal(object, int)
     voice_cloned = Signal(object)
+    input_device_changed = Signal(str)
 
     def __init__(self, lab: VoiceLab, playback: PlaybackService, *,
                  recorder_factory: Callable[..., Recorder] = Recorder,
                  input_devices: Callable[[], Sequence[AudioDevice]] = list_input_devices,
-                 parent: QWidget | None = None) -> None:
+                 input_device: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("RecorderDialog")
+        self._preferred_device = input_device
         self.setWindowTitle("Record & clone a voice")
         self.setModal(False)
         self.lab = lab
@@ -282,6 +270,7 @@ class RecorderDialog(QDialog):
         self._timer.setInterval(POLL_INTERVAL_MS)
         self._timer.timeout.connect(self.poll)
         self.devices_button.clicked.connect(self.refresh_devices)
+        self.device_combo.activated.connect(self._on_device_chosen)
         self.record_button.clicked.connect(self.record)
         self.stop_button.clicked.connect(self.stop)
         self.play_button.clicked.connect(self.play_or_stop)
@@ -318,10 +307,19 @@ class RecorderDialog(QDialog):
             defaults = [i for i, d in enumerate(devices) if d.is_default]
             if current is not None and current.name in names:
                 self.device_combo.setCurrentIndex(names.index(current.name))
+            elif self._preferred_device in names:
+                self.device_combo.setCurrentIndex(names.index(self._preferred_device))
             elif defaults:
                 self.device_combo.setCurrentIndex(defaults[0])
         self.device_combo.setEnabled(bool(devices))
         self._update_buttons()
+
+    def _on_device_chosen(self, index: int) -> None:
+        device = self.device_combo.itemData(index)
+        if isinstance(device, AudioDevice):
+            self._preferred_device = device.name
+            self.input_device_changed.emit(device.name)
+            self._update_buttons()
 
     def _chosen_device(self) -> AudioDevice | None:
         data = self.device_combo.currentData()
@@ -583,6 +581,15 @@ class RecorderDialog(QDialog):
     def _set_result(self, text: str, color: str = "#a3a4b3") -> None:
         self.result_label.setText(text)
         self.result_label.setStyleSheet(f"color: {color};")
+
+    def shutdown(self) -> None:
+        """Release the input device (keeping what was recorded) and stop the clip's
+        playback; for the app's shutdown."""
+        if self.recording:
+            self.stop()
+        self._stop_playing()
+        for task in list(self._tasks):
+            task.cancel()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing stops a recording (keeping it) and the clip's playback."""

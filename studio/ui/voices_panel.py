@@ -11,23 +11,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
+from html import escape
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
     QSizePolicy,
     QTableView,
     QToolButton,
@@ -36,34 +34,24 @@ from PySide6.QtWidgets import (
 )
 
 from studio.api import CartesiaError, Voice
-from studio.api.models import LOCALIZE_DIALECTS, LOCALIZE_LANGUAGES, SPEAKER_GENDERS
 from studio.audio.devices import list_input_devices
 from studio.audio.recorder import Recorder
-from studio.services.catalog import matches
 from studio.services.playback import PlaybackService
 from studio.services.voice_lab import VoiceLab, VoiceLabError
 from studio.ui.actions import make_action
-from studio.ui.recorder_dialog import LANGUAGE_NAMES, RecorderDialog, language_label
+from studio.ui.recorder_dialog import RecorderDialog
+from studio.ui.voice_dialogs import LocalizeDialog, VoiceEditDialog, language_label
+from studio.ui.voice_table import (
+    ANY,
+    GENDER_LABELS,
+    NAME,
+    OWNER_FILTERS,
+    STAR,
+    VoiceTableModel,
+    filter_voices,
+)
 
 log = logging.getLogger(__name__)
-
-STAR, NAME, LANGUAGE, GENDER, OWNER = range(5)
-COLUMNS = ("★", "Name", "Language", "Gender", "Owner")
-GENDER_LABELS = {"masculine": "Masculine", "feminine": "Feminine", "gender_neutral": "Neutral"}
-#: Dialect names of the seed's ``LocalizeDialect`` descriptions, by language.
-DIALECT_NAMES = {
-    ("en", "au"): "Australian", ("en", "in"): "Indian", ("en", "so"): "Southern",
-    ("en", "uk"): "British", ("en", "us"): "American", ("es", "mx"): "Latin American",
-    ("es", "pe"): "Peninsular", ("pt", "br"): "Brazilian", ("pt", "eu"): "European",
-    ("fr", "eu"): "Parisian", ("fr", "ca"): "Canadian",
-}
-#: Owner filter choices: label and the test applied to a voice.
-OWNER_FILTERS: tuple[tuple[str, Callable[[Voice], bool]], ...] = (
-    ("Any owner", lambda v: True),
-    ("Mine", lambda v: v.is_owner),
-    ("Public", lambda v: not v.is_owner),
-)
-ANY = ""
 
 
 def blocks_sentence(numbers: Sequence[int]) -> str:
@@ -81,166 +69,6 @@ def blocks_sentence(numbers: Sequence[int]) -> str:
             "until you pick another voice.")
 
 
-def filter_voices(voices: Sequence[Voice], query: str = "", language: str = ANY,
-                  gender: str = ANY, owner: int = 0, starred: set[str] | None = None) -> list[Voice]:
-    """The voices that pass every filter. ``query`` matches name, description, language
-    or id (case-insensitive); ``owner`` indexes :data:`OWNER_FILTERS`; ``starred``, when
-    given, keeps only those ids."""
-    keep_owner = OWNER_FILTERS[owner][1]
-    return [v for v in voices
-            if matches(v, query) and (not language or v.language == language)
-            and (not gender or (v.gender or "") == gender) and keep_owner(v)
-            and (starred is None or v.id in starred)]
-
-
-class VoiceTableModel(QAbstractTableModel):
-    """Rows of voices: star, name, language, gender, and whether it is the user's own."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._voices: list[Voice] = []
-        self._starred: set[str] = set()
-
-    def set_voices(self, voices: Sequence[Voice], starred: set[str]) -> None:
-        self.beginResetModel()
-        self._voices, self._starred = list(voices), set(starred)
-        self.endResetModel()
-
-    def voice_at(self, row: int) -> Voice:
-        return self._voices[row]
-
-    def row_of(self, voice_id: str) -> int | None:
-        return next((r for r, v in enumerate(self._voices) if v.id == voice_id), None)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._voices)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        voice, column = self._voices[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == STAR:
-                return "★" if voice.id in self._starred else "☆"
-            if column == NAME:
-                return voice.name
-            if column == LANGUAGE:
-                return voice.language
-            if column == GENDER:
-                return GENDER_LABELS.get(voice.gender or "", voice.gender or "—")
-            return "Mine" if voice.is_owner else "Public"
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == STAR:
-                return "Click to star or unstar"
-            return voice.description or voice.name
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == STAR:
-            return int(Qt.AlignmentFlag.AlignCenter)
-        return None
-
-
-class VoiceEditDialog(QDialog):
-    """Rename a voice and edit its description."""
-
-    def __init__(self, voice: Voice, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"Edit voice: {voice.name}")
-        self.name_edit = QLineEdit(voice.name)
-        self.description_edit = QPlainTextEdit(voice.description)
-        self.description_edit.setTabChangesFocus(True)
-        self.description_edit.setFixedHeight(80)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        save = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.name_edit.textChanged.connect(lambda text: save.setEnabled(bool(text.strip())))
-        form = QFormLayout(self)
-        form.addRow("Name", self.name_edit)
-        form.addRow("Description", self.description_edit)
-        form.addRow(buttons)
-        self.resize(420, self.sizeHint().height())
-
-    def values(self) -> tuple[str, str]:
-        return self.name_edit.text().strip(), self.description_edit.toPlainText().strip()
-
-
-class LocalizeDialog(QDialog):
-    """Make a copy of a voice speaking another language (``POST /voices/localize``):
-    target language, dialect (only those of the chosen language), the original
-    speaker's gender, and the new voice's name and description."""
-
-    def __init__(self, voice: Voice, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"Localize {voice.name}")
-        self._voice = voice
-        self.language_combo = QComboBox()
-        for code in LOCALIZE_LANGUAGES:
-            self.language_combo.addItem(language_label(code), code)
-        self.dialect_combo = QComboBox()
-        self.gender_combo = QComboBox()
-        for gender in SPEAKER_GENDERS:
-            self.gender_combo.addItem(gender.capitalize(), gender)
-        guess = {"masculine": "male", "feminine": "female"}.get(voice.gender or "")
-        if guess is not None and self.gender_combo.findData(guess) >= 0:
-            self.gender_combo.setCurrentIndex(self.gender_combo.findData(guess))
-        self.name_edit = QLineEdit()
-        self.description_edit = QLineEdit(voice.description)
-        note = QLabel("Creates a new voice; the original stays as it is.")
-        note.setObjectName("Hint")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Localize")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.name_edit.textChanged.connect(lambda text: ok.setEnabled(bool(text.strip())))
-        form = QFormLayout(self)
-        form.addRow("Language", self.language_combo)
-        form.addRow("Dialect", self.dialect_combo)
-        form.addRow("Original speaker", self.gender_combo)
-        form.addRow("Name", self.name_edit)
-        form.addRow("Description", self.description_edit)
-        form.addRow(note)
-        form.addRow(buttons)
-        self.language_combo.currentIndexChanged.connect(self._on_language_changed)
-        start = self.language_combo.findData("es" if voice.language == "en" else "en")
-        self.language_combo.setCurrentIndex(max(start, 0))
-        self._on_language_changed()
-        self.resize(420, self.sizeHint().height())
-
-    def _on_language_changed(self, *_args: object) -> None:
-        language = self.language_combo.currentData() or ""
-        self.dialect_combo.clear()
-        dialects = LOCALIZE_DIALECTS.get(language, ())
-        self.dialect_combo.addItem("Default" if dialects else "None for this language", None)
-        for dialect in dialects:
-            self.dialect_combo.addItem(f"{DIALECT_NAMES.get((language, dialect), dialect)} "
-                                       f"({dialect})", dialect)
-        self.dialect_combo.setEnabled(bool(dialects))
-        name = LANGUAGE_NAMES.get(language, language)
-        self.name_edit.setText(f"{self._voice.name} ({name})")
-
-    def values(self) -> dict[str, Any]:
-        """Keyword arguments for :meth:`VoiceLab.localize`."""
-        return {
-            "voice_id": self._voice.id, "name": self.name_edit.text().strip(),
-            "description": self.description_edit.text().strip(),
-            "language": self.language_combo.currentData(),
-            "original_speaker_gender": self.gender_combo.currentData(),
-            "dialect": self.dialect_combo.currentData(),
-        }
-
-
 class VoicesPanel(QWidget):
     """The voice library of the connected backend.
 
@@ -252,8 +80,8 @@ class VoicesPanel(QWidget):
     Args:
         lab: the voice actions and the catalog they refresh.
         playback: where previews play.
-        recorder_factory, input_devices: passed to the :class:`RecorderDialog` that
-            **Record & clone…** opens.
+        recorder_factory, input_devices, input_device: passed to the
+            :class:`RecorderDialog` that **Record & clone…** opens.
 
     Attributes:
         model: the rows shown (:class:`VoiceTableModel`), after filtering.
@@ -266,21 +94,26 @@ class VoicesPanel(QWidget):
         use_requested(str voice_id): "Use in script" for the selected voice.
         recording_finished(object audio, int sample_rate): forwarded from the recorder
             (float32 mono, shape ``(frames,)``), for saving in the project.
+        voice_cloned(object): forwarded from the recorder: the :class:`Voice` cloned.
+        input_device_changed(str): forwarded from the recorder, for the settings.
     """
 
     use_requested = Signal(str)
     recording_finished = Signal(object, int)
+    voice_cloned = Signal(object)
+    input_device_changed = Signal(str)
 
     def __init__(self, lab: VoiceLab, playback: PlaybackService, *,
                  recorder_factory: Callable[..., Recorder] = Recorder,
                  input_devices: Callable[[], Sequence[Any]] = list_input_devices,
-                 parent: QWidget | None = None) -> None:
+                 input_device: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("VoicesPanel")
         self.lab = lab
         self.playback = playback
         self._recorder_factory = recorder_factory
         self._input_devices = input_devices
+        self._input_device = input_device
         self.recorder_dialog: RecorderDialog | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._preview_task: asyncio.Task[None] | None = None
@@ -473,8 +306,6 @@ class VoicesPanel(QWidget):
                 f"<span style='color:#8d8e9c'>{count} of {total} voices shown. "
                 "Select one to see its details.</span>")
             return
-        from html import escape
-
         facts = [language_label(voice.language),
                  GENDER_LABELS.get(voice.gender or "", voice.gender or "gender not given"),
                  "your voice" if voice.is_owner else "public voice"]
@@ -617,12 +448,29 @@ class VoicesPanel(QWidget):
         if self.recorder_dialog is None or not shiboken6.isValid(self.recorder_dialog):
             self.recorder_dialog = RecorderDialog(
                 self.lab, self.playback, recorder_factory=self._recorder_factory,
-                input_devices=self._input_devices, parent=self)
+                input_devices=self._input_devices, input_device=self._input_device, parent=self)
             self.recorder_dialog.recording_finished.connect(self.recording_finished)
+            self.recorder_dialog.voice_cloned.connect(self.voice_cloned)
+            self.recorder_dialog.input_device_changed.connect(self._on_input_device_changed)
         self.recorder_dialog.show()
         self.recorder_dialog.raise_()
         self.recorder_dialog.activateWindow()
         return self.recorder_dialog
+
+    def _on_input_device_changed(self, name: str) -> None:
+        self._input_device = name
+        self.input_device_changed.emit(name)
+
+    def shutdown(self) -> None:
+        """Stop previews and requests, and release the input device; for the app's
+        shutdown."""
+        if self._playing_ours():
+            self.playback.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        if self.recorder_dialog is not None and shiboken6.isValid(self.recorder_dialog):
+            self.recorder_dialog.shutdown()
+            self.recorder_dialog.close()
 
     # --- running requests --------------------------------------------------------------
 

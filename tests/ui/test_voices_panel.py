@@ -19,15 +19,9 @@ from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService
 from studio.services.voice_lab import VoiceLab
 from studio.services.voices import VoiceCatalog
-from studio.ui.voices_panel import (
-    NAME,
-    STAR,
-    LocalizeDialog,
-    VoiceEditDialog,
-    VoicesPanel,
-    blocks_sentence,
-    filter_voices,
-)
+from studio.ui.voice_dialogs import LocalizeDialog, VoiceEditDialog
+from studio.ui.voice_table import NAME, STAR, filter_voices
+from studio.ui.voices_panel import VoicesPanel, blocks_sentence
 
 PREVIEW_ROUTE = "/voices/{id}/preview"
 RATE = 24000
@@ -385,3 +379,20 @@ def test_record_and_clone_opens_one_non_modal_recorder(panel: VoicesPanel, qtbot
 def test_names_column_is_the_wide_one(panel: VoicesPanel) -> None:
     header = panel.table.horizontalHeader()
     assert header.sectionSize(NAME) >= max(header.sectionSize(c) for c in range(5) if c != NAME)
+
+
+def test_the_recorders_device_choice_is_remembered_and_reported(qtbot, lab, playback) -> None:  # type: ignore[no-untyped-def]
+    from studio.audio.devices import AudioDevice
+
+    devices = tuple(AudioDevice(i, name, "Test", 1, 0, 48000.0, is_default=i == 0)
+                    for i, name in enumerate(("Built-in", "USB mic")))
+    panel = VoicesPanel(lab, playback, input_devices=lambda: devices, input_device="USB mic")
+    qtbot.addWidget(panel)
+    dialog = panel.open_recorder()
+    assert dialog.device_combo.currentText() == "USB mic"
+    with qtbot.waitSignal(panel.input_device_changed) as blocker:
+        dialog.device_combo.setCurrentIndex(0)
+        dialog.device_combo.activated.emit(0)
+    assert blocker.args == ["Built-in"]
+    panel.shutdown()
+    assert not dialog.isVisible()
