@@ -77,7 +77,7 @@ class ClipAnalysis:
         return 12.0 * math.log2(self.f0_high_hz / self.f0_low_hz)
 
 
-def _frames(samples: FloatArray, length: int) -> FloatArray:
+def _frames(samples: FloatArray, length: int) -> npt.NDArray[np.float64]:
     count = 1 + max(len(samples) - length, 0) // _HOP
     padded = np.zeros(count * _HOP + length, dtype=np.float32)
     padded[: len(samples)] = samples

@@ -42,7 +42,7 @@ from studio.offline.voices import ESPEAK_LANGUAGE_VOICES, VoiceSpec
 log = logging.getLogger(__name__)
 
 
-async def _persist(state: ServerState, undo: Callable[[], None]) -> None:
+async def _persist(state: ServerState, undo: Callable[[], object]) -> None:
     """Save the owned voices; on failure run ``undo`` and answer 500."""
     if state.store is None:
         return
