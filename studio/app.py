@@ -18,14 +18,18 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication
 from qasync import QEventLoop
 
 from studio import __version__
+from studio.api.models import Voice
 from studio.audio.devices import audio_backend_status
 from studio.config import Settings, data_dir, load_settings, save_settings
+from studio.project.model import Recording
 from studio.services.backend import Backend, start_backend
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
@@ -34,11 +38,13 @@ from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
 from studio.services.project import ProjectService
 from studio.services.render import BlockRenderer
+from studio.services.voice_lab import VoiceLab
 from studio.services.voices import VoiceCatalog
 from studio.ui.main_window import MainWindow
 from studio.ui.project_menu import ProjectMenu
 from studio.ui.settings_dialog import SettingsDialog
 from studio.ui.theme import apply_theme
+from studio.ui.voices_panel import VoicesPanel
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +126,14 @@ class Studio(QObject):
             self.document, self.editor, self.catalog, self.playback, self.generation, settings,
             self.infill,
         )
+        self.voice_lab = VoiceLab(self.catalog, self.document, data_dir() / "voice-cache",
+                                  settings.starred_voices, parent=self)
+        self.voices_panel = VoicesPanel(self.voice_lab, self.playback,
+                                        input_device=settings.input_device)
+        self.voices_dock = self.window.add_dock(
+            "Voices", self.voices_panel, Qt.DockWidgetArea.RightDockWidgetArea,
+            tab_with=self.window.takes_dock)
+        self._wire_voice_lab()
         self.project_menu = ProjectMenu(self.window, self.project, self.generation, settings,
                                         self.save_settings)
         self.project_menu.install(self.window.file_menu)
@@ -132,6 +146,44 @@ class Studio(QObject):
         self.project.credits_changed.connect(self.window.set_project_credits)
         self._connect_task: asyncio.Task[None] | None = None
         self.project_task: asyncio.Task[None] | None = None
+
+    def _wire_voice_lab(self) -> None:
+        lab, panel, settings = self.voice_lab, self.voices_panel, self.settings
+
+        def starred(ids: list[str]) -> None:
+            settings.starred_voices = list(ids)
+            self.save_settings()
+
+        def input_device(name: str) -> None:
+            settings.input_device = name
+            self.save_settings()
+
+        def recorded(audio: npt.NDArray[np.float32], sample_rate: int) -> None:
+            self._last_recording = self.project.add_recording(audio, sample_rate)
+
+        def cloned(voice: Voice) -> None:  # the clone came from the latest recording
+            recording = self._last_recording
+            if recording is not None and any(r.id == recording.id for r in self.project.recordings):
+                self.project.update_recording(recording.id, voice_id=voice.id)
+
+        self._last_recording: Recording | None = None
+        lab.starred_changed.connect(starred)
+        panel.input_device_changed.connect(input_device)
+        panel.recording_finished.connect(recorded)
+        panel.voice_cloned.connect(cloned)
+        panel.use_requested.connect(self._use_voice)
+
+    def _use_voice(self, voice_id: str) -> None:
+        """"Use in script": the current block gets the voice (one undo step)."""
+        block_id = self.window.script_panel.current_block_id
+        if not block_id or not self.document.has_block(block_id):
+            self.window.statusBar().showMessage("Select a block first, then Use in script", 5000)
+            return
+        self.editor.update_block(block_id, voice_id=voice_id)
+        voice = self.catalog.voice(voice_id)
+        name = voice.name if voice is not None else voice_id
+        number = self.document.index_of(block_id) + 1
+        self.window.statusBar().showMessage(f"Block {number} now uses {name}", 5000)
 
     def start(self, welcome: bool = True) -> None:
         """Show the window, open the last project (or a new one, with one empty block
@@ -200,6 +252,7 @@ class Studio(QObject):
             BlockRenderer(backend.client, backend.kind, self.settings.sample_rate)
         )
         self.infill.set_backend(backend.client, backend.kind)
+        self.voice_lab.set_client(backend.client, backend.kind)
         self.window.set_backend_status(backend.label, free=backend.is_free)
         if not await self.catalog.refresh(backend.client):
             self.window.set_backend_status(f"{backend.label} (voices unavailable)",
@@ -211,6 +264,7 @@ class Studio(QObject):
         await self.generation.wait_idle()
         self.generation.set_renderer(None)
         self.infill.set_backend(None, "")
+        self.voice_lab.set_client(None)
         if self.backend is not None:
             backend, self.backend = self.backend, None
             # Shielded: a reconnect that cancels this one must not leave it half closed.
@@ -254,6 +308,7 @@ class Studio(QObject):
             self._connect_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connect_task
+        self.voices_panel.shutdown()
         self.playback.shutdown()
         await self.disconnect_backend()
         if self.project_task is not None and not self.project_task.done():

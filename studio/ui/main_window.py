@@ -102,12 +102,6 @@ class MainWindow(QMainWindow):
         self.script_panel = ScriptPanel(document, editor, catalog)
         self.setCentralWidget(self.script_panel)
         self.takes_panel = TakesPanel(document, playback)
-        self.takes_dock = QDockWidget("Takes", self)
-        self.takes_dock.setObjectName("TakesDock")
-        self.takes_dock.setWidget(self.takes_panel)
-        self.takes_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                                    | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.takes_dock)
         self.takes_panel.select_requested.connect(editor.select_take)
         self.takes_panel.delete_requested.connect(editor.delete_take)
         self.takes_panel.rename_requested.connect(editor.rename_take)
@@ -115,18 +109,14 @@ class MainWindow(QMainWindow):
         self.script_panel.current_block_changed.connect(self.takes_panel.set_block)
         self._build_actions()
         self._build_status_bar()
+        self.takes_dock = self.add_dock("Takes", self.takes_panel,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
         self.infill = infill
         self.editor_panel = EditorPanel(document, editor, playback, self.infill,
                                         lambda: self.pause_spin.value())
-        self.editor_dock = QDockWidget("Editor", self)
-        self.editor_dock.setObjectName("EditorDock")
-        self.editor_dock.setWidget(self.editor_panel)
-        self.editor_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.editor_dock)
+        self.editor_dock = self.add_dock("Editor", self.editor_panel,
+                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         self.script_panel.current_block_changed.connect(self.editor_panel.set_block)
-        self.editor_dock.toggleViewAction().setText("Editor panel")
-        self.view_menu.addAction(self.editor_dock.toggleViewAction())
         # The Editor's actions in a menu too (their shortcuts act while the panel has focus).
         self.audio_menu = QMenu("&Audio", self)
         self.audio_menu.addActions(self.editor_panel.toolbar.actions())
@@ -162,6 +152,23 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.editor_dock], [260], Qt.Orientation.Vertical)
 
     # --- construction ----------------------------------------------------------
+
+    def add_dock(self, title: str, panel: QWidget, area: Qt.DockWidgetArea,
+                 tab_with: QDockWidget | None = None) -> QDockWidget:
+        """Put ``panel`` in a movable, closable dock named ``title`` (tabbed with
+        ``tab_with`` if given), with a "``title`` panel" toggle in the View menu."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{title}Dock")
+        dock.setWidget(panel)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        if tab_with is not None:
+            self.tabifyDockWidget(tab_with, dock)
+            tab_with.raise_()
+        dock.toggleViewAction().setText(f"{title} panel")
+        self.view_menu.addAction(dock.toggleViewAction())
+        return dock
 
     def _action(self, text: str, slot: Callable[[], object],
                 shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
@@ -224,9 +231,7 @@ class MainWindow(QMainWindow):
                 script_menu.addSeparator()
             else:
                 script_menu.addAction(action)
-        view_menu = self.view_menu = self.menuBar().addMenu("&View")
-        self.takes_dock.toggleViewAction().setText("Takes panel")
-        view_menu.addAction(self.takes_dock.toggleViewAction())
+        self.view_menu = self.menuBar().addMenu("&View")
         self.menuBar().addMenu("&Help").addAction(self.about_action)
 
         toolbar = QToolBar("Main")

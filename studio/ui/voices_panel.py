@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSizePolicy,
     QTableView,
-    QToolButton,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -130,14 +130,20 @@ class VoicesPanel(QWidget):
             self.owner_combo.addItem(label)
         self.starred_check = QCheckBox("★ Starred")
         self.starred_check.setToolTip("Show only starred voices")
-        filters = QHBoxLayout()
-        filters.setSpacing(4)
-        for widget in (self.language_combo, self.gender_combo, self.owner_combo):
-            # Shrinks with a narrow dock instead of forcing it wide.
-            widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            widget.setMinimumContentsLength(7)
-            filters.addWidget(widget, 1)
-        filters.addWidget(self.starred_check)
+        filters = QVBoxLayout()
+        filters.setSpacing(3)
+        first, second = QHBoxLayout(), QHBoxLayout()
+        for row, widgets in ((first, (self.language_combo, self.gender_combo)),
+                             (second, (self.owner_combo,))):
+            row.setSpacing(4)
+            for widget in widgets:
+                # Shrinks with a narrow dock instead of forcing it wide.
+                widget.setSizeAdjustPolicy(
+                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                widget.setMinimumContentsLength(5)
+                row.addWidget(widget, 1)
+            filters.addLayout(row)
+        second.addWidget(self.starred_check)
 
         self.model = VoiceTableModel(self)
         self.table = QTableView()
@@ -188,17 +194,17 @@ class VoicesPanel(QWidget):
                        self.refresh_action),
                       (self.rename_action, self.localize_action, self.delete_action, None,
                        self.record_action)):
-            row = QHBoxLayout()
-            row.setSpacing(4)
+            # A toolbar, not a row of buttons: in a narrow dock the rest folds into its
+            # extension menu instead of forcing the dock (and the window) wider.
+            bar = QToolBar()
+            bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            bar.setIconSize(bar.iconSize())
             for action in group:
                 if action is None:
-                    row.addStretch(1)
-                    continue
-                button = QToolButton()
-                button.setDefaultAction(action)
-                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-                row.addWidget(button)
-            rows.addLayout(row)
+                    bar.addSeparator()
+                else:
+                    bar.addAction(action)
+            rows.addWidget(bar)
 
         self.status_label = QLabel()
         self.status_label.setObjectName("VoicesStatus")
