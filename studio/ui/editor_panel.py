@@ -171,23 +171,24 @@ class EditorPanel(QWidget):
         self.status_label.setWordWrap(True)
 
         self._make_actions()
-        self.toolbar = QToolBar(self)
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for group in (
-            (self.play_action, self.play_selection_action),
-            (self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action,
-             self.zoom_selection_action),
-            (self.replace_action, self.delete_action, self.silence_action, self.trim_action,
-             self.fade_in_action, self.fade_out_action, self.gain_action),
-            (self.copy_action, self.paste_action, self.split_action, self.revert_action),
-        ):
-            for action in group:
-                self.toolbar.addAction(action)
-            self.toolbar.addSeparator()
+        listen = ((self.play_action, self.play_selection_action),
+                  (self.zoom_fit_action, self.zoom_selection_action))
+        edit = ((self.replace_action, self.delete_action, self.silence_action, self.trim_action,
+                 self.fade_in_action, self.fade_out_action, self.gain_action),
+                (self.copy_action, self.paste_action, self.split_action, self.revert_action))
+        #: Every action in menu order, separators as None (the window's Audio menu).
+        self.menu_actions: list[Any] = []
+        for group in (listen[0], (self.zoom_in_action, self.zoom_out_action) + listen[1],
+                      *edit):
+            self.menu_actions += [*group, None]
+        # Listening and zoom share the header row, so the edits fit a narrow panel.
+        self.view_toolbar = self._toolbar(listen)
+        self.toolbar = self._toolbar(edit)
 
         header = QHBoxLayout()
         header.addWidget(self.mode_combo)
         header.addWidget(self.title_label, 1)
+        header.addWidget(self.view_toolbar)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
@@ -253,6 +254,15 @@ class EditorPanel(QWidget):
         self.revert_action = action("Revert edits", self.revert_edits, None,
                                     "Undo every edit of this take at once (Undo brings "
                                     "them back)")
+
+    def _toolbar(self, groups: tuple[tuple[Any, ...], ...]) -> QToolBar:
+        bar = QToolBar(self)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for index, group in enumerate(groups):
+            if index:
+                bar.addSeparator()
+            bar.addActions(list(group))
+        return bar
 
     def _update_actions(self) -> None:
         take_mode = self.mode_combo.currentIndex() == 0

@@ -116,10 +116,17 @@ class MainWindow(QMainWindow):
                                         lambda: self.pause_spin.value())
         self.editor_dock = self.add_dock("Editor", self.editor_panel,
                                          Qt.DockWidgetArea.BottomDockWidgetArea)
+        # The right-hand panels (Takes, Voices: lists) keep the window's full height;
+        # the Editor sits under the script.
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.script_panel.current_block_changed.connect(self.editor_panel.set_block)
         # The Editor's actions in a menu too (their shortcuts act while the panel has focus).
         self.audio_menu = QMenu("&Audio", self)
-        self.audio_menu.addActions(self.editor_panel.toolbar.actions())
+        for action in self.editor_panel.menu_actions:
+            if action is None:
+                self.audio_menu.addSeparator()
+            else:
+                self.audio_menu.addAction(action)
         self.menuBar().insertMenu(self.view_menu.menuAction(), self.audio_menu)
 
         self.script_panel.generate_requested.connect(self._on_generate_block)
