@@ -174,7 +174,7 @@ class VoicesPanel(QWidget):
         self.preview_action = make_action(self, "▶ Preview", self.preview_or_stop,
                                           tip="Hear the voice (double-click a row); Stop while it plays")
         self.use_action = make_action(self, "Use in script", self.use_selected,
-                                      tip="Give the selected blocks this voice")
+                                      tip="Give the current block this voice (Undo takes it back)")
         self.star_action = make_action(self, "☆ Star", self.star_selected,
                                        tip="Star or unstar the voice")
         self.rename_action = make_action(self, "Edit…", self.rename_selected,
