@@ -155,8 +155,14 @@ class HttpCore:
         files: Files | None = None,
         data: FormData | None = None,
         follow_redirects: bool = False,
+        creates: bool = False,
     ) -> httpx.Response:
         """Send a request and read its whole body.
+
+        ``creates``: the request makes something on the server (a cloned voice), so it
+        is only retried when it surely was not carried out: a 429, or a connection that
+        never opened. After a 5xx or a lost connection the server may have made it, and
+        a retry could make it twice; the error is raised instead.
 
         With ``files`` (and optionally ``data``) the body is ``multipart/form-data``:
         the text fields first, then the files, as httpx (and the v4 SDK) send them.
@@ -166,7 +172,8 @@ class HttpCore:
             APIStatusError: (a subclass of) for a status >= 400, after retries.
             APITimeoutError, ConnectionLostError: the exchange failed, after retries.
         """
-        response = await self._send(method, url, params, json, follow_redirects, files, data)
+        response = await self._send(method, url, params, json, follow_redirects, files, data,
+                                    creates)
         what = f"{method} {response.request.url.path}"
         try:
             await response.aread()
@@ -201,6 +208,7 @@ class HttpCore:
         follow_redirects: bool,
         files: Files | None = None,
         data: FormData | None = None,
+        creates: bool = False,
     ) -> httpx.Response:
         attempt = 0
         while True:
@@ -221,6 +229,8 @@ class HttpCore:
             except (httpx.TransportError, OSError) as exc:
                 error = transport_error(exc, what)
                 cause: BaseException | None = exc
+                if creates and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+                    raise error from exc  # it may have been carried out
             else:
                 if response.status_code < 400:
                     return response
@@ -234,7 +244,8 @@ class HttpCore:
                     response.status_code, response.headers, content, response.reason_phrase
                 )
                 cause = None
-                if not is_retryable_status(response.status_code):
+                if not is_retryable_status(response.status_code) or (
+                        creates and response.status_code != 429):
                     raise error
                 retry_after = parse_retry_after(response.headers)
             wait = retry_wait(self.policy, attempt, retry_after, rng=self._rng)

@@ -349,7 +349,7 @@ class CartesiaClient:
         }
         if dialect is not None:
             body["dialect"] = dialect
-        response = await self._http.request("POST", "/voices/localize", json=body)
+        response = await self._http.request("POST", "/voices/localize", json=body, creates=True)
         return _owned_voice(json_body(response, "POST /voices/localize"))
 
     async def clone_voice(
@@ -394,7 +394,8 @@ class CartesiaClient:
                 raise ValueError("base_voice_id is empty; pass None for no base voice")
             data["base_voice_id"] = base_voice_id
         files = {"clip": (filename, clip, _audio_type(filename))}
-        response = await self._http.request("POST", "/voices/clone", files=files, data=data)
+        response = await self._http.request("POST", "/voices/clone", files=files, data=data,
+                                            creates=True)
         return _owned_voice(json_body(response, "POST /voices/clone"))
 
     @staticmethod

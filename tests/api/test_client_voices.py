@@ -215,3 +215,42 @@ async def test_voice_lifecycle_against_the_offline_engine(client: CartesiaClient
     sf.write(silent, np.zeros(44100, np.float32), 22050, format="WAV")
     with pytest.raises(BadRequestError, match="silent"):
         await client.clone_voice(silent.getvalue(), name="Silence")
+
+
+class Sequenced:
+    """Answers with the given statuses in turn (then 200 with ``body``)."""
+
+    def __init__(self, statuses: list[int], body: Any) -> None:
+        self.statuses, self.body, self.requests = list(statuses), body, 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests += 1
+        if self.statuses:
+            status = self.statuses.pop(0)
+            return httpx.Response(status, json={"error": "x"}, headers={"Retry-After": "0"})
+        return httpx.Response(200, json=self.body)
+
+
+async def test_a_clone_is_never_sent_twice_after_a_server_error() -> None:
+    """The server may have made the voice before failing: retrying could clone twice."""
+    answers = Sequenced([500], METADATA)
+    client = CartesiaClient(KEY, base_url="https://api.example.test",
+                            transport=httpx.MockTransport(answers),
+                            retry_policy=RetryPolicy(max_retries=3, initial_delay=0.0))
+    from studio.api import ServerError
+
+    with pytest.raises(ServerError):
+        await client.clone_voice(b"RIFF....WAVEfmt ", name="Mine")
+    assert answers.requests == 1
+    await client.aclose()
+
+
+async def test_a_rate_limited_clone_is_retried() -> None:
+    answers = Sequenced([429], METADATA)
+    client = CartesiaClient(KEY, base_url="https://api.example.test",
+                            transport=httpx.MockTransport(answers),
+                            retry_policy=RetryPolicy(max_retries=3, initial_delay=0.0))
+    voice = await client.clone_voice(b"RIFF....WAVEfmt ", name="Mine")
+    assert voice.id == "v-2" and answers.requests == 2
+    await client.aclose()
