@@ -153,8 +153,10 @@ class ProjectService(QObject):
 
     @property
     def has_content(self) -> bool:
-        """Whether the script holds anything worth keeping (text or takes)."""
-        return any(b.text.strip() or b.takes for b in self._document.blocks)
+        """Whether the project holds anything worth keeping: text, takes, recordings,
+        or credits spent in it."""
+        return (any(b.text.strip() or b.takes for b in self._document.blocks)
+                or bool(self.recordings) or self.credits_spent > 0)
 
     def _run(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         return asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)

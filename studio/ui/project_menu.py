@@ -146,7 +146,7 @@ class ProjectMenu(QObject):
         answer = QMessageBox.question(
             self._window, verb,
             "This project has no name yet. Save it before you go on?\n"
-            "Discard deletes its script and takes.",
+            "Discard deletes its script, takes and recordings.",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
         if answer == QMessageBox.StandardButton.Cancel:

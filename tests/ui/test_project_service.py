@@ -315,3 +315,9 @@ def test_recordings_are_kept_in_the_project(qtbot, qloop, service) -> None:  # t
     kept = store.load().recordings
     assert [r.id for r in kept] == [second.id] and kept[0].audio.shape == (RATE // 2,)
     store.close()
+
+
+def test_a_project_with_only_a_recording_is_worth_keeping(qloop, service) -> None:  # type: ignore[no-untyped-def]
+    assert not service.has_content
+    service.add_recording(take(seconds=0.5, seed=13).audio, RATE, "Only this")
+    assert service.has_content  # New/Open must ask before deleting an untitled project
