@@ -259,8 +259,8 @@ class CartesiaClient:
         self, voice_id: str, *, name: str | None = None, description: str | None = None
     ) -> Voice:
         """``PATCH /voices/{id}`` (seed ``voices_update``): rename a voice or change its
-        description; a field left None is not sent and keeps its value (the v4 SDK
-        sends only the fields given, too).
+        description. The seed's ``UpdateVoiceRequest`` requires both fields, so a field
+        left None is read first (``GET /voices/{id}``) and sent as it is.
 
         Returns:
             The updated voice (schema ``Voice``).
@@ -282,6 +282,10 @@ class CartesiaClient:
             body["description"] = description
         if not body:
             raise ValueError("update_voice needs a name, a description or both")
+        if len(body) == 1:
+            current = await self.get_voice(voice_id)
+            body.setdefault("name", current.name)
+            body.setdefault("description", current.description)
         response = await self._http.request("PATCH", self._voice_path(voice_id), json=body)
         return Voice.from_json(json_body(response, "PATCH /voices/{id}"))
 

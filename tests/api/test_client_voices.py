@@ -74,16 +74,17 @@ def test_constants_follow_the_seed() -> None:
     assert SPEAKER_GENDERS == ("male", "female")
 
 
-async def test_update_voice_patches_only_the_given_fields() -> None:
+async def test_update_voice_sends_both_fields_the_seed_requires() -> None:
     recorder = Recorder(body=VOICE)
     async with client_for(recorder) as client:
         voice = await client.update_voice("v 1/x", name="  Mine  ", description="d")
         await client.update_voice("v-1", description="")
-    first, second = recorder.requests
+    first, read, second = recorder.requests
     assert first.method == "PATCH" and first.url.raw_path == b"/voices/v%201%2Fx"
     assert json.loads(first.content) == {"name": "Mine", "description": "d"}
     assert first.headers["content-type"] == "application/json"
-    assert json.loads(second.content) == {"description": ""}
+    assert read.method == "GET" and read.url.path == "/voices/v-1"  # the name it keeps
+    assert json.loads(second.content) == {"description": "", "name": "Mine"}
     assert voice.name == "Mine" and voice.is_owner
 
 
