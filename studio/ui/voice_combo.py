@@ -52,6 +52,7 @@ class VoiceComboBox(QComboBox):
         self.setCompleter(completer)
         self._completer = completer
         self._current = ""
+        self._names: dict[str, str] = {}  # voice id -> label, for voices that left the list
         self.activated.connect(self._choose)
         # The index form names the row itself, so picking never depends on the text.
         completer.activated[QModelIndex].connect(self._on_completed)
@@ -60,6 +61,8 @@ class VoiceComboBox(QComboBox):
     def set_voices(self, voices: Sequence[Voice]) -> None:
         """Replace the list, keeping the current voice if it is still there."""
         current = self._current
+        for row in range(self.count()):  # names of voices that may be about to go
+            self._names[self.itemData(row)] = self.itemText(row)
         self.blockSignals(True)
         self.clear()
         for row, voice in enumerate(voices):
@@ -70,16 +73,24 @@ class VoiceComboBox(QComboBox):
         self.set_voice_id(current)
 
     def set_voice_id(self, voice_id: str) -> None:
-        """Show ``voice_id`` without emitting ``voice_chosen``; an id not in the list
-        is shown as itself so a block never silently changes voice."""
+        """Show ``voice_id`` without emitting ``voice_chosen``. A voice not in the list
+        (deleted, or from another account) is shown as missing, by its last known name,
+        so a block never silently changes voice and the user sees why it cannot render."""
         self._current = voice_id
         index = self.findData(voice_id)
         self.blockSignals(True)
         if index >= 0:
             self.setCurrentIndex(index)
+            self.setToolTip(self.itemData(index, Qt.ItemDataRole.ToolTipRole) or "")
         else:
             self.setCurrentIndex(-1)
-            self.setEditText(voice_id)
+            if voice_id and self.count():
+                name = self._names.get(voice_id) or f"{voice_id[:8]}…"
+                self.setEditText(f"Missing voice: {name}")
+                self.setToolTip(f"Voice {voice_id} is not in the voice library (deleted?). "
+                                "Pick another voice for this block.")
+            else:
+                self.setEditText(voice_id)
         self.blockSignals(False)
 
     def voice_id(self) -> str:

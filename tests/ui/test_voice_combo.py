@@ -66,3 +66,16 @@ def test_typing_a_full_label_picks_it(qtbot) -> None:  # type: ignore[no-untyped
     combo.setEditText("riley (en, neutral)")
     combo.lineEdit().editingFinished.emit()
     qtbot.waitUntil(lambda: chosen == ["v-riley"])
+
+
+def test_a_deleted_voice_shows_as_missing_by_its_name(qtbot) -> None:  # type: ignore[no-untyped-def]
+    combo, chosen = _combo(qtbot)
+    combo.set_voices([v for v in VOICES if v.id != "v-avery"])  # Avery was deleted
+    assert combo.currentText() == "Missing voice: Avery (en, feminine)"
+    assert "not in the voice library" in combo.toolTip()
+    assert combo.voice_id() == "v-avery" and chosen == []  # the block keeps its voice
+    other = VoiceComboBox()
+    qtbot.addWidget(other)
+    other.set_voices(VOICES[1:])
+    other.set_voice_id("0123456789abcdef")  # never seen (e.g. after a restart)
+    assert other.currentText() == "Missing voice: 01234567…"
