@@ -172,6 +172,16 @@ class Studio(QObject):
         panel.recording_finished.connect(recorded)
         panel.voice_cloned.connect(cloned)
         panel.use_requested.connect(self._use_voice)
+        # Also in a menu: in a narrow Voices panel the button can fold away.
+        menu = self.window.audio_menu
+        menu.addSeparator()
+        record = menu.addAction("Record and clone a voice…")
+        record.triggered.connect(lambda _checked=False: self._open_recorder())
+
+    def _open_recorder(self) -> None:
+        self.voices_dock.show()
+        self.voices_dock.raise_()
+        self.voices_panel.open_recorder()
 
     def _use_voice(self, voice_id: str) -> None:
         """"Use in script": the current block gets the voice (one undo step)."""
