@@ -10,17 +10,31 @@ is why noise weighs as much as length here.
 How the figures are measured (all levels in dBFS re full scale 1.0):
 
 - The clip is cut into :data:`FRAME_SECONDS` frames and each frame's mean power taken.
+  Frames below :data:`DIGITAL_SILENCE_DBFS` are *digital silence* (exact zeros from a
+  microphone warming up, or padding in an imported file): they say nothing about the room
+  and are left out of the noise floor.
 - The *loud level* is the :data:`LOUD_PERCENTILE` th percentile of frame power: the level
   of the speech's strong syllables, robust to a single click.
-- Speech *starts* at the first frame within :data:`ONSET_BELOW_LOUD_DB` of the loud level.
-  The *lead-in* is everything before it, less :data:`ONSET_GUARD_SECONDS` (a soft onset).
-- The *noise floor* is the :data:`NOISE_PERCENTILE` th percentile of frame power in the
-  lead-in when it lasts at least :data:`MIN_LEAD_IN_SECONDS`, else of the whole clip (the
-  pauses between words). The issue asks for it to be measured in the silence before speech.
+- Speech *starts* at the first frame that is within :data:`ONSET_BELOW_LOUD_DB` of the
+  loud level *and* at least :data:`ONSET_ABOVE_FLOOR_DB` above the quietest audible frame
+  before it (the first audible frame: within :data:`FIRST_SOUND_BELOW_LOUD_DB` of the
+  loud level). The second test is what finds the start in a noisy room, where the noise
+  itself is within 20 dB of the speech. The *lead-in* is everything before the start, less
+  :data:`ONSET_GUARD_SECONDS` (a soft onset); without a start, the whole clip.
+- The *noise floor* is the :data:`NOISE_PERCENTILE` th percentile of the audible frames of
+  the lead-in, the silence before speech that the issue asks to measure. It is *not
+  measured* (NaN) when those frames last less than :data:`MIN_LEAD_IN_SECONDS` or are not
+  steady (their median more than :data:`LEAD_IN_SPREAD_DB` above that percentile: speech,
+  not a room). Guessing it from the quiet parts of the speech instead reads soft syllables
+  as noise and calls a clean, tightly trimmed clip noisy. Two exceptions: a clip whose
+  quiet parts are mostly digital silence (synthetic or noise-gated audio) has a floor of
+  ``-inf``; and a caller that measured the floor on the untrimmed recording passes it in
+  (``check_clip(..., noise_floor_dbfs=)``).
 - The *speech level* is the power mean of the frames at least :data:`SPEECH_ABOVE_NOISE_DB`
   above the noise floor and within :data:`SPEECH_RANGE_DB` of the loud level, the idea of
-  ITU-T P.56's active speech level (pauses do not dilute it) in its simplest form.
-- *SNR* is speech level minus noise floor.
+  ITU-T P.56's active speech level (pauses do not dilute it) in its simplest form. When
+  no frame qualifies (a steady hum, noise only) the clip has no speech.
+- *SNR* is speech level minus noise floor (NaN when the floor was not measured).
 
 Loading goes through soundfile (libsndfile 1.1+ reads WAV, FLAC, Ogg Vorbis/Opus and MP3).
 A file's size is checked before anything is decoded, so a 2 GB import is refused at once.
@@ -54,14 +68,39 @@ can leave clipped stretches a hair under 1.0, so the test is not ``== 1.0``."""
 LOUD_PERCENTILE = 95.0
 """Percentile of frame power taken as the loud (strong syllable) level."""
 
+DIGITAL_SILENCE_DBFS = -100.0
+"""Frames quieter than this are digital silence, not room noise. One 16-bit step (2^-15)
+in every sample is -90 dBFS; -100 dBFS is fewer than one sample in ten off zero by a step.
+A microphone in a room, even at low gain, reads far above it (ACX's floor limit is -60)."""
+
 ONSET_BELOW_LOUD_DB = 20.0
-"""Speech starts at the first frame within this many dB of the loud level."""
+"""Speech starts at the first frame within this many dB of the loud level ..."""
+
+ONSET_ABOVE_FLOOR_DB = 6.0
+"""... that is also this many dB above the quietest audible frame before it. Frame power
+of steady noise varies by well under 1 dB over 20 ms, so 6 dB is a rise, not noise."""
+
+FIRST_SOUND_BELOW_LOUD_DB = 6.0
+"""The first audible frame (at the clip's start or after its leading digital silence) has
+nothing before it to rise from: it starts speech when it is within this many dB of the
+loud level. Room noise that loud would leave no speech to measure anyway."""
 
 ONSET_GUARD_SECONDS = 0.1
 """Left out of the lead-in before the onset: breaths and soft consonants start earlier."""
 
 MIN_LEAD_IN_SECONDS = 0.2
-"""A lead-in shorter than this is too short to measure noise in; the whole clip is used."""
+"""Audible lead-in shorter than this is too short to measure noise in: the floor is not
+measured (NaN) and the advice asks for a pause before speaking."""
+
+LEAD_IN_SPREAD_DB = 6.0
+"""A lead-in whose median frame is more than this above its :data:`NOISE_PERCENTILE` th
+percentile is not steady room noise but speech (a clip trimmed right up to the first word,
+whose first syllable never rose 6 dB over a quieter one): the floor is not measured."""
+
+DIGITALLY_CLEAN_FRACTION = 0.5
+"""When at least this fraction of the quiet frames after the start of speech (more than
+:data:`ONSET_BELOW_LOUD_DB` below the loud level) are digital silence, the clip is
+digitally clean (synthetic or noise-gated) and its noise floor is ``-inf``."""
 
 NOISE_PERCENTILE = 10.0
 """Percentile of frame power taken as the noise floor: the quiet frames, not the median,
@@ -132,11 +171,13 @@ class ClipReport:
         peak_dbfs: sample peak in dBFS; ``-inf`` for digital silence or an empty clip.
         clipped_fraction: fraction (0..1, not percent) of samples at or above
             :data:`CLIP_LEVEL` in magnitude.
-        noise_floor_dbfs: the noise floor in dBFS (see the module docstring); ``-inf`` when
-            the quiet part is digital silence.
+        noise_floor_dbfs: the noise floor in dBFS (see the module docstring), or the one
+            the caller passed to :func:`check_clip`; ``-inf`` when the clip's quiet parts
+            are digital silence; NaN when it could not be measured (no pause before the
+            speech), which the advice then explains.
         speech_dbfs: the speech level in dBFS RMS; ``-inf`` when there is no speech.
         snr_db: ``speech_dbfs - noise_floor_dbfs`` in dB; ``inf`` over digital silence,
-            0.0 when there is no speech.
+            NaN when the noise floor was not measured, 0.0 when there is no speech.
         problems: must be fixed before upload; user-facing sentences with guidance.
         advice: warnings worth showing; upload may go ahead.
     """
@@ -156,12 +197,18 @@ class ClipReport:
         return not self.problems
 
 
-def check_clip(audio: npt.ArrayLike, sample_rate: int) -> ClipReport:
+def check_clip(audio: npt.ArrayLike, sample_rate: int, *,
+               noise_floor_dbfs: float | None = None) -> ClipReport:
     """Measure a voice clip and say what to fix before cloning.
 
     Args:
         audio: float32 mono, shape ``(frames,)``, full scale ±1.0.
         sample_rate: its rate in Hz (> 0).
+        noise_floor_dbfs: the noise floor in dBFS measured elsewhere, typically
+            ``check_clip(recording, rate).noise_floor_dbfs`` before the recording was
+            trimmed to the speech (a trimmed clip has no lead-in to measure it in). Used
+            instead of measuring; ``-inf`` means digital silence. None or NaN: measure it
+            in the clip's own lead-in.
 
     Returns:
         A :class:`ClipReport`; thresholds are this module's constants.
@@ -182,12 +229,15 @@ def check_clip(audio: npt.ArrayLike, sample_rate: int) -> ClipReport:
                           ())
     peak = peak_dbfs(data)
     clipped_fraction = float(np.count_nonzero(np.abs(data) >= CLIP_LEVEL)) / frames
-    noise, speech = _noise_and_speech(data, sample_rate)
+    given = None if noise_floor_dbfs is None or math.isnan(noise_floor_dbfs) else float(
+        noise_floor_dbfs)
+    noise, speech = _noise_and_speech(data, sample_rate, given)
     silent = peak < SILENT_PEAK_DBFS
-    if silent or speech == -math.inf:
+    no_speech = not silent and speech == -math.inf
+    if silent or no_speech:
         speech, snr = -math.inf, 0.0
     else:
-        snr = speech - noise
+        snr = speech - noise  # NaN when the floor was not measured
 
     problems: list[str] = []
     advice: list[str] = []
@@ -209,6 +259,12 @@ def check_clip(audio: npt.ArrayLike, sample_rate: int) -> ClipReport:
         )
     if silent:
         problems.append("The clip is silent: check the input device and its level.")
+    elif no_speech:
+        problems.append(
+            "No speech was found in the clip, only a steady sound (background noise or "
+            "hum): check that the right input device is chosen, then record yourself "
+            "reading the text aloud."
+        )
     else:
         if clipped_fraction > CLIPPED_FRACTION_PROBLEM:
             problems.append(
@@ -232,6 +288,12 @@ def check_clip(audio: npt.ArrayLike, sample_rate: int) -> ClipReport:
                 f"There is audible background noise ({snr:.0f} dB below the speech): a "
                 "quieter room would give a cleaner clone."
             )
+        if math.isnan(noise):
+            advice.append(
+                "The background noise could not be measured: the speech starts right at "
+                "the beginning of the clip. Leave a second of silence before you speak so "
+                "the noise floor can be measured."
+            )
         if speech < QUIET_SPEECH_DBFS:
             advice.append(
                 f"The speech is quiet ({speech:.0f} dBFS RMS): raise the input gain or move "
@@ -249,7 +311,8 @@ def check_clip(audio: npt.ArrayLike, sample_rate: int) -> ClipReport:
     )
 
 
-def _noise_and_speech(data: FloatArray, sample_rate: int) -> tuple[float, float]:
+def _noise_and_speech(data: FloatArray, sample_rate: int,
+                      given_noise_dbfs: float | None) -> tuple[float, float]:
     """Noise floor and speech level in dBFS, as the module docstring describes."""
     size = max(1, round(FRAME_SECONDS * sample_rate))
     count = max(1, data.shape[0] // size)
@@ -258,19 +321,55 @@ def _noise_and_speech(data: FloatArray, sample_rate: int) -> tuple[float, float]
     x = usable.astype(np.float64).reshape(count, -1)
     power = np.mean(x * x, axis=1)
     loud = float(np.percentile(power, LOUD_PERCENTILE))
-    if loud <= 0.0:
+    sounding = np.flatnonzero(power >= _ratio(DIGITAL_SILENCE_DBFS))
+    if loud <= 0.0 or sounding.size == 0:
         return -math.inf, -math.inf
-    onset_power = loud * _ratio(-ONSET_BELOW_LOUD_DB)
-    onset = int(np.argmax(power >= onset_power))
-    lead_end = onset - round(ONSET_GUARD_SECONDS / FRAME_SECONDS)
-    if lead_end * FRAME_SECONDS >= MIN_LEAD_IN_SECONDS:
-        noise = float(np.percentile(power[:lead_end], NOISE_PERCENTILE))
+    quiet = float(np.percentile(power[sounding], NOISE_PERCENTILE))
+    pauses = sounding.size < sounding[-1] - sounding[0] + 1  # digital silence between
+    if loud < quiet * _ratio(SPEECH_ABOVE_NOISE_DB) and not pauses:
+        # Nothing rises above the rest: a steady sound (hum, room noise), no speech.
+        floor = quiet if given_noise_dbfs is None else _ratio(given_noise_dbfs)
+        return _db(floor), -math.inf
+    if given_noise_dbfs is None:
+        noise = _noise_floor_power(power, loud)
     else:
-        noise = float(np.percentile(power, NOISE_PERCENTILE))
-    threshold = max(noise * _ratio(SPEECH_ABOVE_NOISE_DB), loud * _ratio(-SPEECH_RANGE_DB))
+        noise = _ratio(given_noise_dbfs) if given_noise_dbfs > -math.inf else 0.0
+    threshold = loud * _ratio(-SPEECH_RANGE_DB)
+    if not math.isnan(noise):
+        threshold = max(threshold, noise * _ratio(SPEECH_ABOVE_NOISE_DB))
     speech_frames = power[power >= threshold]
     speech = float(np.mean(speech_frames)) if speech_frames.size else 0.0
     return _db(noise), _db(speech)
+
+
+def _noise_floor_power(power: npt.NDArray[np.float64], loud: float) -> float:
+    """Noise floor as a power (0.0 for digital silence, NaN when not measurable) from
+    per-frame ``power``, as the module docstring describes."""
+    audible = power >= _ratio(DIGITAL_SILENCE_DBFS)
+    # The quietest audible frame so far, before each frame (inf before the first one).
+    quietest = np.minimum.accumulate(np.where(audible, power, np.inf))
+    before = np.concatenate(([np.inf], quietest[:-1]))
+    onset_power = loud * _ratio(-ONSET_BELOW_LOUD_DB)
+    rises = (power >= onset_power) & (
+        (power >= before * _ratio(ONSET_ABOVE_FLOOR_DB))
+        | (np.isinf(before) & (power >= loud * _ratio(-FIRST_SOUND_BELOW_LOUD_DB))))
+    if rises.any():
+        onset = int(np.argmax(rises))
+        lead_end = max(0, onset - round(ONSET_GUARD_SECONDS / FRAME_SECONDS))
+    else:
+        onset = lead_end = power.shape[0]  # no start of speech: all of it is lead-in
+    lead = power[:lead_end][audible[:lead_end]]
+    if lead.size * FRAME_SECONDS >= MIN_LEAD_IN_SECONDS:
+        floor = float(np.percentile(lead, NOISE_PERCENTILE))
+        if float(np.median(lead)) <= floor * _ratio(LEAD_IN_SPREAD_DB):
+            return floor
+        return math.nan  # the "lead-in" is speech, not a room
+    quiet = power[onset:] < onset_power
+    silent_quiet = np.count_nonzero(quiet & ~audible[onset:])
+    if silent_quiet and (
+            silent_quiet >= DIGITALLY_CLEAN_FRACTION * np.count_nonzero(quiet)):
+        return 0.0  # digitally clean: the pauses are exact silence too
+    return math.nan
 
 
 def _ratio(db: float) -> float:
@@ -278,6 +377,8 @@ def _ratio(db: float) -> float:
 
 
 def _db(power: float) -> float:
+    if math.isnan(power):
+        return math.nan
     return 10.0 * math.log10(power) if power > 0.0 else -math.inf
 
 

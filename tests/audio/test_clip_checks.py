@@ -62,9 +62,8 @@ def test_a_clean_five_second_clip_is_fine() -> None:
 @pytest.mark.parametrize(("snr", "lead_in", "verdict"), [
     (30.0, 0.5, "fine"),
     (20.0, 0.5, "advice"),
-    (20.0, 0.0, "advice"),  # no lead-in: the noise is read in the pauses
     (10.0, 0.5, "problem"),
-    (10.0, 0.0, "problem"),
+    (10.0, 1.0, "problem"),
 ])
 def test_noise_is_measured_and_judged(snr: float, lead_in: float, verdict: str) -> None:
     clip, noise = speechlike(6.0, snr_db=snr, lead_in=lead_in)
@@ -101,8 +100,98 @@ def test_digital_silence_before_speech_is_an_infinite_snr() -> None:
     assert report.ok and report.advice == ()
 
 
+@pytest.mark.parametrize("zeros", [0.15, 0.3, 0.6])
+def test_digital_silence_at_the_start_is_not_the_noise_floor(zeros: float) -> None:
+    # A microphone warming up (or an import padded with zeros) starts with exact zeros,
+    # then the room: 1.2 s of it before speaking, 10 dB below the speech.
+    clip, noise = speechlike(6.0, snr_db=10.0, lead_in=1.2)
+    clip[: round(zeros * RATE)] = 0.0
+
+    report = check_clip(clip, RATE)
+
+    assert report.noise_floor_dbfs == pytest.approx(noise, abs=1.0)
+    assert report.snr_db == pytest.approx(10.0, abs=1.5)
+    assert not report.ok
+    assert any("background noise is only" in p for p in report.problems)
+
+
+def syllables(seconds: float) -> np.ndarray:
+    """Continuous voiced speech without a pause: a 150 Hz buzz whose level swings between
+    -35 and -12 dBFS RMS three times a second, like syllables, over a -70 dBFS room."""
+    t = np.arange(round(seconds * RATE)) / RATE
+    level_db = -23.5 - 11.5 * np.cos(2 * np.pi * 3 * t)
+    buzz = np.sin(2 * np.pi * 150 * t) + 0.5 * np.sin(2 * np.pi * 300 * t)
+    buzz *= 10 ** (level_db / 20) / math.sqrt(np.mean(buzz**2))
+    room = np.random.default_rng(4).normal(0, 10 ** (-70 / 20), t.shape[0])
+    return (buzz + room).astype(np.float32)
+
+
+NO_LEAD_IN = ("Leave a second of silence before you speak so the noise floor can be "
+              "measured.")
+
+
+@pytest.mark.parametrize(("clip", "speech"), [
+    # The old fallback (quiet frames of the whole clip) read the soft syllables as noise:
+    # "audible background noise" in a clip with a -70 dBFS room.
+    pytest.param(syllables(5.0), -17.0, id="trimmed to the first syllable"),
+    pytest.param(speechlike(5.0, snr_db=40.0, lead_in=0.0)[0], -12.0, id="tone bursts"),
+    pytest.param(np.concatenate([np.zeros(RATE, np.float32), syllables(5.0)]), -17.0,
+                 id="zero padding then speech"),
+])
+def test_without_a_pause_before_speech_the_noise_floor_is_not_measured(
+        clip: np.ndarray, speech: float) -> None:
+    report = check_clip(clip, RATE)
+
+    assert math.isnan(report.noise_floor_dbfs) and math.isnan(report.snr_db)
+    assert report.ok  # a clean clip: nothing in it says otherwise
+    assert not any("background noise" in p for p in report.problems)
+    assert any(NO_LEAD_IN in a for a in report.advice)
+    assert not any("audible background noise" in a for a in report.advice)
+    assert report.speech_dbfs == pytest.approx(speech, abs=2.0)
+
+
+def test_the_floor_of_the_untrimmed_recording_can_be_carried_over() -> None:
+    clip = syllables(5.0)
+    recording = np.concatenate([
+        np.random.default_rng(5).normal(0, 10 ** (-70 / 20), RATE).astype(np.float32), clip])
+    measured = check_clip(recording, RATE)
+    assert measured.noise_floor_dbfs == pytest.approx(-70.0, abs=1.0)
+
+    report = check_clip(clip, RATE, noise_floor_dbfs=measured.noise_floor_dbfs)
+
+    assert report.noise_floor_dbfs == measured.noise_floor_dbfs
+    assert report.snr_db == pytest.approx(report.speech_dbfs + 70.0, abs=1.0)
+    assert report.ok and report.advice == ()
+    # NaN (a report that could not measure it) or None: measured in the clip, as before.
+    for unknown in (math.nan, None):
+        again = check_clip(clip, RATE, noise_floor_dbfs=unknown)
+        assert math.isnan(again.noise_floor_dbfs)
+    assert check_clip(clip, RATE, noise_floor_dbfs=-math.inf).snr_db == math.inf
+
+
+def _hum(seconds: float) -> np.ndarray:
+    t = np.arange(round(seconds * RATE)) / RATE
+    hum = 10 ** (-30 / 20) * math.sqrt(2) * np.sin(2 * np.pi * 50 * t)
+    return (hum + np.random.default_rng(6).normal(0, 1e-3, t.shape[0])).astype(np.float32)
+
+
+@pytest.mark.parametrize("audio", [
+    pytest.param(_hum(5.0), id="mains hum"),
+    pytest.param(np.random.default_rng(7).normal(0, 0.01, 5 * RATE).astype(np.float32),
+                 id="room noise"),
+])
+def test_a_clip_without_speech_is_a_problem(audio: np.ndarray) -> None:
+    report = check_clip(audio, RATE)
+
+    assert not report.ok
+    assert len(report.problems) == 1 and "No speech was found" in report.problems[0]
+    assert report.speech_dbfs == -math.inf and report.snr_db == 0.0
+    assert not any("quiet" in a for a in report.advice)
+
+
 @pytest.mark.parametrize("audio", [
     np.zeros(5 * RATE, dtype=np.float32),
+    np.full(5 * RATE, 1e-6, dtype=np.float32),  # -120 dBFS: digital silence throughout
     np.random.default_rng(0).normal(0, 10 ** (-80 / 20), 5 * RATE).astype(np.float32),
 ])
 def test_a_silent_clip_is_a_problem(audio: np.ndarray) -> None:
@@ -151,7 +240,9 @@ def test_a_few_clipped_samples_are_advice() -> None:
     (45.0, None, "long (45 s)"),
 ])
 def test_length(seconds: float, problem: str | None, advice: str | None) -> None:
-    clip, _ = speechlike(seconds, snr_db=40.0, lead_in=0.2)
+    # Half a second before speaking: enough lead-in for the noise floor (see the tests of
+    # a clip without one below), so the only verdicts are about length.
+    clip, _ = speechlike(seconds, snr_db=40.0, lead_in=0.5)
     report = check_clip(clip, RATE)
     assert report.duration == pytest.approx(seconds)
     assert any(problem in p for p in report.problems) if problem else report.ok
