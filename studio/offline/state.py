@@ -30,7 +30,7 @@ class ServerState:
     previews: dict[str, bytes] = field(default_factory=dict)
     preview_lock: asyncio.Lock | None = None
     store: VoiceStore | None = None  # owned voices on disk; None keeps them in memory only
-    store_lock: asyncio.Lock | None = None  # serialises saves
+    store_lock: asyncio.Lock | None = None  # serialises changes to owned voices, lookup to save
 
 
 STATE: web.AppKey[ServerState] = web.AppKey("state", ServerState)

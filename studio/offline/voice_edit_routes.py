@@ -12,25 +12,29 @@ name; unknown language, dialect or gender), 404 for an unknown voice id (also as
 ``base_voice_id`` or localize's ``voice_id``), **403 for PATCH or DELETE of a built-in
 voice** (it exists and is readable, but it is not yours: Cartesia's answer for a voice
 you do not own), 413 for a body over 64 MB, 500 if the store cannot be written (the
-change is then undone).
+change is then undone) or could not be read when the engine started (changes are then
+refused, so its voices are not written over).
 
 Each change is saved to ``<data_dir>/voices.json`` (:mod:`studio.offline.voice_store`)
-before it is answered; saves are serialised, each writing the catalog as it is then.
+before it is answered. Changes are serialised from lookup to save, so the voices served
+are always the voices last saved; a clip is decoded and measured in the executor,
+before the change begins.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
 from aiohttp import web
 
 from studio.api.models import LANGUAGES
-from studio.offline.clip_analysis import ClipError, analyse_clip
+from studio.offline.clip_analysis import ClipAnalysis, ClipError, analyse_clip
 from studio.offline.cloning import map_clip
 from studio.offline.errors import ApiError, bad_request
 from studio.offline.localize import localized_voice, now_iso, parse_localize
@@ -42,19 +46,27 @@ from studio.offline.voices import ESPEAK_LANGUAGE_VOICES, VoiceSpec
 log = logging.getLogger(__name__)
 
 
-async def _persist(state: ServerState, undo: Callable[[], object]) -> None:
-    """Save the owned voices; on failure run ``undo`` and answer 500."""
-    if state.store is None:
-        return
+@contextlib.asynccontextmanager
+async def _changing_voices(state: ServerState) -> AsyncIterator[None]:
+    """Hold the store lock while a request looks up, changes and saves the owned voices.
+
+    Changes are serialised, so memory always matches the last save: when a save fails
+    (or is refused, :class:`~studio.offline.voice_store.StoreUnreadableError`) the owned
+    voices go back to what they were before this change, and the request gets 500. A
+    change undone alone could drop another request's change that was already saved.
+    """
     if state.store_lock is None:
         state.store_lock = asyncio.Lock()
     async with state.store_lock:
-        snapshot = state.catalog.owned()
+        before = state.catalog.owned()
+        yield
+        if state.store is None:
+            return
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(state.executor, state.store.save, snapshot)
+            await loop.run_in_executor(state.executor, state.store.save, state.catalog.owned())
         except OSError as exc:
-            undo()
+            state.catalog.set_owned(before)
             log.error("cannot save the voice store %s: %s", state.store.path, exc)
             raise ApiError(500, f"the voice could not be saved: {exc.strerror or exc}") from None
 
@@ -79,6 +91,20 @@ def _language(raw: str | None) -> str:
     return language
 
 
+def _measure_clip(data: bytes) -> ClipAnalysis:
+    """Decode and measure a clip; run in the executor, since decoding a long or
+    compressed clip takes as long as measuring it and would stall the event loop.
+
+    Raises:
+        ApiError: 400 for a clip that is not audio or cannot be measured.
+    """
+    samples, rate = decode_audio(data, "clip")
+    try:
+        return analyse_clip(samples, rate)
+    except ClipError as exc:
+        raise bad_request(f"clip: {exc}") from None
+
+
 async def clone_voice(request: web.Request) -> web.Response:
     """``POST /voices/clone``: multipart ``clip``, ``name``, ``description``,
     ``language``, ``base_voice_id`` (``enhance`` is accepted and ignored)."""
@@ -96,12 +122,8 @@ async def clone_voice(request: web.Request) -> web.Response:
             raise ApiError(404, f"base voice not found: {base_id}", "voice_not_found")
     if "clip" not in form.files:
         raise bad_request("clip is required: an audio file of the voice (wav, flac, mp3 or ogg)")
-    samples, rate = decode_audio(form.files["clip"], "clip")
     loop = asyncio.get_running_loop()
-    try:
-        analysis = await loop.run_in_executor(state.executor, analyse_clip, samples, rate)
-    except ClipError as exc:
-        raise bad_request(f"clip: {exc}") from None
+    analysis = await loop.run_in_executor(state.executor, _measure_clip, form.files["clip"])
     derived = map_clip(analysis)
     espeak_language = ESPEAK_LANGUAGE_VOICES[language]
     if base is not None and base.language == language:
@@ -126,11 +148,12 @@ async def clone_voice(request: web.Request) -> web.Response:
         created_at=now_iso(),
         clip=tuple(clip.items()),
     )
-    state.catalog.put(voice)
-    await _persist(state, lambda: state.catalog.remove(voice.id))
-    log.info("cloned voice %s from a %.1f s clip: median %.0f Hz -> %s%+d, range %+d, "
-             "rate x%.2f", voice.id, analysis.duration_s, analysis.median_f0_hz,
-             voice.variant, voice.pitch_offset, voice.range_offset, voice.rate_scale)
+    async with _changing_voices(state):
+        state.catalog.put(voice)
+    log.info("cloned voice %s from a %.1f s clip (%.1f s measured): median %.0f Hz -> "
+             "%s%+d, range %+d, rate x%.2f", voice.id, analysis.duration_s,
+             analysis.analysed_s, analysis.median_f0_hz, voice.variant, voice.pitch_offset,
+             voice.range_offset, voice.rate_scale)
     return web.json_response(voice_json(request, voice, False))
 
 
@@ -170,18 +193,20 @@ async def update_voice(request: web.Request) -> web.Response:
         if body["accent"] is not None and not isinstance(body["accent"], str):
             raise bad_request("accent must be a string or null")
         changes["accent"] = body["accent"]
-    updated = replace(voice, **changes)  # type: ignore[arg-type]  # checked above
-    state.catalog.put(updated)
-    await _persist(state, lambda: state.catalog.put(voice))
+    async with _changing_voices(state):
+        # Looked up again: another request may have changed or deleted it meanwhile.
+        voice = _owned_or_error(state, voice.id)
+        updated = replace(voice, **changes)  # type: ignore[arg-type]  # checked above
+        state.catalog.put(updated)
     return web.json_response(voice_json(request, updated, False))
 
 
 async def delete_voice(request: web.Request) -> web.Response:
     """``DELETE /voices/{id}``: 204; the voice's preview goes too."""
     state = request.app[STATE]
-    voice = _owned_or_error(state, request.match_info["id"])
-    state.catalog.remove(voice.id)
-    await _persist(state, lambda: state.catalog.put(voice))
+    async with _changing_voices(state):
+        voice = _owned_or_error(state, request.match_info["id"])
+        state.catalog.remove(voice.id)
     await forget_preview(state, voice.id)
     return web.Response(status=204)
 
@@ -194,10 +219,10 @@ async def localize_voice(request: web.Request) -> web.Response:
     except (ValueError, UnicodeDecodeError):
         raise bad_request("request body must be JSON") from None
     parsed = parse_localize(body)
-    source = state.catalog.get(parsed.voice_id)
-    if source is None:
-        raise ApiError(404, f"voice not found: {parsed.voice_id}", "voice_not_found")
-    voice = localized_voice(source, parsed)
-    state.catalog.put(voice)
-    await _persist(state, lambda: state.catalog.remove(voice.id))
+    async with _changing_voices(state):
+        source = state.catalog.get(parsed.voice_id)
+        if source is None:
+            raise ApiError(404, f"voice not found: {parsed.voice_id}", "voice_not_found")
+        voice = localized_voice(source, parsed)
+        state.catalog.put(voice)
     return web.json_response(voice_json(request, voice, False))

@@ -9,9 +9,14 @@ One JSON file, ``<data_dir>/voices.json``::
 
 The derived espeak-ng parameters are kept, not the clip. Writes go to a temporary file
 in the same directory, are fsynced, and replace the store with ``os.replace``, so a
-crash leaves the old file or the new one, never half of one. A store that cannot be
-read (bad JSON, wrong shape) is moved aside as ``voices.json.corrupt-<UTC time>`` and
-logged; the engine then starts with the built-in voices only.
+crash leaves the old file or the new one, never half of one.
+
+A store that is not a voice store (bad JSON or text, wrong shape) is moved aside as
+``voices.json.corrupt-<UTC time>`` and logged; the engine then starts with the built-in
+voices only. A store that cannot be *read* (permissions, an I/O error, which may pass)
+is left where it is, logged, and never written over: the engine starts with the
+built-in voices and :meth:`VoiceStore.save` refuses with :class:`StoreUnreadableError`
+until the engine is restarted and reads it.
 """
 
 from __future__ import annotations
@@ -43,6 +48,11 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 class StoreFormatError(ValueError):
     """The store file is not a voice store this engine reads."""
+
+
+class StoreUnreadableError(OSError):
+    """A save refused because the store could not be read at start-up: writing would
+    lose the voices in it. The message says what to do, for the user."""
 
 
 def _to_json(voice: VoiceSpec) -> dict[str, Any]:
@@ -101,18 +111,28 @@ class VoiceStore:
 
     def __init__(self, data_dir: pathlib.Path) -> None:
         self.path = pathlib.Path(data_dir) / STORE_NAME
+        self._unreadable: str | None = None  # why the last load could not read the file
 
     def load(self) -> tuple[VoiceSpec, ...]:
         """The stored voices, oldest first; ``()`` when there is no store yet or it
-        is unreadable (then moved aside and logged; never raises for a bad file)."""
+        cannot be used (never raises for a bad file). A file that is not a voice store
+        is moved aside; one that cannot be read is left alone and, until a later load
+        reads it, :meth:`save` refuses to replace it. Both are logged."""
+        self._unreadable = None
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return ()
-        except (OSError, UnicodeDecodeError) as exc:
-            return self._set_aside(f"cannot read it: {exc}")
+        except OSError as exc:
+            self._unreadable = exc.strerror or str(exc)
+            log.error("voice store %s cannot be read (%s); starting with the built-in "
+                      "voices, and changes to voices are refused so that the file is not "
+                      "written over", self.path, self._unreadable)
+            return ()
         try:
-            return parse(text)
+            return parse(data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            return self._set_aside(f"not UTF-8 text: {exc}")
         except StoreFormatError as exc:
             return self._set_aside(str(exc))
 
@@ -133,8 +153,14 @@ class VoiceStore:
         """Write ``voices`` atomically (temporary file, fsync, rename).
 
         Raises:
+            StoreUnreadableError: the last :meth:`load` could not read the store.
             OSError: the directory or file cannot be written (the old store stays).
         """
+        if self._unreadable is not None:
+            raise StoreUnreadableError(
+                f"{self.path} could not be read when the engine started "
+                f"({self._unreadable}), so it is not written over; fix the file and "
+                "restart the engine to change voices")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({"format": FORMAT, "voices": [_to_json(v) for v in voices]},
                           ensure_ascii=False, indent=1)

@@ -244,6 +244,10 @@ class VoiceCatalog:
             owned[index] = voice
         self._set_owned(tuple(owned))
 
+    def set_owned(self, owned: tuple[VoiceSpec, ...]) -> None:
+        """Replace the owned voices at once, in order (to put back the last saved ones)."""
+        self._set_owned(owned)
+
     def remove(self, voice_id: str) -> VoiceSpec | None:
         """Remove the owned voice ``voice_id``; returns it, or None if there is none."""
         voice = next((v for v in self._owned if v.id == voice_id), None)
