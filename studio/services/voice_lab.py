@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,8 @@ import numpy.typing as npt
 import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
 from PySide6.QtCore import QObject, Signal
 
-from studio.api import Voice
+from studio.api import APITimeoutError, CartesiaError, ConnectionLostError, ServerError, Voice
+from studio.services.tasks import TaskGroup
 from studio.services.threads import in_thread
 
 if TYPE_CHECKING:
@@ -48,6 +49,21 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 class VoiceLabError(Exception):
     """A voice action that cannot run: no backend, or a preview that is not audio.
     The message is for the user."""
+
+
+class CreationUnknownError(VoiceLabError):
+    """A clone or localize request failed in a way that may have made the voice anyway
+    (a 5xx, a timeout, or the connection lost after the request was sent), and listing
+    the voices afterwards did not find it. Cartesia has no idempotency key, so trying
+    again could make a second voice. The message is for the user; ``__cause__`` is the
+    client's error."""
+
+
+#: Failures after which the server may have made the voice (see ``creates=True`` in
+#: :mod:`studio.api.client`: these are not retried).
+_MAYBE_CREATED = (ServerError, APITimeoutError, ConnectionLostError)
+UNKNOWN_OUTCOME = ("The server may have created the voice anyway; check your voices (Mine) "
+                   "before trying again.")
 
 
 def _safe_name(text: str) -> str:
@@ -103,7 +119,8 @@ class VoiceLab(QObject):
 
     Coroutines raise :class:`VoiceLabError` when there is no backend (or a preview
     cannot be decoded) and the client's :class:`~studio.api.CartesiaError` subclasses
-    when a request fails; callers show the message.
+    when a request fails (:class:`CreationUnknownError` when a clone or localize may have
+    made the voice anyway); callers show the message.
 
     Args:
         catalog: the voice list to refresh after every change.
@@ -119,16 +136,12 @@ class VoiceLab(QObject):
     Signals:
         connection_changed(bool): a client was set (True) or taken away (False).
         starred_changed(list): the starred ids, sorted; the app saves them.
-        voice_updated(object): a :class:`Voice` was renamed or its description edited.
-        voice_deleted(str): the id of a deleted voice.
         voice_created(object): a :class:`Voice` made by cloning or localizing, already
-            in the catalog.
+            in the catalog (a fuller reload of the catalog follows in the background).
     """
 
     connection_changed = Signal(bool)
     starred_changed = Signal(list)
-    voice_updated = Signal(object)
-    voice_deleted = Signal(str)
     voice_created = Signal(object)
 
     def __init__(self, catalog: VoiceCatalog, document: ScriptDocument, cache_dir: Path,
@@ -141,6 +154,7 @@ class VoiceLab(QObject):
         self.backend_kind = ""
         self._client: CartesiaClient | None = None
         self._fetching: dict[Path, asyncio.Future[tuple[FloatArray, int]]] = {}
+        self._background = TaskGroup(what="voice list reload")
 
     # --- the backend -------------------------------------------------------------------
 
@@ -248,7 +262,6 @@ class VoiceLab(QObject):
         voice = await self._require_client().update_voice(voice_id, name=name,
                                                           description=description.strip())
         await self._refresh_with(voice)
-        self.voice_updated.emit(voice)
         return voice
 
     async def delete(self, voice_id: str) -> None:
@@ -266,7 +279,6 @@ class VoiceLab(QObject):
             # The voice is gone on the server: take it out of the list we have.
             self.catalog.voices = [v for v in self.catalog.voices if v.id != voice_id]
             self.catalog.voices_changed.emit()
-        self.voice_deleted.emit(voice_id)
 
     async def localize(self, *, voice_id: str, name: str, description: str, language: str,
                        original_speaker_gender: str, dialect: str | None = None) -> Voice:
@@ -275,17 +287,17 @@ class VoiceLab(QObject):
 
         Raises:
             ValueError: an empty name.
+            CreationUnknownError: the request failed after it may have made the voice,
+                and no such voice is listed (see :meth:`_create`).
             VoiceLabError, CartesiaError: as :meth:`preview`.
         """
         if not name.strip():
             raise ValueError("A voice needs a name")
-        voice = await self._require_client().localize_voice(
+        client = self._require_client()
+        return await self._create(name.strip(), lambda: client.localize_voice(
             voice_id=voice_id, name=name.strip(), description=description.strip(),
             language=language, original_speaker_gender=original_speaker_gender,
-            dialect=dialect or None)
-        await self._refresh_with(voice)
-        self.voice_created.emit(voice)
-        return voice
+            dialect=dialect or None))
 
     async def clone(self, audio: npt.ArrayLike, sample_rate: int, *, name: str,
                     description: str = "", language: str = "en",
@@ -294,8 +306,13 @@ class VoiceLab(QObject):
         ``sample_rate`` Hz), uploaded as a 16-bit WAV ``clip`` (``POST /voices/clone``),
         and add it to the catalog so it is selectable at once.
 
+        After a 5xx, a timeout or a lost connection the owned voices are listed: a new
+        one with this name is the clone (Cartesia has no idempotency key; see
+        :meth:`_create`).
+
         Raises:
             ValueError: an empty name or no audio.
+            CreationUnknownError: such a failure, and no new voice of that name listed.
             VoiceLabError, CartesiaError: as :meth:`preview`.
         """
         if not name.strip():
@@ -305,12 +322,74 @@ class VoiceLab(QObject):
             raise ValueError("There is no recording to clone")
         client = self._require_client()
         clip = await in_thread(wav_bytes, samples, sample_rate)
-        voice = await client.clone_voice(clip, name=name.strip(), description=description.strip(),
-                                         language=language, base_voice_id=base_voice_id,
-                                         filename="clip.wav")
-        await self._refresh_with(voice)
+        return await self._create(name.strip(), lambda: client.clone_voice(
+            clip, name=name.strip(), description=description.strip(), language=language,
+            base_voice_id=base_voice_id, filename="clip.wav"))
+
+    async def _create(self, name: str, request: Callable[[], Awaitable[Voice]]) -> Voice:
+        """Run a request that makes an owned voice called ``name``; put the voice in the
+        catalog, emit ``voice_created`` and return it, then reload the catalog in the
+        background (a failed reload must not make a made voice look failed).
+
+        The client does not retry these requests after a 5xx or a lost connection: the
+        voice may exist even though the answer never came. Then the owned voices are
+        listed and a new one called ``name`` is taken as the result.
+
+        Raises:
+            CreationUnknownError: such a failure, and no new voice of that name listed.
+            CartesiaError: any other failure of the request (nothing was made).
+        """
+        client = self._require_client()
+        before = await self._owned_ids()
+        try:
+            voice = await request()
+        except _MAYBE_CREATED as exc:
+            log.warning("creating voice %r failed, looking for it: %s", name, exc)
+            found = await self._new_owned_voice(client, name, before)
+            if found is None:
+                raise CreationUnknownError(f"{exc}. {UNKNOWN_OUTCOME}") from exc
+            log.info("voice %r was made after all: %s", name, found.id)
+            voice = found
+        self._put_in_catalog(voice)
         self.voice_created.emit(voice)
+        self._background.start(self._reload_keeping, voice)
         return voice
+
+    async def _owned_ids(self) -> set[str]:
+        """Ids of the owned voices now: listed (best effort), and those in the catalog."""
+        ids = {v.id for v in self.catalog.voices if v.is_owner}
+        try:
+            listed = await self._require_client().list_voices(is_owner=True)
+        except CartesiaError as exc:
+            log.warning("could not list owned voices before creating one: %s", exc)
+            return ids
+        return ids | {v.id for v in listed if v.is_owner}
+
+    @staticmethod
+    async def _new_owned_voice(client: CartesiaClient, name: str,
+                               before: set[str]) -> Voice | None:
+        """The newest owned voice called ``name`` whose id is not in ``before``, or None
+        (also when the voices cannot be listed)."""
+        try:
+            listed = await client.list_voices(is_owner=True)
+        except CartesiaError as exc:
+            log.warning("could not list voices to find %r: %s", name, exc)
+            return None
+        made = [v for v in listed if v.is_owner and v.id not in before and v.name == name]
+        return max(made, key=lambda v: v.created_at, default=None)
+
+    async def wait_idle(self) -> None:
+        """Return once the background reloads of the catalog have finished (tests,
+        shutdown)."""
+        await self._background.wait_idle()
+
+    def shutdown(self) -> None:
+        """Cancel the background reloads; for the app's shutdown."""
+        self._background.cancel()
+
+    async def _reload_keeping(self, voice: Voice) -> None:
+        if self.connected:
+            await self._refresh_with(voice)
 
     async def _refresh_with(self, voice: Voice) -> None:
         """Reload the catalog; if the listing does not show ``voice`` yet (the refresh
@@ -319,6 +398,10 @@ class VoiceLab(QObject):
         listed = self.catalog.voice(voice.id)
         if refreshed and listed is not None:
             return
+        self._put_in_catalog(voice)
+
+    def _put_in_catalog(self, voice: Voice) -> None:
+        """Show ``voice`` in the catalog (replacing an older copy of it)."""
         voices = list(self.catalog.voices)
         ids = [v.id for v in voices]
         if voice.id in ids:

@@ -4,18 +4,19 @@ The dialog is non-modal. While recording, a QTimer polls the recorder about ever
 30 ms and feeds the level meter (the recorder's callback only copies into a ring
 buffer; STYLE.md). The clip is shown on a waveform to trim, and checked before upload:
 length (Cartesia recommends about 5 seconds for a high-similarity clone), clipping,
-the noise floor of the silence before speech, and the signal-to-noise ratio. Cloning
-asks for the speaker's consent first.
+the noise floor of the silence before speech, and the signal-to-noise ratio. A trimmed
+clip is checked against the noise floor of the recording it was cut from (a trim
+usually cuts away the silence the floor is measured in). Cloning waits for the checks
+and asks for the speaker's consent first. The project's earlier recordings can be
+loaded again to clone.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from html import escape
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -47,7 +48,9 @@ from studio.audio.devices import AudioDevice, list_input_devices
 from studio.audio.peaks import PeakPyramid
 from studio.audio.playback import AudioUnavailableError
 from studio.audio.recorder import Recorder
+from studio.project.model import Recording
 from studio.services.playback import PlaybackService
+from studio.services.tasks import TaskGroup
 from studio.services.threads import in_thread
 from studio.services.voice_lab import VoiceLab, VoiceLabError
 from studio.ui.level_meter import LevelMeter
@@ -71,6 +74,11 @@ READING_PROMPT = (
 )
 IMPORT_FILTER = "Audio files (*.wav *.flac *.mp3 *.ogg *.oga *.opus *.aiff *.aif);;All files (*)"
 CONSENT_TEXT = "This is my voice, or I have the speaker's permission to clone it"
+#: Past this length the rest of a clip is wasted upload (the offline engine analyses
+#: about the first 30 s, and a clone needs far less), so the user is told to trim. Advice,
+#: not a problem: the clip can still be cloned.
+LONG_CLIP_SECONDS = 60.0
+LONG_CLIP_ADVICE = "Only the first minute matters: trim to the clearest 10–30 s."
 
 _RED, _AMBER, _GREEN = "#ff7a7a", "#f2c46c", "#4cc38a"
 
@@ -84,7 +92,8 @@ def _db(value: float | None) -> str:
 
 
 def report_html(report: ClipReport) -> str:
-    """The checks as rich text: figures, then problems (red) and advice (amber)."""
+    """The checks as rich text: figures, then problems (red) and advice (amber, with
+    :data:`LONG_CLIP_ADVICE` first for a clip over :data:`LONG_CLIP_SECONDS`)."""
     snr = "—" if report.snr_db is None or math.isnan(report.snr_db) else (
         f"{report.snr_db:.0f} dB" if math.isfinite(report.snr_db) else "no noise measured")
     figures = (f"Length <b>{report.duration:.1f} s</b> · Peak <b>{_db(report.peak_dbfs)}FS</b> · "
@@ -92,10 +101,16 @@ def report_html(report: ClipReport) -> str:
     figures = figures.replace("silenceFS", "silence").replace("—FS", "—")
     lines = [figures]
     lines += [f"<span style='color:{_RED}'>✗ {escape(p)}</span>" for p in report.problems]
-    lines += [f"<span style='color:{_AMBER}'>• {escape(a)}</span>" for a in report.advice]
+    advice = ((LONG_CLIP_ADVICE,) if report.duration > LONG_CLIP_SECONDS else ()) + report.advice
+    lines += [f"<span style='color:{_AMBER}'>• {escape(a)}</span>" for a in advice]
     if report.ok and not report.problems:
         lines.append(f"<span style='color:{_GREEN}'>✓ Good clip for cloning</span>")
     return "<br>".join(lines)
+
+
+def _check(audio: FloatArray, rate: int, noise_floor_dbfs: float | None) -> ClipReport:
+    """:func:`check_clip`, with the noise floor of the untrimmed clip for a trimmed one."""
+    return check_clip(audio, rate, noise_floor_dbfs=noise_floor_dbfs)
 
 
 def _device_label(device: AudioDevice) -> str:
@@ -116,34 +131,45 @@ class RecorderDialog(QDialog):
         input_devices: lists the input devices (``list_input_devices``).
         input_device: name of the device to choose first (the settings' ``input_device``);
             "" or a device no longer present chooses the system default.
+        recordings: lists the project's recordings (newest last), to load one again;
+            None hides the chooser. Call :meth:`refresh_recordings` when they change.
 
     Attributes:
         audio: the clip (float32 mono, shape ``(frames,)``), or None.
         sample_rate: its rate in Hz.
-        report: the checks of the clip, once made.
+        report: the checks of the clip, once made (None while they run or if they
+            failed; Clone waits for them).
         meter: the :class:`LevelMeter`.
         waveform: the clip on a :class:`WaveformView`; select part of it to play or trim.
         notice_label: device and recording messages (no input device, device lost).
         checks_label: the checks, shown before upload.
+        recordings_combo: the project's recordings; choosing one loads it as the clip.
         result_label: what cloning did.
 
     Signals:
-        recording_finished(object audio, int sample_rate): a recording stopped (or an
-            import was read) with audio in it; float32 mono, shape ``(frames,)``. Not
-            emitted again for a trim.
-        voice_cloned(object): the :class:`Voice` made from the clip.
+        recording_finished(object audio, int sample_rate): a new clip: a recording
+            stopped with audio in it, an import was read, or the clip was trimmed (the
+            trimmed clip is what would be uploaded); float32 mono, shape ``(frames,)``.
+            Not emitted for a recording loaded from the project.
+        recording_chosen(object): a :class:`Recording` of the project was loaded as the
+            clip.
+        voice_cloned(object): the :class:`Voice` made from the clip (the one last
+            emitted by ``recording_finished`` or ``recording_chosen``).
         input_device_changed(str): the user chose another input device (its name), for
             the settings.
     """
 
     recording_finished = Signal(object, int)
+    recording_chosen = Signal(object)
     voice_cloned = Signal(object)
     input_device_changed = Signal(str)
 
     def __init__(self, lab: VoiceLab, playback: PlaybackService, *,
                  recorder_factory: Callable[..., Recorder] = Recorder,
                  input_devices: Callable[[], Sequence[AudioDevice]] = list_input_devices,
-                 input_device: str = "", parent: QWidget | None = None) -> None:
+                 input_device: str = "",
+                 recordings: Callable[[], list[Recording]] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("RecorderDialog")
         self._preferred_device = input_device
@@ -153,14 +179,22 @@ class RecorderDialog(QDialog):
         self.playback = playback
         self._recorder_factory = recorder_factory
         self._input_devices = input_devices
+        self._recordings = recordings
         self._recorder: Recorder | None = None
         self.audio: FloatArray | None = None
         self.sample_rate = DEFAULT_SAMPLE_RATE
         self.report: ClipReport | None = None
         self._analysis = 0  # the clip the latest analysis is for
+        self._checked = False  # the checks of the current clip ended (report or failure)
+        self._check_failed = False
+        #: The noise floor (dBFS) measured on the untrimmed clip the current one was cut
+        #: from (or, when none could be measured there, on the first trim that had one);
+        #: None until measured. Trims are checked against it.
+        self._source_floor: float | None = None
+        self._loaded_id = ""  # the project recording the clip was loaded from, if any
         self._cloning = False
         self._stream_id: int | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskGroup(self._on_task_failed, "recorder dialog task")
 
         self.device_combo = QComboBox()
         self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -171,6 +205,12 @@ class RecorderDialog(QDialog):
         self.notice_label = QLabel()
         self.notice_label.setWordWrap(True)
         self.notice_label.setVisible(False)
+        self.recordings_combo = QComboBox()
+        self.recordings_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.recordings_combo.setMinimumContentsLength(24)
+        self.recordings_combo.setToolTip("Load a clip recorded or imported earlier in this "
+                                         "project, to check, trim or clone it again")
 
         prompt_title = QLabel("Read this aloud, in your natural voice, after a second of silence:")
         prompt_title.setObjectName("Hint")
@@ -230,6 +270,10 @@ class RecorderDialog(QDialog):
         devices.addWidget(QLabel("Input"))
         devices.addWidget(self.device_combo, 1)
         devices.addWidget(self.devices_button)
+        recordings_row = QHBoxLayout()
+        self._recordings_title = QLabel("Recordings in this project")
+        recordings_row.addWidget(self._recordings_title)
+        recordings_row.addWidget(self.recordings_combo, 1)
         transport = QHBoxLayout()
         for button in (self.record_button, self.stop_button, self.play_button):
             transport.addWidget(button)
@@ -253,6 +297,7 @@ class RecorderDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setSpacing(6)
         layout.addLayout(devices)
+        layout.addLayout(recordings_row)
         layout.addWidget(self.notice_label)
         layout.addWidget(prompt_title)
         layout.addWidget(self.prompt_label)
@@ -271,6 +316,7 @@ class RecorderDialog(QDialog):
         self._timer.timeout.connect(self.poll)
         self.devices_button.clicked.connect(self.refresh_devices)
         self.device_combo.activated.connect(self._on_device_chosen)
+        self.recordings_combo.activated.connect(self._on_recording_chosen)
         self.record_button.clicked.connect(self.record)
         self.stop_button.clicked.connect(self.stop)
         self.play_button.clicked.connect(self.play_or_stop)
@@ -286,6 +332,9 @@ class RecorderDialog(QDialog):
         playback.started.connect(self._on_playback_changed)
         playback.stopped.connect(self._on_playback_changed)
         self.refresh_devices()
+        self._recordings_title.setVisible(recordings is not None)
+        self.recordings_combo.setVisible(recordings is not None)
+        self.refresh_recordings()
         self.resize(640, 760)
 
     # --- devices ---------------------------------------------------------------------
@@ -324,6 +373,49 @@ class RecorderDialog(QDialog):
     def _chosen_device(self) -> AudioDevice | None:
         data = self.device_combo.currentData()
         return data if isinstance(data, AudioDevice) else None
+
+    # --- the project's recordings ------------------------------------------------------
+
+    def refresh_recordings(self) -> None:
+        """List the project's recordings again (newest first); call when they change.
+        Keeps the one the clip was loaded from chosen, if it is still there."""
+        combo = self.recordings_combo
+        recordings = list(self._recordings()) if self._recordings is not None else []
+        combo.clear()
+        combo.addItem("Choose one to use again…" if recordings else "No recordings yet", None)
+        for recording in reversed(recordings):
+            combo.addItem(self._recording_label(recording), recording)
+        ids = [r.id for r in reversed(recordings)]
+        combo.setCurrentIndex(ids.index(self._loaded_id) + 1 if self._loaded_id in ids else 0)
+        self._update_buttons()
+
+    def _recording_label(self, recording: Recording) -> str:
+        label = f"{recording.name} · {recording.duration:.1f} s"
+        if recording.voice_id:
+            voice = self.lab.catalog.voice(recording.voice_id)
+            label += f" · cloned as {voice.name}" if voice is not None else " · cloned"
+        return label
+
+    def _on_recording_chosen(self, index: int) -> None:
+        recording = self.recordings_combo.itemData(index)
+        if isinstance(recording, Recording) and not self.recording and not self._cloning:
+            self._stop_playing()
+            self._tasks.start(self._load_recording, recording)
+
+    async def _load_recording(self, recording: Recording) -> None:
+        self._notice(f"Loading {recording.name}…")
+        try:
+            # A recording of an opened project reads its samples from the file.
+            audio = await in_thread(lambda: recording.audio)
+        except (OSError, ValueError) as exc:
+            if shiboken6.isValid(self):
+                self._notice(f"Could not read {recording.name}: {exc}", error=True)
+            return
+        if not shiboken6.isValid(self):
+            return
+        self._notice(f"Loaded {recording.name} ({recording.duration:.1f} s) from the project.")
+        self._use_clip(audio, recording.sample_rate, loaded_id=recording.id)
+        self.recording_chosen.emit(recording)
 
     # --- recording -------------------------------------------------------------------
 
@@ -372,11 +464,12 @@ class RecorderDialog(QDialog):
             self._finish_recording(recorder.error)
 
     def stop(self) -> None:
-        """Stop recording (the clip is kept and checked), or stop playing."""
+        """Stop recording (the clip is kept and checked), or stop playing. A device lost
+        (or the length limit reached) since the last poll is reported."""
         if self.recording:
             assert self._recorder is not None
             self._recorder.poll()
-            self._finish_recording("")
+            self._finish_recording(self._recorder.error)
         else:
             self._stop_playing()
 
@@ -386,6 +479,7 @@ class RecorderDialog(QDialog):
         if recorder is None:
             return
         audio = recorder.stop()
+        error = error or recorder.error
         overflows = recorder.overflows
         if audio.size == 0:
             self._notice(error or "Nothing was recorded.", error=True)
@@ -403,35 +497,68 @@ class RecorderDialog(QDialog):
 
     def set_clip(self, audio: FloatArray, sample_rate: int) -> None:
         """Show and check ``audio`` (float32 mono, shape ``(frames,)``, at ``sample_rate``
-        Hz) as the clip to clone."""
+        Hz) as the clip to clone; its noise floor is measured in it."""
+        self._use_clip(audio, sample_rate)
+
+    def _use_clip(self, audio: FloatArray, sample_rate: int, *, trimmed: bool = False,
+                  loaded_id: str = "") -> None:
+        """Make ``audio`` the clip and check it. A ``trimmed`` clip is checked with the
+        noise floor of the clip it was cut from; any other is a new source."""
         self.audio = np.ascontiguousarray(audio, dtype=np.float32)
         self.sample_rate = int(sample_rate)
         self.report = None
+        self._checked = self._check_failed = False
         self._analysis += 1
+        if not trimmed:
+            self._source_floor = None
+        self._loaded_id = loaded_id
+        if not loaded_id and self.recordings_combo.currentIndex() != 0:
+            self.recordings_combo.setCurrentIndex(0)
         self.checks_label.setText("Checking the clip…")
         self.result_label.clear()
         self.time_label.setText(f"{self.audio.size / self.sample_rate:.1f} s")
         self._update_buttons()
-        self._start(self._analyse, self._analysis, self.audio, self.sample_rate)
+        self._tasks.start(self._analyse, self._analysis, self.audio, self.sample_rate,
+                          self._source_floor if trimmed else None)
 
-    async def _analyse(self, number: int, audio: FloatArray, rate: int) -> None:
+    async def _analyse(self, number: int, audio: FloatArray, rate: int,
+                       floor: float | None) -> None:
         pyramid = await in_thread(PeakPyramid.build, audio)
-        report = await in_thread(check_clip, audio, rate)
+        report: ClipReport | None = None
+        failure = ""
+        try:
+            report = await in_thread(_check, audio, rate, floor)
+        except Exception as exc:  # any failure: say so, and never clone an unchecked clip
+            log.warning("clip checks failed", exc_info=exc)
+            failure = str(exc) or type(exc).__name__
         if not shiboken6.isValid(self) or number != self._analysis:
             return
         self.waveform.set_selection(0, 0)
         self.waveform.set_audio(audio, rate, pyramid)
-        self.report = report
-        self.checks_label.setText(report_html(report))
+        self._checked = True
+        if report is None:
+            self._check_failed = True
+            self.checks_label.setText(
+                f"<span style='color:{_RED}'>✗ The clip could not be checked ({escape(failure)}"
+                "), so it cannot be cloned. Record or import it again.</span>")
+        else:
+            self.report = report
+            if floor is None and not math.isnan(report.noise_floor_dbfs):
+                self._source_floor = report.noise_floor_dbfs  # NaN: not measured
+            self.checks_label.setText(report_html(report))
         self._update_buttons()
 
     def trim_to_selection(self) -> None:
-        """Keep only the selected part of the clip (and check it again)."""
+        """Keep only the selected part of the clip, check it again (against the noise
+        floor of the untrimmed clip) and emit it as ``recording_finished``: it is the
+        clip that would be uploaded."""
         start, end = self.waveform.selection()
-        if self.audio is None or end - start <= 0:
+        if self.audio is None or end - start <= 0 or not self._checked:
             return
         self._stop_playing()
-        self.set_clip(self.audio[start:end].copy(), self.sample_rate)
+        audio = self.audio[start:end].copy()
+        self._use_clip(audio, self.sample_rate, trimmed=True)
+        self.recording_finished.emit(audio, self.sample_rate)
 
     def import_file(self, path: str | None = None) -> None:
         """Use an audio file as the clip; without ``path`` a file dialog asks for one."""
@@ -442,7 +569,7 @@ class RecorderDialog(QDialog):
                 return
         if self.recording:
             self.stop()
-        self._start(self._import, path)
+        self._tasks.start(self._import, path)
 
     async def _import(self, path: str) -> None:
         self._notice(f"Reading {path}…")
@@ -496,12 +623,15 @@ class RecorderDialog(QDialog):
         name = self.name_edit.text().strip()
         if self.audio is None or self._cloning or not name:
             return
+        if self.report is None:  # the button is off too; this is for a direct call
+            self._set_result("The clip can only be cloned once it is checked.", _RED)
+            return
         self._cloning = True
         self.progress.setVisible(True)
         self._set_result(f"Uploading {self.audio.size / self.sample_rate:.1f} s and cloning "
                          f"{name}…")
         self._update_buttons()
-        self._start(self._clone, self.audio, self.sample_rate, name)
+        self._tasks.start(self._clone, self.audio, self.sample_rate, name)
 
     async def _clone(self, audio: FloatArray, rate: int, name: str) -> None:
         try:
@@ -525,25 +655,15 @@ class RecorderDialog(QDialog):
 
     # --- running work and state --------------------------------------------------------
 
-    def _start(self, work: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
-        task = asyncio.ensure_future(self._guarded(work, *args))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _guarded(self, work: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
-        try:
-            await work(*args)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # never let the dialog take the studio down
-            log.exception("recorder dialog task failed")
-            if shiboken6.isValid(self):
-                self._notice(f"Something went wrong: {exc}", error=True)
+    def _on_task_failed(self, exc: Exception) -> None:
+        if shiboken6.isValid(self):  # never let the dialog take the studio down
+            self._notice(f"Something went wrong: {exc}", error=True)
 
     async def wait_idle(self) -> None:
-        """Return once checks, imports and cloning started here have finished (tests)."""
-        while self._tasks:
-            await asyncio.wait(list(self._tasks))
+        """Return once checks, imports and cloning started here, and the lab's reload of
+        the voice list after a clone, have finished (tests)."""
+        await self._tasks.wait_idle()
+        await self.lab.wait_idle()
 
     def _update_buttons(self, *_args: object) -> None:
         recording = self.recording
@@ -554,16 +674,24 @@ class RecorderDialog(QDialog):
         self.stop_button.setEnabled(recording or self._playing_ours())
         self.play_button.setEnabled(has_clip and not recording)
         self.trim_button.setEnabled(has_clip and not recording and end > start
-                                    and not self._cloning)
+                                    and self._checked and not self._cloning)
         self.import_button.setEnabled(not self._cloning)
-        ready = (has_clip and not recording and not self._cloning and self.lab.connected
-                 and bool(self.name_edit.text().strip()) and self.consent_check.isChecked())
+        self.recordings_combo.setEnabled(self.recordings_combo.count() > 1 and not recording
+                                         and not self._cloning)
+        checked = self.report is not None
+        ready = (has_clip and checked and not recording and not self._cloning
+                 and self.lab.connected and bool(self.name_edit.text().strip())
+                 and self.consent_check.isChecked())
         self.clone_button.setEnabled(ready)
         warned = self.report is not None and bool(self.report.problems)
         self.clone_button.setText("Clone anyway" if warned else "Clone voice")
         reasons = []
         if not has_clip:
             reasons.append("record or import a clip")
+        elif self._check_failed:
+            reasons.append("use a clip that can be checked")
+        elif not checked:
+            reasons.append("wait for the checks")
         if not self.name_edit.text().strip():
             reasons.append("name the voice")
         if not self.consent_check.isChecked():
@@ -588,8 +716,7 @@ class RecorderDialog(QDialog):
         if self.recording:
             self.stop()
         self._stop_playing()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing stops a recording (keeping it) and the clip's playback."""

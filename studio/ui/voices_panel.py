@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 
@@ -36,7 +36,9 @@ from PySide6.QtWidgets import (
 from studio.api import CartesiaError, Voice
 from studio.audio.devices import list_input_devices
 from studio.audio.recorder import Recorder
+from studio.project.model import Recording
 from studio.services.playback import PlaybackService
+from studio.services.tasks import TaskGroup, Work
 from studio.services.voice_lab import VoiceLab, VoiceLabError
 from studio.ui.actions import make_action
 from studio.ui.recorder_dialog import RecorderDialog
@@ -80,8 +82,9 @@ class VoicesPanel(QWidget):
     Args:
         lab: the voice actions and the catalog they refresh.
         playback: where previews play.
-        recorder_factory, input_devices, input_device: passed to the
-            :class:`RecorderDialog` that **Record & clone…** opens.
+        recorder_factory, input_devices, input_device, recordings: passed to the
+            :class:`RecorderDialog` that **Record & clone…** opens (``recordings`` lists
+            the project's recordings, to load one again).
 
     Attributes:
         model: the rows shown (:class:`VoiceTableModel`), after filtering.
@@ -91,22 +94,30 @@ class VoicesPanel(QWidget):
         recorder_dialog: the recorder, once opened (kept, so a recording survives closing).
 
     Signals:
-        use_requested(str voice_id): "Use in script" for the selected voice.
+        use_requested(str voice_id): "Use in script" for the selected voice; the app
+            gives it to the current block.
         recording_finished(object audio, int sample_rate): forwarded from the recorder
-            (float32 mono, shape ``(frames,)``), for saving in the project.
-        voice_cloned(object): forwarded from the recorder: the :class:`Voice` cloned.
+            (float32 mono, shape ``(frames,)``): a new clip to save in the project,
+            recorded, imported or trimmed.
+        recording_chosen(object): forwarded from the recorder: the project's
+            :class:`Recording` loaded to clone again.
+        voice_cloned(object): forwarded from the recorder: the :class:`Voice` cloned
+            from the latest clip emitted or chosen.
         input_device_changed(str): forwarded from the recorder, for the settings.
     """
 
     use_requested = Signal(str)
     recording_finished = Signal(object, int)
+    recording_chosen = Signal(object)
     voice_cloned = Signal(object)
     input_device_changed = Signal(str)
 
     def __init__(self, lab: VoiceLab, playback: PlaybackService, *,
                  recorder_factory: Callable[..., Recorder] = Recorder,
                  input_devices: Callable[[], Sequence[Any]] = list_input_devices,
-                 input_device: str = "", parent: QWidget | None = None) -> None:
+                 input_device: str = "",
+                 recordings: Callable[[], list[Recording]] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("VoicesPanel")
         self.lab = lab
@@ -114,8 +125,9 @@ class VoicesPanel(QWidget):
         self._recorder_factory = recorder_factory
         self._input_devices = input_devices
         self._input_device = input_device
+        self._recordings = recordings
         self.recorder_dialog: RecorderDialog | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskGroup(self._on_task_failed, "voice action")
         self._preview_task: asyncio.Task[None] | None = None
         self._stream_id: int | None = None
         self._playing_name = ""
@@ -174,7 +186,8 @@ class VoicesPanel(QWidget):
         self.preview_action = make_action(self, "▶ Preview", self.preview_or_stop,
                                           tip="Hear the voice (double-click a row); Stop while it plays")
         self.use_action = make_action(self, "Use in script", self.use_selected,
-                                      tip="Give the current block this voice (Undo takes it back)")
+                                      tip="Give the current block this voice (Undo takes it "
+                                          "back)")
         self.star_action = make_action(self, "☆ Star", self.star_selected,
                                        tip="Star or unstar the voice")
         self.rename_action = make_action(self, "Edit…", self.rename_selected,
@@ -252,9 +265,6 @@ class VoicesPanel(QWidget):
         self.table.selectRow(row)
         self.table.scrollTo(self.model.index(row, NAME))
         return True
-
-    def shown_voices(self) -> list[Voice]:
-        return [self.model.voice_at(r) for r in range(self.model.rowCount())]
 
     def _fill_combo(self, combo: QComboBox, everything: str, values: list[tuple[str, str]]) -> None:
         current = combo.currentData() or ANY
@@ -388,7 +398,7 @@ class VoicesPanel(QWidget):
         voice = self.selected_voice()
         if voice is not None:
             self.use_requested.emit(voice.id)
-            self._set_status(f"Using {voice.name} for the selected blocks")
+            self._set_status(f"Using {voice.name} for the current block")
 
     def star_selected(self) -> None:
         voice = self.selected_voice()
@@ -454,14 +464,22 @@ class VoicesPanel(QWidget):
         if self.recorder_dialog is None or not shiboken6.isValid(self.recorder_dialog):
             self.recorder_dialog = RecorderDialog(
                 self.lab, self.playback, recorder_factory=self._recorder_factory,
-                input_devices=self._input_devices, input_device=self._input_device, parent=self)
+                input_devices=self._input_devices, input_device=self._input_device,
+                recordings=self._recordings, parent=self)
             self.recorder_dialog.recording_finished.connect(self.recording_finished)
+            self.recorder_dialog.recording_chosen.connect(self.recording_chosen)
             self.recorder_dialog.voice_cloned.connect(self.voice_cloned)
             self.recorder_dialog.input_device_changed.connect(self._on_input_device_changed)
         self.recorder_dialog.show()
         self.recorder_dialog.raise_()
         self.recorder_dialog.activateWindow()
         return self.recorder_dialog
+
+    def refresh_recordings(self) -> None:
+        """List the project's recordings again in the recorder, if it is open; call when
+        they change (a recording added or removed, a voice linked, another project)."""
+        if self.recorder_dialog is not None and shiboken6.isValid(self.recorder_dialog):
+            self.recorder_dialog.refresh_recordings()
 
     def _on_input_device_changed(self, name: str) -> None:
         self._input_device = name
@@ -472,38 +490,29 @@ class VoicesPanel(QWidget):
         shutdown."""
         if self._playing_ours():
             self.playback.stop()
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel()
         if self.recorder_dialog is not None and shiboken6.isValid(self.recorder_dialog):
             self.recorder_dialog.shutdown()
             self.recorder_dialog.close()
 
     # --- running requests --------------------------------------------------------------
 
-    def _start(self, work: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(self._guarded(work, *args))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    def _start(self, work: Work, *args: Any) -> asyncio.Task[None]:
+        return self._tasks.start(work, *args)
 
-    async def _guarded(self, work: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
-        try:
-            await work(*args)
-        except asyncio.CancelledError:
-            raise
-        except (CartesiaError, VoiceLabError, ValueError, OSError) as exc:
-            log.warning("voice action failed: %s", exc)
-            if shiboken6.isValid(self):
-                self._set_status(str(exc), error=True)
-        except Exception as exc:  # never let a voice action take the studio down
-            log.exception("voice action failed")
-            if shiboken6.isValid(self):
-                self._set_status(f"Something went wrong: {exc}", error=True)
+    def _on_task_failed(self, exc: Exception) -> None:
+        if not shiboken6.isValid(self):
+            return
+        if isinstance(exc, (CartesiaError, VoiceLabError, ValueError, OSError)):
+            self._set_status(str(exc), error=True)
+        else:  # never let a voice action take the studio down
+            self._set_status(f"Something went wrong: {exc}", error=True)
 
     async def wait_idle(self) -> None:
-        """Return once every request started here has finished (tests)."""
-        while self._tasks:
-            await asyncio.wait(list(self._tasks))
+        """Return once every request started here, and the lab's reloads of the voice
+        list they caused, have finished (tests)."""
+        await self._tasks.wait_idle()
+        await self.lab.wait_idle()
 
     # --- playback and status --------------------------------------------------------
 

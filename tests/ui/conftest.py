@@ -1,17 +1,79 @@
-"""Fixtures for widget tests: a real studio window on the session's offline engine."""
+"""Fixtures for widget tests: a real studio window on the session's offline engine, and a
+playback service whose players only record what they are given."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 
 from studio.api import CartesiaClient
 from studio.app import Studio
 from studio.config import Settings
 from studio.services.backend import OFFLINE, Backend
+from studio.services.playback import PlaybackService
+
+
+class RecordingPlayer:
+    """Stands in for ``StreamPlayer`` (a ``PlaybackService`` player): keeps every write
+    and plays until stopped, or until :meth:`finish` is called."""
+
+    is_null = False
+
+    def __init__(self, sample_rate: int, device: Any = None) -> None:
+        self.sample_rate = sample_rate
+        self.device = device
+        self.writes: list[np.ndarray] = []
+        self.free_frames = 10**9
+        self.position_frames = 0
+        self._done = asyncio.Event()
+
+    def start(self) -> None:
+        self._done.clear()
+
+    def write(self, samples: np.ndarray) -> None:
+        self.writes.append(np.array(samples, dtype=np.float32, copy=True))
+
+    def finish_input(self) -> None:
+        pass
+
+    async def wait_done(self) -> None:
+        await self._done.wait()
+
+    def finish(self) -> None:
+        self._done.set()
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def close(self) -> None:
+        self._done.set()
+
+    def played(self) -> np.ndarray:
+        return np.concatenate(self.writes) if self.writes else np.zeros(0, np.float32)
+
+
+@pytest.fixture
+def players() -> list[RecordingPlayer]:
+    """The :class:`RecordingPlayer` s the ``playback`` fixture made, oldest first."""
+    return []
+
+
+@pytest.fixture
+def playback(qloop, players: list[RecordingPlayer]) -> Iterator[PlaybackService]:  # type: ignore[no-untyped-def]
+    """A :class:`PlaybackService` playing into :class:`RecordingPlayer` s (``players``)."""
+
+    def factory(sample_rate: int, device: Any = None) -> RecordingPlayer:
+        players.append(RecordingPlayer(sample_rate, device))
+        return players[-1]
+
+    service = PlaybackService(player_factory=factory)
+    yield service
+    service.shutdown()
 
 
 @pytest.fixture

@@ -23,12 +23,18 @@ from studio.api.models import OutputFormat, TTSRequest
 from studio.audio.devices import AudioDevice
 from studio.audio.recorder import Level, Recorder
 from studio.config import Settings
+from studio.project.model import Recording, TakeAudio
 from studio.services.document import ScriptDocument
-from studio.services.playback import PlaybackService
 from studio.services.voice_lab import VoiceLab
 from studio.services.voices import VoiceCatalog
+from studio.ui import recorder_dialog
 from studio.ui.level_meter import HOLD_UPDATES, LevelMeter, fraction
-from studio.ui.recorder_dialog import CONSENT_TEXT, RecorderDialog
+from studio.ui.recorder_dialog import (
+    CONSENT_TEXT,
+    LONG_CLIP_ADVICE,
+    LONG_CLIP_SECONDS,
+    RecorderDialog,
+)
 
 RATE = 48000
 MIC = AudioDevice(index=3, name="Fake microphone", host_api="Test", max_input_channels=1,
@@ -102,35 +108,6 @@ class Microphone:
         return Recorder(**kwargs, stream_factory=self._stream, stall_seconds=None)
 
 
-class RecordingPlayer:
-    is_null = False
-
-    def __init__(self, sample_rate: int, device: Any = None) -> None:
-        self.sample_rate = sample_rate
-        self.writes: list[np.ndarray] = []
-        self.free_frames = 10**9
-        self.position_frames = 0
-        self._done = asyncio.Event()
-
-    def start(self) -> None:
-        self._done.clear()
-
-    def write(self, samples: np.ndarray) -> None:
-        self.writes.append(np.array(samples, dtype=np.float32, copy=True))
-
-    def finish_input(self) -> None:
-        pass
-
-    async def wait_done(self) -> None:
-        await self._done.wait()
-
-    def stop(self) -> None:
-        self._done.set()
-
-    def close(self) -> None:
-        self._done.set()
-
-
 def with_room_tone(speech: np.ndarray, lead: float = 0.8, tail: float = 0.4) -> np.ndarray:
     """``speech`` after ``lead`` s and before ``tail`` s of quiet room noise (about
     -66 dBFS), so the checks can measure a noise floor as in a real room."""
@@ -154,20 +131,6 @@ def speech(offline_engine) -> np.ndarray:  # type: ignore[no-untyped-def]
             return np.frombuffer(await c.tts_bytes(request), dtype=np.float32).copy()
 
     return with_room_tone(asyncio.run(render()))
-
-
-@pytest.fixture
-def playback(qloop):  # type: ignore[no-untyped-def]
-    players: list[RecordingPlayer] = []
-
-    def factory(sample_rate: int, device: Any = None) -> RecordingPlayer:
-        players.append(RecordingPlayer(sample_rate, device))
-        return players[-1]
-
-    service = PlaybackService(player_factory=factory)
-    service.players = players  # type: ignore[attr-defined]
-    yield service
-    service.shutdown()
 
 
 @pytest.fixture
@@ -267,7 +230,7 @@ def test_devices_are_listed_with_the_default_chosen_and_used(dialog: RecorderDia
 
 
 def test_recording_meters_keeps_every_sample_and_checks_the_clip(
-        dialog: RecorderDialog, mic, speech, qtbot, qloop, playback) -> None:  # type: ignore[no-untyped-def]
+        dialog: RecorderDialog, mic, speech, qtbot, qloop, playback, players) -> None:  # type: ignore[no-untyped-def]
     assert dialog.prompt_label.text().count(".") >= 2  # a paragraph to read
     assert not dialog.stop_button.isEnabled() and not dialog.play_button.isEnabled()
     dialog.record_button.click()
@@ -293,27 +256,106 @@ def test_recording_meters_keeps_every_sample_and_checks_the_clip(
     # Play the selection only.
     dialog.waveform.set_selection(RATE, 2 * RATE)
     dialog.play_button.click()
-    assert np.array_equal(playback.players[-1].writes[-1], speech[RATE:2 * RATE])
+    assert np.array_equal(players[-1].writes[-1], speech[RATE:2 * RATE])
     assert dialog.play_button.text() == "■ Stop playing"
     dialog.play_button.click()
     assert not playback.is_playing
 
 
-def test_trim_to_selection_keeps_the_selected_frames_and_checks_again(
+def test_trim_keeps_the_selected_frames_checks_again_and_reports_the_new_clip(
         dialog: RecorderDialog, mic, speech, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
     recorded = record(dialog, mic, speech, qtbot)
     _wait(qloop, dialog.wait_idle())
     assert not dialog.trim_button.isEnabled()  # nothing selected
-    dialog.waveform.set_selection(RATE // 2, RATE // 2 + 2 * RATE)
-    assert dialog.trim_button.isEnabled()
-    with qtbot.assertNotEmitted(dialog.recording_finished):
-        dialog.trim_button.click()
-        _wait(qloop, dialog.wait_idle())
     start, end = RATE // 2, RATE // 2 + 2 * RATE
+    dialog.waveform.set_selection(start, end)
+    assert dialog.trim_button.isEnabled()
+    # The trimmed clip is what would be uploaded: the project keeps it as a recording.
+    with qtbot.waitSignal(dialog.recording_finished) as blocker:
+        dialog.trim_button.click()
+    assert np.array_equal(blocker.args[0], recorded[start:end]) and blocker.args[1] == RATE
+    _wait(qloop, dialog.wait_idle())
     assert dialog.audio is not None
     assert np.array_equal(dialog.audio, recorded[start:end])
     assert dialog.report is not None and abs(dialog.report.duration - 2.0) < 1e-6
     assert "2.0 s" in dialog.checks_label.text()
+
+
+def test_a_trimmed_clip_is_checked_against_the_noise_floor_of_the_recording(
+        dialog: RecorderDialog, mic, speech, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    record(dialog, mic, speech, qtbot)
+    _wait(qloop, dialog.wait_idle())
+    untrimmed = dialog.report
+    assert untrimmed is not None and math.isfinite(untrimmed.noise_floor_dbfs)
+    # Cut inside the speech: the silence the floor is measured in is gone.
+    dialog.waveform.set_selection(int(1.2 * RATE), int(3.2 * RATE))
+    dialog.trim_button.click()
+    _wait(qloop, dialog.wait_idle())
+    assert dialog.report is not None
+    assert dialog.report.noise_floor_dbfs == untrimmed.noise_floor_dbfs
+    assert math.isfinite(dialog.report.snr_db)
+    # Trimming again still uses the recording's floor, not one of the trimmed clip.
+    dialog.waveform.set_selection(0, RATE + RATE // 2)
+    dialog.trim_button.click()
+    _wait(qloop, dialog.wait_idle())
+    assert dialog.report is not None and abs(dialog.report.duration - 1.5) < 1e-6
+    assert dialog.report.noise_floor_dbfs == untrimmed.noise_floor_dbfs
+
+
+def test_clone_waits_for_the_checks(dialog: RecorderDialog, speech, qloop,
+                                    offline_engine) -> None:  # type: ignore[no-untyped-def]
+    dialog.name_edit.setText("Harbour voice")
+    dialog.consent_check.setChecked(True)
+    dialog.set_clip(speech, RATE)
+    assert dialog.report is None  # the checks run off the UI thread
+    assert not dialog.clone_button.isEnabled()
+    assert "wait for the checks" in dialog.clone_button.toolTip()
+    before = offline_engine.stats.requests("/voices/clone")
+    dialog.clone()
+    assert not dialog._cloning and "once it is checked" in dialog.result_label.text()
+    _wait(qloop, dialog.wait_idle())
+    assert offline_engine.stats.requests("/voices/clone") == before
+    assert dialog.report is not None and dialog.clone_button.isEnabled()
+
+
+def test_checks_that_cannot_run_say_so_and_keep_clone_off(
+        dialog: RecorderDialog, speech, qloop, monkeypatch, offline_engine) -> None:  # type: ignore[no-untyped-def]
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise ValueError("the analysis broke")
+
+    monkeypatch.setattr(recorder_dialog, "check_clip", broken)
+    dialog.name_edit.setText("Harbour voice")
+    dialog.consent_check.setChecked(True)
+    dialog.set_clip(speech, RATE)
+    _wait(qloop, dialog.wait_idle())
+    checks = dialog.checks_label.text()
+    assert "could not be checked" in checks and "the analysis broke" in checks
+    assert "ff7a7a" in checks
+    assert not dialog.clone_button.isEnabled()
+    assert "use a clip that can be checked" in dialog.clone_button.toolTip()
+    assert dialog.waveform.frames == speech.shape[0]  # still shown, to hear what it is
+    before = offline_engine.stats.requests("/voices/clone")
+    dialog.clone()
+    _wait(qloop, dialog.wait_idle())
+    assert offline_engine.stats.requests("/voices/clone") == before
+
+
+def test_a_clip_over_a_minute_is_advised_to_be_trimmed_and_can_still_be_cloned(
+        dialog: RecorderDialog, speech, qloop) -> None:  # type: ignore[no-untyped-def]
+    repeats = math.ceil(61 * RATE / speech.shape[0])
+    long_clip = np.tile(speech, repeats)
+    assert long_clip.shape[0] / RATE > LONG_CLIP_SECONDS
+    dialog.name_edit.setText("Long voice")
+    dialog.consent_check.setChecked(True)
+    dialog.set_clip(long_clip, RATE)
+    _wait(qloop, dialog.wait_idle())
+    assert LONG_CLIP_ADVICE in dialog.checks_label.text()
+    assert dialog.report is not None and not dialog.report.problems
+    assert dialog.clone_button.isEnabled() and dialog.clone_button.text() == "Clone voice"
+    # A minute or less: no such advice.
+    dialog.set_clip(long_clip[: 50 * RATE], RATE)
+    _wait(qloop, dialog.wait_idle())
+    assert LONG_CLIP_ADVICE not in dialog.checks_label.text()
 
 
 def test_short_clips_are_warned_about_before_upload(dialog: RecorderDialog, mic, speech,
@@ -350,6 +392,21 @@ def test_the_device_disappearing_mid_recording_keeps_what_was_recorded(
     _wait(qloop, dialog.wait_idle())
     assert dialog.waveform.frames == 2 * RATE
     assert dialog.record_button.isEnabled()  # try again
+
+
+def test_a_device_lost_just_before_stop_is_reported(dialog: RecorderDialog, mic, speech,
+                                                      qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    dialog.record_button.click()
+    stream = mic.streams[-1]
+    stream.feed(speech[:2 * RATE])
+    stream.disappear()  # no poll between this and Stop
+    with qtbot.waitSignal(dialog.recording_finished) as blocker:
+        dialog.stop_button.click()
+    assert np.array_equal(blocker.args[0], speech[:2 * RATE])
+    notice = dialog.notice_label.text()
+    assert "kept" in notice and "stopped" in notice and "disconnected" in notice
+    assert "ff7a7a" in dialog.notice_label.styleSheet()
+    _wait(qloop, dialog.wait_idle())
 
 
 def test_a_device_that_cannot_open_is_reported_in_the_dialog(qtbot, lab, playback) -> None:  # type: ignore[no-untyped-def]
@@ -408,6 +465,78 @@ def test_clone_needs_a_name_and_consent_and_makes_no_request_without_them(
     assert offline_engine.stats.requests("/voices/clone") == before
     dialog.consent_check.setChecked(True)
     assert dialog.clone_button.isEnabled()
+
+
+def test_a_clone_that_failed_on_the_server_says_to_check_before_trying_again(
+        dialog: RecorderDialog, speech, qtbot, qloop, offline_engine, lab) -> None:  # type: ignore[no-untyped-def]
+    dialog.set_clip(speech, RATE)
+    _wait(qloop, dialog.wait_idle())
+    dialog.name_edit.setText("Harbour voice")
+    dialog.consent_check.setChecked(True)
+    offline_engine.inject_faults("/voices/clone", [500])
+    with qtbot.assertNotEmitted(dialog.voice_cloned):
+        dialog.clone_button.click()
+        _wait(qloop, dialog.wait_idle())
+    result = dialog.result_label.text()
+    assert result.startswith("Cloning failed")
+    assert "check your voices (Mine) before trying again" in result
+    assert dialog.clone_button.isEnabled()  # the user decides, after looking
+
+
+# --- the project's recordings -------------------------------------------------------------
+
+
+def kept_recording(name: str, audio: np.ndarray, voice_id: str = "") -> Recording:
+    return Recording(id=f"rec-{name}", name=name, source=TakeAudio.of(audio, RATE),
+                     created_at=1_700_000_000.0, voice_id=voice_id)
+
+
+def test_the_projects_recordings_can_be_loaded_again_without_storing_them_twice(
+        qtbot, lab, playback, mic, speech, qloop) -> None:  # type: ignore[no-untyped-def]
+    kept = [kept_recording("Take one", speech[:3 * RATE]),
+            kept_recording("Take two", speech, voice_id="a-deleted-voice")]
+    dialog = RecorderDialog(lab, playback, recorder_factory=mic, input_devices=lambda: (MIC,),
+                            recordings=lambda: list(kept))
+    qtbot.addWidget(dialog)
+    combo = dialog.recordings_combo
+    assert combo.isVisibleTo(dialog) and combo.isEnabled()
+    labels = [combo.itemText(i) for i in range(combo.count())]
+    seconds = speech.shape[0] / RATE
+    assert labels[1:] == [f"Take two · {seconds:.1f} s · cloned",  # newest first
+                          "Take one · 3.0 s"]
+
+    with qtbot.assertNotEmitted(dialog.recording_finished), \
+            qtbot.waitSignal(dialog.recording_chosen) as blocker:
+        combo.setCurrentIndex(2)
+        combo.activated.emit(2)
+        _wait(qloop, dialog.wait_idle())
+    assert blocker.args == [kept[0]]
+    assert dialog.audio is not None and np.array_equal(dialog.audio, speech[:3 * RATE])
+    assert dialog.report is not None and "3.0 s" in dialog.checks_label.text()
+    assert "Take one" in dialog.notice_label.text()
+
+    # The app stores a new recording and says so: the list follows, the choice stays.
+    kept.append(kept_recording("Take three", speech[:RATE]))
+    dialog.refresh_recordings()
+    assert combo.count() == 4 and combo.itemText(1).startswith("Take three")
+    assert combo.currentData() is kept[0]
+    # A new clip is not the loaded recording any more.
+    record(dialog, mic, speech[:2 * RATE], qtbot)
+    assert combo.currentIndex() == 0
+    _wait(qloop, dialog.wait_idle())
+
+
+def test_without_recordings_the_chooser_is_hidden_or_says_there_are_none(
+        qtbot, lab, playback, mic) -> None:  # type: ignore[no-untyped-def]
+    dialog = RecorderDialog(lab, playback, recorder_factory=mic, input_devices=lambda: (MIC,))
+    qtbot.addWidget(dialog)
+    assert not dialog.recordings_combo.isVisibleTo(dialog)
+    empty = RecorderDialog(lab, playback, recorder_factory=mic, input_devices=lambda: (MIC,),
+                           recordings=list)
+    qtbot.addWidget(empty)
+    assert empty.recordings_combo.isVisibleTo(empty)
+    assert empty.recordings_combo.currentText() == "No recordings yet"
+    assert not empty.recordings_combo.isEnabled()
 
 
 # --- end to end ---------------------------------------------------------------------------

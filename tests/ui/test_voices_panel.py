@@ -5,6 +5,7 @@ localize, stars, "Use in script", and errors on the status line."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,17 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QMessageBox
 
-from studio.api import CartesiaClient, Voice
+from studio.api import (
+    APITimeoutError,
+    CartesiaClient,
+    ConnectionLostError,
+    ServerError,
+    Voice,
+)
 from studio.api.models import OutputFormat, TTSRequest
+from studio.project.model import Recording, TakeAudio
 from studio.services.document import ScriptDocument
-from studio.services.playback import PlaybackService
-from studio.services.voice_lab import VoiceLab
+from studio.services.voice_lab import UNKNOWN_OUTCOME, CreationUnknownError, VoiceLab
 from studio.services.voices import VoiceCatalog
 from studio.ui.voice_dialogs import LocalizeDialog, VoiceEditDialog
 from studio.ui.voice_table import NAME, STAR, filter_voices
@@ -27,58 +34,20 @@ PREVIEW_ROUTE = "/voices/{id}/preview"
 RATE = 24000
 
 
-class RecordingPlayer:
-    """Stands in for ``StreamPlayer``: keeps every write; plays until stopped."""
-
-    is_null = False
-
-    def __init__(self, sample_rate: int, device: Any = None) -> None:
-        self.sample_rate = sample_rate
-        self.writes: list[np.ndarray] = []
-        self.free_frames = 10**9
-        self.position_frames = 0
-        self._done = asyncio.Event()
-
-    def start(self) -> None:
-        self._done.clear()
-
-    def write(self, samples: np.ndarray) -> None:
-        self.writes.append(np.array(samples, dtype=np.float32, copy=True))
-
-    def finish_input(self) -> None:
-        pass
-
-    async def wait_done(self) -> None:
-        await self._done.wait()
-
-    def stop(self) -> None:
-        self._done.set()
-
-    def close(self) -> None:
-        self._done.set()
-
-    def played(self) -> np.ndarray:
-        return np.concatenate(self.writes) if self.writes else np.zeros(0, np.float32)
-
-
 def _wait(qloop, awaitable, timeout: float = 60.0):  # type: ignore[no-untyped-def]
     return qloop.run_until_complete(asyncio.wait_for(awaitable, timeout))
 
 
-@pytest.fixture
-def players() -> list[RecordingPlayer]:
-    return []
+async def settled(lab: VoiceLab, creating: Awaitable[Voice]) -> Voice:
+    """The voice ``creating`` made, once the lab's reload of the voice list ended too."""
+    voice = await creating
+    await lab.wait_idle()
+    return voice
 
 
-@pytest.fixture
-def playback(qloop, players):  # type: ignore[no-untyped-def]
-    def factory(sample_rate: int, device: Any = None) -> RecordingPlayer:
-        players.append(RecordingPlayer(sample_rate, device))
-        return players[-1]
-
-    service = PlaybackService(player_factory=factory)
-    yield service
-    service.shutdown()
+def shown(panel: VoicesPanel) -> list[Voice]:
+    """The voices the panel lists, in order."""
+    return [panel.model.voice_at(row) for row in range(panel.model.rowCount())]
 
 
 @pytest.fixture
@@ -126,7 +95,8 @@ def own_voice(qloop, lab, client) -> Voice:  # type: ignore[no-untyped-def]
     audio = speech(qloop, client, "My own voice reads this sentence for the clone, slowly "
                    "and clearly, with a short pause here.", base.id)
     audio = np.concatenate([np.zeros(RATE // 2, np.float32), audio])
-    return _wait(qloop, lab.clone(audio, RATE, name="Lab Narrator", description="Warm test voice"))
+    return _wait(qloop, settled(lab, lab.clone(audio, RATE, name="Lab Narrator",
+                                               description="Warm test voice")))
 
 
 # --- the list ----------------------------------------------------------------------
@@ -136,33 +106,33 @@ def test_lists_every_voice_and_filters_by_search_language_gender_owner_and_star(
         panel: VoicesPanel, lab: VoiceLab, qtbot) -> None:  # type: ignore[no-untyped-def]
     voices = lab.catalog.voices
     assert len(voices) > 1
-    assert [v.id for v in panel.shown_voices()] == [v.id for v in voices]
+    assert [v.id for v in shown(panel)] == [v.id for v in voices]
     target = voices[-1]
 
     panel.search_edit.setText(target.name.upper())
-    assert target.id in [v.id for v in panel.shown_voices()]
+    assert target.id in [v.id for v in shown(panel)]
     assert all(target.name.lower() in (v.name + v.description + v.language + v.id).lower()
-               for v in panel.shown_voices())
+               for v in shown(panel))
     panel.search_edit.setText("no voice is called this")
-    assert panel.shown_voices() == []
+    assert shown(panel) == []
     panel.search_edit.clear()
 
     language = panel.language_combo
     language.setCurrentIndex(language.findData(target.language))
-    assert panel.shown_voices()
-    assert {v.language for v in panel.shown_voices()} == {target.language}
+    assert shown(panel)
+    assert {v.language for v in shown(panel)} == {target.language}
     language.setCurrentIndex(0)
 
     gender = panel.gender_combo
     gender.setCurrentIndex(1)
     wanted = gender.currentData()
-    assert {v.gender for v in panel.shown_voices()} == {wanted}
+    assert {v.gender for v in shown(panel)} == {wanted}
     gender.setCurrentIndex(0)
 
     panel.owner_combo.setCurrentIndex(1)  # Mine
-    assert all(v.is_owner for v in panel.shown_voices())
+    assert all(v.is_owner for v in shown(panel))
     panel.owner_combo.setCurrentIndex(2)  # Public
-    assert panel.shown_voices() and not any(v.is_owner for v in panel.shown_voices())
+    assert shown(panel) and not any(v.is_owner for v in shown(panel))
     panel.owner_combo.setCurrentIndex(0)
 
     # Stars: clicking the ★ cell toggles it and reports every starred id.
@@ -174,7 +144,7 @@ def test_lists_every_voice_and_filters_by_search_language_gender_owner_and_star(
     assert blocker.args == [[target.id]]
     assert panel.model.data(panel.model.index(row, STAR)) == "★"
     panel.starred_check.setChecked(True)
-    assert [v.id for v in panel.shown_voices()] == [target.id]
+    assert [v.id for v in shown(panel)] == [target.id]
 
 
 def test_filter_voices_matches_description_and_keeps_starred_only() -> None:
@@ -197,12 +167,16 @@ def test_details_show_description_id_language_gender(panel: VoicesPanel, lab: Vo
     assert panel.preview_action.isEnabled() and panel.use_action.isEnabled()
 
 
-def test_use_in_script_asks_with_the_voice_id(panel: VoicesPanel, lab: VoiceLab, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_use_in_script_asks_with_the_voice_id_for_the_current_block(
+        panel: VoicesPanel, lab: VoiceLab, qtbot) -> None:  # type: ignore[no-untyped-def]
     voice = lab.catalog.voices[1]
     panel.select_voice(voice.id)
     with qtbot.waitSignal(panel.use_requested) as blocker:
         panel.use_action.trigger()
     assert blocker.args == [voice.id]
+    # The app gives the voice to the current block, one block: say so.
+    for text in (panel.use_action.toolTip(), panel.status_label.text()):
+        assert "the current block" in text and "blocks" not in text
 
 
 # --- previews -----------------------------------------------------------------------
@@ -261,6 +235,86 @@ def test_disconnected_panel_disables_requests_and_says_why(panel: VoicesPanel,
     assert panel.use_action.isEnabled()  # choosing a voice needs no request
 
 
+# --- cloning when the answer is lost ----------------------------------------------------
+
+
+class AnswerLost:
+    """Wraps a client: ``clone_voice`` makes the voice on the server, then raises ``error``
+    as when the answer never arrives (a proxy's 502, a read timeout, a dropped
+    connection). Everything else goes to the real client."""
+
+    def __init__(self, client: CartesiaClient, error: Exception,
+                 after: Any = None) -> None:
+        self._client = client
+        self._error = error
+        self._after = after
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def clone_voice(self, *args: Any, **kwargs: Any) -> Voice:
+        voice = await self._client.clone_voice(*args, **kwargs)
+        if self._after is not None:
+            self._after()
+        if self._error is None:
+            return voice
+        raise self._error
+
+
+def clip(qloop, lab: VoiceLab, client: CartesiaClient) -> np.ndarray:  # type: ignore[no-untyped-def]
+    audio = speech(qloop, client, "A clip to clone, read slowly and clearly for the test.",
+                   lab.catalog.voices[0].id)
+    return np.concatenate([np.zeros(RATE // 2, np.float32), audio])
+
+
+@pytest.mark.parametrize("error", [
+    ServerError("Bad gateway", status_code=502),
+    APITimeoutError("read timeout"),
+    ConnectionLostError("the server closed the connection"),
+], ids=["5xx", "timeout", "connection lost"])
+def test_a_clone_whose_answer_was_lost_is_found_in_the_owned_voices(
+        lab: VoiceLab, client, qloop, qtbot, offline_engine, error) -> None:  # type: ignore[no-untyped-def]
+    audio = clip(qloop, lab, client)
+    lab.set_client(AnswerLost(client, error), "offline")  # type: ignore[arg-type]
+    # Earlier runs of this test left voices of the same name: none of them is the answer.
+    before = {v.id for v in _wait(qloop, client.list_voices(is_owner=True))}
+    clones = offline_engine.stats.requests("/voices/clone")
+    with qtbot.waitSignal(lab.voice_created) as blocker:
+        voice = _wait(qloop, settled(lab, lab.clone(audio, RATE, name="Found Again")))
+    assert offline_engine.stats.requests("/voices/clone") == clones + 1  # never sent twice
+    assert blocker.args == [voice]
+    assert voice.name == "Found Again" and voice.is_owner
+    assert lab.catalog.voice(voice.id) is not None
+    owned = _wait(qloop, client.list_voices(is_owner=True))
+    assert [v.id for v in owned if v.id not in before] == [voice.id]
+
+
+def test_a_failed_clone_that_made_nothing_says_to_check_before_trying_again(
+        lab: VoiceLab, own_voice: Voice, client, qloop, qtbot, offline_engine) -> None:  # type: ignore[no-untyped-def]
+    audio = clip(qloop, lab, client)
+    offline_engine.inject_faults("/voices/clone", [503])
+    # An older voice of the same name is not taken for the one asked for now.
+    with qtbot.assertNotEmitted(lab.voice_created), \
+            pytest.raises(CreationUnknownError) as raised:
+        _wait(qloop, settled(lab, lab.clone(audio, RATE, name=own_voice.name)))
+    assert UNKNOWN_OUTCOME in str(raised.value)
+    assert str(raised.value).startswith("503")
+    assert isinstance(raised.value.__cause__, ServerError)
+    assert [v.id for v in lab.catalog.voices if v.name == own_voice.name] == [own_voice.id]
+
+
+def test_a_clone_that_was_made_is_not_reported_failed_when_the_list_cannot_be_reloaded(
+        lab: VoiceLab, client, qloop, qtbot) -> None:  # type: ignore[no-untyped-def]
+    audio = clip(qloop, lab, client)
+    # The backend goes away just after answering: the catalog cannot be reloaded.
+    lab.set_client(AnswerLost(client, None, after=lambda: lab.set_client(None)),  # type: ignore[arg-type]
+                   "offline")
+    with qtbot.waitSignal(lab.voice_created) as blocker:
+        voice = _wait(qloop, settled(lab, lab.clone(audio, RATE, name="Made Anyway")))
+    assert blocker.args == [voice] and voice.name == "Made Anyway"
+    assert lab.catalog.voice(voice.id) is not None
+
+
 # --- own voices: rename, delete, localize -------------------------------------------------
 
 
@@ -312,7 +366,7 @@ def test_delete_names_the_blocks_using_the_voice_and_removes_it(
     panel.delete_action.trigger()  # Yes
     _wait(qloop, panel.wait_idle())
     assert lab.catalog.voice(own_voice.id) is None
-    assert own_voice.id not in [v.id for v in panel.shown_voices()]
+    assert own_voice.id not in [v.id for v in shown(panel)]
     assert own_voice.id not in lab.starred
     assert "Deleted" in panel.status_label.text()
     # The blocks keep the id: the script is not changed behind the user's back.
@@ -374,6 +428,25 @@ def test_record_and_clone_opens_one_non_modal_recorder(panel: VoicesPanel, qtbot
     assert panel.open_recorder() is dialog
     assert "No microphone" in dialog.notice_label.text()
     dialog.close()
+
+
+def test_the_recorder_lists_the_projects_recordings_and_reports_the_one_chosen(
+        qtbot, lab: VoiceLab, playback, qloop) -> None:  # type: ignore[no-untyped-def]
+    audio = np.full(RATE * 2, 0.1, np.float32)
+    kept = [Recording("rec-1", "Recording 1", TakeAudio.of(audio, RATE), 1.7e9)]
+    panel = VoicesPanel(lab, playback, input_devices=lambda: (), recordings=lambda: list(kept))
+    qtbot.addWidget(panel)
+    panel.refresh_recordings()  # before the recorder is opened: nothing to do
+    dialog = panel.open_recorder()
+    assert dialog.recordings_combo.count() == 2
+    kept.append(Recording("rec-2", "Recording 2", TakeAudio.of(audio[:RATE], RATE), 1.8e9))
+    panel.refresh_recordings()
+    assert dialog.recordings_combo.itemText(1) == "Recording 2 · 1.0 s"
+    with qtbot.waitSignal(panel.recording_chosen) as blocker:
+        dialog.recordings_combo.activated.emit(2)
+        _wait(qloop, dialog.wait_idle())
+    assert blocker.args == [kept[0]]
+    panel.shutdown()
 
 
 def test_names_column_is_the_wide_one(panel: VoicesPanel) -> None:
