@@ -9,12 +9,21 @@ so the UI can show a visible notice and fall back to silent playback.
 
 ``sounddevice`` is imported lazily, on the first call, so importing this module never
 fails and never initialises PortAudio.
+
+PortAudio enumerates devices once, when it is initialised (at ``import sounddevice``), so
+a microphone plugged in later is not listed and device indices never change on their own
+(python-sounddevice issue #125, "query_devices() dont update audio devices").
+:func:`refresh_devices` re-initialises PortAudio to look again; afterwards the indices may
+name other devices, which is why the recorder looks its device up again by name and host
+API (:func:`find_input_device`) when it starts.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -199,3 +208,80 @@ def list_input_devices() -> tuple[AudioDevice, ...]:
         for d in devices
         if d.max_input_channels > 0
     )
+
+
+def find_input_device(wanted: AudioDevice,
+                      devices: Sequence[AudioDevice]) -> AudioDevice | None:
+    """The input device in ``devices`` with ``wanted``'s name and host API, None if gone.
+
+    Indices are only valid until PortAudio is re-initialised (:func:`refresh_devices`):
+    after that the same index can name another device, so a device chosen from an older
+    listing is found again by what identifies it. The host API matters because one
+    microphone is listed once per host API (ALSA and PulseAudio, MME and WASAPI).
+    """
+    for device in devices:
+        if (device.name == wanted.name and device.host_api == wanted.host_api
+                and device.max_input_channels > 0):
+            return device
+    return None
+
+
+_STREAM_CLASSES = ("Stream", "InputStream", "OutputStream", "RawStream", "RawInputStream",
+                   "RawOutputStream")
+
+
+def _open_streams(sd: ModuleType) -> int:
+    """How many of ``sd``'s stream objects exist and are not closed (started or not)."""
+    classes = tuple(c for c in (getattr(sd, n, None) for n in _STREAM_CLASSES)
+                    if isinstance(c, type))
+    if not classes:
+        return 0
+    # PortAudio has no call that lists open streams; every stream is a Python object, so
+    # the garbage collector's list of live objects finds them (about a millisecond).
+    return sum(1 for obj in gc.get_objects()
+               if isinstance(obj, classes) and not getattr(obj, "closed", True))
+
+
+def refresh_devices() -> bool:
+    """Make PortAudio enumerate the audio devices again (the ⟳ button), if it is safe.
+
+    Re-initialising is the only way to see a device plugged in after start-up
+    (python-sounddevice issue #125). It uses two private functions of python-sounddevice,
+    ``sd._terminate()`` and ``sd._initialize()`` (the wrappers of ``Pa_Terminate`` and
+    ``Pa_Initialize``), as its maintainer recommends in that issue. ``Pa_Terminate`` closes
+    every open stream under its owner, and sounddevice would then use a freed stream
+    pointer, so nothing happens while any stream is open: a recording, a playback, or a
+    player's idle output stream that has not been closed. PortAudio counts initialisations,
+    so it is terminated as many times as sounddevice initialised it, then initialised as
+    many times again.
+
+    Afterwards device indices may name other devices; list the devices again
+    (:func:`list_input_devices`) and pass the :class:`AudioDevice`, not its index, to
+    :class:`~studio.audio.recorder.Recorder`, which finds it again by name when it starts.
+    On Windows some PortAudio builds keep their old list even so (python-sounddevice
+    issue #516); the listing is then simply unchanged.
+
+    Call from the thread that opens streams (the UI thread), so none opens meanwhile.
+
+    Returns:
+        True when PortAudio was re-initialised; False when there is no backend or a
+        stream is open (the device list stays as it was). Never raises: a failure is
+        logged and returns False.
+    """
+    sd, _ = load_sounddevice()
+    if sd is None:
+        return False
+    open_streams = _open_streams(sd)
+    if open_streams:
+        log.info("not refreshing audio devices: %d stream(s) open", open_streams)
+        return False
+    try:
+        count = int(getattr(sd, "_initialized", 1))
+        for _ in range(count):
+            sd._terminate()
+        for _ in range(max(1, count)):
+            sd._initialize()
+    except Exception as exc:  # noqa: BLE001 - PortAudio errors surface as assorted types
+        log.warning("re-initialising PortAudio failed: %s", exc)
+        return False
+    return True
