@@ -9,11 +9,21 @@ moves what the callback wrote into the recording (one array of ``max_seconds``, 
 at :meth:`Recorder.start` with ``np.zeros``, which the OS backs lazily) and returns the
 level of that audio for the meter. This is python-sounddevice's ``examples/rec_unlimited.py``
 with the queue replaced by the ring buffer, and Friture's timer-polled meters.
+:meth:`Recorder.stop` returns a view of that array's used part, not a copy: copying ten
+minutes at 48 kHz (115 MB) took about a third of a second on the UI thread. Each ``start``
+allocates a new array, so a returned recording is never overwritten.
 
 A device can vanish mid-recording (a USB microphone unplugged, a Bluetooth headset out of
 range). PortAudio then ends the stream (its ``finished_callback`` runs and ``active`` turns
 False), makes ``active`` raise ``PortAudioError``, or simply stops calling back. ``poll``
-notices each of these, stops, keeps what was recorded and says why in :attr:`Recorder.error`.
+notices each of these, stops, keeps what was recorded and says why in :attr:`Recorder.error`;
+so does the last poll that :meth:`Recorder.stop` makes. The end-of-stream notice is bound
+to the stream it came from, so a late notice from a previous recording's stream cannot end
+the next one.
+
+Devices are chosen as an :class:`~studio.audio.devices.AudioDevice` and looked up again by
+name and host API at each ``start``: PortAudio renumbers its devices when it is
+re-initialised to find a newly plugged microphone (:func:`~studio.audio.devices.refresh_devices`).
 
 Threads: ``start``, ``poll`` and ``stop`` are called from one control thread (the UI
 thread); the stream callback runs on the audio thread.
@@ -23,8 +33,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,7 +44,14 @@ import numpy.typing as npt
 
 from studio.audio.buffers import peak_dbfs, rms_dbfs
 from studio.audio.clip_checks import CLIP_LEVEL
-from studio.audio.devices import NO_INPUT_DEVICE, default_input_index, load_sounddevice
+from studio.audio.devices import (
+    NO_INPUT_DEVICE,
+    AudioDevice,
+    default_input_index,
+    find_input_device,
+    list_input_devices,
+    load_sounddevice,
+)
 from studio.audio.playback import AudioUnavailableError
 from studio.audio.ringbuffer import RingBuffer
 
@@ -55,20 +73,31 @@ Generous, so a slow stream start-up (PulseAudio can take a few hundred ms) never
 class Level:
     """The level of the audio recorded since the previous :meth:`Recorder.poll`.
 
+    PortAudio delivers blocks on its own clock, so a 30 ms poll often finds nothing new
+    (with PulseAudio's "high" latency, most polls). Such a poll returns the previous level
+    again with ``fresh`` False, so a meter holds still instead of dropping to silence
+    between blocks; ``-inf`` means digital silence only.
+
     Attributes:
-        peak_dbfs: sample peak in dBFS (0.0 is full scale); ``-inf`` for silence or when
-            nothing arrived.
+        peak_dbfs: sample peak in dBFS (0.0 is full scale); ``-inf`` for digital silence
+            (and in :data:`SILENCE`, before any audio arrived).
         rms_dbfs: RMS level in dBFS (plain convention: a full-scale sine reads -3.01);
-            ``-inf`` for silence or when nothing arrived.
-        clipped: True when a sample reached :data:`~studio.audio.clip_checks.CLIP_LEVEL`.
+            ``-inf`` likewise.
+        clipped: True when a sample of the new audio reached
+            :data:`~studio.audio.clip_checks.CLIP_LEVEL`; False when nothing new arrived
+            (the clip was reported once, with the audio that clipped).
+        fresh: True when audio arrived since the previous poll and the figures measure
+            it; False when nothing arrived and the figures are the previous level's.
     """
 
     peak_dbfs: float
     rms_dbfs: float
     clipped: bool
+    fresh: bool = True
 
 
-SILENCE = Level(-math.inf, -math.inf, False)
+SILENCE = Level(-math.inf, -math.inf, False, fresh=False)
+"""What :meth:`Recorder.poll` returns before any audio arrived: no level yet."""
 
 
 class InputStreamLike(Protocol):
@@ -107,15 +136,20 @@ class Recorder:
     Args:
         sample_rate: recording rate in Hz; the stream is opened at this rate (PortAudio
             or the sound server converts from the device's own rate).
-        device: PortAudio input device index or name substring
-            (see :func:`~studio.audio.devices.list_input_devices`); None for the default
-            input.
+        device: the input device: an :class:`~studio.audio.devices.AudioDevice` from
+            :func:`~studio.audio.devices.list_input_devices` (found again by name and host
+            API at each :meth:`start`, so it survives
+            :func:`~studio.audio.devices.refresh_devices` renumbering the devices), a
+            name substring (sounddevice matches it), a PortAudio index (valid only until
+            PortAudio is re-initialised), or None for the default input.
         max_seconds: the longest recording, in seconds. Reaching it stops the recording
             and sets :attr:`error`; the recording is preallocated to this length.
         stream_factory: builds the input stream (see :class:`InputStreamLike`); None for
             ``sounddevice.InputStream``.
         stall_seconds: how long a running stream may deliver nothing before the device is
             considered lost (:data:`STALL_SECONDS`); None never gives up.
+        input_devices: lists the input devices now, for finding an ``AudioDevice`` again
+            (:func:`~studio.audio.devices.list_input_devices`).
 
     Attributes:
         sample_rate: the recording rate in Hz.
@@ -128,11 +162,12 @@ class Recorder:
     def __init__(
         self,
         sample_rate: int = 48000,
-        device: str | int | None = None,
+        device: AudioDevice | str | int | None = None,
         *,
         max_seconds: float = 600.0,
         stream_factory: StreamFactory | None = None,
         stall_seconds: float | None = STALL_SECONDS,
+        input_devices: Callable[[], Sequence[AudioDevice]] = list_input_devices,
     ) -> None:
         if sample_rate <= 0:
             raise ValueError(f"sample_rate must be positive, got {sample_rate}")
@@ -143,16 +178,21 @@ class Recorder:
         self._device = device
         self._factory = stream_factory
         self._stall_seconds = stall_seconds
+        self._input_devices = input_devices
         self._capacity = max(1, math.ceil(self.max_seconds * self.sample_rate))
         self._ring: RingBuffer | None = None
         self._data: FloatArray = np.zeros(0, dtype=np.float32)
         self._frames = 0
+        self._result: FloatArray | None = None  # what stop() returned, once stopped
+        self._level = SILENCE
         self._stream: InputStreamLike | None = None
         self._recording = False
         self._error = ""
         # Written by the audio thread, read by poll().
         self._overflows = 0
-        self._stream_finished = False
+        # Set by the finished_callback of the current stream only: each start() makes a
+        # new one, so an old stream's late notice sets an event nobody reads.
+        self._stream_finished = threading.Event()
         # For stall detection, on the control thread.
         self._last_written = 0
         self._last_progress = 0.0
@@ -195,26 +235,31 @@ class Recorder:
     def start(self) -> None:
         """Open the input stream and start a new recording.
 
+        A new recording array is allocated, so the array an earlier :meth:`stop` returned
+        stays as it was.
+
         Raises:
             AudioUnavailableError: no sounddevice/PortAudio, no input device
                 (:data:`~studio.audio.devices.NO_INPUT_DEVICE`), ``device`` names no input
-                device, or the device refused to open or start (message says which
-                device and why).
+                device (an ``AudioDevice`` no longer connected), or the device refused to
+                open or start (message says which device and why).
             RuntimeError: already recording.
         """
         if self._recording:
             raise RuntimeError("already recording: stop() first")
         factory, open_errors = self._resolve_factory()
+        device, which = self._resolve_device()
         # Preallocate everything the callback touches before the stream exists.
         self._ring = RingBuffer(max(1, math.ceil(RING_SECONDS * self.sample_rate)))
         self._data = np.zeros(self._capacity, dtype=np.float32)
         self._frames = 0
+        self._result = None
+        self._level = SILENCE
         self._error = ""
         self._overflows = 0
-        self._stream_finished = False
+        finished = self._stream_finished = threading.Event()
         self._last_written = 0
         self._last_progress = time.monotonic()
-        which = "the default input device" if self._device is None else repr(self._device)
         try:
             stream = factory(
                 samplerate=self.sample_rate,
@@ -222,10 +267,11 @@ class Recorder:
                 dtype="float32",
                 callback=self._callback,
                 blocksize=0,
-                device=self._device,
+                device=device,
                 # Recording does not need low latency; "high" avoids overflows.
                 latency="high",
-                finished_callback=self._on_finished,
+                # This stream's own event (a plain flag set; fit for the audio thread).
+                finished_callback=finished.set,
             )
         except open_errors as exc:
             self._data = np.zeros(0, dtype=np.float32)
@@ -251,7 +297,10 @@ class Recorder:
         was recorded is kept.
 
         Returns:
-            The :class:`Level` of the audio moved by this call; :data:`SILENCE` when none.
+            The :class:`Level` of the audio moved by this call (``fresh`` True). When
+            nothing new arrived, the previous level again with ``fresh`` False and
+            ``clipped`` False (:data:`SILENCE` before any audio), so a meter holds still
+            between PortAudio's blocks.
         """
         start = self._frames
         self._drain()
@@ -275,20 +324,29 @@ class Recorder:
     def stop(self) -> FloatArray:
         """Stop recording and return everything recorded.
 
-        Idempotent: after the recording ended (by ``stop``, the limit or a lost device)
-        it returns the same audio again; before any ``start`` it returns an empty array.
-        Errors from a device that is already gone are logged, never raised.
+        Makes a last :meth:`poll` first, so a device lost since the previous one is
+        reported in :attr:`error` (and the limit likewise). Idempotent: after the
+        recording ended (by ``stop``, the limit or a lost device) it returns the same
+        array again; before any ``start`` it returns an empty array. Errors from a device
+        that is already gone are logged, never raised.
 
         Returns:
-            float32 mono, shape ``(frames,)``, at :attr:`sample_rate`.
+            float32 mono, shape ``(frames,)``, at :attr:`sample_rate`: a view of the used
+            part of the array preallocated at :meth:`start`, not a copy (no 100 MB copy on
+            the UI thread). The recorder never writes to it again, and the next ``start``
+            allocates a new array, so it is the caller's to keep. It keeps the whole
+            preallocation referenced, but the OS backs only the pages that were written.
         """
+        if self._result is not None:
+            return self._result
+        if self._recording:
+            self.poll()
         if self._recording:
             self._halt("")
         self._drain()
-        if self._data.shape[0] != self._frames:
-            # Give back the unused part of the max_seconds preallocation.
-            self._data = self._data[: self._frames].copy()
-        return self._data
+        self._ring = None  # nothing more arrives: the view below is final
+        self._result = self._data[: self._frames]
+        return self._result
 
     # -- internals ---------------------------------------------------------------------
 
@@ -303,6 +361,21 @@ class Recorder:
         factory: StreamFactory = sd.InputStream
         return factory, (sd.PortAudioError, ValueError, OSError)
 
+    def _resolve_device(self) -> tuple[str | int | None, str]:
+        """The ``device=`` for the stream factory and how messages name the device."""
+        wanted = self._device
+        if not isinstance(wanted, AudioDevice):
+            which = "the default input device" if wanted is None else repr(wanted)
+            return wanted, which
+        which = f"{wanted.name!r} ({wanted.host_api})"
+        found = find_input_device(wanted, self._input_devices())
+        if found is None:
+            raise AudioUnavailableError(
+                f"Cannot record: the input device {which} is no longer connected. Connect "
+                "it again, or choose another input device."
+            )
+        return found.index, which
+
     def _drain(self) -> None:
         """Move what the ring holds into the recording, up to the limit."""
         ring = self._ring
@@ -316,15 +389,17 @@ class Recorder:
     def _level_since(self, start: int) -> Level:
         chunk = self._data[start : self._frames]
         if chunk.shape[0] == 0:
-            return SILENCE
+            last = self._level
+            return Level(last.peak_dbfs, last.rms_dbfs, clipped=False, fresh=False)
         clipped = bool(np.max(np.abs(chunk)) >= CLIP_LEVEL)
-        return Level(peak_dbfs(chunk), rms_dbfs(chunk), clipped)
+        self._level = Level(peak_dbfs(chunk), rms_dbfs(chunk), clipped)
+        return self._level
 
     def _lost_device_reason(self) -> str:
         stream = self._stream
         if stream is None:
             return ""
-        if self._stream_finished:
+        if self._stream_finished.is_set():
             return "the input device stopped delivering audio"
         try:
             active = bool(stream.active)
@@ -357,10 +432,6 @@ class Recorder:
         except Exception as exc:  # noqa: BLE001 - a vanished device must not make stop fail
             log.warning("stopping the input stream failed: %s", exc)
         _close_quietly(stream)
-
-    def _on_finished(self) -> None:
-        # Audio thread (PortAudio calls it when the stream becomes inactive): a flag only.
-        self._stream_finished = True
 
     def _callback(
         self, indata: FloatArray, frames: int, time_info: Any, status: Any

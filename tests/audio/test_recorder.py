@@ -87,9 +87,12 @@ class FakeInputStream:
         thread.join(WAIT)
 
     def disappear(self) -> None:
-        """What PortAudio does when the device goes: the stream ends by itself."""
+        """What PortAudio does when the device goes: the stream ends by itself, and its
+        ``finished_callback`` runs on PortAudio's thread (returns once it has)."""
         self._active = False
-        threading.Thread(target=self._finished_callback).start()
+        thread = threading.Thread(target=self._finished_callback)
+        thread.start()
+        thread.join(WAIT)
 
 
 class Factory:
@@ -163,9 +166,84 @@ def test_levels_cover_the_audio_since_the_last_poll(factory: Factory) -> None:
 
     factory.last.feed(blocks_of(sine(0.1, amplitude=1.0, hz=RATE / 4)))  # hits ±1.0
     loud = rec.poll()
-    assert loud.clipped and loud.peak_dbfs == pytest.approx(0.0, abs=0.01)
-    assert rec.poll() == SILENCE
+    assert loud.clipped and loud.peak_dbfs == pytest.approx(0.0, abs=0.01) and loud.fresh
+    assert rec.poll() == Level(loud.peak_dbfs, loud.rms_dbfs, clipped=False, fresh=False)
     rec.stop()
+
+
+def test_a_poll_without_new_audio_holds_the_level(factory: Factory) -> None:
+    # PortAudio delivers blocks on its own clock: most 30 ms polls find nothing new. The
+    # meter must not drop to silence between blocks, and digital silence must still read
+    # as -inf when it does arrive.
+    rec = Recorder(RATE, stream_factory=factory)
+    rec.start()
+    assert rec.poll() == SILENCE and not SILENCE.fresh
+
+    factory.last.feed(blocks_of(sine(0.1, amplitude=0.5)))
+    speech = rec.poll()
+    assert speech.fresh and speech.peak_dbfs == pytest.approx(20 * math.log10(0.5), abs=0.05)
+    for _ in range(3):
+        assert rec.poll() == Level(speech.peak_dbfs, speech.rms_dbfs, False, fresh=False)
+
+    factory.last.feed(blocks_of(np.zeros(160, dtype=np.float32)))
+    assert rec.poll() == Level(-math.inf, -math.inf, False, fresh=True)
+    rec.stop()
+    assert not rec.poll().fresh
+
+
+def test_stop_returns_the_recording_without_copying_it(factory: Factory) -> None:
+    first = sine(0.5)
+    rec = Recorder(RATE, max_seconds=2.0, stream_factory=factory)
+    rec.start()
+    factory.last.feed(blocks_of(first))
+
+    recorded = rec.stop()
+
+    # A view of the array preallocated at start(): copying ten minutes of 48 kHz audio
+    # took a third of a second on the UI thread.
+    assert not recorded.flags.owndata and recorded.base is not None
+    np.testing.assert_array_equal(recorded, first)
+    assert rec.stop() is recorded
+
+    # The next recording gets an array of its own; the one returned is left alone.
+    rec.start()
+    factory.last.feed(blocks_of(np.full(2 * RATE, 0.25, dtype=np.float32)))
+    rec.poll()
+    second = rec.stop()
+    np.testing.assert_array_equal(recorded, first)
+    assert second.shape == (2 * RATE,) and not np.shares_memory(recorded, second)
+
+
+def test_a_device_lost_before_stop_is_reported_by_stop(factory: Factory) -> None:
+    audio = sine(0.5)
+    rec = Recorder(RATE, stream_factory=factory)
+    rec.start()
+    factory.last.feed(blocks_of(audio))
+    factory.last.disappear()  # after the last timer poll, before the user pressed Stop
+
+    recorded = rec.stop()
+
+    assert "disconnected" in rec.error and "kept" in rec.error
+    np.testing.assert_array_equal(recorded, audio)
+    rec.stop()
+    assert "disconnected" in rec.error
+
+
+def test_a_late_notice_from_the_previous_stream_does_not_end_the_next(
+        factory: Factory) -> None:
+    rec = Recorder(RATE, stream_factory=factory)
+    rec.start()
+    factory.last.feed(blocks_of(sine(0.2)))
+    rec.stop()
+    rec.start()
+    old, new = factory.streams
+
+    old.disappear()  # PortAudio's finished_callback for the first stream, late
+    new.feed(blocks_of(sine(0.2)))
+    rec.poll()
+
+    assert rec.recording and rec.error == ""
+    assert rec.stop().shape == (round(0.2 * RATE),)
 
 
 def test_reaching_max_seconds_stops_cleanly(factory: Factory) -> None:
@@ -275,6 +353,29 @@ def test_misuse(factory: Factory) -> None:
         Recorder(0)
     with pytest.raises(ValueError, match="max_seconds"):
         Recorder(RATE, max_seconds=0)
+
+
+def _device(index: int, name: str, host_api: str = "ALSA") -> AudioDevice:
+    return AudioDevice(index, name, host_api, 1, 0, 48000.0)
+
+
+def test_a_chosen_device_is_found_again_by_name_when_recording_starts(
+        factory: Factory) -> None:
+    # Listed as index 1; then PortAudio was re-initialised (refresh_devices) with a new
+    # microphone plugged in, and the numbers moved.
+    chosen = _device(1, "USB Mic")
+    now = [_device(0, "Built-in Mic"), _device(1, "Headset"),
+           _device(2, "USB Mic", "PulseAudio"), _device(3, "USB Mic")]
+    rec = Recorder(RATE, chosen, stream_factory=factory, input_devices=lambda: now)
+
+    rec.start()
+
+    assert factory.last.kwargs["device"] == 3
+    rec.stop()
+    now[3:] = []  # unplugged
+    with pytest.raises(AudioUnavailableError, match="'USB Mic' \\(ALSA\\) is no longer"):
+        rec.start()
+    assert not rec.recording and len(factory.streams) == 1
 
 
 def test_a_device_that_cannot_open_is_unavailable(factory: Factory) -> None:
