@@ -1,10 +1,21 @@
 """A preallocated single-producer / single-consumer ring buffer of mono samples.
 
-This is the only thing a real-time audio callback touches: the producer (the asyncio
-loop decoding a stream) calls :meth:`RingBuffer.write`, the consumer (PortAudio's
-callback thread) calls :meth:`RingBuffer.read_into`. The pattern is the one of
-python-sounddevice's ``examples/play_long_file.py``: copy, zero-fill on underrun, never
-block.
+This is the only thing a real-time audio callback touches, in either direction:
+
+- Playback (:mod:`studio.audio.playback`): the producer is the asyncio loop decoding a
+  stream, which calls :meth:`RingBuffer.write`; the consumer is PortAudio's callback
+  thread, which calls :meth:`RingBuffer.read_into` into ``outdata``. The pattern of
+  python-sounddevice's ``examples/play_long_file.py``: copy, zero-fill on underrun, never
+  block.
+- Recording (:mod:`studio.audio.recorder`): the producer is PortAudio's input callback,
+  which calls :meth:`RingBuffer.write` with ``indata`` (a full ring drops the frames and
+  the recorder counts an overflow); the consumer is the polling thread (the UI thread,
+  in ``Recorder.poll`` on a timer and in ``Recorder.stop``), which calls
+  :meth:`RingBuffer.read_into` straight into the recording array. python-sounddevice's ``examples/rec_unlimited.py`` with its queue
+  replaced by this buffer. The zero fill is never used there: ``poll`` reads only what
+  :attr:`RingBuffer.available` says is buffered.
+
+Either way there is exactly one writer thread and one reader thread per buffer.
 
 Why it is safe without locks under CPython: the buffer keeps two monotonically
 increasing frame counters. ``_write_count`` is stored only by the producer and only
