@@ -44,7 +44,12 @@ from studio.api import CartesiaError, Voice
 from studio.api.models import LANGUAGES
 from studio.audio.buffers import AudioFileError
 from studio.audio.clip_checks import ClipReport, check_clip, load_clip
-from studio.audio.devices import AudioDevice, list_input_devices
+from studio.audio.devices import (
+    AudioDevice,
+    find_input_device,
+    list_input_devices,
+    refresh_devices,
+)
 from studio.audio.peaks import PeakPyramid
 from studio.audio.playback import AudioUnavailableError
 from studio.audio.recorder import Recorder
@@ -126,9 +131,14 @@ class RecorderDialog(QDialog):
         lab: clones the clip and adds the voice to the library.
         playback: plays the clip back.
         recorder_factory: makes the :class:`~studio.audio.recorder.Recorder`; called as
-            ``recorder_factory(sample_rate=, device=)`` (tests inject a fake input stream
+            ``recorder_factory(sample_rate=, device=, input_devices=)`` with the chosen
+            :class:`AudioDevice` (found again by name when it starts, as ⟳ can renumber
+            the devices) and ``input_devices`` below (tests inject a fake input stream
             this way).
         input_devices: lists the input devices (``list_input_devices``).
+        reinitialise_devices: makes the audio backend look for devices again before ⟳
+            lists them (``refresh_devices``: PortAudio only finds a microphone plugged in
+            after start-up that way); returns whether it did.
         input_device: name of the device to choose first (the settings' ``input_device``);
             "" or a device no longer present chooses the system default.
         recordings: lists the project's recordings (newest last), to load one again;
@@ -167,6 +177,7 @@ class RecorderDialog(QDialog):
     def __init__(self, lab: VoiceLab, playback: PlaybackService, *,
                  recorder_factory: Callable[..., Recorder] = Recorder,
                  input_devices: Callable[[], Sequence[AudioDevice]] = list_input_devices,
+                 reinitialise_devices: Callable[[], bool] = refresh_devices,
                  input_device: str = "",
                  recordings: Callable[[], list[Recording]] | None = None,
                  parent: QWidget | None = None) -> None:
@@ -179,6 +190,7 @@ class RecorderDialog(QDialog):
         self.playback = playback
         self._recorder_factory = recorder_factory
         self._input_devices = input_devices
+        self._reinitialise_devices = reinitialise_devices
         self._recordings = recordings
         self._recorder: Recorder | None = None
         self.audio: FloatArray | None = None
@@ -200,7 +212,8 @@ class RecorderDialog(QDialog):
         self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.device_combo.setMinimumContentsLength(24)
         self.devices_button = QPushButton("⟳")
-        self.devices_button.setToolTip("Look for input devices again")
+        self.devices_button.setToolTip("Look for input devices again (a microphone plugged in "
+                                       "since the studio started)")
         self.devices_button.setFixedWidth(32)
         self.notice_label = QLabel()
         self.notice_label.setWordWrap(True)
@@ -314,7 +327,7 @@ class RecorderDialog(QDialog):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_INTERVAL_MS)
         self._timer.timeout.connect(self.poll)
-        self.devices_button.clicked.connect(self.refresh_devices)
+        self.devices_button.clicked.connect(self.look_for_devices)
         self.device_combo.activated.connect(self._on_device_chosen)
         self.recordings_combo.activated.connect(self._on_recording_chosen)
         self.record_button.clicked.connect(self.record)
@@ -339,6 +352,15 @@ class RecorderDialog(QDialog):
 
     # --- devices ---------------------------------------------------------------------
 
+    def look_for_devices(self) -> None:
+        """⟳: have the audio backend enumerate the devices again (it refuses while a
+        stream is open), then list them."""
+        if self.recording:
+            return
+        self._stop_playing()
+        self._reinitialise_devices()
+        self.refresh_devices()
+
     def refresh_devices(self) -> None:
         """List the input devices again, keeping the one chosen if it is still there."""
         current = self.device_combo.currentData()
@@ -354,8 +376,9 @@ class RecorderDialog(QDialog):
             self._notice("")
             names = [d.name for d in devices]
             defaults = [i for i, d in enumerate(devices) if d.is_default]
-            if current is not None and current.name in names:
-                self.device_combo.setCurrentIndex(names.index(current.name))
+            found = find_input_device(current, devices) if current is not None else None
+            if found is not None:
+                self.device_combo.setCurrentIndex(devices.index(found))
             elif self._preferred_device in names:
                 self.device_combo.setCurrentIndex(names.index(self._preferred_device))
             elif defaults:
@@ -437,7 +460,8 @@ class RecorderDialog(QDialog):
             DEFAULT_SAMPLE_RATE)
         self._stop_playing()
         try:
-            recorder = self._recorder_factory(sample_rate=rate, device=device.index)
+            recorder = self._recorder_factory(sample_rate=rate, device=device,
+                                              input_devices=self._input_devices)
             recorder.start()
         except (AudioUnavailableError, OSError, ValueError) as exc:
             self._notice(str(exc), error=True)
@@ -671,6 +695,7 @@ class RecorderDialog(QDialog):
         start, end = self.waveform.selection()
         self.record_button.setEnabled(not recording and self._chosen_device() is not None
                                       and not self._cloning)
+        self.devices_button.setEnabled(not recording)
         self.stop_button.setEnabled(recording or self._playing_ours())
         self.play_button.setEnabled(has_clip and not recording)
         self.trim_button.setEnabled(has_clip and not recording and end > start

@@ -9,6 +9,7 @@ import asyncio
 import math
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -222,11 +223,53 @@ def test_devices_are_listed_with_the_default_chosen_and_used(dialog: RecorderDia
         "USB headset", "Fake microphone (default)"]
     assert combo.currentIndex() == 1
     record(dialog, mic, speech[:RATE], qtbot)
-    assert mic.calls[-1] == {"sample_rate": RATE, "device": MIC.index}
+    assert (mic.calls[-1]["sample_rate"], mic.calls[-1]["device"]) == (RATE, MIC)
+    assert mic.streams[-1].kwargs["device"] == MIC.index
     combo.setCurrentIndex(0)
     dialog.record_button.click()
-    assert mic.calls[-1] == {"sample_rate": 44100, "device": OTHER.index}
+    assert (mic.calls[-1]["sample_rate"], mic.calls[-1]["device"]) == (44100, OTHER)
+    assert mic.streams[-1].kwargs["device"] == OTHER.index
     dialog.stop()
+
+
+def test_the_refresh_button_finds_a_microphone_plugged_in_later(
+        qtbot, lab, playback, mic, speech) -> None:  # type: ignore[no-untyped-def]
+    # PortAudio lists devices once; after it looks again the indices may change.
+    listed: list[tuple[AudioDevice, ...]] = [(OTHER,)]
+    reinitialised: list[bool] = []
+    plugged = AudioDevice(index=1, name="USB mic", host_api="Test", max_input_channels=1,
+                          max_output_channels=0, default_sample_rate=float(RATE))
+
+    def reinitialise() -> bool:
+        reinitialised.append(True)
+        listed.append((replace(OTHER, index=7), plugged))
+        return True
+
+    dialog = RecorderDialog(lab, playback, recorder_factory=mic,
+                            input_devices=lambda: listed[-1], reinitialise_devices=reinitialise)
+    qtbot.addWidget(dialog)
+    assert dialog.device_combo.count() == 1 and not reinitialised  # only ⟳ looks again
+    dialog.devices_button.click()
+    assert reinitialised == [True]
+    combo = dialog.device_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == ["USB headset", "USB mic"]
+    assert combo.currentData() == replace(OTHER, index=7)  # still chosen, renumbered
+    dialog.record_button.click()
+    assert mic.streams[-1].kwargs["device"] == 7
+    assert not dialog.devices_button.isEnabled()  # never while a stream is open
+    dialog.stop()
+
+
+def test_a_device_unplugged_after_it_was_listed_is_reported_at_record(
+        qtbot, lab, playback, mic) -> None:  # type: ignore[no-untyped-def]
+    listed: list[tuple[AudioDevice, ...]] = [(MIC,)]
+    dialog = RecorderDialog(lab, playback, recorder_factory=mic, input_devices=lambda: listed[-1],
+                            reinitialise_devices=lambda: True)
+    qtbot.addWidget(dialog)
+    listed.append(())  # gone before Record
+    dialog.record_button.click()
+    assert not dialog.recording and not mic.streams
+    assert "no longer connected" in dialog.notice_label.text()
 
 
 def test_recording_meters_keeps_every_sample_and_checks_the_clip(
