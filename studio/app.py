@@ -129,7 +129,8 @@ class Studio(QObject):
         self.voice_lab = VoiceLab(self.catalog, self.document, data_dir() / "voice-cache",
                                   settings.starred_voices, parent=self)
         self.voices_panel = VoicesPanel(self.voice_lab, self.playback,
-                                        input_device=settings.input_device)
+                                        input_device=settings.input_device,
+                                        recordings=lambda: list(self.project.recordings))
         self.voices_dock = self.window.add_dock(
             "Voices", self.voices_panel, Qt.DockWidgetArea.RightDockWidgetArea,
             tab_with=self.window.takes_dock)
@@ -161,6 +162,9 @@ class Studio(QObject):
         def recorded(audio: npt.NDArray[np.float32], sample_rate: int) -> None:
             self._last_recording = self.project.add_recording(audio, sample_rate)
 
+        def chosen(recording: Recording) -> None:  # a saved recording loaded again
+            self._last_recording = recording
+
         def cloned(voice: Voice) -> None:  # the clone came from the latest recording
             recording = self._last_recording
             if recording is not None and any(r.id == recording.id for r in self.project.recordings):
@@ -170,6 +174,8 @@ class Studio(QObject):
         lab.starred_changed.connect(starred)
         panel.input_device_changed.connect(input_device)
         panel.recording_finished.connect(recorded)
+        panel.recording_chosen.connect(chosen)
+        self.project.recordings_changed.connect(panel.refresh_recordings)
         panel.voice_cloned.connect(cloned)
         panel.use_requested.connect(self._use_voice)
         # Also in a menu: in a narrow Voices panel the button can fold away.
@@ -319,6 +325,7 @@ class Studio(QObject):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connect_task
         self.voices_panel.shutdown()
+        self.voice_lab.shutdown()
         self.playback.shutdown()
         await self.disconnect_backend()
         if self.project_task is not None and not self.project_task.done():

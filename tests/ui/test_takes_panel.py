@@ -18,50 +18,11 @@ from studio.api.models import OutputFormat, PhonemeTimestamps, WordTimestamps
 from studio.audio.loudness import SILENT, db_to_gain, integrated_lufs
 from studio.project.model import Block, Take, TakeAudio, make_take
 from studio.services.document import ScriptDocument
-from studio.services.playback import PlaybackService
 from studio.ui.take_table import COLUMNS, CREATED, NAME, STAR, STATE, created_label
 from studio.ui.takes_panel import COMPARE_GAP_SECONDS, TakesPanel
 
 RATE = 24000
 T0 = 1_700_000_000.0  # created_at of the first take, Unix seconds
-
-
-class RecordingPlayer:
-    """Stands in for ``StreamPlayer``: keeps every write, plays until stopped or
-    :meth:`finish` is called."""
-
-    is_null = False
-
-    def __init__(self, sample_rate: int, device: Any = None) -> None:
-        self.sample_rate = sample_rate
-        self.writes: list[np.ndarray] = []
-        self.free_frames = 10**9
-        self.position_frames = 0
-        self._done = asyncio.Event()
-
-    def start(self) -> None:
-        self._done.clear()
-
-    def write(self, samples: np.ndarray) -> None:
-        self.writes.append(np.array(samples, dtype=np.float32, copy=True))
-
-    def finish_input(self) -> None:
-        pass
-
-    async def wait_done(self) -> None:
-        await self._done.wait()
-
-    def finish(self) -> None:
-        self._done.set()
-
-    def stop(self) -> None:
-        self._done.set()
-
-    def close(self) -> None:
-        self._done.set()
-
-    def played(self) -> np.ndarray:
-        return np.concatenate(self.writes) if self.writes else np.zeros(0, np.float32)
 
 
 def sine(seconds: float, amplitude: float, freq: float = 440.0) -> np.ndarray:
@@ -80,22 +41,6 @@ def take_of(block: Block, number: int, audio: np.ndarray, *, words: int = 3,
     take = make_take(audio, RATE, timestamps, PhonemeTimestamps(), request, backend, credits,
                      number)
     return replace(take, created_at=T0 + 60 * number)
-
-
-@pytest.fixture
-def players() -> list[RecordingPlayer]:
-    return []
-
-
-@pytest.fixture
-def playback(qloop, players):  # type: ignore[no-untyped-def]
-    def factory(sample_rate: int, device: Any = None) -> RecordingPlayer:
-        players.append(RecordingPlayer(sample_rate, device))
-        return players[-1]
-
-    service = PlaybackService(player_factory=factory)
-    yield service
-    service.shutdown()
 
 
 @pytest.fixture
