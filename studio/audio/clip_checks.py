@@ -253,9 +253,10 @@ def check_clip(audio: npt.ArrayLike, sample_rate: int, *,
         )
     elif duration > LONG_SECONDS:
         advice.append(
-            f"The clip is long ({duration:.0f} s): about {RECOMMENDED_SECONDS:g} seconds of "
-            "clear speech makes the best high-similarity clone, and a longer clip does not "
-            "make a better one. Trim it to your best few sentences."
+            f"The clip is long ({duration:.0f} s): Cartesia recommends about "
+            f"{RECOMMENDED_SECONDS:g} seconds of clear speech for a high-similarity clone "
+            f"(10–{LONG_SECONDS:g} s is fine too; more does not help). Trim it to your "
+            "clearest sentences."
         )
     if silent:
         problems.append("The clip is silent: check the input device and its level.")

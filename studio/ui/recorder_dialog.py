@@ -7,8 +7,9 @@ length (Cartesia recommends about 5 seconds for a high-similarity clone), clippi
 the noise floor of the silence before speech, and the signal-to-noise ratio. A trimmed
 clip is checked against the noise floor of the recording it was cut from (a trim
 usually cuts away the silence the floor is measured in). Cloning waits for the checks
-and asks for the speaker's consent first. The project's earlier recordings can be
-loaded again to clone.
+and asks for the speaker's consent for each clip (a trim of it keeps consent: same
+speaker, same recording); a clip is cloned once, and one without speech not at all. The
+project's earlier recordings can be loaded again to clone.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -43,7 +44,7 @@ from PySide6.QtWidgets import (
 from studio.api import CartesiaError, Voice
 from studio.api.models import LANGUAGES
 from studio.audio.buffers import AudioFileError
-from studio.audio.clip_checks import ClipReport, check_clip, load_clip
+from studio.audio.clip_checks import SILENT_PEAK_DBFS, ClipReport, check_clip, load_clip
 from studio.audio.devices import (
     AudioDevice,
     find_input_device,
@@ -79,11 +80,11 @@ READING_PROMPT = (
 )
 IMPORT_FILTER = "Audio files (*.wav *.flac *.mp3 *.ogg *.oga *.opus *.aiff *.aif);;All files (*)"
 CONSENT_TEXT = "This is my voice, or I have the speaker's permission to clone it"
-#: Past this length the rest of a clip is wasted upload (the offline engine analyses
-#: about the first 30 s, and a clone needs far less), so the user is told to trim. Advice,
-#: not a problem: the clip can still be cloned.
-LONG_CLIP_SECONDS = 60.0
-LONG_CLIP_ADVICE = "Only the first minute matters: trim to the clearest 10–30 s."
+#: The verdict above the checks' problems and advice.
+GOOD_CLIP = "✓ Good clip for cloning"
+USABLE_CLIP = "Usable, with advice below"
+FIX_CLIP = "Fix before cloning"
+NO_OUTPUT = "no audio output device"
 
 _RED, _AMBER, _GREEN = "#ff7a7a", "#f2c46c", "#4cc38a"
 
@@ -96,20 +97,30 @@ def _db(value: float | None) -> str:
     return f"{value:.1f}".replace("-", "−") + " dB"
 
 
+def has_no_speech(report: ClipReport) -> bool:
+    """Whether the clip is silent, empty, or holds no speech (only a steady sound):
+    nothing a clone could learn a voice from, so "Clone anyway" is not offered."""
+    return report.speech_dbfs == -math.inf
+
+
 def report_html(report: ClipReport) -> str:
-    """The checks as rich text: figures, then problems (red) and advice (amber, with
-    :data:`LONG_CLIP_ADVICE` first for a clip over :data:`LONG_CLIP_SECONDS`)."""
+    """The checks as rich text: figures, one verdict (:data:`GOOD_CLIP` only when there
+    are neither problems nor advice, :data:`USABLE_CLIP` with advice only,
+    :data:`FIX_CLIP` with problems), then problems (red) and advice (amber)."""
     snr = "—" if report.snr_db is None or math.isnan(report.snr_db) else (
         f"{report.snr_db:.0f} dB" if math.isfinite(report.snr_db) else "no noise measured")
     figures = (f"Length <b>{report.duration:.1f} s</b> · Peak <b>{_db(report.peak_dbfs)}FS</b> · "
                f"Noise floor <b>{_db(report.noise_floor_dbfs)}FS</b> · SNR <b>{snr}</b>")
     figures = figures.replace("silenceFS", "silence").replace("—FS", "—")
-    lines = [figures]
+    if report.problems:
+        verdict = f"<b style='color:{_RED}'>{FIX_CLIP}</b>"
+    elif report.advice:
+        verdict = f"<b style='color:{_AMBER}'>{USABLE_CLIP}</b>"
+    else:
+        verdict = f"<span style='color:{_GREEN}'>{GOOD_CLIP}</span>"
+    lines = [figures, verdict]
     lines += [f"<span style='color:{_RED}'>✗ {escape(p)}</span>" for p in report.problems]
-    advice = ((LONG_CLIP_ADVICE,) if report.duration > LONG_CLIP_SECONDS else ()) + report.advice
-    lines += [f"<span style='color:{_AMBER}'>• {escape(a)}</span>" for a in advice]
-    if report.ok and not report.problems:
-        lines.append(f"<span style='color:{_GREEN}'>✓ Good clip for cloning</span>")
+    lines += [f"<span style='color:{_AMBER}'>• {escape(a)}</span>" for a in report.advice]
     return "<br>".join(lines)
 
 
@@ -151,7 +162,9 @@ class RecorderDialog(QDialog):
             failed; Clone waits for them).
         meter: the :class:`LevelMeter`.
         waveform: the clip on a :class:`WaveformView`; select part of it to play or trim.
-        notice_label: device and recording messages (no input device, device lost).
+        notice_label: device, recording and playback messages (no input device, device
+            lost, no output device); below the buttons, its height kept, so they never
+            move.
         checks_label: the checks, shown before upload.
         recordings_combo: the project's recordings; choosing one loads it as the clip.
         result_label: what cloning did.
@@ -164,7 +177,9 @@ class RecorderDialog(QDialog):
         recording_chosen(object): a :class:`Recording` of the project was loaded as the
             clip.
         voice_cloned(object): the :class:`Voice` made from the clip (the one last
-            emitted by ``recording_finished`` or ``recording_chosen``).
+            emitted by ``recording_finished`` or ``recording_chosen``). Consent is then
+            asked again, and Clone stays off for that clip: a second click would pay for
+            a second, identical voice.
         input_device_changed(str): the user chose another input device (its name), for
             the settings.
     """
@@ -205,6 +220,9 @@ class RecorderDialog(QDialog):
         self._source_floor: float | None = None
         self._loaded_id = ""  # the project recording the clip was loaded from, if any
         self._cloning = False
+        #: The voice made from the current clip (its ``_analysis`` number and name), so
+        #: it is not cloned (and paid for) twice by accident.
+        self._cloned: tuple[int, str] | None = None
         self._stream_id: int | None = None
         self._tasks = TaskGroup(self._on_task_failed, "recorder dialog task")
 
@@ -217,7 +235,9 @@ class RecorderDialog(QDialog):
         self.devices_button.setFixedWidth(32)
         self.notice_label = QLabel()
         self.notice_label.setWordWrap(True)
-        self.notice_label.setVisible(False)
+        # Always there, a line tall at least: a message appearing never moves anything.
+        self.notice_label.setMinimumHeight(self.notice_label.fontMetrics().lineSpacing())
+        self.notice_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.recordings_combo = QComboBox()
         self.recordings_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -311,11 +331,13 @@ class RecorderDialog(QDialog):
         layout.setSpacing(6)
         layout.addLayout(devices)
         layout.addLayout(recordings_row)
-        layout.addWidget(self.notice_label)
         layout.addWidget(prompt_title)
         layout.addWidget(self.prompt_label)
         layout.addLayout(meter_row)
         layout.addLayout(transport)
+        # Below the buttons: a message that wraps to more lines takes room from the
+        # waveform, never moves Record and Stop (a click aimed at Stop must land on it).
+        layout.addWidget(self.notice_label)
         layout.addWidget(self.waveform, 1)
         layout.addWidget(self.checks_label)
         layout.addLayout(form)
@@ -468,9 +490,10 @@ class RecorderDialog(QDialog):
             self._update_buttons()
             return
         self._recorder = recorder
+        # The previous clip's waveform and checks are not this recording's.
+        self._forget_clip("Recording…")
         self.meter.reset()
         self.time_label.setText("0.0 s")
-        self.result_label.clear()
         self._notice("Recording… read the text above, then press Stop.")
         self._timer.start()
         self._update_buttons()
@@ -519,6 +542,24 @@ class RecorderDialog(QDialog):
 
     # --- the clip --------------------------------------------------------------------
 
+    def _forget_clip(self, message: str) -> None:
+        """No clip any more (a recording started): clear its waveform, checks, result
+        and consent."""
+        self.audio = None
+        self.report = None
+        self._checked = self._check_failed = False
+        self._analysis += 1  # checks still running are for the old clip
+        self._source_floor = None
+        self._cloned = None
+        self._loaded_id = ""
+        if self.recordings_combo.currentIndex() != 0:
+            self.recordings_combo.setCurrentIndex(0)
+        self.waveform.clear(message)
+        self.checks_label.clear()
+        self.result_label.clear()
+        self.consent_check.setChecked(False)
+        self._update_buttons()
+
     def set_clip(self, audio: FloatArray, sample_rate: int) -> None:
         """Show and check ``audio`` (float32 mono, shape ``(frames,)``, at ``sample_rate``
         Hz) as the clip to clone; its noise floor is measured in it."""
@@ -527,14 +568,17 @@ class RecorderDialog(QDialog):
     def _use_clip(self, audio: FloatArray, sample_rate: int, *, trimmed: bool = False,
                   loaded_id: str = "") -> None:
         """Make ``audio`` the clip and check it. A ``trimmed`` clip is checked with the
-        noise floor of the clip it was cut from; any other is a new source."""
+        noise floor of the clip it was cut from; any other is a new source, which needs
+        the speaker's consent again (consent is for one recording, not for the dialog)."""
         self.audio = np.ascontiguousarray(audio, dtype=np.float32)
         self.sample_rate = int(sample_rate)
         self.report = None
         self._checked = self._check_failed = False
         self._analysis += 1
+        self._cloned = None
         if not trimmed:
             self._source_floor = None
+            self.consent_check.setChecked(False)
         self._loaded_id = loaded_id
         if not loaded_id and self.recordings_combo.currentIndex() != 0:
             self.recordings_combo.setCurrentIndex(0)
@@ -581,6 +625,7 @@ class RecorderDialog(QDialog):
             return
         self._stop_playing()
         audio = self.audio[start:end].copy()
+        self._notice(f"Trimmed to {audio.size / self.sample_rate:.1f} s.")
         self._use_clip(audio, self.sample_rate, trimmed=True)
         self.recording_finished.emit(audio, self.sample_rate)
 
@@ -624,6 +669,10 @@ class RecorderDialog(QDialog):
         start, end = self.waveform.selection()
         audio = self.audio[start:end] if end > start else self.audio
         self._stream_id = self.playback.play(audio, self.sample_rate)
+        if self.playback.is_null:
+            # A null output keeps time in silence: "■ Stop playing" would pretend to play.
+            self.playback.stop()
+            self._notice(f"No sound: {self.playback.notice or NO_OUTPUT}", error=True)
         self._on_playback_changed()
 
     def _stop_playing(self) -> None:
@@ -647,17 +696,24 @@ class RecorderDialog(QDialog):
         name = self.name_edit.text().strip()
         if self.audio is None or self._cloning or not name:
             return
-        if self.report is None:  # the button is off too; this is for a direct call
+        # The button is off in these cases too; this is for a direct call.
+        if self.report is None:
             self._set_result("The clip can only be cloned once it is checked.", _RED)
+            return
+        if has_no_speech(self.report):
+            self._set_result("There is no speech in this clip to clone.", _RED)
+            return
+        if self._cloned is not None and self._cloned[0] == self._analysis:
+            self._set_result(f"You already cloned this clip as {self._cloned[1]}.", _RED)
             return
         self._cloning = True
         self.progress.setVisible(True)
         self._set_result(f"Uploading {self.audio.size / self.sample_rate:.1f} s and cloning "
                          f"{name}…")
         self._update_buttons()
-        self._tasks.start(self._clone, self.audio, self.sample_rate, name)
+        self._tasks.start(self._clone, self.audio, self.sample_rate, name, self._analysis)
 
-    async def _clone(self, audio: FloatArray, rate: int, name: str) -> None:
+    async def _clone(self, audio: FloatArray, rate: int, name: str, number: int) -> None:
         try:
             voice: Voice = await self.lab.clone(
                 audio, rate, name=name, description=self.description_edit.text().strip(),
@@ -673,8 +729,11 @@ class RecorderDialog(QDialog):
                 self._update_buttons()
         if not shiboken6.isValid(self):
             return
+        self._cloned = (number, voice.name)
+        self.consent_check.setChecked(False)
         self._set_result(f"Cloned: {voice.name} is in your voices and selectable in the script",
                          _GREEN)
+        self._update_buttons()
         self.voice_cloned.emit(voice)
 
     # --- running work and state --------------------------------------------------------
@@ -693,10 +752,13 @@ class RecorderDialog(QDialog):
         recording = self.recording
         has_clip = self.audio is not None and self.audio.size > 0
         start, end = self.waveform.selection()
-        self.record_button.setEnabled(not recording and self._chosen_device() is not None
+        playing = self._playing_ours()
+        self.record_button.setEnabled(not recording and not playing
+                                      and self._chosen_device() is not None
                                       and not self._cloning)
         self.devices_button.setEnabled(not recording)
-        self.stop_button.setEnabled(recording or self._playing_ours())
+        # While the clip plays, Play is its Stop: one Stop button at a time.
+        self.stop_button.setEnabled(recording)
         self.play_button.setEnabled(has_clip and not recording)
         self.trim_button.setEnabled(has_clip and not recording and end > start
                                     and self._checked and not self._cloning)
@@ -704,12 +766,20 @@ class RecorderDialog(QDialog):
         self.recordings_combo.setEnabled(self.recordings_combo.count() > 1 and not recording
                                          and not self._cloning)
         checked = self.report is not None
-        ready = (has_clip and checked and not recording and not self._cloning
+        speechless = self.report is not None and has_no_speech(self.report)
+        cloned_as = (self._cloned[1] if self._cloned is not None
+                     and self._cloned[0] == self._analysis else "")
+        ready = (has_clip and checked and not speechless and not cloned_as
+                 and not recording and not self._cloning
                  and self.lab.connected and bool(self.name_edit.text().strip())
                  and self.consent_check.isChecked())
         self.clone_button.setEnabled(ready)
-        warned = self.report is not None and bool(self.report.problems)
+        warned = self.report is not None and bool(self.report.problems) and not speechless
         self.clone_button.setText("Clone anyway" if warned else "Clone voice")
+        if cloned_as:
+            self.clone_button.setToolTip(f"You already cloned this clip as {cloned_as}; "
+                                         "record, import or trim a clip to clone another")
+            return
         reasons = []
         if not has_clip:
             reasons.append("record or import a clip")
@@ -717,6 +787,11 @@ class RecorderDialog(QDialog):
             reasons.append("use a clip that can be checked")
         elif not checked:
             reasons.append("wait for the checks")
+        elif speechless:
+            reasons.append("use a clip with speech in it (this one "
+                           + ("is silent" if self.report is not None
+                              and self.report.peak_dbfs < SILENT_PEAK_DBFS
+                              else "has no speech") + ")")
         if not self.name_edit.text().strip():
             reasons.append("name the voice")
         if not self.consent_check.isChecked():
@@ -729,7 +804,6 @@ class RecorderDialog(QDialog):
     def _notice(self, text: str, error: bool = False) -> None:
         self.notice_label.setText(text)
         self.notice_label.setStyleSheet(f"color: {_RED};" if error else "color: #a3a4b3;")
-        self.notice_label.setVisible(bool(text))
 
     def _set_result(self, text: str, color: str = "#a3a4b3") -> None:
         self.result_label.setText(text)
@@ -743,9 +817,16 @@ class RecorderDialog(QDialog):
         self._stop_playing()
         self._tasks.cancel()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """Opening (or reopening) the dialog asks for consent again."""
+        if not event.spontaneous():  # not a window restored from being minimised
+            self.consent_check.setChecked(False)
+        super().showEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing stops a recording (keeping it) and the clip's playback."""
         if self.recording:
             self.stop()
         self._stop_playing()
+        self.consent_check.setChecked(False)
         super().closeEvent(event)

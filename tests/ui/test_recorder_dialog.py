@@ -21,20 +21,25 @@ from PySide6.QtGui import QColor
 
 from studio.api import CartesiaClient
 from studio.api.models import OutputFormat, TTSRequest
-from studio.audio.devices import AudioDevice
+from studio.audio.clip_checks import ClipReport
+from studio.audio.devices import NO_OUTPUT_DEVICE, AudioDevice
+from studio.audio.playback import NullPlayer
 from studio.audio.recorder import Level, Recorder
 from studio.config import Settings
 from studio.project.model import Recording, TakeAudio
 from studio.services.document import ScriptDocument
+from studio.services.playback import PlaybackService
 from studio.services.voice_lab import VoiceLab
 from studio.services.voices import VoiceCatalog
 from studio.ui import recorder_dialog
 from studio.ui.level_meter import HOLD_UPDATES, LevelMeter, fraction
 from studio.ui.recorder_dialog import (
     CONSENT_TEXT,
-    LONG_CLIP_ADVICE,
-    LONG_CLIP_SECONDS,
+    FIX_CLIP,
+    GOOD_CLIP,
+    USABLE_CLIP,
     RecorderDialog,
+    report_html,
 )
 
 RATE = 48000
@@ -348,8 +353,8 @@ def test_a_trimmed_clip_is_checked_against_the_noise_floor_of_the_recording(
 def test_clone_waits_for_the_checks(dialog: RecorderDialog, speech, qloop,
                                     offline_engine) -> None:  # type: ignore[no-untyped-def]
     dialog.name_edit.setText("Harbour voice")
-    dialog.consent_check.setChecked(True)
     dialog.set_clip(speech, RATE)
+    dialog.consent_check.setChecked(True)
     assert dialog.report is None  # the checks run off the UI thread
     assert not dialog.clone_button.isEnabled()
     assert "wait for the checks" in dialog.clone_button.toolTip()
@@ -383,38 +388,40 @@ def test_checks_that_cannot_run_say_so_and_keep_clone_off(
     assert offline_engine.stats.requests("/voices/clone") == before
 
 
-def test_a_clip_over_a_minute_is_advised_to_be_trimmed_and_can_still_be_cloned(
+def test_a_long_clip_is_advised_to_be_trimmed_once_and_can_still_be_cloned(
         dialog: RecorderDialog, speech, qloop) -> None:  # type: ignore[no-untyped-def]
     repeats = math.ceil(61 * RATE / speech.shape[0])
     long_clip = np.tile(speech, repeats)
-    assert long_clip.shape[0] / RATE > LONG_CLIP_SECONDS
     dialog.name_edit.setText("Long voice")
-    dialog.consent_check.setChecked(True)
     dialog.set_clip(long_clip, RATE)
+    dialog.consent_check.setChecked(True)
     _wait(qloop, dialog.wait_idle())
-    assert LONG_CLIP_ADVICE in dialog.checks_label.text()
+    checks = dialog.checks_label.text()
+    # One piece of advice about length, agreeing with Cartesia's: about 5 s, 10–30 s fine.
+    assert checks.count("The clip is long") == 1 and "first minute" not in checks
+    assert "about 5 seconds" in checks and "10–30 s is fine" in checks
+    assert USABLE_CLIP in checks and GOOD_CLIP not in checks
     assert dialog.report is not None and not dialog.report.problems
     assert dialog.clone_button.isEnabled() and dialog.clone_button.text() == "Clone voice"
-    # A minute or less: no such advice.
-    dialog.set_clip(long_clip[: 50 * RATE], RATE)
-    _wait(qloop, dialog.wait_idle())
-    assert LONG_CLIP_ADVICE not in dialog.checks_label.text()
 
 
 def test_short_clips_are_warned_about_before_upload(dialog: RecorderDialog, mic, speech,
                                                     qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
     dialog.name_edit.setText("Short")
-    dialog.consent_check.setChecked(True)
     lead = int(0.8 * RATE)  # where the speech starts
     dialog.set_clip(speech[: lead + int(1.5 * RATE)], RATE)  # under 3 s: advice, in amber
     _wait(qloop, dialog.wait_idle())
     assert dialog.report is not None and dialog.report.advice and not dialog.report.problems
-    assert "#f2c46c" in dialog.checks_label.text() and "short" in dialog.checks_label.text()
+    checks = dialog.checks_label.text()
+    assert "#f2c46c" in checks and "short" in checks
+    assert USABLE_CLIP in checks and GOOD_CLIP not in checks  # never ✓ beside advice
     assert dialog.clone_button.text() == "Clone voice"
     dialog.set_clip(speech[lead: lead + int(0.5 * RATE)], RATE)  # under a second: a problem
+    dialog.consent_check.setChecked(True)
     _wait(qloop, dialog.wait_idle())
     assert dialog.report is not None and dialog.report.problems
-    assert "#ff7a7a" in dialog.checks_label.text()
+    checks = dialog.checks_label.text()
+    assert "#ff7a7a" in checks and FIX_CLIP in checks and GOOD_CLIP not in checks
     assert dialog.clone_button.text() == "Clone anyway"
     assert dialog.clone_button.isEnabled()
 
@@ -526,6 +533,155 @@ def test_a_clone_that_failed_on_the_server_says_to_check_before_trying_again(
     assert dialog.clone_button.isEnabled()  # the user decides, after looking
 
 
+def test_a_new_recording_clears_the_last_clip_and_a_trim_says_the_new_length(
+        dialog: RecorderDialog, mic, speech, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    record(dialog, mic, speech, qtbot)
+    _wait(qloop, dialog.wait_idle())
+    assert dialog.waveform.frames and "Length" in dialog.checks_label.text()
+    dialog.record_button.click()
+    # The last clip's waveform and checks are not this recording's.
+    assert dialog.audio is None and dialog.report is None
+    assert dialog.waveform.frames == 0 and dialog.checks_label.text() == ""
+    assert dialog.time_label.text() == "0.0 s"
+    feed(dialog, mic, speech[:2 * RATE])
+    assert dialog.time_label.text() == "2.0 s"
+    with qtbot.waitSignal(dialog.recording_finished):
+        dialog.stop_button.click()
+    _wait(qloop, dialog.wait_idle())
+    assert "Recorded 2.0 s" in dialog.notice_label.text()
+    dialog.waveform.set_selection(0, RATE + RATE // 2)
+    dialog.trim_button.click()
+    assert dialog.notice_label.text() == "Trimmed to 1.5 s."
+    _wait(qloop, dialog.wait_idle())
+
+
+def test_record_stop_and_play_never_move_when_messages_come_and_go(
+        dialog: RecorderDialog, mic, speech, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    def places() -> list[QPoint]:
+        dialog.layout().activate()
+        return [b.mapTo(dialog, QPoint(0, 0))
+                for b in (dialog.record_button, dialog.stop_button, dialog.play_button)]
+
+    assert dialog.notice_label.text() == ""
+    before = places()
+    dialog.record_button.click()
+    assert dialog.notice_label.text().startswith("Recording")
+    assert places() == before  # the click aimed at Stop lands on Stop
+    feed(dialog, mic, speech[:2 * RATE])
+    dialog.stop_button.click()
+    dialog._notice("A message long enough to wrap onto several lines of the dialog. " * 6,
+                   error=True)
+    assert places() == before
+    _wait(qloop, dialog.wait_idle())
+
+
+def test_while_the_clip_plays_one_stop_is_offered_and_record_waits(
+        dialog: RecorderDialog, mic, speech, qtbot, qloop, playback) -> None:  # type: ignore[no-untyped-def]
+    record(dialog, mic, speech, qtbot)
+    _wait(qloop, dialog.wait_idle())
+    dialog.play_button.click()
+    assert playback.is_playing and dialog.play_button.text() == "■ Stop playing"
+    assert dialog.play_button.isEnabled()
+    assert not dialog.stop_button.isEnabled() and not dialog.record_button.isEnabled()
+    dialog.play_button.click()
+    assert not playback.is_playing and dialog.record_button.isEnabled()
+
+
+def test_play_without_an_output_device_says_so_instead_of_pretending_to_play(
+        qtbot, lab, mic, speech, qloop) -> None:  # type: ignore[no-untyped-def]
+    playback = PlaybackService(
+        player_factory=lambda rate, device=None: NullPlayer(rate, NO_OUTPUT_DEVICE))
+    dialog = RecorderDialog(lab, playback, recorder_factory=mic, input_devices=lambda: (MIC,))
+    qtbot.addWidget(dialog)
+    dialog.set_clip(speech, RATE)
+    _wait(qloop, dialog.wait_idle())
+    dialog.play_button.click()
+    assert not playback.is_playing
+    assert dialog.play_button.text() == "▶ Play"
+    assert dialog.notice_label.text() == "No sound: no audio output device"
+    assert dialog.record_button.isEnabled()
+    playback.shutdown()
+
+
+# --- verdicts and consent ------------------------------------------------------------------
+
+
+def _report(problems: tuple[str, ...] = (), advice: tuple[str, ...] = ()) -> ClipReport:
+    return ClipReport(duration=6.0, peak_dbfs=-6.0, clipped_fraction=0.0,
+                      noise_floor_dbfs=-70.0, speech_dbfs=-20.0, snr_db=50.0,
+                      problems=problems, advice=advice)
+
+
+def test_the_verdict_never_says_good_beside_advice_or_problems() -> None:
+    assert GOOD_CLIP in report_html(_report())
+    advised = report_html(_report(advice=("There is audible background noise.",)))
+    assert USABLE_CLIP in advised and GOOD_CLIP not in advised and FIX_CLIP not in advised
+    both = report_html(_report(problems=("Clipped.",), advice=("Short.",)))
+    assert FIX_CLIP in both and GOOD_CLIP not in both and USABLE_CLIP not in both
+
+
+@pytest.mark.parametrize(("name", "reason"), [("silent", "is silent"),
+                                              ("hum", "has no speech")])
+def test_a_clip_without_speech_cannot_be_cloned_anyway(
+        dialog: RecorderDialog, qloop, offline_engine, name: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    seconds = np.arange(4 * RATE, dtype=np.float32) / RATE
+    clip = (np.zeros_like(seconds) if name == "silent"
+            else (0.1 * np.sin(2 * np.pi * 100.0 * seconds)).astype(np.float32))
+    dialog.name_edit.setText("Nobody")
+    dialog.set_clip(clip, RATE)
+    dialog.consent_check.setChecked(True)
+    _wait(qloop, dialog.wait_idle())
+    assert dialog.report is not None and dialog.report.problems
+    assert FIX_CLIP in dialog.checks_label.text()
+    assert not dialog.clone_button.isEnabled()
+    assert dialog.clone_button.text() == "Clone voice"  # no "Clone anyway"
+    assert reason in dialog.clone_button.toolTip()
+    before = offline_engine.stats.requests("/voices/clone")
+    dialog.clone()
+    _wait(qloop, dialog.wait_idle())
+    assert offline_engine.stats.requests("/voices/clone") == before
+
+
+def test_consent_is_for_one_clip_and_a_cloned_clip_is_not_cloned_twice(
+        dialog: RecorderDialog, mic, speech, qtbot, qloop, offline_engine,
+        tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    record(dialog, mic, speech, qtbot)
+    _wait(qloop, dialog.wait_idle())
+    dialog.name_edit.setText("Harbour voice")
+    dialog.consent_check.setChecked(True)
+    clones = offline_engine.stats.requests("/voices/clone")
+    with qtbot.waitSignal(dialog.voice_cloned):
+        dialog.clone_button.click()
+        _wait(qloop, dialog.wait_idle())
+    assert offline_engine.stats.requests("/voices/clone") == clones + 1
+    # Done: consent is asked again, and this clip is not cloned (and paid for) twice.
+    assert not dialog.consent_check.isChecked() and not dialog.clone_button.isEnabled()
+    dialog.consent_check.setChecked(True)
+    assert not dialog.clone_button.isEnabled()
+    assert "already cloned this clip as Harbour voice" in dialog.clone_button.toolTip()
+    dialog.clone()
+    _wait(qloop, dialog.wait_idle())
+    assert offline_engine.stats.requests("/voices/clone") == clones + 1
+    assert "already cloned" in dialog.result_label.text()
+
+    # Every other clip needs consent of its own: an import, a new recording, reopening.
+    path = tmp_path / "other.wav"
+    sf.write(path, speech[: 4 * RATE], RATE)
+    dialog.import_file(str(path))
+    _wait(qloop, dialog.wait_idle())
+    assert not dialog.consent_check.isChecked()
+    dialog.consent_check.setChecked(True)
+    assert dialog.clone_button.isEnabled()  # another clip: cloning it is not a repeat
+    dialog.record_button.click()
+    assert not dialog.consent_check.isChecked()
+    dialog.stop_button.click()
+    dialog.consent_check.setChecked(True)
+    dialog.close()
+    dialog.show()
+    assert not dialog.consent_check.isChecked()
+    _wait(qloop, dialog.wait_idle())
+
+
 # --- the project's recordings -------------------------------------------------------------
 
 
@@ -548,6 +704,7 @@ def test_the_projects_recordings_can_be_loaded_again_without_storing_them_twice(
     assert labels[1:] == [f"Take two · {seconds:.1f} s · cloned",  # newest first
                           "Take one · 3.0 s"]
 
+    dialog.consent_check.setChecked(True)  # given for another clip
     with qtbot.assertNotEmitted(dialog.recording_finished), \
             qtbot.waitSignal(dialog.recording_chosen) as blocker:
         combo.setCurrentIndex(2)
@@ -557,6 +714,7 @@ def test_the_projects_recordings_can_be_loaded_again_without_storing_them_twice(
     assert dialog.audio is not None and np.array_equal(dialog.audio, speech[:3 * RATE])
     assert dialog.report is not None and "3.0 s" in dialog.checks_label.text()
     assert "Take one" in dialog.notice_label.text()
+    assert not dialog.consent_check.isChecked()
 
     # The app stores a new recording and says so: the list follows, the choice stays.
     kept.append(kept_recording("Take three", speech[:RATE]))
