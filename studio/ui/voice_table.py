@@ -12,7 +12,9 @@ from studio.api import Voice
 from studio.services.catalog import matches
 
 STAR, NAME, LANGUAGE, GENDER, OWNER = range(5)
-COLUMNS = ("★", "Name", "Language", "Gender", "Owner")
+#: Short headers, so a narrow dock leaves the room to the names; the tooltips say more.
+COLUMNS = ("★", "Name", "Lang.", "Gender", "Owner")
+COLUMN_TIPS = ("Starred", "Name", "Language", "Gender", "Your own voice, or a public one")
 GENDER_LABELS = {"masculine": "Masculine", "feminine": "Feminine", "gender_neutral": "Neutral"}
 #: Owner filter choices: label and the test applied to a voice.
 OWNER_FILTERS: tuple[tuple[str, Callable[[Voice], bool]], ...] = (
@@ -64,6 +66,8 @@ class VoiceTableModel(QAbstractTableModel):
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return COLUMN_TIPS[section]
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex,

@@ -15,7 +15,8 @@ from html import escape
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -45,8 +46,12 @@ from studio.ui.recorder_dialog import RecorderDialog
 from studio.ui.voice_dialogs import LocalizeDialog, VoiceEditDialog, language_label
 from studio.ui.voice_table import (
     ANY,
+    COLUMNS,
+    GENDER,
     GENDER_LABELS,
+    LANGUAGE,
     NAME,
+    OWNER,
     OWNER_FILTERS,
     STAR,
     VoiceTableModel,
@@ -54,6 +59,11 @@ from studio.ui.voice_table import (
 )
 
 log = logging.getLogger(__name__)
+
+#: A finished action's message ("Using Marcus for the current block") goes after this
+#: long, or at the user's next selection; messages of work under way wait for its end.
+STATUS_SECONDS = 8.0
+NO_OUTPUT = "no audio output device"
 
 
 def blocks_sentence(numbers: Sequence[int]) -> str:
@@ -69,6 +79,17 @@ def blocks_sentence(numbers: Sequence[int]) -> str:
                 "until you pick another voice.")
     return (f"Blocks {listed} use this voice; they keep its id but will fail to generate "
             "until you pick another voice.")
+
+
+def column_widths(metrics: QFontMetrics) -> dict[int, int]:
+    """Pixel widths of the short columns (all but the name), from the widest text each
+    can show: its header or its longest value."""
+    pad = 10  # the cell's margins on both sides
+    texts = {STAR: ("★",), LANGUAGE: (COLUMNS[LANGUAGE], "en-GB"),
+             GENDER: (COLUMNS[GENDER], *GENDER_LABELS.values()),
+             OWNER: (COLUMNS[OWNER], "Mine", "Public")}
+    return {column: max(metrics.horizontalAdvance(t) for t in shown) + pad
+            for column, shown in texts.items()}
 
 
 class VoicesPanel(QWidget):
@@ -90,7 +111,9 @@ class VoicesPanel(QWidget):
         model: the rows shown (:class:`VoiceTableModel`), after filtering.
         table: the list of voices.
         details_label: the selected voice's description, id, language, gender, created.
-        status_label: what is happening, or what went wrong.
+        status_label: what is happening, or what went wrong; a finished action's message
+            clears after :data:`STATUS_SECONDS` or at the user's next selection.
+        status_timer: the single-shot timer that clears it.
         recorder_dialog: the recorder, once opened (kept, so a recording survives closing).
 
     Signals:
@@ -131,6 +154,12 @@ class VoicesPanel(QWidget):
         self._preview_task: asyncio.Task[None] | None = None
         self._stream_id: int | None = None
         self._playing_name = ""
+        self._refilling = False  # the list is being filled again: not the user selecting
+        self._status_lasts = False  # the status says how things stand, not what was done
+        self.status_timer = QTimer(self)
+        self.status_timer.setSingleShot(True)
+        self.status_timer.setInterval(int(STATUS_SECONDS * 1000))
+        self.status_timer.timeout.connect(self._clear_status)
 
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText("Search name or description…")
@@ -168,11 +197,19 @@ class VoicesPanel(QWidget):
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        # Widths that never follow the contents: a column sized to its contents changes
+        # the table's width when the voices load or change, and with it the dock's. The
+        # name takes whatever the short columns leave.
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(16)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        for column, width in column_widths(self.table.fontMetrics()).items():
+            header.resizeSection(column, width)
 
         self.details_label = QLabel()
         self.details_label.setObjectName("VoiceDetails")
@@ -293,12 +330,22 @@ class VoicesPanel(QWidget):
                               self.language_combo.currentData() or ANY,
                               self.gender_combo.currentData() or ANY,
                               self.owner_combo.currentIndex(), starred)
-        self.model.set_voices(shown, self.lab.starred)
-        if keep is not None:
-            self.select_voice(keep.id)
-        self._on_selection_changed()
+        self._refilling = True
+        try:
+            self.model.set_voices(shown, self.lab.starred)
+            if keep is not None:
+                self.select_voice(keep.id)
+        finally:
+            self._refilling = False
+        self._show_selection()
 
     def _on_selection_changed(self, *_args: object) -> None:
+        if not self._refilling and not self._status_lasts:
+            self._clear_status()  # another voice chosen: the last message is old news
+        self._show_selection()
+
+    def _show_selection(self) -> None:
+        """Show the selected voice's details and the actions it allows."""
         voice = self.selected_voice()
         self._show_details(voice)
         connected = self.lab.connected
@@ -346,21 +393,28 @@ class VoicesPanel(QWidget):
         self._apply_filters()
 
     def _on_load_failed(self, message: str) -> None:
-        self._set_status(message, error=True)
+        self._set_status(message, error=True, lasts=True)  # until a reload says otherwise
 
     def _on_connection_changed(self, connected: bool) -> None:
         self._set_status("" if connected else "Not connected: voices cannot be changed or "
-                         "previewed until the backend runs.", error=not connected)
-        self._on_selection_changed()
+                         "previewed until the backend runs.", error=not connected,
+                         lasts=not connected)
+        self._show_selection()
 
     def _on_voice_created(self, voice: Voice) -> None:
-        if not self.select_voice(voice.id):
-            # Filters hide it: clear them so the new voice is seen.
-            self.search_edit.clear()
-            self.starred_check.setChecked(False)
-            for combo in (self.language_combo, self.gender_combo, self.owner_combo):
-                combo.setCurrentIndex(0)
-            self.select_voice(voice.id)
+        """Select the new voice; the user's filters stay as they are, so one they hide
+        is only named."""
+        self._refilling = True
+        try:
+            shown = self.select_voice(voice.id)
+        finally:
+            self._refilling = False
+        if not shown:
+            self._set_status(self._hidden_sentence(voice))
+
+    @staticmethod
+    def _hidden_sentence(voice: Voice) -> str:
+        return f"Made {voice.name} (hidden by your filters)"
 
     # --- actions -------------------------------------------------------------------
 
@@ -368,7 +422,7 @@ class VoicesPanel(QWidget):
         self._start(self._refresh)
 
     async def _refresh(self) -> None:
-        self._set_status("Loading voices…")
+        self._set_status("Loading voices…", lasts=True)
         if await self.lab.refresh():
             self._set_status(f"{len(self.lab.catalog.voices)} voices")
 
@@ -385,13 +439,18 @@ class VoicesPanel(QWidget):
         self._preview_task = self._start(self._preview, voice)
 
     async def _preview(self, voice: Voice) -> None:
-        self._set_status(f"Loading the preview of {voice.name}…")
+        self._set_status(f"Loading the preview of {voice.name}…", lasts=True)
         audio, rate = await self.lab.preview(voice)
         if not shiboken6.isValid(self):
             return
         self._playing_name = voice.name
         self._stream_id = self.playback.play(audio, rate)
-        self._set_status(f"▶ {voice.name}")
+        if self.playback.is_null:
+            # A null output keeps time in silence: "■ Stop" would pretend to play.
+            self.playback.stop()
+            self._set_status(f"No sound: {self.playback.notice or NO_OUTPUT}", error=True)
+            return
+        self._set_status(f"▶ {voice.name}", lasts=True)
         self._on_playback_changed()
 
     def use_selected(self) -> None:
@@ -417,7 +476,7 @@ class VoicesPanel(QWidget):
             self._start(self._rename, voice, name, description)
 
     async def _rename(self, voice: Voice, name: str, description: str) -> None:
-        self._set_status(f"Saving {name}…")
+        self._set_status(f"Saving {name}…", lasts=True)
         await self.lab.rename(voice.id, name, description)
         self._set_status(f"Saved {name}")
 
@@ -439,7 +498,7 @@ class VoicesPanel(QWidget):
             self._start(self._delete, voice)
 
     async def _delete(self, voice: Voice) -> None:
-        self._set_status(f"Deleting {voice.name}…")
+        self._set_status(f"Deleting {voice.name}…", lasts=True)
         await self.lab.delete(voice.id)
         self._set_status(f"Deleted {voice.name}")
 
@@ -455,9 +514,12 @@ class VoicesPanel(QWidget):
             self._start(self._localize, values)
 
     async def _localize(self, values: dict[str, Any]) -> None:
-        self._set_status(f"Localizing into {values['name']}…")
+        self._set_status(f"Localizing into {values['name']}…", lasts=True)
         voice = await self.lab.localize(**values)
-        self._set_status(f"Localized: {voice.name} is in your voices")
+        if self.model.row_of(voice.id) is None:
+            self._set_status(self._hidden_sentence(voice))
+        else:
+            self._set_status(f"Localized: {voice.name} is in your voices")
 
     def open_recorder(self) -> RecorderDialog:
         """Show the recorder (made on first use, then reused)."""
@@ -531,6 +593,16 @@ class VoicesPanel(QWidget):
     def _update_preview_text(self) -> None:
         self.preview_action.setText("■ Stop" if self._playing_ours() else "▶ Preview")
 
-    def _set_status(self, text: str, error: bool = False) -> None:
+    def _set_status(self, text: str, error: bool = False, lasts: bool = False) -> None:
+        """Show ``text``; unless it ``lasts`` (work under way, a state such as not being
+        connected) it clears after :data:`STATUS_SECONDS` or at the next selection."""
         self.status_label.setText(text)
         self.status_label.setStyleSheet("color: #ff7a7a;" if error else "color: #a3a4b3;")
+        self._status_lasts = lasts and bool(text)
+        if text and not lasts:
+            self.status_timer.start()
+        else:
+            self.status_timer.stop()
+
+    def _clear_status(self) -> None:
+        self._set_status("")

@@ -22,13 +22,16 @@ from studio.api import (
     Voice,
 )
 from studio.api.models import OutputFormat, TTSRequest
+from studio.audio.devices import NO_OUTPUT_DEVICE
+from studio.audio.playback import NullPlayer
 from studio.project.model import Recording, TakeAudio
 from studio.services.document import ScriptDocument
+from studio.services.playback import PlaybackService
 from studio.services.voice_lab import UNKNOWN_OUTCOME, CreationUnknownError, VoiceLab
 from studio.services.voices import VoiceCatalog
 from studio.ui.voice_dialogs import LocalizeDialog, VoiceEditDialog
 from studio.ui.voice_table import NAME, STAR, filter_voices
-from studio.ui.voices_panel import VoicesPanel, blocks_sentence
+from studio.ui.voices_panel import STATUS_SECONDS, VoicesPanel, blocks_sentence
 
 PREVIEW_ROUTE = "/voices/{id}/preview"
 RATE = 24000
@@ -412,6 +415,28 @@ def test_localize_makes_a_new_voice_in_the_chosen_language_and_dialect(
     assert "Localized" in panel.status_label.text()
 
 
+def test_localize_keeps_the_users_filters_and_names_a_voice_they_hide(
+        panel: VoicesPanel, lab: VoiceLab, qloop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    source = next(v for v in lab.catalog.voices if v.language == "en")
+
+    def choose(dialog: LocalizeDialog) -> int:
+        dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("fr"))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(LocalizeDialog, "exec", choose)
+    english = panel.language_combo.findData("en")
+    panel.language_combo.setCurrentIndex(english)
+    panel.search_edit.setText(source.name[:3])
+    panel.select_voice(source.id)
+    panel.localize_action.trigger()
+    _wait(qloop, panel.wait_idle())
+    assert panel.language_combo.currentIndex() == english
+    assert panel.search_edit.text() == source.name[:3]
+    assert all(v.language == "en" for v in shown(panel))
+    made = next(v for v in lab.catalog.voices if v.language == "fr" and v.is_owner)
+    assert panel.status_label.text() == f"Made {made.name} (hidden by your filters)"
+
+
 def test_rename_is_not_offered_for_public_voices(panel: VoicesPanel, lab: VoiceLab,
                                                  monkeypatch) -> None:  # type: ignore[no-untyped-def]
     voice = next(v for v in lab.catalog.voices if not v.is_owner)
@@ -452,6 +477,72 @@ def test_the_recorder_lists_the_projects_recordings_and_reports_the_one_chosen(
 def test_names_column_is_the_wide_one(panel: VoicesPanel) -> None:
     header = panel.table.horizontalHeader()
     assert header.sectionSize(NAME) >= max(header.sectionSize(c) for c in range(5) if c != NAME)
+
+
+def test_names_fit_at_the_docks_default_width(panel: VoicesPanel, lab: VoiceLab) -> None:
+    panel.resize(panel.sizeHint().width(), 640)
+    panel.layout().activate()
+    header = panel.table.horizontalHeader()
+    metrics = panel.table.fontMetrics()
+    longest = max((v for v in lab.catalog.voices if len(v.name) <= 8),
+                  key=lambda v: metrics.horizontalAdvance(v.name))
+    # "Desmond" was cut to "Desm…": the name takes what the short columns leave.
+    assert header.sectionSize(NAME) >= metrics.horizontalAdvance(longest.name) + 8
+
+
+def test_the_panel_keeps_its_width_whatever_the_voices_are(panel: VoicesPanel,
+                                                           lab: VoiceLab) -> None:
+    header = panel.table.horizontalHeader()
+    short_columns = [c for c in range(5) if c != NAME]
+    widths = [header.sectionSize(c) for c in short_columns]
+    hints = (panel.sizeHint().width(), panel.minimumSizeHint().width(),
+             panel.table.sizeHint().width())
+    base = lab.catalog.voices[0]
+    lab.catalog.voices = [*lab.catalog.voices, Voice(
+        id="long-one", name="A voice with a name far too long for any narrow dock at all",
+        description="", language="x-a-very-long-language-code", gender="some-long-gender")]
+    lab.catalog.voices_changed.emit()
+    panel.select_voice("long-one")
+    panel.select_voice(base.id)
+    panel.use_selected()
+    assert [header.sectionSize(c) for c in short_columns] == widths
+    assert (panel.sizeHint().width(), panel.minimumSizeHint().width(),
+            panel.table.sizeHint().width()) == hints
+
+
+def test_a_finished_actions_message_goes_after_a_while_or_at_the_next_selection(
+        panel: VoicesPanel, lab: VoiceLab) -> None:
+    first, second = lab.catalog.voices[:2]
+    panel.select_voice(first.id)
+    panel.use_selected()
+    assert "Using" in panel.status_label.text()
+    timer = panel.status_timer
+    assert timer.isActive() and timer.isSingleShot()
+    assert timer.interval() == int(STATUS_SECONDS * 1000) and STATUS_SECONDS <= 10
+    timer.timeout.emit()  # as the timer would after STATUS_SECONDS
+    assert panel.status_label.text() == ""
+    panel.use_selected()
+    panel.select_voice(second.id)  # the user moved on
+    assert panel.status_label.text() == ""
+    # A state, not a message: it stays while it holds.
+    lab.set_client(None)
+    panel.select_voice(first.id)
+    assert "Not connected" in panel.status_label.text() and not timer.isActive()
+
+
+def test_preview_without_an_output_device_says_so_instead_of_offering_stop(
+        qtbot, lab: VoiceLab, qloop) -> None:  # type: ignore[no-untyped-def]
+    playback = PlaybackService(
+        player_factory=lambda rate, device=None: NullPlayer(rate, NO_OUTPUT_DEVICE))
+    panel = VoicesPanel(lab, playback, input_devices=lambda: ())
+    qtbot.addWidget(panel)
+    panel.select_voice(lab.catalog.voices[0].id)
+    panel.preview_action.trigger()
+    _wait(qloop, panel.wait_idle())
+    assert panel.status_label.text() == "No sound: no audio output device"
+    assert panel.preview_action.text() == "▶ Preview"
+    assert not playback.is_playing
+    playback.shutdown()
 
 
 def test_the_recorders_device_choice_is_remembered_and_reported(qtbot, lab, playback) -> None:  # type: ignore[no-untyped-def]
