@@ -12,6 +12,10 @@ Routes (``cartesia-openapi.yaml`` paths; the v4 SDK's calls in brackets):
   the data directory (:mod:`~studio.offline.voice_edit_routes`).
 - ``POST /tts/bytes`` [``tts.generate``], ``POST /tts/sse``
   [``tts.generate_sse``], ``GET /tts/websocket`` [``tts.websocket_connect``].
+- ``GET``/``POST /pronunciation-dicts/``, ``GET``/``PATCH``/``DELETE
+  /pronunciation-dicts/{id}``, ``POST /pronunciation-dicts/{id}/pin``/``unpin``
+  [``pronunciation_dicts.*``]: kept in the data directory
+  (:mod:`~studio.offline.dict_routes`).
 - ``POST /infill/bytes`` [``tts.infill``] and ``POST /stt`` [``stt.transcribe``]:
   ``multipart/form-data`` bodies of up to 64 MB
   (:data:`~studio.offline.multipart.MAX_BODY_BYTES`).
@@ -23,7 +27,7 @@ Every request but the status page needs ``Authorization: Bearer <key>``
 preview file, fetched like a plain URL, is exempt. Failures answer with the
 JSON error body of :mod:`studio.offline.errors`.
 Handlers live in :mod:`~studio.offline.voice_routes`,
-:mod:`~studio.offline.voice_edit_routes`,
+:mod:`~studio.offline.voice_edit_routes`, :mod:`~studio.offline.dict_routes`,
 :mod:`~studio.offline.tts_routes`, :mod:`~studio.offline.infill_routes` and
 :mod:`~studio.offline.stt_routes`; this module holds the application and the
 middleware that counts requests, injects faults and checks key and version.
@@ -39,6 +43,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from studio.offline import dict_routes
 from studio.offline.errors import ApiError
 from studio.offline.infill_routes import infill_bytes
 from studio.offline.multipart import MAX_BODY_BYTES
@@ -155,4 +160,5 @@ def create_app(state: ServerState) -> web.Application:
     app.router.add_get("/tts/websocket", tts_websocket)
     app.router.add_post("/infill/bytes", infill_bytes)
     app.router.add_post("/stt", stt_transcribe)
+    dict_routes.install(app, state.data_dir)
     return app

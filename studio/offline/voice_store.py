@@ -28,8 +28,9 @@ import logging
 import os
 import pathlib
 import tempfile
+from collections.abc import Callable
 from dataclasses import fields
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from studio.offline.voices import VoiceSpec
 
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 
 STORE_NAME = "voices.json"
 FORMAT = 1
+
+T = TypeVar("T")
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "id": (str,), "name": (str,), "description": (str,), "language": (str,),
@@ -47,7 +50,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 
 class StoreFormatError(ValueError):
-    """The store file is not a voice store this engine reads."""
+    """A store file is not in the format this engine reads."""
 
 
 class StoreUnreadableError(OSError):
@@ -102,69 +105,79 @@ def parse(text: str) -> tuple[VoiceSpec, ...]:
     return out
 
 
-class VoiceStore:
-    """The owned voices of one data directory.
+class JsonFileStore(Generic[T]):
+    """One JSON file in the data directory, read whole and written atomically.
+
+    The voice store below and the pronunciation dictionary store
+    (:mod:`studio.offline.dict_routes`) share it: a file ``parse`` rejects is moved
+    aside, one that cannot be read is left alone and never written over.
 
     Attributes:
-        path: ``<data_dir>/voices.json``.
+        path: the file.
     """
 
-    def __init__(self, data_dir: pathlib.Path) -> None:
-        self.path = pathlib.Path(data_dir) / STORE_NAME
+    def __init__(self, path: pathlib.Path, *, what: str, fallback: str,
+                 parse: Callable[[str], T], empty: T) -> None:
+        self.path = path
+        self._what = what  # "voice store", for logs
+        self._fallback = fallback  # what the engine starts with instead, for logs
+        self._parse = parse
+        self._empty = empty
         self._unreadable: str | None = None  # why the last load could not read the file
 
-    def load(self) -> tuple[VoiceSpec, ...]:
-        """The stored voices, oldest first; ``()`` when there is no store yet or it
-        cannot be used (never raises for a bad file). A file that is not a voice store
-        is moved aside; one that cannot be read is left alone and, until a later load
-        reads it, :meth:`save` refuses to replace it. Both are logged."""
+    def load(self) -> T:
+        """The stored value; ``empty`` when there is no file yet or it cannot be used
+        (never raises for a bad file). A file that ``parse`` rejects (raising
+        :class:`StoreFormatError`) is moved aside; one that cannot be read is left
+        alone and, until a later load reads it, :meth:`write` refuses to replace it.
+        Both are logged."""
         self._unreadable = None
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
-            return ()
+            return self._empty
         except OSError as exc:
             self._unreadable = exc.strerror or str(exc)
-            log.error("voice store %s cannot be read (%s); starting with the built-in "
-                      "voices, and changes to voices are refused so that the file is not "
-                      "written over", self.path, self._unreadable)
-            return ()
+            log.error("%s %s cannot be read (%s); starting with %s, and changes are "
+                      "refused so that the file is not written over", self._what, self.path,
+                      self._unreadable, self._fallback)
+            return self._empty
         try:
-            return parse(data.decode("utf-8"))
+            return self._parse(data.decode("utf-8"))
         except UnicodeDecodeError as exc:
             return self._set_aside(f"not UTF-8 text: {exc}")
         except StoreFormatError as exc:
             return self._set_aside(str(exc))
 
-    def _set_aside(self, reason: str) -> tuple[VoiceSpec, ...]:
+    def _set_aside(self, reason: str) -> T:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         try:
             self.path.replace(aside)
         except OSError as exc:
-            log.error("voice store %s is unusable (%s) and cannot be moved aside: %s; "
-                      "starting with the built-in voices", self.path, reason, exc)
+            log.error("%s %s is unusable (%s) and cannot be moved aside: %s; starting "
+                      "with %s", self._what, self.path, reason, exc, self._fallback)
         else:
-            log.error("voice store %s is unusable (%s); kept as %s, starting with the "
-                      "built-in voices", self.path, reason, aside.name)
-        return ()
+            log.error("%s %s is unusable (%s); kept as %s, starting with %s", self._what,
+                      self.path, reason, aside.name, self._fallback)
+        return self._empty
 
-    def save(self, voices: tuple[VoiceSpec, ...]) -> None:
-        """Write ``voices`` atomically (temporary file, fsync, rename).
+    def write(self, body: object) -> None:
+        """Write ``body`` as JSON atomically (temporary file, fsync, rename).
 
         Raises:
-            StoreUnreadableError: the last :meth:`load` could not read the store.
-            OSError: the directory or file cannot be written (the old store stays).
+            StoreUnreadableError: the last :meth:`load` could not read the file.
+            OSError: the directory or file cannot be written (the old file stays).
         """
         if self._unreadable is not None:
             raise StoreUnreadableError(
                 f"{self.path} could not be read when the engine started "
                 f"({self._unreadable}), so it is not written over; fix the file and "
-                "restart the engine to change voices")
+                "restart the engine to make changes")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"format": FORMAT, "voices": [_to_json(v) for v in voices]},
-                          ensure_ascii=False, indent=1)
-        fd, tmp = tempfile.mkstemp(prefix=".voices-", suffix=".tmp", dir=self.path.parent)
+        text = json.dumps(body, ensure_ascii=False, indent=1)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=".tmp",
+                                   dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
@@ -175,3 +188,19 @@ class VoiceStore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+
+class VoiceStore(JsonFileStore[tuple[VoiceSpec, ...]]):
+    """The owned voices of one data directory.
+
+    Attributes:
+        path: ``<data_dir>/voices.json``.
+    """
+
+    def __init__(self, data_dir: pathlib.Path) -> None:
+        super().__init__(pathlib.Path(data_dir) / STORE_NAME, what="voice store",
+                         fallback="the built-in voices", parse=parse, empty=())
+
+    def save(self, voices: tuple[VoiceSpec, ...]) -> None:
+        """Write ``voices`` atomically (see :meth:`JsonFileStore.write`)."""
+        self.write({"format": FORMAT, "voices": [_to_json(v) for v in voices]})
