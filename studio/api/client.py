@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -32,6 +32,9 @@ from studio.api.models import (
     STT_MODEL,
     ApiStatus,
     OutputFormat,
+    PronunciationDict,
+    PronunciationDictPage,
+    PronunciationItem,
     Transcription,
     TTSRequest,
     Voice,
@@ -59,6 +62,31 @@ def _audio_type(filename: str) -> str:
 def _check_name(name: str) -> None:
     if not name.strip():
         raise ValueError("a voice needs a name; got a blank one")
+
+
+def _check_dict_name(name: str) -> None:
+    if not name.strip():
+        raise ValueError("a pronunciation dictionary needs a name; got a blank one")
+
+
+def _check_items(items: Iterable[PronunciationItem]) -> list[dict[str, str]]:
+    """``items`` as ``PronunciationDictItem`` bodies.
+
+    Raises:
+        TypeError: an item that is not a :class:`PronunciationItem`.
+        ValueError: an item with a blank ``text`` or ``alias`` (an entry that says
+            nothing).
+    """
+    out = []
+    for n, item in enumerate(items):
+        if not isinstance(item, PronunciationItem):
+            raise TypeError(f"items[{n}] is a {type(item).__name__}, not a PronunciationItem")
+        if not item.text.strip():
+            raise ValueError(f"items[{n}] has no text")
+        if not item.alias.strip():
+            raise ValueError(f"items[{n}] ({item.text!r}) has no alias")
+        out.append(item.to_json())
+    return out
 
 
 def _owned_voice(body: Any) -> Voice:
@@ -405,6 +433,136 @@ class CartesiaClient:
     @staticmethod
     def _voice_path(voice_id: str) -> str:
         return f"/voices/{quote(voice_id, safe='')}"
+
+    # --- pronunciation dictionaries ---------------------------------------------------
+
+    async def list_pronunciation_dicts(
+        self, *, page_size: int = MAX_PAGE_SIZE
+    ) -> list[PronunciationDict]:
+        """Every dictionary of the user from ``GET /pronunciation-dicts/`` (seed
+        ``pronunciationDicts_list``), pages chained with ``starting_after=<last id>``
+        until ``has_more`` is false.
+
+        Raises:
+            ValueError: ``page_size`` outside 1-100 (nothing is sent).
+            ResponseFormatError: a page claims more but repeats a cursor or is empty.
+            and the errors of the class docstring.
+        """
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be in 1..{MAX_PAGE_SIZE}, got {page_size}")
+        where = "GET /pronunciation-dicts/"
+        params: dict[str, Any] = {"limit": page_size}
+        out: list[PronunciationDict] = []
+        seen: set[str] = set()
+        while True:
+            response = await self._http.request("GET", "/pronunciation-dicts/", params=params)
+            page = PronunciationDictPage.from_json(json_body(response, where))
+            out.extend(page.data)
+            if not page.has_more:
+                return out
+            if not page.data:
+                raise ResponseFormatError(f"{where}: has_more is true but the page is empty")
+            cursor = page.data[-1].id
+            if cursor in seen:
+                raise ResponseFormatError(f"{where}: the cursor {cursor!r} came back twice")
+            seen.add(cursor)
+            params["starting_after"] = cursor
+
+    async def get_pronunciation_dict(self, dict_id: str) -> PronunciationDict:
+        """``GET /pronunciation-dicts/{id}`` (seed ``pronunciationDicts_get``).
+
+        Raises:
+            ValueError: an empty ``dict_id``.
+            NotFoundError: no such dictionary; and the errors of the class docstring.
+        """
+        response = await self._http.request("GET", self._dict_path(dict_id))
+        return PronunciationDict.from_json(json_body(response, "GET /pronunciation-dicts/{id}"))
+
+    async def create_pronunciation_dict(
+        self, name: str, items: Iterable[PronunciationItem] = ()
+    ) -> PronunciationDict:
+        """``POST /pronunciation-dicts/`` (seed ``pronunciationDicts_create``, body
+        ``CreatePronunciationDictRequest``: ``name`` and ``items``, always sent, ``[]``
+        for none).
+
+        Raises:
+            ValueError: a blank ``name`` or an item with a blank text or alias.
+            TypeError: an item that is not a :class:`PronunciationItem`.
+            (Nothing is sent for either.)
+            and the errors of the class docstring.
+        """
+        _check_dict_name(name)
+        body = {"name": name.strip(), "items": _check_items(items)}
+        response = await self._http.request("POST", "/pronunciation-dicts/", json=body,
+                                            creates=True)
+        return PronunciationDict.from_json(json_body(response, "POST /pronunciation-dicts/"))
+
+    async def update_pronunciation_dict(
+        self,
+        dict_id: str,
+        *,
+        name: str | None = None,
+        items: Iterable[PronunciationItem] | None = None,
+    ) -> PronunciationDict:
+        """``PATCH /pronunciation-dicts/{id}`` (seed ``pronunciationDicts_update``, body
+        ``UpdatePronunciationDictRequest``): only the fields given are sent; ``items``
+        replaces the whole list.
+
+        Raises:
+            ValueError: an empty ``dict_id``, neither field given, a blank ``name`` or
+                an item with a blank text or alias (nothing is sent).
+            TypeError: an item that is not a :class:`PronunciationItem`.
+            NotFoundError: no such dictionary; and the errors of the class docstring.
+        """
+        path = self._dict_path(dict_id)
+        body: dict[str, Any] = {}
+        if name is not None:
+            _check_dict_name(name)
+            body["name"] = name.strip()
+        if items is not None:
+            body["items"] = _check_items(items)
+        if not body:
+            raise ValueError("update_pronunciation_dict needs a name, items or both")
+        response = await self._http.request("PATCH", path, json=body)
+        return PronunciationDict.from_json(
+            json_body(response, "PATCH /pronunciation-dicts/{id}"))
+
+    async def delete_pronunciation_dict(self, dict_id: str) -> None:
+        """``DELETE /pronunciation-dicts/{id}`` (seed ``pronunciationDicts_delete``, 204).
+
+        Raises:
+            ValueError: an empty ``dict_id``.
+            NotFoundError: no such dictionary; and the errors of the class docstring.
+        """
+        await self._http.request("DELETE", self._dict_path(dict_id))
+
+    async def pin_pronunciation_dict(self, dict_id: str) -> None:
+        """``POST /pronunciation-dicts/{id}/pin``: make it the user's pinned dictionary,
+        which generation applies first (SDK reference: ``pronunciation_dicts.pin`` and
+        ``pronunciation_dict_ids``).
+
+        The OpenAPI seed and the v4 SDK do not have this call and the SDK reference
+        names no path or response, so the path is REST convention and any body is
+        ignored; read the dictionaries again to see ``pinned``.
+
+        Raises:
+            ValueError: an empty ``dict_id``.
+            NotFoundError: no such dictionary (or no such endpoint on this server).
+            and the errors of the class docstring.
+        """
+        await self._http.request("POST", self._dict_path(dict_id) + "/pin")
+
+    async def unpin_pronunciation_dict(self, dict_id: str) -> None:
+        """``POST /pronunciation-dicts/{id}/unpin`` (SDK reference
+        ``pronunciation_dicts.unpin``); the same caveats as
+        :meth:`pin_pronunciation_dict`."""
+        await self._http.request("POST", self._dict_path(dict_id) + "/unpin")
+
+    @staticmethod
+    def _dict_path(dict_id: str) -> str:
+        if not dict_id:
+            raise ValueError("dict_id is empty")
+        return f"/pronunciation-dicts/{quote(dict_id, safe='')}"
 
     async def fetch_bytes(self, url: str) -> bytes:
         """GET an absolute (or base-relative) URL and return its body, following

@@ -3,8 +3,9 @@
 Shapes follow ``cartesia-openapi.yaml`` (components/schemas: ``Voice``,
 ``GetVoicesResponse``, ``APIInfo``, ``GenerationConfig``, ``OutputFormat``,
 ``TTSRequest``, ``GenerationRequest``, ``WordTimestamps``, ``PhonemeTimestamps``,
-``WebSocketResponse``, ``TranscriptionResponse``, ``VoiceMetadata``, and the enums of
-``LocalizeVoiceRequest``). Everything here is Qt-free and immutable; ``from_json``
+``WebSocketResponse``, ``TranscriptionResponse``, ``VoiceMetadata``,
+``PronunciationDict``, ``PronunciationDictItem``, ``PaginatedPronunciationDicts``, and the
+enums of ``LocalizeVoiceRequest``). Everything here is Qt-free and immutable; ``from_json``
 class methods raise :class:`studio.api.errors.ResponseFormatError` on bodies
 that do not match the contract, ``to_json`` methods return plain dicts ready for
 ``json.dumps``.
@@ -165,6 +166,67 @@ class VoicePage:
             data=tuple(Voice.from_json(v) for v in items),
             has_more=bool(_require(body, "has_more", bool, "GetVoicesResponse")),
             next_page=body.get("next_page"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PronunciationItem:
+    """One entry of a pronunciation dictionary (schema ``PronunciationDictItem``):
+    ``text`` is said as ``alias``, a sounds-like respelling or IPA in Cartesia's form
+    (``<<`` phonemes separated by ``|`` ``>>``)."""
+
+    text: str
+    alias: str
+
+    @classmethod
+    def from_json(cls, body: Any) -> PronunciationItem:
+        where = "PronunciationDictItem"
+        return cls(text=_require(body, "text", str, where),
+                   alias=_require(body, "alias", str, where))
+
+    def to_json(self) -> dict[str, str]:
+        return {"text": self.text, "alias": self.alias}
+
+
+@dataclass(frozen=True, slots=True)
+class PronunciationDict:
+    """A pronunciation dictionary (schema ``PronunciationDict``); ``created_at`` is the
+    ISO 8601 string as sent, ``pinned`` whether it is the user's pinned dictionary."""
+
+    id: str
+    name: str
+    items: tuple[PronunciationItem, ...]
+    pinned: bool
+    owner_id: str
+    created_at: str
+
+    @classmethod
+    def from_json(cls, body: Any) -> PronunciationDict:
+        where = "PronunciationDict"
+        return cls(
+            id=_require(body, "id", str, where),
+            name=_require(body, "name", str, where),
+            items=tuple(PronunciationItem.from_json(i)
+                        for i in _require(body, "items", list, where)),
+            pinned=_require(body, "pinned", bool, where),
+            owner_id=_require(body, "owner_id", str, where),
+            created_at=_require(body, "created_at", str, where),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PronunciationDictPage:
+    """One page of ``GET /pronunciation-dicts/`` (``PaginatedPronunciationDicts``)."""
+
+    data: tuple[PronunciationDict, ...]
+    has_more: bool
+
+    @classmethod
+    def from_json(cls, body: Any) -> PronunciationDictPage:
+        where = "PaginatedPronunciationDicts"
+        return cls(
+            data=tuple(PronunciationDict.from_json(d) for d in _require(body, "data", list, where)),
+            has_more=_require(body, "has_more", bool, where),
         )
 
 

@@ -1,0 +1,160 @@
+"""``CartesiaClient`` pronunciation dictionaries: the exact wire shape (methods, paths,
+query and JSON bodies) against ``httpx.MockTransport``, argument checks that send
+nothing, malformed bodies, and the same calls against the offline engine."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from studio.api import CartesiaClient, NotFoundError, ResponseFormatError, RetryPolicy
+from studio.api.models import PronunciationDict, PronunciationItem
+from studio.offline import OfflineEngine
+
+KEY = "sk_test_not_a_real_key"
+FAST = RetryPolicy(max_retries=0)
+ITEMS = (PronunciationItem("Cartesia", "car-TEE-zha"), PronunciationItem("Nyx", "<<n|ɪ|k|s>>"))
+DICT = {"id": "pdict_1", "name": "Brands", "owner_id": "u-1", "pinned": False,
+        "created_at": "2025-01-01T00:00:00Z",
+        "items": [{"text": "Cartesia", "alias": "car-TEE-zha"}]}
+
+
+class Recorder:
+    def __init__(self, *bodies: Any, status: int = 200) -> None:
+        self.bodies, self.status = list(bodies), status
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        if not self.bodies:
+            return httpx.Response(self.status)
+        return httpx.Response(self.status, json=self.bodies.pop(0))
+
+
+def client_for(recorder: Recorder) -> CartesiaClient:
+    return CartesiaClient(KEY, base_url="https://api.example.test",
+                          transport=httpx.MockTransport(recorder), retry_policy=FAST)
+
+
+def _body(request: httpx.Request) -> Any:
+    return json.loads(request.content)
+
+
+async def test_list_follows_pages_with_starting_after() -> None:
+    second = {**DICT, "id": "pdict_2"}
+    recorder = Recorder({"data": [DICT], "has_more": True}, {"data": [second], "has_more": False})
+    async with client_for(recorder) as client:
+        dicts = await client.list_pronunciation_dicts(page_size=1)
+    assert [d.id for d in dicts] == ["pdict_1", "pdict_2"]
+    assert dicts[0] == PronunciationDict("pdict_1", "Brands", (ITEMS[0],), False, "u-1",
+                                         "2025-01-01T00:00:00Z")
+    first_req, second_req = recorder.requests
+    assert (first_req.method, first_req.url.path) == ("GET", "/pronunciation-dicts/")
+    assert dict(first_req.url.params) == {"limit": "1"}
+    assert dict(second_req.url.params) == {"limit": "1", "starting_after": "pdict_1"}
+    assert first_req.headers["Authorization"] == f"Bearer {KEY}"
+    assert "Cartesia-Version" in first_req.headers
+
+
+async def test_a_page_that_repeats_its_cursor_is_a_format_error() -> None:
+    page = {"data": [DICT], "has_more": True}
+    async with client_for(Recorder(page, page)) as client:
+        with pytest.raises(ResponseFormatError, match="came back twice"):
+            await client.list_pronunciation_dicts()
+    async with client_for(Recorder({"data": [], "has_more": True})) as client:
+        with pytest.raises(ResponseFormatError, match="empty"):
+            await client.list_pronunciation_dicts()
+
+
+@pytest.mark.parametrize("body", [
+    {k: v for k, v in DICT.items() if k != "pinned"},
+    {**DICT, "items": [{"text": "a"}]},
+    {**DICT, "items": "a"},
+])
+async def test_a_dictionary_that_misses_the_schema_is_a_format_error(body: Any) -> None:
+    async with client_for(Recorder(body)) as client:
+        with pytest.raises(ResponseFormatError):
+            await client.get_pronunciation_dict("pdict_1")
+
+
+async def test_create_get_update_delete_pin_unpin_wire_shapes() -> None:
+    recorder = Recorder(DICT, DICT, DICT, DICT, DICT)
+    async with client_for(recorder) as client:
+        made = await client.create_pronunciation_dict("  Brands ", ITEMS)
+        await client.create_pronunciation_dict("Empty")
+        await client.get_pronunciation_dict("a/b")
+        await client.update_pronunciation_dict("pdict_1", name="Names")
+        await client.update_pronunciation_dict("pdict_1", items=[])
+        await client.delete_pronunciation_dict("pdict_1")
+        await client.pin_pronunciation_dict("pdict_1")
+        await client.unpin_pronunciation_dict("pdict_1")
+    assert made.items == (ITEMS[0],)
+    wire = [(r.method, r.url.raw_path.decode()) for r in recorder.requests]
+    assert wire == [
+        ("POST", "/pronunciation-dicts/"), ("POST", "/pronunciation-dicts/"),
+        ("GET", "/pronunciation-dicts/a%2Fb"),
+        ("PATCH", "/pronunciation-dicts/pdict_1"), ("PATCH", "/pronunciation-dicts/pdict_1"),
+        ("DELETE", "/pronunciation-dicts/pdict_1"),
+        ("POST", "/pronunciation-dicts/pdict_1/pin"), ("POST", "/pronunciation-dicts/pdict_1/unpin"),
+    ]
+    create, empty, _get, rename, clear = recorder.requests[:5]
+    assert _body(create) == {"name": "Brands", "items": [
+        {"text": "Cartesia", "alias": "car-TEE-zha"}, {"text": "Nyx", "alias": "<<n|ɪ|k|s>>"}]}
+    assert _body(empty) == {"name": "Empty", "items": []}
+    assert _body(rename) == {"name": "Names"}
+    assert _body(clear) == {"items": []}
+    assert all(not r.content for r in recorder.requests[5:])
+
+
+async def test_bad_arguments_send_nothing() -> None:
+    recorder = Recorder()
+    async with client_for(recorder) as client:
+        with pytest.raises(ValueError, match="name"):
+            await client.create_pronunciation_dict("  ")
+        with pytest.raises(ValueError, match="no text"):
+            await client.create_pronunciation_dict("x", [PronunciationItem(" ", "a")])
+        with pytest.raises(ValueError, match="no alias"):
+            await client.create_pronunciation_dict("x", [PronunciationItem("a", "")])
+        with pytest.raises(TypeError, match="PronunciationItem"):
+            await client.create_pronunciation_dict("x", [{"text": "a", "alias": "b"}])  # type: ignore[list-item]
+        with pytest.raises(ValueError, match="name, items or both"):
+            await client.update_pronunciation_dict("pdict_1")
+        with pytest.raises(ValueError, match="name"):
+            await client.update_pronunciation_dict("pdict_1", name="")
+        for call in (client.get_pronunciation_dict, client.delete_pronunciation_dict,
+                     client.pin_pronunciation_dict, client.unpin_pronunciation_dict):
+            with pytest.raises(ValueError, match="dict_id is empty"):
+                await call("")
+        with pytest.raises(ValueError, match="page_size"):
+            await client.list_pronunciation_dicts(page_size=101)
+    assert recorder.requests == []
+
+
+async def test_against_the_offline_engine(tmp_path: Any) -> None:
+    engine = OfflineEngine(data_dir=tmp_path)
+    engine.start()
+    try:
+        async with CartesiaClient(engine.api_key, base_url=engine.base_url,
+                                  retry_policy=FAST) as client:
+            made = await client.create_pronunciation_dict("Brands", ITEMS)
+            assert made.items == ITEMS and not made.pinned
+            for n in range(3):
+                await client.create_pronunciation_dict(f"More {n}")
+            listed = await client.list_pronunciation_dicts(page_size=1)
+            assert [d.name for d in listed] == ["Brands", "More 0", "More 1", "More 2"]
+            renamed = await client.update_pronunciation_dict(made.id, name="Names",
+                                                             items=ITEMS[:1])
+            assert (renamed.name, renamed.items) == ("Names", ITEMS[:1])
+            await client.pin_pronunciation_dict(made.id)
+            assert (await client.get_pronunciation_dict(made.id)).pinned
+            await client.unpin_pronunciation_dict(made.id)
+            assert not (await client.get_pronunciation_dict(made.id)).pinned
+            await client.delete_pronunciation_dict(made.id)
+            with pytest.raises(NotFoundError):
+                await client.get_pronunciation_dict(made.id)
+    finally:
+        engine.stop()
