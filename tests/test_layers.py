@@ -12,7 +12,7 @@ CORE = ["studio.api", "studio.audio", "studio.audio.codecs", "studio.audio.buffe
         "studio.project.store", "studio.project.cache", "studio.project.migrations",
         "studio.project.audio_blocks", "studio.project.salvage",
         "studio.audio.loudness", "studio.project.edits", "studio.project.edited_audio",
-        "studio.project.infill",
+        "studio.project.infill", "studio.project.lexicon",
         "studio.audio.peaks", "studio.audio.snap", "studio.audio.recorder",
         "studio.audio.clip_checks", "studio.audio.align"]
 
