@@ -28,7 +28,6 @@ corrupt file is set aside. Applying dictionaries during synthesis is not done he
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import pathlib
 import uuid
@@ -40,7 +39,7 @@ from aiohttp import web
 
 from studio.offline.errors import ApiError, bad_request
 from studio.offline.localize import now_iso
-from studio.offline.voice_store import JsonFileStore, StoreFormatError
+from studio.offline.voice_store import JsonFileStore, StoreFormatError, read_envelope
 from studio.offline.voices import OWNER_USER_ID
 
 log = logging.getLogger(__name__)
@@ -105,17 +104,8 @@ def parse_store(text: str) -> tuple[StoredDict, ...]:
     Raises:
         StoreFormatError: not JSON, another format number, or a malformed dictionary.
     """
-    try:
-        body = json.loads(text)
-    except ValueError as exc:
-        raise StoreFormatError(f"not JSON: {exc}") from None
-    if not isinstance(body, dict) or body.get("format") != FORMAT:
-        raise StoreFormatError(f"expected an object with format {FORMAT}")
-    raw = body.get("dicts")
-    if not isinstance(raw, list):
-        raise StoreFormatError("dicts is not a list")
     out = []
-    for entry in raw:
+    for entry in read_envelope(text, "dicts", FORMAT):
         try:
             if not isinstance(entry, dict):
                 raise BadDictError("a dictionary is not an object")

@@ -84,22 +84,31 @@ def _from_json(item: object) -> VoiceSpec:
                      clip=tuple((k, float(v)) for k, v in clip.items()))
 
 
+def read_envelope(text: str, key: str, format_number: int = FORMAT) -> list[Any]:
+    """The list under ``key`` in a store file's text ``{"format": N, key: [...]}``.
+
+    Raises:
+        StoreFormatError: not JSON, another format number, or ``key`` is not a list.
+    """
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise StoreFormatError(f"not JSON: {exc}") from None
+    if not isinstance(body, dict) or body.get("format") != format_number:
+        raise StoreFormatError(f"expected an object with format {format_number}")
+    entries = body.get(key)
+    if not isinstance(entries, list):
+        raise StoreFormatError(f"{key} is not a list")
+    return entries
+
+
 def parse(text: str) -> tuple[VoiceSpec, ...]:
     """The voices of a store file's text.
 
     Raises:
         StoreFormatError: not JSON, another format number, or a malformed voice.
     """
-    try:
-        body = json.loads(text)
-    except ValueError as exc:
-        raise StoreFormatError(f"not JSON: {exc}") from None
-    if not isinstance(body, dict) or body.get("format") != FORMAT:
-        raise StoreFormatError(f"expected an object with format {FORMAT}")
-    voices = body.get("voices")
-    if not isinstance(voices, list):
-        raise StoreFormatError("voices is not a list")
-    out = tuple(_from_json(item) for item in voices)
+    out = tuple(_from_json(item) for item in read_envelope(text, "voices"))
     if len({v.id for v in out}) != len(out):
         raise StoreFormatError("two voices share an id")
     return out
