@@ -6,7 +6,6 @@ leak into the session-wide engine."""
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,19 +19,11 @@ ITEMS = [{"text": "Cartesia", "alias": "car-TEE-zha"},
          {"text": "Nyx", "alias": "<<n|ɪ|k|s>>"}]
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineEngine]:
-    server = OfflineEngine(data_dir=tmp_path_factory.mktemp("dict-engine"))
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def http(engine: OfflineEngine) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=engine.base_url, headers=auth_headers(engine),
-                      timeout=30.0) as client:
-        yield client
+def engine(private_engine: OfflineEngine) -> OfflineEngine:
+    """An engine of this module's own (its stores start empty); ``http`` (conftest)
+    talks to it."""
+    return private_engine
 
 
 def _create(http: httpx.Client, name: str, items: list[dict[str, str]] | None = None

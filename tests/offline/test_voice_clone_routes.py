@@ -13,7 +13,6 @@ import io
 import json
 import pathlib
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -66,19 +65,11 @@ def high_clip() -> bytes:
     return audio_file(speak("en-us+f3", pitch_offset=25))
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineEngine]:
-    server = OfflineEngine(data_dir=tmp_path_factory.mktemp("clone-engine"))
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def http(engine: OfflineEngine) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=engine.base_url, headers=auth_headers(engine),
-                      timeout=60.0) as client:
-        yield client
+def engine(private_engine: OfflineEngine) -> OfflineEngine:
+    """An engine of this module's own (its stores start empty); ``http`` (conftest)
+    talks to it."""
+    return private_engine
 
 
 def clone(http: httpx.Client, clip: bytes | None, filename: str = "clip.wav",
