@@ -38,6 +38,7 @@ from studio.services.editor import ScriptEditor, count_blocks
 from studio.services.generation import Estimate, GenerationService
 from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
+from studio.services.tasks import TaskGroup
 from studio.services.threads import in_thread
 from studio.services.voices import VoiceCatalog
 from studio.ui.actions import make_action
@@ -95,6 +96,8 @@ class MainWindow(QMainWindow):
         self.session_credits = 0
         self.project_credits = 0
         self._free: bool | None = None  # the backend charges nothing (None: not known yet)
+        self._tasks = TaskGroup(lambda exc: self.statusBar().showMessage(
+            f"Cannot play this take: {exc}", 8000), what="main window")
         self.last_export: Path | None = None
         self.discard_confirmed = False
         self.close_guard: Callable[[QWidget], bool] | None = None
@@ -539,15 +542,15 @@ class MainWindow(QMainWindow):
         if take is None:
             self.statusBar().showMessage("This block has no take yet; generate it first", 4000)
             return
-        if not take.edits:
+        if take.source.loaded and not take.edits:
             self.playback.play(take.audio, take.sample_rate)
             return
 
-        async def play_edited() -> None:  # applying edits to a long take takes a while
+        async def play_edited() -> None:  # reading the file, applying edits: a worker's job
             audio = (await in_thread(edited, take)).audio
             self.playback.play(audio, take.sample_rate)
 
-        asyncio.ensure_future(play_edited())
+        self._tasks.start(play_edited)
 
     def play_current(self) -> None:
         if self.script_panel.current_block_id:

@@ -395,3 +395,42 @@ def test_deleting_or_trimming_words_takes_them_out_of_the_text(studio, qloop) ->
     studio.undo_stack.undo()
     studio.undo_stack.undo()
     assert block.text == SENTENCE and block.selected_take.edits == ()
+
+
+def test_play_reads_a_take_not_yet_in_memory_in_a_worker(studio, qloop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+    import threading
+
+    from studio.project.model import TakeAudio
+    from studio.project.store import ProjectError
+
+    block_id = generated_block(studio, qloop, "Hello there.")
+    take = studio.document.block(block_id).selected_take
+    ui_thread = threading.get_ident()
+    readers: list[int] = []
+    disk = threading.Event()  # the "file read" finishes when the test says so
+
+    def loader() -> np.ndarray:  # what a take opened from a project file does
+        readers.append(threading.get_ident())
+        disk.wait(30)
+        return take.audio
+
+    lazy = dataclasses.replace(take, id="lazy", source=TakeAudio(
+        take.sample_rate, take.frames, loader=loader))
+    studio.document.add_take(block_id, lazy)
+    played: list[int] = []
+    monkeypatch.setattr(studio.playback, "play", lambda audio, rate: played.append(audio.size))
+    studio.window._on_play_block(block_id)
+    assert played == []  # nothing read on the UI thread
+    disk.set()
+    _wait(qloop, studio.window._tasks.wait_idle())
+    assert played == [take.frames] and readers and ui_thread not in readers
+
+    def broken() -> np.ndarray:
+        raise ProjectError(Path("p.cstudio"), "io", "Cannot read audio from p.cstudio.")
+
+    studio.document.add_take(block_id, dataclasses.replace(
+        take, id="broken", source=TakeAudio(take.sample_rate, take.frames, loader=broken)))
+    studio.window._on_play_block(block_id)
+    _wait(qloop, studio.window._tasks.wait_idle())
+    assert "Cannot play this take" in studio.window.statusBar().currentMessage()
