@@ -88,9 +88,9 @@ def test_resolution_reads_raw_samples_below_the_first_bucket(spp: float) -> None
     if spp < 256:
         assert bucket == 1
     else:
-        assert bucket in BUCKETS and bucket <= spp
-        # A coarser level is used once it keeps the widening to an eighth of a column.
-        assert bucket == 256 or bucket * 8 <= spp
+        # The coarsest level whose bucket is at most an eighth of a column (widening a
+        # column by at most that much), and never finer than 256.
+        assert bucket == max(b for b in BUCKETS if b == 256 or b * 8 <= spp)
 
 
 def test_columns_past_the_end_and_between_samples_are_nan() -> None:
@@ -130,3 +130,16 @@ def test_peaks_and_snap_import_without_qt() -> None:
     result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_coarse_levels_are_read_and_agree_with_the_samples() -> None:
+    """At fit zoom on a long take the 4096 and 65 536 levels are the ones read; their
+    columns must equal brute force over the samples."""
+    audio = random_audio(65536 * 40 + 123, seed=7)
+    pyramid = PeakPyramid.build(audio)
+    for spp in (4096 * 8.5, 65536 * 8.25):
+        bucket = pyramid.resolution(spp)
+        assert bucket in (4096, 65536) and bucket * 8 <= spp
+        width = int(audio.size // spp)
+        assert_close(pyramid.columns(0.0, spp, width),
+                     brute_columns(audio, 0.0, spp, width, bucket))
