@@ -7,6 +7,7 @@ beside it. Files are read and written with soundfile (libsndfile); resampling us
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import tempfile
@@ -276,5 +277,35 @@ def read_audio(path: str | os.PathLike[str]) -> tuple[FloatArray, int]:
             data, rate = sf.read(handle, dtype="float32", always_2d=True)
         except sf.SoundFileError as exc:
             raise AudioFileError(f"{target} is not a readable audio file: {exc}") from exc
-    mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
-    return np.ascontiguousarray(mono, dtype=np.float32), int(rate)
+    return mixdown(data), int(rate)
+
+
+def mixdown(frames: npt.NDArray[np.float32]) -> FloatArray:
+    """soundfile's ``(frames, channels)`` float32 as mono ``(frames,)``: the channels
+    averaged (a mono file's one channel as it is)."""
+    mono = frames[:, 0] if frames.shape[1] == 1 else frames.mean(axis=1, dtype=np.float32)
+    return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def decode_audio_bytes(data: bytes) -> tuple[FloatArray, int]:
+    """An audio file's bytes (any format libsndfile reads: wav, flac, mp3, ogg...) as
+    float32 mono ``(frames,)`` (channels averaged) and its rate in Hz.
+
+    Raises:
+        AudioFileError: the bytes are not audio libsndfile can decode (the message
+            gives libsndfile's reason; callers say what the bytes were).
+    """
+    try:
+        frames, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as exc:
+        raise AudioFileError(str(exc)) from exc
+    return mixdown(frames), int(rate)
+
+
+def wav_bytes(samples: npt.ArrayLike, sample_rate: int, subtype: str = "PCM_16") -> bytes:
+    """``samples`` (float32 mono ``(frames,)`` at ``sample_rate`` Hz) as a WAV file in
+    memory, 16-bit PCM by default: what infill clips and clone uploads are sent as."""
+    buffer = io.BytesIO()
+    sf.write(buffer, np.asarray(samples, dtype=np.float32), sample_rate, format="WAV",
+             subtype=subtype)
+    return buffer.getvalue()

@@ -51,7 +51,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
 
-from studio.audio.buffers import AudioFileError, peak_dbfs
+from studio.audio.buffers import AudioFileError, mixdown, peak_dbfs
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -437,8 +437,7 @@ def load_clip(path: str | os.PathLike[str]) -> tuple[FloatArray, int]:
             raise AudioFileError(_describe(target, exc)) from exc
     if data.shape[0] == 0:
         raise AudioFileError(f"{target.name} contains no audio: choose another file.")
-    mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
-    return np.ascontiguousarray(mono, dtype=np.float32), rate
+    return mixdown(data), rate
 
 
 def _spoken(seconds: float) -> str:

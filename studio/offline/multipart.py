@@ -10,18 +10,17 @@ Opus) from memory.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import aiohttp
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from studio.audio import codecs
+from studio.audio.buffers import AudioFileError, decode_audio_bytes
 from studio.offline.errors import ApiError, bad_request
 
 FloatArray = npt.NDArray[np.float32]
@@ -96,11 +95,6 @@ async def read_form(request: web.Request, file_fields: Collection[str]) -> Form:
     return form
 
 
-def _mono(data: npt.NDArray[np.float32]) -> FloatArray:
-    mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
-    return np.ascontiguousarray(mono, dtype=np.float32)
-
-
 def decode_audio(data: bytes, name: str) -> tuple[FloatArray, int]:
     """Decode an audio file sent as field ``name``.
 
@@ -114,12 +108,11 @@ def decode_audio(data: bytes, name: str) -> tuple[FloatArray, int]:
     if not data:
         raise bad_request(f"{name} is empty: send an audio file (wav, flac, mp3 or ogg)")
     try:
-        samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as exc:
+        return decode_audio_bytes(data)
+    except AudioFileError as exc:
         raise bad_request(
             f"{name} is not audio the offline engine can decode (wav, flac, mp3 or ogg): {exc}"
         ) from None
-    return _mono(samples), int(rate)
 
 
 def decode_raw(data: bytes, encoding: str, sample_rate: int, name: str) -> FloatArray:

@@ -15,12 +15,10 @@ the joins, not the whole take (a three-hour take would otherwise upload an hour)
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf
 
 from studio.api.models import WordTimestamps
 from studio.audio.snap import nearest_zero_crossing
@@ -160,13 +158,6 @@ def plan_infill(edited: Edited, start: int, end: int) -> InfillPlan:
         left=np.ascontiguousarray(audio[max(0, cut_start - context):cut_start]),
         right=np.ascontiguousarray(audio[cut_end:cut_end + context]),
         sample_rate=rate, words=words, first_word=first_word)
-
-
-def wav_bytes(audio: npt.NDArray[np.float32], sample_rate: int) -> bytes:
-    """``audio`` as a 16-bit PCM WAV file (what the infill clips are sent as)."""
-    buffer = io.BytesIO()
-    sf.write(buffer, audio, sample_rate, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
 
 
 def infill_key(backend: str, request: dict[str, object], left: bytes, right: bytes) -> str:

@@ -17,22 +17,20 @@ caller through :meth:`studio.services.editor.ScriptEditor.edit_take`.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import time
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf
 from PySide6.QtCore import QObject
 
 from studio.api.client import CartesiaClient
 from studio.api.models import OutputFormat, infill_credits
 from studio.audio.align import word_timestamps_for
-from studio.audio.buffers import resample
+from studio.audio.buffers import AudioFileError, decode_audio_bytes, resample, wav_bytes
 from studio.project.edits import Clip, Edited, Splice, apply_edits, crossfade_frames
-from studio.project.infill import InfillError, InfillPlan, infill_key, wav_bytes
+from studio.project.infill import InfillError, InfillPlan, infill_key
 from studio.project.model import TakeAudio, new_id
 from studio.services.document import ScriptDocument
 from studio.services.threads import in_thread
@@ -52,11 +50,10 @@ def _decode(data: bytes, sample_rate: int) -> npt.NDArray[np.float32]:
         InfillError: the body is not audio soundfile can read.
     """
     try:
-        audio, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        mono, rate = decode_audio_bytes(data)
+    except AudioFileError as exc:
         raise InfillError(f"The infill audio from the server could not be read ({exc}). "
                           "Nothing was changed; try again.") from exc
-    mono = np.ascontiguousarray(audio.mean(axis=1), dtype=np.float32)
     if mono.size == 0:
         raise InfillError("The server returned no infill audio. Nothing was changed; "
                           "try a longer replacement text.")

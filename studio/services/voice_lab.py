@@ -11,7 +11,6 @@ is fetched with :meth:`CartesiaClient.fetch_bytes`).
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import os
 import re
@@ -22,10 +21,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
 from PySide6.QtCore import QObject, Signal
 
 from studio.api import APITimeoutError, CartesiaError, ConnectionLostError, ServerError, Voice
+from studio.audio.buffers import AudioFileError, decode_audio_bytes, wav_bytes
 from studio.services.tasks import TaskGroup
 from studio.services.threads import in_thread
 
@@ -86,20 +85,9 @@ def decode_audio(data: bytes) -> tuple[FloatArray, int]:
         VoiceLabError: libsndfile cannot read it.
     """
     try:
-        samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    except (sf.SoundFileError, RuntimeError) as exc:
+        return decode_audio_bytes(data)
+    except AudioFileError as exc:
         raise VoiceLabError(f"The preview is not audio the studio can read ({exc})") from exc
-    mono = samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1, dtype=np.float32)
-    return np.ascontiguousarray(mono, dtype=np.float32), int(rate)
-
-
-def wav_bytes(audio: npt.ArrayLike, sample_rate: int) -> bytes:
-    """``audio`` (float32 mono, shape ``(frames,)``) as a 16-bit PCM WAV file, what a
-    clone's ``clip`` is uploaded as."""
-    buffer = io.BytesIO()
-    sf.write(buffer, np.asarray(audio, dtype=np.float32), sample_rate, format="WAV",
-             subtype="PCM_16")
-    return buffer.getvalue()
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

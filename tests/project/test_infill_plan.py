@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from studio.api.models import PhonemeTimestamps, WordTimestamps
+from studio.audio.buffers import wav_bytes
 from studio.project.edits import Edited
 from studio.project.infill import (
     CONTEXT_SECONDS,
     InfillError,
     infill_key,
     plan_infill,
-    wav_bytes,
 )
 
 RATE = 16000
