@@ -32,6 +32,7 @@ import logging
 import pathlib
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -150,6 +151,7 @@ class DictBook:
     """
 
     store: DictStore
+    executor: Executor | None = None  # the engine's worker pool (None: asyncio's default)
     dicts: tuple[StoredDict, ...] = ()
     loaded: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -157,7 +159,7 @@ class DictBook:
     async def ensure_loaded(self) -> None:
         if not self.loaded:
             loop = asyncio.get_running_loop()
-            self.dicts = await loop.run_in_executor(None, self.store.load)
+            self.dicts = await loop.run_in_executor(self.executor, self.store.load)
             self.loaded = True
 
     async def read(self) -> tuple[StoredDict, ...]:
@@ -175,7 +177,7 @@ class DictBook:
         """
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(None, self.store.save, new)
+            await loop.run_in_executor(self.executor, self.store.save, new)
         except OSError as exc:
             log.error("cannot save the pronunciation dictionaries to %s: %s",
                       self.store.path, exc)
@@ -187,9 +189,11 @@ class DictBook:
 BOOK: web.AppKey[DictBook] = web.AppKey("pronunciation_dicts", DictBook)
 
 
-def install(app: web.Application, data_dir: pathlib.Path) -> None:
-    """Serve the dictionaries of ``data_dir`` from ``app``."""
-    app[BOOK] = DictBook(DictStore(data_dir))
+def install(app: web.Application, data_dir: pathlib.Path,
+            executor: Executor | None = None) -> None:
+    """Serve the dictionaries of ``data_dir`` from ``app``; file work runs on
+    ``executor`` (the engine's pool, shut down with it)."""
+    app[BOOK] = DictBook(DictStore(data_dir), executor)
     app.router.add_get("/pronunciation-dicts/", list_dicts)
     app.router.add_post("/pronunciation-dicts/", create_dict)
     app.router.add_get("/pronunciation-dicts/{id}", get_dict)

@@ -164,7 +164,6 @@ async def infill_bytes(request: web.Request) -> web.Response:
     state = request.app[STATE]
     form = await read_form(request, SIDES)
     params = parse_infill(form, state.catalog)
-    tags.parse(params.transcript)  # bad tags are a 400 before any work starts
     clips = {side: form.files[side] for side in SIDES if side in form.files}
     loop = asyncio.get_running_loop()
     body = await loop.run_in_executor(state.executor, render_middle, params, clips)

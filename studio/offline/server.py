@@ -160,5 +160,5 @@ def create_app(state: ServerState) -> web.Application:
     app.router.add_get("/tts/websocket", tts_websocket)
     app.router.add_post("/infill/bytes", infill_bytes)
     app.router.add_post("/stt", stt_transcribe)
-    dict_routes.install(app, state.data_dir)
+    dict_routes.install(app, state.data_dir, state.executor)
     return app

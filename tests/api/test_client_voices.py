@@ -255,3 +255,35 @@ async def test_a_rate_limited_clone_is_retried() -> None:
     voice = await client.clone_voice(b"RIFF....WAVEfmt ", name="Mine")
     assert voice.id == "v-2" and answers.requests == 2
     await client.aclose()
+
+
+@pytest.mark.parametrize(("failure", "requests", "succeeds"), [
+    (httpx.ReadError("connection reset while reading the answer"), 1, False),
+    (httpx.ConnectError("connection refused"), 2, True),
+])
+async def test_a_clone_whose_connection_failed_is_retried_only_if_it_never_left(
+        failure: Exception, requests: int, succeeds: bool) -> None:
+    """A lost answer may mean the voice was made (never resend); a connection that never
+    opened means nothing reached the server (safe to send again)."""
+    sent = 0
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal sent
+        request.read()
+        sent += 1
+        if sent == 1:
+            raise failure
+        return httpx.Response(200, json=METADATA)
+
+    client = CartesiaClient(KEY, base_url="https://api.example.test",
+                            transport=httpx.MockTransport(answer),
+                            retry_policy=RetryPolicy(max_retries=3, initial_delay=0.0))
+    from studio.api import ConnectionLostError
+
+    if succeeds:
+        assert (await client.clone_voice(b"RIFF....WAVEfmt ", name="Mine")).id == "v-2"
+    else:
+        with pytest.raises(ConnectionLostError):
+            await client.clone_voice(b"RIFF....WAVEfmt ", name="Mine")
+    assert sent == requests
+    await client.aclose()
