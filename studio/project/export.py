@@ -31,11 +31,13 @@ class Mixdown:
         sample_rate: Hz.
         words: one dict per word: ``word``, ``start``, ``end`` (seconds on the
             output timeline) and ``block`` (index among the exported takes).
+        starts: the frame where each take begins in ``audio``.
     """
 
     audio: npt.NDArray[np.float32]
     sample_rate: int
     words: list[dict[str, Any]]
+    starts: tuple[int, ...] = ()
 
     @property
     def duration(self) -> float:
@@ -85,8 +87,11 @@ def mixdown(takes: Sequence[Take], sample_rate: int, pause_seconds: float) -> Mi
     _check(takes, pause_seconds)
     pieces = list(_pieces(takes, sample_rate))
     audio = concatenate_with_pauses(pieces, sample_rate, pause_seconds)
-    words = timeline_words(takes, [p.shape[0] for p in pieces], sample_rate, pause_seconds)
-    return Mixdown(audio, sample_rate, words)
+    lengths = [p.shape[0] for p in pieces]
+    words = timeline_words(takes, lengths, sample_rate, pause_seconds)
+    gap = round(pause_seconds * sample_rate)  # as concatenate_with_pauses spaces them
+    starts = tuple(sum(lengths[:index]) + gap * index for index in range(len(lengths)))
+    return Mixdown(audio, sample_rate, words, starts)
 
 
 @dataclass(frozen=True, slots=True)

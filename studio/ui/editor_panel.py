@@ -411,14 +411,10 @@ class EditorPanel(QWidget):
         pause = self._pause_seconds()
         mix = await in_thread(mixdown, takes, rate, pause)
         pyramid = await in_thread(PeakPyramid.build, mix.audio)
-        lengths = await in_thread(lambda: [edited(t).frames for t in takes])
         if not self._current(number):
             return
-        markers: list[tuple[int, str]] = []
-        offset = 0
-        for block, take, frames in zip(blocks, takes, lengths, strict=True):
-            markers.append((offset, f"Block {self.document.index_of(block.id) + 1}"))
-            offset += round(frames * rate / take.sample_rate) + round(pause * rate)
+        markers = [(start, f"Block {self.document.index_of(block.id) + 1}")
+                   for block, start in zip(blocks, mix.starts, strict=True)]
         words = WordTimestamps(tuple(w["word"] for w in mix.words),
                                tuple(w["start"] for w in mix.words),
                                tuple(w["end"] for w in mix.words))

@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from studio.api.models import PhonemeTimestamps, WordTimestamps
+from studio.audio.buffers import resample
 from studio.project.export import export_wav, mixdown
 from studio.project.model import make_take
 
@@ -64,3 +65,14 @@ def test_failed_export_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="cannot write"):
         export_wav([_take(0.2, 44100, [])], target, 44100, 0.0)
     assert not target.exists()
+
+
+def test_the_mixdown_says_where_each_take_starts_at_mixed_rates() -> None:
+    first = _take(0.7, 22050, [("one", 0.1, 0.3)])  # resampled to 44.1 kHz (soxr rounds)
+    second = _take(0.5, 44100, [("two", 0.0, 0.2)])
+    mix = mixdown([first, second], 44100, 0.25)
+    resampled = resample(first.audio, 22050, 44100).shape[0]
+    assert mix.starts == (0, resampled + round(0.25 * 44100))
+    assert np.array_equal(mix.audio[mix.starts[1]:], second.audio)
+    assert np.all(mix.audio[resampled:mix.starts[1]] == 0)  # the pause
+    assert mix.words[1]["start"] == pytest.approx(mix.starts[1] / 44100, abs=1e-4)

@@ -245,6 +245,10 @@ def test_whole_script_view_marks_each_block(studio, qloop) -> None:  # type: ign
     panel.mode_combo.setCurrentIndex(1)
     _wait(qloop, panel.reload())
     assert panel.title_label.text().startswith("Whole script · 2 takes")
+    first = studio.document.blocks[0].selected_take
+    gap = round(0.25 * first.sample_rate)  # the studio fixture's pause
+    assert list(panel.view._marker_frames) == [0, first.frames + gap]
+    assert panel.view._marker_labels == ("Block 1", "Block 2")
     assert not panel.delete_action.isEnabled() and not panel.replace_action.isEnabled()
     assert panel.play_action.isEnabled()
 
