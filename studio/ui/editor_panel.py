@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -58,6 +60,7 @@ from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
 from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
+from studio.services.tasks import TaskGroup
 from studio.services.threads import in_thread
 from studio.ui.actions import make_action
 from studio.ui.waveform_view import WaveformView
@@ -155,6 +158,8 @@ class EditorPanel(QWidget):
         self._clipboard: Clip | None = None
         self._aligned: dict[str, WordTimestamps] = {}  # take id -> words found by alignment
         self._dialog: Any = None
+        self._tasks = TaskGroup(lambda exc: self.status_label.setText(f"Failed: {exc}"),
+                                what="editor")
         #: The running (or last) alignment of a take without word timestamps.
         self.align_task: asyncio.Future[None] | None = None
         self.setObjectName("editorPanel")
@@ -590,26 +595,56 @@ class EditorPanel(QWidget):
         if ok and db:
             self._push(Gain(start, end, db))
 
+    async def wait_idle(self) -> None:
+        """Until the copies and pastes started here are done."""
+        await self._tasks.wait_idle()
+
     def copy_selection(self) -> None:
+        """Copy the selection for pasting (the samples are copied in a worker: a
+        selection can be hours long)."""
         start, end = self.view.selection()
-        if self._edited is None or end <= start:
+        shown = self._edited
+        if shown is None or end <= start:
             return
-        self._clipboard = clip_from(self._edited, start, end,
-                                    self._take.id if self._take is not None else "")
-        self.status_label.setText(
-            f"Copied {(end - start) / self._edited.sample_rate:.2f} s; paste it into any take")
-        self._update_actions()
+        take_id = self._take.id if self._take is not None else ""
+
+        async def copy() -> None:
+            self.status_label.setText("Copying…")
+            clip = await in_thread(clip_from, shown, start, end, take_id)
+            if not shiboken6.isValid(self):
+                return
+            self._clipboard = clip
+            self.status_label.setText(
+                f"Copied {clip.duration:.2f} s; paste it into any take")
+            self._update_actions()
+
+        self._tasks.start(copy)
 
     def paste(self) -> None:
-        copied, take, shown = self._clipboard, self._live_take(), self._edited
-        if copied is None or take is None or shown is None:
+        """Paste the copied audio at the cursor or over the selection (resampled in a
+        worker if the take's rate differs)."""
+        copied, shown = self._clipboard, self._edited
+        if copied is None or shown is None:
+            return
+
+        async def paste() -> None:
+            # Always new audio, never the copied clip's stored audio: the clipboard
+            # outlives projects, and a stored key only means something in the file that
+            # set it.
+            audio = copied.audio
+            if copied.sample_rate != shown.sample_rate:
+                audio = await in_thread(resample, audio, copied.sample_rate, shown.sample_rate)
+            if shiboken6.isValid(self):
+                self._paste(copied, shown, audio)
+
+        self._tasks.start(paste)
+
+    def _paste(self, copied: Clip, shown: Edited, audio: npt.NDArray[np.float32]) -> None:
+        take = self._live_take()
+        if take is None or self._edited is not shown:
+            self.status_label.setText("The take changed while pasting; paste again")
             return
         start, end = self.view.selection()
-        # Always new audio, never the copied clip's stored audio: the clipboard outlives
-        # projects, and a stored key only means something in the file that set it.
-        audio = copied.audio
-        if copied.sample_rate != shown.sample_rate:
-            audio = resample(audio, copied.sample_rate, shown.sample_rate)
         clip = replace(copied, id=new_id(), take_id=take.id,
                        source=TakeAudio.of(audio, shown.sample_rate))
         splice = Splice(start, end, clip, crossfade_frames(shown.sample_rate))

@@ -198,6 +198,7 @@ def test_copy_from_one_take_and_paste_into_another(studio, qloop) -> None:  # ty
     rate = panel.edited_audio.sample_rate
     panel.view.set_selection(0, rate // 2)
     panel.copy_action.trigger()
+    _wait(qloop, panel.wait_idle())
     copied = np.array(panel.edited_audio.audio[:rate // 2])
 
     panel = shown(studio, qloop, second)
@@ -205,6 +206,7 @@ def test_copy_from_one_take_and_paste_into_another(studio, qloop) -> None:  # ty
     panel.view.set_selection(rate, rate)
     assert panel.paste_action.isEnabled()
     panel.paste_action.trigger()
+    _wait(qloop, panel.wait_idle())
     take = studio.document.block(second).selected_take
     result = edited(take)
     assert result.frames == target_frames + rate // 2
