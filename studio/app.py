@@ -38,6 +38,7 @@ from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
 from studio.services.project import ProjectService
 from studio.services.render import BlockRenderer
+from studio.services.threads import in_thread
 from studio.services.voice_lab import VoiceLab
 from studio.services.voices import VoiceCatalog
 from studio.ui.main_window import MainWindow
@@ -243,7 +244,7 @@ class Studio(QObject):
         return self._connect_task
 
     async def _check_audio(self) -> None:
-        status = await asyncio.to_thread(audio_backend_status)
+        status = await in_thread(audio_backend_status)
         if not status.available:
             self.window.show_audio_notice(status.reason)
 

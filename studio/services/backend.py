@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from studio.api import CartesiaClient
 from studio.config import Settings, data_dir
+from studio.services.threads import in_thread
 
 if TYPE_CHECKING:
     from studio.offline import OfflineEngine
@@ -55,7 +56,7 @@ class Backend:
         """Close the client and stop the offline engine, if any."""
         await self.client.aclose()
         if self.engine is not None:
-            await asyncio.to_thread(self.engine.stop)
+            await in_thread(self.engine.stop)
 
 
 async def start_backend(
@@ -81,7 +82,7 @@ async def start_backend(
     from studio.offline import OfflineEngine
 
     engine = OfflineEngine(data_dir=engine_data_dir or data_dir() / "offline-engine")
-    starting = asyncio.ensure_future(asyncio.to_thread(engine.start))
+    starting = asyncio.ensure_future(in_thread(engine.start))
     try:
         await asyncio.shield(starting)
     except asyncio.CancelledError:
@@ -89,7 +90,7 @@ async def start_backend(
         # engine, so a cancelled connection never leaves an engine running.
         with contextlib.suppress(Exception):
             await starting
-        await asyncio.to_thread(engine.stop)
+        await in_thread(engine.stop)
         raise
     client = CartesiaClient(
         engine.api_key,

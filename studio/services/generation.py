@@ -30,6 +30,7 @@ from studio.project.script import ScriptError
 from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService
 from studio.services.render import BlockRenderer, credits_for
+from studio.services.threads import in_thread
 
 log = logging.getLogger(__name__)
 
@@ -337,7 +338,7 @@ class GenerationService(QObject):
             return False
         owner, take = hit
         if sequencer is not None:
-            audio = await asyncio.to_thread(lambda: take.audio)  # may read the project file
+            audio = await in_thread(lambda: take.audio)  # may read the project file
             sequencer.feed(block_id, audio)
         if not self._document.has_block(block_id):
             return True

@@ -12,7 +12,6 @@ file stores losslessly as FLAC (``studio.project.store``).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import re
@@ -37,6 +36,7 @@ from studio.audio.codecs import StreamDecoder
 from studio.project.cache import take_key
 from studio.project.model import Block, Take, make_take
 from studio.project.script import ScriptError, split_for_streaming
+from studio.services.threads import in_thread
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class BlockRenderer:
         phonemes = PhonemeTimestamps.concat(phoneme_parts)
         # An hour-long take is hundreds of MB: join it off the event loop (UI thread).
         audio = (
-            await asyncio.to_thread(np.concatenate, chunks)
+            await in_thread(np.concatenate, chunks)
             if chunks else np.zeros(0, dtype=np.float32)
         )
         log.info("rendered block %s: %.2f s, %d words", block.id, audio.size / self.sample_rate,

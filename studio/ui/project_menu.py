@@ -24,6 +24,7 @@ from studio.project.salvage import recover_copy
 from studio.project.store import SUFFIX, ProjectError
 from studio.services.generation import GenerationService
 from studio.services.project import ProjectService
+from studio.services.threads import in_thread
 from studio.ui.actions import make_action
 
 log = logging.getLogger(__name__)
@@ -279,7 +280,7 @@ class ProjectMenu(QObject):
 
         async def run() -> None:
             try:
-                copy, blocks, takes = await asyncio.to_thread(recover_copy, path)
+                copy, blocks, takes = await in_thread(recover_copy, path)
             except ProjectError as exc:
                 self.failed.emit("Recovering a project", str(exc))
                 return
