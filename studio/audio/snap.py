@@ -49,20 +49,6 @@ def snap_to_boundaries(frame: int, boundaries: IndexArray, max_distance: int) ->
     return best if abs(best - frame) <= max_distance else frame
 
 
-def snap_to_words(frame: int, words: WordTimestamps, sample_rate: int,
-                  max_distance: int) -> int:
-    """The word start or end nearest ``frame`` if within ``max_distance`` frames, else
-    ``frame``.
-
-    Args:
-        frame: position in frames.
-        words: the take's word timestamps (seconds).
-        sample_rate: Hz, to turn the timestamps into frames.
-        max_distance: frames; a boundary exactly this far away still counts.
-    """
-    return snap_to_boundaries(frame, word_boundaries(words, sample_rate), max_distance)
-
-
 def nearest_zero_crossing(audio: npt.NDArray[np.float32], frame: int, window: int, *,
                           direction: int = 0) -> int:
     """The zero crossing nearest ``frame`` within ``±window`` frames, else ``frame``.
@@ -99,15 +85,17 @@ def zero_crossing_window(sample_rate: int) -> int:
     return max(1, round(sample_rate * ZERO_CROSSING_WINDOW_S / 2))
 
 
-def snap(frame: int, audio: npt.NDArray[np.float32], words: WordTimestamps,
+def snap(frame: int, audio: npt.NDArray[np.float32], boundaries: IndexArray,
          sample_rate: int, *, max_distance: int | None = None,
          zero_window: int | None = None) -> int:
-    """``frame`` moved onto a nearby word boundary, then onto the nearest zero crossing.
+    """``frame`` moved onto a nearby word boundary, then onto the nearest zero crossing
+    (what the waveform view does to a selection edge).
 
     Args:
         frame: position in frames.
         audio: float32 mono, shape ``(frames,)``.
-        words: word timestamps (seconds) of ``audio``.
+        boundaries: the words' starts and ends in frames, sorted
+            (:func:`word_boundaries`, computed once per take).
         sample_rate: Hz.
         max_distance: word-boundary reach in frames; default :data:`WORD_SNAP_S`.
         zero_window: zero-crossing search radius in frames; default
@@ -120,6 +108,6 @@ def snap(frame: int, audio: npt.NDArray[np.float32], words: WordTimestamps,
         max_distance = round(WORD_SNAP_S * sample_rate)
     if zero_window is None:
         zero_window = zero_crossing_window(sample_rate)
-    frame = snap_to_words(frame, words, sample_rate, max_distance)
+    frame = snap_to_boundaries(frame, boundaries, max_distance)
     frame = nearest_zero_crossing(audio, frame, zero_window)
     return min(max(frame, 0), int(audio.shape[0]))

@@ -36,10 +36,10 @@ from studio.audio.peaks import PeakPyramid
 from studio.audio.snap import (
     nearest_zero_crossing,
     seconds_to_frames,
-    snap_to_boundaries,
     word_boundaries,
     zero_crossing_window,
 )
+from studio.audio.snap import snap as snap_edge
 from studio.ui.waveform_paint import IntArray, format_time, paint_ruler, ruler_step, wave_image
 
 #: The public names; format_time and ruler_step are defined in studio.ui.waveform_paint.
@@ -408,11 +408,10 @@ class WaveformView(QAbstractScrollArea):
         frame = min(max(round(position), 0), self.frames)
         if not snap or self._audio is None:
             return frame
+        # Both reaches end at a few pixels, so the edge stays under the mouse up close.
         reach = max(1, round(SNAP_PIXELS * self._spp))
-        frame = snap_to_boundaries(frame, self._boundaries, reach)
-        window = min(zero_crossing_window(self._rate), reach)
-        frame = nearest_zero_crossing(self._audio, frame, window)
-        return min(max(frame, 0), self.frames)
+        return snap_edge(frame, self._audio, self._boundaries, self._rate, max_distance=reach,
+                         zero_window=min(zero_crossing_window(self._rate), reach))
 
     def _word_at(self, frame: float) -> int | None:
         """The word whose span holds ``frame``, or None."""
