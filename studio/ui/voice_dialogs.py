@@ -110,6 +110,7 @@ class LocalizeDialog(QDialog):
         form.addRow("Description", self.description_edit)
         form.addRow(note)
         form.addRow(buttons)
+        self._suggested = ""
         self.language_combo.currentIndexChanged.connect(self._on_language_changed)
         start = self.language_combo.findData("es" if voice.language == "en" else "en")
         self.language_combo.setCurrentIndex(max(start, 0))
@@ -125,8 +126,11 @@ class LocalizeDialog(QDialog):
             self.dialect_combo.addItem(f"{DIALECT_NAMES.get((language, dialect), dialect)} "
                                        f"({dialect})", dialect)
         self.dialect_combo.setEnabled(bool(dialects))
-        name = LANGUAGE_NAMES.get(language, language)
-        self.name_edit.setText(f"{self._voice.name} ({name})")
+        # The suggested name follows the language until the user types their own.
+        suggested = f"{self._voice.name} ({LANGUAGE_NAMES.get(language, language)})"
+        if self.name_edit.text() in ("", self._suggested):
+            self.name_edit.setText(suggested)
+        self._suggested = suggested
 
     def values(self) -> dict[str, Any]:
         """Keyword arguments for :meth:`VoiceLab.localize`."""

@@ -560,3 +560,15 @@ def test_the_recorders_device_choice_is_remembered_and_reported(qtbot, lab, play
     assert blocker.args == ["Built-in"]
     panel.shutdown()
     assert not dialog.isVisible()
+
+
+def test_localize_keeps_a_name_the_user_typed_when_the_language_changes(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from studio.api import Voice
+
+    dialog = LocalizeDialog(Voice(id="v", name="Avery", description="", language="en"))
+    qtbot.addWidget(dialog)
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("fr"))
+    assert dialog.name_edit.text().startswith("Avery (")  # the suggestion follows
+    dialog.name_edit.setText("Avery à Paris")
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("de"))
+    assert dialog.name_edit.text() == "Avery à Paris"
