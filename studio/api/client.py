@@ -255,21 +255,33 @@ class CartesiaClient:
             params["gender"] = gender
         if expand_preview:
             params["expand[]"] = ["preview_file_url"]
+        async for voice in self._pages("/voices", params, VoicePage.from_json):
+            yield voice
+
+    async def _pages(self, path: str, params: dict[str, Any],
+                     parse: Callable[[Any], Any]) -> AsyncIterator[Any]:
+        """The items of every page of a cursor-paginated list (seed: ``has_more`` and
+        ``starting_after=<id of the last item>``), first to last.
+
+        Raises:
+            ResponseFormatError: a page claims more but is empty or repeats a cursor.
+        """
+        where = f"GET {path}"
         seen: set[str] = set()
         while True:
-            response = await self._http.request("GET", "/voices", params=params)
-            page = VoicePage.from_json(json_body(response, "GET /voices"))
-            for voice in page.data:
-                yield voice
+            response = await self._http.request("GET", path, params=params)
+            page = parse(json_body(response, where))
+            for item in page.data:
+                yield item
             if not page.has_more:
                 return
             if not page.data:
-                raise ResponseFormatError("GET /voices: has_more is true but the page is empty")
+                raise ResponseFormatError(f"{where}: has_more is true but the page is empty")
             cursor = page.data[-1].id
             if cursor in seen:
-                raise ResponseFormatError(f"GET /voices: the cursor {cursor!r} came back twice")
+                raise ResponseFormatError(f"{where}: the cursor {cursor!r} came back twice")
             seen.add(cursor)
-            params["starting_after"] = cursor
+            params = {**params, "starting_after": cursor}
 
     async def get_voice(self, voice_id: str, *, expand_preview: bool = False) -> Voice:
         """``GET /voices/{id}`` (seed ``voices_get``).
@@ -450,23 +462,8 @@ class CartesiaClient:
         """
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be in 1..{MAX_PAGE_SIZE}, got {page_size}")
-        where = "GET /pronunciation-dicts/"
-        params: dict[str, Any] = {"limit": page_size}
-        out: list[PronunciationDict] = []
-        seen: set[str] = set()
-        while True:
-            response = await self._http.request("GET", "/pronunciation-dicts/", params=params)
-            page = PronunciationDictPage.from_json(json_body(response, where))
-            out.extend(page.data)
-            if not page.has_more:
-                return out
-            if not page.data:
-                raise ResponseFormatError(f"{where}: has_more is true but the page is empty")
-            cursor = page.data[-1].id
-            if cursor in seen:
-                raise ResponseFormatError(f"{where}: the cursor {cursor!r} came back twice")
-            seen.add(cursor)
-            params["starting_after"] = cursor
+        return [d async for d in self._pages("/pronunciation-dicts/", {"limit": page_size},
+                                             PronunciationDictPage.from_json)]
 
     async def get_pronunciation_dict(self, dict_id: str) -> PronunciationDict:
         """``GET /pronunciation-dicts/{id}`` (seed ``pronunciationDicts_get``).
