@@ -38,7 +38,7 @@ from typing import Any
 
 from aiohttp import web
 
-from studio.offline.errors import ApiError, bad_request
+from studio.offline.errors import ApiError, bad_request, json_object
 from studio.offline.localize import now_iso
 from studio.offline.voice_store import JsonFileStore, StoreFormatError, read_envelope
 from studio.offline.voices import OWNER_USER_ID
@@ -203,16 +203,6 @@ def install(app: web.Application, data_dir: pathlib.Path,
     app.router.add_post("/pronunciation-dicts/{id}/unpin", unpin_dict)
 
 
-async def _json_object(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise bad_request("the body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise bad_request("the body must be a JSON object")
-    return body
-
-
 def _index(dicts: tuple[StoredDict, ...], dict_id: str) -> int:
     for n, d in enumerate(dicts):
         if d.id == dict_id:
@@ -250,7 +240,7 @@ async def list_dicts(request: web.Request) -> web.Response:
 
 
 async def create_dict(request: web.Request) -> web.Response:
-    body = await _json_object(request)
+    body = await json_object(request)
     try:
         name = _parse_name(body.get("name"))
         raw_items = body.get("items")
@@ -271,7 +261,7 @@ async def get_dict(request: web.Request) -> web.Response:
 
 
 async def update_dict(request: web.Request) -> web.Response:
-    body = await _json_object(request)
+    body = await json_object(request)
     changes: dict[str, Any] = {}
     try:
         if body.get("name") is not None:

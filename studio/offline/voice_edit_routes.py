@@ -36,7 +36,7 @@ from aiohttp import web
 from studio.api.models import LANGUAGES
 from studio.offline.clip_analysis import ClipAnalysis, ClipError, analyse_clip
 from studio.offline.cloning import map_clip
-from studio.offline.errors import ApiError, bad_request
+from studio.offline.errors import ApiError, bad_request, json_object
 from studio.offline.localize import localized_voice, now_iso, parse_localize
 from studio.offline.multipart import decode_audio, read_form
 from studio.offline.state import STATE, ServerState
@@ -157,22 +157,12 @@ async def clone_voice(request: web.Request) -> web.Response:
     return web.json_response(voice_json(request, voice, False))
 
 
-async def _json_object(request: web.Request) -> dict[str, object]:
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise bad_request("request body must be JSON") from None
-    if not isinstance(body, dict):
-        raise bad_request("request body must be a JSON object")
-    return body
-
-
 async def update_voice(request: web.Request) -> web.Response:
     """``PATCH /voices/{id}``: ``name``, ``description``, ``gender`` (null clears it),
     ``accent``; fields left out keep their value."""
     state = request.app[STATE]
     voice = _owned_or_error(state, request.match_info["id"])
-    body = await _json_object(request)
+    body = await json_object(request)
     changes: dict[str, object] = {}
     if "name" in body:
         name = body["name"]
