@@ -153,11 +153,14 @@ class InfillDialog(QDialog):
         if take_id != self._take.id or not shiboken6.isValid(self):
             return
         clip = self._document.clip(clip_id)
-        shown = any(self.candidates.item(row).data(Qt.ItemDataRole.UserRole) is clip
-                    for row in range(self.candidates.count()))
-        if (not shown and clip.kind == "infill"
+        if (self._row_of(clip) is None and clip.kind == "infill"
                 and clip.request.get("span") == [self.plan.start, self.plan.end]):
             self._add(clip)
+
+    def _row_of(self, clip: Clip) -> int | None:
+        """The list row showing ``clip``, or None."""
+        return next((row for row in range(self.candidates.count())
+                     if self.candidates.item(row).data(Qt.ItemDataRole.UserRole) is clip), None)
 
     # --- state ---------------------------------------------------------------------
 
@@ -220,10 +223,8 @@ class InfillDialog(QDialog):
                 self._update()
         if not shiboken6.isValid(self):
             return
-        existing = next((row for row in range(self.candidates.count())
-                         if self.candidates.item(row).data(Qt.ItemDataRole.UserRole) is clip),
-                        None)
-        if existing is None:
+        existing = self._row_of(clip)  # a new candidate is listed already (clip_added)
+        if existing is None:  # one reused from another take or span is not
             self._add(clip)
         else:
             self.candidates.setCurrentRow(existing)
