@@ -14,6 +14,7 @@ project's earlier recordings can be loaded again to clone.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -124,11 +125,6 @@ def report_html(report: ClipReport) -> str:
     return "<br>".join(lines)
 
 
-def _check(audio: FloatArray, rate: int, noise_floor_dbfs: float | None) -> ClipReport:
-    """:func:`check_clip`, with the noise floor of the untrimmed clip for a trimmed one."""
-    return check_clip(audio, rate, noise_floor_dbfs=noise_floor_dbfs)
-
-
 def _device_label(device: AudioDevice) -> str:
     if device.name.lower() == "default":
         return "System default input"
@@ -212,8 +208,7 @@ class RecorderDialog(QDialog):
         self.sample_rate = DEFAULT_SAMPLE_RATE
         self.report: ClipReport | None = None
         self._analysis = 0  # the clip the latest analysis is for
-        self._checked = False  # the checks of the current clip ended (report or failure)
-        self._check_failed = False
+        self._check_failed = False  # the checks of the current clip raised
         #: The noise floor (dBFS) measured on the untrimmed clip the current one was cut
         #: from (or, when none could be measured there, on the first trim that had one);
         #: None until measured. Trims are checked against it.
@@ -508,25 +503,28 @@ class RecorderDialog(QDialog):
         self.meter.set_level(recorder.poll())
         self.time_label.setText(f"{recorder.seconds:.1f} s")
         if not recorder.recording:
-            self._finish_recording(recorder.error)
+            self._finish_recording()
 
     def stop(self) -> None:
         """Stop recording (the clip is kept and checked), or stop playing. A device lost
         (or the length limit reached) since the last poll is reported."""
         if self.recording:
-            assert self._recorder is not None
-            self._recorder.poll()
-            self._finish_recording(self._recorder.error)
+            self._finish_recording()
         else:
             self._stop_playing()
 
-    def _finish_recording(self, error: str) -> None:
+    @property
+    def _checks_ended(self) -> bool:
+        """The checks of the current clip have a report, or failed."""
+        return self.report is not None or self._check_failed
+
+    def _finish_recording(self) -> None:
         recorder, self._recorder = self._recorder, None
         self._timer.stop()
         if recorder is None:
             return
-        audio = recorder.stop()
-        error = error or recorder.error
+        audio = recorder.stop()  # its last poll keeps a lost device's message in error
+        error = recorder.error
         overflows = recorder.overflows
         if audio.size == 0:
             self._notice(error or "Nothing was recorded.", error=True)
@@ -547,7 +545,7 @@ class RecorderDialog(QDialog):
         and consent."""
         self.audio = None
         self.report = None
-        self._checked = self._check_failed = False
+        self._check_failed = False
         self._analysis += 1  # checks still running are for the old clip
         self._source_floor = None
         self._cloned = None
@@ -573,7 +571,7 @@ class RecorderDialog(QDialog):
         self.audio = np.ascontiguousarray(audio, dtype=np.float32)
         self.sample_rate = int(sample_rate)
         self.report = None
-        self._checked = self._check_failed = False
+        self._check_failed = False
         self._analysis += 1
         self._cloned = None
         if not trimmed:
@@ -595,7 +593,8 @@ class RecorderDialog(QDialog):
         report: ClipReport | None = None
         failure = ""
         try:
-            report = await in_thread(_check, audio, rate, floor)
+            report = await in_thread(
+                functools.partial(check_clip, audio, rate, noise_floor_dbfs=floor))
         except Exception as exc:  # any failure: say so, and never clone an unchecked clip
             log.warning("clip checks failed", exc_info=exc)
             failure = str(exc) or type(exc).__name__
@@ -603,7 +602,6 @@ class RecorderDialog(QDialog):
             return
         self.waveform.set_selection(0, 0)
         self.waveform.set_audio(audio, rate, pyramid)
-        self._checked = True
         if report is None:
             self._check_failed = True
             self.checks_label.setText(
@@ -621,7 +619,7 @@ class RecorderDialog(QDialog):
         floor of the untrimmed clip) and emit it as ``recording_finished``: it is the
         clip that would be uploaded."""
         start, end = self.waveform.selection()
-        if self.audio is None or end - start <= 0 or not self._checked:
+        if self.audio is None or end - start <= 0 or not self._checks_ended:
             return
         self._stop_playing()
         audio = self.audio[start:end].copy()
@@ -761,7 +759,7 @@ class RecorderDialog(QDialog):
         self.stop_button.setEnabled(recording)
         self.play_button.setEnabled(has_clip and not recording)
         self.trim_button.setEnabled(has_clip and not recording and end > start
-                                    and self._checked and not self._cloning)
+                                    and self._checks_ended and not self._cloning)
         self.import_button.setEnabled(not self._cloning)
         self.recordings_combo.setEnabled(self.recordings_combo.count() > 1 and not recording
                                          and not self._cloning)
