@@ -196,6 +196,17 @@ class ClipReport:
         """True when there are no problems (advice may remain)."""
         return not self.problems
 
+    @property
+    def silent(self) -> bool:
+        """The clip peaks below :data:`SILENT_PEAK_DBFS` (or is empty)."""
+        return not self.peak_dbfs >= SILENT_PEAK_DBFS
+
+    @property
+    def has_speech(self) -> bool:
+        """Speech was found: not silent, empty, or only a steady sound. Without it a
+        clone has no voice to learn."""
+        return self.speech_dbfs != -math.inf
+
 
 def check_clip(audio: npt.ArrayLike, sample_rate: int, *,
                noise_floor_dbfs: float | None = None) -> ClipReport:

@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 from studio.api import CartesiaError, Voice
 from studio.api.models import LANGUAGES
 from studio.audio.buffers import AudioFileError
-from studio.audio.clip_checks import SILENT_PEAK_DBFS, ClipReport, check_clip, load_clip
+from studio.audio.clip_checks import ClipReport, check_clip, load_clip
 from studio.audio.devices import (
     AudioDevice,
     find_input_device,
@@ -96,12 +96,6 @@ def _db(value: float | None) -> str:
     if math.isinf(value):
         return "silence" if value < 0 else "∞"
     return f"{value:.1f}".replace("-", "−") + " dB"
-
-
-def has_no_speech(report: ClipReport) -> bool:
-    """Whether the clip is silent, empty, or holds no speech (only a steady sound):
-    nothing a clone could learn a voice from, so "Clone anyway" is not offered."""
-    return report.speech_dbfs == -math.inf
 
 
 def report_html(report: ClipReport) -> str:
@@ -698,7 +692,7 @@ class RecorderDialog(QDialog):
         if self.report is None:
             self._set_result("The clip can only be cloned once it is checked.", _RED)
             return
-        if has_no_speech(self.report):
+        if not self.report.has_speech:
             self._set_result("There is no speech in this clip to clone.", _RED)
             return
         if self._cloned is not None and self._cloned[0] == self._analysis:
@@ -764,7 +758,8 @@ class RecorderDialog(QDialog):
         self.recordings_combo.setEnabled(self.recordings_combo.count() > 1 and not recording
                                          and not self._cloning)
         checked = self.report is not None
-        speechless = self.report is not None and has_no_speech(self.report)
+        # Nothing a clone could learn a voice from: "Clone anyway" is not offered.
+        speechless = self.report is not None and not self.report.has_speech
         cloned_as = (self._cloned[1] if self._cloned is not None
                      and self._cloned[0] == self._analysis else "")
         ready = (has_clip and checked and not speechless and not cloned_as
@@ -787,8 +782,7 @@ class RecorderDialog(QDialog):
             reasons.append("wait for the checks")
         elif speechless:
             reasons.append("use a clip with speech in it (this one "
-                           + ("is silent" if self.report is not None
-                              and self.report.peak_dbfs < SILENT_PEAK_DBFS
+                           + ("is silent" if self.report is not None and self.report.silent
                               else "has no speech") + ")")
         if not self.name_edit.text().strip():
             reasons.append("name the voice")
