@@ -9,11 +9,12 @@ QTimer and passes each :class:`~studio.audio.recorder.Level` to :meth:`LevelMete
 from __future__ import annotations
 
 import math
-from typing import Protocol
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from studio.audio.recorder import Level
 
 #: The scale, in dBFS: anything quieter is drawn as silence.
 FLOOR_DB = -60.0
@@ -29,17 +30,6 @@ HOLD_UPDATES = 50
 
 _GREEN, _AMBER, _RED = QColor("#4cc38a"), QColor("#f2c46c"), QColor("#ff5a5a")
 _TRACK, _TEXT, _DIM = QColor("#15161a"), QColor("#a3a4b3"), QColor("#3a3b46")
-
-
-class LevelLike(Protocol):
-    """What :meth:`LevelMeter.set_level` reads (``studio.audio.recorder.Level``)."""
-
-    @property
-    def peak_dbfs(self) -> float: ...
-    @property
-    def rms_dbfs(self) -> float: ...
-    @property
-    def clipped(self) -> bool: ...
 
 
 def _finite(db: float) -> float:
@@ -89,7 +79,7 @@ class LevelMeter(QWidget):
     def minimumSizeHint(self) -> QSize:
         return QSize(240, 46)
 
-    def set_level(self, level: LevelLike) -> None:
+    def set_level(self, level: Level) -> None:
         """Show ``level`` (peak and RMS in dBFS, whether any sample clipped)."""
         self.peak_dbfs = float(level.peak_dbfs)
         self.rms_dbfs = float(level.rms_dbfs)
