@@ -40,6 +40,7 @@ from studio.project.edits import edited
 from studio.project.model import Block, Take
 from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService
+from studio.services.tasks import TaskGroup
 from studio.services.threads import in_thread
 from studio.ui.actions import make_action
 from studio.ui.take_table import BACKEND, COLUMNS, NAME, STAR, WORDS, TakeTable, TakeTableModel
@@ -192,7 +193,8 @@ class TakesPanel(QWidget):
         self._block_id = ""
         # By take id and edits: a take's own audio never changes, its edits may.
         self._lufs: dict[tuple[str, tuple[Any, ...]], float] = {}
-        self._job: asyncio.Future[None] | None = None
+        self._tasks = TaskGroup(self._on_failed, what="takes panel")
+        self._job: asyncio.Task[None] | None = None  # the one Play or Compare that counts
         self._stream_id: int | None = None
         self._playing_name = ""  # a single take playing
         self._ab: _ABLabels | None = None  # the last comparison
@@ -502,24 +504,18 @@ class TakesPanel(QWidget):
 
     async def wait_idle(self) -> None:
         """Return once the last Play or Compare has read its audio and started (tests)."""
-        while self._job is not None and not self._job.done():
-            await asyncio.wait([self._job])
+        await self._tasks.wait_idle()
 
     def _start(self, work: Callable[..., Coroutine[Any, Any, None]], *args: Take) -> None:
+        """Run a Play or Compare; a newer one replaces one still reading its audio."""
         if self._job is not None and not self._job.done():
             self._job.cancel()
-        # The coroutine is made inside the task, so a task cancelled before it ran
-        # leaves no coroutine that was never awaited.
-        self._job = asyncio.ensure_future(self._guarded(work, *args))
+        self._job = self._tasks.start(work, *args)
 
-    async def _guarded(self, work: Callable[..., Coroutine[Any, Any, None]], *args: Take) -> None:
-        try:
-            await work(*args)
-        except Exception as exc:  # a project file can fail to read in many ways
-            log.exception("could not play takes")
-            if shiboken6.isValid(self):
-                self._ab = None
-                self._render_status(f"Could not read the take's audio: {exc}", error=True)
+    def _on_failed(self, exc: Exception) -> None:  # a project file can fail to read
+        if shiboken6.isValid(self):
+            self._ab = None
+            self._render_status(f"Could not read the take's audio: {exc}", error=True)
 
     async def _play(self, take: Take) -> None:
         if take.source.loaded and not take.edits:
