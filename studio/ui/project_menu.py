@@ -9,11 +9,9 @@ project, titled or not, opens again next time.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -24,6 +22,7 @@ from studio.project.salvage import recover_copy
 from studio.project.store import SUFFIX, ProjectError
 from studio.services.generation import GenerationService
 from studio.services.project import ProjectService
+from studio.services.tasks import TaskGroup
 from studio.services.threads import in_thread
 from studio.ui.actions import make_action
 
@@ -61,6 +60,7 @@ class ProjectMenu(QObject):
         self._project = project
         self._generation = generation
         self._settings = settings
+        self._tasks = TaskGroup(what="project menu")  # failures are logged
         self._save_settings = save_settings
         self._busy = False
         self._pending_save_as: Path | None = None
@@ -174,7 +174,7 @@ class ProjectMenu(QObject):
 
     def new_project(self) -> None:
         if self._prepare_switch("New project"):
-            self._schedule(self._switch(None))
+            self._tasks.start(self._switch, None)
 
     def open_project(self) -> None:
         start = str(self._project.path.parent) if self._project.path and not self._project.untitled \
@@ -187,7 +187,7 @@ class ProjectMenu(QObject):
         """Open ``path`` as the user would from the menu (asks about an untitled
         project first; failures are reported, the current project stays)."""
         if self._prepare_switch("Open project"):
-            self._schedule(self._switch(path))
+            self._tasks.start(self._switch, path)
 
     def close_project(self) -> None:
         self.new_project()
@@ -196,12 +196,12 @@ class ProjectMenu(QObject):
         if self._project.untitled:
             self.save_as()
         else:
-            self._schedule(self._flush())
+            self._tasks.start(self._flush)
 
     def save_as(self) -> None:
         path = self._ask_path("Save project as")
         if path is not None:
-            self._schedule(self._save_as(path))
+            self._tasks.start(self._save_as, path)
 
     def _prepare_switch(self, verb: str) -> bool:
         if self._busy:
@@ -217,10 +217,6 @@ class ProjectMenu(QObject):
         if not self._confirm_unsaved_loss(self._window, verb):
             return False
         return self._ask_keep_untitled(verb)
-
-    def _schedule(self, coroutine: Coroutine[Any, Any, object]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        task.add_done_callback(_log_failure)
 
     async def _switch(self, path: Path | None) -> None:
         """Stop generating, save or discard an untitled project as the user chose,
@@ -289,7 +285,7 @@ class ProjectMenu(QObject):
             self._pending_save_as, self._discard = save_as, discard
             await self._switch(copy)
 
-        self._schedule(run())
+        self._tasks.start(run)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -327,7 +323,3 @@ class ProjectMenu(QObject):
             QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Discard
 
-
-def _log_failure(task: asyncio.Future[object]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("project operation failed", exc_info=task.exception())
