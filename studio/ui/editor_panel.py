@@ -527,16 +527,25 @@ class EditorPanel(QWidget):
             return False
         return True
 
-    def _words_inside(self, start: int, end: int) -> tuple[int, int]:
-        """``(first, count)``: the shown words whose middle lies in ``[start, end)``."""
+    def _words_before(self, frame: int) -> int:
+        """How many shown words have their middle before ``frame``."""
         shown = self._edited
         if shown is None:
-            return 0, 0
+            return 0
         rate = shown.sample_rate
-        inside = [index for index, (s, e) in enumerate(
-            zip(shown.words.start, shown.words.end, strict=True))
-            if start <= (s + e) / 2 * rate < end]
-        return (inside[0], len(inside)) if inside else (0, 0)
+        return sum(1 for s, e in zip(shown.words.start, shown.words.end, strict=True)
+                   if (s + e) / 2 * rate < frame)
+
+    def _words_inside(self, start: int, end: int) -> tuple[int, int]:
+        """``(first, count)``: the shown words whose middle lies in ``[start, end)``
+        (``first`` is where words would go when there are none)."""
+        first = self._words_before(start)
+        return first, self._words_before(end) - first
+
+    def _text_follows(self, take: Take) -> bool:
+        """Whether the block's text is what ``take`` says: only then do edits of its
+        words rewrite the text (once the user has typed, the take is out of date)."""
+        return self.document.block(self._block_id).text.strip() == take.spoken_text.strip()
 
     def _text_without(self, ranges: list[tuple[int, int]]) -> str | None:
         """The block's text without the words in ``ranges`` (``(first, count)``, last
@@ -544,10 +553,9 @@ class EditorPanel(QWidget):
         take = self._take
         if take is None or not any(count for _first, count in ranges):
             return None
-        block = self.document.block(self._block_id)
-        if block.text.strip() != take.spoken_text.strip():
+        if not self._text_follows(take):
             return None
-        text = block.text
+        text = self.document.block(self._block_id).text
         for first, count in ranges:
             text = remove_words(text, first, count)
         return text
@@ -655,13 +663,10 @@ class EditorPanel(QWidget):
             return
         self.document.add_clip(clip)
         first, count = self._words_inside(start, end)
-        if not count:
-            first = sum(1 for s, e in zip(shown.words.start, shown.words.end, strict=True)
-                        if (s + e) / 2 * shown.sample_rate < start)
         words = None
-        block = self.document.block(self._block_id)
-        if clip.words.words and block.text.strip() == take.spoken_text.strip():
-            words = replace_words(block.text, first, count, " ".join(clip.words.words))
+        if clip.words.words and self._text_follows(take):
+            words = replace_words(self.document.block(self._block_id).text, first, count,
+                                  " ".join(clip.words.words))
         if self._push(splice, f"Paste {clip.duration:.2f} s", words):
             after = start + clip.frames
             self.view.set_selection(after, after)
@@ -670,9 +675,8 @@ class EditorPanel(QWidget):
         take = self._live_take()
         if take is None or not take.edits:
             return
-        block = self.document.block(self._block_id)
         words = None  # the block's text goes back too if it followed the take's edits
-        if take.text and block.text.strip() == take.spoken_text.strip():
+        if take.text and self._text_follows(take):
             words = str(take.request.get("transcript", ""))
         self.editor.edit_take(self._block_id, take.id, (), "Revert edits", words)
 
@@ -688,10 +692,7 @@ class EditorPanel(QWidget):
             self.status_label.setText("Place the cursor inside the take to split it")
             return
         block = self.document.block(self._block_id)
-        rate = shown.sample_rate
-        words_before = sum(1 for s, e in zip(shown.words.start, shown.words.end, strict=True)
-                           if (s + e) / 2 * rate < at)
-        left_text, right_text = split_text(block.text, words_before)
+        left_text, right_text = split_text(block.text, self._words_before(at))
         if not left_text or not right_text:
             self.status_label.setText("Place the cursor between two words to split the block")
             return
@@ -737,10 +738,10 @@ class EditorPanel(QWidget):
                                       "select the words again")
             return
         label = f"Replace with “{clip.transcript}”"
-        block = self.document.block(self._block_id)
         words = None
-        if block.text.strip() == take.spoken_text.strip():  # the script reads what is heard
-            words = replace_words(block.text, plan.first_word, len(plan.words), clip.transcript)
+        if self._text_follows(take):  # the script reads what is heard
+            words = replace_words(self.document.block(self._block_id).text, plan.first_word,
+                                  len(plan.words), clip.transcript)
         if self._push(Splice(plan.start, plan.end, clip, crossfade_frames(plan.sample_rate)),
                       label, words):
             self.view.set_selection(plan.start, plan.start + clip.frames)
