@@ -242,20 +242,17 @@ class VoiceCatalog:
             owned.append(voice)
         else:
             owned[index] = voice
-        self._set_owned(tuple(owned))
-
-    def set_owned(self, owned: tuple[VoiceSpec, ...]) -> None:
-        """Replace the owned voices at once, in order (to put back the last saved ones)."""
-        self._set_owned(owned)
+        self.set_owned(tuple(owned))
 
     def remove(self, voice_id: str) -> VoiceSpec | None:
         """Remove the owned voice ``voice_id``; returns it, or None if there is none."""
         voice = next((v for v in self._owned if v.id == voice_id), None)
         if voice is not None:
-            self._set_owned(tuple(v for v in self._owned if v.id != voice_id))
+            self.set_owned(tuple(v for v in self._owned if v.id != voice_id))
         return voice
 
-    def _set_owned(self, owned: tuple[VoiceSpec, ...]) -> None:
+    def set_owned(self, owned: tuple[VoiceSpec, ...]) -> None:
+        """Replace the owned voices at once, in order (to put back the last saved ones)."""
         by_id = {v.id: v for v in (*self._builtin, *owned)}
         self._owned, self._by_id = owned, by_id
 
