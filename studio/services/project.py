@@ -80,6 +80,8 @@ class ProjectService(QObject):
         save_failed(str message): a write failed; the work is kept and retried.
         save_recovered(): writes succeed again after a failure.
         credits_changed(int credits): the project's total spent changed.
+        recordings_changed(): a Voice lab recording was added, changed or removed, or
+            another project (with its recordings) was opened.
     """
 
     opened = Signal(str)
@@ -138,9 +140,14 @@ class ProjectService(QObject):
     @property
     def dirty(self) -> bool:
         """Whether some change is not in the file yet (waiting, being written, or failed)."""
-        return bool(self._pending or self._save_timer.isActive() or self._pending_takes
-                    or self._pending_clips or self._pending_recordings or self._pending_settings
+        return bool(self._pending or self._save_timer.isActive() or self._unwritten
                     or self._failed)
+
+    @property
+    def _unwritten(self) -> bool:
+        """Takes, clips, recordings or settings the file does not have yet."""
+        return bool(self._pending_takes or self._pending_clips or self._pending_recordings
+                    or self._pending_settings)
 
     @property
     def failure(self) -> str:
@@ -310,8 +317,7 @@ class ProjectService(QObject):
         if was_untitled and old != path:
             remove_project_files(old)
         self.opened.emit(str(path))
-        if (self._failed or self._pending_takes or self._pending_clips
-                or self._pending_recordings or self._pending_settings):
+        if self._failed or self._unwritten:
             self._write_pending()  # to the new file
             with contextlib.suppress(ProjectError):
                 await self.flush()
@@ -355,24 +361,39 @@ class ProjectService(QObject):
             self._write_take(take_id)
         self._on_changed()
 
+    def _write_once(self, item_id: str, write: Callable[..., Any], *args: Any,
+                    on_success: Callable[[], None]) -> None:
+        """Hand ``write(*args)`` (adding a take, clip or recording) to the writer unless
+        that item is already on its way; the item is in flight until it ends."""
+        if item_id in self._inflight:
+            return
+
+        def done() -> None:
+            self._inflight.discard(item_id)
+            on_success()
+
+        self._inflight.add(item_id)
+        self._submit(write, *args, on_success=done,
+                     on_failure=lambda: self._inflight.discard(item_id))
+
+    def _paid(self, credits: int) -> None:
+        self.credits_spent += credits
+        if credits:
+            self.credits_changed.emit(self.credits_spent)
+
     def _write_take(self, take_id: str) -> None:
         store = self._store
         pending = self._pending_takes.get(take_id)
-        if store is None or pending is None or take_id in self._inflight:
-            return  # nothing to do, or already on its way to the file
+        if store is None or pending is None:
+            return
         snapshot, take, position = pending
 
         def done() -> None:
             self._pending_takes.pop(take_id, None)
-            self._inflight.discard(take_id)
             self._stored_takes.add(take_id)
-            self.credits_spent += take.credits
-            if take.credits:
-                self.credits_changed.emit(self.credits_spent)
+            self._paid(take.credits)
 
-        self._inflight.add(take_id)
-        self._submit(store.add_take, snapshot, take, position, on_success=done,
-                     on_failure=lambda: self._inflight.discard(take_id))
+        self._write_once(take_id, store.add_take, snapshot, take, position, on_success=done)
 
     def _on_clip_added(self, _take_id: str, clip_id: str) -> None:
         if self._store is None or self._loading:
@@ -384,19 +405,14 @@ class ProjectService(QObject):
     def _write_clip(self, clip_id: str) -> None:
         store = self._store
         clip = self._pending_clips.get(clip_id)
-        if store is None or clip is None or clip_id in self._inflight:
+        if store is None or clip is None:
             return
 
         def done() -> None:
             self._pending_clips.pop(clip_id, None)
-            self._inflight.discard(clip_id)
-            self.credits_spent += clip.credits
-            if clip.credits:
-                self.credits_changed.emit(self.credits_spent)
+            self._paid(clip.credits)
 
-        self._inflight.add(clip_id)
-        self._submit(store.add_clip, clip, on_success=done,
-                     on_failure=lambda: self._inflight.discard(clip_id))
+        self._write_once(clip_id, store.add_clip, clip, on_success=done)
 
     # --- recordings ---------------------------------------------------------------------
 
@@ -442,19 +458,16 @@ class ProjectService(QObject):
     def _write_recording(self, recording_id: str) -> None:
         store = self._store
         recording = self._pending_recordings.get(recording_id)
-        if store is None or recording is None or recording_id in self._inflight:
+        if store is None or recording is None:
             return
 
         def done() -> None:
-            self._inflight.discard(recording_id)
             written = self._pending_recordings.pop(recording_id, None)
             if written is not None and written != recording:  # renamed meanwhile
                 self._submit(store.update_recording, recording_id, written.name,
                              written.voice_id)
 
-        self._inflight.add(recording_id)
-        self._submit(store.add_recording, recording, on_success=done,
-                     on_failure=lambda: self._inflight.discard(recording_id))
+        self._write_once(recording_id, store.add_recording, recording, on_success=done)
 
     def _write_settings(self) -> None:
         store, values = self._store, dict(self._pending_settings)
@@ -508,8 +521,7 @@ class ProjectService(QObject):
         if error is None:
             if on_success is not None:
                 on_success()
-            if self._failed and not (self._pending_takes or self._pending_clips
-                                     or self._pending_recordings or self._pending_settings):
+            if self._failed and not self._unwritten:
                 self._failed = ""
                 self.save_recovered.emit()
         else:
