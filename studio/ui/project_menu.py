@@ -39,12 +39,9 @@ class ProjectMenu(QObject):
         recent_menu: the Open Recent submenu.
 
     Signals:
-        project_switched(): another project is now open (the editor clears the undo
-            history when the document is reset).
         failed(str title, str message): an operation failed; ``message`` is for the user.
     """
 
-    project_switched = Signal()
     failed = Signal(str, str)
 
     def __init__(
@@ -235,7 +232,6 @@ class ProjectMenu(QObject):
             except ProjectError as exc:
                 self._report_open_error(exc)
                 return
-            self.project_switched.emit()
         finally:
             self._busy = False
 

@@ -7,7 +7,6 @@ import asyncio
 from pathlib import Path
 
 import numpy as np
-
 from PySide6.QtWidgets import QMessageBox
 
 from studio.config import Settings
@@ -167,7 +166,7 @@ def test_a_damaged_project_is_refused_untouched_and_can_be_recovered(open_studio
     target.write_bytes(bytes(data))
     current = studio.project.path
 
-    with qtbot.waitSignal(studio.project_menu.project_switched, raising=False, timeout=500) as sw:
+    with qtbot.waitSignal(studio.project.opened, raising=False, timeout=500) as sw:
         _wait(qloop, studio.project_menu._switch(target))
     assert not sw.signal_triggered
     assert target.read_bytes() == bytes(data)
@@ -175,15 +174,8 @@ def test_a_damaged_project_is_refused_untouched_and_can_be_recovered(open_studio
     box = studio.project_menu.recovery_box
     assert box is not None and "damaged" in box.text()
 
-    switched: list[bool] = []
-    studio.project_menu.project_switched.connect(lambda: switched.append(True))
-
-    async def until_switched() -> None:
-        while not switched:
-            await asyncio.sleep(0.01)
-
     studio.project_menu._recover(target)  # as the box's "Make a recovered copy" does
-    _wait(qloop, until_switched())
+    _wait(qloop, studio.project_menu._tasks.wait_idle())
     assert studio.project.path == (tmp_path / "show.recovered.cstudio").resolve()
     assert len(studio.document) == 3
     assert target.read_bytes() == bytes(data)
