@@ -428,6 +428,8 @@ class EditorPanel(QWidget):
         self.title_label.setText(f"Whole script · {len(takes)} takes · {mix.duration:.2f} s")
         self.view.set_audio(mix.audio, rate, pyramid, words, PhonemeTimestamps(), markers,
                             keep_view=keep_view)
+        if not keep_view:  # a selection made on a take means nothing on the script
+            self.view.set_selection(0, 0)
         self.status_label.setText("Edits apply to one take: choose \"Selected take\" to edit")
 
     def _on_reset(self) -> None:

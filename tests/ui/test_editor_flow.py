@@ -241,9 +241,11 @@ def test_split_a_block_at_the_cursor(studio, qloop) -> None:  # type: ignore[no-
 
 
 def test_whole_script_view_marks_each_block(studio, qloop) -> None:  # type: ignore[no-untyped-def]
-    generated_block(studio, qloop, "First block.")
+    first_id = generated_block(studio, qloop, "First block.")
     generated_block(studio, qloop, "Second block.")
-    panel = studio.window.editor_panel
+    panel = shown(studio, qloop, first_id)
+    panel.view.set_selection(1000, 5000)  # made on a take
+    assert panel.view.selection() == (1000, 5000)
     panel.mode_combo.setCurrentIndex(1)
     _wait(qloop, panel.reload())
     assert panel.title_label.text().startswith("Whole script · 2 takes")
@@ -251,6 +253,7 @@ def test_whole_script_view_marks_each_block(studio, qloop) -> None:  # type: ign
     gap = round(0.25 * first.sample_rate)  # the studio fixture's pause
     assert list(panel.view._marker_frames) == [0, first.frames + gap]
     assert panel.view._marker_labels == ("Block 1", "Block 2")
+    assert panel.view.selection() == (0, 0)
     assert not panel.delete_action.isEnabled() and not panel.replace_action.isEnabled()
     assert panel.play_action.isEnabled()
 
