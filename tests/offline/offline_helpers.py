@@ -3,12 +3,20 @@ like ``audio_fakes`` in tests/audio)."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
+import httpx
+import numpy as np
+import soundfile as sf
 from websockets.sync.client import ClientConnection
 
-from studio.offline import OfflineEngine
+from studio.audio import codecs
+from studio.offline import OfflineEngine, tags
+from studio.offline.delivery import Delivery
+from studio.offline.formats import AudioFormat
+from studio.offline.synthesis import Rendered, Renderer, Voicing
 from studio.offline.voices import BUILTIN_VOICES
 
 API_VERSION = "2025-04-16"
@@ -56,3 +64,39 @@ class SocketClient:
             if event["type"] in ("done", "error"):
                 open_ids.discard(ctx)
         return events
+
+
+SPEECH_RATE = 22050
+#: What a clone clip says: about eight seconds of varied speech.
+CLONE_SCRIPT = ("Hello there. I am recording this short clip so that the studio can learn "
+                "how my voice sounds when I read a script aloud.")
+_SUBTYPES = {"WAV": "PCM_16", "FLAC": "PCM_16", "OGG": "VORBIS", "MP3": "MPEG_LAYER_III"}
+
+
+def render_speech(text: str, voice: str = "en-us+f3", pitch_offset: int = 0,
+                  rate_scale: float = 1.0) -> np.ndarray:
+    """espeak-ng speech of ``text`` through the engine's renderer, float32 mono at
+    :data:`SPEECH_RATE` Hz."""
+    renderer = Renderer(AudioFormat("raw", "pcm_f32le", SPEECH_RATE))
+    blocks: list[Rendered] = []
+    renderer.render(tags.parse(text)[0], Voicing(voice, pitch_offset, 0, rate_scale),
+                    Delivery(), blocks.append, lambda: False)
+    renderer.finish(blocks.append)
+    return codecs.decode(b"".join(b.audio for b in blocks), "pcm_f32le")
+
+
+def audio_file(samples: np.ndarray, kind: str = "WAV", rate: int = SPEECH_RATE) -> bytes:
+    """``samples`` as a file in ``kind`` (WAV, FLAC, OGG or MP3), in memory."""
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, rate, format=kind, subtype=_SUBTYPES[kind])
+    return buffer.getvalue()
+
+
+def clone(http: httpx.Client, clip: bytes | None, filename: str = "clip.wav",
+          **fields: str) -> httpx.Response:
+    """``POST /voices/clone`` with ``clip`` (None: a multipart body without one)."""
+    data = {"name": "My clone", "language": "en", **fields}
+    files = {"clip": (filename, clip, "application/octet-stream")} if clip is not None else None
+    if files is None:  # still multipart: a lone text field
+        files = {"name": (None, data.pop("name"))}  # type: ignore[dict-item]
+    return http.post("/voices/clone", files=files, data=data)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import tracemalloc
 
 import numpy as np
-from test_voice_clone_routes import RATE, speak
+from offline_helpers import CLONE_SCRIPT, render_speech
+from offline_helpers import SPEECH_RATE as RATE
 
 from studio.offline.clip_analysis import MAX_ANALYSIS_SECONDS, analyse_clip, most_active_span
 
@@ -28,7 +29,7 @@ def test_a_short_clip_is_measured_whole() -> None:
 
 
 def test_a_ten_minute_clip_is_measured_on_its_speech_in_bounded_memory() -> None:
-    speech = speak("en-us+m3", pitch_offset=-30)
+    speech = render_speech(CLONE_SCRIPT, "en-us+m3", pitch_offset=-30)
     alone = analyse_clip(quiet_room(len(speech) / RATE, seed=1) + speech, RATE)
     clip = quiet_room(600.0)
     at = 7 * 60 * RATE  # the speech is 7 minutes in: far from the first 30 s

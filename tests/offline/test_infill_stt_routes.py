@@ -12,14 +12,11 @@ import httpx
 import numpy as np
 import pytest
 import soundfile as sf
-from offline_helpers import VOICE_ID
+from offline_helpers import VOICE_ID, audio_file, render_speech
 
 from studio.audio import codecs
-from studio.offline import tags
-from studio.offline.delivery import Delivery
-from studio.offline.formats import AudioFormat
 from studio.offline.params import INVALID_MODEL_MESSAGE
-from studio.offline.synthesis import Rendered, Renderer, Voicing, transcript_words
+from studio.offline.synthesis import transcript_words
 
 RATE = 22050
 SENTENCE = "Please call me tomorrow morning after the meeting."
@@ -30,19 +27,7 @@ WAV_S16 = {"output_format[container]": "wav", "output_format[encoding]": "pcm_s1
 
 def speak(transcript: str, gain: float = 1.0) -> np.ndarray:
     """espeak-ng speech of ``transcript``, float32 at 22 050 Hz, scaled by ``gain``."""
-    renderer = Renderer(AudioFormat("raw", "pcm_f32le", RATE))
-    blocks: list[Rendered] = []
-    renderer.render(tags.parse(transcript)[0], Voicing("en-us+f3"), Delivery(), blocks.append,
-                    lambda: False)
-    renderer.finish(blocks.append)
-    return codecs.decode(b"".join(b.audio for b in blocks), "pcm_f32le") * np.float32(gain)
-
-
-def audio_file(samples: np.ndarray, kind: str = "WAV", rate: int = RATE) -> bytes:
-    buffer = io.BytesIO()
-    subtype = {"WAV": "PCM_16", "FLAC": "PCM_16", "OGG": "VORBIS", "MP3": "MPEG_LAYER_III"}[kind]
-    sf.write(buffer, samples, rate, format=kind, subtype=subtype)
-    return buffer.getvalue()
+    return render_speech(transcript) * np.float32(gain)
 
 
 def active_rms_db(samples: np.ndarray, rate: int) -> float:

@@ -19,40 +19,31 @@ import httpx
 import numpy as np
 import pytest
 import soundfile as sf
-from offline_helpers import auth_headers, tts_body
+from offline_helpers import (
+    CLONE_SCRIPT,
+    audio_file,
+    auth_headers,
+    clone,
+    render_speech,
+    tts_body,
+)
 
 from studio.audio import codecs
-from studio.offline import OfflineEngine, multipart, tags, voice_edit_routes
+from studio.offline import OfflineEngine, multipart, voice_edit_routes
 from studio.offline.clip_analysis import ClipError, analyse_clip
 from studio.offline.cloning import map_clip
-from studio.offline.delivery import Delivery
-from studio.offline.formats import AudioFormat
-from studio.offline.synthesis import Rendered, Renderer, Voicing
 from studio.offline.voice_store import STORE_NAME, VoiceStore
 from studio.offline.voices import BUILTIN_VOICES
 
 RATE = 22050
-SCRIPT = ("Hello there. I am recording this short clip so that the studio can learn how "
-          "my voice sounds when I read a script aloud.")
+SCRIPT = CLONE_SCRIPT
 BUILTIN_ID = BUILTIN_VOICES[0].id
 
 
 def speak(voice: str, pitch_offset: int = 0, rate_scale: float = 1.0,
           text: str = SCRIPT) -> np.ndarray:
-    """espeak-ng speech, float32 mono at 22 050 Hz."""
-    renderer = Renderer(AudioFormat("raw", "pcm_f32le", RATE))
-    blocks: list[Rendered] = []
-    renderer.render(tags.parse(text)[0], Voicing(voice, pitch_offset, 0, rate_scale),
-                    Delivery(), blocks.append, lambda: False)
-    renderer.finish(blocks.append)
-    return codecs.decode(b"".join(b.audio for b in blocks), "pcm_f32le")
-
-
-def audio_file(samples: np.ndarray, kind: str = "WAV") -> bytes:
-    buffer = io.BytesIO()
-    subtype = {"WAV": "PCM_16", "FLAC": "PCM_16", "OGG": "VORBIS", "MP3": "MPEG_LAYER_III"}[kind]
-    sf.write(buffer, samples, RATE, format=kind, subtype=subtype)
-    return buffer.getvalue()
+    """espeak-ng speech of this module's script, float32 mono at 22 050 Hz."""
+    return render_speech(text, voice, pitch_offset, rate_scale)
 
 
 @pytest.fixture(scope="module")
@@ -70,15 +61,6 @@ def engine(private_engine: OfflineEngine) -> OfflineEngine:
     """An engine of this module's own (its stores start empty); ``http`` (conftest)
     talks to it."""
     return private_engine
-
-
-def clone(http: httpx.Client, clip: bytes | None, filename: str = "clip.wav",
-          **fields: str) -> httpx.Response:
-    data = {"name": "My clone", "language": "en", **fields}
-    files = {"clip": (filename, clip, "application/octet-stream")} if clip is not None else None
-    if files is None:  # still multipart: a lone text field
-        files = {"name": (None, data.pop("name"))}  # type: ignore[dict-item]
-    return http.post("/voices/clone", files=files, data=data)
 
 
 def stored(engine: OfflineEngine) -> dict[str, dict[str, Any]]:

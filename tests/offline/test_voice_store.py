@@ -18,8 +18,14 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from offline_helpers import API_VERSION, auth_headers
-from test_voice_clone_routes import audio_file, clone, speak
+from offline_helpers import (
+    API_VERSION,
+    CLONE_SCRIPT,
+    audio_file,
+    auth_headers,
+    clone,
+    render_speech,
+)
 
 from studio.offline import OfflineEngine
 from studio.offline.server import create_app
@@ -99,7 +105,7 @@ def test_the_engine_refuses_changes_over_a_store_it_could_not_read(
         base_url=engine.base_url, headers=auth_headers(engine), timeout=60
     ) as http:
         assert http.get("/voices", params={"is_owner": "true"}).json()["data"] == []
-        made = clone(http, audio_file(speak("en-us+m3")), name="Lost?")
+        made = clone(http, audio_file(render_speech(CLONE_SCRIPT, "en-us+m3")), name="Lost?")
         assert made.status_code == 500
         assert "could not be read when the engine started" in made.json()["message"]
         assert "restart the engine" in made.json()["message"]
