@@ -21,6 +21,12 @@ not, so none is paid for twice and their credits count in the project's total).
 
 Version 4: ``recordings`` holds the voice clips recorded (or imported) in the Voice
 lab, with the voice cloned from each, if any.
+
+Version 5: pronunciation dictionaries (issue #6). A block may name its own dictionary
+(``blocks.pronunciation_dict_id``: NULL follows the project's, kept in ``meta`` as
+``pronunciation_dict_id``; "" is none), and a take records the dictionary entries that
+applied to it (``takes.dictionary``, JSON ``[{"text", "alias"}]``), so editing one of
+them marks exactly that take as out of date.
 """
 
 from __future__ import annotations
@@ -135,8 +141,13 @@ CREATE TABLE recordings (
 )""")
 
 
+def _v5(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE blocks ADD COLUMN pronunciation_dict_id TEXT")
+    db.execute("ALTER TABLE takes ADD COLUMN dictionary TEXT NOT NULL DEFAULT '[]'")
+
+
 #: Step *i* takes a file from version *i* to *i + 1*.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -30,6 +30,8 @@ from studio.api.models import (
     TTSRequest,
     WordTimestamps,
 )
+from studio.project.lexicon import LexiconItem
+from studio.project.pronounce import Matcher, applied_items
 
 #: Request fields that decide what a take sounds like (output format aside).
 _RENDERED_FIELDS = ("model_id", "transcript", "voice", "language", "generation_config",
@@ -122,6 +124,9 @@ class Take:
             samples are never changed.
         text: what the take says after its edits when they changed its words (an
             accepted infill, a split), "" when that is its request's transcript.
+        dictionary: the pronunciation dictionary entries that applied to its
+            transcript when it was made (:func:`studio.project.pronounce.applied_items`);
+            ``()`` when it was made without a dictionary or none applied.
     """
 
     id: str
@@ -137,6 +142,7 @@ class Take:
     cache_key: str = ""
     edits: tuple[Any, ...] = ()
     text: str = ""
+    dictionary: tuple[LexiconItem, ...] = ()
 
     @property
     def spoken_text(self) -> str:
@@ -164,6 +170,30 @@ class Take:
         return self.frames / self.sample_rate if self.sample_rate else 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class DictionaryUse:
+    """The pronunciation dictionary a block is generated with.
+
+    Attributes:
+        id: the dictionary's id, "" for none.
+        matcher: its entries (:class:`~studio.project.pronounce.Matcher`), or ``None``
+            while they are unknown (never loaded from the backend nor kept in the
+            project): then a take made with the same id counts as current.
+    """
+
+    id: str = ""
+    matcher: Matcher | None = None
+
+    def applied(self, transcript: str) -> tuple[LexiconItem, ...] | None:
+        """The entries that change ``transcript``; ``None`` when the entries are unknown."""
+        if not self.id:
+            return ()
+        return None if self.matcher is None else applied_items(transcript, self.matcher)
+
+
+NO_DICTIONARY = DictionaryUse()
+
+
 @dataclass(slots=True)
 class Block:
     """One paragraph of the script with its voice and delivery.
@@ -178,6 +208,8 @@ class Block:
         volume: ratio in [0.5, 2.0].
         takes: every take generated for the block, oldest first.
         selected_take_id: the take that plays and exports, or ``None``.
+        pronunciation_dict_id: the block's own pronunciation dictionary: ``None``
+            follows the project's choice, "" means none for this block.
     """
 
     text: str = ""
@@ -190,6 +222,7 @@ class Block:
     id: str = field(default_factory=new_id)
     takes: list[Take] = field(default_factory=list)
     selected_take_id: str | None = None
+    pronunciation_dict_id: str | None = None
 
     @property
     def selected_take(self) -> Take | None:
@@ -201,8 +234,11 @@ class Block:
     def generation_config(self) -> GenerationConfig:
         return GenerationConfig(speed=self.speed, volume=self.volume, emotion=self.emotion)
 
-    def tts_request(self, output_format: OutputFormat) -> TTSRequest:
-        """The request that renders this block in ``output_format``."""
+    def tts_request(self, output_format: OutputFormat,
+                    pronunciation_dict_id: str = "") -> TTSRequest:
+        """The request that renders this block in ``output_format`` with the dictionary
+        ``pronunciation_dict_id`` ("" for none; see :meth:`ScriptDocument.dictionary_use`
+        for how a block's choice and the project's combine)."""
         return TTSRequest(
             transcript=self.text.strip(),
             voice_id=self.voice_id,
@@ -210,23 +246,29 @@ class Block:
             language=self.language or None,
             generation_config=self.generation_config(),
             output_format=output_format,
+            pronunciation_dict_id=pronunciation_dict_id or None,
         )
 
-    def matches(self, take: Take) -> bool:
-        """Whether ``take`` was made from this block's current text, voice and delivery
-        (the output format aside). A take that does not match is out of date."""
-        current = self.tts_request(OutputFormat()).to_json()
+    def matches(self, take: Take, dictionary: DictionaryUse = NO_DICTIONARY) -> bool:
+        """Whether ``take`` was made from this block's current text, voice, delivery and
+        pronunciation (the output format aside). A take that does not match is out of
+        date. With ``dictionary``'s entries known, the take must have been made with
+        exactly the entries that apply to the text now: editing an entry the text uses
+        makes the take out of date, editing any other entry does not."""
+        current = self.tts_request(OutputFormat(), dictionary.id).to_json()
         if current.get("transcript") != take.spoken_text:
             return False
-        return all(current.get(key) == take.request.get(key) for key in _RENDERED_FIELDS
-                   if key != "transcript")
+        if not all(current.get(key) == take.request.get(key) for key in _RENDERED_FIELDS
+                   if key != "transcript"):
+            return False
+        applied = dictionary.applied(take.spoken_text)
+        return applied is None or applied == take.dictionary
 
-    @property
-    def needs_take(self) -> bool:
+    def needs_take(self, dictionary: DictionaryUse = NO_DICTIONARY) -> bool:
         """Whether "Generate all" should render this block: it has text and no
-        selected take, or its selected take is out of date."""
+        selected take, or its selected take is out of date (:meth:`matches`)."""
         take = self.selected_take
-        return bool(self.text.strip()) and (take is None or not self.matches(take))
+        return bool(self.text.strip()) and (take is None or not self.matches(take, dictionary))
 
     def next_take_number(self) -> int:
         """N for the next "Take N": one more than the highest number in use."""
@@ -289,6 +331,7 @@ def make_take(
     credits: int,
     take_number: int,
     cache_key: str = "",
+    dictionary: tuple[LexiconItem, ...] = (),
 ) -> Take:
     """A new :class:`Take` named "Take N", stamped with the current time."""
     return Take(
@@ -302,4 +345,5 @@ def make_take(
         created_at=time.time(),
         name=f"Take {take_number}",
         cache_key=cache_key,
+        dictionary=dictionary,
     )

@@ -57,6 +57,7 @@ import numpy.typing as npt
 from studio.api.errors import CartesiaError
 from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.audio_blocks import decode_audio, encode_audio
+from studio.project.lexicon import LexiconItem
 from studio.project.migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 from studio.project.model import Block, Recording, Take, TakeAudio
 
@@ -91,7 +92,7 @@ class ProjectError(Exception):
 # --- rows -----------------------------------------------------------------------
 
 _BLOCK_FIELDS = ("position", "text", "voice_id", "model_id", "language", "emotion", "speed",
-                 "volume", "selected_take_id")
+                 "volume", "selected_take_id", "pronunciation_dict_id")
 _TAKE_META = ("block_id", "position", "name", "starred", "edits", "text")
 
 
@@ -111,7 +112,8 @@ class ScriptRows:
 
 def _block_row(position: int, block: Block) -> tuple[Any, ...]:
     return (position, block.text, block.voice_id, block.model_id, block.language, block.emotion,
-            float(block.speed), float(block.volume), block.selected_take_id)
+            float(block.speed), float(block.volume), block.selected_take_id,
+            block.pronunciation_dict_id)
 
 
 def edits_json(take: Take) -> str:
@@ -499,13 +501,14 @@ class ProjectStore:
             row = _take_row(block.id, index, take)
             db.execute(
                 "INSERT INTO takes(id, block_id, position, name, audio_id, words, phonemes, request, "
-                "backend, credits, created_at, starred, cache_key, edits, text) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "backend, credits, created_at, starred, cache_key, edits, text, dictionary) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (take.id, block.id, index, take.name, stored[1],
                  json.dumps(take.word_timestamps.to_json(), ensure_ascii=False),
                  json.dumps(take.phoneme_timestamps.to_json(), ensure_ascii=False),
                  json.dumps(take.request, ensure_ascii=False), take.backend, take.credits,
-                 take.created_at, int(take.starred), take.cache_key, row[4], take.text),
+                 take.created_at, int(take.starred), take.cache_key, row[4], take.text,
+                 items_json(take.dictionary)),
             )
         source.store_key = stored
         self._written_takes[take.id] = row
@@ -761,14 +764,15 @@ class ProjectStore:
             blocks: dict[str, Block] = {}
             for row in db.execute(f"SELECT id, {', '.join(_BLOCK_FIELDS)} FROM blocks "
                                   "WHERE deleted = 0 ORDER BY position, rowid"):
-                block_id, _position, text, voice, model, language, emotion, speed, volume, sel = row
+                (block_id, _position, text, voice, model, language, emotion, speed, volume, sel,
+                 dict_id) = row
                 blocks[block_id] = Block(text=text, voice_id=voice, model_id=model, language=language,
                                          emotion=emotion, speed=speed, volume=volume, id=block_id,
-                                         selected_take_id=sel)
+                                         selected_take_id=sel, pronunciation_dict_id=dict_id)
             takes = db.execute(
                 "SELECT t.id, t.block_id, t.name, t.audio_id, t.words, t.phonemes, t.request, "
                 "t.backend, t.credits, t.created_at, t.starred, t.cache_key, t.edits, t.text, "
-                "a.sample_rate, a.frames "
+                "t.dictionary, a.sample_rate, a.frames "
                 "FROM takes t JOIN audio a ON a.id = t.audio_id "
                 "WHERE t.deleted = 0 ORDER BY t.block_id, t.position, t.created_at").fetchall()
             sources: dict[int, TakeAudio] = {}
@@ -784,7 +788,8 @@ class ProjectStore:
             clips = self._load_clips(db, source_of)
             all_clips = {clip.id: clip for group in clips.values() for clip in group}
             for (take_id, block_id, name, audio_id, words, phonemes, request, backend, credits,
-                 created_at, starred, cache_key, edits, text, sample_rate, frames) in takes:
+                 created_at, starred, cache_key, edits, text, dictionary, sample_rate,
+                 frames) in takes:
                 block = blocks.get(block_id)
                 if block is None:
                     continue
@@ -795,6 +800,7 @@ class ProjectStore:
                     request=json.loads(request), backend=backend, credits=int(credits),
                     created_at=float(created_at), name=name, starred=bool(starred),
                     cache_key=cache_key, edits=_edits(edits, all_clips, take_id), text=text,
+                    dictionary=_dictionary(dictionary, take_id),
                 ))
             recordings = [
                 Recording(id=rec_id, name=name, source=source_of(audio_id, rate, frames),
@@ -885,6 +891,41 @@ def credits_spent_in(db: sqlite3.Connection) -> int:
         taken += int(db.execute("SELECT COALESCE(SUM(credits), 0) FROM clips").fetchone()[0])
     row = db.execute("SELECT value FROM meta WHERE key = 'purged_credits'").fetchone()
     return taken + (int(row[0]) if row and str(row[0]).isdigit() else 0)
+
+
+def items_to_json(items: Sequence[LexiconItem]) -> list[dict[str, str]]:
+    """Dictionary entries in Cartesia's item shape, ``[{"text", "alias"}]``."""
+    return [{"text": i.text, "alias": i.alias} for i in items]
+
+
+def items_from_json(body: Any) -> tuple[LexiconItem, ...]:
+    """Entries from :func:`items_to_json`'s shape.
+
+    Raises:
+        ValueError: ``body`` is not a list of objects with string ``text`` and ``alias``.
+    """
+    try:
+        items = tuple(LexiconItem(i["text"], i["alias"]) for i in body)
+    except (TypeError, KeyError) as exc:
+        raise ValueError(f"not a list of dictionary entries ({exc})") from None
+    if not all(isinstance(i.text, str) and isinstance(i.alias, str) for i in items):
+        raise ValueError("dictionary entries must have string text and alias")
+    return items
+
+
+def items_json(items: Sequence[LexiconItem]) -> str:
+    """Dictionary entries as the JSON text of a row."""
+    return json.dumps(items_to_json(items), ensure_ascii=False)
+
+
+def _dictionary(text: str, take_id: str) -> tuple[LexiconItem, ...]:
+    """A take's recorded entries; an unreadable list reads as none (with a log line):
+    the take then looks out of date where a dictionary applies, which is safe."""
+    try:
+        return items_from_json(json.loads(text))
+    except ValueError as exc:
+        log.warning("take %s: unreadable dictionary entries (%s)", take_id, exc)
+        return ()
 
 
 def _timestamps(cls: Any, text: str, take_id: str) -> Any:

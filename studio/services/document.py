@@ -6,13 +6,15 @@ signals (napari's model/view split, STYLE.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.project.model import Block, Take
+from studio.project.lexicon import LexiconItem
+from studio.project.model import Block, DictionaryUse, Take
+from studio.project.pronounce import Matcher
 
 if TYPE_CHECKING:
     from studio.project.edits import Clip
@@ -33,6 +35,14 @@ class ScriptDocument(QObject):
             made for a take (it is kept, accepted or not).
         take_selected(str block_id, str take_id): ``""`` when none is selected.
         reset(): the whole script was replaced (a project was opened); views rebuild.
+        pronunciation_changed(): the project's dictionary, or the known entries of a
+            dictionary, changed: highlighting and which takes are current may change.
+
+    Pronunciation: the project names one dictionary (:attr:`pronunciation_dict_id`, ""
+    for none) and a block may override it (``Block.pronunciation_dict_id``). The
+    document also keeps the entries of the dictionaries it knows
+    (:meth:`set_dictionary`: loaded from the backend, or the copy kept in the project
+    file), so it can tell which takes an edit to a dictionary makes out of date.
     """
 
     block_inserted = Signal(int, str)
@@ -45,11 +55,114 @@ class ScriptDocument(QObject):
     take_selected = Signal(str, str)
     clip_added = Signal(str, str)
     reset = Signal()
+    pronunciation_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._blocks: list[Block] = []
         self._clips: dict[str, list[Clip]] = {}
+        self._dict_id = ""
+        #: dictionary id -> (name, its entries indexed for matching)
+        self._dictionaries: dict[str, tuple[str, Matcher]] = {}
+        self._available: set[str] | None = None  # ids the backend has; None: unknown
+
+    # --- pronunciation -----------------------------------------------------------
+
+    @property
+    def pronunciation_dict_id(self) -> str:
+        """The project's pronunciation dictionary ("" for none)."""
+        return self._dict_id
+
+    def set_project_dictionary(self, dict_id: str) -> None:
+        """Choose the project's dictionary ("" for none); blocks without their own
+        choice follow it."""
+        if dict_id != self._dict_id:
+            self._dict_id = dict_id
+            self.pronunciation_changed.emit()
+
+    def dictionary_id_for(self, block: Block) -> str:
+        """The dictionary ``block`` is generated with: its own choice, else the
+        project's ("" for none)."""
+        if block.pronunciation_dict_id is not None:
+            return block.pronunciation_dict_id
+        return self._dict_id
+
+    def dictionary_use(self, block: Block) -> DictionaryUse:
+        """The dictionary ``block`` is generated with, with its entries if known."""
+        dict_id = self.dictionary_id_for(block)
+        known = self._dictionaries.get(dict_id)
+        return DictionaryUse(dict_id, known[1] if known else None)
+
+    def set_dictionary(self, dict_id: str, name: str, items: Sequence[LexiconItem]) -> None:
+        """Record the name and entries of dictionary ``dict_id``."""
+        self.set_dictionaries({dict_id: (name, items)})
+
+    def set_dictionaries(self, dictionaries: Mapping[str, tuple[str, Sequence[LexiconItem]]],
+                         complete: bool = False) -> None:
+        """Record names and entries of dictionaries; with ``complete`` they are every
+        dictionary the backend has, so any other known one is missing there
+        (:meth:`is_available`). Emits ``pronunciation_changed`` once, if anything changed."""
+        changed = False
+        for dict_id, (name, items) in dictionaries.items():
+            items = tuple(items)
+            known = self._dictionaries.get(dict_id)
+            if known is None or known[0] != name or known[1].items != items:
+                self._dictionaries[dict_id] = (name, Matcher(items))
+                changed = True
+        if complete and set(dictionaries) != self._available:
+            self._available = set(dictionaries)
+            changed = True
+        if changed:
+            self.pronunciation_changed.emit()
+
+    def forget_backend_dictionaries(self) -> None:
+        """The backend went away: which dictionaries it has is unknown again."""
+        if self._available is not None:
+            self._available = None
+            self.pronunciation_changed.emit()
+
+    def is_available(self, dict_id: str) -> bool | None:
+        """Whether the backend has dictionary ``dict_id`` (``None``: not known yet)."""
+        return None if self._available is None else dict_id in self._available
+
+    def dictionary_choices(self) -> list[tuple[str, str, bool]]:
+        """``(id, name, on the backend)`` of every known dictionary, by name; a
+        dictionary the project uses but the backend lacks is listed as not there."""
+        choices = [(dict_id, name, self.is_available(dict_id) is not False)
+                   for dict_id, (name, _matcher) in self._dictionaries.items()
+                   if self._available is None or dict_id in self._available
+                   or dict_id in self.dictionaries_in_use()]
+        return sorted(choices, key=lambda c: (c[1].casefold(), c[0]))
+
+    def dictionary(self, dict_id: str) -> tuple[str, tuple[LexiconItem, ...]] | None:
+        """The known ``(name, entries)`` of dictionary ``dict_id``, or ``None``."""
+        known = self._dictionaries.get(dict_id)
+        return None if known is None else (known[0], known[1].items)
+
+    def dictionaries_in_use(self) -> list[str]:
+        """Ids of the dictionaries the project or any block names, project's first."""
+        ids = [self._dict_id] + [b.pronunciation_dict_id or "" for b in self._blocks]
+        return [i for i in dict.fromkeys(ids) if i]
+
+    def is_current(self, block: Block, take: Take) -> bool:
+        """Whether ``take`` matches ``block``'s text, voice, delivery and dictionary
+        entries now (:meth:`Block.matches`)."""
+        return block.matches(take, self.dictionary_use(block))
+
+    def needs_take(self, block: Block) -> bool:
+        """Whether "Generate all" would render ``block`` (:meth:`Block.needs_take`)."""
+        return block.needs_take(self.dictionary_use(block))
+
+    def open_pronunciation(self, dict_id: str,
+                           copies: Mapping[str, tuple[str, Sequence[LexiconItem]]]) -> None:
+        """A project was opened: adopt its dictionary choice, and the copies it keeps of
+        the dictionaries it uses where the backend's own are not known (the backend's
+        are newer). Emits ``pronunciation_changed``."""
+        self._dict_id = dict_id
+        for copy_id, (name, items) in copies.items():
+            if copy_id not in self._dictionaries:
+                self._dictionaries[copy_id] = (name, Matcher(tuple(items)))
+        self.pronunciation_changed.emit()
 
     # --- reading ---------------------------------------------------------------
 
@@ -175,7 +288,8 @@ class ScriptDocument(QObject):
 
     def update_block(self, block_id: str, **changes: Any) -> None:
         """Set fields of a block (``text``, ``voice_id``, ``model_id``, ``language``,
-        ``emotion``, ``speed``, ``volume``); emits ``block_changed`` only on a change."""
+        ``emotion``, ``speed``, ``volume``, ``pronunciation_dict_id``); emits
+        ``block_changed`` only on a change."""
         block = self.block(block_id)
         changed = False
         for name, value in changes.items():

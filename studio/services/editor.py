@@ -30,10 +30,12 @@ from studio.services.document import ScriptDocument
 TYPING_PAUSE = 2.0
 
 #: Block fields the editor sets (the rest belong to the document).
-BLOCK_FIELDS = ("text", "voice_id", "model_id", "language", "emotion", "speed", "volume")
+BLOCK_FIELDS = ("text", "voice_id", "model_id", "language", "emotion", "speed", "volume",
+                "pronunciation_dict_id")
 
 _FIELD_NOUNS = {"voice_id": "voice", "model_id": "model", "language": "language",
-                "emotion": "emotion", "speed": "speed", "volume": "volume"}
+                "emotion": "emotion", "speed": "speed", "volume": "volume",
+                "pronunciation_dict_id": "pronunciation dictionary"}
 
 # QUndoCommand.id() values: commands with the same id may merge (mergeWith).
 _UPDATE_ID = 1
@@ -166,6 +168,13 @@ class ScriptEditor(QObject):
         if new:
             old = {name: getattr(block, name) for name in new}
             self._push(_UpdateBlock(self, block_id, old, new))
+
+    def set_project_dictionary(self, dict_id: str) -> None:
+        """Choose the project's pronunciation dictionary ("" for none) as one step;
+        blocks without their own choice follow it. No step when nothing changes."""
+        old = self.document.pronunciation_dict_id
+        if dict_id != old:
+            self._push(_SetProjectDictionary(self.document, old, dict_id))
 
     # --- takes ------------------------------------------------------------------
 
@@ -406,6 +415,18 @@ class _MoveBlock(_Command):
     def _undo(self) -> None:
         if self.document.has_block(self.block_id):
             self.document.move_block(self.block_id, self._from)
+
+
+class _SetProjectDictionary(QUndoCommand):
+    def __init__(self, document: ScriptDocument, old: str, new: str) -> None:
+        super().__init__("Change the project's pronunciation dictionary")
+        self._document, self._old, self._new = document, old, new
+
+    def redo(self) -> None:
+        self._document.set_project_dictionary(self._new)
+
+    def undo(self) -> None:
+        self._document.set_project_dictionary(self._old)
 
 
 class _UpdateBlock(_Command):

@@ -23,7 +23,6 @@ import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal
 
 from studio.api import APIStatusError, CartesiaError
-from studio.api.models import OutputFormat
 from studio.project.cache import find_cached
 from studio.project.model import Block, Take, copy_take
 from studio.project.script import ScriptError
@@ -175,7 +174,9 @@ class GenerationService(QObject):
         ``block`` now would give, or ``None`` (also when no backend is connected)."""
         if self._renderer is None or not block.text.strip() or not block.voice_id:
             return None
-        key = self._renderer.cache_key(block)
+        key = self._renderer.cache_key(block, self._document.dictionary_use(block))
+        if not key:
+            return None
         return find_cached(self._document.blocks, key, prefer_block=block.id)
 
     def estimate(self, block_ids: Sequence[str], force: bool = False) -> Estimate:
@@ -198,7 +199,7 @@ class GenerationService(QObject):
             batch.add(key)
             generate += 1
             if not free:
-                credits += credits_for(block.tts_request(OutputFormat()).transcript, "cloud")
+                credits += credits_for(block.text.strip(), "cloud")
         return Estimate(credits, generate, reuse, free)
 
     def generate(
@@ -277,6 +278,7 @@ class GenerationService(QObject):
                     block,
                     on_audio=on_audio,
                     on_progress=lambda f: self.job_progressed.emit(block_id, f),
+                    dictionary=self._document.dictionary_use(block),
                 )
             if not self._document.has_block(block_id):
                 return  # removed while it rendered
@@ -301,12 +303,11 @@ class GenerationService(QObject):
                 self._idle.set()
                 self.busy_changed.emit(False)
 
-    @staticmethod
-    def _key(renderer: BlockRenderer | None, block: Block | None) -> str:
+    def _key(self, renderer: BlockRenderer | None, block: Block | None) -> str:
         """The cache key of ``block`` ("" when it is gone or cannot render)."""
         if renderer is None or block is None or not block.text.strip() or not block.voice_id:
             return ""
-        return renderer.cache_key(block)
+        return renderer.cache_key(block, self._document.dictionary_use(block))
 
     def _blocks_by_id(self) -> dict[str, Block]:
         """The script's blocks by id: one pass, for work over many blocks at once."""
@@ -316,7 +317,9 @@ class GenerationService(QObject):
         """The newest take of another block that sounds like ``block`` would."""
         if self._renderer is None:
             return None
-        key = self._renderer.cache_key(block)
+        key = self._renderer.cache_key(block, self._document.dictionary_use(block))
+        if not key:
+            return None
         best: tuple[Block, Take] | None = None
         for other in self._document.blocks:
             for take in other.takes if other.id != block.id else ():

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import json
 import logging
 import time
 import uuid
@@ -33,12 +34,15 @@ import numpy.typing as npt
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from studio.project.edits import forget_edited
+from studio.project.lexicon import LexiconItem
 from studio.project.model import Block, Recording, Take, TakeAudio, new_id
 from studio.project.store import (
     SUFFIX,
     LoadedProject,
     ProjectError,
     ProjectStore,
+    items_from_json,
+    items_to_json,
     remove_project_files,
     script_rows,
 )
@@ -63,6 +67,28 @@ def display_name(path: Path | None, untitled: bool) -> str:
     if path is None or untitled:
         return "Untitled"
     return path.name.removesuffix(SUFFIX)
+
+
+#: ``meta`` key of the project's pronunciation dictionary id ("" for none).
+PROJECT_DICTIONARY = "pronunciation_dict_id"
+#: ``meta`` key prefix of the copy of a dictionary the project uses (JSON name + items).
+DICTIONARY_PREFIX = "dictionary:"
+
+
+def kept_dictionaries(settings: dict[str, str]) -> dict[str, tuple[str, tuple[LexiconItem, ...]]]:
+    """The dictionary copies kept in a project's settings, by id; an unreadable copy is
+    skipped with a log line (the dictionary is then loaded from the backend)."""
+    copies: dict[str, tuple[str, tuple[LexiconItem, ...]]] = {}
+    for key, value in settings.items():
+        if not key.startswith(DICTIONARY_PREFIX):
+            continue
+        try:
+            body = json.loads(value)
+            copies[key[len(DICTIONARY_PREFIX):]] = (str(body["name"]),
+                                                     items_from_json(body["items"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            log.warning("project setting %s is not a dictionary copy (%s)", key, exc)
+    return copies
 
 
 class ProjectService(QObject):
@@ -130,6 +156,10 @@ class ProjectService(QObject):
                        document.block_changed, document.take_removed, document.take_changed,
                        document.take_selected):
             signal.connect(self._on_changed)
+        document.pronunciation_changed.connect(self._keep_dictionaries)
+        document.block_changed.connect(self._keep_dictionaries)
+        #: dictionary id -> the entries last kept in the file (compared by identity)
+        self._kept_dictionaries: dict[str, tuple[LexiconItem, ...]] = {}
 
     # --- state ----------------------------------------------------------------
 
@@ -221,6 +251,9 @@ class ProjectService(QObject):
         self._stored_takes = {t.id for b in loaded.blocks for t in b.takes}
         self._loading = True
         try:
+            self._kept_dictionaries = {}
+            self._document.open_pronunciation(
+                self.settings.get(PROJECT_DICTIONARY, ""), kept_dictionaries(self.settings))
             self._document.replace_script(loaded.blocks, loaded.clips)
         finally:
             self._loading = False
@@ -337,6 +370,23 @@ class ProjectService(QObject):
         if self._store is not None:
             self._pending_settings[key] = value
             self._write_settings()
+
+    def _keep_dictionaries(self, *_args: object) -> None:
+        """Keep the project's dictionary choice, and a copy of every dictionary the
+        project uses, in the file: the project opens with its pronunciation known even
+        offline, and a dictionary deleted on the server can be made again from it."""
+        if self._store is None or self._loading:
+            return
+        document = self._document
+        self.set_setting(PROJECT_DICTIONARY, document.pronunciation_dict_id)
+        for dict_id in document.dictionaries_in_use():
+            known = document.dictionary(dict_id)
+            if known is None or self._kept_dictionaries.get(dict_id) is known[1]:
+                continue
+            self._kept_dictionaries[dict_id] = known[1]
+            self.set_setting(DICTIONARY_PREFIX + dict_id, json.dumps(
+                {"name": known[0], "items": items_to_json(known[1])},
+                ensure_ascii=False))
 
     # --- saving ------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from studio.api import (
 )
 from studio.audio.codecs import StreamDecoder
 from studio.project.cache import take_key
-from studio.project.model import Block, Take, make_take
+from studio.project.model import NO_DICTIONARY, Block, DictionaryUse, Take, make_take
 from studio.project.script import ScriptError, split_for_streaming
 from studio.services.threads import in_thread
 
@@ -100,20 +100,30 @@ class BlockRenderer:
         self.backend = backend
         self.sample_rate = sample_rate
 
-    def request_for(self, block: Block) -> TTSRequest:
-        return block.tts_request(OutputFormat("raw", ENCODING, self.sample_rate))
+    def request_for(self, block: Block, dictionary: DictionaryUse = NO_DICTIONARY) -> TTSRequest:
+        return block.tts_request(OutputFormat("raw", ENCODING, self.sample_rate), dictionary.id)
 
-    def cache_key(self, block: Block) -> str:
-        """The take-cache key of what :meth:`render` would send for ``block``."""
-        return take_key(self.request_for(block).to_json(), self.backend)
+    def cache_key(self, block: Block, dictionary: DictionaryUse = NO_DICTIONARY) -> str:
+        """The take-cache key of what :meth:`render` would send for ``block`` with
+        ``dictionary``: it hashes the dictionary entries that apply to the block's text,
+        so a take is reused only while they are unchanged. "" (never reused) when the
+        dictionary's entries are unknown."""
+        applied = dictionary.applied(block.text.strip())
+        if applied is None:
+            return ""
+        return take_key(self.request_for(block, dictionary).to_json(), self.backend,
+                        dictionary_items=[{"text": i.text, "alias": i.alias} for i in applied])
 
     async def render(
         self,
         block: Block,
         on_audio: AudioSink | None = None,
         on_progress: ProgressSink | None = None,
+        dictionary: DictionaryUse = NO_DICTIONARY,
     ) -> Take:
-        """Generate one take of ``block``.
+        """Generate one take of ``block``, with the pronunciation ``dictionary`` named in
+        the request (``pronunciation_dict_id``) and the entries that apply recorded on
+        the take (:attr:`Take.dictionary`).
 
         ``on_audio`` receives each decoded chunk (float32, shape ``(frames,)``) as it
         arrives, for streaming playback; ``on_progress`` receives the fraction of the
@@ -127,7 +137,9 @@ class BlockRenderer:
             asyncio.CancelledError: when stopped; the context is cancelled on the server.
         """
         check_block(block)
-        request = self.request_for(block)
+        request = self.request_for(block, dictionary)
+        key = self.cache_key(block, dictionary)
+        applied = dictionary.applied(request.transcript) or ()
         pieces = split_for_streaming(request.transcript)
         socket = await self._client.websocket()
         decoder = StreamDecoder(ENCODING)
@@ -181,5 +193,6 @@ class BlockRenderer:
             self.backend,
             credits_for(request.transcript, self.backend),
             take_number=block.next_take_number(),
-            cache_key=take_key(request.to_json(), self.backend),
+            cache_key=key,
+            dictionary=applied,
         )

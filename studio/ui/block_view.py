@@ -335,7 +335,7 @@ class BlockView(QFrame):
         block = self.document.block(self.block_id)
         self.generate_button.setEnabled(bool(block.text.strip()) and not self._generating)
         take = block.selected_take
-        stale = take is not None and not block.matches(take)
+        stale = take is not None and not self.document.is_current(block, take)
         if stale != self._stale_shown and not self._generating:
             self._stale_shown = stale
             if stale:

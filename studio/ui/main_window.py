@@ -313,7 +313,7 @@ class MainWindow(QMainWindow):
         if not self.generation.ready or self._free:
             self.estimate_label.setVisible(False)
             return
-        pending = [b.id for b in self.document.blocks if b.needs_take]
+        pending = [b.id for b in self.document.blocks if self.document.needs_take(b)]
         estimate = self.generation.estimate(pending)
         self.estimate_label.setVisible(not estimate.free and estimate.generate > 0)
         reuse = f", {estimate.reuse} reused" if estimate.reuse else ""
@@ -475,7 +475,7 @@ class MainWindow(QMainWindow):
     def generate_all(self) -> None:
         """Generate the blocks that have text and no take yet, or whose take is out of
         date (text, voice or delivery changed since)."""
-        self._generate([b.id for b in self.document.blocks if b.needs_take])
+        self._generate([b.id for b in self.document.blocks if self.document.needs_take(b)])
 
     def regenerate_all(self) -> None:
         self._generate([b.id for b in self.document.blocks if b.text.strip()], force=True)
@@ -624,7 +624,8 @@ class MainWindow(QMainWindow):
             return False
         self.last_export = path
         stale = sum(1 for b in self.document.blocks
-                    if b.selected_take is not None and not b.matches(b.selected_take))
+                    if b.selected_take is not None
+                    and not self.document.is_current(b, b.selected_take))
         notes = [f"{missing} block(s) without a take skipped"] if missing else []
         notes += [f"{stale} block(s) edited since their take"] if stale else []
         note = f" ({'; '.join(notes)})" if notes else ""

@@ -5,7 +5,7 @@ view that claims Space (play) and Delete while it has focus. Used by
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -68,8 +68,12 @@ class TakeTableModel(QAbstractTableModel):
 
     rename_edited = Signal(str, str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None,
+                 is_current: Callable[[Block, Take], bool] | None = None) -> None:
         super().__init__(parent)
+        #: Whether a take is up to date with its block (the document's rule, which
+        #: knows the block's pronunciation dictionary; :meth:`Block.matches` alone).
+        self.is_current = is_current or (lambda block, take: block.matches(take))
         self._takes: list[Take] = []
         self._selected_id: str | None = None
         self._out_of_date: set[str] = set()
@@ -111,7 +115,8 @@ class TakeTableModel(QAbstractTableModel):
     def _read_state(self, block: Block | None) -> None:
         self._selected_id = block.selected_take_id if block is not None else None
         self._out_of_date = (
-            {take.id for take in block.takes if not block.matches(take)} if block else set()
+            {take.id for take in block.takes if not self.is_current(block, take)}
+            if block else set()
         )
 
     # --- reading -----------------------------------------------------------------

@@ -207,7 +207,7 @@ class TakesPanel(QWidget):
         self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint_label.setWordWrap(True)
 
-        self.model = TakeTableModel(self)
+        self.model = TakeTableModel(self, document.is_current)
         self.table = TakeTable()
         self.table.setObjectName("TakesTable")
         self.table.setModel(self.model)
@@ -291,6 +291,7 @@ class TakesPanel(QWidget):
         document.block_inserted.connect(self._on_blocks_moved)
         document.block_moved.connect(self._on_blocks_moved)
         document.reset.connect(self._on_reset)
+        document.pronunciation_changed.connect(self._refresh)
         playback.started.connect(self._on_playback_changed)
         playback.stopped.connect(self._on_playback_changed)
         playback.position_changed.connect(self._on_position)

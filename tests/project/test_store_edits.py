@@ -191,4 +191,4 @@ def test_what_an_edited_take_says_round_trips(tmp_path: Path) -> None:
     assert store.write_script(script_rows(loaded.blocks)) == 2
     store.close()
     again = ProjectStore.open(path).load().blocks[0]
-    assert again.takes[0].text == "Hello new there." and not again.needs_take
+    assert again.takes[0].text == "Hello new there." and not again.needs_take()

@@ -96,7 +96,7 @@ def test_replace_a_word_by_infill_accept_export_and_undo(studio, qtbot, qloop, t
     assert studio.undo_stack.undoText().startswith("Replace with “bright red”")
     block = studio.document.block(block_id)
     assert block.text == SENTENCE.replace("brown", "bright red"), "the script reads what is heard"
-    assert take.spoken_text == block.text and not block.needs_take
+    assert take.spoken_text == block.text and not block.needs_take()
     assert "edited" in studio.window.script_panel.view(block_id).take_list.item(0).text()
     _wait(qloop, panel.reload())
     words = [w.strip(".,").lower() for w in panel.edited_audio.words.words]
@@ -119,7 +119,7 @@ def test_replace_a_word_by_infill_accept_export_and_undo(studio, qtbot, qloop, t
     panel.revert_action.trigger()  # Revert edits puts the words back as well
     assert studio.document.block(block_id).selected_take.edits == ()
     assert studio.document.block(block_id).text == SENTENCE
-    assert not studio.document.block(block_id).needs_take
+    assert not studio.document.block(block_id).needs_take()
     assert np.array_equal(export(studio, qloop, tmp_path / "undone.wav"), before)
     assert np.array_equal(take.audio, edited(studio.document.block(block_id).selected_take).audio)
 
@@ -216,7 +216,7 @@ def test_copy_from_one_take_and_paste_into_another(studio, qloop) -> None:  # ty
     pasted = [w for w in take.edits[0].clip.words.words]
     assert pasted, "the copied words came along"
     assert " ".join(pasted) in studio.document.block(second).text
-    assert not studio.document.block(second).needs_take
+    assert not studio.document.block(second).needs_take()
 
 
 def test_split_a_block_at_the_cursor(studio, qloop) -> None:  # type: ignore[no-untyped-def]
@@ -233,7 +233,7 @@ def test_split_a_block_at_the_cursor(studio, qloop) -> None:  # type: ignore[no-
     assert len(studio.document) == requests_before + 1
     left, right = studio.document.blocks[-2], studio.document.blocks[-1]
     assert left.text == "One two three." and right.text == "Four five six."
-    assert not left.needs_take and not right.needs_take, "both halves are up to date"
+    assert not left.needs_take() and not right.needs_take(), "both halves are up to date"
     assert edited(left.selected_take).frames + edited(right.selected_take).frames == total
     studio.undo_stack.undo()
     assert len(studio.document) == requests_before
@@ -363,7 +363,7 @@ def test_split_after_a_replace_cuts_the_text_where_the_audio_is_cut(studio, qloo
     left, right = studio.document.blocks[-2], studio.document.blocks[-1]
     assert left.text == "The quick bright red fox"
     assert right.text == "jumps over the lazy dog near the river bank."
-    assert not left.needs_take and not right.needs_take
+    assert not left.needs_take() and not right.needs_take()
     assert left.selected_take.request == right.selected_take.request  # the request sent, kept
 
 
@@ -394,13 +394,13 @@ def test_deleting_or_trimming_words_takes_them_out_of_the_text(studio, qloop) ->
     panel.delete_action.trigger()
     block = studio.document.block(block_id)
     assert block.text == "The quick fox jumps over the lazy dog near the river bank."
-    assert not block.needs_take
+    assert not block.needs_take()
     _wait(qloop, panel.reload())
     first, last = word_index(panel, "fox"), word_index(panel, "dog")
     panel.view.select_words(first, last)
     panel.trim_action.trigger()
     assert block.text == "fox jumps over the lazy dog."
-    assert not block.needs_take
+    assert not block.needs_take()
     studio.undo_stack.undo()
     studio.undo_stack.undo()
     assert block.text == SENTENCE and block.selected_take.edits == ()

@@ -254,14 +254,14 @@ def test_an_edited_block_says_its_take_is_out_of_date_and_generate_all_redoes_it
     studio.generation.generate([block_id])
     _wait(qloop, studio.generation.wait_idle())
     block = studio.document.block(block_id)
-    assert block.matches(block.selected_take) and not block.needs_take
+    assert block.matches(block.selected_take) and not block.needs_take()
     view.text_edit.setPlainText("A second wording.")
     assert "Edited since Take 1" in view.status_label.text()
-    assert block.needs_take
+    assert block.needs_take()
     view.text_edit.setPlainText("The first wording.")
-    assert view.status_label.text() == "" and not block.needs_take
+    assert view.status_label.text() == "" and not block.needs_take()
     view.speed_spin.setValue(1.3)
-    assert block.needs_take
+    assert block.needs_take()
     window.generate_all()
     _wait(qloop, studio.generation.wait_idle())
     assert len(block.takes) == 2 and block.matches(block.selected_take)
