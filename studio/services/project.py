@@ -158,6 +158,7 @@ class ProjectService(QObject):
             signal.connect(self._on_changed)
         document.pronunciation_changed.connect(self._keep_dictionaries)
         document.block_changed.connect(self._keep_dictionaries)
+        document.block_inserted.connect(self._keep_dictionaries)
         #: dictionary id -> the entries last kept in the file (compared by identity)
         self._kept_dictionaries: dict[str, tuple[LexiconItem, ...]] = {}
 

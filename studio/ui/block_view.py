@@ -26,6 +26,7 @@ from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
 from studio.services.render import spoken_word_count
 from studio.services.voices import VoiceCatalog
+from studio.ui.pronunciation_highlight import EntryToolTips, PronunciationHighlighter
 from studio.ui.voice_combo import VoiceComboBox
 
 DEFAULT_EMOTION_LABEL = "(voice default)"
@@ -148,6 +149,16 @@ class BlockView(QFrame):
         self.text_edit.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         layout_of_text = self.text_edit.document().documentLayout()
         layout_of_text.documentSizeChanged.connect(self._fit_text_height)
+        self.highlighter = PronunciationHighlighter(self.text_edit.document())
+        self._entry_tips = EntryToolTips(self.text_edit, self.highlighter)
+        self.dictionary_combo = QComboBox()
+        self.dictionary_combo.setObjectName("BlockDictionary")
+        self.dictionary_combo.setToolTip(
+            "Pronunciation dictionary of this block: the project's, none, or another one. "
+            "Marked words in the text are the ones it changes.")
+        self.dictionary_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.dictionary_combo.setMinimumContentsLength(12)
 
         self.generate_button = self._tool("Generate", "Generate a new take of this block (Ctrl+G)")
         self.play_button = self._tool("Play", "Play the selected take")
@@ -176,6 +187,7 @@ class BlockView(QFrame):
         actions = QHBoxLayout()
         for button in (self.generate_button, self.play_button):
             actions.addWidget(button)
+        actions.addWidget(self.dictionary_combo)
         actions.addWidget(self.status_label, 1)
         for button in (self.up_button, self.down_button, self.remove_button):
             actions.addWidget(button)
@@ -193,6 +205,7 @@ class BlockView(QFrame):
         self.refresh_fields()
         self.refresh_takes()
         self._fit_text_height()
+        self.dictionary_combo.currentIndexChanged.connect(self._on_dictionary_chosen)
 
         self.text_edit.textChanged.connect(self._on_text_changed)
         self.voice_combo.voice_chosen.connect(self._on_voice_chosen)
@@ -282,6 +295,54 @@ class BlockView(QFrame):
                 spin.blockSignals(True)
                 spin.setValue(ratio)
                 spin.blockSignals(False)
+        self.refresh_pronunciation()
+
+    def refresh_pronunciation(self) -> None:
+        """Show the block's dictionary choice and mark the words it changes (after the
+        block, the project's choice or a dictionary's entries changed)."""
+        block = self.document.block(self.block_id)
+        document = self.document
+        project_id = document.pronunciation_dict_id
+        project = document.dictionary(project_id) if project_id else None
+        if not project_id:
+            project_label = "Dictionary: project's (none)"
+        else:
+            name = project[0] if project else "unknown"
+            project_label = f"Dictionary: project's ({name})"
+        entries: list[tuple[str, str | None, str]] = [
+            (project_label, None, "Follow the project's pronunciation dictionary"),
+            ("Dictionary: none", "", "No pronunciation dictionary for this block"),
+        ]
+        choices = document.dictionary_choices()
+        if block.pronunciation_dict_id and all(c[0] != block.pronunciation_dict_id for c in choices):
+            choices.append((block.pronunciation_dict_id, block.pronunciation_dict_id, False))
+        for dict_id, name, available in choices:
+            label = f"Dictionary: {name}" if available else f"Missing dictionary: {name}"
+            tip = (f"Use {name} for this block" if available else
+                   f"{name} is not on the server any more; the project keeps a copy "
+                   "(Dictionaries panel: Recreate)")
+            entries.append((label, dict_id, tip))
+        combo = self.dictionary_combo
+        current = [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())]
+        wanted = [(label, data) for label, data, _tip in entries]
+        combo.blockSignals(True)
+        if current != wanted:
+            combo.clear()
+            for label, data, tip in entries:
+                combo.addItem(label, data)
+                combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        index = next(i for i, (_label, data) in enumerate(wanted)
+                     if data == block.pronunciation_dict_id)
+        combo.setCurrentIndex(index)
+        combo.blockSignals(False)
+        use = document.dictionary_use(block)
+        self.highlighter.set_matcher(use.matcher)
+        self._update_state()
+
+    def _on_dictionary_chosen(self, index: int) -> None:
+        if index >= 0:
+            self.editor.update_block(self.block_id,
+                                     pronunciation_dict_id=self.dictionary_combo.itemData(index))
 
     def _show_text(self, text: str) -> None:
         """Replace only the part of the shown text that differs from ``text`` (an undo,

@@ -75,6 +75,7 @@ class ScriptPanel(QScrollArea):
                        document.take_selected):
             signal.connect(self._on_take_event)
         document.reset.connect(self._on_reset)
+        document.pronunciation_changed.connect(self._on_pronunciation_changed)
         editor.block_revisited.connect(self._on_block_revisited)
 
     def view(self, block_id: str) -> BlockView:
@@ -161,6 +162,10 @@ class ScriptPanel(QScrollArea):
         view = self._views.get(block_id)
         if view is not None:
             view.refresh_fields()
+
+    def _on_pronunciation_changed(self) -> None:
+        for view in self._views.values():
+            view.refresh_pronunciation()
 
     def _on_take_event(self, block_id: str, _take_id: str) -> None:
         view = self._views.get(block_id)

@@ -385,6 +385,8 @@ def test_migration_from_version_1(tmp_path: Path) -> None:
     assert np.array_equal(take.audio, audio)
     assert take.word_timestamps.words == ("Hello", "there.")
     assert loaded.settings["pause_seconds"] == "0.3"
+    # Version 5: no dictionary before there were dictionaries, and the project's is used.
+    assert loaded.blocks[0].pronunciation_dict_id is None and take.dictionary == ()
     store.close()
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

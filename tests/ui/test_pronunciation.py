@@ -1,0 +1,168 @@
+"""Pronunciation dictionaries in the script: the project's choice, a block's override,
+marked words, which takes go out of date, the cache key, and what the file keeps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QUndoStack
+
+from studio.api.models import OutputFormat, PhonemeTimestamps, WordTimestamps
+from studio.project.lexicon import LexiconItem
+from studio.project.model import Block, make_take
+from studio.services.document import ScriptDocument
+from studio.services.editor import ScriptEditor
+from studio.services.project import ProjectService
+from studio.services.render import BlockRenderer
+from studio.services.voices import VoiceCatalog
+from studio.ui.script_panel import ScriptPanel
+from tests.ui.test_project_service import reopen
+
+CARTESIA = LexiconItem("Cartesia", "<<k|ɑ|ɹ|ˈ|t|i|ʒ|ə>>")
+ZORBA = LexiconItem("Zorba", "ZOR-bah")
+OTHER = LexiconItem("Sonic", "SAH-nik")
+
+
+def take_of(document: ScriptDocument, block: Block, number: int = 1):
+    """A take made now from ``block`` as the renderer would record it."""
+    use = document.dictionary_use(block)
+    request = block.tts_request(OutputFormat(), use.id).to_json()
+    return make_take(np.zeros(1600, np.float32), 16000, WordTimestamps(), PhonemeTimestamps(),
+                     request, "offline", 0, number, dictionary=use.applied(block.text) or ())
+
+
+@pytest.fixture
+def document(qtbot):  # type: ignore[no-untyped-def]
+    document = ScriptDocument()
+    document.set_dictionaries({"d1": ("Brand", [CARTESIA, ZORBA, OTHER]),
+                               "d2": ("Characters", [ZORBA])}, complete=True)
+    return document
+
+
+def test_blocks_follow_the_project_unless_they_choose(document: ScriptDocument) -> None:
+    block = document.add_block(text="Cartesia hired Zorba.")
+    assert document.dictionary_id_for(block) == ""
+    document.set_project_dictionary("d1")
+    assert document.dictionary_id_for(block) == "d1"
+    assert document.dictionary_use(block).applied(block.text) == (CARTESIA, ZORBA)
+    document.update_block(block.id, pronunciation_dict_id="")
+    assert document.dictionary_id_for(block) == "" and document.dictionary_use(block).applied("x") == ()
+    document.update_block(block.id, pronunciation_dict_id="d2")
+    assert document.dictionary_use(block).applied(block.text) == (ZORBA,)
+
+
+def test_editing_an_entry_the_take_used_makes_it_out_of_date_and_no_other(
+        document: ScriptDocument) -> None:
+    document.set_project_dictionary("d1")
+    uses = document.add_block(text="Cartesia makes voices.")
+    plain = document.add_block(text="Nothing to change here.")
+    for block in (uses, plain):
+        document.add_take(block.id, take_of(document, block))
+    assert not document.needs_take(uses) and not document.needs_take(plain)
+
+    document.set_dictionary("d1", "Brand", [CARTESIA, ZORBA, LexiconItem("Sonic", "SOH-nik")])
+    assert not document.needs_take(uses), "an entry its text does not use changed"
+
+    document.set_dictionary("d1", "Brand", [LexiconItem("Cartesia", "kar-TEE-zhuh"), ZORBA])
+    assert document.needs_take(uses) and not document.needs_take(plain)
+    assert uses.selected_take in uses.takes, "the old take stays in the history"
+
+    document.set_dictionary("d1", "Brand", [CARTESIA, ZORBA])
+    assert not document.needs_take(uses), "back to the entry it was made with"
+
+    document.set_project_dictionary("d2")
+    assert document.needs_take(uses) and document.needs_take(plain), "another dictionary"
+
+
+def test_unknown_entries_leave_takes_alone(document: ScriptDocument) -> None:
+    block = document.add_block(text="Cartesia", pronunciation_dict_id="gone")
+    document.add_take(block.id, take_of(document, block))
+    assert document.dictionary_use(block).matcher is None
+    assert not document.needs_take(block)
+
+
+def test_cache_key_hashes_the_entries_that_apply(document: ScriptDocument) -> None:
+    renderer = BlockRenderer(client=None, backend="offline")  # type: ignore[arg-type]
+    document.set_project_dictionary("d1")
+    block = document.add_block(text="Cartesia makes voices.", voice_id="v")
+    key = renderer.cache_key(block, document.dictionary_use(block))
+    document.set_dictionary("d1", "Brand", [CARTESIA, LexiconItem("Other", "x")])
+    assert renderer.cache_key(block, document.dictionary_use(block)) == key
+    document.set_dictionary("d1", "Brand", [LexiconItem("Cartesia", "kar-TEE-zhuh")])
+    assert renderer.cache_key(block, document.dictionary_use(block)) != key
+    assert renderer.cache_key(block) != key, "without the dictionary"
+    document.update_block(block.id, pronunciation_dict_id="unknown")
+    assert renderer.cache_key(block, document.dictionary_use(block)) == "", "never reused"
+
+
+def test_block_view_marks_the_words_and_chooses_a_dictionary_with_undo(
+        qtbot, document: ScriptDocument) -> None:  # type: ignore[no-untyped-def]
+    editor = ScriptEditor(document, QUndoStack())
+    block = document.add_block(text="cartesia is here. We love cartesia and Cartesia 😀 Zorba.")
+    panel = ScriptPanel(document, editor, VoiceCatalog())
+    qtbot.addWidget(panel)
+    view = panel.view(block.id)
+
+    def marked() -> list[str]:
+        text = view.text_edit.toPlainText()
+        units = text.encode("utf-16-le")
+        layout = view.text_edit.document().firstBlock().layout()
+        return [units[2 * r.start:2 * (r.start + r.length)].decode("utf-16-le")
+                for r in layout.formats()]
+
+    assert marked() == [] and view.dictionary_combo.currentText() == "Dictionary: project's (none)"
+    document.set_dictionary("d1", "Brand", [LexiconItem("cartesia", "kar-TEE-zhuh"), ZORBA])
+    editor.set_project_dictionary("d1")
+    assert view.dictionary_combo.currentText() == "Dictionary: project's (Brand)"
+    # The lowercase key: everywhere lowercase, capitalised only at the sentence start;
+    # offsets stay right after a character outside the BMP.
+    assert marked() == ["cartesia", "cartesia", "Zorba"]
+
+    view.dictionary_combo.setCurrentIndex(view.dictionary_combo.findData("d2"))
+    assert block.pronunciation_dict_id == "d2" and marked() == ["Zorba"]
+    view.dictionary_combo.setCurrentIndex(view.dictionary_combo.findData(""))
+    assert block.pronunciation_dict_id == "" and marked() == []
+    editor.stack.undo()  # back-to-back choices for one block are one step, as for a voice
+    assert block.pronunciation_dict_id is None and view.dictionary_combo.currentIndex() == 0
+    assert marked() == ["cartesia", "cartesia", "Zorba"]
+    editor.stack.undo()  # the project's choice
+    assert document.pronunciation_dict_id == "" and marked() == []
+
+    document.set_dictionaries({"d1": ("Brand", [ZORBA])}, complete=True)  # d2 deleted there
+    view.dictionary_combo.setCurrentIndex(view.dictionary_combo.findData("d1"))
+    document.set_dictionaries({}, complete=True)
+    assert view.dictionary_combo.currentText() == "Missing dictionary: Brand"
+
+
+def test_the_project_file_keeps_the_choice_the_override_the_entries_and_a_copy(
+        qtbot, qloop, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    document = ScriptDocument()
+    project = ProjectService(document, tmp_path / "untitled")
+    qloop.run_until_complete(project.new())
+    try:
+        document.set_dictionaries({"d1": ("Brand", [CARTESIA]), "d2": ("Cast", [ZORBA])})
+        document.set_project_dictionary("d1")
+        block = document.add_block(text="Cartesia and Zorba.")
+        other = document.add_block(text="Zorba.", pronunciation_dict_id="d2")
+        document.add_take(block.id, take_of(document, block))
+        qloop.run_until_complete(project.flush())
+        loaded = reopen(project.path)
+        assert loaded.settings["pronunciation_dict_id"] == "d1"
+        assert [b.pronunciation_dict_id for b in loaded.blocks] == [None, "d2"]
+        assert loaded.blocks[0].takes[0].dictionary == (CARTESIA,)
+        assert loaded.blocks[0].takes[0].request["pronunciation_dict_id"] == "d1"
+        path = project.path
+        qloop.run_until_complete(project.close())
+        fresh = ScriptDocument()  # a studio that has never seen the backend's dictionaries
+        again = ProjectService(fresh, tmp_path / "untitled2")
+        qloop.run_until_complete(again.open(path))
+        try:
+            assert fresh.pronunciation_dict_id == "d1"
+            assert fresh.dictionary("d1") == ("Brand", (CARTESIA,))
+            assert fresh.dictionary("d2") == ("Cast", (ZORBA,))
+            assert not fresh.needs_take(fresh.block(block.id))
+            assert fresh.block(other.id).pronunciation_dict_id == "d2"
+        finally:
+            qloop.run_until_complete(again.shutdown())
+    finally:
+        qloop.run_until_complete(project.shutdown())
