@@ -272,6 +272,7 @@ class GenerationService(QObject):
                 if not self._document.has_block(block_id):
                     return  # removed while it waited for its turn
                 block = self._document.block(block_id)
+                self._check_dictionary(block)
                 self.job_started.emit(block_id)
                 on_audio = (lambda s: sequencer.feed(block_id, s)) if sequencer else None
                 take = await renderer.render(
@@ -302,6 +303,20 @@ class GenerationService(QObject):
             if not self._tasks:
                 self._idle.set()
                 self.busy_changed.emit(False)
+
+    def _check_dictionary(self, block: Block) -> None:
+        """Refuse, before paying, a block whose dictionary the backend no longer has.
+
+        Raises:
+            ScriptError: naming the dictionary and what to do.
+        """
+        dict_id = self._document.dictionary_id_for(block)
+        if dict_id and self._document.is_available(dict_id) is False:
+            known = self._document.dictionary(dict_id)
+            name = f'"{known[0]}"' if known else dict_id
+            raise ScriptError(
+                f"the pronunciation dictionary {name} is no longer on the server: recreate it "
+                "from the project's copy (Dictionaries panel) or choose another for this block")
 
     def _key(self, renderer: BlockRenderer | None, block: Block | None) -> str:
         """The cache key of ``block`` ("" when it is gone or cannot render)."""

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from studio.api.models import EMOTIONS, LANGUAGES, MODELS, SPEED_RANGE, VOLUME_RANGE
 from studio.project.edits import edited_frames
-from studio.project.model import Take
+from studio.project.model import DictionaryUse, Take
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
 from studio.services.render import spoken_word_count
@@ -200,7 +200,7 @@ class BlockView(QFrame):
         layout.addWidget(self.take_list)
 
         self._generating = False
-        self._stale_shown = False
+        self._stale_shown = ""  # the out-of-date message shown, if any
         self._status_take = ""  # the take the status line is about, if any
         self.refresh_fields()
         self.refresh_takes()
@@ -397,11 +397,15 @@ class BlockView(QFrame):
         self.generate_button.setEnabled(bool(block.text.strip()) and not self._generating)
         take = block.selected_take
         stale = take is not None and not self.document.is_current(block, take)
-        if stale != self._stale_shown and not self._generating:
-            self._stale_shown = stale
-            if stale:
-                assert take is not None
-                self.set_status(f"Edited since {take.name}: generate again for a new take",
+        # Which message: the block itself changed, or only the dictionary's entries.
+        reason = ("" if not stale or take is None else
+                  "Dictionary entries changed" if block.matches(
+                      take, DictionaryUse(self.document.dictionary_id_for(block)))
+                  else "Edited")
+        if reason != self._stale_shown and not self._generating:
+            self._stale_shown = reason
+            if take is not None and reason:
+                self.set_status(f"{reason} since {take.name}: generate again for a new take",
                                 warning=True)
             else:
                 self.set_status("")
@@ -425,7 +429,7 @@ class BlockView(QFrame):
     def set_generating(self, generating: bool) -> None:
         """Show a job as running (Generate disabled) or over."""
         self._generating = generating
-        self._stale_shown = False
+        self._stale_shown = ""
         self._update_state()
         if generating:
             self.set_status("Generating…")

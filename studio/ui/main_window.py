@@ -150,7 +150,8 @@ class MainWindow(QMainWindow):
         catalog.load_failed.connect(lambda msg: self.statusBar().showMessage(msg, 10000))
         for signal in (document.block_inserted, document.block_removed, document.block_moved,
                        document.block_changed, document.take_added, document.take_removed,
-                       document.take_changed, document.take_selected, document.reset):
+                       document.take_changed, document.take_selected, document.reset,
+                       document.pronunciation_changed):
             signal.connect(self._on_document_changed)
         # However a block goes (removed, or its adding undone), its job goes with it.
         document.block_removed.connect(lambda _index, block_id: generation.cancel(block_id))

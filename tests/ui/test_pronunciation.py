@@ -166,3 +166,20 @@ def test_the_project_file_keeps_the_choice_the_override_the_entries_and_a_copy(
             qloop.run_until_complete(again.shutdown())
     finally:
         qloop.run_until_complete(project.shutdown())
+
+
+def test_a_dictionary_deleted_on_the_server_fails_the_block_before_paying(
+        open_studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+    from studio.config import Settings
+    studio = open_studio(Settings(play_while_generating=False))
+    document = studio.document
+    block_id = studio.window.add_block("Cartesia speaks.")
+    document.set_dictionaries({"gone": ("Brand", [CARTESIA])})  # the project's copy
+    document.set_dictionaries({}, complete=True)  # the backend has no dictionaries
+    studio.editor.update_block(block_id, pronunciation_dict_id="gone")
+    studio.generation.generate([block_id])
+    qloop.run_until_complete(studio.generation.wait_idle())
+    status = studio.window.script_panel.view(block_id).status_label.text()
+    assert status.startswith("Failed:") and '"Brand" is no longer on the server' in status
+    assert not document.block(block_id).takes
+    assert document.dictionary("gone") == ("Brand", (CARTESIA,)), "the copy is kept"
