@@ -1,0 +1,576 @@
+"""The Dictionaries panel (issue #6) against a private offline engine over loopback: the
+list and its markers, entries with undo and redo, search and sort, import and export
+(replace, merge, malformed files), 10 000 entries, Suggest and the IPA palette,
+delete, dictionaries deleted on the server, failed saves, no backend, and Say it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit
+
+from studio.api import BadRequestError, CartesiaClient, OutputFormat, TTSRequest
+from studio.offline import OfflineEngine
+from studio.project.lexicon import LexiconItem, read_lexicon, validate, write_lexicon
+from studio.services.dictionaries import DictionaryService, has_error
+from studio.services.playback import PlaybackService
+from studio.services.voices import VoiceCatalog
+from studio.ui.dictionaries_panel import DictionariesPanel, export_format
+from studio.ui.ipa_palette import GROUPS, SEPARATOR, insert_symbol
+from studio.ui.lexicon_table import ALIAS, KIND, TEXT, merge_items
+
+T = TypeVar("T")
+CARTESIA = LexiconItem("Cartesia", "<<k|ɑ|ɹ|ˈ|t|i|ʒ|ə>>")
+NYX = LexiconItem("Nyx", "nicks")
+AOIFE = LexiconItem("Aoife", "EE-fa")
+
+
+def run(qloop: Any, awaitable: Awaitable[T], timeout: float = 60.0) -> T:
+    return qloop.run_until_complete(asyncio.wait_for(awaitable, timeout))  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineEngine]:
+    server = OfflineEngine(data_dir=tmp_path_factory.mktemp("dict-panel-engine"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def make_client(engine: OfflineEngine) -> CartesiaClient:
+    return CartesiaClient(engine.api_key, base_url=engine.base_url,
+                          websocket_base_url=engine.websocket_base_url, max_retries=0)
+
+
+@pytest.fixture
+def client(qloop: Any, engine: OfflineEngine) -> Iterator[CartesiaClient]:
+    client = make_client(engine)
+    yield client
+    qloop.run_until_complete(client.aclose())
+
+
+@pytest.fixture
+def catalog(qloop: Any, client: CartesiaClient) -> VoiceCatalog:
+    catalog = VoiceCatalog()
+    assert run(qloop, catalog.refresh(client))
+    return catalog
+
+
+@pytest.fixture
+def service(qloop: Any, client: CartesiaClient, engine: OfflineEngine) -> Iterator[DictionaryService]:
+    # Each test starts from no dictionaries on the engine.
+    for entry in run(qloop, client.list_pronunciation_dicts()):
+        run(qloop, client.delete_pronunciation_dict(entry.id))
+    service = DictionaryService()
+    service.set_client(client, "offline")
+    yield service
+    service.shutdown()
+
+
+@pytest.fixture
+def panel(qtbot: Any, qloop: Any, service: DictionaryService, playback: PlaybackService,
+          catalog: VoiceCatalog) -> Iterator[DictionariesPanel]:
+    panel = DictionariesPanel(service, playback, catalog)
+    qtbot.addWidget(panel)
+    panel.resize(1100, 720)
+    panel.show()
+    qtbot.waitExposed(panel)
+    run(qloop, panel.wait_idle())
+    yield panel
+    panel.shutdown()
+    run(qloop, panel.wait_idle())
+
+
+def make_dict(qloop: Any, panel: DictionariesPanel, name: str,
+              items: list[LexiconItem]) -> str:
+    made = run(qloop, panel.service.create(name, items))
+    assert panel.select_dictionary(made.id)
+    return made.id
+
+
+def settle(qloop: Any, panel: DictionariesPanel) -> None:
+    run(qloop, panel.wait_idle())
+
+
+def shown_items(panel: DictionariesPanel) -> list[LexiconItem]:
+    """The entries in the order the table shows them (sorted, searched)."""
+    proxy = panel.table.proxy
+    return [LexiconItem(proxy.index(row, TEXT).data(), proxy.index(row, ALIAS).data())
+            for row in range(proxy.rowCount())]
+
+
+def list_texts(panel: DictionariesPanel) -> list[str]:
+    return [panel.dict_list.item(row).text() for row in range(panel.dict_list.count())]
+
+
+# --- the list ------------------------------------------------------------------------
+
+
+def test_list_shows_name_count_pin_and_the_projects_dictionary(
+        qtbot: Any, qloop: Any, panel: DictionariesPanel) -> None:
+    brands = make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
+    names = make_dict(qloop, panel, "Names", [AOIFE])
+    run(qloop, panel.service.pin(brands))
+    texts = list_texts(panel)
+    assert texts[0].startswith("★ Brands\n2 entries") and texts[1] == "Names\n1 entry"
+
+    panel.set_project_dictionary(names)
+    assert "this project" in list_texts(panel)[1]
+    assert panel.dict_list.item(1).font().bold()
+    assert panel.current_dict_id() == names
+    assert panel.use_button.text() == "Stop using for this project"
+    with qtbot.waitSignal(panel.use_requested) as used:
+        panel.use_button.click()
+    assert used.args == [""]
+    panel.select_dictionary(brands)
+    with qtbot.waitSignal(panel.use_requested) as used:
+        panel.use_button.click()
+    assert used.args == [brands]
+    assert panel.pin_action.text() == "☆ Unpin"
+
+
+def test_not_connected_disables_the_panel_and_says_why(qloop: Any, panel: DictionariesPanel,
+                                                       client: CartesiaClient) -> None:
+    make_dict(qloop, panel, "Brands", [NYX])
+    panel.service.set_client(None)
+    assert not panel.banner.isHidden() and "Not connected" in panel.banner.text()
+    assert not panel.splitter.isEnabled()
+    panel.service.set_client(client, "offline")
+    settle(qloop, panel)
+    assert panel.banner.isHidden() and panel.splitter.isEnabled()
+    assert panel.model.items() == (NYX,)
+
+
+# --- entries, undo and redo ----------------------------------------------------------
+
+
+def test_add_edit_remove_each_one_undo_step_restoring_exactly(
+        qloop: Any, panel: DictionariesPanel, client: CartesiaClient) -> None:
+    original = (CARTESIA, NYX, AOIFE)
+    dict_id = make_dict(qloop, panel, "Brands", list(original))
+    stack = panel.undo_stack
+    panel.table.select_source_rows([0])
+
+    panel.add_entry()  # after the current entry, its text open for typing
+    assert panel.model.items()[1] == LexiconItem("", "")
+    assert panel.table.state() == panel.table.State.EditingState
+    assert panel.table.currentIndex().column() == TEXT
+    panel.table.closePersistentEditor(panel.table.currentIndex())
+    proxy = panel.table.proxy
+    row = proxy.mapFromSource(panel.model.index(1, TEXT)).row()
+    assert proxy.setData(proxy.index(row, TEXT), "Vex")  # what the in-place editor does
+    assert proxy.setData(proxy.index(row, ALIAS), "<<v|ɛ|k|s>>")
+    after_edits = (CARTESIA, LexiconItem("Vex", "<<v|ɛ|k|s>>"), NYX, AOIFE)
+    assert panel.model.items() == after_edits and stack.count() == 3
+    assert panel.service.items(dict_id) == after_edits  # at once
+
+    panel.table.select_source_rows([0, 2])
+    panel.remove_selected()
+    assert panel.model.items() == (LexiconItem("Vex", "<<v|ɛ|k|s>>"), AOIFE)
+    assert stack.count() == 4
+    settle(qloop, panel)
+    assert run(qloop, client.get_pronunciation_dict(dict_id)).items[1].text == "Aoife"
+
+    stack.undo()
+    assert panel.model.items() == after_edits
+    assert panel.table.source_rows() == [0, 2]  # the restored entries are selected
+    for _ in range(3):
+        stack.undo()
+    assert panel.model.items() == original and panel.service.items(dict_id) == original
+    for _ in range(4):
+        stack.redo()
+    assert panel.model.items() == (LexiconItem("Vex", "<<v|ɛ|k|s>>"), AOIFE)
+    settle(qloop, panel)
+    assert panel.service.save_state(dict_id) == "saved"
+    assert panel.save_label.text() == "Saved"
+
+
+def test_the_fields_edit_the_current_entry_in_one_step(qloop: Any,
+                                                       panel: DictionariesPanel) -> None:
+    make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
+    panel.table.select_source_rows([1])
+    assert (panel.text_edit.text(), panel.alias_edit.text()) == ("Nyx", "nicks")
+    assert panel.sample_edit.text() == "I said Nyx clearly."
+    panel.text_edit.setText("Nyxie")
+    panel.alias_edit.setText("NICK-see")
+    panel.table.select_source_rows([0])  # moving on commits both, as one step
+    assert panel.model.item(1) == LexiconItem("Nyxie", "NICK-see")
+    assert panel.undo_stack.count() == 1
+    assert panel.sample_edit.text() == "I said Cartesia clearly."
+    panel.sample_edit.setText("My own sentence about Nyxie.")
+    panel.sample_edit.textEdited.emit("My own sentence about Nyxie.")
+    panel.table.select_source_rows([1])
+    assert panel.sample_edit.text() == "My own sentence about Nyxie."  # the user's stays
+
+
+def test_undo_of_another_dictionary_shows_it_first(qloop: Any, panel: DictionariesPanel) -> None:
+    first = make_dict(qloop, panel, "First", [NYX])
+    panel.table.select_source_rows([0])
+    panel.remove_selected()
+    second = make_dict(qloop, panel, "Second", [AOIFE])
+    assert panel.current_dict_id() == second
+    panel.undo_stack.undo()
+    assert panel.current_dict_id() == first and panel.model.items() == (NYX,)
+    assert panel.service.items(second) == (AOIFE,)
+
+
+def test_problems_show_as_icon_tooltip_and_colour(qloop: Any, panel: DictionariesPanel) -> None:
+    make_dict(qloop, panel, "Problems", [
+        NYX, LexiconItem("Nyx", "again"), LexiconItem("Qoph", "<<q|ⱷ>>"),
+        LexiconItem("Vex", "<<v|ɛ")])
+    model = panel.model
+    assert model.data(model.index(0, TEXT), Qt.ItemDataRole.DecorationRole) is None
+    duplicate = model.index(1, TEXT)
+    assert "Error: 'Nyx' is already entry 1" in model.data(duplicate, Qt.ItemDataRole.ToolTipRole)
+    assert model.data(duplicate, Qt.ItemDataRole.DecorationRole) is not None
+    assert model.data(duplicate, Qt.ItemDataRole.ForegroundRole).color().name() == "#ff7a7a"
+    warning = model.index(2, ALIAS)
+    assert model.data(warning, Qt.ItemDataRole.ToolTipRole).startswith("Warning: Not on the IPA")
+    assert model.data(warning, Qt.ItemDataRole.ForegroundRole).color().name() == "#f2c46c"
+    assert model.data(model.index(2, TEXT), Qt.ItemDataRole.ForegroundRole) is None
+    assert model.data(model.index(3, ALIAS), Qt.ItemDataRole.ToolTipRole).startswith("Error: IPA")
+    assert model.data(model.index(0, KIND)) == "sounds like"
+    assert model.data(model.index(2, KIND)) == "IPA"
+    assert "2 with errors" in panel.counts_label.text()
+    assert "1 with warnings" in panel.counts_label.text()
+    settle(qloop, panel)
+    assert "2 entries with errors kept here, not sent" in panel.save_label.text()
+
+
+def test_search_matches_text_or_alias_and_columns_sort(qloop: Any,
+                                                       panel: DictionariesPanel) -> None:
+    make_dict(qloop, panel, "Brands", [NYX, CARTESIA, AOIFE, LexiconItem("zeta", "ZAY-ta")])
+    panel.search_edit.setText("ICK")  # the alias "nicks", case-insensitive
+    assert shown_items(panel) == [NYX]
+    panel.search_edit.setText("cart")
+    assert shown_items(panel) == [CARTESIA]
+    assert panel.counts_label.text() == "1 of 4 shown"
+    panel.add_entry()  # a new entry stays visible while the search is on
+    assert LexiconItem("", "") in shown_items(panel)
+    panel.undo_stack.undo()
+    panel.search_edit.clear()
+    panel.table.sortByColumn(TEXT, Qt.SortOrder.AscendingOrder)
+    assert [i.text for i in shown_items(panel)] == ["Aoife", "Cartesia", "Nyx", "zeta"]
+    panel.table.sortByColumn(TEXT, Qt.SortOrder.DescendingOrder)
+    assert [i.text for i in shown_items(panel)] == ["zeta", "Nyx", "Cartesia", "Aoife"]
+    panel.table.sortByColumn(KIND, Qt.SortOrder.AscendingOrder)
+    assert shown_items(panel)[0] == CARTESIA  # "IPA" before "sounds like"
+    assert panel.model.items() == (NYX, CARTESIA, AOIFE, LexiconItem("zeta", "ZAY-ta"))
+
+
+# --- import and export ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv", ".pls"])
+def test_import_replaces_or_merges_as_one_undo_step(
+        qloop: Any, panel: DictionariesPanel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, suffix: str) -> None:
+    dict_id = make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
+    incoming = [LexiconItem("Nyx", "<<n|ɪ|k|s>>"), LexiconItem("Ŧhë", "<<θ|ˈ|iː>>"), AOIFE]
+    path = tmp_path / f"incoming{suffix}"
+    write_lexicon(incoming, path)
+
+    monkeypatch.setattr(panel, "_ask_import_mode", lambda *_a: "merge")
+    panel.import_file(str(path))
+    assert panel.model.items() == (CARTESIA, incoming[0], incoming[1], AOIFE)
+    assert "2 added, 1 changed" in panel.status_label.text()
+    assert panel.undo_stack.count() == 1
+    panel.undo_stack.undo()
+    assert panel.model.items() == (CARTESIA, NYX)
+
+    monkeypatch.setattr(panel, "_ask_import_mode", lambda *_a: "replace")
+    panel.import_file(str(path))
+    assert panel.model.items() == tuple(incoming)
+    settle(qloop, panel)
+    assert panel.service.save_state(dict_id) == "saved"
+    monkeypatch.setattr(panel, "_ask_import_mode", lambda *_a: None)
+    panel.import_file(str(path))  # cancelled: nothing changes
+    assert panel.undo_stack.count() == 1
+
+
+@pytest.mark.parametrize(("name", "content", "where"), [
+    ("bad.csv", "text,alias\nNyx,nicks\nVex,vex,extra\n", "line 3"),
+    ("bad.pls", ('<?xml version="1.0"?>\n<lexicon version="1.0" '
+                 'xmlns="http://www.w3.org/2005/01/pronunciation-lexicon">\n'
+                 "<lexeme><grapheme>Nyx</grapheme><alias>nicks</alias></lexeme>\n"
+                 "<lexeme><grapheme>Vex</grapheme></lexeme>\n</lexicon>\n"),
+     "lexeme 2 ('Vex')"),
+    ("bad.json", '[{"text": "Nyx", "alias": "nicks"},\n {"text": "Vex"}]', "item 2"),
+    ("broken.pls", "<lexicon><lexeme>\n", "line 2"),
+])
+def test_a_malformed_file_changes_nothing_and_says_where(
+        qloop: Any, panel: DictionariesPanel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, content: str,
+        where: str) -> None:
+    make_dict(qloop, panel, "Brands", [CARTESIA])
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    monkeypatch.setattr(panel, "_ask_import_mode", lambda *_a: "replace")
+    panel.import_file(str(path))
+    assert panel.model.items() == (CARTESIA,) and panel.undo_stack.count() == 0
+    assert panel.status_label.text().startswith(f"Nothing imported: {name}: ")
+    assert where in panel.status_label.text()
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "pls"])
+def test_export_then_import_gives_the_same_entries(
+        qloop: Any, panel: DictionariesPanel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fmt: str) -> None:
+    items = [CARTESIA, NYX, LexiconItem("Ŋgũgĩ", "<<ŋ|ɡ|ˈ|u|ɡ|i>>"),
+             LexiconItem("t͡ʃaɪ", "<<t͡ʃ|aɪ>>"), LexiconItem('Quote "me", please', "kwote")]
+    make_dict(qloop, panel, "Round trip", items)
+    chosen_filter = {"json": "Cartesia JSON (*.json)", "csv": "CSV, text and alias (*.csv)",
+                     "pls": "W3C PLS lexicon (*.pls)"}[fmt]
+    monkeypatch.setattr(panel, "_save_path", lambda _name: (str(tmp_path / "out"),
+                                                            chosen_filter))
+    panel.export_file()
+    written = tmp_path / f"out.{fmt}"
+    assert read_lexicon(written) == items
+    assert "Exported 5 entries" in panel.status_label.text()
+
+    panel.select_dictionary("")
+    panel.dict_list.setCurrentRow(-1)
+    panel.import_file(str(written))  # no dictionary chosen: one is made from the file
+    settle(qloop, panel)
+    made = [d for d in panel.service.dictionaries() if d.name == "out"]
+    assert len(made) == 1 and panel.current_dict_id() == made[0].id
+    assert panel.model.items() == tuple(items)
+
+
+def test_export_format_follows_the_extension_then_the_filter() -> None:
+    assert export_format("/x/a.pls", "Cartesia JSON (*.json)") == ("/x/a.pls", "pls")
+    assert export_format("/x/a", "CSV, text and alias (*.csv)") == ("/x/a.csv", "csv")
+    assert export_format("/x/a.XML", "") == ("/x/a.XML", "pls")
+
+
+def test_merge_replaces_aliases_in_place_and_appends_the_rest() -> None:
+    merged, replaced, added = merge_items([NYX, CARTESIA], [LexiconItem(" Nyx ", "nix"), AOIFE,
+                                                            CARTESIA])
+    assert merged == [LexiconItem("Nyx", "nix"), CARTESIA, AOIFE] and (replaced, added) == (1, 1)
+
+
+def test_ten_thousand_entries_one_edit_repaints_one_row(
+        qloop: Any, panel: DictionariesPanel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    dict_id = make_dict(qloop, panel, "Big", [NYX])
+    many = [LexiconItem(f"Word{n}", f"<<w|ɜ|{'kstd'[n % 4]}>>" if n % 2 else f"word {n}")
+            for n in range(10_000)]
+    path = tmp_path / "big.json"
+    write_lexicon(many, path)
+    monkeypatch.setattr(panel, "_ask_import_mode", lambda *_a: "replace")
+    panel.import_file(str(path))
+    model = panel.model
+    assert model.rowCount() == 10_000 and panel.table.proxy.rowCount() == 10_000
+    settle(qloop, panel)
+    assert len(panel.service.dictionary(dict_id).items) == 10_000  # type: ignore[union-attr]
+
+    resets: list[int] = []
+    repainted: list[tuple[int, int]] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.dataChanged.connect(lambda first, last, *_r: repainted.append((first.row(), last.row())))
+    checked, passes = model.checker.aliases_checked, model.checker.text_passes
+    model.setData(model.index(4321, ALIAS), "<<w|ɜ|ⱷ>>")
+    assert resets == [] and repainted == [(4321, 4321)]
+    assert model.checker.aliases_checked == checked + 1
+    assert model.checker.text_passes == passes  # no text changed: no pass over 10 000 texts
+    assert [p.kind for p in model.problems(4321)] == ["unknown_symbol"]
+
+    repainted.clear()
+    model.setData(model.index(9000, TEXT), "Word7")  # a duplicate of entry 8
+    assert resets == [] and repainted == [(9000, 9000)]
+    assert [p.kind for p in model.problems(9000)] == ["duplicate"]
+    panel.undo_stack.undo()
+    panel.undo_stack.undo()
+    panel.undo_stack.undo()  # the import
+    assert model.items() == (NYX,)
+
+
+# --- IPA -----------------------------------------------------------------------------
+
+
+def test_insert_symbol_keeps_cartesias_form() -> None:
+    assert insert_symbol("", 0, "k") == ("<<k>>", 3)
+    assert insert_symbol("<<k>>", 3, "ɑ") == ("<<k|ɑ>>", 5)
+    assert insert_symbol("<<k|ɑ>>", 7, "ɹ") == ("<<k|ɑ|ɹ>>", 7)  # after ">>": at the end
+    assert insert_symbol("<<k|ɑ|ɹ>>", 5, "ː") == ("<<k|ɑː|ɹ>>", 6)  # joins the vowel
+    assert insert_symbol("<<k|ɹ>>", 2, "ˈ") == ("<<ˈ|k|ɹ>>", 3)  # its own phoneme
+    assert insert_symbol("<<k|ɹ>>", 3, "ˈ") == ("<<k|ˈ|ɹ>>", 5)
+    assert insert_symbol("<<k|ɹ>>", 4, "ɑ") == ("<<k|ɑ|ɹ>>", 5)
+    assert insert_symbol("<<k|ɹ>>", 2, SEPARATOR) == ("<<|k|ɹ>>", 3)
+    assert insert_symbol("kar-TEE", 3, "ʒ") == ("karʒ-TEE", 4)  # a respelling: as typed
+    assert insert_symbol("<<k|ɑ", 5, "ɹ") == ("<<k|ɑ|ɹ", 7)  # not closed yet
+
+
+def test_every_palette_symbol_is_on_the_ipa_chart() -> None:
+    for _title, symbols in GROUPS:
+        for symbol, hint in symbols:
+            if symbol == SEPARATOR:
+                continue
+            alias, _cursor = insert_symbol(insert_symbol("", 0, "a")[0], 3, symbol)
+            assert validate([LexiconItem("x", alias)]) == [], (symbol, hint)
+
+
+def test_palette_types_into_the_alias_field_and_the_fields_commit_it(
+        qloop: Any, panel: DictionariesPanel) -> None:
+    make_dict(qloop, panel, "Brands", [LexiconItem("Nyx", "")])
+    panel.table.select_source_rows([0])
+    for symbol in ("n", "ˈ", "ɪ", "k", "s"):
+        panel.ipa_palette.buttons[symbol].click()
+    assert panel.alias_edit.text() == "<<n|ˈ|ɪ|k|s>>"
+    assert panel.model.item(0).alias == ""  # typed, not committed yet
+    panel.alias_edit.editingFinished.emit()
+    assert panel.model.item(0) == LexiconItem("Nyx", "<<n|ˈ|ɪ|k|s>>")
+    assert panel.undo_stack.count() == 1
+
+
+def test_palette_types_into_the_tables_open_alias_editor(qloop: Any,
+                                                         panel: DictionariesPanel) -> None:
+    make_dict(qloop, panel, "Brands", [LexiconItem("Nyx", "<<n|ɪ>>")])
+    proxy_index = panel.table.proxy.index(0, ALIAS)
+    panel.table.setCurrentIndex(proxy_index)
+    panel.table.edit(proxy_index)
+    editor = panel.table.focusWidget()
+    assert isinstance(editor, QLineEdit)
+    editor.setFocus()
+    qloop.run_until_complete(asyncio.sleep(0.05))  # focus changes arrive as events
+    editor.setCursorPosition(len(editor.text()))
+    panel.ipa_palette.buttons["k"].click()
+    assert editor.text() == "<<n|ɪ|k>>" and panel.alias_edit.text() == "<<n|ɪ>>"
+    panel.table.commitData(editor)
+    assert panel.model.item(0).alias == "<<n|ɪ|k>>"
+
+
+def _has_text_to_ipa() -> bool:
+    from studio.offline import espeak
+
+    return hasattr(espeak, "text_to_ipa")
+
+
+@pytest.mark.skipif(not _has_text_to_ipa(), reason="studio.offline.espeak.text_to_ipa not "
+                    "available yet")
+def test_suggest_fills_the_alias_as_one_undo_step(qloop: Any, panel: DictionariesPanel) -> None:
+    make_dict(qloop, panel, "Brands", [LexiconItem("Cartesia", "kar-TEE-zha")])
+    panel.table.select_source_rows([0])
+    panel.suggest()
+    settle(qloop, panel)
+    alias = panel.model.item(0).alias
+    assert alias.startswith("<<") and "ʒ" in alias
+    assert not has_error(validate([panel.model.item(0)]))
+    assert panel.alias_edit.text() == alias and panel.undo_stack.count() == 1
+    panel.undo_stack.undo()
+    assert panel.model.item(0).alias == "kar-TEE-zha"
+
+
+def test_suggest_without_text_says_so(qloop: Any, panel: DictionariesPanel) -> None:
+    make_dict(qloop, panel, "Brands", [LexiconItem("", "")])
+    panel.table.select_source_rows([0])
+    panel.suggest()
+    assert "text first" in panel.status_label.text()
+
+
+# --- deleting, missing, failing --------------------------------------------------------
+
+
+def test_delete_asks_naming_the_count_and_the_projects_use(
+        qtbot: Any, qloop: Any, panel: DictionariesPanel, monkeypatch: pytest.MonkeyPatch, client: CartesiaClient) -> None:
+    dict_id = make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
+    panel.set_project_dictionary(dict_id)
+    asked: list[str] = []
+
+    def refuse(_title: str, text: str) -> bool:
+        asked.append(text)
+        return False
+
+    monkeypatch.setattr(panel, "_confirm", refuse)
+    panel.delete_current()
+    assert "“Brands” and its 2 entries" in asked[0] and "This project uses it" in asked[0]
+    assert panel.service.dictionary(dict_id) is not None
+    monkeypatch.setattr(panel, "_confirm", lambda _title, _text: True)
+    with qtbot.waitSignal(panel.use_requested) as used:
+        panel.delete_current()
+        settle(qloop, panel)
+    assert used.args == [""]
+    assert panel.dict_list.count() == 0 and panel.model.rowCount() == 0
+    assert run(qloop, client.list_pronunciation_dicts()) == []
+
+
+def test_a_dictionary_deleted_on_the_server_is_kept_and_recreated(
+        qtbot: Any, qloop: Any, panel: DictionariesPanel, engine: OfflineEngine) -> None:
+    dict_id = make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
+    panel.set_project_dictionary(dict_id)
+    other = make_client(engine)
+    run(qloop, other.delete_pronunciation_dict(dict_id))
+    run(qloop, other.aclose())
+    panel.refresh()
+    settle(qloop, panel)
+    assert "was deleted on the server" in panel.status_label.text()
+    assert not panel.recreate_button.isHidden()
+    assert "deleted on the server" in list_texts(panel)[0]
+    assert panel.model.items() == (CARTESIA, NYX) and panel.current_dict_id() == dict_id
+    assert not panel.pin_action.isEnabled() and not panel.use_button.isEnabled()
+
+    with qtbot.waitSignal(panel.use_requested) as used:
+        panel.recreate_current()
+        settle(qloop, panel)
+    new_id = used.args[0]
+    assert new_id != dict_id and panel.current_dict_id() == new_id
+    assert panel.model.items() == (CARTESIA, NYX)
+    assert panel.recreate_button.isHidden()
+    assert panel.service.save_state(new_id) == "saved"
+
+
+def test_a_failed_save_says_not_saved_with_retry(qloop: Any, panel: DictionariesPanel,
+                                                 engine: OfflineEngine) -> None:
+    dict_id = make_dict(qloop, panel, "Brands", [NYX])
+    engine.inject_faults(f"/pronunciation-dicts/{dict_id}", [500])
+    panel.table.select_source_rows([0])
+    panel.remove_selected()
+    settle(qloop, panel)
+    assert panel.save_label.text().startswith("Not saved: the server failed (500")
+    assert not panel.retry_button.isHidden()
+    assert "not all saved" in list_texts(panel)[0]
+    assert panel.model.items() == ()  # the edit stays
+    panel.retry_button.click()
+    settle(qloop, panel)
+    assert panel.save_label.text() == "Saved" and panel.retry_button.isHidden()
+
+
+# --- Say it --------------------------------------------------------------------------
+
+
+def applies_dictionaries(qloop: Any, client: CartesiaClient, dict_id: str, voice_id: str) -> bool:
+    request = TTSRequest(transcript="Hi.", voice_id=voice_id, pronunciation_dict_id=dict_id,
+                         output_format=OutputFormat("raw", "pcm_f32le", 16000))
+    try:
+        run(qloop, client.tts_bytes(request))
+    except BadRequestError as exc:
+        if "not available" in str(exc):
+            return False
+        raise
+    return True
+
+
+def test_say_it_plays_without_then_with(qloop: Any, panel: DictionariesPanel,
+                                        client: CartesiaClient, players: list[Any],
+                                        catalog: VoiceCatalog) -> None:
+    dict_id = make_dict(qloop, panel, "Brands", [LexiconItem("Nyx", "Nicholas Alexander")])
+    if not applies_dictionaries(qloop, client, dict_id, catalog.voices[0].id):
+        pytest.skip("the offline engine does not apply pronunciation dictionaries yet")
+    panel.table.select_source_rows([0])
+    assert panel.sample_edit.text() == "I said Nyx clearly."
+    assert panel.voice_combo.voice_id()
+    panel.say_it_or_stop()
+    settle(qloop, panel)
+    assert panel.last_renders is not None
+    without, with_dictionary, rate = panel.last_renders
+    assert not np.array_equal(without, with_dictionary)
+    assert with_dictionary.size > without.size
+    played = players[-1].played()
+    assert played.size == without.size + with_dictionary.size + round(0.6 * rate)
+    assert np.array_equal(played[:without.size], without)
+    assert panel.say_button.text() == "■ Stop"
+    panel.say_it_or_stop()
+    assert panel.say_button.text() == "▶ Say it"
+
