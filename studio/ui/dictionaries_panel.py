@@ -18,8 +18,16 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import shiboken6
-from PySide6.QtCore import QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QUndoStack
+from PySide6.QtCore import QPersistentModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -36,6 +44,9 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -95,6 +106,44 @@ def export_format(path: str, selected_filter: str) -> tuple[str, Format]:
         return path, _EXTENSIONS[suffix]
     fmt: Format = next((f for label, f in EXPORT_FILTERS if label == selected_filter), "json")
     return f"{path}.{fmt}", fmt
+
+
+class _DictionaryDelegate(QStyledItemDelegate):
+    """A dictionary in the list: its name, and under it, dimmer, what it holds and how
+    it stands (the item's text, split at its line break)."""
+
+    PAD = 5
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Any) -> None:
+        option = QStyleOptionViewItem(option)  # a copy: Qt's is shared with other cells
+        self.initStyleOption(option, index)
+        # The item's own text: the style option's has its line break made a U+2028.
+        name, _, facts = str(index.data(Qt.ItemDataRole.DisplayRole) or "").partition("\n")
+        option.text = ""
+        style = option.widget.style() if option.widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        rect = option.rect.adjusted(self.PAD + 3, self.PAD, -self.PAD, -self.PAD)
+        line = option.fontMetrics.height()
+        painter.save()
+        painter.setFont(option.font)
+        painter.setPen(option.palette.color(QPalette.ColorRole.HighlightedText if selected
+                                            else QPalette.ColorRole.Text))
+        painter.drawText(rect.adjusted(0, 0, 0, -line), Qt.AlignmentFlag.AlignLeft,
+                         option.fontMetrics.elidedText(name, Qt.TextElideMode.ElideRight,
+                                                       rect.width()))
+        small = QFont(option.font)
+        small.setBold(False)
+        painter.setFont(small)
+        painter.setPen(QColor("#d8d4ff" if selected else "#8d8e9c"))
+        painter.drawText(rect.adjusted(0, line + 2, 0, 0), Qt.AlignmentFlag.AlignLeft,
+                         QFontMetrics(small).elidedText(facts, Qt.TextElideMode.ElideRight,
+                                                        rect.width()))
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Any) -> QSize:
+        line = option.fontMetrics.height()
+        return QSize(120, 2 * line + 2 + 2 * self.PAD)
 
 
 class DictionariesPanel(QWidget):
@@ -196,8 +245,17 @@ class DictionariesPanel(QWidget):
         for action in (self.add_action, self.remove_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             self.table.addAction(action)
-        self.undo_action = self.undo_stack.createUndoAction(self, "↶")
-        self.redo_action = self.undo_stack.createRedoAction(self, "↷")
+        # Fixed labels (the stack's own actions take each step's text and would widen
+        # the toolbar); the step is named in the tooltip.
+        self.undo_action = make_action(self, "↶ Undo", self.undo_stack.undo)
+        self.redo_action = make_action(self, "↷ Redo", self.undo_stack.redo)
+        for action, can, text in (
+                (self.undo_action, self.undo_stack.canUndoChanged, self.undo_stack.undoTextChanged),
+                (self.redo_action, self.undo_stack.canRedoChanged, self.undo_stack.redoTextChanged)):
+            action.setEnabled(False)
+            can.connect(action.setEnabled)
+            verb = action.text().split()[1]
+            text.connect(lambda step, a=action, v=verb: a.setToolTip(f"{v} {step}".strip()))
 
     def _build_layout(self, language: str) -> None:
         self.banner = QLabel(NOT_CONNECTED)
@@ -209,8 +267,7 @@ class DictionariesPanel(QWidget):
         self.dict_list = QListWidget()
         self.dict_list.setObjectName("DictionaryList")
         self.dict_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.dict_list.setSpacing(1)
-        self.dict_list.setWordWrap(True)
+        self.dict_list.setItemDelegate(_DictionaryDelegate(self.dict_list))
         self.use_button = QPushButton("Use for this project")
         self.use_button.setToolTip("Generate this project's blocks with this dictionary "
                                    "(a block can override it)")
