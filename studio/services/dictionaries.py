@@ -265,6 +265,7 @@ class DictionaryService(QObject):
         # dict id -> (the items tuple it was worked out from, its sendable entries)
         self._sendable: dict[str, tuple[tuple[LexiconItem, ...], tuple[LexiconItem, ...]]] = {}
         self._missing: set[str] = set()
+        self._deleted: set[str] = set()  # ids deleted or forgotten here
         self._failed: dict[str, str] = {}
         self._savers: dict[str, asyncio.Task[None]] = {}
         self._tasks = TaskGroup(self._on_task_failed, "dictionary save")
@@ -310,6 +311,7 @@ class DictionaryService(QObject):
         self._failed.clear()
         self._savers.clear()
         self._missing.clear()
+        self._deleted.clear()
         if had:
             self.dictionaries_changed.emit()
             for dict_id in ids:
@@ -395,6 +397,7 @@ class DictionaryService(QObject):
             DictionaryError: not connected, or the listing failed.
         """
         client = self._require_client()
+        before = set(self._dicts)
         try:
             listed = await client.list_pronunciation_dicts()
         except CartesiaError as exc:
@@ -405,6 +408,8 @@ class DictionaryService(QObject):
         changed_items: list[str] = []
         dicts: dict[str, PronunciationDict] = {}
         for entry in listed:
+            if entry.id in self._deleted:
+                continue  # deleted here while the listing was on its way
             dicts[entry.id] = entry
             self._server[entry.id] = _from_wire(entry.items)
             self._missing.discard(entry.id)
@@ -413,11 +418,13 @@ class DictionaryService(QObject):
             if self._items.get(entry.id) != self._server[entry.id]:
                 self._items[entry.id] = self._server[entry.id]
                 changed_items.append(entry.id)
-        vanished = [d for d in self._dicts if d not in dicts and d not in self._missing]
+        vanished = [d for d in self._dicts
+                    if d not in dicts and d in before and d not in self._missing]
         for dict_id in self._dicts:
             if dict_id not in dicts:
                 dicts[dict_id] = self._dicts[dict_id]
-                self._missing.add(dict_id)
+                if dict_id in before:  # (one created meanwhile is not listed yet)
+                    self._missing.add(dict_id)
         self._dicts = dicts
         self.dictionaries_changed.emit()
         for dict_id in changed_items:
@@ -712,6 +719,7 @@ class DictionaryService(QObject):
         self._sendable.pop(dict_id, None)
         self._failed.pop(dict_id, None)
         self._missing.discard(dict_id)
+        self._deleted.add(dict_id)
         self.dictionaries_changed.emit()
         self.items_changed.emit(dict_id)
         self.save_state_changed.emit(dict_id)

@@ -39,24 +39,32 @@ def run(qloop: Any, awaitable: Awaitable[T], timeout: float = 60.0) -> T:
 
 
 class GatedTransport(httpx.AsyncBaseTransport):
-    """A real HTTP transport that records every request and, while :attr:`gate` is
-    closed, holds ``PATCH`` requests before they are sent."""
+    """A real HTTP transport that records every ``method`` request and, while
+    :attr:`gate` is closed, holds them before they are sent (or, ``answered``, holds
+    the server's answer)."""
 
-    def __init__(self) -> None:
+    def __init__(self, method: str = "PATCH", answered: bool = False) -> None:
+        self.method = method
+        self.answered = answered
         self.inner = httpx.AsyncHTTPTransport()
         self.gate = asyncio.Event()
         self.gate.set()
-        self.patches: list[httpx.Request] = []
+        self.patches: list[httpx.Request] = []  # the requests of ``method``
         self.in_flight = 0
         self.most_in_flight = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method != "PATCH":
+        if request.method != self.method:
             return await self.inner.handle_async_request(request)
         self.patches.append(request)
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
+            if self.answered:
+                response = await self.inner.handle_async_request(request)
+                await response.aread()
+                await self.gate.wait()
+                return response
             await self.gate.wait()
             return await self.inner.handle_async_request(request)
         finally:
@@ -289,6 +297,29 @@ def test_refresh_keeps_unsaved_entries_and_takes_the_servers_otherwise(
     run(qloop, service.refresh())
     assert service.items(theirs.id) == ()  # changed elsewhere, nothing here: theirs
     assert service.items(mine.id) == (NYX, LexiconItem("", ""))  # never lost
+
+
+def test_a_listing_older_than_a_create_or_delete_does_not_undo_them(
+        qloop: Any, engine: OfflineEngine) -> None:
+    transport = GatedTransport("GET", answered=True)
+    client = make_client(engine, transport=transport)
+    service = DictionaryService()
+    service.set_client(client, "offline")
+    try:
+        doomed = run(qloop, service.create("Doomed"))
+        transport.gate.clear()
+        listing = asyncio.ensure_future(service.refresh())
+        run(qloop, asyncio.sleep(0.3))  # the server answered, with "Doomed"; held here
+        assert transport.patches and not listing.done()
+        made = run(qloop, service.create("Made meanwhile"))
+        run(qloop, service.delete(doomed.id))
+        transport.gate.set()
+        run(qloop, listing)
+        assert not service.is_missing(made.id) and service.dictionary(made.id) is not None
+        assert service.dictionary(doomed.id) is None
+    finally:
+        service.shutdown()
+        run(qloop, client.aclose())
 
 
 # --- deleted on the server -------------------------------------------------------------
