@@ -111,7 +111,9 @@ class LexiconChecker:
     """
 
     def __init__(self) -> None:
-        self._own: dict[str, tuple[Problem, ...]] = {}
+        self._own: dict[str, tuple[Problem, ...]] = {}  # alias -> its problems (index 0)
+        self._placed: dict[tuple[str, int], tuple[Problem, ...]] = {}  # ... at a row
+        self._plain: dict[str, LexiconItem] = {}  # text -> the item the text pass checks
         self._texts: tuple[str, ...] | None = None
         self._first: dict[int, tuple[Problem, ...]] = {}  # empty text, duplicate
         self._last: dict[int, tuple[Problem, ...]] = {}  # overlaps
@@ -125,14 +127,21 @@ class LexiconChecker:
             self._check_texts(texts)
         if len(self._own) > 2 * len(items) + 1024:  # forget aliases edited away
             self._own = {i.alias: self._own[i.alias] for i in items if i.alias in self._own}
-        first, last, own = self._first, self._last, self._own
+        if len(self._placed) > 2 * len(items) + 1024:
+            self._placed = {}
+        first, last, own, placed = self._first, self._last, self._own, self._placed
         out: list[tuple[Problem, ...]] = []
         for row, item in enumerate(items):
             mine = own.get(item.alias)
             if mine is None:
                 mine = self._check_alias(item.alias)
             if mine:
-                mine = tuple(dataclasses.replace(p, index=row) for p in mine)
+                key = (item.alias, row)
+                at_row = placed.get(key)
+                if at_row is None:
+                    at_row = placed[key] = tuple(dataclasses.replace(p, index=row)
+                                                 for p in mine)
+                mine = at_row
             if row in first or row in last:
                 mine = first.get(row, ()) + mine + last.get(row, ())
             out.append(mine)
@@ -146,9 +155,18 @@ class LexiconChecker:
 
     def _check_texts(self, texts: tuple[str, ...]) -> None:
         self.text_passes += 1
+        plain = self._plain
+        if len(plain) > 2 * len(texts) + 1024:
+            plain.clear()
+        surrogates = []
+        for text in texts:
+            item = plain.get(text)
+            if item is None:
+                item = plain[text] = LexiconItem(text, _PLAIN)
+            surrogates.append(item)
         first: dict[int, list[Problem]] = {}
         last: dict[int, list[Problem]] = {}
-        for problem in validate([LexiconItem(text, _PLAIN) for text in texts]):
+        for problem in validate(surrogates):
             side = first if problem.kind in _TEXT_FIRST else last
             side.setdefault(problem.index, []).append(problem)
         self._first = {row: tuple(found) for row, found in first.items()}
@@ -334,13 +352,20 @@ class DictionaryService(QObject):
         unknown id."""
         return self._items.get(dict_id)
 
+    def checker(self, dict_id: str) -> LexiconChecker:
+        """The checker of ``dict_id``'s entries, to share with a view of them (its caches
+        then serve both; a fresh one for an unknown id)."""
+        if dict_id not in self._dicts:
+            return LexiconChecker()
+        return self._checkers.setdefault(dict_id, LexiconChecker())
+
     def problems(self, dict_id: str) -> list[tuple[Problem, ...]]:
         """Each entry's validation problems (see :class:`LexiconChecker`); ``[]`` for an
         unknown id."""
         items = self._items.get(dict_id)
         if items is None:
             return []
-        return self._checkers.setdefault(dict_id, LexiconChecker()).problems(items)
+        return self.checker(dict_id).problems(items)
 
     def sendable(self, dict_id: str) -> tuple[LexiconItem, ...]:
         """The entries a save sends: those without errors, in order (module docstring)."""

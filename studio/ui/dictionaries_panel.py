@@ -517,6 +517,8 @@ class DictionariesPanel(QWidget):
         dict_id = self.current_dict_id()
         if dict_id != self.model.dict_id:
             self._commit_fields()
+            # One checker for the view and the service: a text edit checks texts once.
+            self.model.checker = self.service.checker(dict_id)
             self.model.set_items(dict_id, self.service.items(dict_id) or ())
             self._bind(None)
             if self.model.rowCount():

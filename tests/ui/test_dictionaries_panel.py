@@ -264,6 +264,50 @@ def test_search_matches_text_or_alias_and_columns_sort(qloop: Any,
     assert panel.model.items() == (NYX, CARTESIA, AOIFE, LexiconItem("zeta", "ZAY-ta"))
 
 
+def check_proxy(panel: DictionariesPanel) -> None:
+    """The table's rows map one to one onto the entries the search keeps, in order."""
+    proxy, model = panel.table.proxy, panel.model
+    rows = [proxy.mapToSource(proxy.index(p, TEXT)).row() for p in range(proxy.rowCount())]
+    assert sorted(rows) == [r for r in range(model.rowCount())
+                            if not proxy.search or proxy._accepts(r)]
+    assert all(proxy.mapFromSource(model.index(r, ALIAS)).row() == p
+               for p, r in enumerate(rows))
+
+
+def test_sorted_table_follows_edits_inserts_and_removals(qloop: Any,
+                                                         panel: DictionariesPanel) -> None:
+    items = [LexiconItem(f"Word{n:03d}", f"w{n}") for n in range(100)]
+    make_dict(qloop, panel, "Many", items)
+    panel.table.sortByColumn(TEXT, Qt.SortOrder.DescendingOrder)
+    check_proxy(panel)
+    assert shown_items(panel)[0].text == "Word099"
+
+    proxy = panel.table.proxy
+    panel.table.select_source_rows([5])
+    proxy.setData(proxy.mapFromSource(panel.model.index(5, TEXT)), "Zebra")  # moves to the top
+    assert shown_items(panel)[0] == LexiconItem("Zebra", "w5")
+    assert panel.table.source_rows() == [5]  # still selected
+    assert panel.table.currentIndex().row() == 0
+    check_proxy(panel)
+
+    panel.table.select_source_rows(list(range(0, 100, 2)))  # 50 scattered rows
+    panel.remove_selected()
+    assert panel.model.rowCount() == 50
+    check_proxy(panel)
+    panel.search_edit.setText("word01")
+    check_proxy(panel)
+    panel.undo_stack.undo()
+    panel.undo_stack.undo()
+    assert list(panel.model.items()) == items
+    check_proxy(panel)
+    panel.search_edit.clear()
+    panel.add_entry()  # an empty text sorts last, descending
+    assert shown_items(panel)[-1] == LexiconItem("", "")
+    check_proxy(panel)
+    panel.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the dictionary's order
+    assert [i.text for i in shown_items(panel)] == [i.text for i in panel.model.items()]
+
+
 # --- import and export ---------------------------------------------------------------
 
 
