@@ -573,6 +573,8 @@ class DictionariesPanel(QWidget):
     def _on_rows_touched(self, rows: list[int]) -> None:
         if rows:
             self.table.select_source_rows(rows)
+        elif not self.table.currentIndex().isValid() and self.model.rowCount():
+            self.table.select_source_rows([0])  # after an import: the first entry
 
     def _on_entry_chosen(self, *_args: object) -> None:
         row = self.table.current_source_row()
