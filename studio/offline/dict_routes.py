@@ -22,7 +22,14 @@ be written (the change is then undone) or could not be read at start-up.
 
 Dictionaries live in ``<data_dir>/pronunciation_dicts.json``, written atomically by
 :class:`~studio.offline.voice_store.JsonFileStore` before a change is answered; a
-corrupt file is set aside. Applying dictionaries during synthesis is not done here.
+corrupt file is set aside.
+
+Generation (``pronunciation_dict_id`` on ``/tts/bytes``, ``/tts/sse`` and the
+WebSocket) reads a dictionary through :meth:`DictBook.pronouncer` when it starts,
+so an edit applies to the next generation. Each version of a dictionary is
+compiled once, in the worker pool, into a
+:class:`~studio.offline.pronunciation.Pronouncer` that generations share; a
+change drops the compiled versions it replaced.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from aiohttp import web
 
 from studio.offline.errors import ApiError, bad_request, json_object
 from studio.offline.localize import now_iso
+from studio.offline.pronunciation import Pronouncer
 from studio.offline.voice_store import JsonFileStore, StoreFormatError, read_envelope
 from studio.offline.voices import OWNER_USER_ID
 
@@ -146,8 +154,8 @@ class DictStore(JsonFileStore[tuple[StoredDict, ...]]):
 class DictBook:
     """The dictionaries an engine serves, loaded from its store on first use.
 
-    Every request goes through :meth:`read` or :meth:`change` under one lock, so
-    what is served is always what was last saved.
+    Every request goes through :meth:`read`, :meth:`pronouncer` or :meth:`change`
+    under one lock, so what is served is always what was last saved.
     """
 
     store: DictStore
@@ -155,6 +163,9 @@ class DictBook:
     dicts: tuple[StoredDict, ...] = ()
     loaded: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # id -> (the version compiled, its Pronouncer being built or built)
+    _compiled: dict[str, tuple[StoredDict, asyncio.Future[Pronouncer]]] = field(
+        default_factory=dict)
 
     async def ensure_loaded(self) -> None:
         if not self.loaded:
@@ -166,6 +177,27 @@ class DictBook:
         async with self.lock:
             await self.ensure_loaded()
             return self.dicts
+
+    async def pronouncer(self, dict_id: str) -> Pronouncer:
+        """The current version of dictionary ``dict_id``, compiled for synthesis.
+
+        Compiling (about 20 ms for 10 000 entries) runs in :attr:`executor` once
+        per version; later generations get the same object at the cost of a lookup.
+
+        Raises:
+            ApiError: 404 ``pronunciation_dict_not_found`` for an unknown id.
+        """
+        async with self.lock:
+            await self.ensure_loaded()
+            stored = self.dicts[_index(self.dicts, dict_id)]
+            compiled = self._compiled.get(dict_id)
+            if compiled is None or compiled[0] != stored or _failed(compiled[1]):
+                loop = asyncio.get_running_loop()
+                future = loop.run_in_executor(self.executor, Pronouncer, stored.items)
+                compiled = (stored, future)
+                self._compiled[dict_id] = compiled
+        # Shielded: a generation that gives up must not cancel the build for others.
+        return await asyncio.shield(compiled[1])
 
     async def change(self, new: tuple[StoredDict, ...]) -> None:
         """Save ``new`` and serve it; on failure keep the old dictionaries.
@@ -184,6 +216,13 @@ class DictBook:
             raise ApiError(
                 500, f"the dictionary could not be saved: {exc.strerror or exc}") from None
         self.dicts = new
+        current = {d.id: d for d in new}
+        self._compiled = {ident: compiled for ident, compiled in self._compiled.items()
+                          if current.get(ident) == compiled[0]}
+
+
+def _failed(future: asyncio.Future[Pronouncer]) -> bool:
+    return future.done() and (future.cancelled() or future.exception() is not None)
 
 
 BOOK: web.AppKey[DictBook] = web.AppKey("pronunciation_dicts", DictBook)

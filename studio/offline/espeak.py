@@ -39,6 +39,8 @@ _INITIALIZE_PHONEME_IPA = 0x0002
 _INITIALIZE_DONT_EXIT = 0x8000
 _CHARS_UTF8 = 1
 _SSML = 0x10
+# espeakPHONEMES: text between [[ and ]] is espeak-ng phoneme mnemonics.
+_PHONEMES = 0x100
 _POS_CHARACTER = 1
 _EE_OK = 0
 _EE_NOT_FOUND = 2
@@ -277,13 +279,16 @@ def _set_voice(lib: Any, voice: str) -> None:
 
 
 def synthesize(
-    text: str, voice: str, prosody: Prosody, sink: ChunkSink, ssml: bool = False
+    text: str, voice: str, prosody: Prosody, sink: ChunkSink, ssml: bool = False,
+    phonemes: bool = False,
 ) -> bool:
     """Render ``text`` with espeak-ng ``voice`` (e.g. ``"en-us+f3"``), blocking.
 
     With ``ssml`` the text is espeak-ng's SSML subset (used for
     ``<say-as interpret-as="characters">``); event text positions then index
-    the SSML string.
+    the SSML string. With ``phonemes``, text between ``[[`` and ``]]`` is
+    espeak-ng phoneme mnemonics (``[[kA@t'i:Z@]]``), as a pronunciation
+    dictionary's IPA alias becomes.
 
     ``sink`` is called on this thread for each block of about 100 ms of int16
     frames at :func:`sample_rate`, with the word/phoneme events of that block.
@@ -310,8 +315,9 @@ def synthesize(
         lib.sink = sink
         lib.stopped = False
         try:
+            flags = _CHARS_UTF8 | (_SSML if ssml else 0) | (_PHONEMES if phonemes else 0)
             result = lib.lib.espeak_Synth(
-                data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8 | (_SSML if ssml else 0), None, None
+                data, len(data), 0, _POS_CHARACTER, 0, flags, None, None
             )
         finally:
             lib.sink = None

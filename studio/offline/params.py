@@ -6,7 +6,10 @@ transcript, voice, language, generation config and output format. The v4 SDK
 may send ``voice`` as a bare id string and ``locale`` instead of ``language``
 (``tts.generate`` docstring); both are accepted. Every rejection is an
 :class:`~studio.offline.errors.ApiError` with status 400, except an unknown
-voice, which is 404 like ``GET /voices/{id}``.
+voice, which is 404 like ``GET /voices/{id}``. ``pronunciation_dict_id`` is
+checked for its type here; whether the dictionary exists is the route's
+business (it is read when the generation starts, see
+:meth:`~studio.offline.dict_routes.DictBook.pronouncer`).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class TtsParams:
     add_timestamps: bool
     add_phoneme_timestamps: bool
     context_id: str | None
+    pronunciation_dict_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +171,10 @@ def parse_tts(
     language = _language(body, voice)
     output = parse_output_format(body.get("output_format"), containers)
     delivery = _delivery(body)
-    if body.get("pronunciation_dict_id") is not None:
-        raise bad_request("pronunciation dictionaries are not available in the offline engine")
+    dict_id = body.get("pronunciation_dict_id")
+    if dict_id is not None and (not isinstance(dict_id, str) or not dict_id.strip()):
+        raise bad_request(
+            f"pronunciation_dict_id must be a pronunciation dictionary id string; got {dict_id!r}")
     context_id = body.get("context_id")
     if context_id is not None and not isinstance(context_id, str):
         raise bad_request("context_id must be a string")
@@ -183,6 +189,7 @@ def parse_tts(
         add_timestamps=_flag(body, "add_timestamps"),
         add_phoneme_timestamps=_flag(body, "add_phoneme_timestamps"),
         context_id=context_id,
+        pronunciation_dict_id=dict_id,
     )
 
 

@@ -12,6 +12,10 @@ Routes (``cartesia-openapi.yaml`` paths; the v4 SDK's calls in brackets):
   the data directory (:mod:`~studio.offline.voice_edit_routes`).
 - ``POST /tts/bytes`` [``tts.generate``], ``POST /tts/sse``
   [``tts.generate_sse``], ``GET /tts/websocket`` [``tts.websocket_connect``].
+  ``pronunciation_dict_id`` applies that dictionary with Cartesia's matching
+  rule: respellings replace the text, IPA aliases become espeak-ng phoneme
+  input, word timestamps keep the transcript's words
+  (:mod:`~studio.offline.pronunciation`); an unknown id is a 404.
 - ``GET``/``POST /pronunciation-dicts/``, ``GET``/``PATCH``/``DELETE
   /pronunciation-dicts/{id}``, ``POST /pronunciation-dicts/{id}/pin``/``unpin``
   [``pronunciation_dicts.*``]: kept in the data directory

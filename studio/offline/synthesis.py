@@ -14,6 +14,13 @@ seconds from the start of the renderer's audio, so they continue across
 WebSocket continuations and flushes. Words are the transcript's
 whitespace-separated tokens with surrounding punctuation removed; tags are
 never words (they were parsed away by :mod:`studio.offline.tags`).
+
+A pronunciation dictionary's replacements (:class:`~studio.offline.tags.Replacement`)
+are synthesised in place of the text they cover, but the words reported stay
+the transcript's: every word a replacement touches takes its time from the
+alias's audio, several words sharing it by length ("New York" said as one
+alias), so the studio can align the script's words on the waveform. Phoneme
+timestamps are the phonemes espeak-ng actually spoke.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from studio.audio.align import word_of
 from studio.offline import espeak
 from studio.offline.delivery import Delivery, apply_gain
 from studio.offline.formats import AudioFormat, StreamEncoder
-from studio.offline.tags import Pause, Piece, split_sentences
+from studio.offline.tags import Pause, Piece, Replacement, Speech, split_sentences
 
 _TOKEN = re.compile(r"\S+")
 _STRESS = str.maketrans("", "", "ˈˌ")
@@ -107,6 +114,7 @@ class _Tracker:
     phonemes: list[tuple[str, float, float]] = field(default_factory=list)
     _token: int | None = None  # first token of the open word group
     _group_start: int = 0
+    _group_position: int = 0  # where in the synthesised string the group's word is
     _group_phonemes: list[tuple[int, int]] = field(default_factory=list)
     _phoneme: tuple[str, int] | None = None  # (ipa, start) awaiting its end
     _started: bool = False  # a word event has been seen
@@ -161,12 +169,17 @@ class _Tracker:
         token = self._token_at(event.text_start)
         if token is None or (self._token is not None and token <= self._token):
             return
+        if self._token is not None and self.tokens[token][0] <= self._group_position:
+            # The token had begun before this group's word: a word after an alias
+            # but inside the same transcript word ("'s" of "Cartesia's").
+            return
         self._close_phoneme(event.sample)
         self._close_group(token, event.sample)
         # Tokens before espeak's first word event join the first group.
         self._token = token if self._started else 0
         self._started = True
         self._group_start = event.sample
+        self._group_position = event.text_start
 
     def on_phoneme(self, event: espeak.PhonemeEvent) -> None:
         self._close_phoneme(event.sample)
@@ -194,8 +207,62 @@ class _Tracker:
         return words, phonemes
 
 
-def _plain(text: str) -> tuple[str, list[tuple[int, int, str]]]:
-    return text, [(m.start(), m.end(), word_of(m.group())) for m in _TOKEN.finditer(text)]
+def _plain(
+    text: str, replacements: Sequence[Replacement] = ()
+) -> tuple[str, list[tuple[int, int, str]], bool]:
+    """What espeak-ng synthesises for ``text`` with ``replacements`` made, the
+    transcript's tokens mapped onto it, and whether it holds phoneme input.
+
+    A token that overlaps a replacement spans the whole replacement's text, so
+    espeak-ng's word events inside the alias all fall in the token group of the
+    transcript's words.
+    """
+    tokens = [(m.start(), m.end(), word_of(m.group())) for m in _TOKEN.finditer(text)]
+    if not replacements:
+        return text, tokens, False
+    phonemes = any(r.phonemes for r in replacements)
+    parts: list[str] = []
+    edges: list[tuple[int, int, int, int]] = []  # (start, end) in text, then in source
+    position = length = 0
+    for r in replacements:
+        plain = text[position:r.start]
+        # Same length, so offsets hold: the transcript's own "[[" stays text.
+        parts.append(plain.replace("[[", "[ ") if phonemes else plain)
+        length += len(plain)
+        edges.append((r.start, r.end, length, length + len(r.spoken)))
+        parts.append(r.spoken)
+        length += len(r.spoken)
+        position = r.end
+    tail = text[position:]
+    parts.append(tail.replace("[[", "[ ") if phonemes else tail)
+
+    def to_source(index: int, end: bool) -> int:
+        shift = 0
+        for start, stop, source_start, source_stop in edges:
+            if index <= start:
+                break
+            if index < stop:  # inside a replaced span: the whole alias
+                return source_stop if end else source_start
+            shift = source_stop - stop
+        return index + shift
+
+    mapped = [(to_source(a, False), to_source(b, True), w) for a, b, w in tokens]
+    return "".join(parts), mapped, phonemes
+
+
+def _sentences(piece: Speech) -> list[tuple[str, tuple[Replacement, ...]]]:
+    """``piece`` cut into sentences, each with its replacements (offsets into the
+    sentence); never cut inside a replaced span (a key may hold "Mr. Smith")."""
+    out: list[tuple[str, tuple[Replacement, ...]]] = []
+    start = end = 0
+    for sentence in split_sentences(piece.text):
+        end += len(sentence)
+        if any(r.start < end < r.end for r in piece.replacements):
+            continue
+        out.append((piece.text[start:end], tuple(
+            r.shifted(start) for r in piece.replacements if start <= r.start and r.end <= end)))
+        start = end
+    return out
 
 
 _SAY_AS_OPEN = '<say-as interpret-as="characters">'
@@ -257,11 +324,12 @@ class Renderer:
                 self._pause(piece.seconds, emit)
                 continue
             effective = piece.overrides.apply(delivery)
-            chunks = [piece.text] if piece.spell else split_sentences(piece.text)
-            for sentence in chunks:
+            chunks = [(piece.text, ())] if piece.spell else _sentences(piece)
+            for sentence, replacements in chunks:
                 if not sentence.strip():
                     continue
-                if not self._speak(sentence, piece.spell, voicing, effective, emit, cancelled):
+                if not self._speak(sentence, replacements, piece.spell, voicing, effective,
+                                   emit, cancelled):
                     return False
         return not cancelled()
 
@@ -289,13 +357,17 @@ class Renderer:
     def _speak(
         self,
         text: str,
+        replacements: Sequence[Replacement],
         spell: bool,
         voicing: Voicing,
         delivery: Delivery,
         emit: Emit,
         cancelled: Callable[[], bool],
     ) -> bool:
-        source, tokens = _spelled(text) if spell else _plain(text)
+        if spell:
+            (source, tokens), phoneme_input = _spelled(text), False
+        else:
+            source, tokens, phoneme_input = _plain(text, replacements)
         tracker = _Tracker(tokens, self.frames, self.rate)
         gain = delivery.gain()
         produced = 0
@@ -320,7 +392,8 @@ class Renderer:
             return False
 
         prosody = delivery.prosody(voicing.pitch_offset, voicing.range_offset, voicing.rate_scale)
-        completed = espeak.synthesize(source, voicing.espeak_voice, prosody, sink, ssml=spell)
+        completed = espeak.synthesize(source, voicing.espeak_voice, prosody, sink, ssml=spell,
+                                      phonemes=phoneme_input)
         tracker.finish(produced)
         self.frames += produced
         words, phonemes = tracker.take()

@@ -16,11 +16,16 @@ Tags are never spoken. Other ``<name ...>`` tags are dropped silently; a known
 tag with a missing or invalid value is a 400 (:class:`ApiError`). Overrides
 carry across WebSocket continuations: :func:`parse` takes and returns the
 running :class:`Overrides`.
+
+:func:`parse` also hands each speech piece the :class:`Replacement` spans that
+fall in it: where a pronunciation dictionary says the text differently
+(:mod:`studio.offline.pronunciation`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TypeAlias
 
@@ -55,12 +60,33 @@ class Overrides:
 
 
 @dataclass(frozen=True, slots=True)
+class Replacement:
+    """``text[start:end]`` (character offsets, ``end`` exclusive) is said as
+    ``spoken``, espeak-ng input that may hold ``[[...]]`` phoneme mnemonics."""
+
+    start: int
+    end: int
+    spoken: str
+
+    @property
+    def phonemes(self) -> bool:
+        """Whether ``spoken`` needs espeak-ng's phoneme input."""
+        return "[[" in self.spoken
+
+    def shifted(self, offset: int) -> Replacement:
+        """The same replacement with both offsets moved by ``-offset``."""
+        return Replacement(self.start - offset, self.end - offset, self.spoken)
+
+
+@dataclass(frozen=True, slots=True)
 class Speech:
-    """Text to speak with ``overrides`` in effect; ``spell`` spells it out."""
+    """Text to speak with ``overrides`` in effect; ``spell`` spells it out;
+    ``replacements`` (offsets into ``text``, in order) are said differently."""
 
     text: str
     overrides: Overrides
     spell: bool = False
+    replacements: tuple[Replacement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +124,18 @@ def _number(value: str | None, tag: str) -> float:
         raise bad_request(f'<{tag} ratio="..."/> needs a number; got {value!r}') from None
 
 
-def parse(transcript: str, overrides: Overrides | None = None) -> tuple[list[Piece], Overrides]:
+def parse(
+    transcript: str,
+    overrides: Overrides | None = None,
+    replacements: Sequence[Replacement] = (),
+) -> tuple[list[Piece], Overrides]:
     """Split ``transcript`` into speech and pause pieces.
 
     Returns the pieces in order and the overrides in effect at the end (pass
     them to the next call for the same WebSocket context). Whitespace-only
-    speech is dropped; adjacent text keeps its spacing.
+    speech is dropped; adjacent text keeps its spacing. ``replacements``
+    (offsets into ``transcript``, in order, none inside a tag or a
+    ``<spell>`` span) go to the speech piece that holds them.
 
     Raises:
         ApiError: 400 for a known tag with a missing or out-of-range value.
@@ -112,16 +144,23 @@ def parse(transcript: str, overrides: Overrides | None = None) -> tuple[list[Pie
     pieces: list[Piece] = []
     pos = 0
 
-    def speak(text: str, spell: bool = False) -> None:
+    def speak(start: int, end: int) -> None:
+        text = transcript[start:end]
         if text.strip():
-            pieces.append(Speech(text, state, spell))
+            inside = tuple(r.shifted(start) for r in replacements
+                           if start <= r.start and r.end <= end)
+            pieces.append(Speech(text, state, replacements=inside))
+
+    def spell(text: str) -> None:
+        if text.strip():
+            pieces.append(Speech(text, state, spell=True))
 
     while pos < len(transcript):
         match = _TAG.search(transcript, pos)
         if match is None:
-            speak(transcript[pos:])
+            speak(pos, len(transcript))
             break
-        speak(transcript[pos:match.start()])
+        speak(pos, match.start())
         pos = match.end()
         closing, name, raw_attrs = match.group(1), match.group(2).lower(), match.group(3)
         attrs = _attrs(raw_attrs)
@@ -142,7 +181,7 @@ def parse(transcript: str, overrides: Overrides | None = None) -> tuple[list[Pie
         elif name == "spell" and not match.group(4):
             end = transcript.lower().find("</spell>", pos)
             stop = len(transcript) if end < 0 else end
-            speak(_TAG.sub("", transcript[pos:stop]), spell=True)
+            spell(_TAG.sub("", transcript[pos:stop]))
             pos = stop if end < 0 else end + len("</spell>")
     return pieces, state
 

@@ -5,7 +5,10 @@
 ``StreamingResponse`` shapes (the v4 SDK reads only ``data``); the WebSocket
 is served by :class:`~studio.offline.websocket.SocketSession`. Requests are
 validated completely (tags included) before the response starts, so
-rejections are proper JSON errors with their status.
+rejections are proper JSON errors with their status; that includes
+``pronunciation_dict_id``, whose dictionary is read then (an unknown id is a 404
+``pronunciation_dict_not_found``) and applied to the transcript
+(:mod:`studio.offline.pronunciation`).
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from typing import Any
 
 from aiohttp import web
 
-from studio.offline import tags
+from studio.offline import dict_routes, tags
 from studio.offline.errors import ApiError, stream_error_event
 from studio.offline.params import TtsParams, parse_tts
+from studio.offline.pronunciation import Pronouncer
 from studio.offline.state import STATE, ServerState
 from studio.offline.synthesis import Rendered, Renderer
 from studio.offline.websocket import STATUS_OK, SocketSession
@@ -36,11 +40,25 @@ async def _read_json(request: web.Request) -> Any:
         raise ApiError(400, "request body is not valid JSON") from None
 
 
-def _render_stream(state: ServerState, params: TtsParams) -> ThreadStream[Rendered]:
+async def _pronouncer(request: web.Request, params: TtsParams) -> Pronouncer | None:
+    """The request's pronunciation dictionary, as it is now.
+
+    Raises:
+        ApiError: 404 for an unknown ``pronunciation_dict_id``.
+    """
+    if params.pronunciation_dict_id is None:
+        return None
+    return await request.app[dict_routes.BOOK].pronouncer(params.pronunciation_dict_id)
+
+
+def _render_stream(state: ServerState, params: TtsParams,
+                   pronouncer: Pronouncer | None) -> ThreadStream[Rendered]:
     renderer = Renderer(params.output)
 
     def work(emit: Callable[[Rendered], None], cancelled: Callable[[], bool]) -> None:
-        pieces, _ = tags.parse(params.transcript)
+        replacements = () if pronouncer is None else pronouncer.replacements(
+            params.transcript, params.voicing.espeak_voice)
+        pieces, _ = tags.parse(params.transcript, replacements=replacements)
         if renderer.render(pieces, params.voicing, params.delivery, emit, cancelled):
             renderer.finish(emit)
 
@@ -52,9 +70,10 @@ async def tts_bytes(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     params = parse_tts(await _read_json(request), state.catalog)
     tags.parse(params.transcript)  # reject bad tags with a 400 before streaming starts
+    pronouncer = await _pronouncer(request, params)
     response = web.StreamResponse(headers={"Content-Type": params.output.content_type})
     response.enable_chunked_encoding()
-    stream = _render_stream(state, params)
+    stream = _render_stream(state, params, pronouncer)
     try:
         await response.prepare(request)
         async for block in stream:
@@ -77,11 +96,12 @@ async def tts_sse(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     params = parse_tts(await _read_json(request), state.catalog, containers=("raw",))
     tags.parse(params.transcript)
+    pronouncer = await _pronouncer(request, params)
     response = web.StreamResponse(headers={
         "Content-Type": "text/event-stream", "Cache-Control": "no-cache",
     })
     response.enable_chunked_encoding()
-    stream = _render_stream(state, params)
+    stream = _render_stream(state, params, pronouncer)
     ctx = params.context_id
     try:
         await response.prepare(request)
@@ -128,7 +148,8 @@ async def tts_websocket(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     ws = web.WebSocketResponse(max_msg_size=16 * 1024 * 1024)
     await ws.prepare(request)
-    session = SocketSession(ws, request, state.catalog, state.stats, state.executor)
+    session = SocketSession(ws, request, state.catalog, state.stats, state.executor,
+                            request.app[dict_routes.BOOK])
     if state.pending_drop is not None:
         session.drop_after(state.pending_drop)
         state.pending_drop = None

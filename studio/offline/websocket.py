@@ -24,7 +24,12 @@ Semantics follow the seed (``tts-websocket.txt``; ``GenerationRequest``,
 
 The voice, language, delivery and timestamp flags of the latest input with
 text apply to the text rendered after it; the output format is fixed by a
-context's first input.
+context's first input. The ``pronunciation_dict_id`` of the latest input with
+text applies like the voice: the dictionary is checked when the input arrives
+(an unknown id ends the context with a 404 ``error``) and read again for each
+stretch of text rendered, so an edit applies from the next one. Cartesia's matching rule runs on each stretch with the
+context's earlier text before it, so "the start of a sentence" means the same
+as in one long transcript.
 Outgoing messages go through one writer task, which also implements the
 ``drop_websockets_after`` test hook (abort the transport, no close frame).
 """
@@ -35,6 +40,7 @@ import asyncio
 import base64
 import json
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,9 +48,11 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from studio.offline import tags
+from studio.offline.dict_routes import DictBook
 from studio.offline.errors import ApiError, stream_error_event
 from studio.offline.instrumentation import EngineStats
 from studio.offline.params import SocketInput, TtsParams, parse_socket_input
+from studio.offline.pronunciation import CONTEXT_CHARS, Pronouncer
 from studio.offline.synthesis import Rendered, Renderer
 from studio.offline.voices import VoiceCatalog
 from studio.offline.worker import ThreadStream
@@ -69,6 +77,7 @@ class _Context:
     cancelled: bool = False
     closing: bool = False  # the final input (continue: false) has arrived
     stream: ThreadStream[Rendered] | None = None
+    said: str = ""  # the end of the text rendered so far, for the matching rule
 
 
 class SocketSession:
@@ -81,12 +90,14 @@ class SocketSession:
         catalog: VoiceCatalog,
         stats: EngineStats,
         executor: Executor | None,
+        dicts: DictBook | None = None,
     ) -> None:
         self._ws = ws
         self._request = request
         self._catalog = catalog
         self._stats = stats
         self._executor = executor
+        self._dicts = dicts
         self._contexts: dict[str, _Context] = {}
         self._outbox: asyncio.Queue[tuple[_Context | None, dict[str, Any]] | None] = asyncio.Queue()
         self._drop_countdown: int | None = None
@@ -218,6 +229,7 @@ class SocketSession:
         # An empty flush/continue input does not change how buffered text is
         # spoken (clients send placeholder fields with it).
         if item.params is not None and (item.transcript or ctx.params is None):
+            await self._pronouncer(item.params)  # an unknown dictionary ends the context now
             ctx.params = item.params
             if ctx.renderer is None:
                 ctx.renderer = Renderer(item.params.output)
@@ -255,15 +267,30 @@ class SocketSession:
         ctx.deadline = loop.time() + ctx.delay if ctx.buffer else None
         if not text.strip() or ctx.renderer is None or ctx.params is None:
             return
+        before, context = ctx.overrides, ctx.said
         pieces, ctx.overrides = tags.parse(text, ctx.overrides)
+        ctx.said = (context + text)[-CONTEXT_CHARS:]
         params, renderer = ctx.params, ctx.renderer
-        stream: ThreadStream[Rendered] = ThreadStream(
-            self._executor,
-            lambda emit, cancelled: renderer.render(
-                pieces, params.voicing, params.delivery, emit, cancelled
-            ),
-        )
-        await self._pump(ctx, stream)
+        pronouncer = await self._pronouncer(params)
+
+        def work(emit: Callable[[Rendered], None], cancelled: Callable[[], bool]) -> None:
+            spoken = pieces
+            if pronouncer is not None:  # matched here, off the event loop
+                replacements = pronouncer.replacements(text, params.voicing.espeak_voice, context)
+                spoken, _ = tags.parse(text, before, replacements)
+            renderer.render(spoken, params.voicing, params.delivery, emit, cancelled)
+
+        await self._pump(ctx, ThreadStream(self._executor, work))
+
+    async def _pronouncer(self, params: TtsParams) -> Pronouncer | None:
+        """The dictionary ``params`` name, as it is now.
+
+        Raises:
+            ApiError: 404 for an unknown ``pronunciation_dict_id``.
+        """
+        if params.pronunciation_dict_id is None or self._dicts is None:
+            return None
+        return await self._dicts.pronouncer(params.pronunciation_dict_id)
 
     async def _finish_audio(self, ctx: _Context) -> None:
         if ctx.renderer is None:
