@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from studio.api import BadRequestError, CartesiaClient, OutputFormat, TTSRequest
+from studio.api import BadRequestError, CartesiaClient
 from studio.offline import OfflineEngine
 from studio.project.lexicon import LexiconItem, validate
 from studio.services.dictionaries import (
@@ -379,14 +379,6 @@ def test_ipa_alias_is_cartesias_form() -> None:
         ipa_alias("_ ,")
 
 
-def _has_text_to_ipa() -> bool:
-    from studio.offline import espeak
-
-    return hasattr(espeak, "text_to_ipa")
-
-
-@pytest.mark.skipif(not _has_text_to_ipa(), reason="studio.offline.espeak.text_to_ipa not "
-                    "available yet")
 @pytest.mark.parametrize(("text", "language"), [
     ("Cartesia", "en"), ("Kaelthas Sunstrider", "en"), ("Zoë, the 3rd!", "en"),
     ("Bonjour", "fr"), ("Straße", "de")])
@@ -405,26 +397,10 @@ def test_suggest_needs_text(qloop: Any) -> None:
 # --- Say it ----------------------------------------------------------------------------
 
 
-def applies_dictionaries(qloop: Any, client: CartesiaClient, dict_id: str, voice_id: str) -> bool:
-    """Whether the engine accepts ``pronunciation_dict_id`` (it answered 400 "not
-    available in the offline engine" before dictionaries were applied in synthesis)."""
-    request = TTSRequest(transcript="Hi.", voice_id=voice_id, pronunciation_dict_id=dict_id,
-                         output_format=OutputFormat("raw", "pcm_f32le", 16000))
-    try:
-        run(qloop, client.tts_bytes(request))
-    except BadRequestError as exc:
-        if "not available" in str(exc):
-            return False
-        raise
-    return True
-
-
 def test_say_it_renders_without_and_with_the_dictionary(
         qloop: Any, service: DictionaryService, client: CartesiaClient) -> None:
     voice = run(qloop, client.list_voices())[0]
     made = run(qloop, service.create("Say it", [LexiconItem("Nyx", "Nicholas Alexander")]))
-    if not applies_dictionaries(qloop, client, made.id, voice.id):
-        pytest.skip("the offline engine does not apply pronunciation dictionaries yet")
     service.edit_items(made.id, [LexiconItem("Nyx", "Nicholas Alexander Montgomery")])
     without, with_dictionary, rate = run(qloop, service.say_it(
         made.id, "I said Nyx clearly.", voice.id, language="en"))
@@ -432,6 +408,17 @@ def test_say_it_renders_without_and_with_the_dictionary(
     assert service.save_state(made.id) == "saved"  # the edit was saved first
     # The alias is much longer than the word it replaces.
     assert with_dictionary.size > without.size * 1.3
+
+
+def test_say_it_with_a_suggested_ipa_alias_changes_the_audio(
+        qloop: Any, service: DictionaryService, client: CartesiaClient) -> None:
+    voice = run(qloop, client.list_voices())[0]
+    alias = run(qloop, service.suggest_ipa("Nicholas"))  # "Nyx" said as "Nicholas"
+    made = run(qloop, service.create("IPA", [LexiconItem("Nyx", alias)]))
+    without, with_dictionary, _rate = run(qloop, service.say_it(
+        made.id, "I said Nyx clearly.", voice.id))
+    assert not np.array_equal(without, with_dictionary)
+    assert with_dictionary.size > without.size
 
 
 def test_say_it_needs_a_sentence_and_a_voice(qloop: Any, service: DictionaryService) -> None:

@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
-from studio.api import BadRequestError, CartesiaClient, OutputFormat, TTSRequest
+from studio.api import CartesiaClient
 from studio.offline import OfflineEngine
 from studio.project.lexicon import LexiconItem, read_lexicon, validate, write_lexicon
 from studio.services.dictionaries import DictionaryService, has_error
@@ -486,14 +486,6 @@ def test_palette_types_into_the_tables_open_alias_editor(qloop: Any,
     assert panel.model.item(0).alias == "<<n|ɪ|k>>"
 
 
-def _has_text_to_ipa() -> bool:
-    from studio.offline import espeak
-
-    return hasattr(espeak, "text_to_ipa")
-
-
-@pytest.mark.skipif(not _has_text_to_ipa(), reason="studio.offline.espeak.text_to_ipa not "
-                    "available yet")
 def test_suggest_fills_the_alias_as_one_undo_step(qloop: Any, panel: DictionariesPanel) -> None:
     make_dict(qloop, panel, "Brands", [LexiconItem("Cartesia", "kar-TEE-zha")])
     panel.table.select_source_rows([0])
@@ -584,24 +576,9 @@ def test_a_failed_save_says_not_saved_with_retry(qloop: Any, panel: Dictionaries
 # --- Say it --------------------------------------------------------------------------
 
 
-def applies_dictionaries(qloop: Any, client: CartesiaClient, dict_id: str, voice_id: str) -> bool:
-    request = TTSRequest(transcript="Hi.", voice_id=voice_id, pronunciation_dict_id=dict_id,
-                         output_format=OutputFormat("raw", "pcm_f32le", 16000))
-    try:
-        run(qloop, client.tts_bytes(request))
-    except BadRequestError as exc:
-        if "not available" in str(exc):
-            return False
-        raise
-    return True
-
-
 def test_say_it_plays_without_then_with(qloop: Any, panel: DictionariesPanel,
-                                        client: CartesiaClient, players: list[Any],
-                                        catalog: VoiceCatalog) -> None:
-    dict_id = make_dict(qloop, panel, "Brands", [LexiconItem("Nyx", "Nicholas Alexander")])
-    if not applies_dictionaries(qloop, client, dict_id, catalog.voices[0].id):
-        pytest.skip("the offline engine does not apply pronunciation dictionaries yet")
+                                        players: list[Any]) -> None:
+    make_dict(qloop, panel, "Brands", [LexiconItem("Nyx", "Nicholas Alexander")])
     panel.table.select_source_rows([0])
     assert panel.sample_edit.text() == "I said Nyx clearly."
     assert panel.voice_combo.voice_id()
