@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from qasync import QEventLoop
 
 from studio import __version__
@@ -31,6 +31,7 @@ from studio.audio.devices import audio_backend_status
 from studio.config import Settings, data_dir, load_settings, save_settings
 from studio.project.model import Recording
 from studio.services.backend import Backend, start_backend
+from studio.services.dictionaries import DictionaryService
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
 from studio.services.generation import GenerationService
@@ -41,6 +42,7 @@ from studio.services.render import BlockRenderer
 from studio.services.threads import in_thread
 from studio.services.voice_lab import VoiceLab
 from studio.services.voices import VoiceCatalog
+from studio.ui.dictionaries_panel import DictionariesPanel
 from studio.ui.main_window import MainWindow
 from studio.ui.project_menu import ProjectMenu
 from studio.ui.settings_dialog import SettingsDialog
@@ -136,11 +138,17 @@ class Studio(QObject):
             "Voices", self.voices_panel, Qt.DockWidgetArea.RightDockWidgetArea,
             tab_with=self.window.takes_dock)
         self._wire_voice_lab()
+        self.dictionaries = DictionaryService(self)
+        self.dictionaries_panel = DictionariesPanel(self.dictionaries, self.playback, self.catalog)
+        self.dictionaries_dock = self.window.add_dock(
+            "Dictionaries", self.dictionaries_panel, Qt.DockWidgetArea.RightDockWidgetArea,
+            tab_with=self.window.takes_dock)
+        self._wire_dictionaries()
         self.project_menu = ProjectMenu(self.window, self.project, self.generation, settings,
                                         self.save_settings)
         self.project_menu.install(self.window.file_menu)
         self.project_menu.failed.connect(self.window.show_error)
-        self.window.close_guard = self.project_menu.close_guard
+        self.window.close_guard = self._close_guard
         self.window.settings_requested.connect(self._on_settings_requested)
         self.window.pause_changed.connect(
             lambda seconds: self.project.set_setting("pause_seconds", f"{seconds:g}"))
@@ -185,6 +193,74 @@ class Studio(QObject):
         record = menu.addAction("Record and clone a voice…")
         record.triggered.connect(lambda _checked=False: self._open_recorder())
 
+    def _wire_dictionaries(self) -> None:
+        """The Dictionaries panel and the script share what the backend has: the
+        document learns every dictionary's entries (as the server applies them: less
+        entries held back for errors) and which ids the server has, and the project's
+        choice flows both ways."""
+        service, panel, document = self.dictionaries, self.dictionaries_panel, self.document
+
+        def listed() -> None:
+            known = {d.id: (d.name, service.sendable(d.id)) for d in service.dictionaries()}
+            available = ([d for d in known if not service.is_missing(d)]
+                         if service.listed and service.connected else None)
+            document.set_dictionaries(known, available)
+            self._adopt_missing_copies()
+
+        def items_changed(dict_id: str) -> None:
+            entry = service.dictionary(dict_id)
+            if entry is not None:
+                document.set_dictionary(dict_id, entry.name, service.sendable(dict_id))
+
+        def recreated(old_id: str, new_id: str) -> None:
+            """Blocks and the project that used the deleted dictionary use the new one."""
+            users = [b.id for b in document.blocks if b.pronunciation_dict_id == old_id]
+            if not users and document.pronunciation_dict_id != old_id:
+                return
+            with self.editor.macro("Use the recreated dictionary"):
+                if document.pronunciation_dict_id == old_id:
+                    self.editor.set_project_dictionary(new_id)
+                for block_id in users:
+                    self.editor.update_block(block_id, pronunciation_dict_id=new_id)
+
+        service.dictionaries_changed.connect(listed)
+        service.items_changed.connect(items_changed)
+        service.dictionary_recreated.connect(recreated)
+        service.error.connect(self.window.statusBar().showMessage)
+        panel.use_requested.connect(self.editor.set_project_dictionary)
+        document.project_dictionary_changed.connect(panel.set_project_dictionary)
+        self.window.add_undo_scope(panel, panel.undo_stack)
+
+    def _adopt_missing_copies(self) -> None:
+        """Dictionaries the project uses that the server does not have (deleted since the
+        project was last open) appear in the panel from the project's copy, to Recreate."""
+        service, document = self.dictionaries, self.document
+        if not (service.listed and service.connected):
+            return
+        for dict_id in document.dictionaries_in_use():
+            copy = document.dictionary(dict_id)
+            if copy is not None and service.dictionary(dict_id) is None:
+                service.adopt_missing(dict_id, *copy)
+
+    def _close_guard(self, parent: QWidget) -> bool:
+        """Ask before quitting loses the project's unwritten work or dictionary entries
+        that exist only here (a failed save, entries with errors, a deleted dictionary)."""
+        if not self.project_menu.close_guard(parent):
+            return False
+        service = self.dictionaries
+        stranded = [d.name for d in service.dictionaries()
+                    if service.save_state(d.id) in ("failed", "missing") or service.held_back(d.id)]
+        if not stranded:
+            return True
+        answer = QMessageBox.warning(
+            parent, "Quit Cartesia Studio",
+            "Some dictionary entries are only in the studio, not on the server: "
+            f"{', '.join(stranded)} (entries with errors, a save that failed, or a dictionary "
+            "deleted on the server; see the Dictionaries panel). Quit and lose them?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
+
     def _open_recorder(self) -> None:
         self.voices_dock.show()
         self.voices_dock.raise_()
@@ -221,6 +297,7 @@ class Studio(QObject):
             self.document.add_block(model_id=self.settings.default_model)
 
     def _on_project_opened(self, _path: str) -> None:
+        self._adopt_missing_copies()
         pause = self.project.settings.get("pause_seconds")
         if pause is not None:
             try:
@@ -270,7 +347,11 @@ class Studio(QObject):
         )
         self.infill.set_backend(backend.client, backend.kind)
         self.voice_lab.set_client(backend.client, backend.kind)
+        self.dictionaries.set_client(backend.client, backend.kind)
         self.window.set_backend_status(backend.label, free=backend.is_free)
+        # The panel lists the dictionaries as the client arrives; wait for that too, so
+        # the script knows which dictionaries exist before the first generation.
+        await self.dictionaries_panel.wait_idle()
         if not await self.catalog.refresh(backend.client):
             self.window.set_backend_status(f"{backend.label} (voices unavailable)",
                                            free=backend.is_free, error=True)
@@ -282,6 +363,8 @@ class Studio(QObject):
         self.generation.set_renderer(None)
         self.infill.set_backend(None, "")
         self.voice_lab.set_client(None)
+        self.dictionaries.set_client(None)
+        self.document.forget_backend_dictionaries()
         if self.backend is not None:
             backend, self.backend = self.backend, None
             # Shielded: a reconnect that cancels this one must not leave it half closed.
@@ -327,6 +410,10 @@ class Studio(QObject):
                 await self._connect_task
         self.voices_panel.shutdown()
         self.voice_lab.shutdown()
+        self.dictionaries_panel.shutdown()
+        with contextlib.suppress(asyncio.TimeoutError):  # edits on their way to the server
+            await asyncio.wait_for(self.dictionaries.wait_idle(), 10)
+        self.dictionaries.shutdown()
         self.playback.shutdown()
         await self.disconnect_backend()
         if self.project_task is not None and not self.project_task.done():

@@ -286,6 +286,9 @@ class DictionaryService(QObject):
         self._deleted: set[str] = set()  # ids deleted or forgotten here
         self._failed: dict[str, str] = {}
         self._savers: dict[str, asyncio.Task[None]] = {}
+        #: Whether :meth:`dictionaries` is the backend's whole list (a listing succeeded),
+        #: so a dictionary not in it is not on the server.
+        self.listed = False
         self._tasks = TaskGroup(self._on_task_failed, "dictionary save")
 
     # --- the backend ---------------------------------------------------------------------
@@ -329,6 +332,7 @@ class DictionaryService(QObject):
         self._failed.clear()
         self._savers.clear()
         self._missing.clear()
+        self.listed = False
         self._deleted.clear()
         if had:
             self.dictionaries_changed.emit()
@@ -451,6 +455,7 @@ class DictionaryService(QObject):
                 if dict_id in before:  # (one created meanwhile is not listed yet)
                     self._missing.add(dict_id)
         self._dicts = dicts
+        self.listed = True
         self.dictionaries_changed.emit()
         for dict_id in changed_items:
             self.items_changed.emit(dict_id)
@@ -584,6 +589,20 @@ class DictionaryService(QObject):
                                        else entry.pinned and not pinned)
                 for d, entry in self._dicts.items()}
             self.dictionaries_changed.emit()
+
+    def adopt_missing(self, dict_id: str, name: str, items: Iterable[LexiconItem]) -> None:
+        """Show ``dict_id``, which the server does not have, as missing with ``name`` and
+        ``items`` (a project's copy of a dictionary deleted since it was last open), so
+        :meth:`recreate` can make it again. Nothing happens for a listed id."""
+        if dict_id in self._dicts:
+            return
+        items = tuple(items)
+        self._dicts[dict_id] = PronunciationDict(dict_id, name, tuple(_to_wire(items)),
+                                                 pinned=False, owner_id="", created_at="")
+        self._items[dict_id] = tuple(items)
+        self._missing.add(dict_id)
+        self.dictionaries_changed.emit()
+        self.items_changed.emit(dict_id)
 
     async def recreate(self, dict_id: str) -> PronunciationDict:
         """Make a new dictionary with the name and local entries of ``dict_id``, which

@@ -6,7 +6,7 @@ signals (napari's model/view split, STYLE.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,8 @@ class ScriptDocument(QObject):
         reset(): the whole script was replaced (a project was opened); views rebuild.
         pronunciation_changed(): the project's dictionary, or the known entries of a
             dictionary, changed: highlighting and which takes are current may change.
+        project_dictionary_changed(str dict_id): the project's dictionary is now
+            ``dict_id`` ("" for none); ``pronunciation_changed`` follows.
 
     Pronunciation: the project names one dictionary (:attr:`pronunciation_dict_id`, ""
     for none) and a block may override it (``Block.pronunciation_dict_id``). The
@@ -56,6 +58,7 @@ class ScriptDocument(QObject):
     clip_added = Signal(str, str)
     reset = Signal()
     pronunciation_changed = Signal()
+    project_dictionary_changed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +81,7 @@ class ScriptDocument(QObject):
         choice follow it."""
         if dict_id != self._dict_id:
             self._dict_id = dict_id
+            self.project_dictionary_changed.emit(dict_id)
             self.pronunciation_changed.emit()
 
     def dictionary_id_for(self, block: Block) -> str:
@@ -98,9 +102,9 @@ class ScriptDocument(QObject):
         self.set_dictionaries({dict_id: (name, items)})
 
     def set_dictionaries(self, dictionaries: Mapping[str, tuple[str, Sequence[LexiconItem]]],
-                         complete: bool = False) -> None:
-        """Record names and entries of dictionaries; with ``complete`` they are every
-        dictionary the backend has, so any other known one is missing there
+                         available: Iterable[str] | None = None) -> None:
+        """Record names and entries of dictionaries, and with ``available`` the ids of
+        every dictionary the backend has, so any other known one is missing there
         (:meth:`is_available`). Emits ``pronunciation_changed`` once, if anything changed."""
         changed = False
         for dict_id, (name, items) in dictionaries.items():
@@ -109,8 +113,8 @@ class ScriptDocument(QObject):
             if known is None or known[0] != name or known[1].items != items:
                 self._dictionaries[dict_id] = (name, Matcher(items))
                 changed = True
-        if complete and set(dictionaries) != self._available:
-            self._available = set(dictionaries)
+        if available is not None and set(available) != self._available:
+            self._available = set(available)
             changed = True
         if changed:
             self.pronunciation_changed.emit()
@@ -162,6 +166,7 @@ class ScriptDocument(QObject):
         for copy_id, (name, items) in copies.items():
             if copy_id not in self._dictionaries:
                 self._dictionaries[copy_id] = (name, Matcher(tuple(items)))
+        self.project_dictionary_changed.emit(dict_id)
         self.pronunciation_changed.emit()
 
     # --- reading ---------------------------------------------------------------

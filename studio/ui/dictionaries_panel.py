@@ -411,7 +411,7 @@ class DictionariesPanel(QWidget):
         service.items_changed.connect(self._on_items_changed)
         service.save_state_changed.connect(self._on_save_state_changed)
         service.connection_changed.connect(self._on_connection_changed)
-        service.error.connect(lambda message: self._set_status(message, error=True))
+        service.error.connect(self._on_service_error)
         service.dictionary_recreated.connect(self._on_recreated)
         self.model.items_edited.connect(self._on_model_edited)
         self.model.rows_touched.connect(self._on_rows_touched)
@@ -922,6 +922,9 @@ class DictionariesPanel(QWidget):
             self.ipa_palette.set_target(new)
 
     # --- state ---------------------------------------------------------------------------
+
+    def _on_service_error(self, message: str) -> None:
+        self._set_status(message, error=True)
 
     def _on_connection_changed(self, connected: bool) -> None:
         self.banner.setVisible(not connected)

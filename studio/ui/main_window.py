@@ -12,8 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QUndoGroup,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QDoubleSpinBox,
     QFileDialog,
@@ -181,6 +189,23 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(dock.toggleViewAction())
         return dock
 
+    def add_undo_scope(self, widget: QWidget, stack: QUndoStack) -> None:
+        """Make Edit → Undo/Redo (and their keys) act on ``stack`` while the keyboard
+        focus is inside ``widget``, and on the script's history elsewhere."""
+        self.undo_group.addStack(stack)
+        if not self._undo_scopes:
+            app = QApplication.instance()
+            assert isinstance(app, QApplication)
+            app.focusChanged.connect(self._on_focus_changed)
+        self._undo_scopes.append((widget, stack))
+
+    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is None or new.window() is not self:
+            return  # a dialog or another window: keep the history it was opened from
+        stack = next((stack for widget, stack in self._undo_scopes
+                      if new is widget or widget.isAncestorOf(new)), self.editor.stack)
+        self.undo_group.setActiveStack(stack)
+
     def _action(self, text: str, slot: Callable[[], object],
                 shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
                 tip: str = "") -> QAction:
@@ -224,9 +249,15 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
-        self.undo_action = self.editor.stack.createUndoAction(self)
+        # Edit → Undo acts on the script, or on a panel's own history while the focus
+        # is in that panel (add_undo_scope): one group, its active stack follows focus.
+        self.undo_group = QUndoGroup(self)
+        self.undo_group.addStack(self.editor.stack)
+        self.undo_group.setActiveStack(self.editor.stack)
+        self._undo_scopes: list[tuple[QWidget, QUndoStack]] = []
+        self.undo_action = self.undo_group.createUndoAction(self)
         self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.editor.stack.createRedoAction(self)
+        self.redo_action = self.undo_group.createRedoAction(self)
         redo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
         redo_keys += [k for k in (QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y"))
                       if k not in redo_keys]  # both, whatever the desktop's key scheme

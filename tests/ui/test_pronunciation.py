@@ -35,7 +35,7 @@ def take_of(document: ScriptDocument, block: Block, number: int = 1):
 def document(qtbot):  # type: ignore[no-untyped-def]
     document = ScriptDocument()
     document.set_dictionaries({"d1": ("Brand", [CARTESIA, ZORBA, OTHER]),
-                               "d2": ("Characters", [ZORBA])}, complete=True)
+                               "d2": ("Characters", [ZORBA])}, available={"d1", "d2"})
     return document
 
 
@@ -128,9 +128,9 @@ def test_block_view_marks_the_words_and_chooses_a_dictionary_with_undo(
     editor.stack.undo()  # the project's choice
     assert document.pronunciation_dict_id == "" and marked() == []
 
-    document.set_dictionaries({"d1": ("Brand", [ZORBA])}, complete=True)  # d2 deleted there
+    document.set_dictionaries({"d1": ("Brand", [ZORBA])}, available={"d1"})  # d2 deleted there
     view.dictionary_combo.setCurrentIndex(view.dictionary_combo.findData("d1"))
-    document.set_dictionaries({}, complete=True)
+    document.set_dictionaries({}, available=())
     assert view.dictionary_combo.currentText() == "Missing dictionary: Brand"
 
 
@@ -175,7 +175,7 @@ def test_a_dictionary_deleted_on_the_server_fails_the_block_before_paying(
     document = studio.document
     block_id = studio.window.add_block("Cartesia speaks.")
     document.set_dictionaries({"gone": ("Brand", [CARTESIA])})  # the project's copy
-    document.set_dictionaries({}, complete=True)  # the backend has no dictionaries
+    document.set_dictionaries({}, available=())  # the backend has no dictionaries
     studio.editor.update_block(block_id, pronunciation_dict_id="gone")
     studio.generation.generate([block_id])
     qloop.run_until_complete(studio.generation.wait_idle())
