@@ -158,7 +158,7 @@ class BlockView(QFrame):
             "Marked words in the text are the ones it changes.")
         self.dictionary_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.dictionary_combo.setMinimumContentsLength(12)
+        self.dictionary_combo.setMinimumContentsLength(16)
 
         self.generate_button = self._tool("Generate", "Generate a new take of this block (Ctrl+G)")
         self.play_button = self._tool("Play", "Play the selected take")
@@ -304,20 +304,17 @@ class BlockView(QFrame):
         document = self.document
         project_id = document.pronunciation_dict_id
         project = document.dictionary(project_id) if project_id else None
-        if not project_id:
-            project_label = "Dictionary: project's (none)"
-        else:
-            name = project[0] if project else "unknown"
-            project_label = f"Dictionary: project's ({name})"
+        project_name = "none" if not project_id else project[0] if project else "unknown"
         entries: list[tuple[str, str | None, str]] = [
-            (project_label, None, "Follow the project's pronunciation dictionary"),
-            ("Dictionary: none", "", "No pronunciation dictionary for this block"),
+            (f"Project's: {project_name}", None,
+             f"Follow the project's pronunciation dictionary (now: {project_name})"),
+            ("No dictionary", "", "No pronunciation dictionary for this block"),
         ]
         choices = document.dictionary_choices()
         if block.pronunciation_dict_id and all(c[0] != block.pronunciation_dict_id for c in choices):
             choices.append((block.pronunciation_dict_id, block.pronunciation_dict_id, False))
         for dict_id, name, available in choices:
-            label = f"Dictionary: {name}" if available else f"Missing dictionary: {name}"
+            label = f"Dictionary: {name}" if available else f"Missing: {name}"
             tip = (f"Use {name} for this block" if available else
                    f"{name} is not on the server any more; the project keeps a copy "
                    "(Dictionaries panel: Recreate)")

@@ -110,10 +110,10 @@ def test_block_view_marks_the_words_and_chooses_a_dictionary_with_undo(
         return [units[2 * r.start:2 * (r.start + r.length)].decode("utf-16-le")
                 for r in layout.formats()]
 
-    assert marked() == [] and view.dictionary_combo.currentText() == "Dictionary: project's (none)"
+    assert marked() == [] and view.dictionary_combo.currentText() == "Project's: none"
     document.set_dictionary("d1", "Brand", [LexiconItem("cartesia", "kar-TEE-zhuh"), ZORBA])
     editor.set_project_dictionary("d1")
-    assert view.dictionary_combo.currentText() == "Dictionary: project's (Brand)"
+    assert view.dictionary_combo.currentText() == "Project's: Brand"
     # The lowercase key: everywhere lowercase, capitalised only at the sentence start;
     # offsets stay right after a character outside the BMP.
     assert marked() == ["cartesia", "cartesia", "Zorba"]
@@ -131,7 +131,7 @@ def test_block_view_marks_the_words_and_chooses_a_dictionary_with_undo(
     document.set_dictionaries({"d1": ("Brand", [ZORBA])}, available={"d1"})  # d2 deleted there
     view.dictionary_combo.setCurrentIndex(view.dictionary_combo.findData("d1"))
     document.set_dictionaries({}, available=())
-    assert view.dictionary_combo.currentText() == "Missing dictionary: Brand"
+    assert view.dictionary_combo.currentText() == "Missing: Brand"
 
 
 def test_the_project_file_keeps_the_choice_the_override_the_entries_and_a_copy(
