@@ -30,8 +30,9 @@ from studio.api.models import Voice
 from studio.audio.devices import audio_backend_status
 from studio.config import Settings, data_dir, load_settings, save_settings
 from studio.project.model import Recording
+from studio.project.script import ScriptError
 from studio.services.backend import Backend, start_backend
-from studio.services.dictionaries import DictionaryService
+from studio.services.dictionaries import DictionaryError, DictionaryService
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
 from studio.services.generation import GenerationService
@@ -230,6 +231,21 @@ class Studio(QObject):
         panel.use_requested.connect(self.editor.set_project_dictionary)
         document.project_dictionary_changed.connect(panel.set_project_dictionary)
         self.window.add_undo_scope(panel, panel.undo_stack)
+        self.generation.dictionary_ready = self._dictionary_saved
+
+    async def _dictionary_saved(self, dict_id: str) -> None:
+        """Before a block is generated with ``dict_id``: its pending edits reach the
+        server first, so the take is made with the entries it records.
+
+        Raises:
+            ScriptError: the dictionary could not be saved (the block fails, nothing paid).
+        """
+        if self.dictionaries.dictionary(dict_id) is None:
+            return  # not one the studio holds edits for
+        try:
+            await self.dictionaries.wait_saved(dict_id)
+        except DictionaryError as exc:
+            raise ScriptError(str(exc)) from exc
 
     def _adopt_missing_copies(self) -> None:
         """Dictionaries the project uses that the server does not have (deleted since the

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -117,6 +117,11 @@ class GenerationService(QObject):
         job_failed(str block_id, str message): user-facing reason.
         progress_changed(int done, int total): over the current batch.
         busy_changed(bool)
+
+    Attributes:
+        dictionary_ready: awaited with a block's dictionary id before it is rendered,
+            so the server has the entries the take will record (the app waits for the
+            dictionary's pending save); raises ``ScriptError`` to fail the block.
     """
 
     job_started = Signal(str)
@@ -140,6 +145,7 @@ class GenerationService(QObject):
         self._takes: TakeSink = takes if takes is not None else document
         self._playback = playback
         self._renderer: BlockRenderer | None = None
+        self.dictionary_ready: Callable[[str], Awaitable[None]] | None = None
         self._limit = asyncio.Semaphore(max(1, max_concurrent))
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._done = 0
@@ -273,6 +279,11 @@ class GenerationService(QObject):
                     return  # removed while it waited for its turn
                 block = self._document.block(block_id)
                 self._check_dictionary(block)
+                dict_id = self._document.dictionary_id_for(block)
+                if dict_id and self.dictionary_ready is not None:
+                    await self.dictionary_ready(dict_id)
+                    if not self._document.has_block(block_id):
+                        return
                 self.job_started.emit(block_id)
                 on_audio = (lambda s: sequencer.feed(block_id, s)) if sequencer else None
                 take = await renderer.render(

@@ -183,3 +183,28 @@ def test_a_dictionary_deleted_on_the_server_fails_the_block_before_paying(
     assert status.startswith("Failed:") and '"Brand" is no longer on the server' in status
     assert not document.block(block_id).takes
     assert document.dictionary("gone") == ("Brand", (CARTESIA,)), "the copy is kept"
+
+
+def test_a_block_waits_for_its_dictionarys_save_and_fails_if_it_cannot_be_saved(
+        open_studio, qloop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from studio.api.errors import ServerError
+    from studio.config import Settings
+    studio = open_studio(Settings(play_while_generating=False))
+    service, document = studio.dictionaries, studio.document
+    made = qloop.run_until_complete(service.create("Saves fail", [CARTESIA]))
+    studio.editor.set_project_dictionary(made.id)
+    block_id = studio.window.add_block("Cartesia speaks.")
+    sent: list[object] = []
+
+    async def refuse(dict_id, **fields):  # type: ignore[no-untyped-def]
+        sent.append(fields)
+        raise ServerError("the server is having a bad day", status_code=503)
+
+    monkeypatch.setattr(service._client, "update_pronunciation_dict", refuse)
+    service.edit_items(made.id, [LexiconItem("Cartesia", "kar-TEE-zhuh")])
+    studio.generation.generate([block_id])
+    qloop.run_until_complete(studio.generation.wait_idle())
+    status = studio.window.script_panel.view(block_id).status_label.text()
+    assert sent and status.startswith("Failed:") and "not saved" in status, status
+    assert not document.block(block_id).takes, "no take with entries the server lacks"
+    assert service.items(made.id) == (LexiconItem("Cartesia", "kar-TEE-zhuh"),), "kept"
