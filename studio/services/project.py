@@ -145,7 +145,7 @@ class ProjectService(QObject):
         self._save_timer = QTimer(self)
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(SAVE_DELAY_MS)
-        self._save_timer.timeout.connect(self._write_script)
+        self._save_timer.timeout.connect(self._on_save_timer)
         self._retry_timer = QTimer(self)
         self._retry_timer.setSingleShot(True)
         self._retry_timer.setInterval(RETRY_MS)
@@ -156,9 +156,9 @@ class ProjectService(QObject):
                        document.block_changed, document.take_removed, document.take_changed,
                        document.take_selected):
             signal.connect(self._on_changed)
-        document.pronunciation_changed.connect(self._keep_dictionaries)
-        document.block_changed.connect(self._keep_dictionaries)
-        document.block_inserted.connect(self._keep_dictionaries)
+        # Kept with the script's next write (coalesced: a 10 000-entry copy is not
+        # serialised at every keystroke in the Dictionaries panel).
+        document.pronunciation_changed.connect(self._on_changed)
         #: dictionary id -> the entries last kept in the file (compared by identity)
         self._kept_dictionaries: dict[str, tuple[LexiconItem, ...]] = {}
 
@@ -532,9 +532,14 @@ class ProjectService(QObject):
 
         self._submit(store.set_settings, values, on_success=done)
 
+    def _on_save_timer(self) -> None:
+        self._keep_dictionaries()
+        self._write_script()
+
     def _write_pending(self) -> None:
         """Hand everything not yet in the file to the writer: takes and clips first
         (the script and its edits refer to them), then settings, then the script."""
+        self._keep_dictionaries()
         for take_id in list(self._pending_takes):
             self._write_take(take_id)
         for clip_id in list(self._pending_clips):
