@@ -25,6 +25,7 @@ their first word, so a 10 000-entry dictionary costs one dict lookup per word.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,7 +35,8 @@ __all__ = ["Match", "Matcher", "applied_items", "find_matches"]
 
 #: Inline tags, and ``<spell>`` spans whole: never matched inside.
 _PROTECTED = re.compile(r"<spell>.*?</spell>|<[^<>]*>", re.IGNORECASE | re.DOTALL)
-_WORD = re.compile(r"\w+")
+_SPACE = re.compile(r"\s+")
+_ODD_SPACE = re.compile(r"\s{2,}|[^\S ]")
 #: A sentence ends at one of these, then (closing quotes or brackets and) white space.
 _SENTENCE_END = ".!?…。！？"
 _CLOSERS = "\"'”’)]»"
@@ -59,8 +61,32 @@ def _capitalised(key: str) -> str:
     return key[0].upper() + key[1:]
 
 
+def _is_word_char(text: str, position: int) -> bool:
+    """Letters, digits, ``_`` and combining marks (a virama or an accent written as a
+    separate code point belongs to its word)."""
+    if position < 0 or position >= len(text):
+        return False
+    char = text[position]
+    return char.isalnum() or char == "_" or unicodedata.category(char).startswith("M")
+
+
+def _word_end(text: str, position: int) -> int:
+    while _is_word_char(text, position):
+        position += 1
+    return position
+
+
+#: Candidate keys of one first word (or first character): key length -> key -> the
+#: ``(index, only at a sentence start)`` it stands for, exact keys first.
+_Bucket = dict[int, dict[str, list[tuple[int, bool]]]]
+
+
 class Matcher:
     """A dictionary's items, indexed for :meth:`find`. Build once, match many texts.
+
+    White space in keys and texts is compared folded (a key "New York" matches "New
+    York" across a line break or a double space), since white space is folded before
+    a long transcript is sent (``studio.project.script.split_for_streaming``).
 
     Args:
         items: the dictionary's entries, in order; where two have the same text the
@@ -69,66 +95,101 @@ class Matcher:
 
     def __init__(self, items: Sequence[LexiconItem]) -> None:
         self.items = tuple(items)
-        # first word of a key -> [(key, index, only at a sentence start)], longest first
-        self._by_word: dict[str, list[tuple[str, int, bool]]] = {}
-        # keys that do not start with a word character ("#tag", ".NET"), by first char
-        self._by_char: dict[str, list[tuple[str, int, bool]]] = {}
+        # first word of a key (or its first character, for "#tag" or ".NET") -> bucket
+        self._buckets: dict[str, _Bucket] = {}
+        # bucket -> its key lengths, longest first
+        self._lengths: dict[str, list[int]] = {}
         seen: set[str] = set()
         for index, item in enumerate(self.items):
-            key = item.text.strip()
+            key = " ".join(item.text.split())
             if not key or key in seen:
                 continue
             seen.add(key)
             self._add(key, index, False)
             if key[0].islower() and _capitalised(key) != key:
                 self._add(_capitalised(key), index, True)
-        for table in (self._by_word, self._by_char):
-            for candidates in table.values():
-                candidates.sort(key=lambda c: (-len(c[0]), c[2], c[1]))
+        for head, bucket in self._buckets.items():
+            self._lengths[head] = sorted(bucket, reverse=True)
+            for keys in bucket.values():
+                for entries in keys.values():
+                    entries.sort(key=lambda e: (e[1], e[0]))
 
     def _add(self, key: str, index: int, sentence_start: bool) -> None:
-        word = _WORD.match(key)
-        if word is not None:
-            self._by_word.setdefault(word.group(), []).append((key, index, sentence_start))
-        else:
-            self._by_char.setdefault(key[0], []).append((key, index, sentence_start))
+        head = key[:_word_end(key, 0)] or key[0]
+        bucket = self._buckets.setdefault(head, {})
+        bucket.setdefault(len(key), {}).setdefault(key, []).append((index, sentence_start))
 
     def __bool__(self) -> bool:
-        return bool(self._by_word or self._by_char)
+        return bool(self._buckets)
 
     def find(self, transcript: str) -> list[Match]:
-        """The entries that apply in ``transcript``, left to right, never overlapping."""
+        """The entries that apply in ``transcript``, left to right, never overlapping;
+        offsets are into ``transcript`` as given."""
         if not self:
             return []
+        text, origin = _fold(transcript)
         matches: list[Match] = []
         position = 0
-        for start, end in _open_spans(transcript):
+        for start, end in _open_spans(text):
             position = max(position, start)
             while position < end:
-                found = self._match_at(transcript, position, end)
+                found = self._match_at(text, position, end)
                 if found is not None:
                     matches.append(found)
                     position = found.end
                     continue
-                position = _next_candidate(transcript, position + 1, end, self._by_char)
-        return matches
+                position = self._next_candidate(text, position + 1, end)
+        if origin is None:
+            return matches
+        return [Match(origin[m.start], origin[m.end - 1] + 1, m.index) for m in matches]
 
     def _match_at(self, text: str, position: int, limit: int) -> Match | None:
-        word = _WORD.match(text, position)
-        candidates = (self._by_word.get(word.group(), ()) if word is not None
-                      else self._by_char.get(text[position], ()))
-        if not candidates or not _left_boundary(text, position):
+        if not _left_boundary(text, position):
             return None
-        for key, index, sentence_start in candidates:
-            end = position + len(key)
-            if end > limit or not text.startswith(key, position):
+        head = text[position:_word_end(text, position)] or text[position]
+        bucket = self._buckets.get(head)
+        if bucket is None:
+            return None
+        for length in self._lengths[head]:
+            end = position + length
+            if end > limit:
                 continue
-            if not _right_boundary(text, end, key):
+            entries = bucket[length].get(text[position:end])
+            if entries is None or not _right_boundary(text, end):
                 continue
-            if sentence_start and not _starts_sentence(text, position):
-                continue
-            return Match(position, end, index)
+            for index, sentence_start in entries:
+                if not sentence_start or _starts_sentence(text, position):
+                    return Match(position, end, index)
         return None
+
+    def _next_candidate(self, text: str, position: int, end: int) -> int:
+        """The next place a key could start: the next word start, or a character that
+        begins a key without a word character."""
+        while position < end:
+            if _is_word_char(text, position):
+                if not _is_word_char(text, position - 1):
+                    return position
+            elif text[position] in self._buckets:
+                return position
+            position += 1
+        return end
+
+
+def _fold(text: str) -> tuple[str, list[int] | None]:
+    """``text`` with each run of white space as one space, and the offset in ``text``
+    of each character of the result plus its end (``None`` when nothing changed)."""
+    if _ODD_SPACE.search(text) is None:
+        return text, None
+    parts: list[str] = []
+    origin: list[int] = []
+    position = 0
+    for space in _SPACE.finditer(text):
+        parts += (text[position:space.start()], " ")
+        origin += (*range(position, space.start()), space.start())
+        position = space.end()
+    parts.append(text[position:])
+    origin += (*range(position, len(text)), len(text))
+    return "".join(parts), origin
 
 
 def _open_spans(text: str) -> list[tuple[int, int]]:
@@ -144,53 +205,38 @@ def _open_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _next_candidate(text: str, position: int, end: int,
-                    by_char: dict[str, list[tuple[str, int, bool]]]) -> int:
-    """The next place a key could start: the next word start, or a character that
-    begins a non-word key."""
-    while position < end:
-        char = text[position]
-        if char in by_char:
-            return position
-        if (char.isalnum() or char == "_") and not _is_word_char(text, position - 1):
-            return position
-        position += 1
-    return end
-
-
-def _is_word_char(text: str, position: int) -> bool:
-    if position < 0 or position >= len(text):
-        return False
-    char = text[position]
-    return char.isalnum() or char == "_"
-
-
 def _left_boundary(text: str, position: int) -> bool:
     return not (_is_word_char(text, position) and _is_word_char(text, position - 1))
 
 
-def _right_boundary(text: str, end: int, key: str) -> bool:
+def _right_boundary(text: str, end: int) -> bool:
     # A key ending in a word character must not run on into a longer word.
-    return not (_is_word_char(key, len(key) - 1) and _is_word_char(text, end))
+    return not (_is_word_char(text, end - 1) and _is_word_char(text, end))
 
 
 def _starts_sentence(text: str, position: int) -> bool:
-    """Whether ``text[position]`` begins a sentence: nothing but white space and opening
-    quotes or brackets before it since the text's start, a sentence end, or a tag."""
+    """Whether ``text[position]`` begins a sentence: before it, past opening quotes or
+    brackets, white space or a tag (or nothing), and before those, past closing quotes
+    and brackets, a sentence end or the start of the text. Tags are looked through."""
     index = position - 1
     while index >= 0 and text[index] in _OPENERS:
         index -= 1
     if index >= 0 and not text[index].isspace() and text[index] != ">":
         return False
-    while index >= 0 and text[index].isspace():
-        index -= 1
+    while True:
+        while index >= 0 and (text[index].isspace() or text[index] in _OPENERS):
+            index -= 1
+        if index >= 0 and text[index] == ">":
+            opening = text.rfind("<", 0, index)
+            if opening < 0:
+                return False
+            index = opening - 1
+            continue
+        break
     if index < 0:
         return True
     while index >= 0 and text[index] in _CLOSERS:
         index -= 1
-    if index >= 0 and text[index] == ">":  # after a tag: look before it
-        opening = text.rfind("<", 0, index)
-        return opening >= 0 and _starts_sentence(text, opening)
     return index >= 0 and text[index] in _SENTENCE_END
 
 

@@ -150,6 +150,7 @@ class BlockView(QFrame):
         layout_of_text = self.text_edit.document().documentLayout()
         layout_of_text.documentSizeChanged.connect(self._fit_text_height)
         self.highlighter = PronunciationHighlighter(self.text_edit.document())
+        self._marks: tuple[str, object] | None = None  # dictionary and entries marked
         self._entry_tips = EntryToolTips(self.text_edit, self.highlighter)
         self.dictionary_combo = QComboBox()
         self.dictionary_combo.setObjectName("BlockDictionary")
@@ -333,7 +334,11 @@ class BlockView(QFrame):
         combo.setCurrentIndex(index)
         combo.blockSignals(False)
         use = document.dictionary_use(block)
-        self.highlighter.set_matcher(use.matcher)
+        # Redraw the marks only when the entries that apply changed: an edit to a big
+        # dictionary elsewhere then costs each block one match, not a repaint.
+        marks = (use.id, use.applied(block.text))
+        self.highlighter.set_matcher(use.matcher, redraw=marks != self._marks)
+        self._marks = marks
         self._update_state()
 
     def _on_dictionary_chosen(self, index: int) -> None:

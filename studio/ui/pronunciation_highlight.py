@@ -29,8 +29,9 @@ def _utf16_offsets(text: str) -> list[int]:
 
 
 class PronunciationHighlighter(QSyntaxHighlighter):
-    """Highlights dictionary matches in a :class:`QTextDocument`, one paragraph at a time
-    (a block's text is one paragraph; a sentence start is judged within a paragraph)."""
+    """Highlights dictionary matches in a :class:`QTextDocument`. The whole text is
+    matched at once (as it is sent: a line break is white space, not a sentence end)
+    and each paragraph shows its share."""
 
     def __init__(self, document: QTextDocument) -> None:
         super().__init__(document)
@@ -39,34 +40,49 @@ class PronunciationHighlighter(QSyntaxHighlighter):
         self._format.setBackground(MARK_COLOUR)
         self._format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
         self._format.setUnderlineColor(UNDERLINE_COLOUR)
+        self._text: str | None = None  # the text _spans were found in
+        self._spans: list[tuple[int, int, int]] = []  # UTF-16 start, end, entry index
 
     @property
     def matcher(self) -> Matcher | None:
         return self._matcher
 
-    def set_matcher(self, matcher: Matcher | None) -> None:
-        """Highlight ``matcher``'s entries (``None``: nothing); redraws only on a change."""
+    def set_matcher(self, matcher: Matcher | None, redraw: bool = True) -> None:
+        """Highlight ``matcher``'s entries (``None``: nothing). With ``redraw`` False
+        the marks are kept as they are (the caller knows they would not change)."""
         if matcher is not self._matcher:
             self._matcher = matcher
-            self.rehighlight()
+            self._text = None
+            if redraw:
+                self.rehighlight()
+
+    def _matches(self) -> list[tuple[int, int, int]]:
+        """The matches in the whole document, in UTF-16 offsets (Qt's positions)."""
+        text = self.document().toPlainText()
+        if text != self._text:
+            self._text = text
+            found = self._matcher.find(text) if self._matcher else []
+            offsets = _utf16_offsets(text) if found else []
+            self._spans = [(offsets[m.start], offsets[m.end], m.index) for m in found]
+        return self._spans
 
     def highlightBlock(self, text: str) -> None:
         if not self._matcher:
             return
-        offsets: list[int] | None = None
-        for match in self._matcher.find(text):
-            if offsets is None:
-                offsets = _utf16_offsets(text)
-            start = offsets[match.start]
-            self.setFormat(start, offsets[match.end] - start, self._format)
+        first = self.currentBlock().position()
+        last = first + len(text.encode("utf-16-le")) // 2
+        for start, end, _index in self._matches():
+            start, end = max(start, first), min(end, last)
+            if start < end:
+                self.setFormat(start - first, end - start, self._format)
 
-    def entry_at(self, text: str, position: int) -> LexiconItem | None:
-        """The entry that applies at character ``position`` of paragraph ``text``."""
+    def entry_at(self, position: int) -> LexiconItem | None:
+        """The entry that applies at document ``position`` (UTF-16, as QTextCursor)."""
         if self._matcher is None:
             return None
-        for match in self._matcher.find(text):
-            if match.start <= position < match.end:
-                return self._matcher.items[match.index]
+        for start, end, index in self._matches():
+            if start <= position < end:
+                return self._matcher.items[index]
         return None
 
 
@@ -91,13 +107,7 @@ class EntryToolTips(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.ToolTip or not isinstance(event, QHelpEvent):
             return False
-        cursor = self._edit.cursorForPosition(event.pos())
-        paragraph = cursor.block().text()
-        # positionInBlock counts UTF-16 units; map back to a character index.
-        offsets = _utf16_offsets(paragraph)
-        unit = cursor.positionInBlock()
-        index = next((i for i, o in enumerate(offsets) if o >= unit), len(paragraph))
-        item = self._highlighter.entry_at(paragraph, index)
+        item = self._highlighter.entry_at(self._edit.cursorForPosition(event.pos()).position())
         if item is None:
             QToolTip.hideText()
             return False

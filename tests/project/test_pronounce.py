@@ -65,3 +65,32 @@ def test_a_ten_thousand_entry_dictionary() -> None:
 def test_unicode_keys() -> None:
     assert _said("Señor Müller and Zoë", ("Müller", "MUE-ler"), ("Zoë", "ZOH-ee")) == [
         "Müller", "Zoë"]
+
+
+def test_white_space_is_compared_folded_and_offsets_stay_in_the_text() -> None:
+    # Long transcripts are sent with white space folded (split_for_streaming), so a key
+    # must match across a double space or a line break, as the server will see it.
+    text = "From New  York to New\nYork."
+    spans = [(m.start, m.end) for m in find_matches(text, [LexiconItem("New York", "x")])]
+    assert [text[s:e] for s, e in spans] == ["New  York", "New\nYork"]
+    assert _said("I love\ncartesia", ("cartesia", "x")) == ["cartesia"]
+    assert _said("Hello\nCartesia rocks", ("cartesia", "x")) == [], "a line break ends no sentence"
+
+
+def test_a_tag_right_after_a_sentence_end_still_starts_a_sentence() -> None:
+    assert _said('Welcome.<break time="1s"/> Cartesia', ("cartesia", "x")) == ["Cartesia"]
+    assert _said('Welcome <break time="1s"/> Cartesia', ("cartesia", "x")) == []
+
+
+def test_combining_marks_belong_to_their_word() -> None:
+    assert _said("नमस्ते दुनिया", ("ते", "x")) == []
+    assert _said("cafe\u0301 noir", ("cafe", "x")) == []  # e + U+0301
+    assert _said("cafe noir", ("cafe", "x")) == ["cafe"]
+
+
+def test_thousands_of_keys_sharing_a_first_word_match_quickly() -> None:
+    # Keys are looked up by length, not tried one by one: this took seconds before.
+    items = [LexiconItem(f"The thing number {i}", f"alias {i}") for i in range(10_000)]
+    text = " ".join(f"The thing number {i} and The end." for i in range(0, 10_000, 10))
+    matches = Matcher(items).find(text)
+    assert [m.index for m in matches] == list(range(0, 10_000, 10))

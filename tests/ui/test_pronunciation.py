@@ -104,11 +104,15 @@ def test_block_view_marks_the_words_and_chooses_a_dictionary_with_undo(
     view = panel.view(block.id)
 
     def marked() -> list[str]:
-        text = view.text_edit.toPlainText()
-        units = text.encode("utf-16-le")
-        layout = view.text_edit.document().firstBlock().layout()
-        return [units[2 * r.start:2 * (r.start + r.length)].decode("utf-16-le")
-                for r in layout.formats()]
+        """The marked stretches of every paragraph."""
+        units = view.text_edit.toPlainText().encode("utf-16-le")
+        paragraph, found = view.text_edit.document().firstBlock(), []
+        while paragraph.isValid():
+            found += [units[2 * (paragraph.position() + r.start):
+                            2 * (paragraph.position() + r.start + r.length)].decode("utf-16-le")
+                      for r in paragraph.layout().formats()]
+            paragraph = paragraph.next()
+        return found
 
     assert marked() == [] and view.dictionary_combo.currentText() == "Project's: none"
     document.set_dictionary("d1", "Brand", [LexiconItem("cartesia", "kar-TEE-zhuh"), ZORBA])
@@ -117,6 +121,12 @@ def test_block_view_marks_the_words_and_chooses_a_dictionary_with_undo(
     # The lowercase key: everywhere lowercase, capitalised only at the sentence start;
     # offsets stay right after a character outside the BMP.
     assert marked() == ["cartesia", "cartesia", "Zorba"]
+    assert view.highlighter.entry_at(3) == LexiconItem("cartesia", "kar-TEE-zhuh")  # the tooltip's
+    assert view.highlighter.entry_at(9) is None
+    # The whole text is matched at once: a line break is white space, not a sentence end.
+    view.text_edit.setPlainText("We love\nCartesia. New\nZorba")
+    assert marked() == ["Zorba"] and block.text == "We love\nCartesia. New\nZorba"
+    editor.stack.undo()  # the typing
 
     view.dictionary_combo.setCurrentIndex(view.dictionary_combo.findData("d2"))
     assert block.pronunciation_dict_id == "d2" and marked() == ["Zorba"]
