@@ -13,6 +13,7 @@ that do not match the contract, ``to_json`` methods return plain dicts ready for
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
@@ -39,6 +40,19 @@ MODELS: tuple[str, ...] = (
     "sonic-turbo",
 )
 DEFAULT_MODEL = "sonic-3"
+
+_SONIC_GENERATION = re.compile(r"^sonic-(\d+)")
+
+
+def supports_pronunciation_dicts(model_id: str) -> bool:
+    """Whether ``model_id`` applies pronunciation dictionaries: "sonic-3 models and
+    newer" (seed, ``GenerationRequest.pronunciation_dict_id``), so ``sonic-3*``,
+    ``sonic-3.5*``, later generations and ``sonic-latest``; not ``sonic-2`` or
+    ``sonic-turbo``."""
+    if model_id == "sonic-latest":
+        return True
+    generation = _SONIC_GENERATION.match(model_id)
+    return generation is not None and int(generation.group(1)) >= 3
 
 #: ``Emotion`` enum of the seed, in its order; ``neutral`` first.
 EMOTIONS: tuple[str, ...] = (

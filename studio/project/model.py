@@ -253,15 +253,20 @@ class Block:
         """Whether ``take`` was made from this block's current text, voice, delivery and
         pronunciation (the output format aside). A take that does not match is out of
         date. With ``dictionary``'s entries known, the take must have been made with
-        exactly the entries that apply to the text now: editing an entry the text uses
-        makes the take out of date, editing any other entry does not."""
+        exactly the entries that apply to the text now, from whichever dictionary:
+        editing an entry the text uses makes the take out of date, editing any other
+        entry, or choosing a dictionary none of whose entries apply, does not."""
         current = self.tts_request(OutputFormat(), dictionary.id).to_json()
         if current.get("transcript") != take.spoken_text:
             return False
-        if not all(current.get(key) == take.request.get(key) for key in _RENDERED_FIELDS
-                   if key != "transcript"):
-            return False
         applied = dictionary.applied(take.spoken_text)
+        # Entries known: what matters is which entries apply, whichever dictionary holds
+        # them (choosing a dictionary leaves blocks it does not change as they are).
+        # Unknown: only the same dictionary id can be trusted.
+        compared = [key for key in _RENDERED_FIELDS if key != "transcript"
+                    and (applied is None or key != "pronunciation_dict_id")]
+        if not all(current.get(key) == take.request.get(key) for key in compared):
+            return False
         return applied is None or applied == take.dictionary
 
     def needs_take(self, dictionary: DictionaryUse = NO_DICTIONARY) -> bool:

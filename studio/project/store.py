@@ -93,7 +93,7 @@ class ProjectError(Exception):
 
 _BLOCK_FIELDS = ("position", "text", "voice_id", "model_id", "language", "emotion", "speed",
                  "volume", "selected_take_id", "pronunciation_dict_id")
-_TAKE_META = ("block_id", "position", "name", "starred", "edits", "text")
+_TAKE_META = ("block_id", "position", "name", "starred", "edits", "text", "dictionary")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +125,8 @@ def edits_json(take: Take) -> str:
 
 
 def _take_row(block_id: str, position: int, take: Take) -> tuple[Any, ...]:
-    return (block_id, position, take.name, int(take.starred), edits_json(take), take.text)
+    return (block_id, position, take.name, int(take.starred), edits_json(take), take.text,
+            items_json(take.dictionary))
 
 
 def script_rows(blocks: Sequence[Block]) -> ScriptRows:
@@ -508,7 +509,7 @@ class ProjectStore:
                  json.dumps(take.phoneme_timestamps.to_json(), ensure_ascii=False),
                  json.dumps(take.request, ensure_ascii=False), take.backend, take.credits,
                  take.created_at, int(take.starred), take.cache_key, row[4], take.text,
-                 items_json(take.dictionary)),
+                 row[6]),
             )
         source.store_key = stored
         self._written_takes[take.id] = row
@@ -637,7 +638,7 @@ class ProjectStore:
             db.executemany("UPDATE blocks SET deleted = 1 WHERE id = ?", [(k,) for k in gone_blocks])
             db.executemany(
                 "UPDATE takes SET block_id = ?, position = ?, name = ?, starred = ?, edits = ?, "
-                "text = ?, deleted = 0 WHERE id = ?", [(*v, k) for k, v in changed_takes.items()])
+                "text = ?, dictionary = ?, deleted = 0 WHERE id = ?", [(*v, k) for k, v in changed_takes.items()])
             db.executemany("UPDATE takes SET deleted = 1 WHERE id = ?", [(k,) for k in gone_takes])
             present = {row[0] for row in db.execute("SELECT id FROM takes")} if changed_takes else set()
         for k in gone_blocks:

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from studio.api.models import supports_pronunciation_dicts
 from studio.project.lexicon import LexiconItem
-from studio.project.model import Block, DictionaryUse, Take
+from studio.project.model import NO_DICTIONARY, Block, DictionaryUse, Take
 from studio.project.pronounce import Matcher
 
 if TYPE_CHECKING:
@@ -92,7 +93,10 @@ class ScriptDocument(QObject):
         return self._dict_id
 
     def dictionary_use(self, block: Block) -> DictionaryUse:
-        """The dictionary ``block`` is generated with, with its entries if known."""
+        """The dictionary ``block`` is generated with, with its entries if known; none
+        for a model without dictionaries (:func:`supports_pronunciation_dicts`)."""
+        if not supports_pronunciation_dicts(block.model_id):
+            return NO_DICTIONARY
         dict_id = self.dictionary_id_for(block)
         known = self._dictionaries.get(dict_id)
         return DictionaryUse(dict_id, known[1] if known else None)
@@ -336,7 +340,7 @@ class ScriptDocument(QObject):
         return index
 
     def update_take(self, block_id: str, take_id: str, **changes: Any) -> Take:
-        """Set ``name``, ``starred``, ``edits`` or ``text`` of a take (a new frozen ``Take`` with
+        """Set ``name``, ``starred``, ``edits``, ``text`` or ``dictionary`` of a take (a new frozen ``Take`` with
         the same audio replaces it); emits ``take_changed`` on a change. Returns the take.
 
         Raises:
@@ -344,7 +348,7 @@ class ScriptDocument(QObject):
             AttributeError: another field was named (a take's audio never changes).
         """
         for name in changes:
-            if name not in ("name", "starred", "edits", "text"):
+            if name not in ("name", "starred", "edits", "text", "dictionary"):
                 raise AttributeError(f"cannot set take field {name!r}")
         block = self.block(block_id)
         take = self.take(block_id, take_id)

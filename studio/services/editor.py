@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from studio.project.model import Block, Take
+from studio.project.pronounce import Matcher, applied_items
 from studio.services.document import ScriptDocument
 
 #: Seconds without typing after which the next keystroke starts a new undo step.
@@ -241,7 +242,8 @@ class ScriptEditor(QObject):
 
         ``words``: the edits change what the take says (an accepted infill): the take's
         :attr:`~studio.project.model.Take.text` and the block's text become ``words`` in
-        the same step, so the script reads what is heard and the take stays up to date.
+        the same step, so the script reads what is heard and the take stays up to date
+        (its recorded dictionary entries narrow to those that apply to ``words``).
 
         Raises:
             KeyError: no such block or take.
@@ -256,6 +258,10 @@ class ScriptEditor(QObject):
             self._push(_UpdateTake(self, block_id, take_id, text, old_fields, new_fields))
             return
         old_fields["text"], new_fields["text"] = take.text, words
+        # The dictionary entries the take says are those of its recorded ones that still
+        # apply to its words (new words from infill are not said through a dictionary).
+        old_fields["dictionary"] = take.dictionary
+        new_fields["dictionary"] = applied_items(words, Matcher(take.dictionary))
         with self.macro(text):
             self._push(_UpdateTake(self, block_id, take_id, text, old_fields, new_fields))
             self.update_block(block_id, text=words)

@@ -105,13 +105,15 @@ class BlockRenderer:
 
     def cache_key(self, block: Block, dictionary: DictionaryUse = NO_DICTIONARY) -> str:
         """The take-cache key of what :meth:`render` would send for ``block`` with
-        ``dictionary``: it hashes the dictionary entries that apply to the block's text,
-        so a take is reused only while they are unchanged. "" (never reused) when the
-        dictionary's entries are unknown."""
+        ``dictionary``: it hashes the dictionary entries that apply to the block's text
+        (not the dictionary's id), so a take is reused only while they are unchanged.
+        "" (never reused) when the dictionary's entries are unknown."""
         applied = dictionary.applied(block.text.strip())
         if applied is None:
             return ""
-        return take_key(self.request_for(block, dictionary).to_json(), self.backend,
+        # The entries that apply decide the audio, not which dictionary holds them: the
+        # key is the same as without a dictionary when none applies.
+        return take_key(self.request_for(block).to_json(), self.backend,
                         dictionary_items=[{"text": i.text, "alias": i.alias} for i in applied])
 
     async def render(

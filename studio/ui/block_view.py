@@ -19,7 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.api.models import EMOTIONS, LANGUAGES, MODELS, SPEED_RANGE, VOLUME_RANGE
+from studio.api.models import (
+    EMOTIONS,
+    LANGUAGES,
+    MODELS,
+    SPEED_RANGE,
+    VOLUME_RANGE,
+    supports_pronunciation_dicts,
+)
 from studio.project.edits import edited_frames
 from studio.project.model import DictionaryUse, Take
 from studio.services.document import ScriptDocument
@@ -30,6 +37,8 @@ from studio.ui.pronunciation_highlight import EntryToolTips, PronunciationHighli
 from studio.ui.voice_combo import VoiceComboBox
 
 DEFAULT_EMOTION_LABEL = "(voice default)"
+DICTIONARY_TIP = ("Pronunciation dictionary of this block: the project's, none, or another one. "
+                  "Marked words in the text are the ones it changes.")
 
 
 def take_label(take: Take) -> str:
@@ -154,9 +163,7 @@ class BlockView(QFrame):
         self._entry_tips = EntryToolTips(self.text_edit, self.highlighter)
         self.dictionary_combo = QComboBox()
         self.dictionary_combo.setObjectName("BlockDictionary")
-        self.dictionary_combo.setToolTip(
-            "Pronunciation dictionary of this block: the project's, none, or another one. "
-            "Marked words in the text are the ones it changes.")
+        self.dictionary_combo.setToolTip(DICTIONARY_TIP)
         self.dictionary_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.dictionary_combo.setMinimumContentsLength(16)
@@ -333,6 +340,11 @@ class BlockView(QFrame):
                      if data == block.pronunciation_dict_id)
         combo.setCurrentIndex(index)
         combo.blockSignals(False)
+        supported = supports_pronunciation_dicts(block.model_id)
+        combo.setEnabled(supported)
+        combo.setToolTip(DICTIONARY_TIP if supported else
+                         f"{block.model_id} applies no pronunciation dictionary (Sonic-3 and "
+                         "later do); choose a Sonic-3 model to use one")
         use = document.dictionary_use(block)
         # Redraw the marks only when the entries that apply changed: an edit to a big
         # dictionary elsewhere then costs each block one match, not a repaint.

@@ -56,6 +56,7 @@ from studio.project.edits import (
 from studio.project.export import mixdown
 from studio.project.infill import InfillError, plan_infill
 from studio.project.model import Take, TakeAudio, new_id
+from studio.project.pronounce import Matcher, applied_items
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
 from studio.services.infill import InfillService
@@ -699,10 +700,14 @@ class EditorPanel(QWidget):
             self.status_label.setText("Place the cursor between two words to split the block")
             return
 
+        recorded = Matcher(take.dictionary)
+
         def half(text: str, trim: Trim, name: str) -> Take:
-            # The request stays the one that was sent; ``text`` says what this half says.
+            # The request stays the one that was sent; ``text`` says what this half says,
+            # and the dictionary entries it records are those that apply to it.
             return replace(take, id=new_id(), edits=take.edits + (trim,), text=text,
-                           name=name, credits=0, starred=False)
+                           name=name, credits=0, starred=False,
+                           dictionary=applied_items(text, recorded))
 
         number = block.next_take_number()
         left = half(left_text, Trim(0, at), f"Take {number} (split)")

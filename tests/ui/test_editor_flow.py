@@ -443,3 +443,21 @@ def test_play_reads_a_take_not_yet_in_memory_in_a_worker(studio, qloop, monkeypa
     studio.window._on_play_block(block_id)
     _wait(qloop, studio.window._tasks.wait_idle())
     assert "Cannot play this take" in studio.window.statusBar().currentMessage()
+
+
+def test_split_halves_record_the_dictionary_entries_of_their_own_words(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+    from studio.project.lexicon import LexiconItem
+    one, four = LexiconItem("One", "wun"), LexiconItem("Four", "fore")
+    made = _wait(qloop, studio.dictionaries.create("Split test", [one, four]))
+    studio.editor.set_project_dictionary(made.id)
+    block_id = generated_block(studio, qloop, "One two three. Four five six.")
+    assert studio.document.block(block_id).selected_take.dictionary == (one, four)
+    panel = shown(studio, qloop, block_id)
+    words = panel.edited_audio.words
+    index = [w.strip(".,").lower() for w in words.words].index("four")
+    at = round((words.end[index - 1] + words.start[index]) / 2 * panel.edited_audio.sample_rate)
+    panel.view.set_selection(at, at)
+    panel.split_action.trigger()
+    left, right = studio.document.blocks[-2], studio.document.blocks[-1]
+    assert left.selected_take.dictionary == (one,) and right.selected_take.dictionary == (four,)
+    assert not studio.document.needs_take(left) and not studio.document.needs_take(right)

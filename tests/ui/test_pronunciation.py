@@ -70,8 +70,31 @@ def test_editing_an_entry_the_take_used_makes_it_out_of_date_and_no_other(
     document.set_dictionary("d1", "Brand", [CARTESIA, ZORBA])
     assert not document.needs_take(uses), "back to the entry it was made with"
 
-    document.set_project_dictionary("d2")
-    assert document.needs_take(uses) and document.needs_take(plain), "another dictionary"
+    document.set_project_dictionary("d2")  # without Cartesia: only that block changes
+    assert document.needs_take(uses) and not document.needs_take(plain)
+
+
+def test_choosing_a_dictionary_leaves_blocks_it_does_not_change_alone(
+        document: ScriptDocument) -> None:
+    renderer = BlockRenderer(client=None, backend="offline")  # type: ignore[arg-type]
+    uses = document.add_block(text="Cartesia makes voices.", voice_id="v")
+    plain = document.add_block(text="Nothing to change here.", voice_id="v")
+    for block in (uses, plain):
+        document.add_take(block.id, take_of(document, block))
+    before = renderer.cache_key(plain, document.dictionary_use(plain))
+    document.set_project_dictionary("d1")
+    assert document.needs_take(uses) and not document.needs_take(plain)
+    assert renderer.cache_key(plain, document.dictionary_use(plain)) == before, "reused, free"
+
+
+def test_models_before_sonic_3_get_no_dictionary(document: ScriptDocument) -> None:
+    document.set_project_dictionary("d1")
+    block = document.add_block(text="Cartesia makes voices.", model_id="sonic-2")
+    use = document.dictionary_use(block)
+    assert use.id == "" and use.applied(block.text) == ()
+    assert "pronunciation_dict_id" not in block.tts_request(OutputFormat(), use.id).to_json()
+    document.update_block(block.id, model_id="sonic-3.5-2026-05-04")
+    assert document.dictionary_use(block).id == "d1"
 
 
 def test_unknown_entries_leave_takes_alone(document: ScriptDocument) -> None:
