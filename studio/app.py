@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import ctypes.util
 import gc
+import hashlib
 import logging
 import os
 import signal
@@ -258,24 +259,38 @@ class Studio(QObject):
             if copy is not None and service.dictionary(dict_id) is None:
                 service.adopt_missing(dict_id, *copy)
 
-    def _close_guard(self, parent: QWidget) -> bool:
-        """Ask before quitting loses the project's unwritten work or dictionary entries
-        that exist only here (a failed save, entries with errors, a deleted dictionary)."""
-        if not self.project_menu.close_guard(parent):
-            return False
+    def _account(self, settings: Settings | None = None) -> str:
+        """Which account's dictionaries a backend has: the offline engine's, or the
+        cloud's for one API key and address (a digest, never the key itself)."""
+        settings = settings or self.settings
+        if not settings.wants_cloud():
+            return "offline"
+        key = settings.effective_api_key()
+        return hashlib.sha256(f"{settings.base_url}|{key}".encode()).hexdigest()[:16]
+
+    def _keep_stranded_entries(self, parent: QWidget, verb: str, what: str) -> bool:
+        """Ask before ``what`` loses dictionary entries that exist only in the studio (a
+        failed save, entries with errors, a dictionary deleted on the server). True to go
+        ahead."""
         service = self.dictionaries
         stranded = [d.name for d in service.dictionaries()
                     if service.save_state(d.id) in ("failed", "missing") or service.held_back(d.id)]
         if not stranded:
             return True
         answer = QMessageBox.warning(
-            parent, "Quit Cartesia Studio",
+            parent, verb,
             "Some dictionary entries are only in the studio, not on the server: "
             f"{', '.join(stranded)} (entries with errors, a save that failed, or a dictionary "
-            "deleted on the server; see the Dictionaries panel). Quit and lose them?",
+            f"deleted on the server; see the Dictionaries panel). {what} and lose them?",
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Discard
+
+    def _close_guard(self, parent: QWidget) -> bool:
+        """Ask before quitting loses the project's unwritten work or dictionary entries
+        that exist only here."""
+        return self.project_menu.close_guard(parent) and self._keep_stranded_entries(
+            parent, "Quit Cartesia Studio", "Quit")
 
     def _open_recorder(self) -> None:
         self.voices_dock.show()
@@ -363,7 +378,7 @@ class Studio(QObject):
         )
         self.infill.set_backend(backend.client, backend.kind)
         self.voice_lab.set_client(backend.client, backend.kind)
-        self.dictionaries.set_client(backend.client, backend.kind)
+        self.dictionaries.set_client(backend.client, backend.kind, self._account())
         self.window.set_backend_status(backend.label, free=backend.is_free)
         # The panel lists the dictionaries as the client arrives; wait for that too, so
         # the script knows which dictionaries exist before the first generation.
@@ -392,6 +407,9 @@ class Studio(QObject):
         new = dialog.settings()
         dialog.deleteLater()
         if not accepted:
+            return
+        if self._account(new) != self._account() and not self._keep_stranded_entries(
+                self.window, "Settings", "Switch to the other backend"):
             return
         self.apply_settings(new)
 

@@ -293,19 +293,21 @@ class DictionaryService(QObject):
 
     # --- the backend ---------------------------------------------------------------------
 
-    def set_client(self, client: CartesiaClient | None, kind: str = "") -> None:
+    def set_client(self, client: CartesiaClient | None, kind: str = "",
+                   account: str = "") -> None:
         """Use ``client`` of backend ``kind`` (``"offline"``/``"cloud"``); None while
         disconnected. The dictionaries shown stay across a reconnection to the same kind
         of backend (edits not saved yet are sent again); another kind of backend has
         other dictionaries, so they are dropped. Call :meth:`refresh` to list them."""
         self._client = client
         self.backend_kind = kind if client is not None else ""
-        if client is not None and kind != self._data_kind:
+        source = f"{kind}:{account}"  # another account has other dictionaries too
+        if client is not None and source != self._data_kind:
             if any(self.unsaved(d) for d in self._dicts):
                 log.warning("dropping unsaved dictionary edits of the %s backend",
                             self._data_kind or "previous")
             self._forget_all()
-            self._data_kind = kind
+            self._data_kind = source
         self.connection_changed.emit(client is not None)
         if client is not None:
             self.retry()
@@ -427,6 +429,9 @@ class DictionaryService(QObject):
         """
         client = self._require_client()
         before = set(self._dicts)
+        # What each dictionary held when the listing was asked for: one edited or saved
+        # while the listing was on its way is newer than the listing's copy.
+        items_before, server_before = dict(self._items), dict(self._server)
         try:
             listed = await client.list_pronunciation_dicts()
         except CartesiaError as exc:
@@ -440,6 +445,10 @@ class DictionaryService(QObject):
             if entry.id in self._deleted:
                 continue  # deleted here while the listing was on its way
             dicts[entry.id] = entry
+            if (self._items.get(entry.id) is not items_before.get(entry.id)
+                    or self._server.get(entry.id) is not server_before.get(entry.id)):
+                dicts[entry.id] = self._dicts.get(entry.id, entry)
+                continue  # changed here meanwhile: keep ours (saved, or being saved)
             self._server[entry.id] = _from_wire(entry.items)
             self._missing.discard(entry.id)
             if entry.id in dirty and entry.id in self._items:
@@ -594,8 +603,8 @@ class DictionaryService(QObject):
         """Show ``dict_id``, which the server does not have, as missing with ``name`` and
         ``items`` (a project's copy of a dictionary deleted since it was last open), so
         :meth:`recreate` can make it again. Nothing happens for a listed id."""
-        if dict_id in self._dicts:
-            return
+        if dict_id in self._dicts or dict_id in self._deleted:
+            return  # listed, or deleted or recreated here: not to be brought back
         items = tuple(items)
         self._dicts[dict_id] = PronunciationDict(dict_id, name, tuple(_to_wire(items)),
                                                  pinned=False, owner_id="", created_at="")
@@ -615,8 +624,10 @@ class DictionaryService(QObject):
         if dict_id not in self._missing:
             raise DictionaryError(f"“{current.name}” still exists on the server")
         made = await self.create(current.name, self._items.get(dict_id, ()))
-        self._forget(dict_id)
+        # Users of the old id move to the new one first, so nothing still names the old
+        # id when it is forgotten (the app would list it again as missing).
         self.dictionary_recreated.emit(dict_id, made.id)
+        self._forget(dict_id)
         return made
 
     # --- saving entries ----------------------------------------------------------------

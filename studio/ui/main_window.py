@@ -200,8 +200,11 @@ class MainWindow(QMainWindow):
         self._undo_scopes.append((widget, stack))
 
     def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        if new is None or new.window() is not self:
+        window = new.window() if new is not None else None
+        if window is not self and not (isinstance(window, QDockWidget)
+                                       and window.parentWidget() is self):
             return  # a dialog or another window: keep the history it was opened from
+        assert new is not None
         stack = next((stack for widget, stack in self._undo_scopes
                       if new is widget or widget.isAncestorOf(new)), self.editor.stack)
         self.undo_group.setActiveStack(stack)
