@@ -417,6 +417,8 @@ def _parse_csv(text: str) -> list[LexiconItem]:
     return items
 
 
+#: Characters XML 1.0 cannot hold (its ``Char`` production): C0 controls but tab, LF, CR.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -490,7 +492,10 @@ def _format_pls(items: Iterable[LexiconItem], language: str) -> str:
     # the unqualified attributes PLS uses.
     root = ET.Element("lexicon", {"version": "1.0", "xmlns": PLS_NAMESPACE,
                                   "alphabet": "ipa", _XML_LANG: language})
-    for item in items:
+    for number, item in enumerate(items, 1):
+        if _XML_FORBIDDEN.search(item.text + item.alias):
+            raise LexiconError(f"entry {number} ({item.text!r}) has a control character, which "
+                               "an XML (PLS) file cannot hold; remove it or export as JSON or CSV")
         lexeme = ET.SubElement(root, "lexeme")
         ET.SubElement(lexeme, "grapheme").text = item.text
         if is_ipa_alias(item.alias) and not _ipa_syntax_errors(item.alias)[0]:

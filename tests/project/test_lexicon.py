@@ -188,3 +188,10 @@ def test_ten_thousand_entries_round_trip_and_validate():
 def test_any_text_round_trips_through_json_and_csv(items):
     assert parse_lexicon(format_lexicon(items, "json"), "json") == items
     assert parse_lexicon(format_lexicon(items, "csv"), "csv") == items
+
+
+def test_pls_export_refuses_a_control_character_by_entry() -> None:
+    items = [LexiconItem("Fine", "fyn"), LexiconItem("Bad\x07", "bell")]
+    with pytest.raises(LexiconError, match=r"entry 2 .*control character"):
+        format_lexicon(items, "pls")
+    assert parse_lexicon(format_lexicon(items, "json"), "json") == items
