@@ -36,6 +36,8 @@ __all__ = ["Match", "Matcher", "applied_items", "find_matches"]
 #: Inline tags, and ``<spell>`` spans whole: never matched inside.
 _PROTECTED = re.compile(r"<spell>.*?</spell>|<[^<>]*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
+_WORD_RUN = re.compile(r"\w+")
+_APPLIED_CACHE = 4096  # texts remembered per matcher
 _ODD_SPACE = re.compile(r"\s{2,}|[^\S ]")
 #: A sentence ends at one of these, then (closing quotes or brackets and) white space.
 _SENTENCE_END = ".!?…。！？"
@@ -67,13 +69,21 @@ def _is_word_char(text: str, position: int) -> bool:
     if position < 0 or position >= len(text):
         return False
     char = text[position]
-    return char.isalnum() or char == "_" or unicodedata.category(char).startswith("M")
+    if char.isalnum() or char == "_":
+        return True
+    return char >= "\u0300" and not char.isspace() and unicodedata.category(char)[0] == "M"
 
 
 def _word_end(text: str, position: int) -> int:
-    while _is_word_char(text, position):
-        position += 1
-    return position
+    """Where the word starting at ``position`` ends (``position`` if none starts there)."""
+    while True:
+        run = _WORD_RUN.match(text, position)
+        if run is not None:
+            position = run.end()
+        if _is_word_char(text, position):  # a combining mark: the word goes on
+            position += 1
+        else:
+            return position
 
 
 #: Candidate keys of one first word (or first character): key length -> key -> the
@@ -95,6 +105,8 @@ class Matcher:
 
     def __init__(self, items: Sequence[LexiconItem]) -> None:
         self.items = tuple(items)
+        #: :func:`applied_items` of recent texts.
+        self.applied_cache: dict[str, tuple[LexiconItem, ...]] = {}
         # first word of a key (or its first character, for "#tag" or ".NET") -> bucket
         self._buckets: dict[str, _Bucket] = {}
         # bucket -> its key lengths, longest first
@@ -108,6 +120,9 @@ class Matcher:
             self._add(key, index, False)
             if key[0].islower() and _capitalised(key) != key:
                 self._add(_capitalised(key), index, True)
+        others = sorted(head for head in self._buckets if not _is_word_char(head, 0))
+        self._candidates = re.compile(
+            r"\w+" + (f"|[{''.join(re.escape(c) for c in others)}]" if others else ""))
         for head, bucket in self._buckets.items():
             self._lengths[head] = sorted(bucket, reverse=True)
             for keys in bucket.values():
@@ -129,24 +144,30 @@ class Matcher:
             return []
         text, origin = _fold(transcript)
         matches: list[Match] = []
-        position = 0
         for start, end in _open_spans(text):
-            position = max(position, start)
-            while position < end:
-                found = self._match_at(text, position, end)
+            position = start
+            # Candidates: word starts (found by the regex engine, not char by char) and
+            # the first characters of keys that begin without a word character.
+            for candidate in self._candidates.finditer(text, start, end):
+                if candidate.start() < position:
+                    continue
+                found = self._match_at(text, candidate.start(), candidate.end(), end)
                 if found is not None:
                     matches.append(found)
                     position = found.end
-                    continue
-                position = self._next_candidate(text, position + 1, end)
         if origin is None:
             return matches
         return [Match(origin[m.start], origin[m.end - 1] + 1, m.index) for m in matches]
 
-    def _match_at(self, text: str, position: int, limit: int) -> Match | None:
-        if not _left_boundary(text, position):
-            return None
-        head = text[position:_word_end(text, position)] or text[position]
+    def _match_at(self, text: str, position: int, run_end: int, limit: int) -> Match | None:
+        """The longest key at ``position``, where the regex found a word ending at
+        ``run_end`` (or one character that begins a non-word key)."""
+        if _is_word_char(text, position - 1):
+            return None  # inside a word (after a combining mark)
+        if _is_word_char(text, position):
+            head = text[position:_word_end(text, run_end)]
+        else:
+            head = text[position]
         bucket = self._buckets.get(head)
         if bucket is None:
             return None
@@ -161,18 +182,6 @@ class Matcher:
                 if not sentence_start or _starts_sentence(text, position):
                     return Match(position, end, index)
         return None
-
-    def _next_candidate(self, text: str, position: int, end: int) -> int:
-        """The next place a key could start: the next word start, or a character that
-        begins a key without a word character."""
-        while position < end:
-            if _is_word_char(text, position):
-                if not _is_word_char(text, position - 1):
-                    return position
-            elif text[position] in self._buckets:
-                return position
-            position += 1
-        return end
 
 
 def _fold(text: str) -> tuple[str, list[int] | None]:
@@ -203,10 +212,6 @@ def _open_spans(text: str) -> list[tuple[int, int]]:
     if position < len(text):
         spans.append((position, len(text)))
     return spans
-
-
-def _left_boundary(text: str, position: int) -> bool:
-    return not (_is_word_char(text, position) and _is_word_char(text, position - 1))
 
 
 def _right_boundary(text: str, end: int) -> bool:
@@ -250,6 +255,14 @@ def find_matches(transcript: str, items: Sequence[LexiconItem]) -> list[Match]:
 
 def applied_items(transcript: str, matcher: Matcher) -> tuple[LexiconItem, ...]:
     """The entries that change ``transcript``, each once, in dictionary order: what a
-    take records and its cache key hashes (``()`` when none apply)."""
-    indices = sorted({match.index for match in matcher.find(transcript)})
-    return tuple(matcher.items[i] for i in indices)
+    take records and its cache key hashes (``()`` when none apply). Remembered per
+    matcher for recent texts (a block's marks and its staleness ask the same)."""
+    cache = matcher.applied_cache
+    found = cache.get(transcript)
+    if found is None:
+        indices = sorted({match.index for match in matcher.find(transcript)})
+        found = tuple(matcher.items[i] for i in indices)
+        if len(cache) >= _APPLIED_CACHE:
+            cache.clear()
+        cache[transcript] = found
+    return found
