@@ -15,11 +15,21 @@ from __future__ import annotations
 import unicodedata
 
 import shiboken6
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QToolButton, QWidget
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import (
+    QLabel,
+    QLayout,
+    QLayoutItem,
+    QLineEdit,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 SEPARATOR = "|"
+#: The width of a symbol's button, pixels (the widest take two).
+CELL_WIDTH = 24
 
 #: (symbol, what it sounds like), grouped as on the palette.
 VOWELS: tuple[tuple[str, str], ...] = (
@@ -102,10 +112,89 @@ def insert_symbol(text: str, cursor: int, symbol: str) -> tuple[str, int]:
     return text[:cursor] + piece + text[cursor:], after
 
 
+class FlowLayout(QLayout):
+    """Lays its items out left to right and wraps them onto as many rows as the width
+    needs (after Qt's "Flow Layout" example); an item marked with :meth:`break_before`
+    starts a row. The height follows the width (``heightForWidth``), so a narrow dock
+    gets more rows instead of a wider minimum.
+    """
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 2) -> None:
+        super().__init__(parent)
+        self.setContentsMargins(0, 0, 0, 0)
+        self.setSpacing(spacing)
+        self._items: list[QLayoutItem] = []
+        self._breaks: set[int] = set()  # indexes of the items that start a row
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def break_before(self, widget: QWidget) -> None:
+        """Start a new row at ``widget`` (already added), unless it is first."""
+        index = self.indexOf(widget)
+        if index > 0:
+            self._breaks.add(index)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        if not 0 <= index < len(self._items):
+            return None
+        self._breaks = {b - (b > index) for b in self._breaks if b != index}
+        return self._items.pop(index)
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._place(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._place(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        margins = self.contentsMargins()
+        return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
+
+    def _place(self, rect: QRect, move: bool) -> int:
+        """Lay the items out in ``rect`` (moving them when ``move``); returns the height
+        they take."""
+        margins = self.contentsMargins()
+        area = rect.adjusted(margins.left(), margins.top(), -margins.right(), -margins.bottom())
+        gap = self.spacing()
+        x, y, row_height = area.x(), area.y(), 0
+        for index, item in enumerate(self._items):
+            if item.isEmpty():
+                continue
+            size = item.sizeHint()
+            if row_height and (index in self._breaks or x + size.width() > area.right() + 1):
+                x, y, row_height = area.x(), y + row_height + gap, 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), size))
+            x += size.width() + gap
+            row_height = max(row_height, size.height())
+        return y + row_height - rect.y() + margins.bottom()
+
+
 class IpaPalette(QWidget):
     """Buttons for IPA symbols, grouped (vowels, consonants, stress and length), that
     type into the alias editor at its cursor (:func:`insert_symbol`). The buttons take
-    no focus, so an editor open in the table stays open while you click.
+    no focus, so an editor open in the table stays open while you click. They wrap onto
+    as many rows as the width needs (:class:`FlowLayout`), each group starting a row.
 
     Attributes:
         fallback: the editor typed into when no other alias editor was focused last
@@ -123,20 +212,17 @@ class IpaPalette(QWidget):
         self.fallback = fallback
         self._target: QLineEdit | None = None
         self.buttons: dict[str, QToolButton] = {}
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setHorizontalSpacing(2)
-        grid.setVerticalSpacing(2)
+        flow = self._flow = FlowLayout(self, spacing=2)
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.15)
-        per_row = 18
-        row = 0
+        labels: list[QLabel] = []
         for title, symbols in GROUPS:
             label = QLabel(title)
             label.setStyleSheet("color: #8d8e9c;")
-            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            grid.addWidget(label, row, 0)
-            for number, (symbol, hint) in enumerate(symbols):
+            flow.addWidget(label)
+            flow.break_before(label)
+            labels.append(label)
+            for symbol, hint in symbols:
                 button = QToolButton()
                 button.setText("◌" + symbol if _attaches(symbol) else symbol)
                 button.setFont(font)
@@ -144,12 +230,28 @@ class IpaPalette(QWidget):
                                   else f"◌{symbol}  {hint}")
                 button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
                 button.setAutoRaise(True)
-                button.setMinimumWidth(26)
                 button.clicked.connect(lambda _checked=False, s=symbol: self.insert(s))
-                grid.addWidget(button, row + number // per_row, 1 + number % per_row)
+                flow.addWidget(button)
                 self.buttons[symbol] = button
-            row += (len(symbols) + per_row - 1) // per_row
-        grid.setColumnStretch(per_row + 1, 1)
+        # Every symbol one cell wide (two for the widest), every label a whole number
+        # of cells, so the wrapped rows line up as columns.
+        metrics = QFontMetrics(font)
+        height = max(b.sizeHint().height() for b in self.buttons.values())
+        advances = {s: metrics.horizontalAdvance(b.text()) for s, b in self.buttons.items()}
+        cell = max(CELL_WIDTH, height - 4)
+        for symbol, button in self.buttons.items():
+            button.setFixedSize(self._cells(advances[symbol] + 6, cell), height)
+        for label in labels:
+            label.setFixedSize(self._cells(label.sizeHint().width(), cell), height)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def _cells(self, width: int, cell: int) -> int:
+        """The width of the fewest whole cells that hold ``width`` pixels."""
+        gap = self._flow.spacing()
+        count = max(1, -(-(width + gap) // (cell + gap)))
+        return count * cell + (count - 1) * gap
 
     def set_target(self, editor: QLineEdit | None) -> None:
         """Type into ``editor`` from now on (None: the fallback)."""

@@ -1,7 +1,8 @@
 """The Dictionaries panel (issue #6) against a private offline engine over loopback: the
 list and its markers, entries with undo and redo, search and sort, import and export
 (replace, merge, malformed files), 10 000 entries, Suggest and the IPA palette,
-delete, dictionaries deleted on the server, failed saves, no backend, and Say it."""
+delete, dictionaries deleted on the server, failed saves, no backend, Say it, and a
+layout that fits the studio's narrow right-hand dock."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit, QToolBar, QWidget
 
 from studio.api import CartesiaClient
 from studio.offline import OfflineEngine
@@ -124,10 +125,13 @@ def test_list_shows_name_count_pin_and_the_projects_dictionary(
     assert "this project" in list_texts(panel)[1]
     assert panel.dict_list.item(1).font().bold()
     assert panel.current_dict_id() == names
-    assert panel.use_button.text() == "Stop using for this project"
+    assert panel.use_button.isChecked()
     with qtbot.waitSignal(panel.use_requested) as used:
         panel.use_button.click()
     assert used.args == [""]
+    assert panel.use_button.isChecked()  # until the project stops using it
+    panel.set_project_dictionary("")
+    assert not panel.use_button.isChecked()
     panel.select_dictionary(brands)
     with qtbot.waitSignal(panel.use_requested) as used:
         panel.use_button.click()
@@ -595,3 +599,67 @@ def test_say_it_plays_without_then_with(qloop: Any, panel: DictionariesPanel,
     panel.say_it_or_stop()
     assert panel.say_button.text() == "▶ Say it"
 
+
+# --- a narrow dock -------------------------------------------------------------------
+
+
+def test_the_panel_fits_the_studios_narrow_dock(qloop: Any, panel: DictionariesPanel) -> None:
+    """Docked beside the script, tabbed with Takes and Voices, the panel asks for at most
+    380 px, even with its longest texts, and nothing folds away behind a "»"."""
+    dict_id = make_dict(qloop, panel, "A dictionary with a name much longer than the dock",
+                        [NYX, AOIFE])
+    panel.set_project_dictionary(dict_id)
+    assert panel.use_button.isChecked()
+    panel.counts_label.setText("1 of 10000 shown · 2000 with errors · 300 with warnings")
+    panel.save_label.setText("Not saved: the server answered 503, Service Unavailable, "
+                             "three times in a row")
+    panel.retry_button.show()
+    panel._set_status("Imported 10000 entries from a-very-long-file-name.csv, replacing "
+                      "the entries (Undo brings them back)")
+    assert panel.minimumSizeHint().width() <= 380
+
+    assert not panel.findChildren(QToolBar)
+    menu = [action for action in panel.dictionary_menu.actions() if not action.isSeparator()]
+    assert menu == [panel.new_action, panel.rename_action, panel.delete_action,
+                    panel.pin_action, panel.import_action, panel.export_action,
+                    panel.refresh_action]
+
+    panel.resize(380, 720)
+    QApplication.processEvents()
+    buttons: list[QWidget] = [panel.new_button, panel.dictionary_button, panel.use_button,
+                              panel.suggest_button, panel.say_button, panel.language_combo,
+                              panel.voice_combo, panel.retry_button, panel.search_edit]
+    for widget in buttons:
+        right = widget.mapTo(panel, widget.rect().topRight()).x()
+        assert widget.isVisible() and right < panel.width(), widget
+    palette = panel.ipa_palette
+    for symbol, button in palette.buttons.items():
+        assert palette.rect().contains(button.geometry()), symbol
+
+
+def test_a_short_dock_scrolls_the_ipa_symbols_instead_of_cutting_them_off(
+        qloop: Any, panel: DictionariesPanel) -> None:
+    make_dict(qloop, panel, "Brands", [CARTESIA, NYX, AOIFE])
+    panel.resize(380, 680)  # the studio's dock at 1280×800: every symbol shows
+    QApplication.processEvents()
+    assert not panel.fields.palette_area.verticalScrollBar().isVisible()
+    assert panel.table.height() > panel.table.minimumHeight()
+
+    assert panel.minimumSizeHint().height() <= 440  # the studio's smallest window: 560 px
+    panel.resize(380, panel.minimumSizeHint().height())
+    QApplication.processEvents()
+    area = panel.fields.palette_area
+    assert area.height() < panel.ipa_palette.heightForWidth(area.viewport().width())
+    assert area.verticalScrollBar().isVisible()
+    assert panel.table.height() >= panel.table.minimumHeight() > 0
+
+
+def test_the_ipa_symbols_wrap_to_the_width_and_fold_away(panel: DictionariesPanel) -> None:
+    palette = panel.ipa_palette
+    assert palette.heightForWidth(360) > palette.heightForWidth(880) > 0
+    assert palette.minimumSizeHint().width() < 200
+    assert palette.isVisible()
+    panel.ipa_toggle.click()
+    assert not palette.isVisible()
+    panel.ipa_toggle.click()
+    assert palette.isVisible()
