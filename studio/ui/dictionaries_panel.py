@@ -364,6 +364,12 @@ class DictionariesPanel(DictionaryCommands, QWidget):
             return
         self._update_list_item(dict_id)
         if dict_id != self.model.dict_id:
+            # Changed elsewhere while another dictionary is shown: its steps on the stack
+            # apply by row and no longer fit (undo would overwrite another entry).
+            stack = self.undo_stack
+            if any(getattr(stack.command(i), "dict_id", None) == dict_id
+                   for i in range(stack.count())):
+                stack.clear()
             return
         items = self.service.items(dict_id)
         if items is not None and items != self.model.items():

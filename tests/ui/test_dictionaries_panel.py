@@ -663,3 +663,21 @@ def test_the_ipa_symbols_wrap_to_the_width_and_fold_away(panel: DictionariesPane
     assert not palette.isVisible()
     panel.ipa_toggle.click()
     assert palette.isVisible()
+
+
+def test_steps_of_a_dictionary_changed_elsewhere_are_dropped(
+        qloop: Any, panel: DictionariesPanel, client: CartesiaClient) -> None:
+    from studio.api.models import PronunciationItem
+    other = make_dict(qloop, panel, "Changed elsewhere", [CARTESIA, NYX])
+    proxy = panel.table.proxy
+    row = next(r for r in range(proxy.rowCount()) if proxy.index(r, TEXT).data() == "Nyx")
+    assert proxy.setData(proxy.index(row, ALIAS), "nix")
+    settle(qloop, panel)
+    make_dict(qloop, panel, "Shown now", [AOIFE])
+    run(qloop, client.update_pronunciation_dict(other, items=[
+        PronunciationItem("Nyx", "nix"), PronunciationItem("Cartesia", "kar")]))
+    run(qloop, panel.service.refresh())
+    assert panel.undo_stack.count() == 0, "the steps no longer fit the new entries"
+    panel.undo_stack.undo()
+    settle(qloop, panel)
+    assert LexiconItem("Cartesia", "kar") in panel.service.items(other)
