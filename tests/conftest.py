@@ -51,6 +51,39 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             os.environ[key] = value
 
 
+@pytest.fixture(scope="module")
+def private_engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """An offline engine of the module's own: faults injected, connections dropped and
+    data written there never reach other modules' tests."""
+    from studio.offline import OfflineEngine
+
+    engine = OfflineEngine(data_dir=tmp_path_factory.mktemp("private-engine"))
+    engine.start()
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture
+def loopback_client(qloop):  # type: ignore[no-untyped-def]
+    """``loopback_client(engine, **kwargs)`` makes a :class:`CartesiaClient` for an
+    offline engine (no retries unless ``max_retries`` is given); all are closed after
+    the test."""
+    from studio.api import CartesiaClient
+
+    made: list[CartesiaClient] = []
+
+    def make(engine, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("max_retries", 0)
+        client = CartesiaClient(engine.api_key, base_url=engine.base_url,
+                                websocket_base_url=engine.websocket_base_url, **kwargs)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        qloop.run_until_complete(client.aclose())
+
+
 @pytest.fixture(scope="session")
 def offline_engine(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """One offline engine for the session, on 127.0.0.1 with a random port and key."""

@@ -3,8 +3,8 @@
 ``offline_engine`` (session-wide, shared with other suites) lives in
 ``tests/conftest.py``; this directory could use it as is, so no second engine
 fixture is defined for the lead to lift. Tests that inject faults or drop
-connections use the module-scoped ``private_engine`` so that nothing leaks
-into other tests.
+connections use the module-scoped ``private_engine`` (also in ``tests/conftest.py``)
+so that nothing leaks into other tests.
 """
 
 from __future__ import annotations
@@ -19,14 +19,6 @@ from offline_helpers import RECV_TIMEOUT, SocketClient, auth_headers
 from websockets.sync.client import connect
 
 from studio.offline import OfflineEngine
-
-
-@pytest.fixture(scope="module")
-def private_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineEngine]:
-    engine = OfflineEngine(data_dir=tmp_path_factory.mktemp("private-engine"))
-    engine.start()
-    yield engine
-    engine.stop()
 
 
 @pytest.fixture

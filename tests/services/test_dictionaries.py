@@ -74,33 +74,21 @@ class GatedTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineEngine]:
+@pytest.fixture
+def engine(private_engine: OfflineEngine) -> OfflineEngine:
     """A private engine: faults injected here never reach other modules' tests."""
-    server = OfflineEngine(data_dir=tmp_path_factory.mktemp("dict-service-engine"))
-    server.start()
-    yield server
-    server.stop()
-
-
-def make_client(engine: OfflineEngine, **kwargs: Any) -> CartesiaClient:
-    return CartesiaClient(engine.api_key, base_url=engine.base_url,
-                          websocket_base_url=engine.websocket_base_url, max_retries=0, **kwargs)
+    return private_engine
 
 
 @pytest.fixture
-def client(qloop: Any, engine: OfflineEngine) -> Iterator[CartesiaClient]:
-    client = make_client(engine)
-    yield client
-    qloop.run_until_complete(client.aclose())
+def client(loopback_client: Any, engine: OfflineEngine) -> CartesiaClient:
+    return loopback_client(engine)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
-def other_client(qloop: Any, engine: OfflineEngine) -> Iterator[CartesiaClient]:
+def other_client(loopback_client: Any, engine: OfflineEngine) -> CartesiaClient:
     """Another user of the same account (a second studio, the web playground)."""
-    client = make_client(engine)
-    yield client
-    qloop.run_until_complete(client.aclose())
+    return loopback_client(engine)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -199,9 +187,9 @@ def test_edits_are_local_at_once_and_entries_with_errors_are_held_back(
 
 
 def test_rapid_edits_send_one_request_in_flight_then_only_the_latest(
-        qloop: Any, engine: OfflineEngine) -> None:
+        qloop: Any, engine: OfflineEngine, loopback_client: Any) -> None:
     transport = GatedTransport()
-    client = make_client(engine, transport=transport)
+    client = loopback_client(engine, transport=transport)
     service = DictionaryService()
     service.set_client(client, "offline")
     try:
@@ -300,9 +288,9 @@ def test_refresh_keeps_unsaved_entries_and_takes_the_servers_otherwise(
 
 
 def test_a_listing_older_than_a_create_or_delete_does_not_undo_them(
-        qloop: Any, engine: OfflineEngine) -> None:
+        qloop: Any, engine: OfflineEngine, loopback_client: Any) -> None:
     transport = GatedTransport("GET", answered=True)
-    client = make_client(engine, transport=transport)
+    client = loopback_client(engine, transport=transport)
     service = DictionaryService()
     service.set_client(client, "offline")
     try:

@@ -36,24 +36,14 @@ def run(qloop: Any, awaitable: Awaitable[T], timeout: float = 60.0) -> T:
     return qloop.run_until_complete(asyncio.wait_for(awaitable, timeout))  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineEngine]:
-    server = OfflineEngine(data_dir=tmp_path_factory.mktemp("dict-panel-engine"))
-    server.start()
-    yield server
-    server.stop()
-
-
-def make_client(engine: OfflineEngine) -> CartesiaClient:
-    return CartesiaClient(engine.api_key, base_url=engine.base_url,
-                          websocket_base_url=engine.websocket_base_url, max_retries=0)
+@pytest.fixture
+def engine(private_engine: OfflineEngine) -> OfflineEngine:
+    return private_engine
 
 
 @pytest.fixture
-def client(qloop: Any, engine: OfflineEngine) -> Iterator[CartesiaClient]:
-    client = make_client(engine)
-    yield client
-    qloop.run_until_complete(client.aclose())
+def client(loopback_client: Any, engine: OfflineEngine) -> CartesiaClient:
+    return loopback_client(engine)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -537,12 +527,12 @@ def test_delete_asks_naming_the_count_and_the_projects_use(
 
 
 def test_a_dictionary_deleted_on_the_server_is_kept_and_recreated(
-        qtbot: Any, qloop: Any, panel: DictionariesPanel, engine: OfflineEngine) -> None:
+        qtbot: Any, qloop: Any, panel: DictionariesPanel, engine: OfflineEngine,
+        loopback_client: Any) -> None:
     dict_id = make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
     panel.set_project_dictionary(dict_id)
-    other = make_client(engine)
+    other = loopback_client(engine)
     run(qloop, other.delete_pronunciation_dict(dict_id))
-    run(qloop, other.aclose())
     panel.refresh()
     settle(qloop, panel)
     assert "was deleted on the server" in panel.status_label.text()
