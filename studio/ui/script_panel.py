@@ -108,7 +108,9 @@ class ScriptPanel(QScrollArea):
                 self._container.width(),
                 max(self._container.sizeHint().height(), self.viewport().height()),
             )
-            self.ensureWidgetVisible(view, 0, 12)
+            # Room for a horizontal scroll bar too: it may appear once the new block is
+            # laid out, and would cover the block's bottom edge.
+            self.ensureWidgetVisible(view, 0, 12 + self.horizontalScrollBar().sizeHint().height())
 
         QTimer.singleShot(0, view, scroll)
 
