@@ -28,7 +28,7 @@ from studio.api.models import (
     supports_pronunciation_dicts,
 )
 from studio.project.edits import edited_frames
-from studio.project.model import DictionaryUse, Take
+from studio.project.model import Block, DictionaryUse, Take
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
 from studio.services.render import spoken_word_count
@@ -410,19 +410,32 @@ class BlockView(QFrame):
         block = self.document.block(self.block_id)
         self.generate_button.setEnabled(bool(block.text.strip()) and not self._generating)
         take = block.selected_take
-        stale = take is not None and not self.document.is_current(block, take)
-        # Which message: the block itself changed, or only the dictionary's entries.
-        reason = ("" if not stale or take is None else
-                  "Dictionary entries changed" if block.matches(
-                      take, DictionaryUse(self.document.dictionary_id_for(block)))
-                  else "Edited")
-        if reason != self._stale_shown and not self._generating:
-            self._stale_shown = reason
-            if take is not None and reason:
-                self.set_status(f"{reason} since {take.name}: generate again for a new take",
-                                warning=True)
-            else:
-                self.set_status("")
+        message = ""
+        if take is not None and not self.document.is_current(block, take):
+            message = self._out_of_date_message(block, take)
+        if message != self._stale_shown and not self._generating:
+            self._stale_shown = message
+            self.set_status(message, warning=bool(message))
+
+    def _out_of_date_message(self, block: Block, take: Take) -> str:
+        """Why ``take`` is out of date (the block's text or settings, or its dictionary,
+        naming the entries that changed) and what Generate will do about it."""
+        document = self.document
+        own_dict = str(take.request.get("pronunciation_dict_id") or "")
+        if block.matches(take, DictionaryUse(own_dict)):  # only the dictionary differs
+            applied = document.dictionary_use(block).applied(take.spoken_text) or ()
+            changed = sorted({i.text for i in set(applied) ^ set(take.dictionary)})
+            names = ", ".join(f"“{text}”" for text in changed[:3])
+            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+            reason = (f"Dictionary changed for {names}{more}" if names
+                      else "Dictionary changed")
+        else:
+            reason = "Edited"
+        earlier = next((t for t in reversed(block.takes)
+                        if t is not take and document.is_current(block, t)), None)
+        if earlier is not None:
+            return f"{reason} since {take.name}; {earlier.name} matches: Generate uses it, free"
+        return f"{reason} since {take.name}: generate again for a new take"
 
     def set_take_status(self, take_id: str, text: str) -> None:
         """Show ``text`` about take ``take_id``; it clears itself once another take

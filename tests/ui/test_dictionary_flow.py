@@ -73,7 +73,8 @@ def test_make_a_dictionary_hear_it_use_it_and_take_it_elsewhere(
     # all makes a new take and keeps the old one.
     assert proxy.setData(proxy.index(row, ALIAS), "kar TAY see uh")
     assert document.needs_take(block)
-    assert view.status_label.text().startswith("Dictionary entries changed since Take 1")
+    assert view.status_label.text() == (
+        "Dictionary changed for “Cartesia” since Take 1: generate again for a new take")
     # Generate at once, while the edit is still on its way to the server: the render
     # waits for it, so the new take says the new alias.
     studio.window.generate_all_action.trigger()
@@ -93,6 +94,8 @@ def test_make_a_dictionary_hear_it_use_it_and_take_it_elsewhere(
     # Back to the entry Take 1 was made with: Take 1 is current again, and generating
     # reuses it instead of paying for the same audio twice.
     assert document.is_current(block, first) and document.needs_take(block)
+    assert view.status_label.text() == ("Dictionary changed for “Cartesia” since Take 2; "
+                                        "Take 1 matches: Generate uses it, free")
     studio.generation.generate([block_id])
     run(qloop, studio.generation.wait_idle())
     assert len(block.takes) == 2 and block.selected_take is first

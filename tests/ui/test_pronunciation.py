@@ -241,3 +241,19 @@ def test_a_block_waits_for_its_dictionarys_save_and_fails_if_it_cannot_be_saved(
     assert sent and status.startswith("Failed:") and "not saved" in status, status
     assert not document.block(block_id).takes, "no take with entries the server lacks"
     assert service.items(made.id) == (LexiconItem("Cartesia", "kar-TEE-zhuh"),), "kept"
+
+
+def test_a_block_says_when_only_its_dictionary_changed(qtbot, document: ScriptDocument) -> None:  # type: ignore[no-untyped-def]
+    editor = ScriptEditor(document, QUndoStack())
+    document.set_project_dictionary("d1")
+    block = document.add_block(text="Cartesia hired Zorba.")
+    document.add_take(block.id, take_of(document, block))
+    panel = ScriptPanel(document, editor, VoiceCatalog())
+    qtbot.addWidget(panel)
+    view = panel.view(block.id)
+    assert view.status_label.text() == ""
+    editor.update_block(block.id, pronunciation_dict_id="d2")  # Characters: Zorba only
+    assert view.status_label.text() == (
+        "Dictionary changed for “Cartesia” since Take 1: generate again for a new take")
+    editor.update_block(block.id, text="Cartesia hired Zorba!")
+    assert view.status_label.text().startswith("Edited since Take 1")
