@@ -216,6 +216,7 @@ class Studio(QObject):
 
         def recreated(old_id: str, new_id: str) -> None:
             """Blocks and the project that used the deleted dictionary use the new one."""
+            self.window.statusBar().clearMessage()  # "… was deleted on the server" is over
             users = [b.id for b in document.blocks if b.pronunciation_dict_id == old_id]
             if not users and document.pronunciation_dict_id != old_id:
                 return
@@ -272,9 +273,16 @@ class Studio(QObject):
         """Ask before ``what`` loses dictionary entries that exist only in the studio (a
         failed save, entries with errors, a dictionary deleted on the server). True to go
         ahead."""
-        service = self.dictionaries
+        service, document = self.dictionaries, self.document
+
+        def kept_by_project(dict_id: str) -> bool:  # Recreate can make it again from there
+            copy = document.dictionary(dict_id)
+            return (dict_id in document.dictionaries_in_use() and copy is not None
+                    and copy[1] == service.sendable(dict_id))
+
         stranded = [d.name for d in service.dictionaries()
-                    if service.save_state(d.id) in ("failed", "missing") or service.held_back(d.id)]
+                    if service.save_state(d.id) == "failed" or service.held_back(d.id)
+                    or (service.is_missing(d.id) and not kept_by_project(d.id))]
         if not stranded:
             return True
         answer = QMessageBox.warning(

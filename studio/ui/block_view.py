@@ -327,6 +327,10 @@ class BlockView(QFrame):
                    f"{name} is not on the server any more; the project keeps a copy "
                    "(Dictionaries panel: Recreate)")
             entries.append((label, dict_id, tip))
+        supported = supports_pronunciation_dicts(block.model_id)
+        if not supported:  # the choice is kept for when the model changes back
+            entries = [(f"No dictionary on {block.model_id}", block.pronunciation_dict_id,
+                        "")]
         combo = self.dictionary_combo
         current = [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())]
         wanted = [(label, data) for label, data, _tip in entries]
@@ -340,7 +344,6 @@ class BlockView(QFrame):
                      if data == block.pronunciation_dict_id)
         combo.setCurrentIndex(index)
         combo.blockSignals(False)
-        supported = supports_pronunciation_dicts(block.model_id)
         combo.setEnabled(supported)
         combo.setToolTip(DICTIONARY_TIP if supported else
                          f"{block.model_id} applies no pronunciation dictionary (Sonic-3 and "

@@ -66,3 +66,25 @@ def test_undo_follows_the_focus_into_a_floating_dictionaries_panel(
     qtbot.waitUntil(lambda: window.undo_group.activeStack() is panel.undo_stack)
     QTest.keyClick(panel.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert len(studio.document.blocks) == before + 1, "Ctrl+Z in the panel left the script alone"
+
+
+def test_quitting_asks_only_for_entries_the_project_does_not_keep(
+        open_studio, qloop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+    asked: list[str] = []
+
+    def warning(_parent, _title, text, *_args):  # type: ignore[no-untyped-def]
+        asked.append(text)
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "warning", warning)
+    studio = open_studio(Settings(play_while_generating=False))
+    service = studio.dictionaries
+    made = run(qloop, service.create("Kept by the project", [CARTESIA]))
+    studio.editor.set_project_dictionary(made.id)
+    run(qloop, service._client.delete_pronunciation_dict(made.id))  # in another app
+    run(qloop, service.refresh())
+    assert service.is_missing(made.id)
+    assert studio._close_guard(studio.window) and not asked, "the project keeps a copy"
+    service.edit_items(made.id, [CARTESIA, LexiconItem("Zorvath", "")])  # one held back
+    assert not studio._close_guard(studio.window) and "Kept by the project" in asked[0]

@@ -257,3 +257,20 @@ def test_a_block_says_when_only_its_dictionary_changed(qtbot, document: ScriptDo
         "Dictionary changed for “Cartesia” since Take 1: generate again for a new take")
     editor.update_block(block.id, text="Cartesia hired Zorba!")
     assert view.status_label.text().startswith("Edited since Take 1")
+
+
+
+def test_a_sonic_2_block_says_it_has_no_dictionary_and_keeps_its_choice(
+        qtbot, document: ScriptDocument) -> None:  # type: ignore[no-untyped-def]
+    editor = ScriptEditor(document, QUndoStack())
+    document.set_project_dictionary("d1")
+    block = document.add_block(text="Cartesia.", pronunciation_dict_id="d2")
+    panel = ScriptPanel(document, editor, VoiceCatalog())
+    qtbot.addWidget(panel)
+    combo = panel.view(block.id).dictionary_combo
+    assert combo.currentText() == "Dictionary: Characters" and combo.isEnabled()
+    editor.update_block(block.id, model_id="sonic-2")
+    assert combo.currentText() == "No dictionary on sonic-2" and not combo.isEnabled()
+    assert "Sonic-3" in combo.toolTip()
+    editor.update_block(block.id, model_id="sonic-3")
+    assert combo.currentText() == "Dictionary: Characters" and block.pronunciation_dict_id == "d2"
