@@ -95,7 +95,10 @@ _STRESS = "ˈˌ"
 _ATTACHING = set("ːˑ" + _MODIFIERS + _TONES)
 _TIE_BARS = "\u0361\u035c"
 # Multi-letter phonemes written without a tie bar in Cartesia's English table.
-_MULTI = ("aɪ", "aʊ", "eɪ", "oʊ", "ɔɪ", "dʒ", "tʃ")
+_MULTI = ("aɪ", "aʊ", "eɪ", "oʊ", "ɔɪ", "dʒ", "tʃ",
+          # Affricates written without a tie bar whose parts never stand for two phonemes
+          # (Mandarin, Polish, Russian transcriptions); not "ts"/"dz", which may.
+          "tɕ", "dʑ", "tʂ", "dʐ", "ʈʂ", "ɖʐ")
 
 
 class LexiconError(ValueError):
@@ -194,7 +197,7 @@ def segment_ipa(phonemes: str) -> list[str]:
     Cartesia's form has no place for) is dropped. Within a run, each segment starts at a
     base symbol; a stress mark ``ˈ``/``ˌ`` is a segment of its own (Cartesia writes
     ``<<k|ɑ|ɹ|ˈ|t|i|ʒ|ə>>``); the diphthongs and affricates of Cartesia's English table
-    (``aɪ aʊ eɪ oʊ ɔɪ dʒ tʃ``) are one segment; a tie bar (U+0361, U+035C) joins the next
+    (``aɪ aʊ eɪ oʊ ɔɪ dʒ tʃ``) and the affricates ``tɕ dʑ tʂ dʐ ʈʂ ɖʐ`` are one segment; a tie bar (U+0361, U+035C) joins the next
     symbol (``t͡ʃ``); combining diacritics, length marks (``ː ˑ``), modifier letters
     (``ʰ ʷ ʲ ˠ ˤ ⁿ ˡ ʼ ˞``) and tone letters stay with the segment before them.
 
@@ -261,7 +264,7 @@ def validate(items: Sequence[LexiconItem]) -> list[Problem]:
     later item) and ``ipa_syntax`` (``<<``/``>>`` unbalanced or nested, no phonemes, an
     empty phoneme between ``|``, a space inside a phoneme).
     Warnings (:data:`WARNING_KINDS`): ``overlap`` (an item's text contains another item's
-    text as a whole-word sequence, so which applies depends on the matcher; reported on
+    text as a whole-word sequence; where both match, the longer wins; reported on
     the longer item) and ``unknown_symbol`` (a character outside :data:`IPA_SYMBOLS` and
     the combining diacritics, checked after NFD decomposition).
     """
@@ -310,7 +313,7 @@ def _overlaps(items: Sequence[LexiconItem], first_index: dict[str, int],
                     problems.append(Problem(
                         index, "overlap",
                         f"Contains {items[other].text.strip()!r} (entry {other + 1}); "
-                        "which applies depends on the matcher."))
+                        "where both match, the longer entry wins."))
     return problems
 
 
@@ -331,14 +334,26 @@ def _format_of_path(path: Path) -> Format | None:
         path.suffix.lower())  # type: ignore[return-value]
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes, fmt: Format | None) -> str:
+    """Text of a lexicon file: UTF-16 with its BOM, or UTF-8 (with or without a BOM);
+    a CSV file that is not UTF-8 is read as Windows-1252 (a spreadsheet's "CSV" on
+    Windows; it cannot hold IPA, so only respellings come that way)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise LexiconError(f"not UTF-16 text (bad bytes at offset {exc.start})") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise LexiconError(
-            f"line {line}: not UTF-8 (byte 0x{data[exc.start]:02X} at offset {exc.start})"
-        ) from None
+        where = f"line {line}: not UTF-8 (byte 0x{data[exc.start]:02X} at offset {exc.start})"
+        if fmt == "csv" or (fmt is None and not data.lstrip()[:1] in (b"{", b"[", b"<")):
+            try:
+                return data.decode("cp1252")
+            except UnicodeDecodeError:
+                raise LexiconError(f"{where}, nor Windows-1252 text") from None
+        raise LexiconError(where) from None
 
 
 def parse_lexicon(data: str | bytes, fmt: Format | None = None) -> list[LexiconItem]:
@@ -347,7 +362,7 @@ def parse_lexicon(data: str | bytes, fmt: Format | None = None) -> list[LexiconI
     Raises:
         LexiconError: malformed input, with the line, item or lexeme named.
     """
-    text = _decode(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
+    text = _decode(data, fmt) if isinstance(data, bytes) else data.removeprefix("\ufeff")
     fmt = fmt or sniff_format(text)
     if fmt == "json":
         return _parse_json(text)
@@ -398,12 +413,17 @@ def _parse_json(text: str) -> list[LexiconItem]:
 
 
 def _parse_csv(text: str) -> list[LexiconItem]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # Spreadsheets in many locales separate with ";" (or a tab): the first line with
+    # something on it decides, its quoted parts aside.
+    first = next((line for line in text.splitlines() if line.strip(" ,;\t")), "")
+    bare = re.sub(r'"[^"]*"', "", first)
+    delimiter = max(",;\t", key=lambda d: (bare.count(d), d == ","))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     items: list[LexiconItem] = []
     try:
         for row in reader:
-            if not row:
-                continue
+            if not any(cell.strip() for cell in row):
+                continue  # a blank line, or a spreadsheet's empty row (",")
             if (reader.line_num == 1 and len(row) == 2
                     and [c.strip().lower() for c in row] == ["text", "alias"]):
                 continue
@@ -433,7 +453,8 @@ def _parse_pls(text: str) -> list[LexiconItem]:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
         line, column = exc.position
-        raise LexiconError(f"line {line}, column {column + 1}: bad XML: {exc}") from None
+        reason = re.sub(r": line \d+, column \d+$", "", str(exc))  # said once, below
+        raise LexiconError(f"line {line}, column {column + 1}: bad XML: {reason}") from None
     if _local(root.tag) != "lexicon":
         raise LexiconError(f"the root element is <{_local(root.tag)}>, not a PLS <lexicon>")
     default_alphabet = root.get("alphabet", "ipa")

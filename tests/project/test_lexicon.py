@@ -106,7 +106,7 @@ def test_csv_variants():
     ("text,alias\na,b\nc\n", "line 3: expected 2 columns"),
     ("a,b,c\n", "line 1: expected 2 columns .* found 3"),
     ('a,"b\n', "bad CSV"),
-    (b"a,\xff\n", "line 1: not UTF-8"),
+    (b"a,\x81\n", "line 1: not UTF-8 .*nor Windows-1252"),
 ])
 def test_malformed_csv_messages(data, message):
     with pytest.raises(LexiconError, match=message):
@@ -187,7 +187,9 @@ def test_ten_thousand_entries_round_trip_and_validate():
 @given(st.lists(st.builds(LexiconItem, st.text(), st.text()), max_size=8))
 def test_any_text_round_trips_through_json_and_csv(items):
     assert parse_lexicon(format_lexicon(items, "json"), "json") == items
-    assert parse_lexicon(format_lexicon(items, "csv"), "csv") == items
+    # A CSV row with nothing in it is a spreadsheet's empty row: skipped on reading.
+    kept = [i for i in items if i.text.strip() or i.alias.strip()]
+    assert parse_lexicon(format_lexicon(items, "csv"), "csv") == kept
 
 
 def test_pls_export_refuses_a_control_character_by_entry() -> None:
@@ -195,3 +197,24 @@ def test_pls_export_refuses_a_control_character_by_entry() -> None:
     with pytest.raises(LexiconError, match=r"entry 2 .*control character"):
         format_lexicon(items, "pls")
     assert parse_lexicon(format_lexicon(items, "json"), "json") == items
+
+
+def test_affricates_without_a_tie_bar_survive_a_pls_round_trip() -> None:
+    items = [LexiconItem("Tianjin", "<<t|j|ɛ|n|tɕ|i|n>>"), LexiconItem("Zhou", "<<ʈʂ|oʊ>>")]
+    assert parse_lexicon(format_lexicon(items, "pls"), "pls") == items
+    assert segment_ipa("tɕʰi") == ["tɕʰ", "i"] and segment_ipa("kæts") == ["k", "æ", "t", "s"]
+
+
+def test_bad_xml_names_the_position_once() -> None:
+    with pytest.raises(LexiconError) as error:
+        parse_lexicon('<lexicon version="1.0">\n<lexeme><grapheme>x</lexeme>\n</lexicon>', "pls")
+    assert str(error.value).count("line") == 1 and str(error.value).startswith("line 2, column")
+
+
+def test_spreadsheet_csv_files_semicolons_blank_rows_utf16_and_windows_1252() -> None:
+    expected = [LexiconItem("Zoë", "ZOH-ee"), LexiconItem("Nyx", "nicks")]
+    semicolons = "text;alias\r\nZoë;ZOH-ee\r\n;\r\nNyx;nicks\r\n;\r\n"
+    assert parse_lexicon(semicolons.encode("utf-8-sig"), "csv") == expected
+    assert parse_lexicon(semicolons.encode("utf-16"), "csv") == expected
+    assert parse_lexicon("Zoë,ZOH-ee\r\nNyx,nicks\r\n".encode("cp1252"), "csv") == expected
+    assert parse_lexicon("Zoë,ZOH-ee\n,\n,\nNyx,nicks\n", "csv") == expected
