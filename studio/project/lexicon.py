@@ -46,6 +46,7 @@ from typing import Literal
 
 __all__ = [
     "IPA_SYMBOLS",
+    "VOWELS",
     "WARNING_KINDS",
     "Format",
     "LexiconError",
@@ -82,6 +83,8 @@ _CONSONANTS = (
     "ʘǀǃǂǁɓɗʄɠʛʍwɥʜʢʡɕʑɺɧʦʣʧʤʨʥ"
 )
 _VOWELS = "iyɨʉɯuɪʏʊeøɘɵɤoəɛœɜɞʌɔæɐaɶɑɒɚɝᵻᵿ"
+#: The vowel letters of the IPA chart (a segment starting with one is a vowel).
+VOWELS = _VOWELS
 _SUPRASEGMENTALS = "ˈˌːˑ˘‿"
 _MODIFIERS = "ʰʷʲˠˤⁿˡʼ˞ʱ̴"
 _TONES = "˥˦˧˨˩↓↑↗↘"

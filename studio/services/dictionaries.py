@@ -52,7 +52,14 @@ from studio.api import (
 )
 from studio.api.models import PronunciationDict, PronunciationItem
 from studio.audio.buffers import AudioFileError, decode_audio_bytes
-from studio.project.lexicon import IPA_SYMBOLS, LexiconItem, Problem, segment_ipa, validate
+from studio.project.lexicon import (
+    IPA_SYMBOLS,
+    VOWELS,
+    LexiconItem,
+    Problem,
+    segment_ipa,
+    validate,
+)
 from studio.services.tasks import TaskGroup
 from studio.services.threads import in_thread
 
@@ -202,20 +209,47 @@ def espeak_voice_for(language: str) -> str:
 
 def ipa_alias(ipa: str) -> str:
     """An IPA transcription (espeak-ng's, e.g. ``"kɑːɹtˈiːʒə"``) in Cartesia's alias form,
-    ``"<<k|ɑː|ɹ|t|ˈ|iː|ʒ|ə>>"``, split by :func:`studio.project.lexicon.segment_ipa`.
+    ``"<<k|ɑː|ɹ|ˈ|t|iː|ʒ|ə>>"``, split by :func:`studio.project.lexicon.segment_ipa`.
 
-    Punctuation, digits and pause marks (``_``) are dropped; word breaks only separate
-    segments, since Cartesia's form has no place for them.
+    espeak-ng marks stress just before the stressed vowel; Cartesia's guide marks it
+    before the syllable (``<<k|ɑ|ɹ|ˈ|t|i|ʒ|ə>>``), so each mark moves back over the
+    syllable's onset (:func:`_stress_before_onset`). Punctuation, digits and pause marks
+    (``_``) are dropped; word breaks only separate segments, since Cartesia's form has
+    no place for them.
 
     Raises:
         DictionaryError: nothing phonetic is left.
     """
-    kept = "".join(c if c.isspace() or c in IPA_SYMBOLS or unicodedata.category(c)[0] in "LM"
-                   else " " for c in ipa)
-    segments = segment_ipa(kept)
+    words = "".join(c if c.isspace() or c in IPA_SYMBOLS or unicodedata.category(c)[0] in "LM"
+                    else " " for c in ipa).split()
+    segments = [s for word in words for s in _stress_before_onset(segment_ipa(word))]
     if not segments:
         raise DictionaryError(f"espeak-ng gave no phonemes ({ipa!r})")
     return "<<" + "|".join(segments) + ">>"
+
+
+def _is_vowel(segment: str) -> bool:
+    return segment[0] in VOWELS
+
+
+def _stress_before_onset(segments: list[str]) -> list[str]:
+    """One word's segments with each stress mark moved from before its vowel to before
+    the syllable's onset: over all the consonants at the start of a word ("stɹˈɔŋ" →
+    ˈ s t ɹ ɔ ŋ), over the one consonant between two vowels (ɐ b ˈ aʊ t keeps ˈ before
+    b), and over all but the first of a cluster after a vowel (ɑː ɹ t ˈ iː → ɑː ɹ ˈ t iː).
+    A heuristic, not syllabification: the user edits the suggestion anyway."""
+    out = list(segments)
+    index = 0
+    while index < len(out):
+        if out[index] in ("ˈ", "ˌ"):
+            start = index
+            while start > 0 and out[start - 1] not in ("ˈ", "ˌ") and not _is_vowel(out[start - 1]):
+                start -= 1
+            if start > 0 and index - start >= 2:
+                start += 1  # the first consonant closes the syllable before
+            out.insert(start, out.pop(index))
+        index += 1
+    return out
 
 
 def _describe(exc: CartesiaError) -> str:
@@ -783,7 +817,7 @@ class DictionaryService(QObject):
 
     async def suggest_ipa(self, text: str, language: str = "en") -> str:
         """An IPA alias for ``text`` in Cartesia's form (``"Cartesia"`` →
-        ``"<<k|ɑː|ɹ|t|ˈ|iː|ʒ|ə>>"``), from espeak-ng's text-to-phonemes
+        ``"<<k|ɑː|ɹ|ˈ|t|iː|ʒ|ə>>"``), from espeak-ng's text-to-phonemes
         (``studio.offline.espeak.text_to_ipa``, offline, in a worker thread) with the
         espeak voice of ``language`` (:func:`espeak_voice_for`); a starting point the
         user edits. Needs no backend.

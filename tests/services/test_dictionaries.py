@@ -361,8 +361,10 @@ def test_espeak_voices_for_studio_languages() -> None:
 
 
 def test_ipa_alias_is_cartesias_form() -> None:
-    assert ipa_alias("kɑːɹtˈiːʒə") == "<<k|ɑː|ɹ|t|ˈ|iː|ʒ|ə>>"
-    assert ipa_alias("ðə θˈɜːd_!") == "<<ð|ə|θ|ˈ|ɜː|d>>"
+    # Stress moves from before the vowel (espeak) to before the syllable (Cartesia's guide).
+    assert ipa_alias("kɑːɹtˈiːʒə") == "<<k|ɑː|ɹ|ˈ|t|iː|ʒ|ə>>"
+    assert ipa_alias("ðə θˈɜːd_!") == "<<ð|ə|ˈ|θ|ɜː|d>>"
+    assert ipa_alias("stɹˈɔŋ ɐbˈaʊt ɪnstˈɔːl") == "<<ˈ|s|t|ɹ|ɔ|ŋ|ɐ|ˈ|b|aʊ|t|ɪ|n|ˈ|s|t|ɔː|l>>"
     with pytest.raises(DictionaryError):
         ipa_alias("_ ,")
 
