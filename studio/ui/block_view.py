@@ -353,6 +353,8 @@ class BlockView(QFrame):
         # dictionary elsewhere then costs each block one match, not a repaint.
         marks = (use.id, use.applied(block.text))
         self.highlighter.set_matcher(use.matcher, redraw=marks != self._marks)
+        known = document.dictionary(use.id) if use.id else None
+        self.highlighter.dictionary_name = known[0] if known else ""
         self._marks = marks
         self._update_state()
 

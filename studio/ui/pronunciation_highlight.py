@@ -41,6 +41,8 @@ class PronunciationHighlighter(QSyntaxHighlighter):
         self._format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
         self._format.setUnderlineColor(UNDERLINE_COLOUR)
         self._text: str | None = None  # the text _spans were found in
+        #: The name of the dictionary the marks come from, for tooltips.
+        self.dictionary_name = ""
         self._spans: list[tuple[int, int, int]] = []  # UTF-16 start, end, entry index
 
     @property
@@ -86,10 +88,11 @@ class PronunciationHighlighter(QSyntaxHighlighter):
         return None
 
 
-def describe(item: LexiconItem) -> str:
-    """The tooltip of a marked word: what it becomes."""
+def describe(item: LexiconItem, dictionary: str = "") -> str:
+    """The tooltip of a marked word: what it becomes, and from which dictionary."""
     kind = "IPA" if is_ipa_alias(item.alias) else "said as"
-    return f"{item.text} → {item.alias} ({kind}, from the pronunciation dictionary)"
+    source = f"“{dictionary}”" if dictionary else "the pronunciation dictionary"
+    return f"{item.text} → {item.alias} ({kind}, from {source})"
 
 
 class EntryToolTips(QObject):
@@ -111,5 +114,6 @@ class EntryToolTips(QObject):
         if item is None:
             QToolTip.hideText()
             return False
-        QToolTip.showText(event.globalPos(), describe(item), self._edit)
+        QToolTip.showText(event.globalPos(), describe(item, self._highlighter.dictionary_name),
+                          self._edit)
         return True

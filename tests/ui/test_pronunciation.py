@@ -15,6 +15,7 @@ from studio.services.editor import ScriptEditor
 from studio.services.project import ProjectService
 from studio.services.render import BlockRenderer
 from studio.services.voices import VoiceCatalog
+from studio.ui.pronunciation_highlight import describe
 from studio.ui.script_panel import ScriptPanel
 from tests.ui.test_project_service import reopen
 
@@ -146,6 +147,8 @@ def test_block_view_marks_the_words_and_chooses_a_dictionary_with_undo(
     assert marked() == ["cartesia", "cartesia", "Zorba"]
     assert view.highlighter.entry_at(3) == LexiconItem("cartesia", "kar-TEE-zhuh")  # the tooltip's
     assert view.highlighter.entry_at(9) is None
+    assert describe(view.highlighter.entry_at(3), view.highlighter.dictionary_name) == (
+        "cartesia → kar-TEE-zhuh (said as, from “Brand”)")
     # The whole text is matched at once: a line break is white space, not a sentence end.
     view.text_edit.setPlainText("We love\nCartesia. New\nZorba")
     assert marked() == ["Zorba"] and block.text == "We love\nCartesia. New\nZorba"
