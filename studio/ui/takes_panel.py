@@ -247,21 +247,25 @@ class TakesPanel(QWidget):
         self.delete_action = self._action("Delete", "Delete the selected takes (Del)",
                                           self.delete_selected)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        buttons = QHBoxLayout()
+        # Two rows, so the panel stays as narrow with takes as without (one row of six
+        # was 430 px: the right dock widened under the user when the first take came).
+        buttons = QVBoxLayout()
         buttons.setSpacing(4)
-        for action in (self.play_action, self.use_action, self.compare_action, None,
-                       self.star_action, self.rename_action, self.delete_action):
-            if action is None:
-                buttons.addStretch(1)
-                continue
-            self.table.addAction(action)
-            button = QToolButton()
-            button.setObjectName("TakeAction")
-            button.setDefaultAction(action)
-            buttons.addWidget(button)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        for group in ((self.play_action, self.use_action, self.compare_action),
+                      (self.star_action, self.rename_action, self.delete_action)):
+            row = QHBoxLayout()
+            row.setSpacing(4)
+            for action in group:
+                self.table.addAction(action)
+                button = QToolButton()
+                button.setObjectName("TakeAction")
+                button.setDefaultAction(action)
+                row.addWidget(button)
+            row.addStretch(1)
+            buttons.addLayout(row)
         self._buttons = QWidget()
         self._buttons.setLayout(buttons)
-        buttons.setContentsMargins(0, 0, 0, 0)
 
         self.status_label = QLabel()
         self.status_label.setObjectName("TakesStatus")
