@@ -66,6 +66,8 @@ FloatArray = npt.NDArray[np.float32]
 
 #: A finished action's message goes after this long; errors and states stay.
 STATUS_SECONDS = 8.0
+#: Lines of the status message (the whole of it is in its tooltip).
+STATUS_LINES = 2
 #: Entries the table shows however short the dock.
 TABLE_MIN_ROWS = 3
 NOT_CONNECTED = ("Not connected: dictionaries live on the backend, so they can be edited "
@@ -103,8 +105,9 @@ class DictionariesPanel(DictionaryCommands, QWidget):
             edited) and ipa_toggle (shows and hides them) are its parts.
         say_box: Say it (:class:`SayItBox`); sample_edit, voice_combo, language_combo
             and say_button are its parts.
-        status_label: what was done or went wrong; save_label: how saving stands, with
-            retry_button and recreate_button when they apply.
+        status_label: what was done or went wrong, on two lines whatever its length
+            (the whole in its tooltip); save_label: how saving stands, with retry_button
+            and recreate_button when they apply.
         last_renders: ``(without, with, sample_rate)`` of the last Say it.
 
     Signals:
@@ -160,15 +163,15 @@ class DictionariesPanel(DictionaryCommands, QWidget):
             self.table.addAction(action)
         # Fixed labels (the stack's own actions take each step's text and would widen
         # the panel); the step is named in the tooltip.
-        self.undo_action = make_action(self, "↶ Undo", self.undo_stack.undo)
-        self.redo_action = make_action(self, "↷ Redo", self.undo_stack.redo)
-        for action, can, text in (
-                (self.undo_action, self.undo_stack.canUndoChanged, self.undo_stack.undoTextChanged),
-                (self.redo_action, self.undo_stack.canRedoChanged, self.undo_stack.redoTextChanged)):
-            action.setEnabled(False)
-            can.connect(action.setEnabled)
-            verb = action.text().split()[1]
-            text.connect(lambda step, a=action, v=verb: a.setToolTip(f"{v} {step}".strip()))
+        self.undo_action = make_action(self, "↶ Undo", self.undo)
+        self.redo_action = make_action(self, "↷ Redo", self.redo)
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+        self.undo_stack.canUndoChanged.connect(self._show_undo_state)
+        self.undo_stack.undoTextChanged.connect(self._show_undo_state)
+        self.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        self.undo_stack.redoTextChanged.connect(
+            lambda step: self.redo_action.setToolTip(f"Redo {step}".strip()))
 
     def _build_layout(self, language: str) -> None:
         # One column, top to bottom: no row may be wider than the dock (about 380 px).
@@ -184,24 +187,29 @@ class DictionariesPanel(DictionaryCommands, QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
 
-        self.status_label = QLabel()
+        # Two lines high whatever it says (the rest in its tooltip): a message coming
+        # or going must not move Say it and the IPA symbols under the pointer.
+        self.status_label = ElidedLabel(lines=STATUS_LINES)
         self.status_label.setObjectName("DictionariesStatus")
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored,
-                                        QSizePolicy.Policy.Preferred)
-        status_row = QHBoxLayout()
+        self.status_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.status_bar = QWidget()
+        status_row = QHBoxLayout(self.status_bar)
+        status_row.setContentsMargins(0, 0, 0, 0)
         status_row.setSpacing(6)
         status_row.addWidget(self.status_label, 1)
         for widget in self._build_save_state():
-            status_row.addWidget(widget)
+            status_row.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
+        # As high with Retry or Recreate shown as without.
+        self.status_bar.setFixedHeight(max(self.status_label.minimumSizeHint().height(),
+                                           self.retry_button.sizeHint().height(),
+                                           self.recreate_button.sizeHint().height()))
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setContentsMargins(6, 6, 6, 3)  # 3 below: the status has two lines now
         layout.setSpacing(4)
         layout.addWidget(self.banner)
         layout.addWidget(self.splitter, 1)
-        layout.addLayout(status_row)
+        layout.addWidget(self.status_bar)
 
     def _build_entries(self, language: str) -> QWidget:
         """Search and the counts, the entry actions, the table, the current entry's fields,
@@ -238,6 +246,7 @@ class DictionariesPanel(DictionaryCommands, QWidget):
                                     + 2 * self.table.frameWidth())
 
         self.fields = EntryFields(self.model)
+        self.fields.typing_changed.connect(self._show_undo_state)
         self.text_edit = self.fields.text_edit
         self.alias_edit = self.fields.alias_edit
         self.suggest_button = self.fields.suggest_button
@@ -280,6 +289,7 @@ class DictionariesPanel(DictionaryCommands, QWidget):
         service.dictionary_recreated.connect(self._on_recreated)
         self.model.items_edited.connect(self._on_model_edited)
         self.model.rows_touched.connect(self._on_rows_touched)
+        self.table.edit_cancelled.connect(self._on_edit_cancelled)
         self.dict_list.currentItemChanged.connect(self._on_dictionary_chosen)
         selection = self.table.selectionModel()
         selection.currentRowChanged.connect(self._on_entry_chosen)
@@ -374,11 +384,19 @@ class DictionariesPanel(DictionaryCommands, QWidget):
         items = self.service.items(dict_id)
         if items is not None and items != self.model.items():
             # Changed elsewhere (a refresh brought the server's entries): the steps on the
-            # stack no longer fit them.
+            # stack no longer fit them, nor does what was typed for the old entry.
             self.undo_stack.clear()
-            self._bind(None)
+            row = self._bound_row()
+            text = self.model.item(row).text if row is not None else None
+            self.fields.unbind()
             self.model.set_items(dict_id, items)
-            self._update_actions()
+            # The same entry again (by its text, else where it was), in the fields too.
+            texts = [item.text for item in items]
+            if text in texts:
+                row = texts.index(text)
+            if row is not None and items:
+                self.table.select_source_rows([min(row, len(items) - 1)])
+            self._bind(self.table.current_source_row())
 
     def _on_search_changed(self, text: str) -> None:
         self.table.proxy.set_search(text)
@@ -410,11 +428,39 @@ class DictionariesPanel(DictionaryCommands, QWidget):
             self.say_box.offer_sentence(item.text.strip())
 
     def _commit_fields(self) -> None:
-        """The fields' text and alias become the bound entry's (one undo step)."""
+        """What was typed into the fields becomes the bound entry's (one undo step)."""
         self.fields.commit()
 
+    def undo(self) -> None:
+        """Undo the last step; what was typed into the fields becomes a step first, so
+        that is what Undo takes back."""
+        self._commit_fields()
+        self.undo_stack.undo()
+
+    def redo(self) -> None:
+        """Redo the step undone last (what was typed into the fields is kept as a step
+        of its own, which ends what can be redone)."""
+        self._commit_fields()
+        self.undo_stack.redo()
+
+    def _show_undo_state(self, *_args: object) -> None:
+        # Undo takes back what was typed into the fields too (see undo()).
+        typed = self.fields.typed()
+        self.undo_action.setEnabled(typed or self.undo_stack.canUndo())
+        self.undo_action.setToolTip("Undo the typing in the fields" if typed
+                                    else f"Undo {self.undo_stack.undoText()}".strip())
+
+    def _on_edit_cancelled(self, row: int) -> None:
+        """Esc in an entry just added and never filled takes it away again, step and
+        all (it would stay as an entry with errors, never saved)."""
+        if self.model.discard_added(row):
+            if self.model.rowCount():
+                self.table.select_source_rows([max(row - 1, 0)])
+            self._update_actions()
+
     def add_entry(self) -> None:
-        """Add an empty entry after the current one and start typing its text."""
+        """Add an empty entry after the current one and start typing its text (Esc before
+        typing anything takes it away again)."""
         if not self.model.dict_id:
             self._set_status("Make or choose a dictionary first", error=True)
             return
@@ -508,6 +554,7 @@ class DictionariesPanel(DictionaryCommands, QWidget):
     def _on_connection_changed(self, connected: bool) -> None:
         self.banner.setVisible(not connected)
         self.splitter.setEnabled(connected)
+        self.dict_list.show_hint()
         if connected:
             self.refresh()
         self._show_fields()
@@ -522,7 +569,15 @@ class DictionariesPanel(DictionaryCommands, QWidget):
         self.add_action.setEnabled(has)
         self.remove_action.setEnabled(has and bool(self.table.source_rows()))
         self.suggest_button.setEnabled(self._bound_row() is not None)
-        self.say_box.set_available(has and not missing)
+        if not has:
+            why_not = "Choose a dictionary first"
+        elif missing:
+            why_not = "The dictionary is deleted on the server: Recreate it first"
+        elif not self.model.rowCount():
+            why_not = "The dictionary has no entries yet"
+        else:
+            why_not = ""
+        self.say_box.set_available(not why_not, why_not)
         errors, warnings = self.model.counts()
         shown, total = self.table.proxy.rowCount(), self.model.rowCount()
         parts = [entries_sentence(total) if shown == total else f"{shown} of {total} shown"]

@@ -141,7 +141,9 @@ class DictionaryCommands(_Base):
     def _build_save_state(self) -> list[QWidget]:
         """How the dictionary's saving stands, and Retry and Recreate when they apply
         (for the status line)."""
-        self.save_label = ElidedLabel(max_chars=28)  # the status beside it wraps
+        # Narrow, on two lines (the whole in its tooltip): the message beside it needs
+        # the width.
+        self.save_label = ElidedLabel(max_chars=20, lines=2)
         self.save_label.setObjectName("DictionarySaveState")
         self.save_label.setSizePolicy(QSizePolicy.Policy.Preferred,
                                       QSizePolicy.Policy.Preferred)

@@ -5,7 +5,7 @@ rows as the dock's width needs and fold away behind "IPA symbols".
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPersistentModelIndex, QSize, Qt
+from PySide6.QtCore import QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -64,9 +64,13 @@ class PaletteArea(QScrollArea):
 
 
 class EntryFields(QWidget):
-    """Edits one entry of ``model`` (the bound one, :meth:`bind`): what the fields hold
-    becomes the entry's, as one undo step, when a field is left or :meth:`commit` is
-    called. The panel connects :attr:`suggest_button`.
+    """Edits one entry of ``model`` (the bound one, :meth:`bind`): what was typed into
+    the fields since they were last filled becomes the entry's, as one undo step, on
+    Enter, when a field is left, or when :meth:`commit` is called. A field nobody typed
+    into follows the entry (:meth:`show_entry`), so an undo, a refresh or an import
+    shows in it and is never written back. Clicks on the IPA palette type into the alias
+    without leaving it (the palette takes no focus), so an alias built from symbols is
+    one step. The panel connects :attr:`suggest_button`.
 
     Attributes:
         text_edit, alias_edit: the entry's text and alias.
@@ -75,7 +79,12 @@ class EntryFields(QWidget):
             or an alias being edited in the table.
         palette_area: the palette's :class:`PaletteArea` (it scrolls when short).
         ipa_toggle: shows and hides the palette.
+
+    Signals:
+        typing_changed(): what :meth:`typed` answers may have changed.
     """
+
+    typing_changed = Signal()
 
     def __init__(self, model: LexiconTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -95,6 +104,10 @@ class EntryFields(QWidget):
                                        "as a start to edit (Undo takes it back)")
         self.ipa_palette = IpaPalette(self.alias_edit)
         self.palette_area = PaletteArea(self.ipa_palette)
+        # A click on a symbol gives the keyboard focus to the nearest ancestor that takes
+        # it: a scroll area would, and the alias field (committing) or the table's
+        # editor (closing) would lose it.
+        self.palette_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.ipa_toggle = QToolButton()
         self.ipa_toggle.setText("IPA symbols")
         self.ipa_toggle.setToolTip("Show or hide the IPA symbols; a click types one into "
@@ -122,8 +135,9 @@ class EntryFields(QWidget):
 
         self.ipa_toggle.clicked.connect(
             lambda: self.show_ipa_symbols(self.palette_area.isHidden()))
-        self.text_edit.editingFinished.connect(self.commit)
-        self.alias_edit.editingFinished.connect(self.commit)
+        for edit in (self.text_edit, self.alias_edit):
+            edit.editingFinished.connect(self.commit)
+            edit.textEdited.connect(self.typing_changed)
 
     def show_ipa_symbols(self, shown: bool) -> None:
         """Show or hide the IPA palette (shown at first)."""
@@ -132,8 +146,8 @@ class EntryFields(QWidget):
                                      else Qt.ArrowType.RightArrow)
 
     def bind(self, row: int | None) -> None:
-        """Edit the entry at ``row`` of the model (None: none), committing what the
-        fields hold for the entry before; the fields show it at the next :meth:`show_entry`."""
+        """Edit the entry at ``row`` of the model (None: none), committing what was typed
+        for the entry before; the fields show it at the next :meth:`show_entry`."""
         if self._bound.isValid() and (row is None or self._bound.row() != row):
             self.commit()
         self._bound = (QPersistentModelIndex(self.model.index(row, TEXT))
@@ -141,7 +155,8 @@ class EntryFields(QWidget):
                        else QPersistentModelIndex())
 
     def unbind(self) -> None:
-        """Edit no entry, leaving what the fields hold uncommitted (the entry is going)."""
+        """Edit no entry, leaving what was typed uncommitted (the entry is going, or
+        changed elsewhere)."""
         self._bound = QPersistentModelIndex()
 
     def bound_row(self) -> int | None:
@@ -159,17 +174,31 @@ class EntryFields(QWidget):
         row = self.bound_row()
         item = self.model.item(row) if row is not None else LexiconItem("", "")
         for edit, value in ((self.text_edit, item.text), (self.alias_edit, item.alias)):
-            if (force or not edit.hasFocus()) and edit.text() != value:
-                edit.setText(value)
+            # isModified: typed into since last filled (setText clears it).
+            if force or not edit.isModified():
+                if edit.text() != value:
+                    edit.setText(value)
+                edit.setModified(False)
             edit.setEnabled(row is not None and editable)
+        self.typing_changed.emit()
         return item if row is not None else None
 
+    def typed(self) -> bool:
+        """Whether a field holds text typed since the fields were last filled."""
+        return self.text_edit.isModified() or self.alias_edit.isModified()
+
     def commit(self) -> None:
-        """The fields' text and alias become the bound entry's (one undo step)."""
+        """What was typed into the fields becomes the bound entry's (one undo step); a
+        field not typed into keeps the entry's value as it is now."""
         row = self.bound_row()
         if row is None or self.model.applying:
             return  # (never a new step from inside another one's undo or redo)
         item = self.model.item(row)
-        new = LexiconItem(self.text_edit.text(), self.alias_edit.text())
+        new = LexiconItem(
+            self.text_edit.text() if self.text_edit.isModified() else item.text,
+            self.alias_edit.text() if self.alias_edit.isModified() else item.alias)
         if new != item:
             self.model.edit_item(row, new, f"Edit “{item.text or new.text}”")
+        for edit in (self.text_edit, self.alias_edit):
+            edit.setModified(False)  # the entry holds it now
+        self.typing_changed.emit()

@@ -10,7 +10,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+    QTextLayout,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -43,26 +53,39 @@ FloatArray = npt.NDArray[np.float32]
 
 #: Silence between "without" and "with" in Say it, seconds.
 SAY_IT_PAUSE = 0.6
+SAY_IT_TIP = "Hear the sentence without the dictionary, then with it"
+#: What an empty list of dictionaries says.
+NO_DICTIONARIES = ("No dictionaries yet: New… makes one; Dictionary ▾ → Import… brings one "
+                   "from a file")
 #: The sample sentence for an entry; ``{text}`` is the entry's text.
 SAMPLE_SENTENCE = "I said {text} clearly."
 
 
 class ElidedLabel(QLabel):
-    """A one-line label that shortens its text with "…" when narrow, instead of asking
-    for the width of all of it (the full text stays in :meth:`text` and the tooltip).
-    With ``max_chars`` it never asks for more than about that many characters."""
+    """A label that shortens its text with "…" when narrow, instead of asking for the
+    width of all of it (the full text stays in :meth:`text` and the tooltip). With
+    ``max_chars`` it never asks for more than about that many characters.
+
+    With ``lines`` above 1 it wraps at words onto that many lines, the last one
+    shortened, and is always that many lines high, however long or short its text: a
+    message coming or going moves nothing under or beside it.
+    """
 
     def __init__(self, text: str = "", parent: QWidget | None = None,
-                 max_chars: int = 0) -> None:
+                 max_chars: int = 0, lines: int = 1) -> None:
         super().__init__(text, parent)
         self.max_chars = max_chars
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.lines = max(1, lines)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+                           if self.lines == 1 else QSizePolicy.Policy.Fixed)
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
         if self.max_chars:
             hint.setWidth(min(hint.width(),
                               self.fontMetrics().averageCharWidth() * self.max_chars))
+        if self.lines > 1:
+            hint.setHeight(self._height())
         return hint
 
     def setText(self, text: str) -> None:
@@ -70,14 +93,51 @@ class ElidedLabel(QLabel):
         self.setToolTip(text)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(0, super().minimumSizeHint().height())
+        height = self._height() if self.lines > 1 else super().minimumSizeHint().height()
+        return QSize(0, height)
+
+    def _height(self) -> int:
+        margins = self.contentsMargins()
+        metrics = self.fontMetrics()
+        return ((self.lines - 1) * metrics.lineSpacing() + metrics.height() + margins.top()
+                + margins.bottom())
+
+    def shown_lines(self) -> list[str]:
+        """The lines drawn at the present width (the last one shortened with "…" when
+        the text is longer)."""
+        width = self.contentsRect().width()
+        metrics = self.fontMetrics()
+        text = " ".join(self.text().split())  # line breaks are the layout's to make
+        if self.lines == 1:
+            return [metrics.elidedText(self.text(), Qt.TextElideMode.ElideRight, width)]
+        layout = QTextLayout(text, self.font())
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        layout.setTextOption(option)
+        units = text.encode("utf-16-le")  # QTextLine counts UTF-16 code units
+        shown: list[str] = []
+        layout.beginLayout()
+        while len(shown) < self.lines and (line := layout.createLine()).isValid():
+            line.setLineWidth(width)
+            start = 2 * line.textStart()
+            end = len(units) if len(shown) == self.lines - 1 \
+                else start + 2 * line.textLength()
+            piece = units[start:end].decode("utf-16-le").strip()
+            shown.append(metrics.elidedText(piece, Qt.TextElideMode.ElideRight, width))
+        layout.endLayout()
+        return shown
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
         rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
-                                             rect.width())
-        painter.drawText(rect, int(self.alignment()), text)
+        if self.lines == 1:
+            painter.drawText(rect, int(self.alignment()), self.shown_lines()[0])
+            return
+        step = self.fontMetrics().lineSpacing()
+        horizontal = self.alignment() & Qt.AlignmentFlag.AlignHorizontal_Mask
+        for number, line in enumerate(self.shown_lines()):
+            painter.drawText(rect.adjusted(0, number * step, 0, 0),
+                             int(horizontal | Qt.AlignmentFlag.AlignTop), line)
 
 
 class DictionaryDelegate(QStyledItemDelegate):
@@ -139,6 +199,12 @@ class DictionaryList(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setItemDelegate(DictionaryDelegate(self))
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.empty_hint = QLabel(NO_DICTIONARIES, self.viewport())
+        self.empty_hint.setObjectName("NoDictionaries")
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setStyleSheet("color: #8d8e9c; padding: 4px;")
+        self.empty_hint.hide()
 
     def sizeHint(self) -> QSize:
         line = self.fontMetrics().height()
@@ -148,6 +214,15 @@ class DictionaryList(QListWidget):
     def minimumSizeHint(self) -> QSize:
         line = self.fontMetrics().height()
         return QSize(120, 2 * line + 1 + 2 * DictionaryDelegate.PAD + 2 * self.frameWidth())
+
+    def show_hint(self) -> None:
+        """Say how to make or import a dictionary while there is none (and the backend
+        is there to make one on)."""
+        self.empty_hint.setVisible(self.count() == 0 and self.service.connected)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.empty_hint.setGeometry(self.viewport().rect())
 
     def current_id(self) -> str:
         """The id of the current dictionary ("" for none)."""
@@ -184,6 +259,7 @@ class DictionaryList(QListWidget):
                 self.setCurrentRow(0)
         finally:
             self.blockSignals(False)
+        self.show_hint()
 
     def update_item(self, dict_id: str) -> None:
         """Show what ``dict_id`` holds and how it stands now."""
@@ -250,13 +326,14 @@ class SayItBox(QGroupBox):
         self.playback = playback
         self.catalog = catalog
         self._available = False
+        self._why_not = ""
         self._stream_id: int | None = None
         self._sample_auto = ""  # the sentence we filled in (replaced while unchanged)
 
         self.sample_edit = QLineEdit()
         self.sample_edit.setPlaceholderText("A sentence with the entry in it")
         self.say_button = QPushButton("▶ Say it")
-        self.say_button.setToolTip("Hear the sentence without the dictionary, then with it")
+        self.say_button.setToolTip(SAY_IT_TIP)
         self.say_button.setEnabled(False)
         self.voice_combo = VoiceComboBox()
         self.voice_combo.setMinimumContentsLength(10)
@@ -285,6 +362,7 @@ class SayItBox(QGroupBox):
         layout.addLayout(voice_row)
 
         self.sample_edit.textEdited.connect(self._on_sample_edited)
+        self.sample_edit.textChanged.connect(self._show_state)
         self.language_combo.currentIndexChanged.connect(self._on_language_changed)
         catalog.voices_changed.connect(self.fill_voices)
         playback.started.connect(self._on_playback_changed)
@@ -299,9 +377,11 @@ class SayItBox(QGroupBox):
         if index >= 0:
             self.language_combo.setCurrentIndex(index)
 
-    def set_available(self, available: bool) -> None:
-        """Whether there is a dictionary to say it with (Stop stays available)."""
+    def set_available(self, available: bool, why_not: str = "") -> None:
+        """Whether there is a dictionary to say it with, and if not, why (the button's
+        tooltip says it). Say it also waits for a sentence; Stop stays available."""
         self._available = available
+        self._why_not = why_not
         self._show_state()
 
     def offer_sentence(self, text: str) -> None:
@@ -347,10 +427,19 @@ class SayItBox(QGroupBox):
             self.finished.emit()
         self._show_state()
 
-    def _show_state(self) -> None:
+    def _show_state(self, *_args: object) -> None:
         playing = self.playing()
+        if playing:
+            why_not = ""
+        elif not self._available:
+            why_not = self._why_not or "No dictionary to say it with"
+        elif not self.sample_edit.text().strip():
+            why_not = "Type a sentence to say first"
+        else:
+            why_not = ""
         self.say_button.setText("■ Stop" if playing else "▶ Say it")
-        self.say_button.setEnabled(self._available or playing)
+        self.say_button.setEnabled(not why_not)
+        self.say_button.setToolTip(f"{SAY_IT_TIP} ({why_not})" if why_not else SAY_IT_TIP)
 
     def _on_sample_edited(self, _text: str) -> None:
         self._sample_auto = ""  # the user's own sentence stays

@@ -192,8 +192,10 @@ class FlowLayout(QLayout):
 
 class IpaPalette(QWidget):
     """Buttons for IPA symbols, grouped (vowels, consonants, stress and length), that
-    type into the alias editor at its cursor (:func:`insert_symbol`). The buttons take
-    no focus, so an editor open in the table stays open while you click. They wrap onto
+    type into the alias editor at its cursor (:func:`insert_symbol`) as if typed there.
+    Neither the buttons nor the palette take focus, so the alias field keeps it (what
+    it holds is committed when it is left, not at each symbol) and an editor open in
+    the table stays open while you click. They wrap onto
     as many rows as the width needs (:class:`FlowLayout`), each group starting a row.
 
     Attributes:
@@ -209,6 +211,7 @@ class IpaPalette(QWidget):
     def __init__(self, fallback: QLineEdit | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("IpaPalette")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.fallback = fallback
         self._target: QLineEdit | None = None
         self.buttons: dict[str, QToolButton] = {}
@@ -277,7 +280,10 @@ class IpaPalette(QWidget):
             text = text[:start] + text[start + len(editor.selectedText()):]
             cursor = start
         new, cursor = insert_symbol(text, cursor, symbol)
-        editor.setText(new)
+        # As typing, not setText: the editor counts it as the user's (isModified, its
+        # own Ctrl+Z, textEdited).
+        editor.selectAll()
+        editor.insert(new)
         editor.setCursorPosition(cursor)
         if not editor.hasFocus():
             editor.setFocus(Qt.FocusReason.OtherFocusReason)

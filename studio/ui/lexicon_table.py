@@ -23,13 +23,25 @@ from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractProxyModel,
     QAbstractTableModel,
+    QEvent,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap, QUndoCommand, QUndoStack
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QIcon,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+    QUndoCommand,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -264,6 +276,24 @@ class LexiconTableModel(QAbstractTableModel):
                                       [item or LexiconItem("", "")], "Add entry"))
         return row
 
+    def discard_added(self, row: int) -> bool:
+        """Take away the entry at ``row`` when the last step added it and it is still
+        empty (Add, then Esc): the row goes, and so does its step (no Redo brings it
+        back). Returns whether it did."""
+        if not 0 <= row < len(self._items) or self._items[row] != LexiconItem("", ""):
+            return False
+        stack = self.undo_stack
+        if stack is None:
+            self._apply_remove([row])
+            return True
+        last = stack.command(stack.index() - 1) if stack.index() == stack.count() > 0 else None
+        if not isinstance(last, InsertItemsCommand) or last.dict_id != self.dict_id \
+                or last.pairs != [(row, LexiconItem("", ""))]:
+            return False
+        last.discard = True
+        stack.undo()
+        return True
+
     def remove_rows(self, rows: Iterable[int]) -> None:
         """Remove the entries at ``rows`` (one undo step)."""
         chosen = sorted(set(rows))
@@ -435,12 +465,18 @@ class SetItemCommand(_ItemsCommand):
 
 
 class InsertItemsCommand(_ItemsCommand):
-    """Entries inserted at one row (Add)."""
+    """Entries inserted at one row (Add).
+
+    Attributes:
+        discard: the next undo also drops the step (an Add cancelled before anything
+            was typed: see :meth:`LexiconTableModel.discard_added`).
+    """
 
     def __init__(self, resolve: Resolver, dict_id: str, row: int, items: list[LexiconItem],
                  text: str) -> None:
         super().__init__(resolve, dict_id, text)
         self.pairs = [(row + n, item) for n, item in enumerate(items)]
+        self.discard = False
 
     def redo(self) -> None:
         if (model := self._model()) is not None:
@@ -449,6 +485,8 @@ class InsertItemsCommand(_ItemsCommand):
     def undo(self) -> None:
         if (model := self._model()) is not None:
             model._apply_remove([row for row, _item in self.pairs])
+        if self.discard:
+            self.setObsolete(True)  # QUndoStack deletes an obsolete step it undid
 
 
 class RemoveItemsCommand(_ItemsCommand):
@@ -696,7 +734,13 @@ class LexiconFilterProxy(QAbstractProxyModel):
 
 
 class _AliasDelegate(QStyledItemDelegate):
-    """In-place editors named so the IPA palette can find the alias editor."""
+    """In-place editors named so the IPA palette can find the alias editor.
+
+    Signals:
+        editing_cancelled(): an editor was closed with Esc (its text not kept).
+    """
+
+    editing_cancelled = Signal()
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
                      index: Index) -> QWidget:
@@ -704,6 +748,16 @@ class _AliasDelegate(QStyledItemDelegate):
         if index.column() == ALIAS and isinstance(editor, QLineEdit):
             editor.setObjectName(ALIAS_EDITOR)
         return editor
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Qt's own filter closes the editor on Esc without a sign of why; closing
+        # without keeping happens in other ways too (closePersistentEditor).
+        cancel = (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                  and event.matches(QKeySequence.StandardKey.Cancel))
+        handled = super().eventFilter(watched, event)
+        if cancel and handled:
+            self.editing_cancelled.emit()
+        return handled
 
 
 class LexiconTableView(QTableView):
@@ -713,7 +767,13 @@ class LexiconTableView(QTableView):
     Attributes:
         proxy: the sort and search proxy between the view and :attr:`source`.
         source: the :class:`LexiconTableModel`.
+
+    Signals:
+        edit_cancelled(int source_row): an in-place editor of that entry was closed with
+            Esc.
     """
+
+    edit_cancelled = Signal(int)
 
     def __init__(self, source: LexiconTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -722,7 +782,9 @@ class LexiconTableView(QTableView):
         self.proxy = LexiconFilterProxy(self)
         self.proxy.setSourceModel(source)
         self.setModel(self.proxy)
-        self.setItemDelegate(_AliasDelegate(self))
+        delegate = _AliasDelegate(self)
+        delegate.editing_cancelled.connect(self._on_editing_cancelled)
+        self.setItemDelegate(delegate)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
@@ -747,6 +809,12 @@ class LexiconTableView(QTableView):
         metrics = self.fontMetrics()
         header.resizeSection(TEXT, metrics.horizontalAdvance("M" * 14) + 28)
         header.resizeSection(KIND, metrics.horizontalAdvance(SOUNDS_LIKE_KIND) + 24)
+
+    def _on_editing_cancelled(self) -> None:
+        # Editors open on the current cell (a double click or typing makes it current).
+        row = self.current_source_row()
+        if row is not None:
+            self.edit_cancelled.emit(row)
 
     def source_rows(self) -> list[int]:
         """Source rows of the selected entries, ascending."""

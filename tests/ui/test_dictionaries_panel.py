@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLineEdit, QToolBar, QWidget
+from PySide6.QtWidgets import QApplication, QLineEdit, QToolBar, QToolButton, QWidget
 
 from studio.api import CartesiaClient
 from studio.offline import OfflineEngine
@@ -185,14 +185,20 @@ def test_add_edit_remove_each_one_undo_step_restoring_exactly(
     assert panel.save_label.text() == "Saved"
 
 
-def test_the_fields_edit_the_current_entry_in_one_step(qloop: Any,
+def type_into(qtbot: Any, edit: QLineEdit, text: str) -> None:
+    """Replace what ``edit`` holds by typing ``text``, as a user does."""
+    edit.selectAll()
+    qtbot.keyClicks(edit, text)
+
+
+def test_the_fields_edit_the_current_entry_in_one_step(qtbot: Any, qloop: Any,
                                                        panel: DictionariesPanel) -> None:
     make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
     panel.table.select_source_rows([1])
     assert (panel.text_edit.text(), panel.alias_edit.text()) == ("Nyx", "nicks")
     assert panel.sample_edit.text() == "I said Nyx clearly."
-    panel.text_edit.setText("Nyxie")
-    panel.alias_edit.setText("NICK-see")
+    type_into(qtbot, panel.text_edit, "Nyxie")
+    type_into(qtbot, panel.alias_edit, "NICK-see")
     panel.table.select_source_rows([0])  # moving on commits both, as one step
     assert panel.model.item(1) == LexiconItem("Nyxie", "NICK-see")
     assert panel.undo_stack.count() == 1
@@ -671,3 +677,202 @@ def test_steps_of_a_dictionary_changed_elsewhere_are_dropped(
     panel.undo_stack.undo()
     settle(qloop, panel)
     assert LexiconItem("Cartesia", "kar") in panel.service.items(other)
+
+
+# --- the fields and the palette, clicked as a user does --------------------------------
+
+
+def press_enter(qtbot: Any, qloop: Any, editor: QWidget) -> None:
+    """Enter in ``editor``; an in-place editor commits once its queued call runs."""
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qloop.run_until_complete(asyncio.sleep(0.05))
+
+
+def focus(qloop: Any, widget: QWidget) -> None:
+    widget.activateWindow()
+    widget.setFocus()
+    qloop.run_until_complete(asyncio.sleep(0.05))  # focus changes arrive as events
+    assert widget.hasFocus()
+
+
+def test_undo_shows_in_the_fields_and_moving_on_writes_nothing_back(
+        qtbot: Any, qloop: Any, panel: DictionariesPanel) -> None:
+    make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
+    panel.table.select_source_rows([0])
+    focus(qloop, panel.alias_edit)
+    type_into(qtbot, panel.alias_edit, "kar-TEE-zha")
+    qtbot.keyClick(panel.alias_edit, Qt.Key.Key_Return)
+    assert panel.model.item(0).alias == "kar-TEE-zha" and panel.undo_stack.count() == 1
+
+    qtbot.mouseClick(undo_button(panel), Qt.MouseButton.LeftButton)
+    assert panel.model.item(0) == CARTESIA
+    assert panel.alias_edit.text() == CARTESIA.alias  # the field follows the undo
+    panel.table.select_source_rows([1])  # moving on writes nothing back
+    assert panel.model.item(0) == CARTESIA
+    assert panel.undo_stack.count() == 1 and panel.undo_stack.canRedo()
+
+    panel.table.select_source_rows([0])
+    focus(qloop, panel.alias_edit)
+    panel.undo_stack.redo()  # (Edit → Redo acts on the stack itself)
+    assert panel.alias_edit.text() == "kar-TEE-zha"
+    panel.undo_stack.undo()
+    assert panel.alias_edit.text() == CARTESIA.alias
+    panel.table.select_source_rows([1])
+    assert panel.model.items() == (CARTESIA, NYX) and panel.undo_stack.canRedo()
+
+
+def undo_button(panel: DictionariesPanel) -> QWidget:
+    return next(button for button in panel.findChildren(QToolButton)
+                if button.defaultAction() is panel.undo_action)
+
+
+def test_undo_with_an_alias_typed_but_not_entered_takes_that_back(
+        qtbot: Any, qloop: Any, panel: DictionariesPanel) -> None:
+    make_dict(qloop, panel, "Brands", [NYX])
+    panel.table.select_source_rows([0])
+    focus(qloop, panel.alias_edit)
+    type_into(qtbot, panel.alias_edit, "nix")
+    qtbot.mouseClick(undo_button(panel), Qt.MouseButton.LeftButton)
+    assert panel.model.item(0) == NYX and panel.alias_edit.text() == "nicks"
+    panel.undo_stack.redo()
+    assert panel.model.item(0).alias == "nix"  # what was typed is not lost
+
+
+def test_a_refresh_shows_the_servers_entry_in_the_fields(
+        qtbot: Any, qloop: Any, panel: DictionariesPanel, client: CartesiaClient) -> None:
+    from studio.api.models import PronunciationItem
+    dict_id = make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
+    panel.table.select_source_rows([1])
+    focus(qloop, panel.alias_edit)
+    run(qloop, client.update_pronunciation_dict(dict_id, items=[
+        PronunciationItem("Cartesia", "kar"), PronunciationItem("Nyx", "nix")]))
+    run(qloop, panel.service.refresh())
+    settle(qloop, panel)
+    assert (panel.text_edit.text(), panel.alias_edit.text()) == ("Nyx", "nix")
+    panel.table.select_source_rows([0])
+    assert panel.model.items() == (LexiconItem("Cartesia", "kar"), LexiconItem("Nyx", "nix"))
+    assert panel.undo_stack.count() == 0
+
+
+def test_palette_clicks_keep_the_alias_field_and_make_one_step(
+        qtbot: Any, qloop: Any, panel: DictionariesPanel) -> None:
+    dict_id = make_dict(qloop, panel, "Brands", [LexiconItem("Nyx", "")])
+    panel.table.select_source_rows([0])
+    focus(qloop, panel.alias_edit)
+    for symbol in ("n", "ˈ", "ɪ", "k", "s"):
+        qtbot.mouseClick(panel.ipa_palette.buttons[symbol], Qt.MouseButton.LeftButton)
+        assert panel.alias_edit.hasFocus()
+    assert panel.alias_edit.text() == "<<n|ˈ|ɪ|k|s>>"
+    assert panel.undo_stack.count() == 0 and panel.model.item(0).alias == ""
+    qtbot.keyClick(panel.alias_edit, Qt.Key.Key_Return)
+    assert panel.model.item(0) == LexiconItem("Nyx", "<<n|ˈ|ɪ|k|s>>")
+    assert panel.undo_stack.count() == 1
+    settle(qloop, panel)
+    assert panel.service.items(dict_id) == (LexiconItem("Nyx", "<<n|ˈ|ɪ|k|s>>"),)
+
+
+def test_palette_clicks_type_into_the_tables_open_alias_editor(
+        qtbot: Any, qloop: Any, panel: DictionariesPanel) -> None:
+    make_dict(qloop, panel, "Brands", [LexiconItem("Nyx", "<<n|ɪ>>")])
+    panel.table.select_source_rows([0])
+    cell = panel.table.visualRect(panel.table.proxy.index(0, ALIAS)).center()
+    qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+    qtbot.mouseDClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+    qloop.run_until_complete(asyncio.sleep(0.05))
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit) and panel.table.isAncestorOf(editor)
+    editor.end(False)
+    for symbol in ("k", "s"):
+        qtbot.mouseClick(panel.ipa_palette.buttons[symbol], Qt.MouseButton.LeftButton)
+    assert panel.table.state() == panel.table.State.EditingState  # still open
+    assert editor.text() == "<<n|ɪ|k|s>>" and panel.alias_edit.text() == "<<n|ɪ>>"
+    press_enter(qtbot, qloop, editor)
+    assert panel.model.item(0).alias == "<<n|ɪ|k|s>>" and panel.undo_stack.count() == 1
+
+
+# --- Add, then Esc -------------------------------------------------------------------
+
+
+def test_add_then_esc_takes_the_empty_entry_away_again(
+        qtbot: Any, qloop: Any, panel: DictionariesPanel) -> None:
+    dict_id = make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
+    panel.table.select_source_rows([0])
+    panel.add_entry()
+    assert panel.model.rowCount() == 3
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit) and panel.table.isAncestorOf(editor)
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert panel.model.items() == (CARTESIA, NYX)
+    assert panel.undo_stack.count() == 0 and not panel.undo_stack.canRedo()
+    assert panel.table.current_source_row() == 0
+    settle(qloop, panel)
+    assert panel.service.items(dict_id) == (CARTESIA, NYX)
+    assert panel.service.save_state(dict_id) == "saved"
+    assert "not all saved" not in list_texts(panel)[0]
+
+    panel.add_entry()  # typed into, then Esc on another edit: the entry stays
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit)
+    qtbot.keyClicks(editor, "Vex")
+    press_enter(qtbot, qloop, editor)
+    panel.table.edit(panel.table.currentIndex())
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit)
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert panel.model.item(1) == LexiconItem("Vex", "") and panel.undo_stack.count() == 2
+
+
+# --- the status line, the empty list, Say it ---------------------------------------------
+
+
+def test_status_messages_move_nothing(qloop: Any, panel: DictionariesPanel) -> None:
+    make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
+    panel.resize(380, 720)
+    panel._set_status("")
+    QApplication.processEvents()
+
+    def places() -> tuple[int, int, int]:
+        return (panel.say_button.mapTo(panel, panel.say_button.rect().topLeft()).y(),
+                panel.ipa_palette.mapTo(panel, panel.ipa_palette.rect().topLeft()).y(),
+                panel.status_label.height())
+
+    before = places()
+    long_error = ("Nothing imported: a-file-with-a-long-name.csv: line 3: expected a text "
+                  "and an alias, found 3 fields (“Vex”, “vex”, “extra”)")
+    for text, error in (("Saved", False), (long_error, True), ("", False)):
+        panel._set_status(text, error=error)
+        panel.save_label.setText("Saved · 1 entry with errors kept here, not sent")
+        panel.retry_button.setVisible(error)
+        QApplication.processEvents()
+        assert places() == before, text
+    panel._set_status(long_error, error=True)
+    QApplication.processEvents()
+    assert panel.status_label.toolTip() == long_error  # all of it, when hovered
+    shown = panel.status_label.shown_lines()
+    assert len(shown) == 2 and shown[0].startswith("Nothing imported:")
+    # The save state beside it leaves the message most of the width.
+    assert panel.status_label.width() >= panel.width() // 2
+
+
+def test_an_empty_list_says_how_to_make_or_import_one(qloop: Any,
+                                                      panel: DictionariesPanel) -> None:
+    hint = panel.dict_list.empty_hint
+    assert panel.dict_list.count() == 0 and hint.isVisible()
+    assert "New…" in hint.text() and "Import…" in hint.text()
+    make_dict(qloop, panel, "Brands", [NYX])
+    assert not hint.isVisible()
+
+
+def test_say_it_waits_for_a_sentence_and_an_entry(qloop: Any, panel: DictionariesPanel) -> None:
+    assert not panel.say_button.isEnabled()
+    make_dict(qloop, panel, "Empty", [])
+    assert not panel.say_button.isEnabled()
+    assert "no entries" in panel.say_button.toolTip()
+    make_dict(qloop, panel, "Brands", [NYX])
+    panel.table.select_source_rows([0])
+    assert panel.say_button.isEnabled()
+    panel.sample_edit.clear()
+    assert not panel.say_button.isEnabled()
+    assert "Type a sentence" in panel.say_button.toolTip()
+    panel.sample_edit.setText("Nyx again.")
+    assert panel.say_button.isEnabled()
