@@ -321,6 +321,7 @@ def test_import_replaces_or_merges_as_one_undo_step(
 
     monkeypatch.setattr(panel, "_ask_import_mode", lambda *_a: "merge")
     panel.import_file(str(path))
+    settle(qloop, panel)  # read in a worker thread
     assert panel.model.items() == (CARTESIA, incoming[0], incoming[1], AOIFE)
     assert "2 added, 1 changed" in panel.status_label.text()
     assert panel.undo_stack.count() == 1
@@ -329,11 +330,13 @@ def test_import_replaces_or_merges_as_one_undo_step(
 
     monkeypatch.setattr(panel, "_ask_import_mode", lambda *_a: "replace")
     panel.import_file(str(path))
+    settle(qloop, panel)  # read in a worker thread
     assert panel.model.items() == tuple(incoming)
     settle(qloop, panel)
     assert panel.service.save_state(dict_id) == "saved"
     monkeypatch.setattr(panel, "_ask_import_mode", lambda *_a: None)
     panel.import_file(str(path))  # cancelled: nothing changes
+    settle(qloop, panel)  # read in a worker thread
     assert panel.undo_stack.count() == 1
 
 
@@ -355,6 +358,7 @@ def test_a_malformed_file_changes_nothing_and_says_where(
     path.write_text(content, encoding="utf-8")
     monkeypatch.setattr(panel, "_ask_import_mode", lambda *_a: "replace")
     panel.import_file(str(path))
+    settle(qloop, panel)  # read in a worker thread
     assert panel.model.items() == (CARTESIA,) and panel.undo_stack.count() == 0
     assert panel.status_label.text().startswith(f"Nothing imported: {name}: ")
     assert where in panel.status_label.text()
@@ -405,6 +409,7 @@ def test_ten_thousand_entries_one_edit_repaints_one_row(
     write_lexicon(many, path)
     monkeypatch.setattr(panel, "_ask_import_mode", lambda *_a: "replace")
     panel.import_file(str(path))
+    settle(qloop, panel)  # read in a worker thread
     model = panel.model
     assert model.rowCount() == 10_000 and panel.table.proxy.rowCount() == 10_000
     settle(qloop, panel)
