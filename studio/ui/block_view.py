@@ -313,6 +313,8 @@ class BlockView(QFrame):
         project_id = document.pronunciation_dict_id
         project = document.dictionary(project_id) if project_id else None
         project_name = "none" if not project_id else project[0] if project else "unknown"
+        if project_id and document.is_available(project_id) is False:
+            project_name += " (missing)"
         entries: list[tuple[str, str | None, str]] = [
             (f"Project's: {project_name}", None,
              f"Follow the project's pronunciation dictionary (now: {project_name})"),

@@ -166,8 +166,10 @@ def test_block_view_marks_the_words_and_chooses_a_dictionary_with_undo(
 
     document.set_dictionaries({"d1": ("Brand", [ZORBA])}, available={"d1"})  # d2 deleted there
     view.dictionary_combo.setCurrentIndex(view.dictionary_combo.findData("d1"))
+    editor.set_project_dictionary("d1")
     document.set_dictionaries({}, available=())
     assert view.dictionary_combo.currentText() == "Missing: Brand"
+    assert view.dictionary_combo.itemText(0) == "Project's: Brand (missing)"
 
 
 def test_the_project_file_keeps_the_choice_the_override_the_entries_and_a_copy(
