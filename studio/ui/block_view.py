@@ -313,10 +313,12 @@ class BlockView(QFrame):
         project_id = document.pronunciation_dict_id
         project = document.dictionary(project_id) if project_id else None
         project_name = "none" if not project_id else project[0] if project else "unknown"
-        if project_id and document.is_available(project_id) is False:
-            project_name += " (missing)"
+        # The narrow box clips its text: what matters comes first.
+        project_label = (f"Missing: {project_name} (project's)"
+                         if project_id and document.is_available(project_id) is False
+                         else f"Project's: {project_name}")
         entries: list[tuple[str, str | None, str]] = [
-            (f"Project's: {project_name}", None,
+            (project_label, None,
              f"Follow the project's pronunciation dictionary (now: {project_name})"),
             ("No dictionary", "", "No pronunciation dictionary for this block"),
         ]

@@ -169,7 +169,7 @@ def test_block_view_marks_the_words_and_chooses_a_dictionary_with_undo(
     editor.set_project_dictionary("d1")
     document.set_dictionaries({}, available=())
     assert view.dictionary_combo.currentText() == "Missing: Brand"
-    assert view.dictionary_combo.itemText(0) == "Project's: Brand (missing)"
+    assert view.dictionary_combo.itemText(0) == "Missing: Brand (project's)"
 
 
 def test_the_project_file_keeps_the_choice_the_override_the_entries_and_a_copy(
