@@ -3,8 +3,11 @@ like ``audio_fakes`` in tests/audio)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -100,3 +103,24 @@ def clone(http: httpx.Client, clip: bytes | None, filename: str = "clip.wav",
     if files is None:  # still multipart: a lone text field
         files = {"name": (None, data.pop("name"))}  # type: ignore[dict-item]
     return http.post("/voices/clone", files=files, data=data)
+
+
+def in_own_loop(coro_fn: Callable[[], Awaitable[Any]]) -> Any:
+    """Run ``coro_fn()`` with ``asyncio.run`` on a thread of its own, leaving the main
+    thread's event-loop state to the qasync-based suites; its result, or its exception
+    re-raised here."""
+    outcome: list[Any] = []
+
+    def main() -> None:
+        try:
+            outcome.append(asyncio.run(coro_fn()))  # type: ignore[arg-type]
+        except BaseException as exc:  # noqa: BLE001  # re-raised in the test thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    thread.join(timeout=120)
+    assert outcome, "the event loop thread did not finish"
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]

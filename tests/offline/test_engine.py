@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from offline_helpers import API_VERSION, VOICE_ID, auth_headers
+from offline_helpers import API_VERSION, VOICE_ID, auth_headers, in_own_loop
 
 from studio.offline import OfflineEngine, serve
 
@@ -86,28 +86,6 @@ def test_previews_are_cached_in_the_data_dir(tmp_path: Path) -> None:
         assert again.content == first.content
 
 
-def _in_own_loop(coro_fn):  # type: ignore[no-untyped-def]
-    """Run ``coro_fn()`` with asyncio.run in a separate thread: the main thread's
-    event-loop state stays untouched for the qasync-based suites."""
-    import threading
-
-    outcome: list[object] = []
-
-    def main() -> None:
-        try:
-            outcome.append(asyncio.run(coro_fn()))
-        except Exception as exc:  # noqa: BLE001  # re-raised in the test thread
-            outcome.append(exc)
-
-    thread = threading.Thread(target=main)
-    thread.start()
-    thread.join(timeout=120)
-    assert outcome, "the event loop thread did not finish"
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
-
-
 def test_serve_runs_on_the_callers_loop_until_cancelled(tmp_path: Path) -> None:
     async def scenario() -> str:
         ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -127,14 +105,14 @@ def test_serve_runs_on_the_callers_loop_until_cancelled(tmp_path: Path) -> None:
             await task
         return base_url
 
-    base_url = _in_own_loop(scenario)
+    base_url = in_own_loop(scenario)
     with pytest.raises(httpx.ConnectError):
         _status(base_url)
 
 
 def test_serve_refuses_remote_hosts(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
-        _in_own_loop(lambda: serve("0.0.0.0", 0, "k", tmp_path))
+        in_own_loop(lambda: serve("0.0.0.0", 0, "k", tmp_path))
 
 
 def test_stopping_with_open_websocket_is_prompt(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ import asyncio
 import errno
 import pathlib
 import threading
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -24,6 +23,7 @@ from offline_helpers import (
     audio_file,
     auth_headers,
     clone,
+    in_own_loop,
     render_speech,
 )
 
@@ -162,26 +162,6 @@ class WatchedLock(asyncio.Lock):
             await self._waited_more.wait()
 
 
-def _in_own_loop(coro_fn: Callable[[], Awaitable[Any]]) -> Any:
-    """Run ``coro_fn()`` in a fresh event loop on its own thread, leaving the main
-    thread's event-loop state to the qasync-based suites."""
-    outcome: list[Any] = []
-
-    def main() -> None:
-        try:
-            outcome.append(asyncio.run(coro_fn()))  # type: ignore[arg-type]
-        except BaseException as exc:  # noqa: BLE001  # re-raised in the test thread
-            outcome.append(exc)
-
-    thread = threading.Thread(target=main)
-    thread.start()
-    thread.join(timeout=120)
-    assert outcome, "the event loop thread did not finish"
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
-
-
 def _served_and_saved(state: ServerState, store: VoiceStore) -> tuple[list[Any], list[Any]]:
     text = store.path.read_text(encoding="utf-8")
     served = [(v.id, v.name) for v in state.catalog.owned()]
@@ -224,7 +204,7 @@ def test_a_failed_save_after_a_good_one_leaves_served_and_saved_voices_equal(
             assert served == saved == [(voice_id, "Renamed"),
                                        ((await kept_response.json())["id"], "Kept")]
 
-    _in_own_loop(scenario)
+    in_own_loop(scenario)
 
 
 def test_a_failed_delete_puts_the_voice_back_in_its_place(tmp_path: pathlib.Path) -> None:
@@ -244,4 +224,4 @@ def test_a_failed_delete_puts_the_voice_back_in_its_place(tmp_path: pathlib.Path
             served, saved = _served_and_saved(state, store)
             assert served == saved == [(ids[0], "First"), (ids[1], "Second")]
 
-    _in_own_loop(scenario)
+    in_own_loop(scenario)
