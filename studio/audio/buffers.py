@@ -26,10 +26,18 @@ class AudioFileError(ValueError):
     """A file exists and is readable but is not audio libsndfile understands."""
 
 
-def _mono(samples: npt.ArrayLike, what: str = "samples") -> FloatArray:
+def as_mono(samples: npt.ArrayLike, what: str = "samples",
+            sample_rate: int | None = None) -> FloatArray:
+    """``samples`` as float32 of shape ``(frames,)``.
+
+    Raises:
+        ValueError: not one-dimensional, or ``sample_rate`` given and not positive.
+    """
     data = np.asarray(samples, dtype=np.float32)
     if data.ndim != 1:
         raise ValueError(f"{what} must be mono, shape (frames,); got shape {data.shape}")
+    if sample_rate is not None and sample_rate <= 0:
+        raise ValueError(f"the sample rate must be positive, not {sample_rate}")
     return data
 
 
@@ -48,7 +56,7 @@ def resample(samples: npt.ArrayLike, from_rate: int, to_rate: int) -> FloatArray
     Raises:
         ValueError: a non-positive rate or non-mono input.
     """
-    data = _mono(samples)
+    data = as_mono(samples)
     if from_rate <= 0 or to_rate <= 0:
         raise ValueError(f"sample rates must be positive, got {from_rate} -> {to_rate}")
     if from_rate == to_rate:
@@ -82,7 +90,7 @@ def concatenate_with_pauses(
         raise ValueError(f"sample_rate must be positive, got {sample_rate}")
     if pause_seconds < 0:
         raise ValueError(f"pause_seconds cannot be negative, got {pause_seconds}")
-    pieces = [_mono(take, f"take {i}") for i, take in enumerate(takes)]
+    pieces = [as_mono(take, f"take {i}") for i, take in enumerate(takes)]
     if not pieces:
         return np.zeros(0, dtype=np.float32)
     gap = int(round(pause_seconds * sample_rate))
@@ -163,7 +171,7 @@ def write_audio(
             errno subclass is kept (``PermissionError``, ...).
         ValueError: bad samples, rate, format or subtype.
     """
-    write_audio_chunks(path, [_mono(samples)], sample_rate, format=format, subtype=subtype)
+    write_audio_chunks(path, [as_mono(samples)], sample_rate, format=format, subtype=subtype)
 
 
 def write_audio_chunks(
@@ -216,7 +224,7 @@ def write_audio_chunks(
         with sf.SoundFile(tmp_name, "w", sample_rate, 1, subtype=subtype,
                           format=format) as out:
             for chunk in chunks:
-                data = _mono(chunk)
+                data = as_mono(chunk)
                 out.write(np.clip(data, -1.0, 1.0) if clip else data)
                 frames += data.shape[0]
         with open(tmp_name, "rb+") as handle:

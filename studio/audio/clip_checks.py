@@ -51,7 +51,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
 
-from studio.audio.buffers import AudioFileError, mixdown, peak_dbfs
+from studio.audio.buffers import AudioFileError, as_mono, mixdown, peak_dbfs
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -227,11 +227,7 @@ def check_clip(audio: npt.ArrayLike, sample_rate: int, *,
     Raises:
         ValueError: ``audio`` is not one-dimensional or ``sample_rate`` is not positive.
     """
-    data = np.asarray(audio, dtype=np.float32)
-    if data.ndim != 1:
-        raise ValueError(f"expected mono audio of shape (frames,), got shape {data.shape}")
-    if sample_rate <= 0:
-        raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+    data = as_mono(audio, "audio", sample_rate)
     frames = int(data.shape[0])
     duration = frames / sample_rate
     if frames == 0:

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from studio.api.models import PhonemeTimestamps, WordTimestamps
+from studio.audio.buffers import as_mono
 from studio.project.edits import (
     GAIN_RAMP_SECONDS,
     MIN_MARK_SECONDS,
@@ -288,11 +289,7 @@ def apply_edits(
             another sample rate or empty, or an item is not an edit.
         ValueError: ``audio`` is not one-dimensional or ``sample_rate`` is not positive.
     """
-    data = np.asarray(audio, dtype=np.float32)
-    if data.ndim != 1:
-        raise ValueError(f"audio must be mono, shape (frames,), not {data.shape}")
-    if sample_rate <= 0:
-        raise ValueError(f"sample rate must be positive, not {sample_rate}")
+    data = as_mono(audio, "audio", sample_rate)
     if not edits:
         view = data.view()
         view.flags.writeable = False
