@@ -98,8 +98,15 @@ def test_settings_dialog_validates_and_returns_edits(qtbot) -> None:  # type: ig
     assert edited.wants_cloud({})
 
 
-def test_no_audio_device_is_a_visible_notice_and_generation_still_works(open_studio, qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+def test_no_audio_device_is_a_visible_notice_and_generation_still_works(open_studio, qtbot, qloop, offline_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from studio.audio.devices import AudioStatus
     from studio.audio.playback import NullPlayer
+
+    # The start-up probe reports the machine's real devices; on a machine without a
+    # sound card it would show the notice before the test's player is ever asked.
+    # The device goes missing only when playback starts, which is what is tested here.
+    monkeypatch.setattr("studio.app.audio_backend_status",
+                        lambda: AudioStatus(True, "", "test output", None))
 
     def player_factory(sample_rate: int, device=None):  # type: ignore[no-untyped-def]
         return NullPlayer(sample_rate, "no audio output device")
