@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -18,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
 import soxr  # type: ignore[import-untyped]  # no stubs published
+
+from studio.audio.atomic import atomic_path, write_error
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -93,7 +94,7 @@ def concatenate_with_pauses(
     pieces = [as_mono(take, f"take {i}") for i, take in enumerate(takes)]
     if not pieces:
         return np.zeros(0, dtype=np.float32)
-    gap = int(round(pause_seconds * sample_rate))
+    gap = round(pause_seconds * sample_rate)
     total = sum(p.shape[0] for p in pieces) + gap * (len(pieces) - 1)
     out = np.zeros(total, dtype=np.float32)
     at = 0
@@ -126,24 +127,6 @@ def rms_dbfs(samples: npt.ArrayLike) -> float:
         return -math.inf
     power = float(np.mean(data * data))
     return 10.0 * math.log10(power) if power > 0.0 else -math.inf
-
-
-def _umask() -> int:
-    """The process umask, for giving the renamed file the mode ``open()`` would have."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    # Elsewhere the umask can only be read by setting it (done once, at import).
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()
 
 
 def write_audio(
@@ -211,38 +194,24 @@ def write_audio_chunks(
         raise ValueError(f"soundfile cannot write {format!r} with subtype {subtype!r}")
     clip = (subtype or sf.default_subtype(format)) not in ("FLOAT", "DOUBLE")
     target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        os.close(fd)
-    except OSError as exc:
-        raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from exc
     frames = 0
     try:
         # libsndfile writes the path itself: through a Python file object a failed write
         # (disk full) surfaces only as an AssertionError inside soundfile.
-        with sf.SoundFile(tmp_name, "w", sample_rate, 1, subtype=subtype,
-                          format=format) as out:
+        with atomic_path(target) as temp, sf.SoundFile(
+                str(temp), "w", sample_rate, 1, subtype=subtype, format=format) as out:
             for chunk in chunks:
                 data = as_mono(chunk)
                 out.write(np.clip(data, -1.0, 1.0) if clip else data)
                 frames += data.shape[0]
-        with open(tmp_name, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, _FILE_MODE)
-        os.replace(tmp_name, target)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from exc
-        if isinstance(exc, sf.SoundFileRuntimeError):
-            # libsndfile reports failed writes (a full disk, a vanished drive) this way.
-            detail = str(exc).rstrip(".")
-            raise OSError(f"cannot write {target}: {detail} (disk full or I/O error?)") from exc
-        raise
+    except sf.SoundFileRuntimeError as exc:
+        # libsndfile reports failed writes (a full disk, a vanished drive) this way.
+        detail = str(exc).rstrip(".")
+        raise OSError(f"cannot write {target}: {detail} (disk full or I/O error?)") from exc
+    except OSError as exc:
+        if str(target) in str(exc):
+            raise
+        raise write_error(target, exc) from exc
     return frames
 
 
