@@ -27,6 +27,9 @@ Version 5: pronunciation dictionaries (issue #6). A block may name its own dicti
 ``pronunciation_dict_id``; "" is none), and a take records the dictionary entries that
 applied to it (``takes.dictionary``, JSON ``[{"text", "alias"}]``), so editing one of
 them marks exactly that take as out of date.
+
+Version 6: chapters (issue #12). ``blocks.chapter`` holds the title of the chapter a
+block starts (NULL: it starts none).
 """
 
 from __future__ import annotations
@@ -146,8 +149,12 @@ def _v5(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE takes ADD COLUMN dictionary TEXT NOT NULL DEFAULT '[]'")
 
 
+def _v6(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE blocks ADD COLUMN chapter TEXT")
+
+
 #: Step *i* takes a file from version *i* to *i + 1*.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

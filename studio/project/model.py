@@ -87,6 +87,19 @@ class TakeAudio:
     def loaded(self) -> bool:
         return self._array is not None
 
+    def read(self) -> npt.NDArray[np.float32]:
+        """The samples, without keeping them when they are not loaded yet: for one pass
+        over a whole book (an export), which must not leave every take in memory.
+
+        Raises:
+            studio.project.store.ProjectError: the project file cannot be read.
+        """
+        array = self._array
+        if array is not None:
+            return array
+        assert self._loader is not None
+        return self._loader()
+
     @property
     def array(self) -> npt.NDArray[np.float32]:
         """float32 mono samples, shape ``(frames,)``; loaded on first use.
@@ -210,6 +223,10 @@ class Block:
         selected_take_id: the take that plays and exports, or ``None``.
         pronunciation_dict_id: the block's own pronunciation dictionary: ``None``
             follows the project's choice, "" means none for this block.
+        chapter: the title of the chapter this block starts, or ``None`` when it does
+            not start one. Chapters drive M4B/ID3 chapters, chapter files and
+            per-chapter export; the blocks before the first mark form an opening
+            chapter (see :func:`studio.project.program.program_of`).
     """
 
     text: str = ""
@@ -223,6 +240,7 @@ class Block:
     takes: list[Take] = field(default_factory=list)
     selected_take_id: str | None = None
     pronunciation_dict_id: str | None = None
+    chapter: str | None = None
 
     @property
     def selected_take(self) -> Take | None:

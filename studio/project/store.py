@@ -92,7 +92,7 @@ class ProjectError(Exception):
 # --- rows -----------------------------------------------------------------------
 
 _BLOCK_FIELDS = ("position", "text", "voice_id", "model_id", "language", "emotion", "speed",
-                 "volume", "selected_take_id", "pronunciation_dict_id")
+                 "volume", "selected_take_id", "pronunciation_dict_id", "chapter")
 _TAKE_META = ("block_id", "position", "name", "starred", "edits", "text", "dictionary")
 
 
@@ -113,7 +113,7 @@ class ScriptRows:
 def _block_row(position: int, block: Block) -> tuple[Any, ...]:
     return (position, block.text, block.voice_id, block.model_id, block.language, block.emotion,
             float(block.speed), float(block.volume), block.selected_take_id,
-            block.pronunciation_dict_id)
+            block.pronunciation_dict_id, block.chapter)
 
 
 def edits_json(take: Take) -> str:
@@ -361,6 +361,7 @@ class ProjectStore:
         self.project_id = ""
         self._closed = False
         self._writer_lock: _WriterLock | None = None
+        self._read_only = False
 
     # --- lifecycle ------------------------------------------------------------
 
@@ -418,6 +419,27 @@ class ProjectStore:
             raise ProjectError(path, "io", f"Cannot open {path.name}: {exc}.") from exc
         return store
 
+    @classmethod
+    def open_read_only(cls, path: Path) -> ProjectStore:
+        """Open a project only to read it (an export): no lock is taken, so the studio
+        may have it open meanwhile, and nothing is written, not even an upgrade. A file
+        in an older format is opened with :meth:`open` instead, which upgrades it.
+
+        Raises:
+            ProjectError: see :func:`check_project` (and ``unwritable`` for an older
+                file that cannot be upgraded).
+        """
+        if check_project(path) < SCHEMA_VERSION:
+            return cls.open(path)
+        store = cls(path)
+        store._read_only = True
+        try:
+            store.project_id = store.settings().get("project_id", "")
+        except sqlite3.Error as exc:
+            store.close()
+            raise ProjectError(path, "io", f"Cannot open {path.name}: {exc}.") from exc
+        return store
+
     def close(self) -> None:
         """Close every connection (checkpointing the WAL into the file) and let other
         writers at the file."""
@@ -446,9 +468,10 @@ class ProjectStore:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is not None and getattr(self._local, "path", None) == self.path:
             return db
-        db = _connect(self.path)
-        db.execute("PRAGMA synchronous = FULL")
-        db.execute("PRAGMA foreign_keys = OFF")
+        db = _connect(self.path, read_only=self._read_only)
+        if not self._read_only:
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute("PRAGMA foreign_keys = OFF")
         self._local.db = db
         self._local.path = self.path
         with self._lock:
@@ -766,10 +789,11 @@ class ProjectStore:
             for row in db.execute(f"SELECT id, {', '.join(_BLOCK_FIELDS)} FROM blocks "
                                   "WHERE deleted = 0 ORDER BY position, rowid"):
                 (block_id, _position, text, voice, model, language, emotion, speed, volume, sel,
-                 dict_id) = row
+                 dict_id, chapter) = row
                 blocks[block_id] = Block(text=text, voice_id=voice, model_id=model, language=language,
                                          emotion=emotion, speed=speed, volume=volume, id=block_id,
-                                         selected_take_id=sel, pronunciation_dict_id=dict_id)
+                                         selected_take_id=sel, pronunciation_dict_id=dict_id,
+                                         chapter=chapter)
             takes = db.execute(
                 "SELECT t.id, t.block_id, t.name, t.audio_id, t.words, t.phonemes, t.request, "
                 "t.backend, t.credits, t.created_at, t.starred, t.cache_key, t.edits, t.text, "

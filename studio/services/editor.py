@@ -32,11 +32,11 @@ TYPING_PAUSE = 2.0
 
 #: Block fields the editor sets (the rest belong to the document).
 BLOCK_FIELDS = ("text", "voice_id", "model_id", "language", "emotion", "speed", "volume",
-                "pronunciation_dict_id")
+                "pronunciation_dict_id", "chapter")
 
 _FIELD_NOUNS = {"voice_id": "voice", "model_id": "model", "language": "language",
                 "emotion": "emotion", "speed": "speed", "volume": "volume",
-                "pronunciation_dict_id": "pronunciation dictionary"}
+                "pronunciation_dict_id": "pronunciation dictionary", "chapter": "chapter"}
 
 # QUndoCommand.id() values: commands with the same id may merge (mergeWith).
 _UPDATE_ID = 1
