@@ -5,6 +5,8 @@
 - ``render SCRIPT.txt -o OUT.wav``: render a plain-text script (paragraphs separated
   by blank lines are blocks) through the same client the studio uses. With
   ``--project FILE.cstudio`` it renders into a project file, reusing its takes.
+- ``export FILE.cstudio -o OUT.mp3``: export a project's selected takes in any format,
+  at a loudness target, with chapters, tags, captions and transcripts.
 - ``info FILE.cstudio``: describe a project as JSON, without writing to it.
 - ``voices``: list the voices of the backend in use.
 - ``serve-local``: run the offline engine standalone and print its URL and key.
@@ -114,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--timestamps", type=Path, metavar="OUT.json",
                         help="write word timestamps (seconds on the output timeline)")
 
+    from studio.headless_export import add_export_parser, add_output_options
+
+    add_output_options(render, render=True)
+    add_export_parser(verbs)
+
     info = verbs.add_parser("info", help="describe a project file as JSON",
                             description="Print one JSON document describing FILE: its format "
                             "version, blocks, takes, selected takes, duration and credits spent. "
@@ -162,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from studio.headless_project import info_command
 
         return info_command(args)
+    if args.verb == "export":
+        from studio.headless_export import export_command
+
+        return export_command(args)
     from studio.headless import render_command, voices_command
 
     try:

@@ -19,7 +19,16 @@ from typing import Any, TextIO
 
 from studio.api import BadRequestError, CartesiaError, NotFoundError, Voice
 from studio.config import load_settings
-from studio.project.export import export_wav
+from studio.headless_export import (
+    ExportJob,
+    metadata_from_args,
+    run_export,
+    settings_from_args,
+    sidecar_overrides,
+)
+from studio.project.edited_audio import edited_frames
+from studio.project.export import timeline_words
+from studio.project.program import Program, program_of_takes
 from studio.project.model import Block, Take
 from studio.project.script import ScriptError, read_script_file, split_paragraphs
 from studio.services.backend import Backend, start_backend
@@ -148,8 +157,12 @@ def check_render_args(args: argparse.Namespace) -> list[str]:
         raise ScriptError(f"{args.script}: the script is empty (no text to render)")
     if args.jobs < 1:
         raise ScriptError("--jobs must be at least 1")
-    if args.output is not None and args.output.suffix.lower() != ".wav":
-        raise ScriptError(f"{args.output}: the output must be a .wav file")
+    if args.output is not None:
+        try:  # the delivery options, checked before any credits are spent
+            settings_from_args(args, args.output, args.sample_rate or DEFAULT_SAMPLE_RATE)
+            metadata_from_args(args)
+        except ValueError as exc:
+            raise ScriptError(str(exc)) from None
     for path in (args.output, args.timestamps):
         problem = unwritable(path) if path is not None else ""
         if problem:
@@ -227,7 +240,8 @@ async def render_command(args: argparse.Namespace) -> int:
     if not rendered:
         return fail("no block rendered; nothing written", failure_code)
     code = write_outputs(rendered, args.output, args.timestamps, sample_rate, pause,
-                         partial=bool(errors), credits=sum(t.credits for t in rendered))
+                         partial=bool(errors), credits=sum(t.credits for t in rendered),
+                         args=args)
     if code != EXIT_OK:
         return code
     if errors:
@@ -237,34 +251,50 @@ async def render_command(args: argparse.Namespace) -> int:
 
 
 def partial_path(output: Path) -> Path:
-    """Where the export goes when some blocks failed: ``OUT.partial.wav``."""
-    return output.with_suffix(".partial.wav")
+    """Where the export goes when some blocks failed: ``OUT.partial.wav`` (the output's
+    own extension)."""
+    return output.with_suffix(".partial" + output.suffix)
 
 
 def write_outputs(takes: Sequence[Take], output: Path, timestamps: Path | None,
-                  sample_rate: int, pause: float, partial: bool, credits: int) -> int:
-    """Export ``takes`` in order to ``output`` (``OUT.partial.wav`` when ``partial``),
-    with ``pause`` seconds between them at ``sample_rate`` Hz, and the words with
-    their start and end in seconds on the output timeline to ``timestamps``.
-    Prints what it wrote and the ``credits`` spent on it in this run; returns an
-    exit status (errors are printed)."""
+                  sample_rate: int, pause: float, partial: bool, credits: int,
+                  args: argparse.Namespace | None = None, program: Program | None = None) -> int:
+    """Export ``takes`` in order to ``output`` (``OUT.partial.EXT`` when ``partial``)
+    with ``pause`` seconds between them, in the format and loudness the delivery options
+    of ``args`` ask for (:mod:`studio.headless_export`; 16-bit WAV at ``sample_rate`` Hz
+    by default), and the words with their start and end in seconds on the output
+    timeline to ``timestamps``. Prints what it wrote and the ``credits`` spent on it in
+    this run; returns an exit status (errors are printed). ``program`` is the project's
+    programme, with its chapters, when rendering into a project."""
     path = partial_path(output) if partial else output
+    if program is None:
+        program = program_of_takes(takes, pause)
+    options = args if args is not None else build_parser().parse_args(
+        ["render", "-", "-o", str(output)])
     try:
-        mix = export_wav(takes, path, sample_rate, pause)
-    except (OSError, ValueError) as exc:
-        return fail(str(exc) if str(path) in str(exc) else f"cannot write {path}: {exc}")
+        settings = settings_from_args(options, output, sample_rate)
+        job = ExportJob(program, settings, path, metadata_from_args(options),
+                        sidecar_overrides(options))
+    except ValueError as exc:
+        return fail(str(exc), EXIT_USAGE)
+    code = run_export(job)
+    if code != EXIT_OK:
+        return code
     if timestamps:
+        frames = [edited_frames(t) for t in takes]
+        words = timeline_words(takes, frames, takes[0].sample_rate, pause)
+        duration = (sum(frames) / takes[0].sample_rate + pause * (len(takes) - 1))
         try:
-            words = [{**w, "block": w["block"] + 1} for w in mix.words]
             timestamps.write_text(
-                json.dumps({"sample_rate": sample_rate, "duration": round(mix.duration, 4),
-                            "words": words}, indent=1, ensure_ascii=False),
+                json.dumps({"sample_rate": settings.encoded_sample_rate,
+                            "duration": round(duration, 4),
+                            "words": [{**w, "block": w["block"] + 1} for w in words]},
+                           indent=1, ensure_ascii=False),
                 encoding="utf-8",
             )
         except OSError as exc:
             return fail(f"cannot write {timestamps}: {exc.strerror or exc}")
-    print(f"Wrote {path} ({mix.duration:.2f} s, {len(mix.words)} words, "
-          f"{credits} credits)", file=sys.stderr)
+    print(f"Rendered {len(takes)} block(s) for {credits} credits", file=sys.stderr)
     return EXIT_OK
 
 

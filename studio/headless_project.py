@@ -53,6 +53,7 @@ from studio.headless import (
 )
 from studio.project.cache import find_cached
 from studio.project.model import Block, Take, copy_take
+from studio.project.program import program_of
 from studio.project.script import ScriptError
 from studio.project.store import (
     SUFFIX,
@@ -355,7 +356,8 @@ async def _render_project(args: argparse.Namespace, paragraphs: list[str],
         if not takes:
             return fail("no block has a take; nothing exported", failure_code)
         code = write_outputs(takes, args.output, args.timestamps, sample_rate, pause,
-                             partial=bool(errors), credits=sum(t.credits for t in run.generated))
+                             partial=bool(errors), credits=sum(t.credits for t in run.generated),
+                             args=args, program=program_of(run.blocks, pause))
         if code != EXIT_OK:
             return code
     if errors:

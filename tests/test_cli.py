@@ -85,8 +85,13 @@ def test_voice_by_name_and_output_checks_before_rendering(tmp_path: Path) -> Non
                      cwd=tmp_path)
     assert result.returncode == 2 and "folder" in result.stderr and "does not exist" in result.stderr
     assert "Rendering" not in result.stderr, "the path is checked before any work"
-    result = run_cli("render", str(script), "-o", str(tmp_path / "out.mp3"), cwd=tmp_path)
-    assert result.returncode == 2 and "must be a .wav file" in result.stderr
+    result = run_cli("render", str(script), "-o", str(tmp_path / "out.voice"), cwd=tmp_path)
+    assert result.returncode == 2 and "unknown extension .voice" in result.stderr
+    assert "Rendering" not in result.stderr, "the format is checked before any work"
+    result = run_cli("render", str(script), "-o", str(tmp_path / "out.mp3"), "--format", "wav",
+                     cwd=tmp_path)
+    assert result.returncode == 2 and "extension of MP3 but --format is WAV" in result.stderr
+    assert not (tmp_path / "out.mp3").exists() and not (tmp_path / "out.wav").exists()
     result = run_cli("render", str(script), "-o", str(tmp_path / "out.wav"), "--voice", "fiona",
                      "--offline", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

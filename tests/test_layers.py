@@ -14,7 +14,13 @@ CORE = ["studio.api", "studio.audio", "studio.audio.codecs", "studio.audio.buffe
         "studio.audio.loudness", "studio.project.edits", "studio.project.edited_audio",
         "studio.project.infill", "studio.project.lexicon",
         "studio.audio.peaks", "studio.audio.snap", "studio.audio.recorder",
-        "studio.audio.clip_checks", "studio.audio.align"]
+        "studio.audio.clip_checks", "studio.audio.align",
+        # delivery (issue #12)
+        "studio.audio.atomic", "studio.audio.encoders", "studio.audio.limiter",
+        "studio.audio.acx", "studio.audio.tags", "studio.audio.riff_tags", "studio.audio.cover",
+        "studio.project.captions", "studio.project.chapter_files", "studio.project.program",
+        "studio.project.export_settings", "studio.project.export_pipeline",
+        "studio.headless_export"]
 
 
 def test_core_imports_with_qt_blocked() -> None:

@@ -1,0 +1,861 @@
+"""Export: the programme measured, normalised, limited, encoded and tagged. Qt-free.
+
+The pipeline runs block by block in the calling (worker) thread, with the encoder on a
+thread of its own, so memory holds one take at a time whatever the programme's length:
+
+1. **Analyse** (:func:`analyse`): every selected take is read with its edits, resampled
+   to the export rate (soxr), measured on its own (for level matching) and, with its
+   level-matching gain, as part of its file and of the whole programme (EBU R128
+   integrated loudness and true peak, or RMS for ACX).
+2. **Render** (:func:`export`): each file is rendered again block by block with its
+   gains, through the peak limiter, measured once more (the achieved figures) and
+   encoded; tags, chapters and captions follow. Everything is staged as temporary files
+   and renamed into place together at the end, so a failure or a cancel leaves nothing.
+
+Gains: level matching brings each block to the target's loudness (at most
+:data:`MATCH_LIMIT_DB` either way; blocks too short to measure are left as they are),
+then each file gets one gain to the target. One file per chapter normalises each file
+on its own (ACX requires every file in range); stems (per block, per voice) share the
+whole programme's gain, so they add back up to the programme. The limiter's ceiling is
+a margin below the peak target (:func:`limiter_ceiling`), and if a file still misses
+its target by more than the tolerance (a limiter working hard lowers the loudness, an
+inter-sample peak may exceed the ceiling) it is rendered again with corrected figures,
+at most :data:`MAX_ATTEMPTS` times.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import math
+import re
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import av
+import numpy as np
+import numpy.typing as npt
+
+from studio.audio.acx import AcxReport, FileFormat, LevelMeter, Levels, acx_check, scan_file
+from studio.audio.atomic import Staging
+from studio.audio.buffers import resample
+from studio.audio.encoders import (
+    ChapterTime,
+    Encoder,
+    EncoderError,
+    EncodeSettings,
+    ThreadedEncoder,
+    open_encoder,
+)
+from studio.audio.limiter import PeakLimiter
+from studio.audio.loudness import (
+    SILENT,
+    Loudness,
+    LoudnessMeter,
+    PieceLoudnessMeter,
+    db_to_gain,
+)
+from studio.audio.tags import ChapterMark, Metadata, write_tags
+from studio.project.captions import (
+    CaptionBlock,
+    cues,
+    write_srt,
+    write_transcript,
+    write_vtt,
+    write_word_timings,
+)
+from studio.project.chapter_files import write_audacity_labels, write_podcast_chapters
+from studio.project.edited_audio import apply_edits
+from studio.project.export_settings import (
+    SIDECAR_SUFFIXES,
+    ExportSettings,
+    check_settings,
+)
+from studio.project.program import Program, ProgramBlock
+
+log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float32]
+#: ``progress(stage, fraction)``: stage is "Measuring" or "Encoding", fraction 0..1 of
+#: the whole export.
+Progress = Callable[[str, float], None]
+
+#: Level matching moves a block by at most this much, dB.
+MATCH_LIMIT_DB = 15.0
+#: A file's integrated loudness (or RMS) may miss the target by this much, LU / dB.
+TOLERANCE_DB = 0.4
+#: Renders of one file at most (the first, and corrections).
+MAX_ATTEMPTS = 3
+#: Limiter margin below a true-peak ceiling, dB: inter-sample peaks for lossless files,
+#: and the peaks a lossy codec adds when it discards detail (MP3 and AAC overshoot by up
+#: to about 1 dB on speech at these bit rates).
+LOSSLESS_MARGIN_DB = 0.3
+LOSSY_MARGIN_DB = 1.0
+#: Samples handed to the limiter and encoder at once (one second at 48 kHz).
+_CHUNK = 48_000
+#: Seconds of the programme kept to probe a lossy codec's effect on loudness.
+SAMPLE_SECONDS = 20.0
+#: Analysis is cheaper than encoding: its share of the progress bar, per frame.
+_ANALYSIS_WEIGHT = 0.3
+
+
+class ExportCancelled(Exception):
+    """The user cancelled; nothing was written."""
+
+
+class ExportError(Exception):
+    """The export failed; nothing was written. The message is for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportJob:
+    """What to export and where.
+
+    Attributes:
+        program: the programme (:func:`studio.project.program.program_of`).
+        settings: format, loudness, split and extra files (checked on use).
+        path: the destination file (its extension is the format's); files per chapter,
+            block or voice are named after it: ``NAME - 01 - Title.mp3``.
+        metadata: tags for every file (a file per chapter is titled by its chapter).
+        sidecar_paths: where a sidecar of :data:`~studio.project.export_settings.SIDECARS`
+            goes when not beside the audio with its usual suffix (the command line's
+            ``--captions OUT.srt``); numbered like the audio when there are several files.
+    """
+
+    program: Program
+    settings: ExportSettings
+    path: Path
+    metadata: Metadata = field(default_factory=Metadata)
+    sidecar_paths: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFile:
+    """One file of an export and what plays in it.
+
+    Attributes:
+        path: destination.
+        title: the chapter's, block's or voice's name ("" for a whole programme).
+        blocks: the blocks in the file's timeline, in order.
+        solo_voice: for a stem per voice, the voice heard; other blocks are silent.
+        shares_program_gain: normalised with the whole programme's gain (stems), not
+            on its own.
+    """
+
+    path: Path
+    title: str
+    blocks: tuple[ProgramBlock, ...]
+    solo_voice: str | None = None
+    shares_program_gain: bool = False
+
+    def plays(self, block: ProgramBlock) -> bool:
+        return self.solo_voice is None or block.voice_id == self.solo_voice
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
+
+
+def safe_name(title: str, limit: int = 60) -> str:
+    """``title`` as part of a file name on any system: no path separators, reserved or
+    control characters, at most ``limit`` characters."""
+    name = " ".join(_UNSAFE.sub(" ", title).split()).strip(". ")
+    return name[:limit].rstrip(". ") or "Untitled"
+
+
+def plan_files(job: ExportJob, voice_names: dict[str, str] | None = None) -> list[OutputFile]:
+    """The files ``job`` writes, in order (see :data:`~studio.project.export_settings.FileSplit`).
+
+    Args:
+        voice_names: voice id -> name, for naming stems per voice.
+    """
+    program, split, path = job.program, job.settings.split, job.path
+    blocks = program.blocks
+    if split == "program":
+        return [OutputFile(path, "", blocks)]
+
+    def numbered(index: int, count: int, title: str) -> Path:
+        return numbered_path(path, index, count, title)
+
+    if split == "chapter":
+        titles = [t or job.metadata.title or path.stem for t in program.chapters]
+        return [OutputFile(numbered(i + 1, len(titles), title), title, program.chapter_blocks(i))
+                for i, title in enumerate(titles)]
+    if split == "block":
+        return [OutputFile(numbered(b.number, blocks[-1].number, _first_words(b.text)),
+                           _first_words(b.text), (b,), shares_program_gain=True)
+                for b in blocks]
+    names = voice_names or {}
+    voices = program.voices
+    return [OutputFile(numbered(i + 1, len(voices), names.get(v) or v or "No voice"),
+                       names.get(v) or v, blocks, solo_voice=v, shares_program_gain=True)
+            for i, v in enumerate(voices)]
+
+
+def numbered_path(path: Path, index: int, count: int, title: str) -> Path:
+    """``NAME - 03 - Title.ext`` beside ``path`` (``NAME.ext``), numbered with as many
+    digits as ``count`` needs (at least two), so the files sort in script order."""
+    digits = max(2, len(str(count)))
+    return path.with_name(f"{path.stem} - {index:0{digits}d} - {safe_name(title)}{path.suffix}")
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _first_words(text: str, words: int = 6) -> str:
+    return " ".join(_TAG.sub(" ", text).split()[:words])
+
+
+# --- reading blocks ---------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class BlockAudio:
+    """A block's take as exported: float32 mono at the export rate, and its words."""
+
+    audio: FloatArray
+    words: tuple[str, ...]
+    starts: tuple[float, ...]
+    ends: tuple[float, ...]
+
+
+def read_block(block: ProgramBlock, sample_rate: int) -> BlockAudio:
+    """The block's selected take with its edits applied, at ``sample_rate`` Hz, read
+    without keeping it in memory afterwards.
+
+    Raises:
+        ExportError: the take's audio cannot be read or its edits applied.
+    """
+    take = block.take
+    try:
+        edited = apply_edits(take.source.read(), take.sample_rate, take.word_timestamps,
+                             take.phoneme_timestamps, take.edits)
+    except Exception as exc:
+        raise ExportError(f"Block {block.number}'s take cannot be read: {exc}") from exc
+    audio = edited.audio
+    if take.sample_rate != sample_rate:
+        audio = resample(audio, take.sample_rate, sample_rate)
+    words = edited.words
+    return BlockAudio(np.asarray(audio, dtype=np.float32), words.words, words.start, words.end)
+
+
+# --- analysis ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the first pass measured (:func:`analyse`).
+
+    Attributes:
+        sample_rate: the rate measured at, Hz.
+        block_frames: block id -> frames of its take at that rate.
+        block_loudness: block id -> the take's integrated loudness, LUFS (-inf: too
+            short or silent to measure).
+        match_db: block id -> its level-matching gain, dB (0 without matching).
+        program: the programme's loudness with the matching gains, mono.
+        program_levels: its RMS and peaks (room tone and pauses included).
+        files: per output file, its loudness and levels, mono, before its own gain.
+        sample: the first :data:`SAMPLE_SECONDS` of the programme with its matching
+            gains (float32 mono), to learn what a lossy codec does to its level.
+    """
+
+    sample_rate: int
+    block_frames: dict[str, int]
+    block_loudness: dict[str, float]
+    match_db: dict[str, float]
+    program: Loudness
+    program_levels: Levels
+    files: tuple[tuple[Loudness, Levels], ...]
+    sample: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+    @property
+    def frames(self) -> int:
+        return sum(self.block_frames.values())
+
+
+def _match_reference(settings: ExportSettings) -> float | None:
+    """The loudness blocks are matched to, LUFS, or None without matching."""
+    target = settings.loudness
+    if target is None or not settings.level_match:
+        return None
+    # For an RMS target the blocks are matched by loudness at the same figure: RMS and
+    # integrated loudness of speech land within a few dB of each other, and the file's
+    # own RMS gain then sets the level exactly.
+    return target.target_for(settings.channels)
+
+
+def _match_gain(block_lufs: float, reference: float | None) -> float:
+    if reference is None or not math.isfinite(block_lufs):
+        return 0.0
+    return max(-MATCH_LIMIT_DB, min(MATCH_LIMIT_DB, reference - block_lufs))
+
+
+class _Meters:
+    """A file's loudness and level meters, fed the same samples; with ``threaded``, on
+    a thread of their own (FFmpeg releases the GIL while it filters, so measuring the
+    programme overlaps with reading the next take)."""
+
+    def __init__(self, sample_rate: int, *, threaded: bool = False) -> None:
+        self.loudness = LoudnessMeter(sample_rate)
+        self.levels = LevelMeter(sample_rate)
+        self.frames = 0
+        self._thread = ThreadedEncoder(self) if threaded else None
+
+    def write(self, samples: FloatArray) -> None:  # as an encoder, for ThreadedEncoder
+        self.loudness.add(samples)
+        self.levels.add(samples)
+
+    def close(self, _chapters: Sequence[ChapterTime] = ()) -> None:
+        return None
+
+    def abort(self) -> None:
+        return None
+
+    def add(self, samples: FloatArray) -> None:
+        if self._thread is not None:
+            self._thread.write(samples)
+        else:
+            self.write(samples)
+
+    def result(self) -> tuple[Loudness, Levels]:
+        if self._thread is not None:
+            self._thread.close()
+            self._thread = None
+        return self.loudness.result(), self.levels.result()
+
+    def stop(self) -> None:
+        """End the meters' thread without a result (the measurement failed)."""
+        if self._thread is not None:
+            self._thread.abort()
+            self._thread = None
+
+
+def _pause_frames(program: Program, rate: int) -> int:
+    return round(program.pause_seconds * rate)
+
+
+def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
+            progress: Progress | None = None, cancel: threading.Event | None = None,
+            weight: float = 1.0) -> Analysis:
+    """Measure the programme of ``job`` (the first pass; see the module docstring).
+
+    Memory stays flat: one take is held at a time, one loudness meter runs for the
+    programme and at most one for the file being measured (a file's blocks are
+    consecutive), and each block is measured through one shared
+    :class:`~studio.audio.loudness.PieceLoudnessMeter`.
+
+    Args:
+        files: :func:`plan_files` of the job (computed if not given).
+        progress: told ("Measuring", fraction) as blocks are read, the fraction scaled
+            by ``weight``.
+        cancel: set to stop; :class:`ExportCancelled` is raised.
+
+    Raises:
+        ExportCancelled, ExportError; :class:`~studio.project.export_settings.SettingsError`.
+    """
+    settings = job.settings
+    check_settings(settings)
+    files = list(files) if files is not None else plan_files(job)
+    rate = settings.encoded_sample_rate
+    reference = _match_reference(settings)
+    pieces = PieceLoudnessMeter(rate if rate % 10 == 0 else 48000)
+    program_meters = _Meters(rate, threaded=True)
+    # Files normalised on their own (one per chapter) are measured one after another;
+    # a whole-programme file is the programme itself.
+    own = [i for i, f in enumerate(files) if not f.shares_program_gain]
+    separate = len(files) > 1
+    owner = {b.block_id: i for i in own for b in files[i].blocks} if separate else {}
+    file_results: dict[int, tuple[Loudness, Levels]] = {}
+    current: tuple[int, _Meters] | None = None
+    head = np.zeros(round(settings.head_seconds * rate), dtype=np.float32)
+    tail = np.zeros(round(settings.tail_seconds * rate), dtype=np.float32)
+    pause = np.zeros(_pause_frames(job.program, rate), dtype=np.float32)
+    block_frames: dict[str, int] = {}
+    block_loudness: dict[str, float] = {}
+    match_db: dict[str, float] = {}
+    sample: list[FloatArray] = []
+    blocks = job.program.blocks
+    total = sum(b.take.duration for b in blocks) or 1.0
+    done = 0.0
+    try:
+        program_meters.add(head)
+        for index, block in enumerate(blocks):
+            _check_cancel(cancel)
+            audio = read_block(block, rate).audio
+            block_frames[block.block_id] = audio.shape[0]
+            loudness = SILENT
+            if reference is not None:
+                measured = audio if rate % 10 == 0 else resample(audio, rate, 48000)
+                loudness = pieces.measure(measured)
+            block_loudness[block.block_id] = loudness
+            gain_db = _match_gain(loudness, reference)
+            match_db[block.block_id] = gain_db
+            gained = audio * np.float32(db_to_gain(gain_db)) if gain_db else audio
+            if index:
+                program_meters.add(pause)
+            program_meters.add(gained)
+            file_index = owner.get(block.block_id)
+            if file_index is not None:
+                if current is None or current[0] != file_index:
+                    if current is not None:
+                        current[1].add(tail)
+                        file_results[current[0]] = current[1].result()
+                    current = (file_index, _Meters(rate))
+                    current[1].add(head)
+                else:
+                    current[1].add(pause)
+                current[1].add(gained)
+            done += block.take.duration
+            if progress is not None:
+                progress("Measuring", weight * done / total)
+        program_meters.add(tail)
+        if current is not None:
+            current[1].add(tail)
+            file_results[current[0]] = current[1].result()
+    except BaseException:
+        program_meters.stop()
+        raise
+    program = program_meters.result()
+    results = tuple(file_results.get(i, program) for i in range(len(files)))
+    gc.collect()  # PyAV filter graphs are reference cycles: free FFmpeg's buffers now
+    return Analysis(rate, block_frames, block_loudness, match_db, program[0], program[1],
+                    results, np.concatenate(sample) if sample else np.zeros(0, np.float32))
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise ExportCancelled
+
+
+# --- gains and the limiter --------------------------------------------------------------
+
+def limiter_ceiling(settings: ExportSettings) -> float | None:
+    """The limiter's sample ceiling, dBFS, or None when nothing is limited: the peak
+    target less :data:`LOSSLESS_MARGIN_DB` or :data:`LOSSY_MARGIN_DB` for a true-peak
+    ceiling, less a third of that for ACX's sample-peak ceiling."""
+    target = settings.loudness
+    if target is None:
+        return None
+    margin = LOSSY_MARGIN_DB if settings.file_format.lossy else LOSSLESS_MARGIN_DB
+    if target.measure == "rms":
+        margin /= 2
+    return max(-24.0, target.ceiling - margin)
+
+
+def file_gain(settings: ExportSettings, measured: tuple[Loudness, Levels]) -> float:
+    """The gain, dB, that brings a file measured as ``measured`` (mono, before its gain)
+    to the target; 0 without a target or for silence."""
+    target = settings.loudness
+    if target is None:
+        return 0.0
+    if target.measure == "lufs":
+        level = measured[0].for_channels(settings.channels).integrated
+        goal = target.target_for(settings.channels)
+    else:
+        level, goal = measured[1].rms_dbfs, target.target
+    return goal - level if math.isfinite(level) else 0.0
+
+
+# --- rendering --------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """One file written by :func:`export`.
+
+    Attributes:
+        path: where it is.
+        title: its chapter's, block's or voice's name.
+        frames: its length at :attr:`sample_rate`.
+        sample_rate: Hz.
+        before: its loudness before normalisation (as the file's channels would be).
+        after: its loudness as written (before encoding, for lossy formats).
+        levels: RMS, peaks, noise floor as written (decoded from the file when
+            the ACX check ran).
+        gain_db: the gain applied to reach the target.
+        chapters: the chapter marks stored in or beside it.
+        acx: the ACX check, when asked for.
+    """
+
+    path: Path
+    title: str
+    frames: int
+    sample_rate: int
+    before: Loudness
+    after: Loudness
+    levels: Levels
+    gain_db: float
+    chapters: tuple[ChapterMark, ...] = ()
+    acx: AcxReport | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What :func:`export` wrote: the audio files and the files beside them."""
+
+    files: tuple[FileResult, ...]
+    sidecars: tuple[Path, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def passed_acx(self) -> bool:
+        return all(f.acx is None or f.acx.passed for f in self.files)
+
+
+@dataclass(slots=True)
+class _Placed:
+    """A block placed on a file's timeline during rendering (for captions and chapters)."""
+
+    block: ProgramBlock
+    start: float
+    end: float
+    words: tuple[str, ...] = ()
+    starts: tuple[float, ...] = ()
+    ends: tuple[float, ...] = ()
+
+
+class _Writer:
+    """The end of the chain: limiter (if any) -> meters (if any) -> encoder."""
+
+    def __init__(self, encoder: Encoder, rate: int, ceiling: float | None,
+                 measure: bool) -> None:
+        self.encoder = encoder
+        self.limiter = PeakLimiter(rate, ceiling) if ceiling is not None else None
+        self.meters = _Meters(rate) if measure else None
+
+    def write(self, samples: FloatArray) -> None:
+        for begin in range(0, samples.shape[0], _CHUNK):
+            piece = samples[begin:begin + _CHUNK]
+            for out in (self.limiter.process(piece) if self.limiter else [piece]):
+                self._emit(out)
+
+    def finish(self) -> None:
+        if self.limiter is not None:
+            for out in self.limiter.flush():
+                self._emit(out)
+
+    def _emit(self, samples: FloatArray) -> None:
+        if samples.size:
+            if self.meters is not None:
+                self.meters.add(samples)
+            self.encoder.write(samples)
+
+
+def measure_written(path: Path, channels: int) -> tuple[Loudness, Levels, FileFormat]:
+    """Decode an exported file and measure what a listener gets: its loudness and true
+    peak (the first channel, as ``channels`` identical channels), its levels and format.
+
+    Raises:
+        studio.audio.buffers.AudioFileError: the file does not decode.
+    """
+    meter = LoudnessMeter(_decoded_rate(path))
+    levels, fmt = scan_file(path, also=meter.add)
+    return meter.result().for_channels(channels), levels, fmt
+
+
+def _decoded_rate(path: Path) -> int:
+    with av.open(str(path)) as container:
+        return int(container.streams.audio[0].codec_context.sample_rate)
+
+
+def codec_shift(settings: ExportSettings, sample: FloatArray, rate: int, folder: Path) -> float:
+    """How much louder (dB, usually negative) the lossy codec of ``settings`` makes
+    ``sample``, found by encoding and decoding it: LAME at 128-192 kb/s gives back audio
+    0.3-0.45 dB quieter, so an MP3 normalised before encoding would miss its target.
+    0 for lossless formats, or when the sample is too short or silent to measure.
+    """
+    if not settings.file_format.lossy or sample.shape[0] < rate:
+        return 0.0
+    before = LoudnessMeter(rate, true_peak=False)
+    before.add(sample)
+    source = before.result().integrated
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".export-probe-") as scratch:
+        probe = Path(scratch) / f"probe{settings.file_format.extension}"
+        encoder = open_encoder(probe, EncodeSettings(
+            container=settings.format, sample_rate=rate, channels=1,
+            bitrate_kbps=settings.bitrate_kbps,
+            vbr_quality=settings.vbr_quality if settings.file_format.vbr else None))
+        encoder.write(sample)
+        encoder.close()
+        after = LoudnessMeter(_decoded_rate(probe), true_peak=False)
+        scan_file(probe, also=after.add)
+        decoded = after.result().integrated
+    shift = decoded - source
+    if not (math.isfinite(shift) and abs(shift) < 3.0):
+        return 0.0
+    log.info("%s changes the loudness by %+.2f dB; compensated", settings.describe(), shift)
+    return shift
+
+
+def _layout(job: ExportJob, file: OutputFile, analysis: Analysis) -> list[_Placed]:
+    """Where each block of ``file`` lies on its timeline, in seconds (head, blocks and
+    pauses), from the analysed lengths: known before the file is rendered."""
+    rate = analysis.sample_rate
+    position = round(job.settings.head_seconds * rate)
+    pause = _pause_frames(job.program, rate)
+    placed = []
+    for index, block in enumerate(file.blocks):
+        if index:
+            position += pause
+        frames = analysis.block_frames[block.block_id]
+        placed.append(_Placed(block, position / rate, (position + frames) / rate))
+        position += frames
+    return placed
+
+
+def _chapter_marks(placed: Sequence[_Placed], file: OutputFile, chapters: Sequence[str],
+                   duration: float) -> tuple[ChapterMark, ...]:
+    """Chapters of a whole-programme file: each starts with its first block (the
+    first at 0) and ends where the next starts (the last at the end of the file)."""
+    if len(chapters) < 2 or file.solo_voice is not None:
+        return ()
+    starts: list[tuple[str, float]] = []
+    last = -1
+    for p in placed:
+        if p.block.chapter != last:
+            last = p.block.chapter
+            starts.append((chapters[last] or f"Chapter {last + 1}",
+                           0.0 if not starts else p.start))
+    if len(starts) < 2:
+        return ()
+    ends = [s for _, s in starts[1:]] + [duration]
+    return tuple(ChapterMark(title, start, end)
+                 for (title, start), end in zip(starts, ends, strict=True))
+
+
+def _render_file(job: ExportJob, file: OutputFile, temp: Path, gains: dict[str, float],
+                 file_gain_db: float, ceiling: float | None, analysis: Analysis,
+                 keep_words: bool, chapters: Sequence[ChapterMark], tick: Callable[[int], None],
+                 cancel: threading.Event | None,
+                 ) -> tuple[Loudness, Levels, int, list[_Placed], FileFormat | None]:
+    settings = job.settings
+    rate = analysis.sample_rate
+    expected = sum(analysis.block_frames[b.block_id] for b in file.blocks)
+    encoder = ThreadedEncoder(open_encoder(temp, EncodeSettings(
+        container=settings.format, sample_rate=rate, channels=settings.channels,
+        bit_depth=settings.bit_depth, bitrate_kbps=settings.bitrate_kbps,
+        vbr_quality=settings.vbr_quality if settings.file_format.vbr else None,
+        expected_frames=expected)))
+    lossless = not settings.file_format.lossy
+    writer = _Writer(encoder, rate, ceiling, measure=lossless)
+    placed: list[_Placed] = []
+    try:
+        head = round(settings.head_seconds * rate)
+        writer.write(np.zeros(head, dtype=np.float32))
+        position = head
+        pause = np.zeros(_pause_frames(job.program, rate), dtype=np.float32)
+        for index, block in enumerate(file.blocks):
+            _check_cancel(cancel)
+            if index:
+                writer.write(pause)
+                position += pause.shape[0]
+            start = position / rate
+            if file.plays(block):
+                data = read_block(block, rate)
+                gain = db_to_gain(gains.get(block.block_id, 0.0) + file_gain_db)
+                audio = data.audio * np.float32(gain) if gain != 1.0 else data.audio
+                writer.write(audio)
+                frames = audio.shape[0]
+                words = data.words if keep_words else ()
+                item = _Placed(block, start, start + frames / rate, words,
+                               tuple(start + t for t in data.starts) if keep_words else (),
+                               tuple(start + t for t in data.ends) if keep_words else ())
+            else:
+                frames = analysis.block_frames[block.block_id]
+                writer.write(np.zeros(frames, dtype=np.float32))
+                item = _Placed(block, start, start + frames / rate)
+            placed.append(item)
+            position += frames
+            tick(frames)
+        writer.write(np.zeros(round(settings.tail_seconds * rate), dtype=np.float32))
+        writer.finish()
+        encoder.close([ChapterTime(c.title, c.start, c.end) for c in chapters])
+    except BaseException:
+        encoder.abort()
+        raise
+    written: FileFormat | None = None
+    if writer.meters is not None:  # lossless: the samples measured are the file's
+        loudness, levels = writer.meters.result()
+        loudness = loudness.for_channels(settings.channels)
+    else:  # lossy: what the decoder gives back
+        loudness, levels, written = measure_written(temp, settings.channels)
+    del writer
+    gc.collect()  # the limiter's and meters' filter graphs (reference cycles)
+    return loudness, levels, encoder.frames, placed, written
+
+
+def _missed(settings: ExportSettings, after: Loudness, levels: Levels) -> tuple[float, float]:
+    """``(gain correction dB, ceiling correction dB)`` for another attempt, from what a
+    file measured as written (``after`` as its channels play); (0, 0) when it is on
+    target."""
+    target = settings.loudness
+    if target is None:
+        return 0.0, 0.0
+    if target.measure == "lufs":
+        level, goal = after.integrated, target.target_for(settings.channels)
+        peak = after.true_peak
+    else:
+        level, goal, peak = levels.rms_dbfs, target.target, levels.peak_dbfs
+    gain = goal - level if math.isfinite(level) and abs(goal - level) > TOLERANCE_DB else 0.0
+    over = peak - target.ceiling
+    return gain, (-(over + 0.2) if math.isfinite(peak) and over > 0 else 0.0)
+
+
+def export(job: ExportJob, *, analysis: Analysis | None = None,
+           voice_names: dict[str, str] | None = None, progress: Progress | None = None,
+           cancel: threading.Event | None = None) -> ExportResult:
+    """Write ``job``'s files (see the module docstring).
+
+    Args:
+        analysis: the first pass, when already run for the same job (the dialog's
+            measurement); measured here otherwise.
+        voice_names: voice id -> name, for stems per voice.
+        progress: told (stage, fraction of the whole export).
+        cancel: set to stop; nothing is left behind.
+
+    Returns:
+        The files written, with their figures.
+
+    Raises:
+        ExportCancelled: ``cancel`` was set; nothing was written.
+        ExportError: a take cannot be read, the encoder failed; nothing was written.
+        OSError: the destination cannot be written (message names it); nothing was written.
+        studio.project.export_settings.SettingsError: unusable settings.
+    """
+    settings = job.settings
+    check_settings(settings)
+    files = plan_files(job, voice_names)
+    names = [f.path for f in files]
+    if len(set(names)) != len(names):
+        raise ExportError("two files of this export would have the same name; "
+                          "give the chapters or voices different names")
+    rate = settings.encoded_sample_rate
+    fresh = analysis is None or analysis.sample_rate != rate
+    share = _ANALYSIS_WEIGHT / (1 + _ANALYSIS_WEIGHT) if fresh else 0.0
+    if analysis is None or analysis.sample_rate != rate:
+        analysis = analyse(job, files, progress=progress, cancel=cancel, weight=share)
+    plays = [sum(analysis.block_frames[b.block_id] for b in f.blocks) for f in files]
+    total = max(1, sum(plays))
+    rendered = 0
+
+    def tick(frames: int) -> None:
+        nonlocal rendered
+        rendered += frames
+        if progress is not None:
+            progress("Encoding", share + (1 - share) * min(1.0, rendered / total))
+
+    keep_words = bool(settings.sidecars)
+    folder = job.path.parent if str(job.path.parent) else Path(".")
+    shift = codec_shift(settings, analysis.sample, rate, folder) if settings.loudness else 0.0
+    results: list[FileResult] = []
+    sidecars: list[Path] = []
+    try:
+        with Staging() as staging:
+            for index, file in enumerate(files):
+                measured = analysis.files[index] if not file.shares_program_gain else (
+                    analysis.program, analysis.program_levels)
+                result, placed = _export_file(job, file, staging, measured, shift, analysis,
+                                              keep_words, tick, cancel)
+                results.append(result)
+                sidecars += _write_sidecars(job, file, result, placed, staging)
+            committed = staging.commit()
+    except EncoderError as exc:
+        raise ExportError(str(exc)) from exc
+    log.info("exported %d file(s): %s", len(committed), ", ".join(map(str, committed)))
+    notes = tuple(settings.notes() + job.program.notes())
+    return ExportResult(tuple(results), tuple(sidecars), notes)
+
+
+def _export_file(job: ExportJob, file: OutputFile, staging: Staging,
+                 measured: tuple[Loudness, Levels], shift: float, analysis: Analysis,
+                 keep_words: bool,
+                 tick: Callable[[int], None],
+                 cancel: threading.Event | None) -> tuple[FileResult, list[_Placed]]:
+    settings = job.settings
+    temp = staging.stage(file.path)
+    gain = file_gain(settings, measured) - shift
+    ceiling = limiter_ceiling(settings)
+    layout = _layout(job, file, analysis)
+    rate = analysis.sample_rate
+    tail = round(settings.tail_seconds * rate) / rate
+    duration = (layout[-1].end if layout else settings.head_seconds) + tail
+    chapters = _chapter_marks(layout, file, job.program.chapters, duration)
+    for attempt in range(MAX_ATTEMPTS):
+        after, levels, frames, placed, written = _render_file(
+            job, file, temp, analysis.match_db, gain, ceiling, analysis, keep_words, chapters,
+            tick if attempt == 0 else (lambda _frames: None), cancel)
+        gain_fix, ceiling_fix = _missed(settings, after, levels)
+        if not (gain_fix or ceiling_fix) or attempt == MAX_ATTEMPTS - 1 or ceiling is None:
+            break
+        log.info("%s: %+.2f dB gain, %+.2f dB ceiling, rendering again", file.path.name,
+                 gain_fix, ceiling_fix)
+        gain += gain_fix
+        ceiling = max(-24.0, ceiling + ceiling_fix)
+    metadata = job.metadata
+    if file.title:
+        metadata = replace(metadata, title=file.title, album=metadata.album or metadata.title)
+    try:
+        write_tags(temp, settings.format, metadata, chapters)
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"cannot tag {file.path.name}: {exc}") from exc
+    report = None
+    if settings.acx_check:
+        # Checked on the file as written (decoded): its peaks after encoding, its
+        # measured room tone, its format read from its frames.
+        if written is None:
+            levels, written = scan_file(temp)
+        report = acx_check(file.path.name, levels, **asdict(written))
+    before = measured[0].for_channels(settings.channels)
+    return FileResult(file.path, file.title, frames, analysis.sample_rate, before,
+                      after, levels, gain, chapters,
+                      report), placed
+
+
+def _write_sidecars(job: ExportJob, file: OutputFile, result: FileResult,
+                    placed: Sequence[_Placed], staging: Staging) -> list[Path]:
+    wanted = job.settings.sidecars
+    out: list[Path] = []
+
+    def target(kind: str) -> Path:
+        chosen = job.sidecar_paths.get(kind)
+        if chosen is None:
+            path = file.path.with_name(file.path.stem + SIDECAR_SUFFIXES[kind])
+        elif job.settings.split == "program":
+            path = chosen
+        else:  # numbered as the audio file is: "CHOSEN - 03 - Title.srt"
+            path = chosen.with_name(chosen.stem + file.path.stem[len(job.path.stem):]
+                                    + chosen.suffix)
+        out.append(path)
+        return staging.stage(path)
+
+    titles = job.program.chapters
+    blocks: list[CaptionBlock] = []
+    previous = -1
+    for p in placed:
+        if not file.plays(p.block):
+            continue
+        starts_chapter = p.block.chapter != previous and len(titles) > 1
+        previous = p.block.chapter
+        blocks.append(CaptionBlock(p.block.text, p.words, p.starts, p.ends, p.start, p.end,
+                                   chapter=titles[p.block.chapter] if starts_chapter else None))
+    if "srt" in wanted:
+        write_srt(cues(blocks), target("srt"))
+    if "vtt" in wanted:
+        write_vtt(cues(blocks), target("vtt"))
+    if "vtt_words" in wanted:
+        write_vtt(cues(blocks), target("vtt_words"), word_level=True)
+    if "txt" in wanted:
+        write_transcript(blocks, target("txt"))
+    if "words_json" in wanted:
+        write_word_timings(blocks, target("words_json"))
+    if result.chapters:
+        if "labels" in wanted:
+            write_audacity_labels(result.chapters, target("labels"))
+        if "chapters_json" in wanted:
+            write_podcast_chapters(result.chapters, target("chapters_json"),
+                                   title=job.metadata.title)
+    return out
+
