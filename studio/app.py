@@ -36,6 +36,7 @@ from studio.services.backend import Backend, start_backend
 from studio.services.dictionaries import DictionaryError, DictionaryService
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
+from studio.services.export import ExportService
 from studio.services.generation import GenerationService
 from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
@@ -146,6 +147,11 @@ class Studio(QObject):
             "Dictionaries", self.dictionaries_panel, Qt.DockWidgetArea.RightDockWidgetArea,
             tab_with=self.window.takes_dock)
         self._wire_dictionaries()
+        self.exporter = ExportService(
+            self.document, lambda: self.project.settings, self.project.set_setting,
+            lambda: self.window.pause_spin.value(),
+            voice_names=lambda: {v.id: v.name for v in self.catalog.voices}, parent=self)
+        self.window.set_exporter(self.exporter)
         self.project_menu = ProjectMenu(self.window, self.project, self.generation, settings,
                                         self.save_settings)
         self.project_menu.install(self.window.file_menu)
@@ -337,6 +343,9 @@ class Studio(QObject):
 
     def _on_project_opened(self, _path: str) -> None:
         self._adopt_missing_copies()
+        self.exporter.forget()
+        if self.window._export_dialog is not None:
+            self.window._export_dialog.reload()
         pause = self.project.settings.get("pause_seconds")
         if pause is not None:
             try:

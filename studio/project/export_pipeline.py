@@ -417,9 +417,20 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
         raise
     program = program_meters.result()
     results = tuple(file_results.get(i, program) for i in range(len(files)))
-    gc.collect()  # PyAV filter graphs are reference cycles: free FFmpeg's buffers now
+    release_graphs()
     return Analysis(rate, block_frames, block_loudness, match_db, program[0], program[1],
                     results, np.concatenate(sample) if sample else np.zeros(0, np.float32))
+
+
+def release_graphs() -> None:
+    """Free the FFmpeg filter graphs no longer used. PyAV graphs are reference cycles
+    (graph <-> filter contexts), freed only by Python's cycle collector, and each holds
+    megabytes of FFmpeg buffers. On the main thread (the command line) they are
+    collected now; in the studio the work runs on a worker thread, where collecting
+    could reach a Qt object (which crashes Qt), so the studio's own collector on the UI
+    thread frees them (:class:`studio.app.MainThreadCollector`, every second)."""
+    if threading.current_thread() is threading.main_thread():
+        gc.collect()
 
 
 def _check_cancel(cancel: threading.Event | None) -> None:
@@ -683,7 +694,7 @@ def _render_file(job: ExportJob, file: OutputFile, temp: Path, gains: dict[str, 
     else:  # lossy: what the decoder gives back
         loudness, levels, written = measure_written(temp, settings.channels)
     del writer
-    gc.collect()  # the limiter's and meters' filter graphs (reference cycles)
+    release_graphs()
     return loudness, levels, encoder.frames, placed, written
 
 

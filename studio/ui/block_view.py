@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QTextCursor
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QKeySequence, QMouseEvent, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPlainTextEdit,
     QSizePolicy,
     QToolButton,
@@ -94,8 +95,13 @@ class BlockView(QFrame):
         remove_requested(str block_id)
         move_requested(str block_id, int delta): -1 up, +1 down.
         focused(str block_id): the user started working in this block.
+        chapter_requested(str block_id): start a chapter here, or rename the chapter
+            this block starts (the main window asks for the title).
+        chapter_removed(str block_id): this block no longer starts a chapter.
     """
 
+    chapter_requested = Signal(str)
+    chapter_removed = Signal(str)
     generate_requested = Signal(str)
     play_requested = Signal(str)
     remove_requested = Signal(str)
@@ -121,6 +127,12 @@ class BlockView(QFrame):
 
         self.number_label = QLabel()
         self.number_label.setObjectName("BlockNumber")
+        self.chapter_label = QLabel()
+        self.chapter_label.setObjectName("ChapterHeading")
+        self.chapter_label.setToolTip("This block starts a chapter: chapters become M4B and "
+                                      "MP3 chapters and files per chapter on export. "
+                                      "Double-click to rename; right-click for more.")
+        self.chapter_label.setVisible(False)
         self.voice_combo = VoiceComboBox()
         self.voice_combo.setToolTip("Voice (type to search)")
         self.voice_combo.set_voices(catalog.voices)
@@ -202,6 +214,7 @@ class BlockView(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(4)
+        layout.addWidget(self.chapter_label)
         layout.addLayout(top)
         layout.addWidget(self.text_edit)
         layout.addLayout(actions)
@@ -235,6 +248,28 @@ class BlockView(QFrame):
         for widget in (self.text_edit, self.voice_combo, self.model_combo, self.language_combo,
                        self.emotion_combo, self.speed_spin, self.volume_spin, self.take_list):
             widget.installEventFilter(self)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.chapter_menu()
+        menu.exec(event.globalPos())
+
+    def chapter_menu(self) -> QMenu:
+        """The block's chapter commands: start (or rename) a chapter, remove the mark."""
+        starts = self.document.block(self.block_id).chapter is not None
+        menu = QMenu(self)
+        start = menu.addAction("Rename chapter…" if starts else "Start chapter here…")
+        start.triggered.connect(lambda _checked=False: self.chapter_requested.emit(self.block_id))
+        remove = menu.addAction("Remove chapter mark")
+        remove.setEnabled(starts)
+        remove.triggered.connect(lambda _checked=False: self.chapter_removed.emit(self.block_id))
+        return menu
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.chapter_label.isVisible() and self.chapter_label.geometry().contains(
+                event.position().toPoint()):
+            self.chapter_requested.emit(self.block_id)
+            return
+        super().mouseDoubleClickEvent(event)
 
     @staticmethod
     def _ratio_spin(low: float, high: float, tip: str) -> QDoubleSpinBox:
@@ -284,6 +319,9 @@ class BlockView(QFrame):
         """Show the block's fields; widgets that already show them are left alone."""
         block = self.document.block(self.block_id)
         self._update_state()
+        self.chapter_label.setVisible(block.chapter is not None)
+        if block.chapter is not None:
+            self.chapter_label.setText(f"Chapter: {block.chapter or '(untitled)'}")
         if self.text_edit.toPlainText() != block.text:
             self._show_text(block.text)
         self.voice_combo.set_voice_id(block.voice_id)

@@ -6,7 +6,6 @@ routes the panels' requests to them; it builds none of them itself.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QDoubleSpinBox,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -37,12 +37,15 @@ from qasync import asyncSlot
 
 from studio.config import Settings
 from studio.project.edits import edited
-from studio.project.export import export_wav, mixdown
+from studio.project.export import mixdown
+from studio.project.export_pipeline import ExportCancelled, ExportError, ExportJob
+from studio.project.export_settings import ExportSettings, SettingsError
 from studio.project.model import Block
 from studio.project.script import ScriptError, read_script_file, split_paragraphs
 from studio.services.catalog import pick_voice
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor, count_blocks
+from studio.services.export import ExportService
 from studio.services.generation import Estimate, GenerationService
 from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
@@ -51,6 +54,7 @@ from studio.services.threads import in_thread
 from studio.services.voices import VoiceCatalog
 from studio.ui.actions import make_action
 from studio.ui.editor_panel import EditorPanel
+from studio.ui.export.export_dialog import ExportDialog
 from studio.ui.script_panel import ScriptPanel
 from studio.ui.takes_panel import TakesPanel
 
@@ -73,7 +77,7 @@ class MainWindow(QMainWindow):
     Signals:
         settings_requested(): the user asked for the Settings dialog (``app.py``
             owns settings and the backend, so it handles this).
-        export_finished(str path): a WAV was written.
+        export_finished(str path): an export was written (its first audio file).
         pause_changed(float seconds): the pause between blocks was changed.
     """
 
@@ -107,6 +111,8 @@ class MainWindow(QMainWindow):
         self._tasks = TaskGroup(lambda exc: self.statusBar().showMessage(
             f"Cannot play this take: {exc}", 8000), what="main window")
         self.last_export: Path | None = None
+        self.exporter: ExportService | None = None
+        self._export_dialog: ExportDialog | None = None
         self.discard_confirmed = False
         self.close_guard: Callable[[QWidget], bool] | None = None
 
@@ -144,6 +150,8 @@ class MainWindow(QMainWindow):
         self.script_panel.play_requested.connect(self._on_play_block)
         self.script_panel.remove_requested.connect(self._on_remove_block)
         self.script_panel.move_requested.connect(self._on_move_block)
+        self.script_panel.chapter_requested.connect(self.ask_chapter_title)
+        self.script_panel.chapter_removed.connect(self.remove_chapter)
         generation.job_started.connect(self._on_job_started)
         generation.job_progressed.connect(self._on_job_progressed)
         generation.job_finished.connect(self._on_job_finished)
@@ -238,8 +246,15 @@ class MainWindow(QMainWindow):
                                         "Play the current block's selected take")
         self.play_all_action = self._action("Play all", self.play_all, "Ctrl+Shift+P",
                                             "Play the selected takes in order")
-        self.export_action = self._action("Export WAV…", self._on_export, "Ctrl+E",
-                                          "Export the selected takes in order to a WAV file")
+        self.export_action = self._action(
+            "Export…", self._on_export, "Ctrl+E",
+            "Export the selected takes: format, loudness, chapters, captions and tags")
+        self.chapter_action = self._action(
+            "Start chapter here…", lambda: self.ask_chapter_title(self._current_block_id()),
+            None, "The current block starts a chapter (M4B/MP3 chapters, a file per chapter)")
+        self.remove_chapter_action = self._action(
+            "Remove chapter mark", lambda: self.remove_chapter(self._current_block_id()), None,
+            "The current block no longer starts a chapter")
         self.settings_action = self._action("Settings…", self.settings_requested.emit,
                                             QKeySequence.StandardKey.Preferences)
         self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -271,7 +286,8 @@ class MainWindow(QMainWindow):
         script_menu = self.menuBar().addMenu("&Script")
         for action in (self.add_action, self.paste_action, None, self.generate_action,
                        self.new_take_action, self.generate_all_action, self.regenerate_all_action, self.stop_action,
-                       None, self.play_action, self.play_all_action):
+                       None, self.play_action, self.play_all_action, None, self.chapter_action,
+                       self.remove_chapter_action):
             if action is None:
                 script_menu.addSeparator()
             else:
@@ -631,42 +647,93 @@ class MainWindow(QMainWindow):
 
     # --- export ---------------------------------------------------------------------------
 
+    def set_exporter(self, exporter: ExportService) -> None:
+        """The service File → Export… runs through (``app.py`` builds it)."""
+        self.exporter = exporter
+
+    @property
+    def export_dialog(self) -> ExportDialog:
+        """The Export dialog (made on first use, then kept with its settings)."""
+        if self._export_dialog is None:
+            assert self.exporter is not None, "app.py sets the exporter"
+            self._export_dialog = ExportDialog(self.exporter, self)
+            self._export_dialog.exported.connect(self._on_exported)
+        return self._export_dialog
+
     def _on_export(self) -> None:
-        # A plain slot: a modal dialog inside a coroutine step would stall the loop's
-        # other tasks (qasync runs the dialog's nested event loop inside that step).
         if not self.document.selected_takes():
             self.statusBar().showMessage("No block has a take yet; generate first", 5000)
             return
-        start = str(self.last_export or Path.home() / "voiceover.wav")
-        path, _ = QFileDialog.getSaveFileName(self, "Export WAV", start, "WAV audio (*.wav)")
-        if path:
-            asyncio.ensure_future(self.export_to(Path(path)))
+        dialog = self.export_dialog
+        dialog.refresh_program()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
 
-    async def export_to(self, path: Path) -> bool:
-        """Export the selected takes in order to ``path`` (off the UI thread)."""
-        if path.suffix.lower() != ".wav":
-            path = path.with_suffix(".wav")
-        takes = self.document.selected_takes()
-        missing = len(self.document) - len(takes)
-        try:
-            mix = await in_thread(
-                export_wav, takes, path, takes[0].sample_rate if takes else 44100,
-                self.pause_spin.value(),
-            )
-        except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.show_error("Export WAV", f"Could not export:\n{reason}")
+    def _on_exported(self, result: object) -> None:
+        files = getattr(result, "files", ())
+        if not files:
+            return
+        first = files[0]
+        self.last_export = first.path
+        more = f" and {len(files) - 1} more" if len(files) > 1 else ""
+        self.statusBar().showMessage(f"Exported {first.path.name}{more}", 8000)
+        self.export_finished.emit(str(first.path))
+
+    async def export_to(self, path: Path, settings: ExportSettings | None = None) -> bool:
+        """Export the selected takes to ``path`` with ``settings`` (default: 16-bit WAV at
+        the takes' sample rate, levels untouched), off the UI thread, without the dialog.
+        Returns whether the file was written; failures are shown."""
+        if self.exporter is None:
             return False
-        self.last_export = path
-        stale = sum(1 for b in self.document.blocks
-                    if b.selected_take is not None
-                    and not self.document.is_current(b, b.selected_take))
-        notes = [f"{missing} block(s) without a take skipped"] if missing else []
-        notes += [f"{stale} block(s) edited since their take"] if stale else []
-        note = f" ({'; '.join(notes)})" if notes else ""
-        self.statusBar().showMessage(f"Exported {path.name}: {mix.duration:.1f} s{note}", 8000)
-        self.export_finished.emit(str(path))
+        try:
+            program = self.exporter.program()
+            rate = program.blocks[0].take.sample_rate
+            job = ExportJob(program, settings or ExportSettings(sample_rate=rate), path)
+            result = await self.exporter.export(job)
+        except ExportCancelled:
+            return False
+        except (ExportError, SettingsError, ValueError, OSError) as exc:
+            self.show_error("Export", f"Could not export:\n{exc}")
+            return False
+        self._on_exported(result)
         return True
+
+    # --- chapters ----------------------------------------------------------------------
+
+    def _current_block_id(self) -> str:
+        block = self._current_block()
+        return block.id if block is not None else ""
+
+    def ask_chapter_title(self, block_id: str) -> None:
+        """Ask for a chapter title and make ``block_id`` start that chapter (one undo
+        step); a block that starts one already gets its title changed."""
+        if not block_id or not self.document.has_block(block_id):
+            return
+        block = self.document.block(block_id)
+        number = self.document.index_of(block_id) + 1
+        default = block.chapter or f"Chapter {self._chapters_before(block_id) + 1}"
+        title, ok = QInputDialog.getText(self, "Chapter",
+                                         f"Title of the chapter that starts at block {number}:",
+                                         text=default)
+        if ok:
+            self.set_chapter(block_id, " ".join(title.split()) or default)
+
+    def set_chapter(self, block_id: str, title: str | None) -> None:
+        """Block ``block_id`` starts chapter ``title`` (None: no chapter); undoable."""
+        self.editor.update_block(block_id, chapter=title)
+
+    def remove_chapter(self, block_id: str) -> None:
+        if block_id and self.document.has_block(block_id):
+            self.set_chapter(block_id, None)
+
+    def _chapters_before(self, block_id: str) -> int:
+        count = 0
+        for block in self.document.blocks:
+            if block.id == block_id:
+                break
+            count += block.chapter is not None
+        return count
 
     def show_error(self, title: str, message: str) -> QMessageBox:
         """Show an error without blocking (safe from coroutines) and return the box."""
@@ -694,6 +761,10 @@ class MainWindow(QMainWindow):
             action.setEnabled(has_takes)
         current = self._current_block()
         self.play_action.setEnabled(current is not None and current.selected_take is not None)
+        self.chapter_action.setEnabled(current is not None)
+        self.chapter_action.setText("Rename chapter…" if current is not None
+                                    and current.chapter is not None else "Start chapter here…")
+        self.remove_chapter_action.setEnabled(current is not None and current.chapter is not None)
         self.new_take_action.setEnabled(current is not None and bool(current.text.strip()))
 
     def closeEvent(self, event: QCloseEvent) -> None:

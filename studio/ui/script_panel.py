@@ -28,6 +28,8 @@ class ScriptPanel(QScrollArea):
         play_requested(str block_id)
         remove_requested(str block_id)
         move_requested(str block_id, int delta)
+        chapter_requested(str block_id): start or rename the chapter the block starts.
+        chapter_removed(str block_id): remove the block's chapter mark.
         current_block_changed(str block_id): "" when the script is empty.
     """
 
@@ -35,6 +37,8 @@ class ScriptPanel(QScrollArea):
     play_requested = Signal(str)
     remove_requested = Signal(str)
     move_requested = Signal(str, int)
+    chapter_requested = Signal(str)
+    chapter_removed = Signal(str)
     current_block_changed = Signal(str)
 
     def __init__(
@@ -126,6 +130,8 @@ class ScriptPanel(QScrollArea):
         view.play_requested.connect(self.play_requested)
         view.remove_requested.connect(self.remove_requested)
         view.move_requested.connect(self.move_requested)
+        view.chapter_requested.connect(self.chapter_requested)
+        view.chapter_removed.connect(self.chapter_removed)
         view.focused.connect(self.set_current)
         self._views[block_id] = view
         self._layout.insertWidget(index + 1, view)  # +1: the empty-script label comes first

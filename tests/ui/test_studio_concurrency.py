@@ -77,7 +77,7 @@ def test_removing_a_running_block_leaves_the_others_running(open_studio, qtbot, 
 def test_export_from_the_action_during_generation_does_not_stall(open_studio, qtbot, qloop,
                                                                  tmp_path: Path,
                                                                  monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from studio.ui import main_window
+    from studio.project.export_settings import PRESETS
 
     studio = open_studio(SETTINGS)
     try:
@@ -87,12 +87,15 @@ def test_export_from_the_action_during_generation_does_not_stall(open_studio, qt
         _wait(qloop, studio.generation.wait_idle())
         busy = window.add_block("Generating while the user exports. " * 4)
         out = tmp_path / "during.wav"
-        monkeypatch.setattr(main_window.QFileDialog, "getSaveFileName",
-                            staticmethod(lambda *a, **k: (str(out), "")))
         exported: list[str] = []
         window.export_finished.connect(exported.append)
         studio.generation.generate([busy])
         window.export_action.trigger()
+        dialog = window.export_dialog
+        assert dialog.isVisible()
+        dialog.load_settings(PRESETS["custom"].settings, "custom")
+        dialog.set_path(out)
+        dialog.export_button.click()
         _wait(qloop, studio.generation.wait_idle())
         _wait(qloop, _until(lambda: exported))
         assert exported == [str(out)] and sf.info(out).frames > 0

@@ -1,0 +1,246 @@
+"""Export of the open project: its programme measured and exported off the UI thread.
+
+The Export dialog asks; this service snapshots the programme on the UI thread
+(:func:`studio.project.program.program_of`), runs the pipeline
+(:mod:`studio.project.export_pipeline`) in a worker thread, relays its progress as
+signals, and remembers each preset as the user edited it, the tags and the last
+destination in the project file (``meta`` rows), so the next export of the same project
+starts where the last one ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.audio.cover import load_cover
+from studio.audio.tags import Metadata
+from studio.project.export_pipeline import (
+    Analysis,
+    ExportJob,
+    ExportResult,
+    analyse,
+    export,
+    plan_files,
+)
+from studio.project.export_settings import (
+    PRESETS,
+    ExportSettings,
+    presets_from_json,
+    settings_to_json,
+)
+from studio.project.program import Program, program_of
+from studio.services.document import ScriptDocument
+from studio.services.threads import in_thread
+
+log = logging.getLogger(__name__)
+
+#: ``meta`` rows: the presets as edited (JSON object key -> settings), the preset last
+#: used, the tags (JSON, the cover as a path), the last destination.
+PRESETS_KEY, PRESET_KEY, TAGS_KEY, PATH_KEY = ("export_presets", "export_preset",
+                                               "export_tags", "export_path")
+#: Progress is relayed at most this often, seconds.
+_PROGRESS_INTERVAL = 0.1
+_TAG_FIELDS = ("title", "artist", "narrator", "album", "year", "genre", "comment")
+
+
+@dataclass(frozen=True, slots=True)
+class Tags:
+    """The tags as the user typed them: text fields and the cover image's path."""
+
+    title: str = ""
+    artist: str = ""
+    narrator: str = ""
+    album: str = ""
+    year: str = ""
+    genre: str = ""
+    comment: str = ""
+    cover: str = ""
+
+    def metadata(self) -> Metadata:
+        """:class:`Metadata` with the cover read.
+
+        Raises:
+            ValueError: the cover cannot be used (the message says why).
+        """
+        cover = load_cover(Path(self.cover)) if self.cover else None
+        return Metadata(**{name: getattr(self, name) for name in _TAG_FIELDS}, cover=cover)
+
+
+def _analysis_key(job: ExportJob) -> tuple[Any, ...]:
+    """What a measurement depends on: the same key measures the same."""
+    s = job.settings
+    target = s.loudness
+    reference = target.target_for(s.channels) if target and s.level_match else None
+    blocks = tuple((b.block_id, b.take.id, b.take.edits, b.voice_id, b.chapter)
+                   for b in job.program.blocks)
+    return (blocks, job.program.pause_seconds, s.encoded_sample_rate, s.split,
+            s.head_seconds, s.tail_seconds, reference)
+
+
+class ExportService(QObject):
+    """Measures and exports the document's programme in a worker thread.
+
+    Args:
+        document: the script.
+        settings: the project's settings (``meta``), read for the presets and tags.
+        save_setting: ``(key, value)`` writes a project setting.
+        pause: the pause between blocks now, seconds.
+        voice_names: voice id -> name, for stems per voice.
+
+    Signals:
+        progressed(str stage, float fraction, float seconds_left): while running;
+            ``seconds_left`` is ``nan`` until it can be estimated.
+        busy_changed(bool)
+    """
+
+    progressed = Signal(str, float, float)
+    busy_changed = Signal(bool)
+
+    def __init__(self, document: ScriptDocument, settings: Callable[[], Mapping[str, str]],
+                 save_setting: Callable[[str, str], None], pause: Callable[[], float],
+                 voice_names: Callable[[], dict[str, str]] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self._settings = settings
+        self._save = save_setting
+        self._pause = pause
+        self._voice_names = voice_names or dict
+        self._cancel: threading.Event | None = None
+        self._analysis: tuple[tuple[Any, ...], Analysis] | None = None
+        self.busy = False
+
+    # --- what the project remembers ---------------------------------------------------
+
+    def preset(self, key: str) -> ExportSettings:
+        """Preset ``key`` as this project last used it (the built-in one otherwise)."""
+        edited = presets_from_json(self._settings().get(PRESETS_KEY))
+        return edited.get(key) or PRESETS[key].settings
+
+    def last_preset(self) -> str:
+        key = self._settings().get(PRESET_KEY, "")
+        return key if key in PRESETS else "youtube"
+
+    def remember(self, key: str, settings: ExportSettings, tags: Tags, path: Path) -> None:
+        """Keep ``settings`` as this project's preset ``key``, with the tags and path."""
+        try:
+            edited = json.loads(self._settings().get(PRESETS_KEY) or "{}")
+        except ValueError:
+            edited = {}
+        if not isinstance(edited, dict):
+            edited = {}
+        edited[key] = settings_to_json(settings)
+        self._save(PRESETS_KEY, json.dumps(edited, sort_keys=True))
+        self._save(PRESET_KEY, key)
+        self._save(TAGS_KEY, json.dumps({**{n: getattr(tags, n) for n in _TAG_FIELDS},
+                                         "cover": tags.cover}, ensure_ascii=False))
+        self._save(PATH_KEY, str(path))
+
+    def tags(self) -> Tags:
+        """The tags last used with this project."""
+        try:
+            body = json.loads(self._settings().get(TAGS_KEY) or "{}")
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            return Tags()
+        return Tags(**{k: str(v) for k, v in body.items() if k in Tags.__dataclass_fields__})
+
+    def last_path(self) -> Path | None:
+        text = self._settings().get(PATH_KEY)
+        return Path(text) if text else None
+
+    # --- running ------------------------------------------------------------------------
+
+    def program(self) -> Program:
+        """The programme now (a snapshot the worker can read while the user edits).
+
+        Raises:
+            ValueError: no block has a selected take.
+        """
+        return program_of(self.document.blocks, self._pause(),
+                          is_stale=lambda block, take: not self.document.is_current(block, take))
+
+    def file_count(self, job: ExportJob) -> int:
+        return len(plan_files(job, self._voice_names()))
+
+    def cancel(self) -> None:
+        """Stop the measurement or export running now (nothing is written)."""
+        if self._cancel is not None:
+            self._cancel.set()
+
+    async def measure(self, job: ExportJob) -> Analysis:
+        """The first pass of ``job`` (loudness before normalisation), kept for an export of
+        the same programme that follows.
+
+        Raises:
+            ExportCancelled, ExportError, SettingsError: as :func:`analyse`.
+        """
+        key = _analysis_key(job)
+        if self._analysis is not None and self._analysis[0] == key:
+            return self._analysis[1]
+        files = plan_files(job, self._voice_names())
+        result = await self._run(lambda progress, cancel: analyse(
+            job, files, progress=progress, cancel=cancel))
+        self._analysis = (key, result)
+        return result
+
+    async def export(self, job: ExportJob) -> ExportResult:
+        """Write ``job``'s files (reusing a measurement of the same programme).
+
+        Raises:
+            ExportCancelled, ExportError, OSError, SettingsError: as
+            :func:`studio.project.export_pipeline.export`.
+        """
+        key = _analysis_key(job)
+        analysis = self._analysis[1] if self._analysis and self._analysis[0] == key else None
+        names = self._voice_names()
+        return await self._run(lambda progress, cancel: export(
+            job, analysis=analysis, voice_names=names, progress=progress, cancel=cancel))
+
+    async def _run(self, work: Callable[[Any, threading.Event], Any]) -> Any:
+        if self.busy:
+            raise RuntimeError("an export is already running")
+        loop = asyncio.get_event_loop()
+        cancel = threading.Event()
+        self._cancel = cancel
+        started = time.monotonic()
+        last = [0.0]
+
+        def progress(stage: str, fraction: float) -> None:  # on the worker thread
+            now = time.monotonic()
+            if now - last[0] < _PROGRESS_INTERVAL and fraction < 1.0:
+                return
+            last[0] = now
+            elapsed = now - started
+            left = elapsed / fraction * (1.0 - fraction) if fraction > 0.03 else float("nan")
+            with contextlib.suppress(RuntimeError):  # the loop closed at shutdown
+                loop.call_soon_threadsafe(self.progressed.emit, stage, fraction, left)
+
+        self.busy = True
+        self.busy_changed.emit(True)
+        try:
+            return await in_thread(work, progress, cancel)
+        except asyncio.CancelledError:
+            cancel.set()  # the worker stops at its next block; nothing is written
+            raise
+        finally:
+            self._cancel = None
+            self.busy = False
+            self.busy_changed.emit(False)
+
+    def forget(self) -> None:
+        """Drop the kept measurement (another project was opened)."""
+        self._analysis = None
+
