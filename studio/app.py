@@ -459,6 +459,7 @@ class Studio(QObject):
             self._connect_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connect_task
+        await self.exporter.shutdown()
         self.voices_panel.shutdown()
         self.voice_lab.shutdown()
         self.dictionaries_panel.shutdown()

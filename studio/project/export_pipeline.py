@@ -532,13 +532,15 @@ class _Writer:
     """The end of the chain: limiter (if any) -> meters (if any) -> encoder."""
 
     def __init__(self, encoder: Encoder, rate: int, ceiling: float | None,
-                 measure: bool) -> None:
+                 measure: bool, cancel: threading.Event | None = None) -> None:
         self.encoder = encoder
+        self.cancel = cancel
         self.limiter = PeakLimiter(rate, ceiling) if ceiling is not None else None
         self.meters = _Meters(rate) if measure else None
 
     def write(self, samples: FloatArray) -> None:
         for begin in range(0, samples.shape[0], _CHUNK):
+            _check_cancel(self.cancel)  # every second of audio, however long the take
             piece = samples[begin:begin + _CHUNK]
             for out in (self.limiter.process(piece) if self.limiter else [piece]):
                 self._emit(out)
@@ -651,7 +653,7 @@ def _render_file(job: ExportJob, file: OutputFile, temp: Path, gains: dict[str, 
         vbr_quality=settings.vbr_quality if settings.file_format.vbr else None,
         expected_frames=expected)))
     lossless = not settings.file_format.lossy
-    writer = _Writer(encoder, rate, ceiling, measure=lossless)
+    writer = _Writer(encoder, rate, ceiling, measure=lossless, cancel=cancel)
     placed: list[_Placed] = []
     try:
         head = round(settings.head_seconds * rate)

@@ -41,7 +41,6 @@ from studio.project.export_settings import (
 )
 from studio.project.program import Program, program_of
 from studio.services.document import ScriptDocument
-from studio.services.threads import in_thread
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +48,8 @@ log = logging.getLogger(__name__)
 #: used, the tags (JSON, the cover as a path), the last destination.
 PRESETS_KEY, PRESET_KEY, TAGS_KEY, PATH_KEY = ("export_presets", "export_preset",
                                                "export_tags", "export_path")
+#: How long a cancelled export may take to stop, seconds (it checks between chunks).
+_STOP_DEADLINE = 30.0
 #: Progress is relayed at most this often, seconds.
 _PROGRESS_INTERVAL = 0.1
 _TAG_FIELDS = ("title", "artist", "narrator", "album", "year", "genre", "comment")
@@ -230,15 +231,27 @@ class ExportService(QObject):
 
         self.busy = True
         self.busy_changed.emit(True)
+        future = loop.run_in_executor(None, work, progress, cancel)
         try:
-            return await in_thread(work, progress, cancel)
+            return await asyncio.shield(future)
         except asyncio.CancelledError:
-            cancel.set()  # the worker stops at its next block; nothing is written
+            # The worker stops at its next block and removes what it staged; wait for
+            # that (with a deadline), so nothing is still writing after we return.
+            cancel.set()
+            await asyncio.wait([future], timeout=_STOP_DEADLINE)
             raise
         finally:
             self._cancel = None
             self.busy = False
             self.busy_changed.emit(False)
+
+    async def shutdown(self) -> None:
+        """Cancel a running export and wait until its worker has let go of its files
+        (at most :data:`_STOP_DEADLINE` seconds); nothing half-written is left."""
+        self.cancel()
+        deadline = time.monotonic() + _STOP_DEADLINE
+        while self.busy and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
 
     def forget(self) -> None:
         """Drop the kept measurement (another project was opened)."""
