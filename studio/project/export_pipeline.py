@@ -257,6 +257,8 @@ class Analysis:
         files: per output file, its loudness and levels, mono, before its own gain.
         sample: the first :data:`SAMPLE_SECONDS` of the programme with its matching
             gains (float32 mono), to learn what a lossy codec does to its level.
+        block_quiet: block id -> the quiet its take starts and ends with, seconds
+            (below ACX's -50 dBFS room-tone threshold), measured when room tone is asked.
     """
 
     sample_rate: int
@@ -267,9 +269,25 @@ class Analysis:
     program_levels: Levels
     files: tuple[tuple[Loudness, Levels], ...]
     sample: FloatArray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    block_quiet: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def frames(self) -> int:
+        return sum(self.block_frames.values())
+
+    def room_tone(self, settings: ExportSettings, file: OutputFile) -> tuple[int, int]:
+        """Frames of silence to put before and after ``file``'s audio: the room tone
+        asked for, less the quiet its first and last takes already begin and end with
+        (ACX counts all of it: 0.75 s asked before a take that starts with 0.4 s of
+        quiet would make 1.15 s, over ACX's 1 s)."""
+        head, tail = settings.head_seconds, settings.tail_seconds
+        if file.blocks and file.solo_voice is None:
+            head -= self.block_quiet.get(file.blocks[0].block_id, (0.0, 0.0))[0]
+            tail -= self.block_quiet.get(file.blocks[-1].block_id, (0.0, 0.0))[1]
+        return round(max(0.0, head) * self.sample_rate), round(max(0.0, tail) * self.sample_rate)
+
+    @property
+    def _unused(self) -> int:
         return sum(self.block_frames.values())
 
 
@@ -370,9 +388,21 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
     head = np.zeros(round(settings.head_seconds * rate), dtype=np.float32)
     tail = np.zeros(round(settings.tail_seconds * rate), dtype=np.float32)
     pause = np.zeros(_pause_frames(job.program, rate), dtype=np.float32)
+
+    def head_of(first: ProgramBlock) -> FloatArray:
+        """The room tone before a file starting with ``first`` (its own quiet counted)."""
+        lead = block_quiet.get(first.block_id, (0.0, 0.0))[0]
+        return head[: max(0, round((settings.head_seconds - lead) * rate))]
+
+    def tail_of(file: OutputFile) -> FloatArray:
+        trail = block_quiet.get(file.blocks[-1].block_id, (0.0, 0.0))[1]
+        return tail[: max(0, round((settings.tail_seconds - trail) * rate))]
+
     block_frames: dict[str, int] = {}
     block_loudness: dict[str, float] = {}
     match_db: dict[str, float] = {}
+    block_quiet: dict[str, tuple[float, float]] = {}
+    room_tone = settings.head_seconds > 0 or settings.tail_seconds > 0
     sample: list[FloatArray] = []
     blocks = job.program.blocks
     total = sum(b.take.duration for b in blocks) or 1.0
@@ -383,6 +413,11 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
             _check_cancel(cancel)
             audio = read_block(block, rate).audio
             block_frames[block.block_id] = audio.shape[0]
+            if room_tone:
+                edges = LevelMeter(rate)
+                edges.add(audio)
+                found = edges.result()
+                block_quiet[block.block_id] = (found.head_seconds, found.tail_seconds)
             loudness = SILENT
             if reference is not None:
                 measured = audio if rate % 10 == 0 else resample(audio, rate, 48000)
@@ -398,10 +433,10 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
             if file_index is not None:
                 if current is None or current[0] != file_index:
                     if current is not None:
-                        current[1].add(tail)
+                        current[1].add(tail_of(files[current[0]]))
                         file_results[current[0]] = current[1].result()
                     current = (file_index, _Meters(rate))
-                    current[1].add(head)
+                    current[1].add(head_of(block))
                 else:
                     current[1].add(pause)
                 current[1].add(gained)
@@ -410,7 +445,7 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
                 progress("Measuring", weight * done / total)
         program_meters.add(tail)
         if current is not None:
-            current[1].add(tail)
+            current[1].add(tail_of(files[current[0]]))
             file_results[current[0]] = current[1].result()
     except BaseException:
         program_meters.stop()
@@ -419,7 +454,8 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
     results = tuple(file_results.get(i, program) for i in range(len(files)))
     release_graphs()
     return Analysis(rate, block_frames, block_loudness, match_db, program[0], program[1],
-                    results, np.concatenate(sample) if sample else np.zeros(0, np.float32))
+                    results, np.concatenate(sample) if sample else np.zeros(0, np.float32),
+                    block_quiet)
 
 
 def release_graphs() -> None:
@@ -607,7 +643,7 @@ def _layout(job: ExportJob, file: OutputFile, analysis: Analysis) -> list[_Place
     """Where each block of ``file`` lies on its timeline, in seconds (head, blocks and
     pauses), from the analysed lengths: known before the file is rendered."""
     rate = analysis.sample_rate
-    position = round(job.settings.head_seconds * rate)
+    position = analysis.room_tone(job.settings, file)[0]
     pause = _pause_frames(job.program, rate)
     placed = []
     for index, block in enumerate(file.blocks):
@@ -656,7 +692,7 @@ def _render_file(job: ExportJob, file: OutputFile, temp: Path, gains: dict[str, 
     writer = _Writer(encoder, rate, ceiling, measure=lossless, cancel=cancel)
     placed: list[_Placed] = []
     try:
-        head = round(settings.head_seconds * rate)
+        head, tail = analysis.room_tone(settings, file)
         writer.write(np.zeros(head, dtype=np.float32))
         position = head
         pause = np.zeros(_pause_frames(job.program, rate), dtype=np.float32)
@@ -683,7 +719,7 @@ def _render_file(job: ExportJob, file: OutputFile, temp: Path, gains: dict[str, 
             placed.append(item)
             position += frames
             tick(frames)
-        writer.write(np.zeros(round(settings.tail_seconds * rate), dtype=np.float32))
+        writer.write(np.zeros(tail, dtype=np.float32))
         writer.finish()
         encoder.close([ChapterTime(c.title, c.start, c.end) for c in chapters])
     except BaseException:
@@ -793,8 +829,8 @@ def _export_file(job: ExportJob, file: OutputFile, staging: Staging,
     ceiling = limiter_ceiling(settings)
     layout = _layout(job, file, analysis)
     rate = analysis.sample_rate
-    tail = round(settings.tail_seconds * rate) / rate
-    duration = (layout[-1].end if layout else settings.head_seconds) + tail
+    head, tail = analysis.room_tone(settings, file)
+    duration = (layout[-1].end if layout else head / rate) + tail / rate
     chapters = _chapter_marks(layout, file, job.program.chapters, duration)
     for attempt in range(MAX_ATTEMPTS):
         after, levels, frames, placed, written = _render_file(
