@@ -260,9 +260,9 @@ def metadata_from_args(args: argparse.Namespace) -> Metadata:
 class TerminalProgress:
     """``Encoding 42% (1:03 left)`` on one line of a terminal; tens of percent otherwise."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
-        self._tty = stream.isatty()
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self._tty = self.stream.isatty()
         self._started = time.monotonic()
         self._last = -1.0
         self._last_decile = -1
@@ -288,8 +288,9 @@ class TerminalProgress:
             self.stream.flush()
 
 
-def report(result: ExportResult, stream: TextIO = sys.stderr) -> None:
-    """What was written, with the achieved figures and any ACX reports."""
+def report(result: ExportResult, stream: TextIO | None = None) -> None:
+    """What was written, with the achieved figures and any ACX reports (on stderr)."""
+    stream = stream if stream is not None else sys.stderr
     for file in result.files:
         after = file.after
         figures = [f"{file.duration:.1f} s"]
@@ -311,12 +312,13 @@ def report(result: ExportResult, stream: TextIO = sys.stderr) -> None:
         print(f"Note: {note}", file=stream)
 
 
-def run_export(job: ExportJob, stream: TextIO = sys.stderr) -> int:
+def run_export(job: ExportJob, stream: TextIO | None = None) -> int:
     """Run ``job`` with a progress line; report; return the exit status."""
+    stream = stream if stream is not None else sys.stderr
     progress = TerminalProgress(stream)
     cancel = threading.Event()
     try:
-        result = export(job, progress=progress, cancel=cancel)
+        result = export(job, voice_names=known_voice_names(), progress=progress, cancel=cancel)
     except KeyboardInterrupt:
         progress.done()
         print("cartesia-studio: interrupted; nothing was written", file=stream)
@@ -339,6 +341,14 @@ def run_export(job: ExportJob, stream: TextIO = sys.stderr) -> int:
         print("cartesia-studio: a file fails the ACX check (see above)", file=stream)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def known_voice_names() -> dict[str, str]:
+    """Names of the voices the command line knows without asking a server (the offline
+    engine's built-in voices), for naming stems per voice; other voices go by id."""
+    from studio.offline.voices import BUILTIN_VOICES
+
+    return {voice.id: voice.name for voice in BUILTIN_VOICES}
 
 
 def load_program(store: ProjectStore) -> tuple[Program, dict[str, ExportSettings]]:
@@ -382,7 +392,13 @@ def export_command(args: argparse.Namespace) -> int:
             metadata = metadata_from_args(args)
         except (SettingsError, ValueError) as exc:
             return _fail(str(exc), EXIT_USAGE)
-        job = ExportJob(program, settings, output, metadata, sidecar_overrides(args))
+        sidecars = sidecar_overrides(args)
+        missing = [p for p in sidecars.values()
+                   if not (p.parent if str(p.parent) else Path(".")).is_dir()]
+        if missing:
+            return _fail(f"cannot write {missing[0]}: the folder {missing[0].parent} does not "
+                         "exist", EXIT_USAGE)
+        job = ExportJob(program, settings, output, metadata, sidecars)
         print(f"Exporting {len(program.blocks)} block(s) of {args.project.name}: "
               f"{settings.describe()}", file=sys.stderr)
         return run_export(job)

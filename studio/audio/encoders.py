@@ -7,9 +7,9 @@ mono programme on both channels.
 - WAV and FLAC go through soundfile (libsndfile): PCM 16 or 24 bit, or 32-bit float WAV.
   Reducing to 16 bits adds TPDF dither of 1 LSB peak (the usual mastering practice: the
   rounding error becomes a steady, signal-independent noise near -101 dBFS instead of
-  distortion on quiet passages); a chunk whose samples are 16-bit values already (takes
-  exported as they were generated) is written exactly, without dither. A WAV that would pass the 4 GiB limit of RIFF is written
-  as RF64 (EBU Tech 3306).
+  distortion on quiet passages); samples that are 16-bit values already (takes exported
+  as they were generated) are written exactly, without dither. A WAV that would pass the
+  4 GiB limit of RIFF is written as RF64 (EBU Tech 3306).
 - MP3, Opus and AAC go through PyAV (FFmpeg's libmp3lame, libopus and native AAC
   encoders). MP3 is CBR at a bit rate or VBR at a LAME quality (V0 best ... V9); the
   MP3 muxer writes the Xing/LAME header, so decoders know the exact length and drop the
@@ -126,11 +126,12 @@ class SoundFileEncoder:
         data = samples
         if self._dither and data.size:
             scaled = data * np.float32(32768.0)
-            if not np.array_equal(scaled, np.round(scaled)):  # else 16-bit already: exact
+            inexact = scaled != np.round(scaled)  # 16-bit values already are kept exactly
+            if inexact.any():
                 lsb = np.float32(1.0 / 32768.0)
                 noise = (self._rng.random(data.shape[0], dtype=np.float32)
                          - self._rng.random(data.shape[0], dtype=np.float32)) * lsb
-                data = data + noise
+                data = data + noise * inexact
         if self._clip:
             data = np.clip(data, -1.0, 1.0)
         try:

@@ -96,6 +96,8 @@ LOSSLESS_MARGIN_DB = 0.3
 LOSSY_MARGIN_DB = 1.0
 #: Samples handed to the limiter and encoder at once (one second at 48 kHz).
 _CHUNK = 48_000
+#: :func:`~studio.audio.tags.write_tags` names containers, not codecs: Opus lives in Ogg.
+_TAG_CONTAINERS = {"opus": "ogg"}
 #: Seconds of the programme kept to probe a lossy codec's effect on loudness.
 SAMPLE_SECONDS = 20.0
 #: Analysis is cheaper than encoding: its share of the progress bar, per frame.
@@ -286,10 +288,6 @@ class Analysis:
             tail -= self.block_quiet.get(file.blocks[-1].block_id, (0.0, 0.0))[1]
         return round(max(0.0, head) * self.sample_rate), round(max(0.0, tail) * self.sample_rate)
 
-    @property
-    def _unused(self) -> int:
-        return sum(self.block_frames.values())
-
 
 def _match_reference(settings: ExportSettings) -> float | None:
     """The loudness blocks are matched to, LUFS, or None without matching."""
@@ -408,7 +406,7 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
     total = sum(b.take.duration for b in blocks) or 1.0
     done = 0.0
     try:
-        program_meters.add(head)
+        program_meters.add(head_of(blocks[0]))
         for index, block in enumerate(blocks):
             _check_cancel(cancel)
             audio = read_block(block, rate).audio
@@ -443,7 +441,8 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
             done += block.take.duration
             if progress is not None:
                 progress("Measuring", weight * done / total)
-        program_meters.add(tail)
+        program_meters.add(tail[: max(0, round((settings.tail_seconds - block_quiet.get(
+            blocks[-1].block_id, (0.0, 0.0))[1]) * rate))])
         if current is not None:
             current[1].add(tail_of(files[current[0]]))
             file_results[current[0]] = current[1].result()
@@ -831,7 +830,8 @@ def _export_file(job: ExportJob, file: OutputFile, staging: Staging,
     rate = analysis.sample_rate
     head, tail = analysis.room_tone(settings, file)
     duration = (layout[-1].end if layout else head / rate) + tail / rate
-    chapters = _chapter_marks(layout, file, job.program.chapters, duration)
+    chapters = (_chapter_marks(layout, file, job.program.chapters, duration)
+                if settings.file_format.chapters else ())
     for attempt in range(MAX_ATTEMPTS):
         after, levels, frames, placed, written = _render_file(
             job, file, temp, analysis.match_db, gain, ceiling, analysis, keep_words, chapters,
@@ -847,7 +847,8 @@ def _export_file(job: ExportJob, file: OutputFile, staging: Staging,
     if file.title:
         metadata = replace(metadata, title=file.title, album=metadata.album or metadata.title)
     try:
-        write_tags(temp, settings.format, metadata, chapters)
+        write_tags(temp, _TAG_CONTAINERS.get(settings.format, settings.format), metadata,
+                   chapters)
     except (OSError, ValueError) as exc:
         raise ExportError(f"cannot tag {file.path.name}: {exc}") from exc
     report = None
