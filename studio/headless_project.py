@@ -157,18 +157,22 @@ def project_numbers(args: argparse.Namespace, settings: Mapping[str, str]) -> tu
 
 
 def apply_script(live: Sequence[Block], paragraphs: Sequence[str],
-                 fields: Mapping[str, Any]) -> tuple[list[Block], list[Block]]:
+                 fields: Mapping[str, Any],
+                 keep_voices: bool = False) -> tuple[list[Block], list[Block]]:
     """Fit the project's ``live`` blocks to the script: block *i* gets paragraph *i*
     and ``fields`` (voice and delivery) and keeps its takes; extra paragraphs
-    become new blocks. Returns ``(blocks, removed)``: the script's blocks in order,
-    and the live blocks past its end."""
+    become new blocks. With ``keep_voices`` (no ``--voice`` given) a block that has a
+    voice keeps it: a project with several voices stays as it was cast. Returns
+    ``(blocks, removed)``: the script's blocks in order, and the live blocks past its
+    end."""
     blocks: list[Block] = []
     for index, text in enumerate(paragraphs):
         if index < len(live):
             block = live[index]
             block.text = text
             for name, value in fields.items():
-                setattr(block, name, value)
+                if not (keep_voices and name == "voice_id" and block.voice_id):
+                    setattr(block, name, value)
         else:
             block = Block(text=text, **fields)
         blocks.append(block)
@@ -316,7 +320,8 @@ async def _render_project(args: argparse.Namespace, paragraphs: list[str],
             writer.store = await writer.run(ProjectStore.create, path)
         store = writer.store
         sample_rate, pause = project_numbers(args, loaded.settings)
-        blocks, removed = apply_script(loaded.blocks, paragraphs, delivery(voice, args))
+        blocks, removed = apply_script(loaded.blocks, paragraphs, delivery(voice, args),
+                                       keep_voices=not args.voice)
         renderer = BlockRenderer(backend.client, backend.kind, sample_rate)
         plan = plan_render(blocks, removed, renderer.cache_key)
         run = ProjectRender(writer, store, blocks)

@@ -444,3 +444,37 @@ def test_sigkill_keeps_every_completed_take(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     generated, reused, _spent, _total = summary(result.stderr)
     assert reused >= len(takes) and generated + reused == len(paragraphs)
+
+
+def test_rendering_again_without_voice_keeps_each_blocks_voice(tmp_path: Path) -> None:
+    """A project cast with two voices (in the studio) stays cast that way when the same
+    script is rendered into it again without ``--voice``: every take is reused."""
+    script = write_script(tmp_path / "two.txt", ["The narrator begins.", "A second voice answers."])
+    project = tmp_path / "two.cstudio"
+    assert run_cli("render", str(script), "--project", str(project), "--offline",
+                   cwd=tmp_path).returncode == 0
+    other = run_cli("render", str(write_script(tmp_path / "one.txt", ["A second voice answers."])),
+                    "--project", str(tmp_path / "other.cstudio"), "--voice", "fiona", "--offline",
+                    cwd=tmp_path)
+    assert other.returncode == 0, other.stderr
+    fiona = load(tmp_path / "other.cstudio").blocks[0]
+    store = ProjectStore.open(project)
+    try:
+        loaded = store.load()
+        second = loaded.blocks[1]
+        take = fiona.takes[0]
+        second.voice_id = fiona.voice_id
+        second.takes.append(take)
+        second.selected_take_id = take.id
+        store.add_take(second, take, len(second.takes) - 1)
+        store.write_script(script_rows(loaded.blocks))
+        voices = [b.voice_id for b in loaded.blocks]
+    finally:
+        store.close()
+    assert voices[0] != voices[1]
+    again = run_cli("render", str(script), "--project", str(project), "--offline", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert summary(again.stderr)[:2] == (0, 2), again.stderr
+    after = load(project)
+    assert [b.voice_id for b in after.blocks] == voices
+    assert after.blocks[1].selected_take_id == take.id
