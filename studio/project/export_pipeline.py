@@ -16,11 +16,13 @@ Gains: level matching brings each block to the target's loudness (at most
 :data:`MATCH_LIMIT_DB` either way; blocks too short to measure are left as they are),
 then each file gets one gain to the target. One file per chapter normalises each file
 on its own (ACX requires every file in range); stems (per block, per voice) share the
-whole programme's gain, so they add back up to the programme. The limiter's ceiling is
-a margin below the peak target (:func:`limiter_ceiling`), and if a file still misses
-its target by more than the tolerance (a limiter working hard lowers the loudness, an
-inter-sample peak may exceed the ceiling) it is rendered again with corrected figures,
-at most :data:`MAX_ATTEMPTS` times.
+whole programme's gain, so they add back up to the programme. What the limiter and a
+lossy codec do to the level is learned first on a sample of the programme
+(:mod:`studio.project.export_calibration`), so the first render lands; every file is
+then measured as written (lossy files decoded), and one that still misses its target by
+more than :data:`TOLERANCE_DB`, or whose peaks pass the ceiling, is rendered once more
+with corrected figures (stems never are: they keep the programme's gain). A target the
+ceiling makes unreachable is reported in the result's notes.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import gc
 import logging
 import math
 import re
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -50,7 +51,7 @@ from studio.audio.encoders import (
     ThreadedEncoder,
     open_encoder,
 )
-from studio.audio.limiter import PeakLimiter
+from studio.audio.limiter import CEILING_RANGE_DB, PeakLimiter
 from studio.audio.loudness import (
     SILENT,
     Loudness,
@@ -69,6 +70,7 @@ from studio.project.captions import (
 )
 from studio.project.chapter_files import write_audacity_labels, write_podcast_chapters
 from studio.project.edited_audio import apply_edits
+from studio.project.export_calibration import Calibration, calibrate, sample_stride, snippet
 from studio.project.export_settings import (
     SIDECAR_SUFFIXES,
     ExportSettings,
@@ -85,21 +87,16 @@ Progress = Callable[[str, float], None]
 
 #: Level matching moves a block by at most this much, dB.
 MATCH_LIMIT_DB = 15.0
-#: A file's integrated loudness (or RMS) may miss the target by this much, LU / dB.
-TOLERANCE_DB = 0.4
-#: Renders of one file at most (the first, and corrections).
-MAX_ATTEMPTS = 3
-#: Limiter margin below a true-peak ceiling, dB: inter-sample peaks for lossless files,
-#: and the peaks a lossy codec adds when it discards detail (MP3 and AAC overshoot by up
-#: to about 1 dB on speech at these bit rates).
-LOSSLESS_MARGIN_DB = 0.3
-LOSSY_MARGIN_DB = 1.0
+#: A file's integrated loudness (or RMS) may miss the target by this much, LU / dB (the
+#: tolerance the delivery specifications give, e.g. EBU R128 s1: +-0.5 LU).
+TOLERANCE_DB = 0.5
+#: Renders of one file at most: the first (calibrated on a sample, so it usually lands)
+#: and one correction.
+MAX_ATTEMPTS = 2
 #: Samples handed to the limiter and encoder at once (one second at 48 kHz).
 _CHUNK = 48_000
 #: :func:`~studio.audio.tags.write_tags` names containers, not codecs: Opus lives in Ogg.
 _TAG_CONTAINERS = {"opus": "ogg"}
-#: Seconds of the programme kept to probe a lossy codec's effect on loudness.
-SAMPLE_SECONDS = 20.0
 #: Analysis is cheaper than encoding: its share of the progress bar, per frame.
 _ANALYSIS_WEIGHT = 0.3
 
@@ -257,8 +254,8 @@ class Analysis:
         program: the programme's loudness with the matching gains, mono.
         program_levels: its RMS and peaks (room tone and pauses included).
         files: per output file, its loudness and levels, mono, before its own gain.
-        sample: the first :data:`SAMPLE_SECONDS` of the programme with its matching
-            gains (float32 mono), to learn what a lossy codec does to its level.
+        sample: snippets of blocks spread over the programme, with their matching gains
+            (float32 mono, about a minute: :mod:`studio.project.export_calibration`).
         block_quiet: block id -> the quiet its take starts and ends with, seconds
             (below ACX's -50 dBFS room-tone threshold), measured when room tone is asked.
     """
@@ -404,6 +401,7 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
     sample: list[FloatArray] = []
     blocks = job.program.blocks
     total = sum(b.take.duration for b in blocks) or 1.0
+    stride = sample_stride(len(blocks), total / len(blocks))
     done = 0.0
     try:
         program_meters.add(head_of(blocks[0]))
@@ -427,6 +425,8 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
             if index:
                 program_meters.add(pause)
             program_meters.add(gained)
+            if index % stride == 0:
+                sample.append(snippet(gained, rate))
             file_index = owner.get(block.block_id)
             if file_index is not None:
                 if current is None or current[0] != file_index:
@@ -474,19 +474,6 @@ def _check_cancel(cancel: threading.Event | None) -> None:
 
 
 # --- gains and the limiter --------------------------------------------------------------
-
-def limiter_ceiling(settings: ExportSettings) -> float | None:
-    """The limiter's sample ceiling, dBFS, or None when nothing is limited: the peak
-    target less :data:`LOSSLESS_MARGIN_DB` or :data:`LOSSY_MARGIN_DB` for a true-peak
-    ceiling, less a third of that for ACX's sample-peak ceiling."""
-    target = settings.loudness
-    if target is None:
-        return None
-    margin = LOSSY_MARGIN_DB if settings.file_format.lossy else LOSSLESS_MARGIN_DB
-    if target.measure == "rms":
-        margin /= 2
-    return max(-24.0, target.ceiling - margin)
-
 
 def file_gain(settings: ExportSettings, measured: tuple[Loudness, Levels]) -> float:
     """The gain, dB, that brings a file measured as ``measured`` (mono, before its gain)
@@ -609,35 +596,6 @@ def _decoded_rate(path: Path) -> int:
         return int(container.streams.audio[0].codec_context.sample_rate)
 
 
-def codec_shift(settings: ExportSettings, sample: FloatArray, rate: int, folder: Path) -> float:
-    """How much louder (dB, usually negative) the lossy codec of ``settings`` makes
-    ``sample``, found by encoding and decoding it: LAME at 128-192 kb/s gives back audio
-    0.3-0.45 dB quieter, so an MP3 normalised before encoding would miss its target.
-    0 for lossless formats, or when the sample is too short or silent to measure.
-    """
-    if not settings.file_format.lossy or sample.shape[0] < rate:
-        return 0.0
-    before = LoudnessMeter(rate, true_peak=False)
-    before.add(sample)
-    source = before.result().integrated
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".export-probe-") as scratch:
-        probe = Path(scratch) / f"probe{settings.file_format.extension}"
-        encoder = open_encoder(probe, EncodeSettings(
-            container=settings.format, sample_rate=rate, channels=1,
-            bitrate_kbps=settings.bitrate_kbps,
-            vbr_quality=settings.vbr_quality if settings.file_format.vbr else None))
-        encoder.write(sample)
-        encoder.close()
-        after = LoudnessMeter(_decoded_rate(probe), true_peak=False)
-        scan_file(probe, also=after.add)
-        decoded = after.result().integrated
-    shift = decoded - source
-    if not (math.isfinite(shift) and abs(shift) < 3.0):
-        return 0.0
-    log.info("%s changes the loudness by %+.2f dB; compensated", settings.describe(), shift)
-    return shift
-
-
 def _layout(job: ExportJob, file: OutputFile, analysis: Analysis) -> list[_Placed]:
     """Where each block of ``file`` lies on its timeline, in seconds (head, blocks and
     pauses), from the analysed lengths: known before the file is rendered."""
@@ -752,6 +710,31 @@ def _missed(settings: ExportSettings, after: Loudness, levels: Levels) -> tuple[
     return gain, (-(over + 0.2) if math.isfinite(peak) and over > 0 else 0.0)
 
 
+def _again(progress: Progress | None, file: OutputFile) -> Callable[[int], None]:
+    """The progress of a correcting render: said as such, not as 100 % encoded."""
+    def tick(_frames: int) -> None:
+        if progress is not None:
+            progress(f"Correcting the level of {file.path.name}", 1.0)
+    return tick
+
+
+def _missed_note(settings: ExportSettings, result: FileResult) -> list[str]:
+    """A note when a file could not be brought to its target (say, -9 LUFS under a
+    -1 dBTP ceiling: the limiter holds it down)."""
+    target = settings.loudness
+    if target is None:
+        return []
+    if target.measure == "lufs":
+        level, goal, unit = result.after.integrated, target.target_for(settings.channels), "LUFS"
+    else:
+        level, goal, unit = result.levels.rms_dbfs, target.target, "dBFS RMS"
+    if not math.isfinite(level) or abs(level - goal) <= TOLERANCE_DB:
+        return []
+    why = (f"the {target.ceiling:g} {target.ceiling_unit} peak ceiling keeps it from getting "
+           "louder" if level < goal else "it came out louder than asked")
+    return [f"{result.path.name} reached {level:.1f} {unit}, not {goal:g} {unit}: {why}"]
+
+
 def export(job: ExportJob, *, analysis: Analysis | None = None,
            voice_names: dict[str, str] | None = None, progress: Progress | None = None,
            cancel: threading.Event | None = None) -> ExportResult:
@@ -797,52 +780,61 @@ def export(job: ExportJob, *, analysis: Analysis | None = None,
 
     keep_words = bool(settings.sidecars)
     folder = job.path.parent if str(job.path.parent) else Path(".")
-    shift = codec_shift(settings, analysis.sample, rate, folder) if settings.loudness else 0.0
+    if progress is not None:
+        progress("Calibrating", share)
+    calibration = calibrate(settings, analysis.sample, rate,
+                            file_gain(settings, (analysis.program, analysis.program_levels)),
+                            folder)
     results: list[FileResult] = []
+    notes: list[str] = []
     sidecars: list[Path] = []
     try:
         with Staging() as staging:
             for index, file in enumerate(files):
                 measured = analysis.files[index] if not file.shares_program_gain else (
                     analysis.program, analysis.program_levels)
-                result, placed = _export_file(job, file, staging, measured, shift, analysis,
-                                              keep_words, tick, cancel)
+                result, placed = _export_file(job, file, staging, measured, calibration,
+                                              analysis, keep_words, tick, progress, cancel)
+                notes += _missed_note(settings, result)
                 results.append(result)
                 sidecars += _write_sidecars(job, file, result, placed, staging)
             committed = staging.commit()
     except EncoderError as exc:
         raise ExportError(str(exc)) from exc
     log.info("exported %d file(s): %s", len(committed), ", ".join(map(str, committed)))
-    notes = tuple(settings.notes() + job.program.notes())
-    return ExportResult(tuple(results), tuple(sidecars), notes)
+    return ExportResult(tuple(results), tuple(sidecars),
+                        tuple(settings.notes() + job.program.notes() + notes))
 
 
 def _export_file(job: ExportJob, file: OutputFile, staging: Staging,
-                 measured: tuple[Loudness, Levels], shift: float, analysis: Analysis,
-                 keep_words: bool,
-                 tick: Callable[[int], None],
+                 measured: tuple[Loudness, Levels], calibration: Calibration,
+                 analysis: Analysis, keep_words: bool, tick: Callable[[int], None],
+                 progress: Progress | None,
                  cancel: threading.Event | None) -> tuple[FileResult, list[_Placed]]:
     settings = job.settings
     temp = staging.stage(file.path)
-    gain = file_gain(settings, measured) - shift
-    ceiling = limiter_ceiling(settings)
+    gain = file_gain(settings, measured) + calibration.gain_db
+    ceiling = calibration.ceiling_db
     layout = _layout(job, file, analysis)
     rate = analysis.sample_rate
     head, tail = analysis.room_tone(settings, file)
     duration = (layout[-1].end if layout else head / rate) + tail / rate
     chapters = (_chapter_marks(layout, file, job.program.chapters, duration)
                 if settings.file_format.chapters else ())
-    for attempt in range(MAX_ATTEMPTS):
+    # Stems keep the programme's gain and ceiling whatever they measure on their own, so
+    # they add back up to the programme: no correction for them.
+    attempts = 1 if file.shares_program_gain else MAX_ATTEMPTS
+    for attempt in range(attempts):
         after, levels, frames, placed, written = _render_file(
             job, file, temp, analysis.match_db, gain, ceiling, analysis, keep_words, chapters,
-            tick if attempt == 0 else (lambda _frames: None), cancel)
+            tick if attempt == 0 else _again(progress, file), cancel)
         gain_fix, ceiling_fix = _missed(settings, after, levels)
-        if not (gain_fix or ceiling_fix) or attempt == MAX_ATTEMPTS - 1 or ceiling is None:
+        if not (gain_fix or ceiling_fix) or attempt == attempts - 1 or ceiling is None:
             break
         log.info("%s: %+.2f dB gain, %+.2f dB ceiling, rendering again", file.path.name,
                  gain_fix, ceiling_fix)
         gain += gain_fix
-        ceiling = max(-24.0, ceiling + ceiling_fix)
+        ceiling = max(CEILING_RANGE_DB[0], ceiling + ceiling_fix)
     metadata = job.metadata
     if file.title:
         metadata = replace(metadata, title=file.title, album=metadata.album or metadata.title)
