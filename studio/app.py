@@ -150,7 +150,9 @@ class Studio(QObject):
         self.exporter = ExportService(
             self.document, lambda: self.project.settings, self.project.set_setting,
             lambda: self.window.pause_spin.value(),
-            voice_names=lambda: {v.id: v.name for v in self.catalog.voices}, parent=self)
+            voice_names=lambda: {v.id: v.name for v in self.catalog.voices},
+            project_name=lambda: "" if self.project.untitled else self.project.name,
+            parent=self)
         self.window.set_exporter(self.exporter)
         self.project_menu = ProjectMenu(self.window, self.project, self.generation, settings,
                                         self.save_settings)

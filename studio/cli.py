@@ -23,6 +23,7 @@ import asyncio
 import logging
 import os
 import secrets
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -81,12 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
 
-    render = verbs.add_parser("render", parents=[common], help="render a plain-text script to WAV",
+    render = verbs.add_parser("render", parents=[common], help="render a plain-text script to audio",
                               description="Render SCRIPT (UTF-8 text; paragraphs separated by "
                               "blank lines are blocks) to a WAV file, a project, or both.")
     render.add_argument("script", type=Path, metavar="SCRIPT.txt")
-    render.add_argument("-o", "--output", type=Path, default=None, metavar="OUT.wav",
-                        help="the WAV file to write (16-bit PCM); required without --project")
+    render.add_argument("-o", "--output", type=Path, default=None, metavar="OUT",
+                        help="the file to write: .wav (16-bit PCM unless the options below "
+                        "say otherwise), .flac, .mp3, .opus, .m4a or .m4b; required without "
+                        "--project")
     render.add_argument("--project", type=Path, default=None, metavar="FILE.cstudio",
                         help="render into this project (created if missing): block i takes "
                         "paragraph i, takes already made for the same text and delivery are "
@@ -169,10 +172,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from studio.headless_project import info_command
 
         return info_command(args)
+    if args.verb in ("export", "render"):
+        # SIGTERM (a session ending, `timeout`, a service manager) stops the work the way
+        # Ctrl+C does, so nothing half-written is left behind.
+        signal.signal(signal.SIGTERM, _interrupt)
     if args.verb == "export":
         from studio.headless_export import export_command
 
-        return export_command(args)
+        try:
+            return export_command(args)
+        except KeyboardInterrupt:
+            print("cartesia-studio: interrupted; nothing was written", file=sys.stderr)
+            return 130
     from studio.headless import render_command, voices_command
 
     try:
@@ -182,6 +193,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _serve_local(args: argparse.Namespace) -> int:

@@ -184,6 +184,16 @@ def settings_from_args(args: argparse.Namespace, output: Path, takes_rate: int,
             changes[key] = value
     if args.bitrate is not None:
         changes["vbr_quality"] = None
+    target = FORMATS[fmt]
+    if args.bit_depth is not None and not target.bit_depths:
+        raise SettingsError(f"{target.label} has no bit depth (it is a lossy codec); "
+                            "give --bitrate instead")
+    if (args.bitrate is not None or args.vbr is not None) and not target.bitrates:
+        raise SettingsError(f"{target.label} is lossless and has no bit rate; give "
+                            "--bit-depth instead")
+    if args.per_chapter and args.stems not in (None, "chapter"):
+        raise SettingsError(f"--per-chapter and --stems {args.stems} ask for two different "
+                            "sets of files; choose one")
     settings = replace(settings, **changes)  # type: ignore[arg-type]
     settings = replace(settings, loudness=_loudness(args, settings.loudness))
     if settings.loudness is None:
@@ -289,8 +299,10 @@ class TerminalProgress:
 
 
 def report(result: ExportResult, stream: TextIO | None = None) -> None:
-    """What was written, with the achieved figures and any ACX reports (on stderr)."""
-    stream = stream if stream is not None else sys.stderr
+    """What was written, with the achieved figures and any ACX reports: the command's
+    result, so on stdout (``export ... > report.txt`` keeps it); progress and errors
+    go to stderr."""
+    stream = stream if stream is not None else sys.stdout
     for file in result.files:
         after = file.after
         figures = [f"{file.duration:.1f} s"]
@@ -336,7 +348,7 @@ def run_export(job: ExportJob, stream: TextIO | None = None) -> int:
         print(f"cartesia-studio: {exc}; nothing was written", file=stream)
         return EXIT_FAILED
     progress.done()
-    report(result, stream)
+    report(result)
     if job.settings.acx_check and not result.passed_acx:
         print("cartesia-studio: a file fails the ACX check (see above)", file=stream)
         return EXIT_FAILED

@@ -99,9 +99,9 @@ def test_acx_preset_writes_a_passing_file_per_chapter_and_check_exits_0(
     assert done.returncode == 0, done.stderr
     names = [f"story - {i:02d} - {title}.mp3" for i, title in enumerate(CHAPTERS, 1)]
     assert listing(out) == names
-    assert done.stderr.count(": PASS") == len(names) and "FAIL" not in done.stderr
+    assert done.stdout.count(": PASS") == len(names) and "FAIL" not in done.stdout
     for name, title in zip(names, CHAPTERS, strict=True):
-        assert f"Wrote {out / name}" in done.stderr
+        assert f"Wrote {out / name}" in done.stdout
         tags = mutagen.id3.ID3(out / name)
         # A file per chapter is titled by its chapter, in the book named by --title.
         assert tags["TIT2"].text == [title] and tags["TALB"].text == ["A Short Story"]
@@ -115,9 +115,9 @@ def test_a_loud_export_fails_the_acx_check_with_exit_1_naming_rms_and_peak(
     assert done.returncode == 1, done.stderr
     assert "a file fails the ACX check" in done.stderr
     findings = re.findall(r"^\s+(RMS|Peak) -?\d+\.\d+ dB: (Lower the level|Peaks reach)",
-                          done.stderr, re.MULTILINE)
-    assert findings == [("RMS", "Lower the level"), ("Peak", "Peaks reach")], done.stderr
-    assert "loud.mp3: FAIL" in done.stderr
+                          done.stdout, re.MULTILINE)
+    assert findings == [("RMS", "Lower the level"), ("Peak", "Peaks reach")], done.stdout
+    assert "loud.mp3: FAIL" in done.stdout
     assert listing(tmp_path) == ["loud.mp3"]  # a failed check reports on a file written
 
 
@@ -385,3 +385,38 @@ def test_render_writes_flac_when_the_output_says_so(tmp_path: Path) -> None:
     words = [w for c in cues for w in c.content.split()]
     assert words == " ".join(RENDER_SCRIPT).split()
     assert float(stream["duration"]) >= cues[-1].start.total_seconds()
+
+
+def test_sigterm_midway_stops_like_ctrl_c_and_leaves_nothing(book: Path, tmp_path: Path) -> None:
+    import signal
+    import sys
+
+    out = tmp_path / "out"
+    out.mkdir()
+    env = dict(os.environ)
+    env.pop("CARTESIA_API_KEY", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio", "export", str(book), "-o", str(out / "book.m4b"),
+         "--preset", "m4b"], stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:  # the work has begun once it reports progress
+        seen.append(line)
+        if "Measuring" in line or "Encoding" in line:
+            proc.send_signal(signal.SIGTERM)
+            break
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=120) == 130, "".join(seen) + rest
+    assert "interrupted; nothing was written" in rest
+    assert listing(out) == []
+
+
+def test_options_the_format_cannot_take_are_refused(book: Path, tmp_path: Path) -> None:
+    cases = [(["-o", str(tmp_path / "a.mp3"), "--bit-depth", "24"], "no bit depth"),
+             (["-o", str(tmp_path / "a.wav"), "--bitrate", "128"], "no bit rate"),
+             (["-o", str(tmp_path / "a.mp3"), "--per-chapter", "--stems", "voice"],
+              "choose one")]
+    for options, message in cases:
+        done = run_cli("export", str(book), *options, cwd=tmp_path)
+        assert done.returncode == 2 and message in done.stderr, (options, done.stderr)
+    assert listing(tmp_path) == []

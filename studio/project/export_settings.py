@@ -81,7 +81,7 @@ FORMATS: dict[str, Format] = {f.key: f for f in (
 )}
 
 #: Extensions a user may type for each format, beyond :attr:`Format.extension`.
-_ALIASES = {".wave": "wav", ".ogg": "opus", ".aac": "m4a", ".mp4": "m4a"}
+_ALIASES = {".wave": "wav", ".ogg": "opus", ".mp4": "m4a"}
 
 
 def format_for_extension(suffix: str) -> Format | None:
@@ -195,6 +195,10 @@ class ExportSettings:
     def notes(self) -> list[str]:
         """What the export does differently from what was asked, in words for the user."""
         notes = []
+        chapter_files = self.sidecars & {"labels", "chapters_json"}
+        if chapter_files and self.split != "program":
+            notes.append("chapter files (labels, chapters JSON) describe the chapters inside "
+                         "one file, so none are written for files per chapter, block or voice")
         if self.encoded_sample_rate != self.sample_rate:
             notes.append(f"{self.file_format.label} is written at "
                          f"{self.encoded_sample_rate:,} Hz; the audio is resampled from "

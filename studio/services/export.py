@@ -98,6 +98,8 @@ class ExportService(QObject):
         save_setting: ``(key, value)`` writes a project setting.
         pause: the pause between blocks now, seconds.
         voice_names: voice id -> name, for stems per voice.
+        project_name: the project's name ("" while untitled), for the first export's
+            file name.
 
     Signals:
         progressed(str stage, float fraction, float seconds_left): while running;
@@ -111,6 +113,7 @@ class ExportService(QObject):
     def __init__(self, document: ScriptDocument, settings: Callable[[], Mapping[str, str]],
                  save_setting: Callable[[str, str], None], pause: Callable[[], float],
                  voice_names: Callable[[], dict[str, str]] | None = None,
+                 project_name: Callable[[], str] | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
@@ -118,6 +121,7 @@ class ExportService(QObject):
         self._save = save_setting
         self._pause = pause
         self._voice_names = voice_names or dict
+        self._project_name = project_name or (lambda: "")
         self._cancel: threading.Event | None = None
         self._analysis: tuple[tuple[Any, ...], Analysis] | None = None
         self.busy = False
@@ -161,6 +165,12 @@ class ExportService(QObject):
     def last_path(self) -> Path | None:
         text = self._settings().get(PATH_KEY)
         return Path(text) if text else None
+
+    def default_name(self) -> str:
+        """A file name (without extension) for a project's first export: its own name,
+        or "voiceover" while it has none."""
+        name = " ".join(self._project_name().split())
+        return name or "voiceover"
 
     # --- running ------------------------------------------------------------------------
 

@@ -321,7 +321,10 @@ class BlockView(QFrame):
         self._update_state()
         self.chapter_label.setVisible(block.chapter is not None)
         if block.chapter is not None:
-            self.chapter_label.setText(f"Chapter: {block.chapter or '(untitled)'}")
+            title = block.chapter or "(untitled)"
+            # "Chapter 1: The Storm" is shown as it is, not as "Chapter: Chapter 1: ...".
+            prefix = "" if title.lower().startswith("chapter") else "Chapter: "
+            self.chapter_label.setText(prefix + title)
         if self.text_edit.toPlainText() != block.text:
             self._show_text(block.text)
         self.voice_combo.set_voice_id(block.voice_id)

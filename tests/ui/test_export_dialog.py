@@ -223,3 +223,37 @@ def test_acx_export_passes_its_check_and_the_preset_is_remembered(generated, qtb
     again.preset_combo.setCurrentIndex(again.preset_combo.findData("youtube"))
     again.reset_button.click()
     assert again.settings() == PRESETS["youtube"].settings
+
+
+def test_presets_carry_the_extension_and_the_dialog_holds_still(generated, qtbot, qloop,  # type: ignore[no-untyped-def]
+                                                                tmp_path: Path) -> None:
+    dialog = _open_dialog(generated)
+    dialog.preset_combo.setCurrentIndex(dialog.preset_combo.findData("youtube"))
+    dialog.set_path(tmp_path / "voiceover.m4a")
+    dialog.preset_combo.setCurrentIndex(dialog.preset_combo.findData("broadcast"))
+    assert dialog.path().name == "voiceover.wav", "a preset's format moves the extension too"
+    dialog.preset_combo.setCurrentIndex(dialog.preset_combo.findData("acx"))
+    assert dialog.path().name == "voiceover.mp3"
+    assert dialog.head_spin.value() == 0.75, "ACX's head room tone is not rounded"
+
+    # A folder is not a file name: said, nothing written beside it.
+    dialog.set_path(tmp_path)
+    dialog.export_button.click()
+    assert "is a folder" in dialog.error_label.text() and not dialog.service.busy
+    assert not list(tmp_path.iterdir())
+
+    # Switching formats hides rows, but the groups below do not move.
+    dialog.set_path(tmp_path / "voiceover.mp3")
+    dialog.show()
+    files_top = dialog.split_combo.parentWidget().geometry().top()
+    for key in ("wav", "mp3", "flac", "opus"):
+        dialog.format_combo.setCurrentIndex(dialog.format_combo.findData(key))
+        dialog.layout().activate()
+        assert dialog.split_combo.parentWidget().geometry().top() == files_top, key
+
+    # While it writes, what it writes cannot change.
+    states: list[bool] = []
+    dialog.service.busy_changed.connect(
+        lambda busy: states.append(dialog.format_combo.isEnabled()) if busy else None)
+    assert _export(qloop, dialog) is not None, dialog.error_label.text()
+    assert states == [False] and dialog.format_combo.isEnabled()

@@ -160,6 +160,9 @@ class ExportDialog(QDialog):
                                     "its neighbours")
         self.head_spin = self._spin(0.0, 10.0, " s")
         self.tail_spin = self._spin(0.0, 10.0, " s")
+        for spin in (self.head_spin, self.tail_spin):
+            spin.setDecimals(2)  # ACX's 0.75 s must not become 0.8 s
+            spin.setSingleStep(0.25)
 
         self.split_combo = QComboBox()
         for key, label in _SPLITS:
@@ -193,11 +196,13 @@ class ExportDialog(QDialog):
         self.report_view.setObjectName("ExportReport")
         self.report_view.setReadOnly(True)
         self.report_view.setPlaceholderText("The figures of every file written appear here.")
-        self.report_view.setMaximumHeight(120)
+        self.report_view.setMinimumHeight(90)
         self.error_label = QLabel()
         self.error_label.setObjectName("ExportError")
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #ff7b7b;")
+        # Two lines always: a message appearing does not grow the dialog.
+        self.error_label.setMinimumHeight(2 * self.error_label.fontMetrics().lineSpacing())
         self.export_button = QPushButton("Export")
         self.export_button.setDefault(True)
         self.cancel_button = QPushButton("Close")
@@ -286,6 +291,9 @@ class ExportDialog(QDialog):
         cover.addWidget(self.cover_button)
         tags.addRow("Cover", cover)
 
+        self._settings_widgets: tuple[QWidget, ...] = (
+            self.preset_combo, self.reset_button, fmt_box, loud_box, files_box, tags_box,
+            self.path_edit, self.browse_button)
         grid = QGridLayout()
         grid.addWidget(fmt_box, 0, 0)
         grid.addWidget(loud_box, 0, 1)
@@ -293,6 +301,9 @@ class ExportDialog(QDialog):
         grid.addWidget(tags_box, 1, 1)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
+        # Rows a format lacks are hidden; the groups below keep their place.
+        grid.setRowMinimumHeight(0, max(fmt_box.sizeHint().height(),
+                                        loud_box.sizeHint().height()))
 
         path = QHBoxLayout()
         path.addWidget(QLabel("Save as"))
@@ -374,8 +385,8 @@ class ExportDialog(QDialog):
             self.preset_combo.blockSignals(False)
             self.preset_summary.setText(PRESETS[preset].summary)
             self.preset_summary.setToolTip(PRESETS[preset].summary)
+            previous = self._format_key
             self._set_combo(self.format_combo, settings.format)
-            self._format_key = settings.format
             self._refresh_format_choices(settings)
             self._set_combo(self.channels_combo, settings.channels)
             target = settings.loudness
@@ -395,7 +406,8 @@ class ExportDialog(QDialog):
         finally:
             self._loading = False
         self._on_measure_changed()
-        self._follow_format()
+        self._follow_format(previous)
+        self._format_key = settings.format
         self._on_changed()
 
     def _refresh_format_choices(self, settings: ExportSettings) -> None:
@@ -464,7 +476,7 @@ class ExportDialog(QDialog):
 
     def _set_initial_path(self) -> None:
         last = self.service.last_path()
-        base = last if last is not None else Path.home() / "voiceover.wav"
+        base = last if last is not None else Path.home() / f"{self.service.default_name()}.wav"
         self.set_path(base.with_suffix(FORMATS[self._format_key].extension))
 
     # --- reacting -------------------------------------------------------------------------
@@ -484,21 +496,21 @@ class ExportDialog(QDialog):
         self._loading = True
         self._refresh_format_choices(current)
         self._loading = False
-        self._follow_format()
+        self._follow_format(self._format_key)
         self._format_key = fmt.key
         self._on_changed()
 
-    def _follow_format(self) -> None:
-        """The file name's extension follows the format when it named the previous one
-        (or none); an extension the user typed for another purpose stays and is asked
-        about on Export."""
+    def _follow_format(self, previous: str) -> None:
+        """The file name's extension follows the format when it named the ``previous``
+        one (or none); an extension the user typed for another purpose stays and is
+        asked about on Export."""
         path = self.path()
         if not self.path_edit.text().strip():
             return
         fmt = FORMATS[self.format_combo.currentData()]
         named = format_for_extension(path.suffix)
         follows = (named is None and path.suffix == "") or (
-            named is not None and named.key == self._format_key != fmt.key)
+            named is not None and named.key == previous != fmt.key)
         if follows:
             self.set_path(path.with_suffix(fmt.extension))
 
@@ -611,6 +623,9 @@ class ExportDialog(QDialog):
         self.progress.setFormat(f"{stage} {fraction * 100:.0f}%{left}")
 
     def _on_busy_changed(self, busy: bool) -> None:
+        # What is being written cannot change under it: the settings wait.
+        for widget in self._settings_widgets:
+            widget.setEnabled(not busy)
         self.export_button.setEnabled(not busy)
         self.measure_button.setEnabled(not busy)
         self.cancel_button.setText("Cancel" if busy else "Close")
@@ -673,6 +688,9 @@ class ExportDialog(QDialog):
             self.error_label.setText("Choose where to save the export (Save as).")
             return None
         path = self.path()
+        if path.is_dir():
+            self.error_label.setText(f"{path} is a folder: add a file name to Save as.")
+            return None
         fmt = FORMATS[self.format_combo.currentData()]
         named = format_for_extension(path.suffix)
         if named is None:
@@ -722,6 +740,9 @@ class ExportDialog(QDialog):
         self.progress.setFormat(f"Exported {len(result.files)} file"
                                 f"{'s' * (len(result.files) != 1)}")
         self.report_view.setPlainText("\n".join(self.report_lines(result)))
+        first = result.files[0]
+        self.measured_label.setText(f"Before export: {describe_loudness(first.before)}; "
+                                    f"gain {first.gain_db:+.1f} dB")
         self.exported.emit(result)
         return result
 
