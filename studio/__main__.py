@@ -2,4 +2,7 @@
 
 from studio.cli import main
 
-raise SystemExit(main())
+# Guarded: a child process the export starts (multiprocessing, "spawn") imports this
+# module again, and must not run the command a second time.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -20,7 +20,8 @@ CORE = ["studio.api", "studio.audio", "studio.audio.codecs", "studio.audio.buffe
         "studio.audio.acx", "studio.audio.tags", "studio.audio.riff_tags", "studio.audio.cover",
         "studio.project.captions", "studio.project.chapter_files", "studio.project.program",
         "studio.project.export_settings", "studio.project.export_pipeline",
-        "studio.headless_export"]
+        "studio.headless_export", "studio.audio.encode_process", "studio.audio.memory",
+        "studio.project.export_calibration"]
 
 
 def test_core_imports_with_qt_blocked() -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -162,10 +162,102 @@ _PYAV = {
 }
 
 
-class PyAVEncoder:
-    """MP3, Ogg Opus and AAC (M4A/M4B) through PyAV (see the module docstring)."""
+#: FFmpeg's decoder for each encoder's output.
+_DECODERS = {"libmp3lame": "mp3float", "aac": "aac", "libopus": "libopus"}
+#: Packets queued for the monitor at most (a few seconds of audio).
+_MONITOR_DEPTH = 256
 
-    def __init__(self, path: Path, settings: EncodeSettings) -> None:
+
+@dataclass(frozen=True, slots=True)
+class CodecInfo:
+    """What a decoder needs to read an encoder's packets (picklable: it crosses to
+    another process). ``name`` is the encoder's (``libmp3lame``...)."""
+
+    name: str
+    sample_rate: int
+    layout: str
+    extradata: bytes | None
+
+    @classmethod
+    def of(cls, context: Any) -> CodecInfo:
+        extradata = context.extradata
+        return cls(str(context.name), int(context.sample_rate), str(context.layout.name),
+                   bytes(extradata) if extradata else None)
+
+
+class DecodeMonitor:
+    """Decodes an encoder's packets on a thread of its own, as a listener's player will,
+    and hands the first channel's samples to ``listen`` (float32, ``(frames,)``), so an
+    export measures what it wrote while it writes it, not in a second pass afterwards.
+
+    The samples include the codec's priming and padding (a few milliseconds of
+    silence), which moves neither loudness nor peaks.
+
+    Args:
+        codec: the encoder's codec, rate, layout and extradata.
+        listen: called on the monitor's thread with each decoded chunk.
+    """
+
+    def __init__(self, codec: CodecInfo, listen: Callable[[FloatArray], None]) -> None:
+        self._decoder = cast(Any, av.CodecContext.create(_DECODERS[codec.name], "r"))
+        self._decoder.sample_rate = codec.sample_rate
+        self._decoder.layout = codec.layout
+        if codec.extradata:
+            self._decoder.extradata = codec.extradata
+        self._to_float = av.AudioResampler(format="fltp")
+        self._listen = listen
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_MONITOR_DEPTH)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="export-monitor", daemon=True)
+        self._thread.start()
+
+    def feed(self, packet: bytes) -> None:
+        """Queue an encoded packet (its bytes, copied: the muxer keeps the original)."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put(packet)
+
+    def _run(self) -> None:
+        while True:
+            data = self._queue.get()
+            if self._error is not None:
+                if data is None:
+                    return
+                continue
+            try:
+                for frame in self._decoder.decode(av.Packet(data) if data is not None else None):
+                    for out in self._to_float.resample(frame):
+                        self._listen(np.ascontiguousarray(out.to_ndarray()[0],
+                                                          dtype=np.float32))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                self._error = exc
+            if data is None:
+                return
+
+    def close(self) -> None:
+        """Decode what is queued and stop; raises what the decoder raised."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise EncoderError(f"the written audio does not decode: {self._error}")
+
+
+class PyAVEncoder:
+    """MP3, Ogg Opus and AAC (M4A/M4B) through PyAV (see the module docstring).
+
+    Args:
+        path: the file to write.
+        settings: how.
+        listen: when given, every encoded packet is also decoded (:class:`DecodeMonitor`)
+            and its samples handed to ``listen``.
+        on_packet: when given, called with the codec (once, first) and then each encoded
+            packet's bytes, for a decoder elsewhere (another process's parent).
+    """
+
+    def __init__(self, path: Path, settings: EncodeSettings,
+                 listen: Callable[[FloatArray], None] | None = None,
+                 on_packet: Callable[[CodecInfo | bytes], None] | None = None) -> None:
         self.frames = 0
         muxer, codec, self._format = _PYAV[settings.container]
         self._layout = "mono" if settings.channels == 1 else "stereo"
@@ -185,6 +277,10 @@ class PyAVEncoder:
                 self._stream.bit_rate = settings.bitrate_kbps * 1000
         except (av.FFmpegError, OSError, ValueError) as exc:
             raise EncoderError(f"cannot start the {codec} encoder for {path.name}: {exc}") from exc
+        self._listen = listen
+        self._on_packet = on_packet
+        self._codec_sent = False
+        self._monitor: DecodeMonitor | None = None
 
     def write(self, samples: FloatArray) -> None:
         if not samples.size:
@@ -205,12 +301,25 @@ class PyAVEncoder:
     def _mux(self, frame: av.AudioFrame | None) -> None:
         try:
             for packet in self._stream.encode(frame):
+                # The codec's extradata is known once it has made a packet.
+                if self._listen is not None:
+                    if self._monitor is None:
+                        self._monitor = DecodeMonitor(CodecInfo.of(self._stream.codec_context),
+                                                      self._listen)
+                    self._monitor.feed(bytes(packet))
+                if self._on_packet is not None:
+                    if not self._codec_sent:
+                        self._on_packet(CodecInfo.of(self._stream.codec_context))
+                        self._codec_sent = True
+                    self._on_packet(bytes(packet))
                 self._container.mux(packet)
         except (av.FFmpegError, OSError) as exc:
             raise EncoderError(f"the encoder failed: {exc} (disk full or I/O error?)") from exc
 
     def close(self, chapters: Sequence[ChapterTime] = ()) -> None:
         self._mux(None)
+        if self._monitor is not None:
+            self._monitor.close()
         if chapters and self._chapters_allowed:
             base = Fraction(1, 1000)
             self._container.set_chapters([
@@ -223,14 +332,22 @@ class PyAVEncoder:
             raise EncoderError(f"cannot finish the file: {exc} (disk full or I/O error?)") from exc
 
     def abort(self) -> None:
+        if self._monitor is not None:
+            with contextlib.suppress(EncoderError):
+                self._monitor.close()
         try:
             self._container.close()
         except (av.FFmpegError, OSError, ValueError):
             pass
 
 
-def open_encoder(path: Path, settings: EncodeSettings) -> Encoder:
-    """An encoder writing ``path`` (a staged temporary file) as ``settings`` say.
+def open_encoder(path: Path, settings: EncodeSettings,
+                 listen: Callable[[FloatArray], None] | None = None,
+                 on_packet: Callable[[CodecInfo | bytes], None] | None = None) -> Encoder:
+    """An encoder writing ``path`` (a staged temporary file) as ``settings`` say; with
+    ``listen``, a lossy encoder also decodes what it writes for it (:class:`DecodeMonitor`;
+    lossless files are their samples, measured before they go in); with ``on_packet``,
+    a lossy encoder hands out its codec and packets (:class:`PyAVEncoder`).
 
     Raises:
         EncoderError: the encoder or the file cannot be opened.
@@ -239,7 +356,7 @@ def open_encoder(path: Path, settings: EncodeSettings) -> Encoder:
     if settings.container in ("wav", "flac"):
         return SoundFileEncoder(path, settings)
     if settings.container in _PYAV:
-        return PyAVEncoder(path, settings)
+        return PyAVEncoder(path, settings, listen, on_packet)
     raise ValueError(f"unknown container {settings.container!r}")
 
 

@@ -20,7 +20,9 @@ integrated loudness, EBU Tech 3342 loudness range and BS.1770-4 Annex 2 true pea
 
 from __future__ import annotations
 
+import gc
 import math
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -240,6 +242,17 @@ class AudioGraph:
             out.append(frame.to_ndarray().reshape(-1).astype(np.float32, copy=False))
 
 
+def release_graphs() -> None:
+    """Free the FFmpeg filter graphs no longer used. PyAV graphs are reference cycles
+    (graph <-> filter contexts), freed only by Python's cycle collector, and each holds
+    megabytes of FFmpeg buffers. On the main thread (the command line) they are
+    collected now; in the studio the work runs on a worker thread, where collecting
+    could reach a Qt object (which crashes Qt), so the studio's own collector on the UI
+    thread frees them (``studio.app.MainThreadCollector``, every second)."""
+    if threading.current_thread() is threading.main_thread():
+        gc.collect()
+
+
 class LoudnessMeter:
     """Integrated loudness, loudness range and true peak of a stream of float32 mono
     chunks, in constant memory (FFmpeg's ``ebur128`` filter, see the module docstring).
@@ -347,6 +360,12 @@ class PieceLoudnessMeter:
     def measure(self, samples: npt.NDArray[np.float32]) -> float:
         """The integrated loudness of ``samples`` (float32 mono) alone, LUFS; ``-inf``
         for silence or anything shorter than one 400 ms gating block."""
+        return gated_loudness(self.blocks(samples))
+
+    def blocks(self, samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """The loudness of each 400 ms gating block that lies wholly inside ``samples``,
+        LUFS (BS.1770-4 section 2.7), in order: what integrated loudness is made of, so
+        pieces measured apart can be gated together (:func:`gated_loudness`)."""
         hop = self._hop
         frames = samples.shape[0]
         padded = -frames % hop  # up to the grid, so the next piece starts on it
@@ -361,4 +380,4 @@ class PieceLoudnessMeter:
         self._graph.push(np.concatenate([tail, self._gap]) if padded else self._gap, hop)
         metadata.clear()
         # The first three blocks reach back into the silence before the piece.
-        return gated_loudness(values[_BLOCKS_PER_WINDOW - 1:])
+        return np.asarray(values[_BLOCKS_PER_WINDOW - 1:], dtype=np.float64)

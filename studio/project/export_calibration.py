@@ -27,13 +27,13 @@ import numpy.typing as npt
 from studio.audio.acx import LevelMeter, scan_file
 from studio.audio.encoders import EncodeSettings, open_encoder
 from studio.audio.limiter import CEILING_RANGE_DB, PeakLimiter
-from studio.audio.loudness import LoudnessMeter, db_to_gain
+from studio.audio.loudness import LoudnessMeter, db_to_gain, release_graphs
 from studio.project.export_settings import ExportSettings
 
 FloatArray = npt.NDArray[np.float32]
 
 #: Seconds of the programme sampled for calibration, and at most this much per block.
-SAMPLE_SECONDS = 60.0
+SAMPLE_SECONDS = 40.0
 SNIPPET_SECONDS = 2.0
 #: Fade at each end of a snippet, seconds, so the joins add no clicks (and no peaks).
 _FADE_SECONDS = 0.005
@@ -93,8 +93,16 @@ def _limited(audio: FloatArray, rate: int, ceiling: float | None) -> FloatArray:
     if ceiling is None:
         return audio
     limiter = PeakLimiter(rate, ceiling)
-    pieces = limiter.process(audio) + limiter.flush()
-    return np.concatenate(pieces) if pieces else audio[:0]
+    out = np.empty_like(audio)
+    filled = 0
+    for begin in range(0, audio.shape[0], rate):  # a second at a time: bounded copies
+        for piece in limiter.process(audio[begin:begin + rate]):
+            out[filled:filled + piece.shape[0]] = piece
+            filled += piece.shape[0]
+    for piece in limiter.flush():
+        out[filled:filled + piece.shape[0]] = piece
+        filled += piece.shape[0]
+    return out[:filled]
 
 
 def _levels(audio: FloatArray, rate: int, measure: str) -> tuple[float, float]:
@@ -119,13 +127,22 @@ def _through_codec(audio: FloatArray, settings: ExportSettings, rate: int,
             container=settings.format, sample_rate=rate, channels=settings.channels,
             bitrate_kbps=settings.bitrate_kbps,
             vbr_quality=settings.vbr_quality if settings.file_format.vbr else None))
-        encoder.write(audio)
+        for begin in range(0, audio.shape[0], rate):
+            encoder.write(audio[begin:begin + rate])
         encoder.close()
-        decoded: list[FloatArray] = []
-        scan_file(probe, also=decoded.append)
         with av.open(str(probe)) as container:
             decoded_rate = int(container.streams.audio[0].codec_context.sample_rate)
-    return (np.concatenate(decoded) if decoded else audio[:0]), decoded_rate
+        out = np.zeros(audio.shape[0] + decoded_rate, dtype=np.float32)  # + codec delay
+        filled = 0
+
+        def keep(samples: FloatArray) -> None:
+            nonlocal filled
+            take = min(samples.shape[0], out.shape[0] - filled)
+            out[filled:filled + take] = samples[:take]
+            filled += take
+
+        scan_file(probe, also=keep)
+    return out[:filled], decoded_rate
 
 
 def calibrate(settings: ExportSettings, sample: FloatArray, rate: int, gain_db: float,
@@ -164,6 +181,7 @@ def calibrate(settings: ExportSettings, sample: FloatArray, rate: int, gain_db: 
         if lossy:
             out, out_rate = _through_codec(out, settings, rate, folder)
         after, peak = _levels(out, out_rate, measure)
+        release_graphs()  # each round's meters and limiter hold FFmpeg's buffers
         if not (math.isfinite(before) and math.isfinite(after)):
             return Calibration(0.0, ceiling)
         correction = max(-6.0, min(6.0, before - after))

@@ -27,7 +27,6 @@ ceiling makes unreachable is reported in the result's notes.
 
 from __future__ import annotations
 
-import gc
 import logging
 import math
 import re
@@ -36,13 +35,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-import av
 import numpy as np
 import numpy.typing as npt
 
-from studio.audio.acx import AcxReport, FileFormat, LevelMeter, Levels, acx_check, scan_file
+from studio.audio.acx import AcxReport, LevelMeter, Levels, acx_check, scan_file
 from studio.audio.atomic import Staging
 from studio.audio.buffers import resample
+from studio.audio.encode_process import ProcessEncoder
 from studio.audio.encoders import (
     ChapterTime,
     Encoder,
@@ -58,7 +57,10 @@ from studio.audio.loudness import (
     LoudnessMeter,
     PieceLoudnessMeter,
     db_to_gain,
+    gated_loudness,
+    release_graphs,
 )
+from studio.audio.memory import return_freed_memory
 from studio.audio.tags import ChapterMark, Metadata, write_tags
 from studio.project.captions import (
     CaptionBlock,
@@ -93,6 +95,9 @@ TOLERANCE_DB = 0.5
 #: Renders of one file at most: the first (calibrated on a sample, so it usually lands)
 #: and one correction.
 MAX_ATTEMPTS = 2
+#: A lossy file this long (seconds) or longer is encoded in a process of its own; for a
+#: shorter one, starting a process (about a second) would cost more than it saves.
+PROCESS_MIN_SECONDS = 120.0
 #: Samples handed to the limiter and encoder at once (one second at 48 kHz).
 _CHUNK = 48_000
 #: :func:`~studio.audio.tags.write_tags` names containers, not codecs: Opus lives in Ogg.
@@ -255,7 +260,7 @@ class Analysis:
         program_levels: its RMS and peaks (room tone and pauses included).
         files: per output file, its loudness and levels, mono, before its own gain.
         sample: snippets of blocks spread over the programme, with their matching gains
-            (float32 mono, about a minute: :mod:`studio.project.export_calibration`).
+            (float32 mono, about 40 s: :mod:`studio.project.export_calibration`).
         block_quiet: block id -> the quiet its take starts and ends with, seconds
             (below ACX's -50 dBFS room-tone threshold), measured when room tone is asked.
     """
@@ -305,18 +310,34 @@ def _match_gain(block_lufs: float, reference: float | None) -> float:
 
 class _Meters:
     """A file's loudness and level meters, fed the same samples; with ``threaded``, on
-    a thread of their own (FFmpeg releases the GIL while it filters, so measuring the
-    programme overlaps with reading the next take)."""
+    a thread of their own (overlapping with reading the next take, whose decoding
+    releases the GIL; FFmpeg's filters through PyAV do not).
 
-    def __init__(self, sample_rate: int, *, threaded: bool = False) -> None:
-        self.loudness = LoudnessMeter(sample_rate)
+    With ``gated``, loudness is not metered from the samples but gated from the 400 ms
+    blocks of each take measured already (:meth:`add_blocks`, from the
+    :class:`~studio.audio.loudness.PieceLoudnessMeter` that level matching needs anyway):
+    the same integrated loudness to within the few blocks that straddle a pause, for
+    none of the cost; loudness range and true peak are then not known (``nan``).
+    """
+
+    def __init__(self, sample_rate: int, *, threaded: bool = False,
+                 true_peak: bool = True, gated: bool = False) -> None:
+        self.loudness = None if gated else LoudnessMeter(sample_rate, true_peak=true_peak)
         self.levels = LevelMeter(sample_rate)
         self.frames = 0
+        self._rate = sample_rate
+        self._blocks: list[npt.NDArray[np.float64]] = []
         self._thread = ThreadedEncoder(self) if threaded else None
 
     def write(self, samples: FloatArray) -> None:  # as an encoder, for ThreadedEncoder
-        self.loudness.add(samples)
+        if self.loudness is not None:
+            self.loudness.add(samples)
         self.levels.add(samples)
+        self.frames += int(samples.shape[0])
+
+    def add_blocks(self, blocks: npt.NDArray[np.float64]) -> None:
+        """Gating blocks (LUFS) of the samples added, as they will be played."""
+        self._blocks.append(blocks)
 
     def close(self, _chapters: Sequence[ChapterTime] = ()) -> None:
         return None
@@ -334,7 +355,11 @@ class _Meters:
         if self._thread is not None:
             self._thread.close()
             self._thread = None
-        return self.loudness.result(), self.levels.result()
+        if self.loudness is not None:
+            return self.loudness.result(), self.levels.result()
+        blocks = np.concatenate(self._blocks) if self._blocks else np.zeros(0)
+        return (Loudness(gated_loudness(blocks), math.nan, math.nan, self.frames / self._rate),
+                self.levels.result())
 
     def stop(self) -> None:
         """End the meters' thread without a result (the measurement failed)."""
@@ -349,7 +374,7 @@ def _pause_frames(program: Program, rate: int) -> int:
 
 def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
             progress: Progress | None = None, cancel: threading.Event | None = None,
-            weight: float = 1.0) -> Analysis:
+            weight: float = 1.0, true_peak: bool = True) -> Analysis:
     """Measure the programme of ``job`` (the first pass; see the module docstring).
 
     Memory stays flat: one take is held at a time, one loudness meter runs for the
@@ -362,17 +387,24 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
         progress: told ("Measuring", fraction) as blocks are read, the fraction scaled
             by ``weight``.
         cancel: set to stop; :class:`ExportCancelled` is raised.
+        true_peak: measure the programme's true peak too (shown before an export; the
+            export itself does without: the limiter's ceiling is calibrated instead,
+            and true peak costs as much as the rest of the measurement).
 
     Raises:
         ExportCancelled, ExportError; :class:`~studio.project.export_settings.SettingsError`.
     """
+    return_freed_memory()
     settings = job.settings
     check_settings(settings)
     files = list(files) if files is not None else plan_files(job)
     rate = settings.encoded_sample_rate
     reference = _match_reference(settings)
     pieces = PieceLoudnessMeter(rate if rate % 10 == 0 else 48000)
-    program_meters = _Meters(rate, threaded=True)
+    # An export (no true peak wanted) gates loudness from the blocks level matching
+    # measures anyway; the dialog's Measure meters it all, true peak and range included.
+    gated = reference is not None and not true_peak
+    program_meters = _Meters(rate, threaded=not gated, true_peak=true_peak, gated=gated)
     # Files normalised on their own (one per chapter) are measured one after another;
     # a whole-programme file is the programme itself.
     own = [i for i, f in enumerate(files) if not f.shares_program_gain]
@@ -415,11 +447,15 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
                 found = edges.result()
                 block_quiet[block.block_id] = (found.head_seconds, found.tail_seconds)
             loudness = SILENT
+            gating = np.zeros(0)
             if reference is not None:
                 measured = audio if rate % 10 == 0 else resample(audio, rate, 48000)
-                loudness = pieces.measure(measured)
+                gating = pieces.blocks(measured)
+                loudness = gated_loudness(gating)
             block_loudness[block.block_id] = loudness
             gain_db = _match_gain(loudness, reference)
+            if gated:
+                program_meters.add_blocks(gating + gain_db)
             match_db[block.block_id] = gain_db
             gained = audio * np.float32(db_to_gain(gain_db)) if gain_db else audio
             if index:
@@ -433,11 +469,13 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
                     if current is not None:
                         current[1].add(tail_of(files[current[0]]))
                         file_results[current[0]] = current[1].result()
-                    current = (file_index, _Meters(rate))
+                    current = (file_index, _Meters(rate, true_peak=true_peak, gated=gated))
                     current[1].add(head_of(block))
                 else:
                     current[1].add(pause)
                 current[1].add(gained)
+                if gated:
+                    current[1].add_blocks(gating + gain_db)
             done += block.take.duration
             if progress is not None:
                 progress("Measuring", weight * done / total)
@@ -455,17 +493,6 @@ def analyse(job: ExportJob, files: Sequence[OutputFile] | None = None, *,
     return Analysis(rate, block_frames, block_loudness, match_db, program[0], program[1],
                     results, np.concatenate(sample) if sample else np.zeros(0, np.float32),
                     block_quiet)
-
-
-def release_graphs() -> None:
-    """Free the FFmpeg filter graphs no longer used. PyAV graphs are reference cycles
-    (graph <-> filter contexts), freed only by Python's cycle collector, and each holds
-    megabytes of FFmpeg buffers. On the main thread (the command line) they are
-    collected now; in the studio the work runs on a worker thread, where collecting
-    could reach a Qt object (which crashes Qt), so the studio's own collector on the UI
-    thread frees them (:class:`studio.app.MainThreadCollector`, every second)."""
-    if threading.current_thread() is threading.main_thread():
-        gc.collect()
 
 
 def _check_cancel(cancel: threading.Event | None) -> None:
@@ -579,23 +606,6 @@ class _Writer:
             self.encoder.write(samples)
 
 
-def measure_written(path: Path, channels: int) -> tuple[Loudness, Levels, FileFormat]:
-    """Decode an exported file and measure what a listener gets: its loudness and true
-    peak (the first channel, as ``channels`` identical channels), its levels and format.
-
-    Raises:
-        studio.audio.buffers.AudioFileError: the file does not decode.
-    """
-    meter = LoudnessMeter(_decoded_rate(path))
-    levels, fmt = scan_file(path, also=meter.add)
-    return meter.result().for_channels(channels), levels, fmt
-
-
-def _decoded_rate(path: Path) -> int:
-    with av.open(str(path)) as container:
-        return int(container.streams.audio[0].codec_context.sample_rate)
-
-
 def _layout(job: ExportJob, file: OutputFile, analysis: Analysis) -> list[_Placed]:
     """Where each block of ``file`` lies on its timeline, in seconds (head, blocks and
     pauses), from the analysed lengths: known before the file is rendered."""
@@ -636,16 +646,28 @@ def _render_file(job: ExportJob, file: OutputFile, temp: Path, gains: dict[str, 
                  file_gain_db: float, ceiling: float | None, analysis: Analysis,
                  keep_words: bool, chapters: Sequence[ChapterMark], tick: Callable[[int], None],
                  cancel: threading.Event | None,
-                 ) -> tuple[Loudness, Levels, int, list[_Placed], FileFormat | None]:
+                 ) -> tuple[Loudness, Levels, int, list[_Placed]]:
     settings = job.settings
     rate = analysis.sample_rate
     expected = sum(analysis.block_frames[b.block_id] for b in file.blocks)
-    encoder = ThreadedEncoder(open_encoder(temp, EncodeSettings(
+    lossless = not settings.file_format.lossy
+    encode = EncodeSettings(
         container=settings.format, sample_rate=rate, channels=settings.channels,
         bit_depth=settings.bit_depth, bitrate_kbps=settings.bitrate_kbps,
         vbr_quality=settings.vbr_quality if settings.file_format.vbr else None,
-        expected_frames=expected)))
-    lossless = not settings.file_format.lossy
+        expected_frames=expected)
+    # A lossy file is measured as decoded, while it is written (by the encoder's
+    # monitor); a lossless one is its samples, measured on their way in. A long lossy
+    # file is encoded in a process of its own (:mod:`studio.audio.encode_process`).
+    decoded: _Meters | None = None
+    encoder: Encoder
+    if lossless:
+        encoder = ThreadedEncoder(open_encoder(temp, encode))
+    else:
+        decoded = _Meters(rate)
+        encoder = (ProcessEncoder(temp, encode, listen=decoded.write)
+                   if expected >= PROCESS_MIN_SECONDS * rate
+                   else ThreadedEncoder(open_encoder(temp, encode, listen=decoded.write)))
     writer = _Writer(encoder, rate, ceiling, measure=lossless, cancel=cancel)
     placed: list[_Placed] = []
     try:
@@ -682,15 +704,12 @@ def _render_file(job: ExportJob, file: OutputFile, temp: Path, gains: dict[str, 
     except BaseException:
         encoder.abort()
         raise
-    written: FileFormat | None = None
-    if writer.meters is not None:  # lossless: the samples measured are the file's
-        loudness, levels = writer.meters.result()
-        loudness = loudness.for_channels(settings.channels)
-    else:  # lossy: what the decoder gives back
-        loudness, levels, written = measure_written(temp, settings.channels)
+    meters = writer.meters if writer.meters is not None else decoded
+    assert meters is not None
+    loudness, levels = meters.result()
     del writer
     release_graphs()
-    return loudness, levels, encoder.frames, placed, written
+    return loudness.for_channels(settings.channels), levels, encoder.frames, placed
 
 
 def _missed(settings: ExportSettings, after: Loudness, levels: Levels) -> tuple[float, float]:
@@ -767,7 +786,8 @@ def export(job: ExportJob, *, analysis: Analysis | None = None,
     fresh = analysis is None or analysis.sample_rate != rate
     share = _ANALYSIS_WEIGHT / (1 + _ANALYSIS_WEIGHT) if fresh else 0.0
     if analysis is None or analysis.sample_rate != rate:
-        analysis = analyse(job, files, progress=progress, cancel=cancel, weight=share)
+        analysis = analyse(job, files, progress=progress, cancel=cancel, weight=share,
+                           true_peak=False)
     plays = [sum(analysis.block_frames[b.block_id] for b in f.blocks) for f in files]
     total = max(1, sum(plays))
     rendered = 0
@@ -825,7 +845,7 @@ def _export_file(job: ExportJob, file: OutputFile, staging: Staging,
     # they add back up to the programme: no correction for them.
     attempts = 1 if file.shares_program_gain else MAX_ATTEMPTS
     for attempt in range(attempts):
-        after, levels, frames, placed, written = _render_file(
+        after, levels, frames, placed = _render_file(
             job, file, temp, analysis.match_db, gain, ceiling, analysis, keep_words, chapters,
             tick if attempt == 0 else _again(progress, file), cancel)
         gain_fix, ceiling_fix = _missed(settings, after, levels)
@@ -847,8 +867,7 @@ def _export_file(job: ExportJob, file: OutputFile, staging: Staging,
     if settings.acx_check:
         # Checked on the file as written (decoded): its peaks after encoding, its
         # measured room tone, its format read from its frames.
-        if written is None:
-            levels, written = scan_file(temp)
+        levels, written = scan_file(temp)
         report = acx_check(file.path.name, levels, **asdict(written))
     before = measured[0].for_channels(settings.channels)
     return FileResult(file.path, file.title, frames, analysis.sample_rate, before,

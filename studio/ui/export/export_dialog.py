@@ -90,7 +90,9 @@ def _figure(value: float, unit: str) -> str:
 
 def describe_loudness(loudness: Loudness) -> str:
     """``-20.1 LUFS, range 4.2 LU, true peak -0.4 dBTP``."""
-    parts = [_figure(loudness.integrated, "LUFS"), f"range {loudness.loudness_range:.1f} LU"]
+    parts = [_figure(loudness.integrated, "LUFS")]
+    if not math.isnan(loudness.loudness_range):
+        parts.append(f"range {loudness.loudness_range:.1f} LU")
     if not math.isnan(loudness.true_peak):
         parts.append(f"true peak {_figure(loudness.true_peak, 'dBTP')}")
     return ", ".join(parts)
