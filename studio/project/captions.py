@@ -312,6 +312,10 @@ _SHORT_COST = 10.0  # per second a cue stays short of min_seconds
 # of max_seconds) in a cue that begins or ends inside a sentence: a sentence cut across
 # cues is cut into even parts rather than leaving a word or two alone.
 _FRAGMENT_COST = 10.0
+# A cue that ends a sentence and then starts the next with a word or two ("...quieter.
+# Every") leaves those words stranded from the rest of their sentence.
+_STRANDED_COST = 6.0
+_STRANDED_WORDS = 2
 
 _SENTENCE_MARKS = frozenset(".!?…‽。！？")
 _CLAUSE_MARKS = frozenset(",;:—–，；：、")
@@ -377,8 +381,10 @@ def _segments(words: Sequence[CaptionWord], breaks: Sequence[_Break], limit: flo
     """
     n = len(words)
     sentences = [0]
-    for kind in breaks:
+    last_end = []  # the last word ending a sentence, at or before each word (-1: none)
+    for index, kind in enumerate(breaks):
         sentences.append(sentences[-1] + (kind is _Break.SENTENCE))
+        last_end.append(index if kind is _Break.SENTENCE else (last_end[-1] if last_end else -1))
     capacity = limits.max_lines * limits.max_chars
     best = [0.0] + [math.inf] * n
     back = [0] * (n + 1)
@@ -408,6 +414,9 @@ def _segments(words: Sequence[CaptionWord], breaks: Sequence[_Break], limit: flo
             if ends_inside or (first > 0 and breaks[first - 1] is not _Break.SENTENCE):
                 full = max(chars / capacity, span / limits.max_seconds)
                 cost += _FRAGMENT_COST * max(0.0, 1.0 - full) ** 2
+            inside_end = last_end[stop - 2] if stop >= 2 else -1
+            if ends_inside and inside_end >= first and stop - 1 - inside_end <= _STRANDED_WORDS:
+                cost += _STRANDED_COST
             if cost < best[stop]:
                 best[stop], back[stop] = cost, first
     cuts: list[tuple[int, int]] = []

@@ -533,3 +533,14 @@ def test_a_failed_rename_raises_and_keeps_the_old_file(tmp_path: Path,
     monkeypatch.undo()
     assert path.read_text(encoding="utf-8") == "old captions"
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_a_cue_does_not_end_with_the_first_words_of_the_next_sentence() -> None:
+    # From a trial: "...came / in almost 9 decibels quieter. Every" stranded "Every".
+    story = ("Keeper night spring spring boat lighthouse listener night keeper listener. "
+             "Keeper old harbour storm listener every lighthouse over old lighthouse a storm "
+             "the.")
+    lines = [cue.text.replace("\n", " ") for cue in cues([block(story, word_seconds=0.25)])]
+    stranded = [text for text in lines
+                if re.search(r"[.!?] (\S+ ){0,1}\S+$", text) and not text.endswith(".")]
+    assert not stranded, lines
