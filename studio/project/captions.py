@@ -381,7 +381,7 @@ def _segments(words: Sequence[CaptionWord], breaks: Sequence[_Break], limit: flo
     """
     n = len(words)
     sentences = [0]
-    last_end = []  # the last word ending a sentence, at or before each word (-1: none)
+    last_end: list[int] = []  # the last word ending a sentence, at or before each word (-1: none)
     for index, kind in enumerate(breaks):
         sentences.append(sentences[-1] + (kind is _Break.SENTENCE))
         last_end.append(index if kind is _Break.SENTENCE else (last_end[-1] if last_end else -1))

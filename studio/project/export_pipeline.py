@@ -737,9 +737,13 @@ def _again(progress: Progress | None, file: OutputFile) -> Callable[[int], None]
     return tick
 
 
+#: A peak this little over its ceiling is measurement rounding, not worth a note, dB.
+_PEAK_SLACK_DB = 0.05
+
+
 def _missed_note(settings: ExportSettings, result: FileResult) -> list[str]:
-    """A note when a file could not be brought to its target (say, -9 LUFS under a
-    -1 dBTP ceiling: the limiter holds it down)."""
+    """Notes when a file could not be brought to its target (say, -9 LUFS under a
+    -1 dBTP ceiling: the limiter holds it down) or over its peak ceiling."""
     target = settings.loudness
     if target is None:
         return []
@@ -747,11 +751,20 @@ def _missed_note(settings: ExportSettings, result: FileResult) -> list[str]:
         level, goal, unit = result.after.integrated, target.target_for(settings.channels), "LUFS"
     else:
         level, goal, unit = result.levels.rms_dbfs, target.target, "dBFS RMS"
-    if not math.isfinite(level) or abs(level - goal) <= TOLERANCE_DB:
-        return []
-    why = (f"the {target.ceiling:g} {target.ceiling_unit} peak ceiling keeps it from getting "
-           "louder" if level < goal else "it came out louder than asked")
-    return [f"{result.path.name} reached {level:.1f} {unit}, not {goal:g} {unit}: {why}"]
+    notes = []
+    if math.isfinite(level) and abs(level - goal) > TOLERANCE_DB:
+        why = (f"the {target.ceiling:g} {target.ceiling_unit} peak ceiling keeps it from "
+               "getting louder" if level < goal else "it came out louder than asked")
+        notes.append(f"{result.path.name} reached {level:.1f} {unit}, not {goal:g} {unit}: "
+                     f"{why}")
+    peak = result.after.true_peak if target.measure == "lufs" else result.levels.peak_dbfs
+    if math.isfinite(peak) and peak > target.ceiling + _PEAK_SLACK_DB:
+        # The limiter holds the samples it is given; a lossy codec can still overshoot
+        # on a frame of its own making, and lowering the ceiling did not reach it.
+        notes.append(f"{result.path.name} peaks at {peak:.1f} {target.ceiling_unit}, over "
+                     f"the {target.ceiling:g} {target.ceiling_unit} ceiling: the encoder "
+                     "overshoots; a higher bit rate or a lossless format avoids it")
+    return notes
 
 
 def export(job: ExportJob, *, analysis: Analysis | None = None,

@@ -43,8 +43,17 @@ from export_project import (
     load_blocks,
 )
 
+from studio.audio.acx import Levels
+from studio.audio.loudness import Loudness
 from studio.audio.tags import Metadata
-from studio.project.export_pipeline import ExportCancelled, ExportError, ExportJob, export
+from studio.project.export_pipeline import (
+    ExportCancelled,
+    ExportError,
+    ExportJob,
+    FileResult,
+    _missed_note,
+    export,
+)
 from studio.project.export_settings import PRESETS, ExportSettings, LoudnessTarget
 from studio.project.model import Block
 from studio.project.program import Program, program_of
@@ -317,6 +326,33 @@ def test_each_loudness_preset_lands_on_its_target_under_its_ceiling(
     stream = audio_stream(ffprobe(path))
     assert (int(stream["sample_rate"]), stream["channels"]) == (settings.encoded_sample_rate,
                                                                 settings.channels)
+
+
+def test_a_target_the_ceiling_keeps_out_of_reach_is_reported_not_missed_in_silence(
+        book: Book, tmp_path: Path) -> None:
+    # -6 LUFS of speech under a -1 dBTP ceiling: the limiter holds it down.
+    settings = ExportSettings(format="wav", bit_depth=24,
+                              loudness=LoudnessTarget("lufs", -6.0, -1.0))
+    result = export(ExportJob(book.program, settings, tmp_path / "loud.wav"))
+
+    integrated, true_peak = ebur128(tmp_path / "loud.wav")
+    assert integrated < -6.5 and true_peak <= -1.0
+    assert any("loud.wav reached" in n and "not -6 LUFS" in n and "-1 dBTP peak ceiling" in n
+               for n in result.notes), result.notes
+
+
+def test_a_file_the_codec_pushed_over_its_ceiling_says_so() -> None:
+    target = LoudnessTarget("lufs", -18.0, -1.0)
+    settings = ExportSettings(format="m4b", channels=1, bitrate_kbps=64, loudness=target)
+    levels = Levels(-20.0, -2.0, -70.0, 10.0, 0.5, 1.0)
+    over = FileResult(Path("book.m4b"), "", 441000, 44100,
+                      Loudness(-18.0, 1.0, -0.9, 10.0), Loudness(-18.1, 1.0, -0.2, 10.0),
+                      levels, 0.0)
+    notes = _missed_note(settings, over)
+    assert notes == [("book.m4b peaks at -0.2 dBTP, over the -1 dBTP ceiling: the encoder "
+                      "overshoots; a higher bit rate or a lossless format avoids it")]
+    under = replace(over, after=Loudness(-18.1, 1.0, -1.02, 10.0))
+    assert _missed_note(settings, under) == []
 
 
 # --- 3. level matching ----------------------------------------------------------------
