@@ -341,7 +341,7 @@ async def render_all(
         async with limit:
             try:
                 take = await renderer.render(
-                    block, on_progress=lambda f: progress.update(position, f)
+                    renderer.job(block), on_progress=lambda f: progress.update(position, f)
                 )
             except (CartesiaError, ScriptError) as exc:
                 bad_input = isinstance(exc, (BadRequestError, ScriptError))

@@ -15,7 +15,8 @@ from studio.services.render import BlockRenderer
 async def _render_one(backend) -> float:  # type: ignore[no-untyped-def]
     voices = await backend.client.list_voices()
     block = Block(text="Backend check.", voice_id=voices[0].id)
-    take = await BlockRenderer(backend.client, backend.kind, 22050).render(block)
+    renderer = BlockRenderer(backend.client, backend.kind, 22050)
+    take = await renderer.render(renderer.job(block))
     return take.duration
 
 

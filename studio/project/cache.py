@@ -57,6 +57,53 @@ def take_key(
     return f"{KEY_VERSION}:{hashlib.sha256(blob.encode('utf-8')).hexdigest()}"
 
 
+class TakeIndex:
+    """The takes of a script by cache key, kept as blocks and takes come and go, so a
+    lookup costs the takes with that key, not every take of a book.
+
+    It holds ids (key -> take id -> block id); the caller resolves them against its
+    blocks, and tells the index of every take added or removed.
+    """
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, dict[str, str]] = {}
+        self._key_of: dict[str, str] = {}
+
+    def add(self, block_id: str, take: Take) -> None:
+        """Index ``take`` of ``block_id`` (a take without a key is never reused)."""
+        if take.cache_key:
+            self._by_key.setdefault(take.cache_key, {})[take.id] = block_id
+            self._key_of[take.id] = take.cache_key
+
+    def discard(self, take_id: str) -> None:
+        """Forget ``take_id`` (no-op when unknown)."""
+        key = self._key_of.pop(take_id, None)
+        if key is not None:
+            takes = self._by_key[key]
+            takes.pop(take_id, None)
+            if not takes:
+                del self._by_key[key]
+
+    def add_block(self, block: Block) -> None:
+        for take in block.takes:
+            self.add(block.id, take)
+
+    def discard_block(self, block: Block) -> None:
+        for take in block.takes:
+            self.discard(take.id)
+
+    def clear(self) -> None:
+        self._by_key.clear()
+        self._key_of.clear()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
+
+    def takes(self, key: str) -> list[tuple[str, str]]:
+        """``(block id, take id)`` of every take with ``key``, oldest indexed first."""
+        return [(block_id, take_id) for take_id, block_id in self._by_key.get(key, {}).items()]
+
+
 def find_cached(blocks: Iterable[Block], key: str, prefer_block: str = "") -> tuple[Block, Take] | None:
     """A take with cache key ``key`` among ``blocks``, or ``None``.
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from studio.api.models import supports_pronunciation_dicts
+from studio.project.cache import TakeIndex
 from studio.project.lexicon import LexiconItem
 from studio.project.model import NO_DICTIONARY, Block, DictionaryUse, Take
 from studio.project.pronounce import Matcher
@@ -64,6 +65,8 @@ class ScriptDocument(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._blocks: list[Block] = []
+        self._by_id: dict[str, Block] = {}
+        self._takes_by_key = TakeIndex()
         self._clips: dict[str, list[Clip]] = {}
         self._dict_id = ""
         #: dictionary id -> (name, its entries indexed for matching)
@@ -189,14 +192,11 @@ class ScriptDocument(QObject):
         Raises:
             KeyError: no such block.
         """
-        for block in self._blocks:
-            if block.id == block_id:
-                return block
-        raise KeyError(block_id)
+        return self._by_id[block_id]
 
     def has_block(self, block_id: str) -> bool:
         """Whether ``block_id`` is in the script."""
-        return any(block.id == block_id for block in self._blocks)
+        return block_id in self._by_id
 
     def index_of(self, block_id: str) -> int:
         """Position of ``block_id`` in the script, from 0.
@@ -204,7 +204,9 @@ class ScriptDocument(QObject):
         Raises:
             KeyError: no such block.
         """
-        return self._blocks.index(self.block(block_id))
+        block = self.block(block_id)
+        # By identity: a dataclass's == would compare every field of every block before.
+        return next(i for i, b in enumerate(self._blocks) if b is block)
 
     def selected_takes(self) -> list[Take]:
         """Selected takes in script order; blocks with none are skipped."""
@@ -220,6 +222,48 @@ class ScriptDocument(QObject):
             if take.id == take_id:
                 return take
         raise KeyError(take_id)
+
+    # --- the take cache --------------------------------------------------------
+
+    def has_take_with_key(self, key: str) -> bool:
+        """Whether any take in the script has cache key ``key`` (never for "")."""
+        return bool(key) and key in self._takes_by_key
+
+    def cached_take(self, key: str, prefer_block: str = "") -> tuple[Block, Take] | None:
+        """A take with cache key ``key``, or ``None``: a take of ``prefer_block`` wins
+        over an identical one elsewhere, and a starred or selected take over others, so
+        reuse lands on the take the user cares about; among equals, the first in script
+        order. Costs the takes with that key (:class:`~studio.project.cache.TakeIndex`).
+        """
+        def rank(hit: tuple[Block, Take]) -> int:
+            block, take = hit
+            return ((4 if block.id == prefer_block else 0) + (2 if take.starred else 0)
+                    + (1 if take.id == block.selected_take_id else 0))
+
+        hits = self._with_key(key)
+        if not hits:
+            return None
+        top = max(map(rank, hits))
+        best = [hit for hit in hits if rank(hit) == top]
+        if len(best) > 1:  # rare: identical takes in several blocks; script order decides
+            order = {block.id: i for i, block in enumerate(self._blocks)}
+            best.sort(key=lambda hit: (order[hit[0].id],
+                                      next(i for i, t in enumerate(hit[0].takes) if t is hit[1])))
+        return best[0]
+
+    def newest_take_with_key(self, key: str, exclude_block: str = "") -> tuple[Block, Take] | None:
+        """The newest take with cache key ``key`` outside ``exclude_block``, or ``None``."""
+        found = [(b, t) for b, t in self._with_key(key) if b.id != exclude_block]
+        return max(found, key=lambda hit: hit[1].created_at) if found else None
+
+    def _with_key(self, key: str) -> list[tuple[Block, Take]]:
+        out = []
+        for block_id, take_id in self._takes_by_key.takes(key) if key else ():
+            block = self._by_id.get(block_id)
+            take = next((t for t in block.takes if t.id == take_id), None) if block else None
+            if block is not None and take is not None:
+                out.append((block, take))
+        return out
 
     # --- changing --------------------------------------------------------------
 
@@ -238,6 +282,8 @@ class ScriptDocument(QObject):
             raise ValueError(f"block {block.id} is already in the script")
         index = len(self._blocks) if index is None else max(0, min(index, len(self._blocks)))
         self._blocks.insert(index, block)
+        self._by_id[block.id] = block
+        self._takes_by_key.add_block(block)
         self.block_inserted.emit(index, block.id)
         return block
 
@@ -246,6 +292,10 @@ class ScriptDocument(QObject):
         """Replace every block (and the clips made for their takes) at once (opening a
         project) and emit ``reset``."""
         self._blocks = list(blocks)
+        self._by_id = {block.id: block for block in self._blocks}
+        self._takes_by_key.clear()
+        for block in self._blocks:
+            self._takes_by_key.add_block(block)
         self._clips = {k: list(v) for k, v in (clips or {}).items()}
         self.reset.emit()
 
@@ -279,6 +329,8 @@ class ScriptDocument(QObject):
         """
         index = self.index_of(block_id)
         block = self._blocks.pop(index)
+        del self._by_id[block_id]
+        self._takes_by_key.discard_block(block)
         self.block_removed.emit(index, block_id)
         return block
 
@@ -319,6 +371,7 @@ class ScriptDocument(QObject):
         """
         block = self.block(block_id)
         block.takes.insert(len(block.takes) if index is None else index, take)
+        self._takes_by_key.add(block_id, take)
         self.take_added.emit(block_id, take.id)
         if select:
             self.select_take(block_id, take.id)
@@ -334,6 +387,7 @@ class ScriptDocument(QObject):
         take = self.take(block_id, take_id)
         index = block.takes.index(take)
         del block.takes[index]
+        self._takes_by_key.discard(take_id)
         self.take_removed.emit(block_id, take_id)
         if block.selected_take_id == take_id:
             self.select_take(block_id, block.takes[-1].id if block.takes else None)

@@ -23,12 +23,11 @@ import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal
 
 from studio.api import APIStatusError, CartesiaError
-from studio.project.cache import find_cached
 from studio.project.model import Block, Take, copy_take
 from studio.project.script import ScriptError
 from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService
-from studio.services.render import BlockRenderer, credits_for
+from studio.services.render import BlockRenderer, GenerationJob, check_block, credits_for
 from studio.services.threads import in_thread
 
 log = logging.getLogger(__name__)
@@ -145,6 +144,11 @@ class GenerationService(QObject):
         self._takes: TakeSink = takes if takes is not None else document
         self._playback = playback
         self._renderer: BlockRenderer | None = None
+        #: block id -> its job, computed once while the block and dictionary stay as
+        #: they are (:meth:`job`)
+        self._jobs: dict[str, GenerationJob] = {}
+        document.block_removed.connect(lambda _index, block_id: self._jobs.pop(block_id, None))
+        document.reset.connect(self._jobs.clear)
         self.dictionary_ready: Callable[[str], Awaitable[None]] | None = None
         self._limit = asyncio.Semaphore(max(1, max_concurrent))
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -156,6 +160,20 @@ class GenerationService(QObject):
     def set_renderer(self, renderer: BlockRenderer | None) -> None:
         """Use ``renderer`` for new jobs (``None`` until a backend is connected)."""
         self._renderer = renderer
+        self._jobs.clear()
+
+    def job(self, block: Block) -> GenerationJob | None:
+        """``block``'s request, cache key and dictionary use (:meth:`BlockRenderer.job`),
+        computed once and kept while the block and its dictionary are unchanged;
+        ``None`` when no backend is connected or the block has no text or no voice."""
+        renderer = self._renderer
+        if renderer is None or not block.text.strip() or not block.voice_id:
+            return None
+        dictionary = self._document.dictionary_use(block)
+        job = self._jobs.get(block.id)
+        if job is None or not job.is_for(block, dictionary):
+            job = self._jobs[block.id] = renderer.job(block, dictionary)
+        return job
 
     def set_max_concurrent(self, value: int) -> None:
         """Blocks rendered at once from now on (jobs already queued keep the old limit)."""
@@ -178,28 +196,24 @@ class GenerationService(QObject):
     def cached_take(self, block: Block) -> tuple[Block, Take] | None:
         """A take anywhere in the script that sounds exactly like what generating
         ``block`` now would give, or ``None`` (also when no backend is connected)."""
-        if self._renderer is None or not block.text.strip() or not block.voice_id:
+        job = self.job(block)
+        if job is None or not job.key:
             return None
-        key = self._renderer.cache_key(block, self._document.dictionary_use(block))
-        if not key:
-            return None
-        return find_cached(self._document.blocks, key, prefer_block=block.id)
+        return self._document.cached_take(job.key, prefer_block=block.id)
 
     def estimate(self, block_ids: Sequence[str], force: bool = False) -> Estimate:
         """The cost of ``generate(block_ids, force=force)``, before any request.
 
-        Runs on the UI thread as the script changes, so it is linear: one cache key
-        per block, looked up in a set of the script's keys."""
+        Runs on the UI thread as the script changes, so it is linear: one job per
+        block (computed once, :meth:`job`), its key looked up in the script's index."""
         renderer = self._renderer
         free = renderer is None or renderer.backend == "offline"
-        known = set() if force else {t.cache_key for b in self._document.blocks for t in b.takes}
-        blocks = self._blocks_by_id()
         credits = generate = reuse = 0
         batch: set[str] = set()  # identical blocks in one batch are paid for once
         for block_id in block_ids:
-            block = blocks[block_id]
-            key = self._key(renderer, block)
-            if key and (key in batch or key in known):
+            block = self._document.block(block_id)
+            key = self._key(block)
+            if key and (key in batch or (not force and self._document.has_take_with_key(key))):
                 reuse += 1
                 continue
             batch.add(key)
@@ -244,19 +258,28 @@ class GenerationService(QObject):
         # Identical blocks in one batch are paid for once: the first renders, the
         # others wait for it and reuse its take.
         leaders: dict[str, asyncio.Task[None]] = {}
-        blocks = self._blocks_by_id()
         for block_id in ids:
-            key = self._key(renderer, blocks.get(block_id))
+            block = self._document.block(block_id) if self._document.has_block(block_id) else None
+            key = self._key(block) if block is not None else ""
+            if block is not None and key and not force and sequencer is None:
+                # Nothing to play and a take already sounds like it: reuse it now, no
+                # task (a cached book's Generate all is one pass over its blocks).
+                hit = self._document.cached_take(key, prefer_block=block_id)
+                if hit is not None:
+                    self._use_cached(block_id, hit)
+                    self._done += 1
+                    continue
             leader = leaders.get(key) if key else None
             task = asyncio.ensure_future(
                 self._run(renderer, block_id, limit, sequencer, force, leader))
             self._tasks[block_id] = task
             if key and leader is None:
                 leaders[key] = task
-        self._idle.clear()
         self.progress_changed.emit(self._done, self._total)
-        if not was_busy:
-            self.busy_changed.emit(True)
+        if self._tasks:
+            self._idle.clear()
+            if not was_busy:
+                self.busy_changed.emit(True)
 
     async def _run(
         self,
@@ -284,13 +307,17 @@ class GenerationService(QObject):
                     await self.dictionary_ready(dict_id)
                     if not self._document.has_block(block_id):
                         return
+                check_block(block)
+                # The job computed when the batch was planned, unless the block, its
+                # dictionary or the backend changed while it waited.
+                job = (self.job(block) if renderer is self._renderer else None) or renderer.job(
+                    block, self._document.dictionary_use(block))
                 self.job_started.emit(block_id)
                 on_audio = (lambda s: sequencer.feed(block_id, s)) if sequencer else None
                 take = await renderer.render(
-                    block,
+                    job,
                     on_audio=on_audio,
                     on_progress=lambda f: self.job_progressed.emit(block_id, f),
-                    dictionary=self._document.dictionary_use(block),
                 )
             if not self._document.has_block(block_id):
                 return  # removed while it rendered
@@ -329,30 +356,15 @@ class GenerationService(QObject):
                 f"the pronunciation dictionary {name} is no longer on the server: recreate it "
                 "from the project's copy (Dictionaries panel) or choose another for this block")
 
-    def _key(self, renderer: BlockRenderer | None, block: Block | None) -> str:
-        """The cache key of ``block`` ("" when it is gone or cannot render)."""
-        if renderer is None or block is None or not block.text.strip() or not block.voice_id:
-            return ""
-        return renderer.cache_key(block, self._document.dictionary_use(block))
-
-    def _blocks_by_id(self) -> dict[str, Block]:
-        """The script's blocks by id: one pass, for work over many blocks at once."""
-        return {block.id: block for block in self._document.blocks}
+    def _key(self, block: Block) -> str:
+        """The cache key of ``block`` ("" when it cannot render)."""
+        job = self.job(block)
+        return job.key if job is not None else ""
 
     def _newest_elsewhere(self, block: Block) -> tuple[Block, Take] | None:
         """The newest take of another block that sounds like ``block`` would."""
-        if self._renderer is None:
-            return None
-        key = self._renderer.cache_key(block, self._document.dictionary_use(block))
-        if not key:
-            return None
-        best: tuple[Block, Take] | None = None
-        for other in self._document.blocks:
-            for take in other.takes if other.id != block.id else ():
-                if take.cache_key == key and (best is None
-                                              or take.created_at > best[1].created_at):
-                    best = (other, take)
-        return best
+        key = self._key(block)
+        return self._document.newest_take_with_key(key, exclude_block=block.id) if key else None
 
     async def _reuse(self, block_id: str, sequencer: StreamSequencer | None,
                      fresh_only: bool = False) -> bool:
@@ -365,20 +377,26 @@ class GenerationService(QObject):
         hit = self._newest_elsewhere(block) if fresh_only else self.cached_take(block)
         if hit is None:
             return False
-        owner, take = hit
         if sequencer is not None:
-            audio = await in_thread(lambda: take.audio)  # may read the project file
+            audio = await in_thread(lambda: hit[1].audio)  # may read the project file
             sequencer.feed(block_id, audio)
         if not self._document.has_block(block_id):
             return True
+        self._use_cached(block_id, hit)
+        return True
+
+    def _use_cached(self, block_id: str, hit: tuple[Block, Take]) -> None:
+        """Make ``hit`` (a take that sounds as generating ``block_id`` would) the
+        block's take: selected if it is the block's own, else a free copy that shares
+        its audio."""
+        owner, take = hit
         if owner.id == block_id:
             self._takes.select_take(block_id, take.id)
-        else:  # the same audio in another block: a free copy that shares it
-            take = copy_take(block, take)
+        else:
+            take = copy_take(self._document.block(block_id), take)
             self._takes.add_take(block_id, take)
         log.info("block %s reuses %s (cache hit)", block_id, take.name)
         self.job_reused.emit(block_id, take.id)
-        return True
 
     def stop(self) -> None:
         """Cancel every running job; completed takes stay."""

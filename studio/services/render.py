@@ -34,6 +34,7 @@ from studio.api import (
 )
 from studio.audio.codecs import StreamDecoder
 from studio.project.cache import take_key
+from studio.project.lexicon import LexiconItem
 from studio.project.model import NO_DICTIONARY, Block, DictionaryUse, Take, make_take
 from studio.project.script import ScriptError, split_for_streaming
 from studio.services.threads import in_thread
@@ -87,6 +88,41 @@ def _feed(sink: AudioSink, samples: npt.NDArray[np.float32]) -> AudioSink | None
     return sink
 
 
+def _fingerprint(block: Block, dictionary: DictionaryUse) -> tuple[object, ...]:
+    """Everything of ``block`` and ``dictionary`` a :class:`GenerationJob` is computed
+    from: cheap to compare, where the job's key costs a JSON dump and a SHA-256. The
+    dictionary's entries count by identity (the document replaces its ``Matcher`` when
+    they change; the job holds the old one, so its ``id`` cannot be reused)."""
+    return (block.text, block.voice_id, block.model_id, block.language, block.emotion,
+            block.speed, block.volume, dictionary.id, id(dictionary.matcher))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GenerationJob:
+    """What generating one block means, computed once and carried from the estimate to
+    the cache lookup to the request (:meth:`BlockRenderer.job`).
+
+    Attributes:
+        block: the block (the live object; :meth:`is_for` tells whether it changed).
+        dictionary: the pronunciation dictionary it is generated with.
+        request: the TTS request sent for it.
+        key: its take-cache key (:func:`studio.project.cache.take_key`); "" when the
+            dictionary's entries are unknown (never reused).
+        applied: the dictionary entries that change its text, recorded on the take.
+    """
+
+    block: Block
+    dictionary: DictionaryUse
+    request: TTSRequest
+    key: str
+    applied: tuple[LexiconItem, ...]
+    fingerprint: tuple[object, ...]
+
+    def is_for(self, block: Block, dictionary: DictionaryUse) -> bool:
+        """Whether this job still describes ``block`` generated with ``dictionary``."""
+        return block is self.block and _fingerprint(block, dictionary) == self.fingerprint
+
+
 class BlockRenderer:
     """Turns blocks into takes through one client.
 
@@ -103,29 +139,39 @@ class BlockRenderer:
     def request_for(self, block: Block, dictionary: DictionaryUse = NO_DICTIONARY) -> TTSRequest:
         return block.tts_request(OutputFormat("raw", ENCODING, self.sample_rate), dictionary.id)
 
+    def job(self, block: Block, dictionary: DictionaryUse = NO_DICTIONARY) -> GenerationJob:
+        """The request, cache key and dictionary use of generating ``block`` with
+        ``dictionary``, computed once.
+
+        The key hashes the dictionary entries that apply to the block's text (not the
+        dictionary's id), so a take is reused only while they are unchanged, and is the
+        same as without a dictionary when none applies; "" (never reused) when the
+        dictionary's entries are unknown."""
+        request = self.request_for(block, dictionary)
+        applied = dictionary.applied(request.transcript)
+        key = ""
+        if applied is not None:
+            body = request.to_json()
+            body.pop("pronunciation_dict_id", None)  # the entries decide, not the holder
+            key = take_key(body, self.backend,
+                           dictionary_items=[{"text": i.text, "alias": i.alias}
+                                             for i in applied])
+        return GenerationJob(block, dictionary, request, key, applied or (),
+                             _fingerprint(block, dictionary))
+
     def cache_key(self, block: Block, dictionary: DictionaryUse = NO_DICTIONARY) -> str:
-        """The take-cache key of what :meth:`render` would send for ``block`` with
-        ``dictionary``: it hashes the dictionary entries that apply to the block's text
-        (not the dictionary's id), so a take is reused only while they are unchanged.
-        "" (never reused) when the dictionary's entries are unknown."""
-        applied = dictionary.applied(block.text.strip())
-        if applied is None:
-            return ""
-        # The entries that apply decide the audio, not which dictionary holds them: the
-        # key is the same as without a dictionary when none applies.
-        return take_key(self.request_for(block).to_json(), self.backend,
-                        dictionary_items=[{"text": i.text, "alias": i.alias} for i in applied])
+        """The take-cache key of what :meth:`render` would send (:meth:`job`)."""
+        return self.job(block, dictionary).key
 
     async def render(
         self,
-        block: Block,
+        job: GenerationJob,
         on_audio: AudioSink | None = None,
         on_progress: ProgressSink | None = None,
-        dictionary: DictionaryUse = NO_DICTIONARY,
     ) -> Take:
-        """Generate one take of ``block``, with the pronunciation ``dictionary`` named in
-        the request (``pronunciation_dict_id``) and the entries that apply recorded on
-        the take (:attr:`Take.dictionary`).
+        """Generate one take of ``job``'s block (:meth:`job`), with its pronunciation
+        dictionary named in the request (``pronunciation_dict_id``) and the entries that
+        apply recorded on the take (:attr:`Take.dictionary`).
 
         ``on_audio`` receives each decoded chunk (float32, shape ``(frames,)``) as it
         arrives, for streaming playback; ``on_progress`` receives the fraction of the
@@ -138,10 +184,8 @@ class BlockRenderer:
                 server error, connection lost); nothing is kept from a failed render.
             asyncio.CancelledError: when stopped; the context is cancelled on the server.
         """
+        block, request = job.block, job.request
         check_block(block)
-        request = self.request_for(block, dictionary)
-        key = self.cache_key(block, dictionary)
-        applied = dictionary.applied(request.transcript) or ()
         pieces = split_for_streaming(request.transcript)
         socket = await self._client.websocket()
         decoder = StreamDecoder(ENCODING)
@@ -195,6 +239,6 @@ class BlockRenderer:
             self.backend,
             credits_for(request.transcript, self.backend),
             take_number=block.next_take_number(),
-            cache_key=key,
-            dictionary=applied,
+            cache_key=job.key,
+            dictionary=job.applied,
         )
