@@ -336,7 +336,12 @@ def test_a_target_the_ceiling_keeps_out_of_reach_is_reported_not_missed_in_silen
     result = export(ExportJob(book.program, settings, tmp_path / "loud.wav"))
 
     integrated, true_peak = ebur128(tmp_path / "loud.wav")
-    assert integrated < -6.5 and true_peak <= -1.0
+    assert integrated < -6.5
+    # Limited this hard, the inter-sample peaks of a sample-peak limiter may still pass
+    # the ceiling (by 0.1 dB in one run of the offline engine's varying takes): then the
+    # export says so too.
+    assert true_peak <= -1.0 or any("loud.wav peaks at" in n for n in result.notes), (
+        true_peak, result.notes)
     assert any("loud.wav reached" in n and "not -6 LUFS" in n and "-1 dBTP peak ceiling" in n
                for n in result.notes), result.notes
 
