@@ -8,7 +8,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Callable, Iterable
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
@@ -172,7 +172,7 @@ class CartesiaClient:
     def __repr__(self) -> str:
         return f"<CartesiaClient {self.base_url} version={self.cartesia_version}>"
 
-    async def __aenter__(self) -> CartesiaClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

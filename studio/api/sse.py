@@ -19,6 +19,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Self
 
 import httpx
 
@@ -142,7 +143,7 @@ class SSEStream:
         self._finished = False
         self._url_path = "/tts/sse"
 
-    async def __aenter__(self) -> SSEStream:
+    async def __aenter__(self) -> Self:
         await self._open()
         return self
 
