@@ -22,6 +22,7 @@ from studio.api._constants import (
 )
 from studio.api._http import HttpCore, auth_headers, json_body, make_timeout
 from studio.api._retry import RetryPolicy
+from studio.api._transport import Transport
 from studio.api._ws_connect import WebSocketConnector, websocket_url
 from studio.api.errors import ResponseFormatError
 from studio.api.models import (
@@ -149,7 +150,7 @@ class CartesiaClient:
         self.cartesia_version = cartesia_version
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         http_timeout = make_timeout(timeout)
-        self._http = HttpCore(
+        http = HttpCore(
             api_key=api_key,
             base_url=self.base_url,
             cartesia_version=cartesia_version,
@@ -160,14 +161,15 @@ class CartesiaClient:
         )
         headers = auth_headers(api_key, cartesia_version)
         del headers["User-Agent"]  # websockets sets its own header from user_agent_header
-        self._connector = WebSocketConnector(
+        connector = WebSocketConnector(
             url=self.websocket_url,
             headers=headers,
             open_timeout=http_timeout.connect or DEFAULT_TIMEOUT_S,
             policy=self.retry_policy,
             rng=rng,
         )
-        self._ws: TTSWebSocket | None = None
+        self._transport = Transport(http, connector)
+        self._http = http
 
     def __repr__(self) -> str:
         return f"<CartesiaClient {self.base_url} version={self.cartesia_version}>"
@@ -186,12 +188,7 @@ class CartesiaClient:
     async def aclose(self) -> None:
         """Close the WebSocket (open contexts raise ConnectionLostError) and the
         HTTP connection pool."""
-        ws, self._ws = self._ws, None
-        try:
-            if ws is not None:
-                await ws.close()
-        finally:
-            await self._http.aclose()
+        await self._transport.aclose()
 
     # --- status and voices -----------------------------------------------------------
 
@@ -706,7 +703,4 @@ class CartesiaClient:
             AuthenticationError etc.: the handshake was refused.
             ConnectionLostError, APITimeoutError: it could not be opened.
         """
-        if self._ws is None or self._ws.closed:
-            self._ws = TTSWebSocket(self._connector)
-        await self._ws.connect()
-        return self._ws
+        return await self._transport.tts_websocket()

@@ -365,7 +365,7 @@ def test_websocket_url_is_derived_from_the_base() -> None:
 def test_repr_never_shows_the_key() -> None:
     client = CartesiaClient(KEY)
     assert KEY not in repr(client)
-    assert KEY not in repr(client._connector)
+    assert KEY not in repr(client._transport.connector)
 
 
 async def test_http_logs_never_show_the_key(caplog: pytest.LogCaptureFixture) -> None:
