@@ -3,10 +3,10 @@ engine, which speaks the same wire protocol on loopback)."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import random
 from collections.abc import AsyncIterator, Callable, Iterable
+from functools import cached_property
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -26,27 +26,20 @@ from studio.api._transport import Transport
 from studio.api._ws_connect import WebSocketConnector, websocket_url
 from studio.api.errors import ResponseFormatError
 from studio.api.models import (
-    LANGUAGES,
-    LOCALIZE_DIALECTS,
-    LOCALIZE_LANGUAGES,
-    SPEAKER_GENDERS,
     STT_MODEL,
-    ApiStatus,
     OutputFormat,
     PronunciationDict,
     PronunciationDictPage,
     PronunciationItem,
     Transcription,
     TTSRequest,
-    Voice,
-    VoicePage,
 )
+from studio.api.resources.api_status import ApiStatusResource
+from studio.api.resources.voices import VoicesResource
 from studio.api.sse import SSEStream
 from studio.api.websocket import TTSWebSocket
 
 log = logging.getLogger("studio.api")
-
-GENDERS: tuple[str, ...] = ("masculine", "feminine", "gender_neutral")
 
 _AUDIO_TYPES = {
     "wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg", "ogg": "audio/ogg",
@@ -58,11 +51,6 @@ def _audio_type(filename: str) -> str:
     """The MIME type of an uploaded audio file, from its extension."""
     extension = filename.rpartition(".")[2].lower()
     return _AUDIO_TYPES.get(extension, "application/octet-stream")
-
-
-def _check_name(name: str) -> None:
-    if not name.strip():
-        raise ValueError("a voice needs a name; got a blank one")
 
 
 def _check_dict_name(name: str) -> None:
@@ -88,15 +76,6 @@ def _check_items(items: Iterable[PronunciationItem]) -> list[dict[str, str]]:
             raise ValueError(f"items[{n}] ({item.text!r}) has no alias")
         out.append(item.to_json())
     return out
-
-
-def _owned_voice(body: Any) -> Voice:
-    """A ``VoiceMetadata`` body (clone, localize) as a :class:`Voice`: the caller made
-    it, so it is theirs unless the body says otherwise."""
-    voice = Voice.from_json(body)
-    if isinstance(body, dict) and "is_owner" not in body:
-        voice = dataclasses.replace(voice, is_owner=True)
-    return voice
 
 
 class CartesiaClient:
@@ -190,70 +169,17 @@ class CartesiaClient:
         HTTP connection pool."""
         await self._transport.aclose()
 
-    # --- status and voices -----------------------------------------------------------
+    # --- resources, one per API area, as the official SDK has them ------------------
 
-    async def status(self) -> ApiStatus:
-        """``GET /`` (seed ``apiStatus_get``): whether the API is up, its version."""
-        response = await self._http.request("GET", "/")
-        return ApiStatus.from_json(json_body(response, "GET /"))
+    @cached_property
+    def api_status(self) -> ApiStatusResource:
+        """``client.api_status.get()``: whether the API is up."""
+        return ApiStatusResource(self._transport)
 
-    async def list_voices(
-        self,
-        *,
-        q: str | None = None,
-        is_owner: bool | None = None,
-        gender: str | None = None,
-        page_size: int = MAX_PAGE_SIZE,
-        expand_preview: bool = False,
-    ) -> list[Voice]:
-        """Every voice matching the filters, all pages fetched (see :meth:`iter_voices`)."""
-        return [
-            voice
-            async for voice in self.iter_voices(
-                q=q,
-                is_owner=is_owner,
-                gender=gender,
-                page_size=page_size,
-                expand_preview=expand_preview,
-            )
-        ]
-
-    async def iter_voices(
-        self,
-        *,
-        q: str | None = None,
-        is_owner: bool | None = None,
-        gender: str | None = None,
-        page_size: int = MAX_PAGE_SIZE,
-        expand_preview: bool = False,
-    ) -> AsyncIterator[Voice]:
-        """Voices from ``GET /voices`` page by page (seed ``voices_list``).
-
-        Pages are chained with ``starting_after=<id of the last voice>`` until
-        ``has_more`` is false. ``q`` searches name, description and id;
-        ``gender`` is one of :data:`GENDERS`; ``expand_preview`` adds
-        ``expand[]=preview_file_url`` (fetch it with :meth:`fetch_bytes`).
-
-        Raises:
-            ValueError: ``page_size`` outside 1-100 or an unknown ``gender``.
-            ResponseFormatError: a page claims more but repeats or is empty.
-            and the errors of the class docstring.
-        """
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be in 1..{MAX_PAGE_SIZE}, got {page_size}")
-        if gender is not None and gender not in GENDERS:
-            raise ValueError(f"gender must be one of {GENDERS}, got {gender!r}")
-        params: dict[str, Any] = {"limit": page_size}
-        if q:
-            params["q"] = q
-        if is_owner is not None:
-            params["is_owner"] = "true" if is_owner else "false"
-        if gender is not None:
-            params["gender"] = gender
-        if expand_preview:
-            params["expand[]"] = ["preview_file_url"]
-        async for voice in self._pages("/voices", params, VoicePage.from_json):
-            yield voice
+    @cached_property
+    def voices(self) -> VoicesResource:
+        """``client.voices``: list, get, update, delete, clone and localize voices."""
+        return VoicesResource(self._transport)
 
     async def _pages(self, path: str, params: dict[str, Any],
                      parse: Callable[[Any], Any]) -> AsyncIterator[Any]:
@@ -279,169 +205,6 @@ class CartesiaClient:
                 raise ResponseFormatError(f"{where}: the cursor {cursor!r} came back twice")
             seen.add(cursor)
             params = {**params, "starting_after": cursor}
-
-    async def get_voice(self, voice_id: str, *, expand_preview: bool = False) -> Voice:
-        """``GET /voices/{id}`` (seed ``voices_get``).
-
-        Raises:
-            NotFoundError: no such voice; and the errors of the class docstring.
-        """
-        if not voice_id:
-            raise ValueError("voice_id is empty")
-        params = {"expand[]": ["preview_file_url"]} if expand_preview else None
-        response = await self._http.request("GET", self._voice_path(voice_id), params=params)
-        return Voice.from_json(json_body(response, "GET /voices/{id}"))
-
-    async def update_voice(
-        self, voice_id: str, *, name: str | None = None, description: str | None = None
-    ) -> Voice:
-        """``PATCH /voices/{id}`` (seed ``voices_update``): rename a voice or change its
-        description. The seed's ``UpdateVoiceRequest`` requires both fields, so a field
-        left None is read first (``GET /voices/{id}``) and sent as it is.
-
-        Returns:
-            The updated voice (schema ``Voice``).
-
-        Raises:
-            ValueError: an empty ``voice_id``, neither field given, or a blank ``name``
-                (nothing is sent).
-            NotFoundError: no such voice.
-            AuthenticationError: 403, a voice you do not own (built-in or public).
-            and the errors of the class docstring.
-        """
-        if not voice_id:
-            raise ValueError("voice_id is empty")
-        body: dict[str, str] = {}
-        if name is not None:
-            _check_name(name)
-            body["name"] = name.strip()
-        if description is not None:
-            body["description"] = description
-        if not body:
-            raise ValueError("update_voice needs a name, a description or both")
-        if len(body) == 1:
-            current = await self.get_voice(voice_id)
-            body.setdefault("name", current.name)
-            body.setdefault("description", current.description)
-        response = await self._http.request("PATCH", self._voice_path(voice_id), json=body)
-        return Voice.from_json(json_body(response, "PATCH /voices/{id}"))
-
-    async def delete_voice(self, voice_id: str) -> None:
-        """``DELETE /voices/{id}`` (seed ``voices_delete``, answered with 204).
-
-        Raises:
-            ValueError: an empty ``voice_id``.
-            NotFoundError: no such voice.
-            AuthenticationError: 403, a voice you do not own.
-            and the errors of the class docstring.
-        """
-        if not voice_id:
-            raise ValueError("voice_id is empty")
-        await self._http.request("DELETE", self._voice_path(voice_id))
-
-    async def localize_voice(
-        self,
-        *,
-        voice_id: str,
-        name: str,
-        description: str,
-        language: str,
-        original_speaker_gender: str,
-        dialect: str | None = None,
-    ) -> Voice:
-        """``POST /voices/localize`` (seed ``voices_localize``, body
-        ``LocalizeVoiceRequest``): a new voice of yours, ``voice_id`` speaking
-        ``language`` (:data:`~studio.api.models.LOCALIZE_LANGUAGES`) in ``dialect``
-        (:data:`~studio.api.models.LOCALIZE_DIALECTS` of that language, or None), told
-        the gender of the original speaker (:data:`~studio.api.models.SPEAKER_GENDERS`).
-
-        Returns:
-            The new voice. The seed answers ``VoiceMetadata``, which has no
-            ``is_owner``; the voice is yours, so ``is_owner`` is True unless the body
-            says otherwise.
-
-        Raises:
-            ValueError: an empty ``voice_id``, a blank ``name``, an unknown language,
-                dialect or gender (nothing is sent).
-            NotFoundError: no such source voice.
-            and the errors of the class docstring.
-        """
-        if not voice_id:
-            raise ValueError("voice_id is empty")
-        _check_name(name)
-        if language not in LOCALIZE_LANGUAGES:
-            raise ValueError(f"language must be one of {LOCALIZE_LANGUAGES}, got {language!r}")
-        if original_speaker_gender not in SPEAKER_GENDERS:
-            raise ValueError(f"original_speaker_gender must be one of {SPEAKER_GENDERS}, "
-                             f"got {original_speaker_gender!r}")
-        if dialect is not None and dialect not in LOCALIZE_DIALECTS.get(language, ()):
-            allowed = LOCALIZE_DIALECTS.get(language)
-            raise ValueError(
-                f"dialect for {language!r} must be one of {allowed}, got {dialect!r}" if allowed
-                else f"{language!r} takes no dialect (only {tuple(LOCALIZE_DIALECTS)} do), "
-                     f"got {dialect!r}"
-            )
-        body: dict[str, str] = {
-            "voice_id": voice_id,
-            "name": name.strip(),
-            "description": description,
-            "language": language,
-            "original_speaker_gender": original_speaker_gender,
-        }
-        if dialect is not None:
-            body["dialect"] = dialect
-        response = await self._http.request("POST", "/voices/localize", json=body, creates=True)
-        return _owned_voice(json_body(response, "POST /voices/localize"))
-
-    async def clone_voice(
-        self,
-        clip: bytes,
-        *,
-        name: str,
-        description: str = "",
-        language: str = "en",
-        base_voice_id: str | None = None,
-        filename: str = "clip.wav",
-    ) -> Voice:
-        """``POST /voices/clone`` (seed ``voices_clone``): a new voice of yours from
-        ``clip``, a whole audio file (wav, flac, mp3, ogg...; Cartesia recommends about
-        5 seconds of clean speech).
-
-        Sent as ``multipart/form-data`` with the seed's (and v4 SDK's) field names: the
-        file ``clip`` (named ``filename``, its MIME type from the extension) and the
-        text fields ``name``, ``description``, ``language`` and ``base_voice_id`` (left
-        out when None). The seed's request has no ``mode`` field.
-
-        Returns:
-            The new voice (``VoiceMetadata`` parsed as a :class:`Voice`, ``is_owner``
-            True unless the body says otherwise).
-
-        Raises:
-            ValueError: an empty ``clip``, a blank ``name``, a ``language`` outside
-                :data:`~studio.api.models.LANGUAGES` (nothing is sent).
-            BadRequestError: the server refused the clip (undecodable, silent, too short).
-            NotFoundError: no such ``base_voice_id``.
-            and the errors of the class docstring.
-        """
-        if not clip:
-            raise ValueError("the clip is empty: record or import some speech first")
-        _check_name(name)
-        if language not in LANGUAGES:
-            raise ValueError(f"language must be one of the seed's languages, got {language!r}")
-        data: dict[str, str] = {"name": name.strip(), "description": description,
-                                "language": language}
-        if base_voice_id is not None:
-            if not base_voice_id:
-                raise ValueError("base_voice_id is empty; pass None for no base voice")
-            data["base_voice_id"] = base_voice_id
-        files = {"clip": (filename, clip, _audio_type(filename))}
-        response = await self._http.request("POST", "/voices/clone", files=files, data=data,
-                                            creates=True)
-        return _owned_voice(json_body(response, "POST /voices/clone"))
-
-    @staticmethod
-    def _voice_path(voice_id: str) -> str:
-        return f"/voices/{quote(voice_id, safe='')}"
 
     # --- pronunciation dictionaries ---------------------------------------------------
 

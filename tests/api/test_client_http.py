@@ -77,7 +77,7 @@ STATUS_OK = httpx.Response(200, json={"ok": True, "version": "2025-11-04"})
 async def test_every_request_carries_auth_and_version() -> None:
     rec = Recorder(STATUS_OK)
     async with client_for(rec, cartesia_version="2024-11-13") as client:
-        status = await client.status()
+        status = await client.api_status.get()
     assert status.ok and status.version == "2025-11-04"
     [req] = rec.requests
     assert req.url == "https://api.example.test/"
@@ -89,7 +89,7 @@ async def test_every_request_carries_auth_and_version() -> None:
 async def test_default_version_is_the_newest_in_the_seed() -> None:
     rec = Recorder(STATUS_OK)
     async with client_for(rec) as client:
-        await client.status()
+        await client.api_status.get()
     assert rec.requests[0].headers["Cartesia-Version"] == DEFAULT_CARTESIA_VERSION == "2025-11-04"
 
 
@@ -97,7 +97,7 @@ async def test_default_version_is_the_newest_in_the_seed() -> None:
 async def test_retryable_status_then_success(status: int) -> None:
     rec = Recorder(httpx.Response(status, json={"message": "busy"}), STATUS_OK)
     async with client_for(rec) as client:
-        assert (await client.status()).ok
+        assert (await client.api_status.get()).ok
     assert len(rec.requests) == 2
 
 
@@ -105,7 +105,7 @@ async def test_retries_are_bounded_and_the_last_error_is_raised() -> None:
     rec = Recorder(httpx.Response(503, json={"error": "overloaded"}))
     async with client_for(rec) as client:
         with pytest.raises(ServerError) as info:
-            await client.status()
+            await client.api_status.get()
     assert len(rec.requests) == 3  # first try + max_retries
     assert info.value.status_code == 503
     assert info.value.message == "overloaded"
@@ -115,7 +115,7 @@ async def test_max_retries_zero_means_one_attempt() -> None:
     rec = Recorder(httpx.Response(500))
     async with client_for(rec, retry_policy=RetryPolicy(max_retries=0)) as client:
         with pytest.raises(ServerError):
-            await client.status()
+            await client.api_status.get()
     assert len(rec.requests) == 1
 
 
@@ -128,7 +128,7 @@ async def test_other_4xx_are_never_retried(status: int, cls: type[Exception]) ->
     rec = Recorder(httpx.Response(status, json={"title": "nope"}))
     async with client_for(rec) as client:
         with pytest.raises(cls) as info:
-            await client.get_voice("abc")
+            await client.voices.get("abc")
     assert len(rec.requests) == 1
     assert str(info.value) == f"{status}: nope"
 
@@ -137,7 +137,7 @@ async def test_retry_after_beyond_the_cap_goes_straight_to_the_caller() -> None:
     rec = Recorder(httpx.Response(429, headers={"Retry-After": "3600"}, text="later"))
     async with client_for(rec) as client:
         with pytest.raises(RateLimitError) as info:
-            await client.status()
+            await client.api_status.get()
     assert len(rec.requests) == 1
     assert info.value.retry_after == 3600.0
 
@@ -145,13 +145,13 @@ async def test_retry_after_beyond_the_cap_goes_straight_to_the_caller() -> None:
 async def test_connection_errors_are_retried_then_mapped() -> None:
     rec = Recorder(httpx.ConnectError("refused"), STATUS_OK)
     async with client_for(rec) as client:
-        assert (await client.status()).ok
+        assert (await client.api_status.get()).ok
     assert len(rec.requests) == 2
 
     always = Recorder(httpx.ConnectError("refused"))
     async with client_for(always) as client:
         with pytest.raises(ConnectionLostError) as info:
-            await client.status()
+            await client.api_status.get()
     assert not isinstance(info.value, APITimeoutError)
     assert len(always.requests) == 3
 
@@ -168,7 +168,7 @@ async def test_non_json_body_is_a_format_error() -> None:
     rec = Recorder(httpx.Response(200, text="<html>"))
     async with client_for(rec) as client:
         with pytest.raises(ResponseFormatError):
-            await client.status()
+            await client.api_status.get()
 
 
 async def test_tts_bytes_posts_the_request_json() -> None:
@@ -197,8 +197,8 @@ async def test_list_voices_follows_pages_and_passes_filters() -> None:
     )
     rec = Recorder(lambda request: httpx.Response(200, json=next(pages)))
     async with client_for(rec) as client:
-        voices = await client.list_voices(
-            q="narr", is_owner=True, gender="feminine", page_size=2, expand_preview=True
+        voices = await client.voices.list(
+            q="narr", is_owner=True, gender="feminine", limit=2, expand=["preview_file_url"]
         )
     assert [v.id for v in voices] == ["v1", "v2", "v3", "v4", "v5"]
     params = [dict(r.url.params.multi_items()) for r in rec.requests]
@@ -212,22 +212,22 @@ async def test_a_page_loop_is_detected() -> None:
     rec = Recorder(httpx.Response(200, json={"data": [voice(1)], "has_more": True}))
     async with client_for(rec) as client:
         with pytest.raises(ResponseFormatError):
-            await client.list_voices()
+            await client.voices.list()
     assert len(rec.requests) == 2
 
 
 async def test_list_voices_validates_arguments() -> None:
     async with client_for(Recorder(STATUS_OK)) as client:
         with pytest.raises(ValueError):
-            await client.list_voices(page_size=101)
+            await client.voices.list(limit=101)
         with pytest.raises(ValueError):
-            await client.list_voices(gender="robot")
+            await client.voices.list(gender="robot")
 
 
 async def test_get_voice_quotes_the_id_and_expands() -> None:
     rec = Recorder(httpx.Response(200, json={**voice(1), "preview_file_url": "https://x/p.wav"}))
     async with client_for(rec) as client:
-        got = await client.get_voice("a/b c", expand_preview=True)
+        got = await client.voices.get("a/b c", expand=["preview_file_url"])
     assert got.preview_file_url == "https://x/p.wav"
     assert rec.requests[0].url.raw_path == b"/voices/a%2Fb%20c?expand%5B%5D=preview_file_url"
 
@@ -372,7 +372,7 @@ async def test_http_logs_never_show_the_key(caplog: pytest.LogCaptureFixture) ->
     caplog.set_level(logging.DEBUG)
     rec = Recorder(httpx.Response(503, json={"message": "busy"}), STATUS_OK)
     async with client_for(rec) as client:
-        await client.status()
+        await client.api_status.get()
     assert "retry 1/2" in caplog.text
     assert KEY not in caplog.text
 

@@ -36,32 +36,32 @@ def client_for(engine: OfflineEngine, **kwargs: object) -> CartesiaClient:
 
 
 async def first_voice_id(client: CartesiaClient) -> str:
-    return (await client.list_voices(page_size=1))[0].id
+    return (await client.voices.list(limit=1))[0].id
 
 
 async def test_status_and_voice_catalogue(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
-        status = await client.status()
+        status = await client.api_status.get()
         assert status.ok and status.version
-        everything = await client.list_voices()
-        paged = await client.list_voices(page_size=2)
+        everything = await client.voices.list()
+        paged = await client.voices.list(limit=2)
         assert [v.id for v in paged] == [v.id for v in everything]
         assert len({v.id for v in everything}) == len(everything) >= 3
-        one = await client.get_voice(everything[1].id)
+        one = await client.voices.get(everything[1].id)
         assert one == everything[1]
-        found = await client.list_voices(q=everything[1].name)
+        found = await client.voices.list(q=everything[1].name)
         assert everything[1].id in [v.id for v in found]
-        assert await client.list_voices(q="no voice is called this zzqx") == []
+        assert await client.voices.list(q="no voice is called this zzqx") == []
 
 
 async def test_voice_preview_is_fetched_with_auth(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
-        voices = await client.list_voices(expand_preview=True)
+        voices = await client.voices.list(expand=["preview_file_url"])
         with_preview = [v for v in voices if v.preview_file_url]
         assert with_preview, "the engine offers previews"
         audio = await client.fetch_bytes(with_preview[0].preview_file_url or "")
         assert len(audio) > 1000
-        single = await client.get_voice(with_preview[0].id, expand_preview=True)
+        single = await client.voices.get(with_preview[0].id, expand=["preview_file_url"])
         assert single.preview_file_url
 
 
@@ -98,7 +98,7 @@ async def test_injected_429_and_503_are_retried(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         before = engine.stats.requests("/voices")
         engine.inject_faults("/voices", [429, 503])
-        voices = await client.list_voices()
+        voices = await client.voices.list()
         assert voices
         assert engine.stats.requests("/voices") - before == 3
 
@@ -121,7 +121,7 @@ async def test_client_errors_are_not_retried(engine: OfflineEngine) -> None:
         before = engine.stats.requests("/voices")
         engine.inject_faults("/voices", [400])
         with pytest.raises(BadRequestError):
-            await client.list_voices()
+            await client.voices.list()
         assert engine.stats.requests("/voices") - before == 1
 
 
@@ -130,7 +130,7 @@ async def test_retry_after_is_honoured(engine: OfflineEngine) -> None:
         before = engine.stats.requests("/")
         engine.inject_faults("/", [429], retry_after=0.2)
         started = time.monotonic()
-        assert (await client.status()).ok
+        assert (await client.api_status.get()).ok
         elapsed = time.monotonic() - started
     assert engine.stats.requests("/") - before == 2
     assert elapsed >= 0.2  # a lower bound the server set, not a speed assertion
@@ -140,7 +140,7 @@ async def test_rate_limit_reaches_the_caller_with_retry_after(engine: OfflineEng
     async with client_for(engine, retry_policy=RetryPolicy(max_retries=0)) as client:
         engine.inject_faults("/", [429], retry_after=5)
         with pytest.raises(RateLimitError) as info:
-            await client.status()
+            await client.api_status.get()
     assert info.value.retry_after == 5.0
 
 
@@ -159,7 +159,7 @@ async def test_wrong_key_is_an_authentication_error(engine: OfflineEngine) -> No
     async with CartesiaClient("not-the-key", base_url=engine.base_url) as client:
         before = engine.stats.requests("/voices")
         with pytest.raises(AuthenticationError):
-            await client.list_voices()
+            await client.voices.list()
         assert engine.stats.requests("/voices") - before == 1
 
 
@@ -176,4 +176,4 @@ async def test_invalid_model_and_unknown_voice(engine: OfflineEngine) -> None:
         with pytest.raises((NotFoundError, BadRequestError)):
             await client.tts_bytes(bad_voice)
         with pytest.raises((NotFoundError, BadRequestError)):
-            await client.get_voice("no-such-voice")
+            await client.voices.get("no-such-voice")

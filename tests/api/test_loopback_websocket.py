@@ -43,7 +43,7 @@ def client_for(engine: OfflineEngine, **kwargs: object) -> CartesiaClient:
 
 
 async def voice_ids(client: CartesiaClient) -> list[str]:
-    return [v.id for v in await client.list_voices()]
+    return [v.id for v in await client.voices.list()]
 
 
 async def collect(ctx: TTSContext) -> list[StreamEvent]:

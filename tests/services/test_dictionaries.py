@@ -389,7 +389,7 @@ def test_suggest_needs_text(qloop: Any) -> None:
 
 def test_say_it_renders_without_and_with_the_dictionary(
         qloop: Any, service: DictionaryService, client: CartesiaClient) -> None:
-    voice = run(qloop, client.list_voices())[0]
+    voice = run(qloop, client.voices.list())[0]
     made = run(qloop, service.create("Say it", [LexiconItem("Nyx", "Nicholas Alexander")]))
     service.edit_items(made.id, [LexiconItem("Nyx", "Nicholas Alexander Montgomery")])
     without, with_dictionary, rate = run(qloop, service.say_it(
@@ -402,7 +402,7 @@ def test_say_it_renders_without_and_with_the_dictionary(
 
 def test_say_it_with_a_suggested_ipa_alias_changes_the_audio(
         qloop: Any, service: DictionaryService, client: CartesiaClient) -> None:
-    voice = run(qloop, client.list_voices())[0]
+    voice = run(qloop, client.voices.list())[0]
     alias = run(qloop, service.suggest_ipa("Nicholas"))  # "Nyx" said as "Nicholas"
     made = run(qloop, service.create("IPA", [LexiconItem("Nyx", alias)]))
     without, with_dictionary, _rate = run(qloop, service.say_it(
