@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable
 from functools import cached_property
 from types import TracebackType
-from typing import Any, Self
-from urllib.parse import quote
+from typing import Self
 
 import httpx
 
@@ -18,23 +17,19 @@ from studio.api._constants import (
     DEFAULT_CARTESIA_VERSION,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT_S,
-    MAX_PAGE_SIZE,
 )
 from studio.api._http import HttpCore, auth_headers, json_body, make_timeout
 from studio.api._retry import RetryPolicy
 from studio.api._transport import Transport
 from studio.api._ws_connect import WebSocketConnector, websocket_url
-from studio.api.errors import ResponseFormatError
 from studio.api.models import (
     STT_MODEL,
     OutputFormat,
-    PronunciationDict,
-    PronunciationDictPage,
-    PronunciationItem,
     Transcription,
     TTSRequest,
 )
 from studio.api.resources.api_status import ApiStatusResource
+from studio.api.resources.pronunciation_dicts import PronunciationDictsResource
 from studio.api.resources.voices import VoicesResource
 from studio.api.sse import SSEStream
 from studio.api.websocket import TTSWebSocket
@@ -51,31 +46,6 @@ def _audio_type(filename: str) -> str:
     """The MIME type of an uploaded audio file, from its extension."""
     extension = filename.rpartition(".")[2].lower()
     return _AUDIO_TYPES.get(extension, "application/octet-stream")
-
-
-def _check_dict_name(name: str) -> None:
-    if not name.strip():
-        raise ValueError("a pronunciation dictionary needs a name; got a blank one")
-
-
-def _check_items(items: Iterable[PronunciationItem]) -> list[dict[str, str]]:
-    """``items`` as ``PronunciationDictItem`` bodies.
-
-    Raises:
-        TypeError: an item that is not a :class:`PronunciationItem`.
-        ValueError: an item with a blank ``text`` or ``alias`` (an entry that says
-            nothing).
-    """
-    out = []
-    for n, item in enumerate(items):
-        if not isinstance(item, PronunciationItem):
-            raise TypeError(f"items[{n}] is a {type(item).__name__}, not a PronunciationItem")
-        if not item.text.strip():
-            raise ValueError(f"items[{n}] has no text")
-        if not item.alias.strip():
-            raise ValueError(f"items[{n}] ({item.text!r}) has no alias")
-        out.append(item.to_json())
-    return out
 
 
 class CartesiaClient:
@@ -181,145 +151,11 @@ class CartesiaClient:
         """``client.voices``: list, get, update, delete, clone and localize voices."""
         return VoicesResource(self._transport)
 
-    async def _pages(self, path: str, params: dict[str, Any],
-                     parse: Callable[[Any], Any]) -> AsyncIterator[Any]:
-        """The items of every page of a cursor-paginated list (seed: ``has_more`` and
-        ``starting_after=<id of the last item>``), first to last.
-
-        Raises:
-            ResponseFormatError: a page claims more but is empty or repeats a cursor.
-        """
-        where = f"GET {path}"
-        seen: set[str] = set()
-        while True:
-            response = await self._http.request("GET", path, params=params)
-            page = parse(json_body(response, where))
-            for item in page.data:
-                yield item
-            if not page.has_more:
-                return
-            if not page.data:
-                raise ResponseFormatError(f"{where}: has_more is true but the page is empty")
-            cursor = page.data[-1].id
-            if cursor in seen:
-                raise ResponseFormatError(f"{where}: the cursor {cursor!r} came back twice")
-            seen.add(cursor)
-            params = {**params, "starting_after": cursor}
-
-    # --- pronunciation dictionaries ---------------------------------------------------
-
-    async def list_pronunciation_dicts(
-        self, *, page_size: int = MAX_PAGE_SIZE
-    ) -> list[PronunciationDict]:
-        """Every dictionary of the user from ``GET /pronunciation-dicts/`` (seed
-        ``pronunciationDicts_list``), pages chained with ``starting_after=<last id>``
-        until ``has_more`` is false.
-
-        Raises:
-            ValueError: ``page_size`` outside 1-100 (nothing is sent).
-            ResponseFormatError: a page claims more but repeats a cursor or is empty.
-            and the errors of the class docstring.
-        """
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be in 1..{MAX_PAGE_SIZE}, got {page_size}")
-        return [d async for d in self._pages("/pronunciation-dicts/", {"limit": page_size},
-                                             PronunciationDictPage.from_json)]
-
-    async def get_pronunciation_dict(self, dict_id: str) -> PronunciationDict:
-        """``GET /pronunciation-dicts/{id}`` (seed ``pronunciationDicts_get``).
-
-        Raises:
-            ValueError: an empty ``dict_id``.
-            NotFoundError: no such dictionary; and the errors of the class docstring.
-        """
-        response = await self._http.request("GET", self._dict_path(dict_id))
-        return PronunciationDict.from_json(json_body(response, "GET /pronunciation-dicts/{id}"))
-
-    async def create_pronunciation_dict(
-        self, name: str, items: Iterable[PronunciationItem] = ()
-    ) -> PronunciationDict:
-        """``POST /pronunciation-dicts/`` (seed ``pronunciationDicts_create``, body
-        ``CreatePronunciationDictRequest``: ``name`` and ``items``, always sent, ``[]``
-        for none).
-
-        Raises:
-            ValueError: a blank ``name`` or an item with a blank text or alias.
-            TypeError: an item that is not a :class:`PronunciationItem`.
-            (Nothing is sent for either.)
-            and the errors of the class docstring.
-        """
-        _check_dict_name(name)
-        body = {"name": name.strip(), "items": _check_items(items)}
-        response = await self._http.request("POST", "/pronunciation-dicts/", json=body,
-                                            creates=True)
-        return PronunciationDict.from_json(json_body(response, "POST /pronunciation-dicts/"))
-
-    async def update_pronunciation_dict(
-        self,
-        dict_id: str,
-        *,
-        name: str | None = None,
-        items: Iterable[PronunciationItem] | None = None,
-    ) -> PronunciationDict:
-        """``PATCH /pronunciation-dicts/{id}`` (seed ``pronunciationDicts_update``, body
-        ``UpdatePronunciationDictRequest``): only the fields given are sent; ``items``
-        replaces the whole list.
-
-        Raises:
-            ValueError: an empty ``dict_id``, neither field given, a blank ``name`` or
-                an item with a blank text or alias (nothing is sent).
-            TypeError: an item that is not a :class:`PronunciationItem`.
-            NotFoundError: no such dictionary; and the errors of the class docstring.
-        """
-        path = self._dict_path(dict_id)
-        body: dict[str, Any] = {}
-        if name is not None:
-            _check_dict_name(name)
-            body["name"] = name.strip()
-        if items is not None:
-            body["items"] = _check_items(items)
-        if not body:
-            raise ValueError("update_pronunciation_dict needs a name, items or both")
-        response = await self._http.request("PATCH", path, json=body)
-        return PronunciationDict.from_json(
-            json_body(response, "PATCH /pronunciation-dicts/{id}"))
-
-    async def delete_pronunciation_dict(self, dict_id: str) -> None:
-        """``DELETE /pronunciation-dicts/{id}`` (seed ``pronunciationDicts_delete``, 204).
-
-        Raises:
-            ValueError: an empty ``dict_id``.
-            NotFoundError: no such dictionary; and the errors of the class docstring.
-        """
-        await self._http.request("DELETE", self._dict_path(dict_id))
-
-    async def pin_pronunciation_dict(self, dict_id: str) -> None:
-        """``POST /pronunciation-dicts/{id}/pin``: make it the user's pinned dictionary,
-        which generation applies first (SDK reference: ``pronunciation_dicts.pin`` and
-        ``pronunciation_dict_ids``).
-
-        The OpenAPI seed and the v4 SDK do not have this call and the SDK reference
-        names no path or response, so the path is REST convention and any body is
-        ignored; read the dictionaries again to see ``pinned``.
-
-        Raises:
-            ValueError: an empty ``dict_id``.
-            NotFoundError: no such dictionary (or no such endpoint on this server).
-            and the errors of the class docstring.
-        """
-        await self._http.request("POST", self._dict_path(dict_id) + "/pin")
-
-    async def unpin_pronunciation_dict(self, dict_id: str) -> None:
-        """``POST /pronunciation-dicts/{id}/unpin`` (SDK reference
-        ``pronunciation_dicts.unpin``); the same caveats as
-        :meth:`pin_pronunciation_dict`."""
-        await self._http.request("POST", self._dict_path(dict_id) + "/unpin")
-
-    @staticmethod
-    def _dict_path(dict_id: str) -> str:
-        if not dict_id:
-            raise ValueError("dict_id is empty")
-        return f"/pronunciation-dicts/{quote(dict_id, safe='')}"
+    @cached_property
+    def pronunciation_dicts(self) -> PronunciationDictsResource:
+        """``client.pronunciation_dicts``: list, get, create, update, delete, pin and
+        unpin the user's pronunciation dictionaries."""
+        return PronunciationDictsResource(self._transport)
 
     async def fetch_bytes(self, url: str) -> bytes:
         """GET an absolute (or base-relative) URL and return its body, following
