@@ -26,13 +26,11 @@ from studio.api.models import (
     STT_MODEL,
     OutputFormat,
     Transcription,
-    TTSRequest,
 )
 from studio.api.resources.api_status import ApiStatusResource
 from studio.api.resources.pronunciation_dicts import PronunciationDictsResource
+from studio.api.resources.tts import TTSResource
 from studio.api.resources.voices import VoicesResource
-from studio.api.sse import SSEStream
-from studio.api.websocket import TTSWebSocket
 
 log = logging.getLogger("studio.api")
 
@@ -152,6 +150,12 @@ class CartesiaClient:
         return VoicesResource(self._transport)
 
     @cached_property
+    def tts(self) -> TTSResource:
+        """``client.tts``: speech whole (``bytes``), over SSE (``sse``) or over the
+        shared WebSocket (``websocket``)."""
+        return TTSResource(self._transport)
+
+    @cached_property
     def pronunciation_dicts(self) -> PronunciationDictsResource:
         """``client.pronunciation_dicts``: list, get, create, update, delete, pin and
         unpin the user's pronunciation dictionaries."""
@@ -167,46 +171,6 @@ class CartesiaClient:
         """
         response = await self._http.request("GET", url, follow_redirects=True)
         return response.content
-
-    # --- text to speech ----------------------------------------------------------------
-
-    async def tts_bytes(self, request: TTSRequest) -> bytes:
-        """``POST /tts/bytes`` (seed ``tts_bytes``): the whole file in
-        ``request.output_format`` (a WAV or MP3 container, or raw PCM)."""
-        response = await self._http.request("POST", "/tts/bytes", json=request.to_json())
-        return response.content
-
-    def tts_sse(
-        self,
-        request: TTSRequest,
-        *,
-        add_timestamps: bool = False,
-        add_phoneme_timestamps: bool = False,
-        context_id: str | None = None,
-        raise_on_error: bool = True,
-    ) -> SSEStream:
-        """``POST /tts/sse`` (seed ``tts_sse``) as a stream of typed events.
-
-        Returns an :class:`SSEStream`: ``async with client.tts_sse(req) as s:
-        async for event in s: ...`` (plain ``async for`` works too). The request
-        is sent when the stream is entered or first iterated.
-
-        Raises:
-            ValueError: the output container is not ``raw`` (seed ``SSEOutputFormat``).
-        """
-        if request.output_format.container != "raw":
-            raise ValueError(
-                f"SSE only streams container 'raw', not {request.output_format.container!r}"
-            )
-        body = request.to_json()
-        body["add_timestamps"] = add_timestamps
-        body["add_phoneme_timestamps"] = add_phoneme_timestamps
-        if context_id is not None:
-            body["context_id"] = context_id
-        return SSEStream(
-            lambda: self._http.stream("POST", "/tts/sse", json=body),
-            raise_on_error=raise_on_error,
-        )
 
     # --- infill and speech to text ---------------------------------------------------
 
@@ -293,13 +257,3 @@ class CartesiaClient:
         files = {"file": (filename, audio, _audio_type(filename))}
         response = await self._http.request("POST", "/stt", files=files, data=data)
         return Transcription.from_json(json_body(response, "POST /stt"))
-
-    async def websocket(self) -> TTSWebSocket:
-        """The shared TTS WebSocket, connected (opened on first use, reopened
-        after a drop; a new one after it was closed).
-
-        Raises:
-            AuthenticationError etc.: the handshake was refused.
-            ConnectionLostError, APITimeoutError: it could not be opened.
-        """
-        return await self._transport.tts_websocket()

@@ -870,8 +870,8 @@ class DictionaryService(QObject):
                              language=language or None, output_format=SAY_IT_FORMAT)
         try:
             plain, applied = await asyncio.gather(
-                client.tts_bytes(request),
-                client.tts_bytes(dataclasses.replace(request, pronunciation_dict_id=dict_id)))
+                client.tts.bytes(request),
+                client.tts.bytes(dataclasses.replace(request, pronunciation_dict_id=dict_id)))
         except NotFoundError as exc:
             raise DictionaryError(f"Could not say it: {_describe(exc)} (is the voice or the "
                                   "dictionary gone?)") from exc

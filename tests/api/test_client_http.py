@@ -160,7 +160,7 @@ async def test_timeouts_map_to_api_timeout_error() -> None:
     rec = Recorder(httpx.ReadTimeout("slow"))
     async with client_for(rec) as client:
         with pytest.raises(APITimeoutError):
-            await client.tts_bytes(REQUEST)
+            await client.tts.bytes(REQUEST)
     assert len(rec.requests) == 3
 
 
@@ -176,7 +176,7 @@ async def test_tts_bytes_posts_the_request_json() -> None:
     rec = Recorder(httpx.Response(200, content=wav, headers={"content-type": "audio/wav"}))
     request = TTSRequest("Hi", "voice-9", output_format=OutputFormat("wav", "pcm_f32le", 44100))
     async with client_for(rec) as client:
-        assert await client.tts_bytes(request) == wav
+        assert await client.tts.bytes(request) == wav
     [req] = rec.requests
     assert req.method == "POST" and req.url.path == "/tts/bytes"
     assert json.loads(req.content) == request.to_json()
@@ -291,7 +291,7 @@ async def test_sse_events_are_typed_and_the_body_sent() -> None:
         httpx.Response(200, stream=stream, headers={"content-type": "text/event-stream"})
     )
     client = client_for(rec)
-    async with client, client.tts_sse(REQUEST, add_timestamps=True, context_id="ctx-1") as events:
+    async with client, client.tts.sse(REQUEST, add_timestamps=True, context_id="ctx-1") as events:
         got = [e async for e in events]
     assert [type(e) for e in got] == [ChunkEvent, TimestampsEvent, ChunkEvent, DoneEvent]
     audio = b"".join(e.audio for e in got if isinstance(e, ChunkEvent))
@@ -306,7 +306,7 @@ async def test_sse_is_plainly_iterable_and_retries_before_the_body() -> None:
     body = sse_body(chunk(b"\x00\x00"), {"type": "done", "done": True, "status_code": 200})
     rec = Recorder(httpx.Response(503), httpx.Response(200, content=body))
     async with client_for(rec) as client:
-        got = [e async for e in client.tts_sse(REQUEST)]
+        got = [e async for e in client.tts.sse(REQUEST)]
     assert [e.type for e in got] == ["chunk", "done"]
     assert len(rec.requests) == 2
 
@@ -316,9 +316,9 @@ async def test_sse_error_event_raises_by_status() -> None:
     rec = Recorder(httpx.Response(200, content=body))
     async with client_for(rec) as client:
         with pytest.raises(BadRequestError, match="Invalid model"):
-            async for _ in client.tts_sse(REQUEST):
+            async for _ in client.tts.sse(REQUEST):
                 pass
-        got = [e async for e in client.tts_sse(REQUEST, raise_on_error=False)]
+        got = [e async for e in client.tts.sse(REQUEST, raise_on_error=False)]
     assert [e.type for e in got] == ["error"]
 
 
@@ -326,7 +326,7 @@ async def test_sse_drop_mid_body_raises_and_is_not_retried() -> None:
     stream = ChunkedStream(sse_body(chunk(b"\x00\x00")), 5, then=httpx.ReadError("reset"))
     rec = Recorder(httpx.Response(200, stream=stream))
     async with client_for(rec) as client:
-        events = client.tts_sse(REQUEST)
+        events = client.tts.sse(REQUEST)
         first = await events.__anext__()
         assert isinstance(first, ChunkEvent)
         with pytest.raises(ConnectionLostError):
@@ -341,7 +341,7 @@ async def test_sse_truncated_before_done_is_a_lost_connection() -> None:
     rec = Recorder(httpx.Response(200, content=sse_body(chunk(b"\x00\x00"))))
     async with client_for(rec) as client:
         with pytest.raises(ConnectionLostError, match="before its done"):
-            async for _ in client.tts_sse(REQUEST):
+            async for _ in client.tts.sse(REQUEST):
                 pass
 
 
@@ -349,7 +349,7 @@ async def test_sse_and_websocket_reject_containers() -> None:
     mp3 = TTSRequest("x", "v", output_format=OutputFormat("mp3", sample_rate=44100))
     async with client_for(Recorder(STATUS_OK)) as client:
         with pytest.raises(ValueError, match="raw"):
-            client.tts_sse(mp3)
+            client.tts.sse(mp3)
 
 
 def test_websocket_url_is_derived_from_the_base() -> None:
@@ -384,7 +384,7 @@ async def test_sse_leaving_async_with_early_closes_the_response() -> None:
     rec = Recorder(httpx.Response(200, stream=stream))
     client = client_for(rec)
     async with client:
-        async with client.tts_sse(REQUEST) as events:
+        async with client.tts.sse(REQUEST) as events:
             async for _ in events:
                 break
             assert not stream.closed

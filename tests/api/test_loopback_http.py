@@ -69,8 +69,8 @@ async def test_bytes_and_sse_agree_on_length(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         voice_id = await first_voice_id(client)
         request = TTSRequest("Testing one, two, three.", voice_id, output_format=F32)
-        raw = np.frombuffer(await client.tts_bytes(request), "<f4")
-        events = [e async for e in client.tts_sse(request, add_timestamps=True,
+        raw = np.frombuffer(await client.tts.bytes(request), "<f4")
+        events = [e async for e in client.tts.sse(request, add_timestamps=True,
                                                   add_phoneme_timestamps=True)]
     streamed = np.frombuffer(
         b"".join(e.audio for e in events if isinstance(e, ChunkEvent)), "<f4"
@@ -88,7 +88,7 @@ async def test_bytes_and_sse_agree_on_length(engine: OfflineEngine) -> None:
 async def test_wav_container_from_tts_bytes(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         voice_id = await first_voice_id(client)
-        wav = await client.tts_bytes(
+        wav = await client.tts.bytes(
             TTSRequest("Hi.", voice_id, output_format=OutputFormat("wav", "pcm_s16le", 16000))
         )
     assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE"
@@ -110,10 +110,10 @@ async def test_retries_are_bounded(engine: OfflineEngine) -> None:
         before = engine.stats.requests("/tts/bytes")
         engine.inject_faults("/tts/bytes", [503, 503, 503])
         with pytest.raises(ServerError) as info:
-            await client.tts_bytes(request)
+            await client.tts.bytes(request)
         assert info.value.status_code == 503
         assert engine.stats.requests("/tts/bytes") - before == 3
-        assert len(await client.tts_bytes(request)) > 0  # nothing left over
+        assert len(await client.tts.bytes(request)) > 0  # nothing left over
 
 
 async def test_client_errors_are_not_retried(engine: OfflineEngine) -> None:
@@ -149,7 +149,7 @@ async def test_sse_is_retried_before_its_body(engine: OfflineEngine) -> None:
         voice_id = await first_voice_id(client)
         before = engine.stats.requests("/tts/sse")
         engine.inject_faults("/tts/sse", [503])
-        async with client.tts_sse(TTSRequest("Hello.", voice_id, output_format=F32)) as events:
+        async with client.tts.sse(TTSRequest("Hello.", voice_id, output_format=F32)) as events:
             kinds = [e.type async for e in events]
     assert kinds[0] == "chunk" and kinds[-1] == "done"
     assert engine.stats.requests("/tts/sse") - before == 2
@@ -168,12 +168,12 @@ async def test_invalid_model_and_unknown_voice(engine: OfflineEngine) -> None:
         voice_id = await first_voice_id(client)
         bad_model = TTSRequest("Hi.", voice_id, model_id="sonic-nonexistent", output_format=F32)
         with pytest.raises(BadRequestError, match=r"(?i)model"):
-            await client.tts_bytes(bad_model)
+            await client.tts.bytes(bad_model)
         with pytest.raises(BadRequestError, match=r"(?i)model"):
-            async for _ in client.tts_sse(bad_model):
+            async for _ in client.tts.sse(bad_model):
                 pass
         bad_voice = TTSRequest("Hi.", "no-such-voice", output_format=F32)
         with pytest.raises((NotFoundError, BadRequestError)):
-            await client.tts_bytes(bad_voice)
+            await client.tts.bytes(bad_voice)
         with pytest.raises((NotFoundError, BadRequestError)):
             await client.voices.get("no-such-voice")

@@ -134,7 +134,7 @@ def speech(offline_engine) -> np.ndarray:  # type: ignore[no-untyped-def]
             voice = (await c.voices.list())[0]
             request = TTSRequest(transcript=SENTENCE, voice_id=voice.id,
                                  output_format=OutputFormat("raw", "pcm_f32le", RATE))
-            return np.frombuffer(await c.tts_bytes(request), dtype=np.float32).copy()
+            return np.frombuffer(await c.tts.bytes(request), dtype=np.float32).copy()
 
     return with_room_tone(asyncio.run(render()))
 

@@ -88,7 +88,7 @@ def panel(qtbot, lab, playback):  # type: ignore[no-untyped-def]
 def speech(qloop, client: CartesiaClient, text: str, voice_id: str) -> np.ndarray:  # type: ignore[no-untyped-def]
     request = TTSRequest(transcript=text, voice_id=voice_id,
                          output_format=OutputFormat("raw", "pcm_f32le", RATE))
-    return np.frombuffer(_wait(qloop, client.tts_bytes(request)), dtype=np.float32).copy()
+    return np.frombuffer(_wait(qloop, client.tts.bytes(request)), dtype=np.float32).copy()
 
 
 @pytest.fixture

@@ -25,11 +25,13 @@ copy :mod:`studio.api.resources.voices`:
 from studio.api.resources._pagination import AsyncPager
 from studio.api.resources.api_status import ApiStatusResource
 from studio.api.resources.pronunciation_dicts import PronunciationDictsResource
+from studio.api.resources.tts import TTSResource
 from studio.api.resources.voices import VoicesResource
 
 __all__ = [
     "ApiStatusResource",
     "AsyncPager",
     "PronunciationDictsResource",
+    "TTSResource",
     "VoicesResource",
 ]
