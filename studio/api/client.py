@@ -1,9 +1,9 @@
 """``CartesiaClient``: the one async entry point to Cartesia's API (or the offline
-engine, which speaks the same wire protocol on loopback)."""
+engine, which speaks the same wire protocol on loopback), its endpoints grouped into
+the resources of :mod:`studio.api.resources`."""
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Callable
 from functools import cached_property
@@ -18,36 +18,35 @@ from studio.api._constants import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT_S,
 )
-from studio.api._http import HttpCore, auth_headers, json_body, make_timeout
+from studio.api._http import HttpCore, auth_headers, make_timeout
 from studio.api._retry import RetryPolicy
 from studio.api._transport import Transport
 from studio.api._ws_connect import WebSocketConnector, websocket_url
-from studio.api.models import (
-    STT_MODEL,
-    OutputFormat,
-    Transcription,
-)
 from studio.api.resources.api_status import ApiStatusResource
+from studio.api.resources.infill import InfillResource
 from studio.api.resources.pronunciation_dicts import PronunciationDictsResource
+from studio.api.resources.stt import STTResource
 from studio.api.resources.tts import TTSResource
 from studio.api.resources.voices import VoicesResource
 
-log = logging.getLogger("studio.api")
-
-_AUDIO_TYPES = {
-    "wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg", "ogg": "audio/ogg",
-    "oga": "audio/ogg", "m4a": "audio/mp4", "mp4": "audio/mp4", "webm": "audio/webm",
-}
-
-
-def _audio_type(filename: str) -> str:
-    """The MIME type of an uploaded audio file, from its extension."""
-    extension = filename.rpartition(".")[2].lower()
-    return _AUDIO_TYPES.get(extension, "application/octet-stream")
-
 
 class CartesiaClient:
-    """Async client for the endpoints the studio uses.
+    """Async client for the endpoints the studio uses, grouped into resources as the
+    official SDK groups them: ``client.tts.bytes(...)``, ``client.voices.list()``.
+
+    Resources (:mod:`studio.api.resources`), each built on first use:
+
+    - ``tts``: ``bytes``, ``sse``, ``websocket`` (:class:`TTSResource`)
+    - ``voices``: ``list``, ``get``, ``update``, ``delete``, ``clone``, ``localize``
+      (:class:`VoicesResource`)
+    - ``infill``: ``bytes`` (:class:`InfillResource`)
+    - ``stt``: ``transcribe`` (:class:`STTResource`)
+    - ``pronunciation_dicts``: ``list``, ``get``, ``create``, ``update``, ``delete``,
+      ``pin``, ``unpin`` (:class:`PronunciationDictsResource`)
+    - ``api_status``: ``get`` (:class:`ApiStatusResource`)
+
+    They share one transport: an HTTP connection pool and one TTS WebSocket, both
+    closed by :meth:`aclose` (or leaving ``async with``).
 
     Every request carries ``Authorization: Bearer <api_key>`` and
     ``Cartesia-Version`` (the WebSocket handshake too; the key is never put in a
@@ -116,7 +115,6 @@ class CartesiaClient:
             rng=rng,
         )
         self._transport = Transport(http, connector)
-        self._http = http
 
     def __repr__(self) -> str:
         return f"<CartesiaClient {self.base_url} version={self.cartesia_version}>"
@@ -137,17 +135,7 @@ class CartesiaClient:
         HTTP connection pool."""
         await self._transport.aclose()
 
-    # --- resources, one per API area, as the official SDK has them ------------------
-
-    @cached_property
-    def api_status(self) -> ApiStatusResource:
-        """``client.api_status.get()``: whether the API is up."""
-        return ApiStatusResource(self._transport)
-
-    @cached_property
-    def voices(self) -> VoicesResource:
-        """``client.voices``: list, get, update, delete, clone and localize voices."""
-        return VoicesResource(self._transport)
+    # --- resources, one per API area, named as the official SDK names them ---------
 
     @cached_property
     def tts(self) -> TTSResource:
@@ -156,10 +144,32 @@ class CartesiaClient:
         return TTSResource(self._transport)
 
     @cached_property
+    def voices(self) -> VoicesResource:
+        """``client.voices``: list, get, update, delete, clone and localize voices."""
+        return VoicesResource(self._transport)
+
+    @cached_property
+    def infill(self) -> InfillResource:
+        """``client.infill.bytes``: speech that joins two pieces of audio."""
+        return InfillResource(self._transport)
+
+    @cached_property
+    def stt(self) -> STTResource:
+        """``client.stt.transcribe``: the words spoken in an audio file."""
+        return STTResource(self._transport)
+
+    @cached_property
     def pronunciation_dicts(self) -> PronunciationDictsResource:
         """``client.pronunciation_dicts``: list, get, create, update, delete, pin and
         unpin the user's pronunciation dictionaries."""
         return PronunciationDictsResource(self._transport)
+
+    @cached_property
+    def api_status(self) -> ApiStatusResource:
+        """``client.api_status.get()``: whether the API is up."""
+        return ApiStatusResource(self._transport)
+
+    # --- beyond the SDK -------------------------------------------------------------
 
     async def fetch_bytes(self, url: str) -> bytes:
         """GET an absolute (or base-relative) URL and return its body, following
@@ -169,91 +179,5 @@ class CartesiaClient:
         The API key is only sent to the base URL's host or its sibling
         subdomains, never elsewhere.
         """
-        response = await self._http.request("GET", url, follow_redirects=True)
+        response = await self._transport.http.request("GET", url, follow_redirects=True)
         return response.content
-
-    # --- infill and speech to text ---------------------------------------------------
-
-    async def infill_bytes(
-        self,
-        *,
-        transcript: str,
-        voice_id: str,
-        model_id: str,
-        language: str,
-        output_format: OutputFormat,
-        left_audio: bytes | None = None,
-        right_audio: bytes | None = None,
-        left_filename: str = "left.wav",
-        right_filename: str = "right.wav",
-    ) -> bytes:
-        """``POST /infill/bytes`` (seed ``infill_bytes``): speech of ``transcript`` that
-        joins ``left_audio`` to ``right_audio`` (whole audio files: WAV, FLAC, MP3...).
-
-        Sent as ``multipart/form-data`` with the v4 SDK's field names (``tts.infill``):
-        the files ``left_audio``/``right_audio``, the text fields ``transcript``,
-        ``voice_id``, ``model_id``, ``language`` and the output format flattened with
-        brackets (``output_format[container]``, ``output_format[encoding]``,
-        ``output_format[sample_rate]``, or ``output_format[bit_rate]`` for mp3), as the
-        SDK's ``Querystring.stringify_items`` flattens nested form data. Costs
-        :func:`~studio.api.models.infill_credits` on Cartesia.
-
-        Returns:
-            The middle audio only, in ``output_format`` (a WAV or MP3 file, or raw PCM).
-
-        Raises:
-            ValueError: neither side given, or a blank transcript (nothing is sent).
-            and the errors of the class docstring.
-        """
-        if left_audio is None and right_audio is None:
-            raise ValueError("infill needs left_audio, right_audio or both")
-        if not transcript.strip():
-            raise ValueError("infill needs a transcript for the new audio")
-        data: dict[str, str] = {
-            "transcript": transcript,
-            "voice_id": voice_id,
-            "model_id": model_id,
-            "language": language,
-        }
-        for key, value in output_format.to_json().items():
-            data[f"output_format[{key}]"] = str(value)
-        files: dict[str, tuple[str, bytes, str]] = {}
-        if left_audio is not None:
-            files["left_audio"] = (left_filename, left_audio, _audio_type(left_filename))
-        if right_audio is not None:
-            files["right_audio"] = (right_filename, right_audio, _audio_type(right_filename))
-        response = await self._http.request("POST", "/infill/bytes", files=files, data=data)
-        return response.content
-
-    async def transcribe(
-        self,
-        audio: bytes,
-        *,
-        filename: str = "audio.wav",
-        model: str = STT_MODEL,
-        language: str | None = "en",
-        word_timestamps: bool = True,
-    ) -> Transcription:
-        """``POST /stt`` (seed ``stt_transcribe``): the words spoken in ``audio``, a
-        whole audio file (flac, mp3, ogg, wav... as the seed lists).
-
-        Multipart fields as the v4 SDK sends them (``stt.transcribe``): the file
-        ``file``, ``model``, ``language`` (omitted when None) and
-        ``timestamp_granularities[]=word`` when ``word_timestamps``. Costs 1 credit per
-        2 seconds of audio on Cartesia.
-
-        Raises:
-            ValueError: ``audio`` is empty (nothing is sent).
-            ResponseFormatError: the body is not a ``TranscriptionResponse``.
-            and the errors of the class docstring.
-        """
-        if not audio:
-            raise ValueError("there is no audio to transcribe")
-        data: dict[str, str | list[str]] = {"model": model}
-        if language is not None:
-            data["language"] = language
-        if word_timestamps:
-            data["timestamp_granularities[]"] = ["word"]
-        files = {"file": (filename, audio, _audio_type(filename))}
-        response = await self._http.request("POST", "/stt", files=files, data=data)
-        return Transcription.from_json(json_body(response, "POST /stt"))

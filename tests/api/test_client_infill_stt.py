@@ -88,7 +88,7 @@ def client_for(recorder: Recorder) -> CartesiaClient:
 async def test_infill_sends_the_sdks_multipart_fields() -> None:
     rec = Recorder(httpx.Response(200, content=b"RIFF-middle"))
     async with client_for(rec) as client:
-        body = await client.infill_bytes(
+        body = await client.infill.bytes(
             transcript="the new words", voice_id="voice-1", model_id="sonic-3",
             language="en", output_format=WAV, left_audio=b"LEFT", right_audio=b"RIGHT",
             right_filename="after.flac")
@@ -112,7 +112,7 @@ async def test_infill_sends_the_sdks_multipart_fields() -> None:
 async def test_infill_to_mp3_sends_the_bit_rate_not_an_encoding() -> None:
     rec = Recorder(httpx.Response(200, content=b"ID3"))
     async with client_for(rec) as client:
-        await client.infill_bytes(
+        await client.infill.bytes(
             transcript="x", voice_id="v", model_id="sonic-3", language="fr",
             output_format=OutputFormat("mp3", sample_rate=22050, bit_rate=64000),
             right_audio=b"RIGHT")
@@ -136,7 +136,7 @@ async def test_infill_refuses_before_sending(kwargs: dict[str, object], message:
     args.update(kwargs)
     async with client_for(rec) as client:
         with pytest.raises(ValueError, match=message):
-            await client.infill_bytes(**args)  # type: ignore[arg-type]
+            await client.infill.bytes(**args)  # type: ignore[arg-type]
     assert rec.requests == []
 
 
@@ -144,7 +144,7 @@ async def test_a_multipart_request_is_sent_whole_again_on_retry() -> None:
     rec = Recorder(httpx.Response(503, json={"message": "busy"}),
                    httpx.Response(200, content=b"middle"))
     async with client_for(rec) as client:
-        assert await client.infill_bytes(
+        assert await client.infill.bytes(
             transcript="t", voice_id="v", model_id="sonic-3", language="en",
             output_format=WAV, left_audio=b"LEFT") == b"middle"
 
@@ -163,16 +163,16 @@ async def test_infill_and_stt_errors_map_to_the_error_tree(
     rec = Recorder(httpx.Response(status, json={"message": "nope"}))
     async with client_for(rec) as client:
         with pytest.raises(error, match="nope"):
-            await client.infill_bytes(transcript="t", voice_id="v", model_id="sonic-3",
+            await client.infill.bytes(transcript="t", voice_id="v", model_id="sonic-3",
                                       language="en", output_format=WAV, left_audio=b"L")
         with pytest.raises(error, match="nope"):
-            await client.transcribe(b"RIFF")
+            await client.stt.transcribe(b"RIFF")
 
 
 async def test_transcribe_sends_the_sdks_multipart_fields() -> None:
     rec = Recorder(httpx.Response(200, json=TRANSCRIPTION))
     async with client_for(rec) as client:
-        result = await client.transcribe(b"AUDIO", filename="take.flac")
+        result = await client.stt.transcribe(b"AUDIO", filename="take.flac")
 
     request, = rec.requests
     assert request.url.path == "/stt"
@@ -187,7 +187,7 @@ async def test_transcribe_sends_the_sdks_multipart_fields() -> None:
 async def test_transcribe_without_word_timestamps_or_language() -> None:
     rec = Recorder(httpx.Response(200, json={"text": "hi"}))
     async with client_for(rec) as client:
-        result = await client.transcribe(b"AUDIO", language=None, word_timestamps=False,
+        result = await client.stt.transcribe(b"AUDIO", language=None, timestamp_granularities=None,
                                          model="ink-whisper-2025-06-04")
 
     assert texts(rec.requests[0]) == {"model": ["ink-whisper-2025-06-04"]}
@@ -198,7 +198,7 @@ async def test_transcribe_refuses_empty_audio() -> None:
     rec = Recorder(httpx.Response(200, json=TRANSCRIPTION))
     async with client_for(rec) as client:
         with pytest.raises(ValueError, match="no audio"):
-            await client.transcribe(b"")
+            await client.stt.transcribe(b"")
     assert rec.requests == []
 
 
@@ -222,7 +222,7 @@ async def test_a_non_json_transcription_is_a_format_error() -> None:
     rec = Recorder(httpx.Response(200, content=b"<html>"))
     async with client_for(rec) as client:
         with pytest.raises(ResponseFormatError, match="not JSON"):
-            await client.transcribe(b"AUDIO")
+            await client.stt.transcribe(b"AUDIO")
 
 
 def test_infill_credits_follow_the_seed() -> None:
@@ -254,7 +254,7 @@ def _speech_wav(engine: OfflineEngine, text: str) -> bytes:
 async def test_loopback_infill_and_transcribe(engine: OfflineEngine) -> None:
     left = _speech_wav(engine, "We met in the morning,")
     async with CartesiaClient(engine.api_key, base_url=engine.base_url) as client:
-        middle = await client.infill_bytes(
+        middle = await client.infill.bytes(
             transcript="and talked for an hour", voice_id=BUILTIN_VOICES[0].id,
             model_id="sonic-3", language="en", output_format=OutputFormat("wav", "pcm_f32le", 24000),
             left_audio=left)
@@ -262,7 +262,7 @@ async def test_loopback_infill_and_transcribe(engine: OfflineEngine) -> None:
         assert rate == 24000 and samples.size > 0.5 * rate
         assert float(np.max(np.abs(samples))) <= 1.0
 
-        result = await client.transcribe(
+        result = await client.stt.transcribe(
             _speech_wav(engine, "Please call me tomorrow morning after the meeting."))
     assert result.language == "en" and result.duration and result.duration > 1.0
     assert "tomorrow" in result.text.split()
@@ -275,12 +275,12 @@ async def test_loopback_errors(engine: OfflineEngine) -> None:
     async with CartesiaClient(engine.api_key, base_url=engine.base_url,
                               max_retries=0) as client:
         with pytest.raises(NotFoundError, match="voice not found"):
-            await client.infill_bytes(transcript="x", voice_id="no-such-voice",
+            await client.infill.bytes(transcript="x", voice_id="no-such-voice",
                                       model_id="sonic-3", language="en",
                                       output_format=WAV, left_audio=left)
         with pytest.raises(BadRequestError, match="left_audio"):
-            await client.infill_bytes(transcript="x", voice_id=BUILTIN_VOICES[0].id,
+            await client.infill.bytes(transcript="x", voice_id=BUILTIN_VOICES[0].id,
                                       model_id="sonic-3", language="en",
                                       output_format=WAV, left_audio=b"not audio")
         with pytest.raises(BadRequestError, match="English only"):
-            await client.transcribe(left, language="fr")
+            await client.stt.transcribe(left, language="fr")

@@ -24,14 +24,18 @@ copy :mod:`studio.api.resources.voices`:
 
 from studio.api.resources._pagination import AsyncPager
 from studio.api.resources.api_status import ApiStatusResource
+from studio.api.resources.infill import InfillResource
 from studio.api.resources.pronunciation_dicts import PronunciationDictsResource
+from studio.api.resources.stt import STTResource
 from studio.api.resources.tts import TTSResource
 from studio.api.resources.voices import VoicesResource
 
 __all__ = [
     "ApiStatusResource",
     "AsyncPager",
+    "InfillResource",
     "PronunciationDictsResource",
+    "STTResource",
     "TTSResource",
     "VoicesResource",
 ]
