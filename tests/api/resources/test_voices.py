@@ -1,5 +1,5 @@
-"""``CartesiaClient`` voice management: ``update_voice``, ``delete_voice``,
-``localize_voice`` and ``clone_voice``. The exact wire shape (methods, paths, JSON and
+"""``client.voices``: ``list`` and ``get``, and voice management with ``update``,
+``delete``, ``localize`` and ``clone``. The exact wire shape (methods, paths, JSON and
 multipart field names) against ``httpx.MockTransport``; argument checks that send
 nothing; then the same calls against the offline engine over loopback."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from email import policy
 from email.parser import BytesParser
 from typing import Any
@@ -24,6 +25,7 @@ from studio.api import (
     BadRequestError,
     CartesiaClient,
     NotFoundError,
+    ResponseFormatError,
     RetryPolicy,
 )
 from studio.offline import OfflineEngine, tags
@@ -167,6 +169,94 @@ async def test_bad_arguments_raise_before_sending(call: Any, message: str) -> No
         with pytest.raises(ValueError, match=message):
             await call(client)
     assert recorder.requests == []
+
+
+# --- listing and reading -------------------------------------------------------------
+
+
+STATUS_OK = httpx.Response(200, json={"ok": True, "version": "2025-11-04"})
+
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Script:
+    """A MockTransport handler that answers from a script and records requests."""
+
+    def __init__(self, *responses: httpx.Response | Exception | Handler) -> None:
+        self.script = list(responses)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        step = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        if isinstance(step, Exception):
+            raise step
+        if isinstance(step, httpx.Response):
+            if hasattr(step, "_content"):  # a fresh copy: responses are single-use
+                return httpx.Response(step.status_code, headers=step.headers, content=step.content)
+            return step
+        return step(request)
+
+
+def scripted_client(recorder: Script, **kwargs: object) -> CartesiaClient:
+    kwargs.setdefault("retry_policy", FAST)
+    return CartesiaClient(
+        KEY,
+        base_url="https://api.example.test",
+        transport=httpx.MockTransport(recorder),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def voice(n: int) -> dict[str, object]:
+    return {"id": f"v{n}", "name": f"Voice {n}", "description": "", "language": "en",
+            "is_owner": False, "is_public": True, "created_at": "2025-01-01T00:00:00Z"}
+
+
+async def test_list_voices_follows_pages_and_passes_filters() -> None:
+    pages = iter(
+        [
+            {"data": [voice(1), voice(2)], "has_more": True, "next_page": "v2"},
+            {"data": [voice(3), voice(4)], "has_more": True},
+            {"data": [voice(5)], "has_more": False},
+        ]
+    )
+    rec = Script(lambda request: httpx.Response(200, json=next(pages)))
+    async with scripted_client(rec) as client:
+        voices = await client.voices.list(
+            q="narr", is_owner=True, gender="feminine", limit=2, expand=["preview_file_url"]
+        )
+    assert [v.id for v in voices] == ["v1", "v2", "v3", "v4", "v5"]
+    params = [dict(r.url.params.multi_items()) for r in rec.requests]
+    assert [p.get("starting_after") for p in params] == [None, "v2", "v4"]
+    for p in params:
+        assert p["q"] == "narr" and p["is_owner"] == "true" and p["gender"] == "feminine"
+        assert p["limit"] == "2" and p["expand[]"] == "preview_file_url"
+
+
+async def test_a_page_loop_is_detected() -> None:
+    rec = Script(httpx.Response(200, json={"data": [voice(1)], "has_more": True}))
+    async with scripted_client(rec) as client:
+        with pytest.raises(ResponseFormatError):
+            await client.voices.list()
+    assert len(rec.requests) == 2
+
+
+async def test_list_voices_validates_arguments() -> None:
+    async with scripted_client(Script(STATUS_OK)) as client:
+        with pytest.raises(ValueError):
+            await client.voices.list(limit=101)
+        with pytest.raises(ValueError):
+            await client.voices.list(gender="robot")
+
+
+async def test_get_voice_quotes_the_id_and_expands() -> None:
+    rec = Script(httpx.Response(200, json={**voice(1), "preview_file_url": "https://x/p.wav"}))
+    async with scripted_client(rec) as client:
+        got = await client.voices.get("a/b c", expand=["preview_file_url"])
+    assert got.preview_file_url == "https://x/p.wav"
+    assert rec.requests[0].url.raw_path == b"/voices/a%2Fb%20c?expand%5B%5D=preview_file_url"
 
 
 # --- loopback against the offline engine ---------------------------------------------

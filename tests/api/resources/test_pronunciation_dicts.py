@@ -1,4 +1,4 @@
-"""``CartesiaClient`` pronunciation dictionaries: the exact wire shape (methods, paths,
+"""``client.pronunciation_dicts``: the exact wire shape (methods, paths,
 query and JSON bodies) against ``httpx.MockTransport``, argument checks that send
 nothing, malformed bodies, and the same calls against the offline engine."""
 
