@@ -127,10 +127,10 @@ async def resolve_voice(backend: Backend, voice: str, language: str) -> Voice:
     """
     if voice:
         try:
-            return await backend.client.get_voice(voice)
+            return await backend.client.voices.get(voice)
         except (NotFoundError, BadRequestError):
             pass
-        named = [v for v in await backend.client.list_voices() if v.name.lower() == voice.lower()]
+        named = [v for v in await backend.client.voices.list() if v.name.lower() == voice.lower()]
         if len(named) == 1:
             return named[0]
         if len(named) > 1:
@@ -139,7 +139,7 @@ async def resolve_voice(backend: Backend, voice: str, language: str) -> Voice:
         raise ScriptError(
             f"unknown voice {voice!r}; `cartesia-studio voices` lists the voices"
         )
-    default = pick_voice(await backend.client.list_voices(), language)
+    default = pick_voice(await backend.client.voices.list(), language)
     if default is None:
         raise ScriptError(f"the backend has no voice for language {language!r}; pass --voice")
     return default
@@ -374,7 +374,7 @@ async def voices_command(args: argparse.Namespace) -> int:
     except (OSError, RuntimeError) as exc:
         return fail(f"cannot start the backend: {exc}")
     try:
-        voices = await backend.client.list_voices(q=args.search)
+        voices = await backend.client.voices.list(q=args.search)
     except CartesiaError as exc:
         return fail(f"cannot list voices: {exc}")
     finally:

@@ -13,7 +13,7 @@ from studio.services.render import BlockRenderer
 
 
 async def _render_one(backend) -> float:  # type: ignore[no-untyped-def]
-    voices = await backend.client.list_voices()
+    voices = await backend.client.voices.list()
     block = Block(text="Backend check.", voice_id=voices[0].id)
     renderer = BlockRenderer(backend.client, backend.kind, 22050)
     take = await renderer.render(renderer.job(block))

@@ -1,15 +1,16 @@
 """Qt-free async client for Cartesia's API (and the offline engine on loopback).
 
-Public surface: :class:`CartesiaClient` (HTTP endpoints, ``/tts/sse``, and the
-shared :class:`TTSWebSocket` with its :class:`TTSContext` streams), the typed
-models of :mod:`studio.api.models` and the exception tree of
-:mod:`studio.api.errors`.
+Public surface: :class:`CartesiaClient` and its resources, one per API area as in
+the official SDK (``client.voices.list()``, ``client.tts.bytes(...)``,
+``client.tts.websocket()`` for the shared :class:`TTSWebSocket` and its
+:class:`TTSContext` streams; see :mod:`studio.api.resources`), the typed models of
+:mod:`studio.api.models` and the exception tree of :mod:`studio.api.errors`.
 """
 
 from studio.api._constants import DEFAULT_BASE_URL, DEFAULT_CARTESIA_VERSION
 from studio.api._context import TTSContext
 from studio.api._retry import RetryPolicy
-from studio.api.client import GENDERS, CartesiaClient
+from studio.api.client import CartesiaClient
 from studio.api.errors import (
     APIStatusError,
     APITimeoutError,
@@ -28,6 +29,7 @@ from studio.api.models import (
     DEFAULT_MODEL,
     EMOTIONS,
     ENCODINGS,
+    GENDERS,
     INFILL_BASE_CREDITS,
     LANGUAGES,
     LOCALIZE_DIALECTS,

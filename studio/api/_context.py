@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Self
 
 from studio.api._events import error_event_exception
 from studio.api.errors import ConnectionLostError
@@ -273,7 +273,7 @@ class TTSContext:
                 raise error_event_exception(item)
         return item
 
-    async def __aenter__(self) -> TTSContext:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

@@ -15,6 +15,7 @@ Pure functions, so the policy is tested without a server. The rules:
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -80,7 +81,7 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
             value = float(millis) / 1000.0
         except ValueError:
             value = -1.0
-        if value >= 0.0 and value == value:  # the second test rejects NaN
+        if value >= 0.0 and not math.isnan(value):
             return value
     raw = headers.get("retry-after")
     if raw is None:
@@ -94,7 +95,7 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
             return None
         seconds = email.utils.mktime_tz(parsed) - (time.time() if now is None else now)
         return max(seconds, 0.0)
-    if seconds != seconds or seconds < 0.0 or seconds == float("inf"):
+    if math.isnan(seconds) or seconds < 0.0 or seconds == float("inf"):
         return None
     return seconds
 

@@ -1,15 +1,14 @@
 """``CartesiaClient``: the one async entry point to Cartesia's API (or the offline
-engine, which speaks the same wire protocol on loopback)."""
+engine, which speaks the same wire protocol on loopback), its endpoints grouped into
+the resources of :mod:`studio.api.resources`."""
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 import random
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable
+from functools import cached_property
 from types import TracebackType
-from typing import Any
-from urllib.parse import quote
+from typing import Self
 
 import httpx
 
@@ -18,88 +17,36 @@ from studio.api._constants import (
     DEFAULT_CARTESIA_VERSION,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT_S,
-    MAX_PAGE_SIZE,
 )
-from studio.api._http import HttpCore, auth_headers, json_body, make_timeout
+from studio.api._http import HttpCore, auth_headers, make_timeout
 from studio.api._retry import RetryPolicy
+from studio.api._transport import Transport
 from studio.api._ws_connect import WebSocketConnector, websocket_url
-from studio.api.errors import ResponseFormatError
-from studio.api.models import (
-    LANGUAGES,
-    LOCALIZE_DIALECTS,
-    LOCALIZE_LANGUAGES,
-    SPEAKER_GENDERS,
-    STT_MODEL,
-    ApiStatus,
-    OutputFormat,
-    PronunciationDict,
-    PronunciationDictPage,
-    PronunciationItem,
-    Transcription,
-    TTSRequest,
-    Voice,
-    VoicePage,
-)
-from studio.api.sse import SSEStream
-from studio.api.websocket import TTSWebSocket
-
-log = logging.getLogger("studio.api")
-
-GENDERS: tuple[str, ...] = ("masculine", "feminine", "gender_neutral")
-
-_AUDIO_TYPES = {
-    "wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg", "ogg": "audio/ogg",
-    "oga": "audio/ogg", "m4a": "audio/mp4", "mp4": "audio/mp4", "webm": "audio/webm",
-}
-
-
-def _audio_type(filename: str) -> str:
-    """The MIME type of an uploaded audio file, from its extension."""
-    extension = filename.rpartition(".")[2].lower()
-    return _AUDIO_TYPES.get(extension, "application/octet-stream")
-
-
-def _check_name(name: str) -> None:
-    if not name.strip():
-        raise ValueError("a voice needs a name; got a blank one")
-
-
-def _check_dict_name(name: str) -> None:
-    if not name.strip():
-        raise ValueError("a pronunciation dictionary needs a name; got a blank one")
-
-
-def _check_items(items: Iterable[PronunciationItem]) -> list[dict[str, str]]:
-    """``items`` as ``PronunciationDictItem`` bodies.
-
-    Raises:
-        TypeError: an item that is not a :class:`PronunciationItem`.
-        ValueError: an item with a blank ``text`` or ``alias`` (an entry that says
-            nothing).
-    """
-    out = []
-    for n, item in enumerate(items):
-        if not isinstance(item, PronunciationItem):
-            raise TypeError(f"items[{n}] is a {type(item).__name__}, not a PronunciationItem")
-        if not item.text.strip():
-            raise ValueError(f"items[{n}] has no text")
-        if not item.alias.strip():
-            raise ValueError(f"items[{n}] ({item.text!r}) has no alias")
-        out.append(item.to_json())
-    return out
-
-
-def _owned_voice(body: Any) -> Voice:
-    """A ``VoiceMetadata`` body (clone, localize) as a :class:`Voice`: the caller made
-    it, so it is theirs unless the body says otherwise."""
-    voice = Voice.from_json(body)
-    if isinstance(body, dict) and "is_owner" not in body:
-        voice = dataclasses.replace(voice, is_owner=True)
-    return voice
+from studio.api.resources.api_status import ApiStatusResource
+from studio.api.resources.infill import InfillResource
+from studio.api.resources.pronunciation_dicts import PronunciationDictsResource
+from studio.api.resources.stt import STTResource
+from studio.api.resources.tts import TTSResource
+from studio.api.resources.voices import VoicesResource
 
 
 class CartesiaClient:
-    """Async client for the endpoints the studio uses.
+    """Async client for the endpoints the studio uses, grouped into resources as the
+    official SDK groups them: ``client.tts.bytes(...)``, ``client.voices.list()``.
+
+    Resources (:mod:`studio.api.resources`), each built on first use:
+
+    - ``tts``: ``bytes``, ``sse``, ``websocket`` (:class:`TTSResource`)
+    - ``voices``: ``list``, ``get``, ``update``, ``delete``, ``clone``, ``localize``
+      (:class:`VoicesResource`)
+    - ``infill``: ``bytes`` (:class:`InfillResource`)
+    - ``stt``: ``transcribe`` (:class:`STTResource`)
+    - ``pronunciation_dicts``: ``list``, ``get``, ``create``, ``update``, ``delete``,
+      ``pin``, ``unpin`` (:class:`PronunciationDictsResource`)
+    - ``api_status``: ``get`` (:class:`ApiStatusResource`)
+
+    They share one transport: an HTTP connection pool and one TTS WebSocket, both
+    closed by :meth:`aclose` (or leaving ``async with``).
 
     Every request carries ``Authorization: Bearer <api_key>`` and
     ``Cartesia-Version`` (the WebSocket handshake too; the key is never put in a
@@ -149,7 +96,7 @@ class CartesiaClient:
         self.cartesia_version = cartesia_version
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         http_timeout = make_timeout(timeout)
-        self._http = HttpCore(
+        http = HttpCore(
             api_key=api_key,
             base_url=self.base_url,
             cartesia_version=cartesia_version,
@@ -160,19 +107,19 @@ class CartesiaClient:
         )
         headers = auth_headers(api_key, cartesia_version)
         del headers["User-Agent"]  # websockets sets its own header from user_agent_header
-        self._connector = WebSocketConnector(
+        connector = WebSocketConnector(
             url=self.websocket_url,
             headers=headers,
             open_timeout=http_timeout.connect or DEFAULT_TIMEOUT_S,
             policy=self.retry_policy,
             rng=rng,
         )
-        self._ws: TTSWebSocket | None = None
+        self._transport = Transport(http, connector)
 
     def __repr__(self) -> str:
         return f"<CartesiaClient {self.base_url} version={self.cartesia_version}>"
 
-    async def __aenter__(self) -> CartesiaClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -186,380 +133,43 @@ class CartesiaClient:
     async def aclose(self) -> None:
         """Close the WebSocket (open contexts raise ConnectionLostError) and the
         HTTP connection pool."""
-        ws, self._ws = self._ws, None
-        try:
-            if ws is not None:
-                await ws.close()
-        finally:
-            await self._http.aclose()
+        await self._transport.aclose()
 
-    # --- status and voices -----------------------------------------------------------
+    # --- resources, one per API area, named as the official SDK names them ---------
 
-    async def status(self) -> ApiStatus:
-        """``GET /`` (seed ``apiStatus_get``): whether the API is up, its version."""
-        response = await self._http.request("GET", "/")
-        return ApiStatus.from_json(json_body(response, "GET /"))
+    @cached_property
+    def tts(self) -> TTSResource:
+        """``client.tts``: speech whole (``bytes``), over SSE (``sse``) or over the
+        shared WebSocket (``websocket``)."""
+        return TTSResource(self._transport)
 
-    async def list_voices(
-        self,
-        *,
-        q: str | None = None,
-        is_owner: bool | None = None,
-        gender: str | None = None,
-        page_size: int = MAX_PAGE_SIZE,
-        expand_preview: bool = False,
-    ) -> list[Voice]:
-        """Every voice matching the filters, all pages fetched (see :meth:`iter_voices`)."""
-        return [
-            voice
-            async for voice in self.iter_voices(
-                q=q,
-                is_owner=is_owner,
-                gender=gender,
-                page_size=page_size,
-                expand_preview=expand_preview,
-            )
-        ]
+    @cached_property
+    def voices(self) -> VoicesResource:
+        """``client.voices``: list, get, update, delete, clone and localize voices."""
+        return VoicesResource(self._transport)
 
-    async def iter_voices(
-        self,
-        *,
-        q: str | None = None,
-        is_owner: bool | None = None,
-        gender: str | None = None,
-        page_size: int = MAX_PAGE_SIZE,
-        expand_preview: bool = False,
-    ) -> AsyncIterator[Voice]:
-        """Voices from ``GET /voices`` page by page (seed ``voices_list``).
+    @cached_property
+    def infill(self) -> InfillResource:
+        """``client.infill.bytes``: speech that joins two pieces of audio."""
+        return InfillResource(self._transport)
 
-        Pages are chained with ``starting_after=<id of the last voice>`` until
-        ``has_more`` is false. ``q`` searches name, description and id;
-        ``gender`` is one of :data:`GENDERS`; ``expand_preview`` adds
-        ``expand[]=preview_file_url`` (fetch it with :meth:`fetch_bytes`).
+    @cached_property
+    def stt(self) -> STTResource:
+        """``client.stt.transcribe``: the words spoken in an audio file."""
+        return STTResource(self._transport)
 
-        Raises:
-            ValueError: ``page_size`` outside 1-100 or an unknown ``gender``.
-            ResponseFormatError: a page claims more but repeats or is empty.
-            and the errors of the class docstring.
-        """
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be in 1..{MAX_PAGE_SIZE}, got {page_size}")
-        if gender is not None and gender not in GENDERS:
-            raise ValueError(f"gender must be one of {GENDERS}, got {gender!r}")
-        params: dict[str, Any] = {"limit": page_size}
-        if q:
-            params["q"] = q
-        if is_owner is not None:
-            params["is_owner"] = "true" if is_owner else "false"
-        if gender is not None:
-            params["gender"] = gender
-        if expand_preview:
-            params["expand[]"] = ["preview_file_url"]
-        async for voice in self._pages("/voices", params, VoicePage.from_json):
-            yield voice
+    @cached_property
+    def pronunciation_dicts(self) -> PronunciationDictsResource:
+        """``client.pronunciation_dicts``: list, get, create, update, delete, pin and
+        unpin the user's pronunciation dictionaries."""
+        return PronunciationDictsResource(self._transport)
 
-    async def _pages(self, path: str, params: dict[str, Any],
-                     parse: Callable[[Any], Any]) -> AsyncIterator[Any]:
-        """The items of every page of a cursor-paginated list (seed: ``has_more`` and
-        ``starting_after=<id of the last item>``), first to last.
+    @cached_property
+    def api_status(self) -> ApiStatusResource:
+        """``client.api_status.get()``: whether the API is up."""
+        return ApiStatusResource(self._transport)
 
-        Raises:
-            ResponseFormatError: a page claims more but is empty or repeats a cursor.
-        """
-        where = f"GET {path}"
-        seen: set[str] = set()
-        while True:
-            response = await self._http.request("GET", path, params=params)
-            page = parse(json_body(response, where))
-            for item in page.data:
-                yield item
-            if not page.has_more:
-                return
-            if not page.data:
-                raise ResponseFormatError(f"{where}: has_more is true but the page is empty")
-            cursor = page.data[-1].id
-            if cursor in seen:
-                raise ResponseFormatError(f"{where}: the cursor {cursor!r} came back twice")
-            seen.add(cursor)
-            params = {**params, "starting_after": cursor}
-
-    async def get_voice(self, voice_id: str, *, expand_preview: bool = False) -> Voice:
-        """``GET /voices/{id}`` (seed ``voices_get``).
-
-        Raises:
-            NotFoundError: no such voice; and the errors of the class docstring.
-        """
-        if not voice_id:
-            raise ValueError("voice_id is empty")
-        params = {"expand[]": ["preview_file_url"]} if expand_preview else None
-        response = await self._http.request("GET", self._voice_path(voice_id), params=params)
-        return Voice.from_json(json_body(response, "GET /voices/{id}"))
-
-    async def update_voice(
-        self, voice_id: str, *, name: str | None = None, description: str | None = None
-    ) -> Voice:
-        """``PATCH /voices/{id}`` (seed ``voices_update``): rename a voice or change its
-        description. The seed's ``UpdateVoiceRequest`` requires both fields, so a field
-        left None is read first (``GET /voices/{id}``) and sent as it is.
-
-        Returns:
-            The updated voice (schema ``Voice``).
-
-        Raises:
-            ValueError: an empty ``voice_id``, neither field given, or a blank ``name``
-                (nothing is sent).
-            NotFoundError: no such voice.
-            AuthenticationError: 403, a voice you do not own (built-in or public).
-            and the errors of the class docstring.
-        """
-        if not voice_id:
-            raise ValueError("voice_id is empty")
-        body: dict[str, str] = {}
-        if name is not None:
-            _check_name(name)
-            body["name"] = name.strip()
-        if description is not None:
-            body["description"] = description
-        if not body:
-            raise ValueError("update_voice needs a name, a description or both")
-        if len(body) == 1:
-            current = await self.get_voice(voice_id)
-            body.setdefault("name", current.name)
-            body.setdefault("description", current.description)
-        response = await self._http.request("PATCH", self._voice_path(voice_id), json=body)
-        return Voice.from_json(json_body(response, "PATCH /voices/{id}"))
-
-    async def delete_voice(self, voice_id: str) -> None:
-        """``DELETE /voices/{id}`` (seed ``voices_delete``, answered with 204).
-
-        Raises:
-            ValueError: an empty ``voice_id``.
-            NotFoundError: no such voice.
-            AuthenticationError: 403, a voice you do not own.
-            and the errors of the class docstring.
-        """
-        if not voice_id:
-            raise ValueError("voice_id is empty")
-        await self._http.request("DELETE", self._voice_path(voice_id))
-
-    async def localize_voice(
-        self,
-        *,
-        voice_id: str,
-        name: str,
-        description: str,
-        language: str,
-        original_speaker_gender: str,
-        dialect: str | None = None,
-    ) -> Voice:
-        """``POST /voices/localize`` (seed ``voices_localize``, body
-        ``LocalizeVoiceRequest``): a new voice of yours, ``voice_id`` speaking
-        ``language`` (:data:`~studio.api.models.LOCALIZE_LANGUAGES`) in ``dialect``
-        (:data:`~studio.api.models.LOCALIZE_DIALECTS` of that language, or None), told
-        the gender of the original speaker (:data:`~studio.api.models.SPEAKER_GENDERS`).
-
-        Returns:
-            The new voice. The seed answers ``VoiceMetadata``, which has no
-            ``is_owner``; the voice is yours, so ``is_owner`` is True unless the body
-            says otherwise.
-
-        Raises:
-            ValueError: an empty ``voice_id``, a blank ``name``, an unknown language,
-                dialect or gender (nothing is sent).
-            NotFoundError: no such source voice.
-            and the errors of the class docstring.
-        """
-        if not voice_id:
-            raise ValueError("voice_id is empty")
-        _check_name(name)
-        if language not in LOCALIZE_LANGUAGES:
-            raise ValueError(f"language must be one of {LOCALIZE_LANGUAGES}, got {language!r}")
-        if original_speaker_gender not in SPEAKER_GENDERS:
-            raise ValueError(f"original_speaker_gender must be one of {SPEAKER_GENDERS}, "
-                             f"got {original_speaker_gender!r}")
-        if dialect is not None and dialect not in LOCALIZE_DIALECTS.get(language, ()):
-            allowed = LOCALIZE_DIALECTS.get(language)
-            raise ValueError(
-                f"dialect for {language!r} must be one of {allowed}, got {dialect!r}" if allowed
-                else f"{language!r} takes no dialect (only {tuple(LOCALIZE_DIALECTS)} do), "
-                     f"got {dialect!r}"
-            )
-        body: dict[str, str] = {
-            "voice_id": voice_id,
-            "name": name.strip(),
-            "description": description,
-            "language": language,
-            "original_speaker_gender": original_speaker_gender,
-        }
-        if dialect is not None:
-            body["dialect"] = dialect
-        response = await self._http.request("POST", "/voices/localize", json=body, creates=True)
-        return _owned_voice(json_body(response, "POST /voices/localize"))
-
-    async def clone_voice(
-        self,
-        clip: bytes,
-        *,
-        name: str,
-        description: str = "",
-        language: str = "en",
-        base_voice_id: str | None = None,
-        filename: str = "clip.wav",
-    ) -> Voice:
-        """``POST /voices/clone`` (seed ``voices_clone``): a new voice of yours from
-        ``clip``, a whole audio file (wav, flac, mp3, ogg...; Cartesia recommends about
-        5 seconds of clean speech).
-
-        Sent as ``multipart/form-data`` with the seed's (and v4 SDK's) field names: the
-        file ``clip`` (named ``filename``, its MIME type from the extension) and the
-        text fields ``name``, ``description``, ``language`` and ``base_voice_id`` (left
-        out when None). The seed's request has no ``mode`` field.
-
-        Returns:
-            The new voice (``VoiceMetadata`` parsed as a :class:`Voice`, ``is_owner``
-            True unless the body says otherwise).
-
-        Raises:
-            ValueError: an empty ``clip``, a blank ``name``, a ``language`` outside
-                :data:`~studio.api.models.LANGUAGES` (nothing is sent).
-            BadRequestError: the server refused the clip (undecodable, silent, too short).
-            NotFoundError: no such ``base_voice_id``.
-            and the errors of the class docstring.
-        """
-        if not clip:
-            raise ValueError("the clip is empty: record or import some speech first")
-        _check_name(name)
-        if language not in LANGUAGES:
-            raise ValueError(f"language must be one of the seed's languages, got {language!r}")
-        data: dict[str, str] = {"name": name.strip(), "description": description,
-                                "language": language}
-        if base_voice_id is not None:
-            if not base_voice_id:
-                raise ValueError("base_voice_id is empty; pass None for no base voice")
-            data["base_voice_id"] = base_voice_id
-        files = {"clip": (filename, clip, _audio_type(filename))}
-        response = await self._http.request("POST", "/voices/clone", files=files, data=data,
-                                            creates=True)
-        return _owned_voice(json_body(response, "POST /voices/clone"))
-
-    @staticmethod
-    def _voice_path(voice_id: str) -> str:
-        return f"/voices/{quote(voice_id, safe='')}"
-
-    # --- pronunciation dictionaries ---------------------------------------------------
-
-    async def list_pronunciation_dicts(
-        self, *, page_size: int = MAX_PAGE_SIZE
-    ) -> list[PronunciationDict]:
-        """Every dictionary of the user from ``GET /pronunciation-dicts/`` (seed
-        ``pronunciationDicts_list``), pages chained with ``starting_after=<last id>``
-        until ``has_more`` is false.
-
-        Raises:
-            ValueError: ``page_size`` outside 1-100 (nothing is sent).
-            ResponseFormatError: a page claims more but repeats a cursor or is empty.
-            and the errors of the class docstring.
-        """
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be in 1..{MAX_PAGE_SIZE}, got {page_size}")
-        return [d async for d in self._pages("/pronunciation-dicts/", {"limit": page_size},
-                                             PronunciationDictPage.from_json)]
-
-    async def get_pronunciation_dict(self, dict_id: str) -> PronunciationDict:
-        """``GET /pronunciation-dicts/{id}`` (seed ``pronunciationDicts_get``).
-
-        Raises:
-            ValueError: an empty ``dict_id``.
-            NotFoundError: no such dictionary; and the errors of the class docstring.
-        """
-        response = await self._http.request("GET", self._dict_path(dict_id))
-        return PronunciationDict.from_json(json_body(response, "GET /pronunciation-dicts/{id}"))
-
-    async def create_pronunciation_dict(
-        self, name: str, items: Iterable[PronunciationItem] = ()
-    ) -> PronunciationDict:
-        """``POST /pronunciation-dicts/`` (seed ``pronunciationDicts_create``, body
-        ``CreatePronunciationDictRequest``: ``name`` and ``items``, always sent, ``[]``
-        for none).
-
-        Raises:
-            ValueError: a blank ``name`` or an item with a blank text or alias.
-            TypeError: an item that is not a :class:`PronunciationItem`.
-            (Nothing is sent for either.)
-            and the errors of the class docstring.
-        """
-        _check_dict_name(name)
-        body = {"name": name.strip(), "items": _check_items(items)}
-        response = await self._http.request("POST", "/pronunciation-dicts/", json=body,
-                                            creates=True)
-        return PronunciationDict.from_json(json_body(response, "POST /pronunciation-dicts/"))
-
-    async def update_pronunciation_dict(
-        self,
-        dict_id: str,
-        *,
-        name: str | None = None,
-        items: Iterable[PronunciationItem] | None = None,
-    ) -> PronunciationDict:
-        """``PATCH /pronunciation-dicts/{id}`` (seed ``pronunciationDicts_update``, body
-        ``UpdatePronunciationDictRequest``): only the fields given are sent; ``items``
-        replaces the whole list.
-
-        Raises:
-            ValueError: an empty ``dict_id``, neither field given, a blank ``name`` or
-                an item with a blank text or alias (nothing is sent).
-            TypeError: an item that is not a :class:`PronunciationItem`.
-            NotFoundError: no such dictionary; and the errors of the class docstring.
-        """
-        path = self._dict_path(dict_id)
-        body: dict[str, Any] = {}
-        if name is not None:
-            _check_dict_name(name)
-            body["name"] = name.strip()
-        if items is not None:
-            body["items"] = _check_items(items)
-        if not body:
-            raise ValueError("update_pronunciation_dict needs a name, items or both")
-        response = await self._http.request("PATCH", path, json=body)
-        return PronunciationDict.from_json(
-            json_body(response, "PATCH /pronunciation-dicts/{id}"))
-
-    async def delete_pronunciation_dict(self, dict_id: str) -> None:
-        """``DELETE /pronunciation-dicts/{id}`` (seed ``pronunciationDicts_delete``, 204).
-
-        Raises:
-            ValueError: an empty ``dict_id``.
-            NotFoundError: no such dictionary; and the errors of the class docstring.
-        """
-        await self._http.request("DELETE", self._dict_path(dict_id))
-
-    async def pin_pronunciation_dict(self, dict_id: str) -> None:
-        """``POST /pronunciation-dicts/{id}/pin``: make it the user's pinned dictionary,
-        which generation applies first (SDK reference: ``pronunciation_dicts.pin`` and
-        ``pronunciation_dict_ids``).
-
-        The OpenAPI seed and the v4 SDK do not have this call and the SDK reference
-        names no path or response, so the path is REST convention and any body is
-        ignored; read the dictionaries again to see ``pinned``.
-
-        Raises:
-            ValueError: an empty ``dict_id``.
-            NotFoundError: no such dictionary (or no such endpoint on this server).
-            and the errors of the class docstring.
-        """
-        await self._http.request("POST", self._dict_path(dict_id) + "/pin")
-
-    async def unpin_pronunciation_dict(self, dict_id: str) -> None:
-        """``POST /pronunciation-dicts/{id}/unpin`` (SDK reference
-        ``pronunciation_dicts.unpin``); the same caveats as
-        :meth:`pin_pronunciation_dict`."""
-        await self._http.request("POST", self._dict_path(dict_id) + "/unpin")
-
-    @staticmethod
-    def _dict_path(dict_id: str) -> str:
-        if not dict_id:
-            raise ValueError("dict_id is empty")
-        return f"/pronunciation-dicts/{quote(dict_id, safe='')}"
+    # --- beyond the SDK -------------------------------------------------------------
 
     async def fetch_bytes(self, url: str) -> bytes:
         """GET an absolute (or base-relative) URL and return its body, following
@@ -569,144 +179,5 @@ class CartesiaClient:
         The API key is only sent to the base URL's host or its sibling
         subdomains, never elsewhere.
         """
-        response = await self._http.request("GET", url, follow_redirects=True)
+        response = await self._transport.http.request("GET", url, follow_redirects=True)
         return response.content
-
-    # --- text to speech ----------------------------------------------------------------
-
-    async def tts_bytes(self, request: TTSRequest) -> bytes:
-        """``POST /tts/bytes`` (seed ``tts_bytes``): the whole file in
-        ``request.output_format`` (a WAV or MP3 container, or raw PCM)."""
-        response = await self._http.request("POST", "/tts/bytes", json=request.to_json())
-        return response.content
-
-    def tts_sse(
-        self,
-        request: TTSRequest,
-        *,
-        add_timestamps: bool = False,
-        add_phoneme_timestamps: bool = False,
-        context_id: str | None = None,
-        raise_on_error: bool = True,
-    ) -> SSEStream:
-        """``POST /tts/sse`` (seed ``tts_sse``) as a stream of typed events.
-
-        Returns an :class:`SSEStream`: ``async with client.tts_sse(req) as s:
-        async for event in s: ...`` (plain ``async for`` works too). The request
-        is sent when the stream is entered or first iterated.
-
-        Raises:
-            ValueError: the output container is not ``raw`` (seed ``SSEOutputFormat``).
-        """
-        if request.output_format.container != "raw":
-            raise ValueError(
-                f"SSE only streams container 'raw', not {request.output_format.container!r}"
-            )
-        body = request.to_json()
-        body["add_timestamps"] = add_timestamps
-        body["add_phoneme_timestamps"] = add_phoneme_timestamps
-        if context_id is not None:
-            body["context_id"] = context_id
-        return SSEStream(
-            lambda: self._http.stream("POST", "/tts/sse", json=body),
-            raise_on_error=raise_on_error,
-        )
-
-    # --- infill and speech to text ---------------------------------------------------
-
-    async def infill_bytes(
-        self,
-        *,
-        transcript: str,
-        voice_id: str,
-        model_id: str,
-        language: str,
-        output_format: OutputFormat,
-        left_audio: bytes | None = None,
-        right_audio: bytes | None = None,
-        left_filename: str = "left.wav",
-        right_filename: str = "right.wav",
-    ) -> bytes:
-        """``POST /infill/bytes`` (seed ``infill_bytes``): speech of ``transcript`` that
-        joins ``left_audio`` to ``right_audio`` (whole audio files: WAV, FLAC, MP3...).
-
-        Sent as ``multipart/form-data`` with the v4 SDK's field names (``tts.infill``):
-        the files ``left_audio``/``right_audio``, the text fields ``transcript``,
-        ``voice_id``, ``model_id``, ``language`` and the output format flattened with
-        brackets (``output_format[container]``, ``output_format[encoding]``,
-        ``output_format[sample_rate]``, or ``output_format[bit_rate]`` for mp3), as the
-        SDK's ``Querystring.stringify_items`` flattens nested form data. Costs
-        :func:`~studio.api.models.infill_credits` on Cartesia.
-
-        Returns:
-            The middle audio only, in ``output_format`` (a WAV or MP3 file, or raw PCM).
-
-        Raises:
-            ValueError: neither side given, or a blank transcript (nothing is sent).
-            and the errors of the class docstring.
-        """
-        if left_audio is None and right_audio is None:
-            raise ValueError("infill needs left_audio, right_audio or both")
-        if not transcript.strip():
-            raise ValueError("infill needs a transcript for the new audio")
-        data: dict[str, str] = {
-            "transcript": transcript,
-            "voice_id": voice_id,
-            "model_id": model_id,
-            "language": language,
-        }
-        for key, value in output_format.to_json().items():
-            data[f"output_format[{key}]"] = str(value)
-        files: dict[str, tuple[str, bytes, str]] = {}
-        if left_audio is not None:
-            files["left_audio"] = (left_filename, left_audio, _audio_type(left_filename))
-        if right_audio is not None:
-            files["right_audio"] = (right_filename, right_audio, _audio_type(right_filename))
-        response = await self._http.request("POST", "/infill/bytes", files=files, data=data)
-        return response.content
-
-    async def transcribe(
-        self,
-        audio: bytes,
-        *,
-        filename: str = "audio.wav",
-        model: str = STT_MODEL,
-        language: str | None = "en",
-        word_timestamps: bool = True,
-    ) -> Transcription:
-        """``POST /stt`` (seed ``stt_transcribe``): the words spoken in ``audio``, a
-        whole audio file (flac, mp3, ogg, wav... as the seed lists).
-
-        Multipart fields as the v4 SDK sends them (``stt.transcribe``): the file
-        ``file``, ``model``, ``language`` (omitted when None) and
-        ``timestamp_granularities[]=word`` when ``word_timestamps``. Costs 1 credit per
-        2 seconds of audio on Cartesia.
-
-        Raises:
-            ValueError: ``audio`` is empty (nothing is sent).
-            ResponseFormatError: the body is not a ``TranscriptionResponse``.
-            and the errors of the class docstring.
-        """
-        if not audio:
-            raise ValueError("there is no audio to transcribe")
-        data: dict[str, str | list[str]] = {"model": model}
-        if language is not None:
-            data["language"] = language
-        if word_timestamps:
-            data["timestamp_granularities[]"] = ["word"]
-        files = {"file": (filename, audio, _audio_type(filename))}
-        response = await self._http.request("POST", "/stt", files=files, data=data)
-        return Transcription.from_json(json_body(response, "POST /stt"))
-
-    async def websocket(self) -> TTSWebSocket:
-        """The shared TTS WebSocket, connected (opened on first use, reopened
-        after a drop; a new one after it was closed).
-
-        Raises:
-            AuthenticationError etc.: the handshake was refused.
-            ConnectionLostError, APITimeoutError: it could not be opened.
-        """
-        if self._ws is None or self._ws.closed:
-            self._ws = TTSWebSocket(self._connector)
-        await self._ws.connect()
-        return self._ws

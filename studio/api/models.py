@@ -87,6 +87,8 @@ LOCALIZE_DIALECTS: dict[str, tuple[str, ...]] = {
     "pt": ("br", "eu"),
     "fr": ("eu", "ca"),
 }
+#: ``GenderPresentation`` enum of the seed (a voice's ``gender``, the ``gender`` filter).
+GENDERS: tuple[str, ...] = ("masculine", "feminine", "gender_neutral")
 #: ``Gender`` enum of the seed (``original_speaker_gender`` of a localize request).
 SPEAKER_GENDERS: tuple[str, ...] = ("male", "female")
 

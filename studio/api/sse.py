@@ -19,6 +19,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Self
 
 import httpx
 
@@ -114,7 +115,7 @@ class SSEStream:
     """The events of one ``POST /tts/sse`` response.
 
     An async iterator of :data:`StreamEvent` and an async context manager; use
-    ``async with client.tts_sse(req) as events: async for ev in events: ...`` so
+    ``async with client.tts.sse(req) as events: async for ev in events: ...`` so
     the response is closed however the loop ends. Plain ``async for`` works too:
     the request is sent on the first ``__anext__`` and the response closed after
     the last event, on an error, or when the consuming task is cancelled.
@@ -142,7 +143,7 @@ class SSEStream:
         self._finished = False
         self._url_path = "/tts/sse"
 
-    async def __aenter__(self) -> SSEStream:
+    async def __aenter__(self) -> Self:
         await self._open()
         return self
 

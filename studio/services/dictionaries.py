@@ -467,7 +467,7 @@ class DictionaryService(QObject):
         # while the listing was on its way is newer than the listing's copy.
         items_before, server_before = dict(self._items), dict(self._server)
         try:
-            listed = await client.list_pronunciation_dicts()
+            listed = await client.pronunciation_dicts.list()
         except CartesiaError as exc:
             raise DictionaryError(f"Could not load the dictionaries: {_describe(exc)}") from exc
         if client is not self._client:
@@ -527,7 +527,7 @@ class DictionaryService(QObject):
         sendable = tuple(item for item, found in zip(local, checker.problems(local), strict=True)
                          if not has_error(found))
         try:
-            made = await client.create_pronunciation_dict(name, _to_wire(sendable))
+            made = await client.pronunciation_dicts.create(name, _to_wire(sendable))
         except (ServerError, ConnectionLostError) as exc:
             raise DictionaryError(
                 f"Could not create “{name}”: {_describe(exc)}. It may have been made "
@@ -558,7 +558,7 @@ class DictionaryService(QObject):
         if dict_id not in self._missing:
             client = self._require_client()
             try:
-                await client.update_pronunciation_dict(dict_id, name=name)
+                await client.pronunciation_dicts.update(dict_id, name=name)
             except NotFoundError as exc:
                 self._set_missing(dict_id)
                 raise self._missing_error(dict_id) from exc
@@ -583,7 +583,7 @@ class DictionaryService(QObject):
             if saver is not None:
                 saver.cancel()
             try:
-                await client.delete_pronunciation_dict(dict_id)
+                await client.pronunciation_dicts.delete(dict_id)
             except NotFoundError:
                 log.info("dictionary %s was already deleted on the server", dict_id)
             except CartesiaError as exc:
@@ -613,9 +613,9 @@ class DictionaryService(QObject):
         client = self._require_client()
         try:
             if pinned:
-                await client.pin_pronunciation_dict(dict_id)
+                await client.pronunciation_dicts.pin(dict_id)
             else:
-                await client.unpin_pronunciation_dict(dict_id)
+                await client.pronunciation_dicts.unpin(dict_id)
         except NotFoundError as exc:
             self._set_missing(dict_id)
             raise self._missing_error(dict_id) from exc
@@ -749,8 +749,8 @@ class DictionaryService(QObject):
             if self._failed.pop(dict_id, None) is not None:
                 self.save_state_changed.emit(dict_id)
             try:
-                updated = await client.update_pronunciation_dict(dict_id,
-                                                                 items=_to_wire(sendable))
+                updated = await client.pronunciation_dicts.update(dict_id,
+                                                                  items=_to_wire(sendable))
             except NotFoundError:
                 self._set_missing(dict_id)
                 self._report_missing(dict_id)
@@ -870,8 +870,8 @@ class DictionaryService(QObject):
                              language=language or None, output_format=SAY_IT_FORMAT)
         try:
             plain, applied = await asyncio.gather(
-                client.tts_bytes(request),
-                client.tts_bytes(dataclasses.replace(request, pronunciation_dict_id=dict_id)))
+                client.tts.bytes(request),
+                client.tts.bytes(dataclasses.replace(request, pronunciation_dict_id=dict_id)))
         except NotFoundError as exc:
             raise DictionaryError(f"Could not say it: {_describe(exc)} (is the voice or the "
                                   "dictionary gone?)") from exc

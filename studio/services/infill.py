@@ -177,7 +177,7 @@ class InfillService(QObject):
                        plan: InfillPlan, request: dict[str, Any], key: str, left: bytes,
                        right: bytes) -> tuple[Clip, bool]:
         script, rate = self._script, plan.sample_rate
-        data = await client.infill_bytes(
+        data = await client.infill.bytes(
             transcript=request["transcript"], voice_id=request["voice_id"],
             model_id=request["model_id"], language=request["language"],
             output_format=OutputFormat(container="wav", encoding="pcm_s16le", sample_rate=rate),

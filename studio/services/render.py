@@ -29,9 +29,9 @@ from studio.api import (
     PhonemeTimestampsEvent,
     TimestampsEvent,
     TTSRequest,
-    TTSWebSocket,
     WordTimestamps,
 )
+from studio.api.resources import TTSResource
 from studio.audio.codecs import StreamDecoder
 from studio.project.cache import take_key
 from studio.project.lexicon import LexiconItem
@@ -60,7 +60,8 @@ def spoken_word_count(transcript: str) -> int:
 
 
 class WebSocketProvider(Protocol):
-    async def websocket(self) -> TTSWebSocket: ...
+    @property
+    def tts(self) -> TTSResource: ...
 
 
 def credits_for(transcript: str, backend: str) -> int:
@@ -187,7 +188,7 @@ class BlockRenderer:
         block, request = job.block, job.request
         check_block(block)
         pieces = split_for_streaming(request.transcript)
-        socket = await self._client.websocket()
+        socket = await self._client.tts.websocket()
         decoder = StreamDecoder(ENCODING)
         chunks: list[npt.NDArray[np.float32]] = []
         # Collected per event and joined once: adding tuples per event is quadratic, and

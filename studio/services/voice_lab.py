@@ -217,7 +217,7 @@ class VoiceLab(QObject):
         folder = self._preview_dir()
         url = voice.preview_file_url
         if not url:
-            url = (await client.get_voice(voice.id, expand_preview=True)).preview_file_url
+            url = (await client.voices.get(voice.id, expand=["preview_file_url"])).preview_file_url
         if not url:
             raise VoiceLabError(f"{voice.name} has no preview")
         data = await client.fetch_bytes(url)
@@ -247,8 +247,8 @@ class VoiceLab(QObject):
         name = name.strip()
         if not name:
             raise ValueError("A voice needs a name")
-        voice = await self._require_client().update_voice(voice_id, name=name,
-                                                          description=description.strip())
+        voice = await self._require_client().voices.update(voice_id, name=name,
+                                                           description=description.strip())
         await self._refresh_with(voice)
         return voice
 
@@ -259,7 +259,7 @@ class VoiceLab(QObject):
         Raises:
             VoiceLabError, CartesiaError: as :meth:`preview`.
         """
-        await self._require_client().delete_voice(voice_id)
+        await self._require_client().voices.delete(voice_id)
         self._forget_preview(voice_id)
         if voice_id in self.starred:
             self.set_starred(voice_id, False)
@@ -282,7 +282,7 @@ class VoiceLab(QObject):
         if not name.strip():
             raise ValueError("A voice needs a name")
         client = self._require_client()
-        return await self._create(name.strip(), lambda: client.localize_voice(
+        return await self._create(name.strip(), lambda: client.voices.localize(
             voice_id=voice_id, name=name.strip(), description=description.strip(),
             language=language, original_speaker_gender=original_speaker_gender,
             dialect=dialect or None))
@@ -310,7 +310,7 @@ class VoiceLab(QObject):
             raise ValueError("There is no recording to clone")
         client = self._require_client()
         clip = await in_thread(wav_bytes, samples, sample_rate)
-        return await self._create(name.strip(), lambda: client.clone_voice(
+        return await self._create(name.strip(), lambda: client.voices.clone(
             clip, name=name.strip(), description=description.strip(), language=language,
             base_voice_id=base_voice_id, filename="clip.wav"))
 
@@ -347,7 +347,7 @@ class VoiceLab(QObject):
         """Ids of the owned voices now: listed (best effort), and those in the catalog."""
         ids = {v.id for v in self.catalog.voices if v.is_owner}
         try:
-            listed = await self._require_client().list_voices(is_owner=True)
+            listed = await self._require_client().voices.list(is_owner=True)
         except CartesiaError as exc:
             log.warning("could not list owned voices before creating one: %s", exc)
             return ids
@@ -359,7 +359,7 @@ class VoiceLab(QObject):
         """The newest owned voice called ``name`` whose id is not in ``before``, or None
         (also when the voices cannot be listed)."""
         try:
-            listed = await client.list_voices(is_owner=True)
+            listed = await client.voices.list(is_owner=True)
         except CartesiaError as exc:
             log.warning("could not list voices to find %r: %s", name, exc)
             return None

@@ -32,7 +32,7 @@ class VoiceCatalog(QObject):
     async def refresh(self, client: CartesiaClient) -> bool:
         """Reload from ``client``; returns whether it succeeded."""
         try:
-            voices = await client.list_voices()
+            voices = await client.voices.list()
         except CartesiaError as exc:
             log.warning("voice list failed: %s", exc)
             self.load_failed.emit(f"Could not load voices: {exc}")

@@ -10,7 +10,7 @@ import base64
 import json
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -57,7 +57,7 @@ class ScriptedServer:
         port = self._server.sockets[0].getsockname()[1]
         return f"ws://127.0.0.1:{port}"
 
-    async def __aenter__(self) -> ScriptedServer:
+    async def __aenter__(self) -> Self:
         self._server = await serve(
             self._handle, "127.0.0.1", 0, process_request=self._process_request, compression=None
         )

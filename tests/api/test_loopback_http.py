@@ -36,32 +36,32 @@ def client_for(engine: OfflineEngine, **kwargs: object) -> CartesiaClient:
 
 
 async def first_voice_id(client: CartesiaClient) -> str:
-    return (await client.list_voices(page_size=1))[0].id
+    return (await client.voices.list(limit=1))[0].id
 
 
 async def test_status_and_voice_catalogue(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
-        status = await client.status()
+        status = await client.api_status.get()
         assert status.ok and status.version
-        everything = await client.list_voices()
-        paged = await client.list_voices(page_size=2)
+        everything = await client.voices.list()
+        paged = await client.voices.list(limit=2)
         assert [v.id for v in paged] == [v.id for v in everything]
         assert len({v.id for v in everything}) == len(everything) >= 3
-        one = await client.get_voice(everything[1].id)
+        one = await client.voices.get(everything[1].id)
         assert one == everything[1]
-        found = await client.list_voices(q=everything[1].name)
+        found = await client.voices.list(q=everything[1].name)
         assert everything[1].id in [v.id for v in found]
-        assert await client.list_voices(q="no voice is called this zzqx") == []
+        assert await client.voices.list(q="no voice is called this zzqx") == []
 
 
 async def test_voice_preview_is_fetched_with_auth(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
-        voices = await client.list_voices(expand_preview=True)
+        voices = await client.voices.list(expand=["preview_file_url"])
         with_preview = [v for v in voices if v.preview_file_url]
         assert with_preview, "the engine offers previews"
         audio = await client.fetch_bytes(with_preview[0].preview_file_url or "")
         assert len(audio) > 1000
-        single = await client.get_voice(with_preview[0].id, expand_preview=True)
+        single = await client.voices.get(with_preview[0].id, expand=["preview_file_url"])
         assert single.preview_file_url
 
 
@@ -69,8 +69,8 @@ async def test_bytes_and_sse_agree_on_length(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         voice_id = await first_voice_id(client)
         request = TTSRequest("Testing one, two, three.", voice_id, output_format=F32)
-        raw = np.frombuffer(await client.tts_bytes(request), "<f4")
-        events = [e async for e in client.tts_sse(request, add_timestamps=True,
+        raw = np.frombuffer(await client.tts.bytes(request), "<f4")
+        events = [e async for e in client.tts.sse(request, add_timestamps=True,
                                                   add_phoneme_timestamps=True)]
     streamed = np.frombuffer(
         b"".join(e.audio for e in events if isinstance(e, ChunkEvent)), "<f4"
@@ -88,7 +88,7 @@ async def test_bytes_and_sse_agree_on_length(engine: OfflineEngine) -> None:
 async def test_wav_container_from_tts_bytes(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         voice_id = await first_voice_id(client)
-        wav = await client.tts_bytes(
+        wav = await client.tts.bytes(
             TTSRequest("Hi.", voice_id, output_format=OutputFormat("wav", "pcm_s16le", 16000))
         )
     assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE"
@@ -98,7 +98,7 @@ async def test_injected_429_and_503_are_retried(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         before = engine.stats.requests("/voices")
         engine.inject_faults("/voices", [429, 503])
-        voices = await client.list_voices()
+        voices = await client.voices.list()
         assert voices
         assert engine.stats.requests("/voices") - before == 3
 
@@ -110,10 +110,10 @@ async def test_retries_are_bounded(engine: OfflineEngine) -> None:
         before = engine.stats.requests("/tts/bytes")
         engine.inject_faults("/tts/bytes", [503, 503, 503])
         with pytest.raises(ServerError) as info:
-            await client.tts_bytes(request)
+            await client.tts.bytes(request)
         assert info.value.status_code == 503
         assert engine.stats.requests("/tts/bytes") - before == 3
-        assert len(await client.tts_bytes(request)) > 0  # nothing left over
+        assert len(await client.tts.bytes(request)) > 0  # nothing left over
 
 
 async def test_client_errors_are_not_retried(engine: OfflineEngine) -> None:
@@ -121,7 +121,7 @@ async def test_client_errors_are_not_retried(engine: OfflineEngine) -> None:
         before = engine.stats.requests("/voices")
         engine.inject_faults("/voices", [400])
         with pytest.raises(BadRequestError):
-            await client.list_voices()
+            await client.voices.list()
         assert engine.stats.requests("/voices") - before == 1
 
 
@@ -130,7 +130,7 @@ async def test_retry_after_is_honoured(engine: OfflineEngine) -> None:
         before = engine.stats.requests("/")
         engine.inject_faults("/", [429], retry_after=0.2)
         started = time.monotonic()
-        assert (await client.status()).ok
+        assert (await client.api_status.get()).ok
         elapsed = time.monotonic() - started
     assert engine.stats.requests("/") - before == 2
     assert elapsed >= 0.2  # a lower bound the server set, not a speed assertion
@@ -140,7 +140,7 @@ async def test_rate_limit_reaches_the_caller_with_retry_after(engine: OfflineEng
     async with client_for(engine, retry_policy=RetryPolicy(max_retries=0)) as client:
         engine.inject_faults("/", [429], retry_after=5)
         with pytest.raises(RateLimitError) as info:
-            await client.status()
+            await client.api_status.get()
     assert info.value.retry_after == 5.0
 
 
@@ -149,7 +149,7 @@ async def test_sse_is_retried_before_its_body(engine: OfflineEngine) -> None:
         voice_id = await first_voice_id(client)
         before = engine.stats.requests("/tts/sse")
         engine.inject_faults("/tts/sse", [503])
-        async with client.tts_sse(TTSRequest("Hello.", voice_id, output_format=F32)) as events:
+        async with client.tts.sse(TTSRequest("Hello.", voice_id, output_format=F32)) as events:
             kinds = [e.type async for e in events]
     assert kinds[0] == "chunk" and kinds[-1] == "done"
     assert engine.stats.requests("/tts/sse") - before == 2
@@ -159,7 +159,7 @@ async def test_wrong_key_is_an_authentication_error(engine: OfflineEngine) -> No
     async with CartesiaClient("not-the-key", base_url=engine.base_url) as client:
         before = engine.stats.requests("/voices")
         with pytest.raises(AuthenticationError):
-            await client.list_voices()
+            await client.voices.list()
         assert engine.stats.requests("/voices") - before == 1
 
 
@@ -168,12 +168,12 @@ async def test_invalid_model_and_unknown_voice(engine: OfflineEngine) -> None:
         voice_id = await first_voice_id(client)
         bad_model = TTSRequest("Hi.", voice_id, model_id="sonic-nonexistent", output_format=F32)
         with pytest.raises(BadRequestError, match=r"(?i)model"):
-            await client.tts_bytes(bad_model)
+            await client.tts.bytes(bad_model)
         with pytest.raises(BadRequestError, match=r"(?i)model"):
-            async for _ in client.tts_sse(bad_model):
+            async for _ in client.tts.sse(bad_model):
                 pass
         bad_voice = TTSRequest("Hi.", "no-such-voice", output_format=F32)
         with pytest.raises((NotFoundError, BadRequestError)):
-            await client.tts_bytes(bad_voice)
+            await client.tts.bytes(bad_voice)
         with pytest.raises((NotFoundError, BadRequestError)):
-            await client.get_voice("no-such-voice")
+            await client.voices.get("no-such-voice")

@@ -43,7 +43,7 @@ def client_for(engine: OfflineEngine, **kwargs: object) -> CartesiaClient:
 
 
 async def voice_ids(client: CartesiaClient) -> list[str]:
-    return [v.id for v in await client.list_voices()]
+    return [v.id for v in await client.voices.list()]
 
 
 async def collect(ctx: TTSContext) -> list[StreamEvent]:
@@ -57,7 +57,7 @@ def audio_of(events: list[StreamEvent]) -> bytes:
 async def test_every_event_type(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         [voice, *_] = await voice_ids(client)
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         ctx = await ws.generate(
             TTSRequest("Hello world, this is the studio.", voice, output_format=S16),
             add_timestamps=True,
@@ -80,7 +80,7 @@ async def test_every_event_type(engine: OfflineEngine) -> None:
 async def test_continue_flush_and_no_more_inputs(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         [voice, *_] = await voice_ids(client)
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         async with ws.context() as ctx:
             await ctx.send(TTSRequest("First part,", voice, output_format=S16), continue_=True)
             assert await ctx.flush() == 1
@@ -107,9 +107,9 @@ async def test_concurrent_contexts_on_one_connection(engine: OfflineEngine) -> N
             TTSRequest("Third.", voices[2], output_format=OutputFormat("raw", "pcm_f32le", 24000)),
         ]
         alone = [
-            len(decode(await client.tts_bytes(r), r.output_format.encoding)) for r in requests
+            len(decode(await client.tts.bytes(r), r.output_format.encoding)) for r in requests
         ]
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         handshakes = engine.stats.requests("/tts/websocket:handshake")
         contexts = [await ws.generate(r) for r in requests]
         results = await asyncio.gather(*(collect(c) for c in contexts))
@@ -123,7 +123,7 @@ async def test_concurrent_contexts_on_one_connection(engine: OfflineEngine) -> N
 async def test_cancel_mid_stream_then_reuse_the_connection(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         [voice, *_] = await voice_ids(client)
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         full = await collect(await ws.generate(TTSRequest(LONG_TEXT, voice, output_format=S16)))
         ctx = await ws.generate(TTSRequest(LONG_TEXT, voice, output_format=S16))
         received = []
@@ -144,7 +144,7 @@ async def test_cancel_mid_stream_then_reuse_the_connection(engine: OfflineEngine
 async def test_leaving_async_with_early_cancels(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         [voice, *_] = await voice_ids(client)
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         async with await ws.generate(TTSRequest(LONG_TEXT, voice, output_format=S16)) as ctx:
             async for _ in ctx:
                 break
@@ -156,7 +156,7 @@ async def test_leaving_async_with_early_cancels(engine: OfflineEngine) -> None:
 async def test_dropped_connection_then_reconnect(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         [voice, *_] = await voice_ids(client)
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         handshakes = engine.stats.requests("/tts/websocket:handshake")
         # An open context that sends nothing yet: unfinished text, long buffer delay.
         waiting = ws.context()
@@ -184,7 +184,7 @@ async def test_handshake_faults_are_retried(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         before = engine.stats.requests("/tts/websocket:handshake")
         engine.inject_faults("/tts/websocket", [503, 429])
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         assert ws.connected
         assert engine.stats.requests("/tts/websocket:handshake") - before == 3
 
@@ -193,14 +193,14 @@ async def test_wrong_key_refused_at_handshake(engine: OfflineEngine) -> None:
     async with CartesiaClient("wrong-key", base_url=engine.base_url, retry_policy=FAST) as client:
         before = engine.stats.requests("/tts/websocket:handshake")
         with pytest.raises(AuthenticationError):
-            await client.websocket()
+            await client.tts.websocket()
         assert engine.stats.requests("/tts/websocket:handshake") - before == 1
 
 
 async def test_request_errors_arrive_as_typed_exceptions(engine: OfflineEngine) -> None:
     async with client_for(engine) as client:
         [voice, *_] = await voice_ids(client)
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         with pytest.raises(BadRequestError, match=r"(?i)model"):
             await collect(await ws.generate(
                 TTSRequest("Hi.", voice, model_id="sonic-nonexistent", output_format=S16)

@@ -74,7 +74,7 @@ async def one_chunk_then_done(ws: ServerConnection, server: ScriptedServer) -> N
 
 async def test_handshake_headers_and_request_json() -> None:
     async with ScriptedServer(one_chunk_then_done) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         ctx = await ws.generate(
             REQUEST, add_timestamps=True, add_phoneme_timestamps=True,
             max_buffer_delay_ms=250, context_id="ctx-a",
@@ -120,7 +120,7 @@ async def test_every_event_type_is_typed() -> None:
         await ws.wait_closed()
 
     async with ScriptedServer(script) as server, client_for(server) as client:
-        ctx = await (await client.websocket()).generate(REQUEST)
+        ctx = await (await client.tts.websocket()).generate(REQUEST)
         events = [e async for e in ctx]
         assert ctx.finished and ctx.output_format == REQUEST.output_format
     assert [type(e) for e in events] == [
@@ -144,7 +144,7 @@ async def test_concurrent_contexts_are_demultiplexed() -> None:
         await ws.wait_closed()
 
     async with ScriptedServer(interleave) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         a = await ws.generate(REQUEST, context_id="a")
         b = await ws.generate(REQUEST, context_id="b")
 
@@ -189,7 +189,7 @@ SHORT = TTSRequest("short", "voice-1", output_format=OutputFormat("raw", "pcm_s1
 
 async def test_cancel_mid_stream_leaves_the_connection_usable() -> None:
     async with ScriptedServer(streaming_until_cancel) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         ctx = await ws.generate(REQUEST)
         seen = 0
         async for event in ctx:
@@ -211,7 +211,7 @@ async def test_cancel_mid_stream_leaves_the_connection_usable() -> None:
 
 async def test_leaving_async_with_early_cancels() -> None:
     async with ScriptedServer(streaming_until_cancel) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         async with await ws.generate(REQUEST) as ctx:
             async for _ in ctx:
                 break
@@ -223,7 +223,7 @@ async def test_leaving_async_with_early_cancels() -> None:
 
 async def test_cancelling_the_consumer_task_cancels_the_context() -> None:
     async with ScriptedServer(streaming_until_cancel) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         ctx = await ws.generate(REQUEST)
         first = asyncio.Event()
 
@@ -253,7 +253,7 @@ async def test_continue_flush_and_no_more_inputs() -> None:
                 await ws.send(done(cid))
 
     async with ScriptedServer(script) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         async with ws.context("conv") as ctx:
             with pytest.raises(ValueError):
                 await ctx.flush()
@@ -284,7 +284,7 @@ async def test_error_event_raises_by_status(status: int, cls: type[Exception]) -
                                       message["context_id"]}))
 
     async with ScriptedServer(script) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         with pytest.raises(cls, match="Invalid model"):
             async for _ in await ws.generate(REQUEST):
                 pass
@@ -302,7 +302,7 @@ async def test_error_without_context_reaches_every_open_context() -> None:
         await ws.wait_closed()
 
     async with ScriptedServer(script) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         contexts = [await ws.generate(REQUEST), await ws.generate(REQUEST)]
         for ctx in contexts:
             with pytest.raises(BadRequestError, match="bad message"):
@@ -321,7 +321,7 @@ async def test_malformed_message_fails_only_its_context() -> None:
         await ws.wait_closed()
 
     async with ScriptedServer(script) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         bad = await ws.generate(REQUEST)
         good = await ws.generate(REQUEST)
         with pytest.raises(ResponseFormatError):
@@ -341,7 +341,7 @@ async def test_drop_fails_open_contexts_and_the_next_generate_reconnects() -> No
         await one_chunk_then_done(ws, server)
 
     async with ScriptedServer(script) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         a = await ws.generate(REQUEST)
         b = await ws.generate(REQUEST)
         assert isinstance(await a.__anext__(), ChunkEvent)
@@ -354,13 +354,13 @@ async def test_drop_fails_open_contexts_and_the_next_generate_reconnects() -> No
         assert not ws.closed
         again = await ws.generate(SHORT)
         assert [e.type for e in [e async for e in again]] == ["chunk", "done"]
-        assert (await client.websocket()) is ws
+        assert (await client.tts.websocket()) is ws
     assert server.connections == 2
 
 
 async def test_close_fails_open_contexts_and_a_new_socket_is_handed_out() -> None:
     async with ScriptedServer(streaming_until_cancel) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         ctx = await ws.generate(REQUEST)
         await ctx.__anext__()
         await ws.close()
@@ -370,7 +370,7 @@ async def test_close_fails_open_contexts_and_a_new_socket_is_handed_out() -> Non
                 pass
         with pytest.raises(ConnectionLostError):
             ws.context()
-        fresh = await client.websocket()
+        fresh = await client.tts.websocket()
         assert fresh is not ws
         assert [e.type for e in [e async for e in await fresh.generate(SHORT)]] == ["chunk", "done"]
 
@@ -380,12 +380,12 @@ async def test_handshake_statuses() -> None:
         server.reject = [(401, {})]
         async with client_for(server) as client:
             with pytest.raises(AuthenticationError, match="refused 401"):
-                await client.websocket()
+                await client.tts.websocket()
         assert len(server.handshakes) == 1
 
         server.reject = [(503, {}), (429, {"Retry-After": "0"})]
         async with client_for(server) as client:
-            ws = await client.websocket()
+            ws = await client.tts.websocket()
             assert [e.type for e in [e async for e in await ws.generate(SHORT)]] == [
                 "chunk", "done"
             ]
@@ -397,13 +397,13 @@ async def test_connect_refused_is_a_lost_connection() -> None:
         url = server.url
     client = CartesiaClient(KEY, websocket_base_url=url, retry_policy=FAST)
     with pytest.raises(ConnectionLostError):
-        await client.websocket()
+        await client.tts.websocket()
     await client.aclose()
 
 
 async def test_duplicate_context_ids_are_refused() -> None:
     async with ScriptedServer(streaming_until_cancel) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         ctx = await ws.generate(REQUEST, context_id="same")
         with pytest.raises(ValueError):
             await ws.generate(REQUEST, context_id="same")
@@ -416,7 +416,7 @@ async def test_duplicate_context_ids_are_refused() -> None:
 async def test_websocket_rejects_non_raw_containers() -> None:
     wav = TTSRequest("x", "v", output_format=OutputFormat("wav", "pcm_s16le", 8000))
     async with ScriptedServer(one_chunk_then_done) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         with pytest.raises(ValueError, match="raw"):
             await ws.generate(wav)
         assert server.received == []
@@ -427,7 +427,7 @@ async def test_the_api_key_never_reaches_the_logs(caplog: pytest.LogCaptureFixtu
     async with ScriptedServer(one_chunk_then_done) as server:
         server.reject = [(503, {})]
         async with client_for(server) as client:
-            ws = await client.websocket()
+            ws = await client.tts.websocket()
             await collect_all(await ws.generate(SHORT))
     ours = "\n".join(
         r.getMessage() for r in caplog.records if not r.name.startswith("websockets.server")
@@ -466,7 +466,7 @@ async def test_an_idle_connection_closed_by_the_server_is_reopened() -> None:
         await one_chunk_then_done(ws, server)
 
     async with ScriptedServer(script) as server, client_for(server) as client:
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         await closed.wait()
         events = await collect_all(await ws.generate(SHORT))
         assert [e.type for e in events] == ["chunk", "done"]

@@ -83,9 +83,9 @@ async def bare_once(conn: ClientConnection, request: TTSRequest, ring: RingBuffe
 
 async def run(engine: OfflineEngine, runs: int, warmup: int) -> dict[str, float | int]:
     async with CartesiaClient(engine.api_key, base_url=engine.base_url) as client:
-        voice_id = (await client.list_voices(page_size=1))[0].id
+        voice_id = (await client.voices.list(limit=1))[0].id
         request = TTSRequest(TRANSCRIPT, voice_id, output_format=OUTPUT)
-        ws = await client.websocket()
+        ws = await client.tts.websocket()
         bare = await connect(
             f"{engine.websocket_base_url}/tts/websocket",
             additional_headers={

@@ -101,7 +101,7 @@ def service(qtbot: Any, qloop: Any, client: CartesiaClient) -> Iterator[Dictiona
 
 
 def server_items(qloop: Any, client: CartesiaClient, dict_id: str) -> tuple[LexiconItem, ...]:
-    found = run(qloop, client.get_pronunciation_dict(dict_id))
+    found = run(qloop, client.pronunciation_dicts.get(dict_id))
     return tuple(LexiconItem(i.text, i.alias) for i in found.items)
 
 
@@ -125,7 +125,7 @@ def test_create_rename_pin_unpin_delete_round_trip(qloop: Any, qtbot: Any,
 
     run(qloop, service.rename(brands.id, "Brand names"))
     assert service.dictionary(brands.id).name == "Brand names"  # type: ignore[union-attr]
-    assert run(qloop, client.get_pronunciation_dict(brands.id)).name == "Brand names"
+    assert run(qloop, client.pronunciation_dicts.get(brands.id)).name == "Brand names"
 
     run(qloop, service.pin(brands.id))
     assert service.dictionary(brands.id).pinned  # type: ignore[union-attr]
@@ -138,7 +138,7 @@ def test_create_rename_pin_unpin_delete_round_trip(qloop: Any, qtbot: Any,
     with qtbot.waitSignal(service.dictionaries_changed, timeout=5000):
         run(qloop, service.delete(brands.id))
     assert service.dictionary(brands.id) is None and service.items(brands.id) is None
-    assert brands.id not in {d.id for d in run(qloop, client.list_pronunciation_dicts())}
+    assert brands.id not in {d.id for d in run(qloop, client.pronunciation_dicts.list())}
     fresh.shutdown()
 
 
@@ -278,7 +278,7 @@ def test_refresh_keeps_unsaved_entries_and_takes_the_servers_otherwise(
         other_client: CartesiaClient) -> None:
     mine = run(qloop, service.create("Mine", [NYX]))
     theirs = run(qloop, service.create("Theirs", [NYX]))
-    run(qloop, other_client.update_pronunciation_dict(theirs.id, items=[]))
+    run(qloop, other_client.pronunciation_dicts.update(theirs.id, items=[]))
     service.set_client(None)
     service.edit_items(mine.id, [NYX, LexiconItem("", "")])  # held back, and not sent
     service.set_client(client, "offline")
@@ -317,7 +317,7 @@ def test_a_dictionary_deleted_elsewhere_is_kept_and_can_be_recreated(
         qloop: Any, qtbot: Any, service: DictionaryService, client: CartesiaClient,
         other_client: CartesiaClient) -> None:
     made = run(qloop, service.create("Gone", [CARTESIA, NYX]))
-    run(qloop, other_client.delete_pronunciation_dict(made.id))
+    run(qloop, other_client.pronunciation_dicts.delete(made.id))
     with qtbot.waitSignal(service.error, timeout=5000) as said:
         run(qloop, service.refresh())
     assert "“Gone” was deleted on the server" in said.args[0]
@@ -340,7 +340,7 @@ def test_a_dictionary_deleted_elsewhere_is_kept_and_can_be_recreated(
 def test_a_save_that_finds_the_dictionary_gone_marks_it_missing(
         qloop: Any, service: DictionaryService, other_client: CartesiaClient) -> None:
     made = run(qloop, service.create("Vanishing", [NYX]))
-    run(qloop, other_client.delete_pronunciation_dict(made.id))
+    run(qloop, other_client.pronunciation_dicts.delete(made.id))
     with pytest.raises(DictionaryMissingError, match="Recreate"):
         run(qloop, service.save_items(made.id, [NYX, CARTESIA]))
     assert service.is_missing(made.id) and service.items(made.id) == (NYX, CARTESIA)
@@ -389,7 +389,7 @@ def test_suggest_needs_text(qloop: Any) -> None:
 
 def test_say_it_renders_without_and_with_the_dictionary(
         qloop: Any, service: DictionaryService, client: CartesiaClient) -> None:
-    voice = run(qloop, client.list_voices())[0]
+    voice = run(qloop, client.voices.list())[0]
     made = run(qloop, service.create("Say it", [LexiconItem("Nyx", "Nicholas Alexander")]))
     service.edit_items(made.id, [LexiconItem("Nyx", "Nicholas Alexander Montgomery")])
     without, with_dictionary, rate = run(qloop, service.say_it(
@@ -402,7 +402,7 @@ def test_say_it_renders_without_and_with_the_dictionary(
 
 def test_say_it_with_a_suggested_ipa_alias_changes_the_audio(
         qloop: Any, service: DictionaryService, client: CartesiaClient) -> None:
-    voice = run(qloop, client.list_voices())[0]
+    voice = run(qloop, client.voices.list())[0]
     alias = run(qloop, service.suggest_ipa("Nicholas"))  # "Nyx" said as "Nicholas"
     made = run(qloop, service.create("IPA", [LexiconItem("Nyx", alias)]))
     without, with_dictionary, _rate = run(qloop, service.say_it(

@@ -4,6 +4,7 @@ change of account (review findings of issue #6)."""
 from __future__ import annotations
 
 import asyncio
+import builtins
 import dataclasses
 from typing import Any
 
@@ -21,15 +22,16 @@ class ScriptedClient:
         self.gate = asyncio.Event()
         self.gate.set()
         self.read = asyncio.Event()
+        self.pronunciation_dicts = self  # its list and update are below
 
-    async def list_pronunciation_dicts(self) -> list[PronunciationDict]:
+    async def list(self) -> builtins.list[PronunciationDict]:
         snapshot = list(self.server.values())  # read now...
         self.read.set()
         await self.gate.wait()  # ...answered later (a slow page)
         return snapshot
 
-    async def update_pronunciation_dict(self, dict_id: str, name: str | None = None,
-                                        items: Any = None) -> PronunciationDict:
+    async def update(self, dict_id: str, name: str | None = None,
+                     items: Any = None) -> PronunciationDict:
         entry = self.server[dict_id]
         if items is not None:
             entry = dataclasses.replace(entry, items=tuple(items))

@@ -56,8 +56,8 @@ def catalog(qloop: Any, client: CartesiaClient) -> VoiceCatalog:
 @pytest.fixture
 def service(qloop: Any, client: CartesiaClient, engine: OfflineEngine) -> Iterator[DictionaryService]:
     # Each test starts from no dictionaries on the engine.
-    for entry in run(qloop, client.list_pronunciation_dicts()):
-        run(qloop, client.delete_pronunciation_dict(entry.id))
+    for entry in run(qloop, client.pronunciation_dicts.list()):
+        run(qloop, client.pronunciation_dicts.delete(entry.id))
     service = DictionaryService()
     service.set_client(client, "offline")
     yield service
@@ -169,7 +169,7 @@ def test_add_edit_remove_each_one_undo_step_restoring_exactly(
     assert panel.model.items() == (LexiconItem("Vex", "<<v|ɛ|k|s>>"), AOIFE)
     assert stack.count() == 4
     settle(qloop, panel)
-    assert run(qloop, client.get_pronunciation_dict(dict_id)).items[1].text == "Aoife"
+    assert run(qloop, client.pronunciation_dicts.get(dict_id)).items[1].text == "Aoife"
 
     stack.undo()
     assert panel.model.items() == after_edits
@@ -534,7 +534,7 @@ def test_delete_asks_naming_the_count_and_the_projects_use(
         settle(qloop, panel)
     assert used.args == [""]
     assert panel.dict_list.count() == 0 and panel.model.rowCount() == 0
-    assert run(qloop, client.list_pronunciation_dicts()) == []
+    assert run(qloop, client.pronunciation_dicts.list()) == []
 
 
 def test_a_dictionary_deleted_on_the_server_is_kept_and_recreated(
@@ -543,7 +543,7 @@ def test_a_dictionary_deleted_on_the_server_is_kept_and_recreated(
     dict_id = make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
     panel.set_project_dictionary(dict_id)
     other = loopback_client(engine)
-    run(qloop, other.delete_pronunciation_dict(dict_id))
+    run(qloop, other.pronunciation_dicts.delete(dict_id))
     panel.refresh()
     settle(qloop, panel)
     assert "was deleted on the server" in panel.status_label.text()
@@ -675,7 +675,7 @@ def test_steps_of_a_dictionary_changed_elsewhere_are_dropped(
     assert proxy.setData(proxy.index(row, ALIAS), "nix")
     settle(qloop, panel)
     make_dict(qloop, panel, "Shown now", [AOIFE])
-    run(qloop, client.update_pronunciation_dict(other, items=[
+    run(qloop, client.pronunciation_dicts.update(other, items=[
         PronunciationItem("Nyx", "nix"), PronunciationItem("Cartesia", "kar")]))
     run(qloop, panel.service.refresh())
     assert panel.undo_stack.count() == 0, "the steps no longer fit the new entries"
@@ -749,7 +749,7 @@ def test_a_refresh_shows_the_servers_entry_in_the_fields(
     dict_id = make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
     panel.table.select_source_rows([1])
     focus(qloop, panel.alias_edit)
-    run(qloop, client.update_pronunciation_dict(dict_id, items=[
+    run(qloop, client.pronunciation_dicts.update(dict_id, items=[
         PronunciationItem("Cartesia", "kar"), PronunciationItem("Nyx", "nix")]))
     run(qloop, panel.service.refresh())
     settle(qloop, panel)

@@ -113,5 +113,5 @@ def test_make_a_dictionary_hear_it_use_it_and_take_it_elsewhere(
     assert panel.model.items() == service.items(dict_id)
     imported = panel.current_dict_id()
     assert imported != dict_id and service.save_state(imported) == "saved"
-    on_server = run(qloop, service._client.get_pronunciation_dict(imported)).items
+    on_server = run(qloop, service._client.pronunciation_dicts.get(imported)).items
     assert tuple(LexiconItem(i.text, i.alias) for i in on_server) == service.items(dict_id)

@@ -26,7 +26,7 @@ def test_recreating_a_dictionary_deleted_elsewhere_moves_the_project_and_leaves_
     studio.editor.set_project_dictionary(made.id)
     block_id = studio.window.add_block("Cartesia again.")
     studio.editor.update_block(block_id, pronunciation_dict_id=made.id)
-    run(qloop, service._client.delete_pronunciation_dict(made.id))  # in another app
+    run(qloop, service._client.pronunciation_dicts.delete(made.id))  # in another app
     run(qloop, service.refresh())
     assert service.is_missing(made.id) and document.is_available(made.id) is False
     new = run(qloop, service.recreate(made.id))
@@ -82,7 +82,7 @@ def test_quitting_asks_only_for_entries_the_project_does_not_keep(
     service = studio.dictionaries
     made = run(qloop, service.create("Kept by the project", [CARTESIA]))
     studio.editor.set_project_dictionary(made.id)
-    run(qloop, service._client.delete_pronunciation_dict(made.id))  # in another app
+    run(qloop, service._client.pronunciation_dicts.delete(made.id))  # in another app
     run(qloop, service.refresh())
     assert service.is_missing(made.id)
     assert studio._close_guard(studio.window) and not asked, "the project keeps a copy"

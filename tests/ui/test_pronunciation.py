@@ -238,7 +238,7 @@ def test_a_block_waits_for_its_dictionarys_save_and_fails_if_it_cannot_be_saved(
         sent.append(fields)
         raise ServerError("the server is having a bad day", status_code=503)
 
-    monkeypatch.setattr(service._client, "update_pronunciation_dict", refuse)
+    monkeypatch.setattr(service._client.pronunciation_dicts, "update", refuse)
     service.edit_items(made.id, [LexiconItem("Cartesia", "kar-TEE-zhuh")])
     studio.generation.generate([block_id])
     qloop.run_until_complete(studio.generation.wait_idle())

@@ -131,10 +131,10 @@ def speech(offline_engine) -> np.ndarray:  # type: ignore[no-untyped-def]
 
     async def render() -> np.ndarray:
         async with CartesiaClient(offline_engine.api_key, base_url=offline_engine.base_url) as c:
-            voice = (await c.list_voices())[0]
+            voice = (await c.voices.list())[0]
             request = TTSRequest(transcript=SENTENCE, voice_id=voice.id,
                                  output_format=OutputFormat("raw", "pcm_f32le", RATE))
-            return np.frombuffer(await c.tts_bytes(request), dtype=np.float32).copy()
+            return np.frombuffer(await c.tts.bytes(request), dtype=np.float32).copy()
 
     return with_room_tone(asyncio.run(render()))
 

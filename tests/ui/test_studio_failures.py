@@ -41,7 +41,7 @@ def test_refused_websocket_handshakes_are_reported(open_studio, qtbot, qloop, of
         client = studio.backend.client  # type: ignore[union-attr]
 
         async def close_socket() -> None:  # the next generation must open a new one
-            await (await client.websocket()).close()
+            await (await client.tts.websocket()).close()
 
         qloop.run_until_complete(close_socket())
         offline_engine.inject_faults("/tts/websocket", [503, 503, 503])

@@ -88,7 +88,7 @@ def panel(qtbot, lab, playback):  # type: ignore[no-untyped-def]
 def speech(qloop, client: CartesiaClient, text: str, voice_id: str) -> np.ndarray:  # type: ignore[no-untyped-def]
     request = TTSRequest(transcript=text, voice_id=voice_id,
                          output_format=OutputFormat("raw", "pcm_f32le", RATE))
-    return np.frombuffer(_wait(qloop, client.tts_bytes(request)), dtype=np.float32).copy()
+    return np.frombuffer(_wait(qloop, client.tts.bytes(request)), dtype=np.float32).copy()
 
 
 @pytest.fixture
@@ -242,21 +242,22 @@ def test_disconnected_panel_disables_requests_and_says_why(panel: VoicesPanel,
 
 
 class AnswerLost:
-    """Wraps a client: ``clone_voice`` makes the voice on the server, then raises ``error``
+    """Wraps a client: ``voices.clone`` makes the voice on the server, then raises ``error``
     as when the answer never arrives (a proxy's 502, a read timeout, a dropped
     connection). Everything else goes to the real client."""
 
-    def __init__(self, client: CartesiaClient, error: Exception,
+    def __init__(self, client: Any, error: Exception,
                  after: Any = None) -> None:
         self._client = client
         self._error = error
         self._after = after
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
+        inner = getattr(self._client, name)
+        return AnswerLost(inner, self._error, self._after) if name == "voices" else inner
 
-    async def clone_voice(self, *args: Any, **kwargs: Any) -> Voice:
-        voice = await self._client.clone_voice(*args, **kwargs)
+    async def clone(self, *args: Any, **kwargs: Any) -> Voice:
+        voice = await self._client.clone(*args, **kwargs)
         if self._after is not None:
             self._after()
         if self._error is None:
@@ -280,7 +281,7 @@ def test_a_clone_whose_answer_was_lost_is_found_in_the_owned_voices(
     audio = clip(qloop, lab, client)
     lab.set_client(AnswerLost(client, error), "offline")  # type: ignore[arg-type]
     # Earlier runs of this test left voices of the same name: none of them is the answer.
-    before = {v.id for v in _wait(qloop, client.list_voices(is_owner=True))}
+    before = {v.id for v in _wait(qloop, client.voices.list(is_owner=True))}
     clones = offline_engine.stats.requests("/voices/clone")
     with qtbot.waitSignal(lab.voice_created) as blocker:
         voice = _wait(qloop, settled(lab, lab.clone(audio, RATE, name="Found Again")))
@@ -288,7 +289,7 @@ def test_a_clone_whose_answer_was_lost_is_found_in_the_owned_voices(
     assert blocker.args == [voice]
     assert voice.name == "Found Again" and voice.is_owner
     assert lab.catalog.voice(voice.id) is not None
-    owned = _wait(qloop, client.list_voices(is_owner=True))
+    owned = _wait(qloop, client.voices.list(is_owner=True))
     assert [v.id for v in owned if v.id not in before] == [voice.id]
 
 
@@ -338,7 +339,7 @@ def test_rename_and_edit_description(panel: VoicesPanel, lab: VoiceLab, own_voic
     renamed = lab.catalog.voice(own_voice.id)
     assert renamed is not None
     assert (renamed.name, renamed.description) == ("Studio Narrator", "Warm, close-miked")
-    assert _wait(qloop, client.get_voice(own_voice.id)).name == "Studio Narrator"
+    assert _wait(qloop, client.voices.get(own_voice.id)).name == "Studio Narrator"
     assert panel.selected_voice() is not None and panel.selected_voice().id == own_voice.id
     assert "Studio Narrator" in panel.details_label.text()
 

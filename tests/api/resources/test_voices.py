@@ -1,5 +1,5 @@
-"""``CartesiaClient`` voice management: ``update_voice``, ``delete_voice``,
-``localize_voice`` and ``clone_voice``. The exact wire shape (methods, paths, JSON and
+"""``client.voices``: ``list`` and ``get``, and voice management with ``update``,
+``delete``, ``localize`` and ``clone``. The exact wire shape (methods, paths, JSON and
 multipart field names) against ``httpx.MockTransport``; argument checks that send
 nothing; then the same calls against the offline engine over loopback."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from email import policy
 from email.parser import BytesParser
 from typing import Any
@@ -24,6 +25,7 @@ from studio.api import (
     BadRequestError,
     CartesiaClient,
     NotFoundError,
+    ResponseFormatError,
     RetryPolicy,
 )
 from studio.offline import OfflineEngine, tags
@@ -77,8 +79,8 @@ def test_constants_follow_the_seed() -> None:
 async def test_update_voice_sends_both_fields_the_seed_requires() -> None:
     recorder = Recorder(body=VOICE)
     async with client_for(recorder) as client:
-        voice = await client.update_voice("v 1/x", name="  Mine  ", description="d")
-        await client.update_voice("v-1", description="")
+        voice = await client.voices.update("v 1/x", name="  Mine  ", description="d")
+        await client.voices.update("v-1", description="")
     first, read, second = recorder.requests
     assert first.method == "PATCH" and first.url.raw_path == b"/voices/v%201%2Fx"
     assert json.loads(first.content) == {"name": "Mine", "description": "d"}
@@ -91,7 +93,7 @@ async def test_update_voice_sends_both_fields_the_seed_requires() -> None:
 async def test_delete_voice_sends_delete_and_accepts_204() -> None:
     recorder = Recorder(status=204)
     async with client_for(recorder) as client:
-        assert await client.delete_voice("v-1") is None
+        assert await client.voices.delete("v-1") is None
     assert recorder.requests[0].method == "DELETE"
     assert recorder.requests[0].url.path == "/voices/v-1"
 
@@ -99,10 +101,10 @@ async def test_delete_voice_sends_delete_and_accepts_204() -> None:
 async def test_localize_voice_sends_the_seed_body_and_owns_the_result() -> None:
     recorder = Recorder(body=METADATA)
     async with client_for(recorder) as client:
-        voice = await client.localize_voice(
+        voice = await client.voices.localize(
             voice_id="v-1", name="New", description="", language="es",
             original_speaker_gender="female", dialect="pe")
-        await client.localize_voice(voice_id="v-1", name="New", description="x",
+        await client.voices.localize(voice_id="v-1", name="New", description="x",
                                     language="ja", original_speaker_gender="male")
     first, second = recorder.requests
     assert first.method == "POST" and first.url.path == "/voices/localize"
@@ -116,10 +118,10 @@ async def test_localize_voice_sends_the_seed_body_and_owns_the_result() -> None:
 async def test_clone_voice_sends_the_seed_multipart_fields() -> None:
     recorder = Recorder(body=METADATA)
     async with client_for(recorder) as client:
-        voice = await client.clone_voice(b"fLaC-bytes", name=" Me ", description="my voice",
+        voice = await client.voices.clone(b"fLaC-bytes", name=" Me ", description="my voice",
                                          language="fr", base_voice_id="base-1",
                                          filename="take.flac")
-        await client.clone_voice(b"RIFF", name="Me")
+        await client.voices.clone(b"RIFF", name="Me")
     first, second = recorder.requests
     assert first.method == "POST" and first.url.path == "/voices/clone"
     assert first.headers["content-type"].startswith("multipart/form-data; boundary=")
@@ -138,26 +140,26 @@ async def test_clone_voice_sends_the_seed_multipart_fields() -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda c: c.update_voice("v", name="  "), "blank"),
-        (lambda c: c.update_voice("v"), "a name, a description or both"),
-        (lambda c: c.update_voice("", name="x"), "voice_id is empty"),
-        (lambda c: c.delete_voice(""), "voice_id is empty"),
-        (lambda c: c.clone_voice(b"", name="x"), "clip is empty"),
-        (lambda c: c.clone_voice(b"x", name=" "), "blank"),
-        (lambda c: c.clone_voice(b"x", name="x", language="xx"), "language"),
-        (lambda c: c.clone_voice(b"x", name="x", base_voice_id=""), "base_voice_id"),
-        (lambda c: c.localize_voice(voice_id="v", name="", description="", language="en",
-                                    original_speaker_gender="male"), "blank"),
-        (lambda c: c.localize_voice(voice_id="v", name="n", description="", language="ar",
-                                    original_speaker_gender="male"), "language must be one of"),
-        (lambda c: c.localize_voice(voice_id="v", name="n", description="", language="en",
-                                    original_speaker_gender="masculine"),
+        (lambda c: c.voices.update("v", name="  "), "blank"),
+        (lambda c: c.voices.update("v"), "a name, a description or both"),
+        (lambda c: c.voices.update("", name="x"), "voice id is empty"),
+        (lambda c: c.voices.delete(""), "voice id is empty"),
+        (lambda c: c.voices.clone(b"", name="x"), "clip is empty"),
+        (lambda c: c.voices.clone(b"x", name=" "), "blank"),
+        (lambda c: c.voices.clone(b"x", name="x", language="xx"), "language"),
+        (lambda c: c.voices.clone(b"x", name="x", base_voice_id=""), "base_voice_id"),
+        (lambda c: c.voices.localize(voice_id="v", name="", description="", language="en",
+                                     original_speaker_gender="male"), "blank"),
+        (lambda c: c.voices.localize(voice_id="v", name="n", description="", language="ar",
+                                     original_speaker_gender="male"), "language must be one of"),
+        (lambda c: c.voices.localize(voice_id="v", name="n", description="", language="en",
+                                     original_speaker_gender="masculine"),
          "original_speaker_gender"),
-        (lambda c: c.localize_voice(voice_id="v", name="n", description="", language="en",
-                                    original_speaker_gender="male", dialect="mx"),
+        (lambda c: c.voices.localize(voice_id="v", name="n", description="", language="en",
+                                     original_speaker_gender="male", dialect="mx"),
          "dialect for 'en'"),
-        (lambda c: c.localize_voice(voice_id="v", name="n", description="", language="de",
-                                    original_speaker_gender="male", dialect="us"),
+        (lambda c: c.voices.localize(voice_id="v", name="n", description="", language="de",
+                                     original_speaker_gender="male", dialect="us"),
          "takes no dialect"),
     ],
 )
@@ -167,6 +169,94 @@ async def test_bad_arguments_raise_before_sending(call: Any, message: str) -> No
         with pytest.raises(ValueError, match=message):
             await call(client)
     assert recorder.requests == []
+
+
+# --- listing and reading -------------------------------------------------------------
+
+
+STATUS_OK = httpx.Response(200, json={"ok": True, "version": "2025-11-04"})
+
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Script:
+    """A MockTransport handler that answers from a script and records requests."""
+
+    def __init__(self, *responses: httpx.Response | Exception | Handler) -> None:
+        self.script = list(responses)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        step = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        if isinstance(step, Exception):
+            raise step
+        if isinstance(step, httpx.Response):
+            if hasattr(step, "_content"):  # a fresh copy: responses are single-use
+                return httpx.Response(step.status_code, headers=step.headers, content=step.content)
+            return step
+        return step(request)
+
+
+def scripted_client(recorder: Script, **kwargs: object) -> CartesiaClient:
+    kwargs.setdefault("retry_policy", FAST)
+    return CartesiaClient(
+        KEY,
+        base_url="https://api.example.test",
+        transport=httpx.MockTransport(recorder),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def voice(n: int) -> dict[str, object]:
+    return {"id": f"v{n}", "name": f"Voice {n}", "description": "", "language": "en",
+            "is_owner": False, "is_public": True, "created_at": "2025-01-01T00:00:00Z"}
+
+
+async def test_list_voices_follows_pages_and_passes_filters() -> None:
+    pages = iter(
+        [
+            {"data": [voice(1), voice(2)], "has_more": True, "next_page": "v2"},
+            {"data": [voice(3), voice(4)], "has_more": True},
+            {"data": [voice(5)], "has_more": False},
+        ]
+    )
+    rec = Script(lambda request: httpx.Response(200, json=next(pages)))
+    async with scripted_client(rec) as client:
+        voices = await client.voices.list(
+            q="narr", is_owner=True, gender="feminine", limit=2, expand=["preview_file_url"]
+        )
+    assert [v.id for v in voices] == ["v1", "v2", "v3", "v4", "v5"]
+    params = [dict(r.url.params.multi_items()) for r in rec.requests]
+    assert [p.get("starting_after") for p in params] == [None, "v2", "v4"]
+    for p in params:
+        assert p["q"] == "narr" and p["is_owner"] == "true" and p["gender"] == "feminine"
+        assert p["limit"] == "2" and p["expand[]"] == "preview_file_url"
+
+
+async def test_a_page_loop_is_detected() -> None:
+    rec = Script(httpx.Response(200, json={"data": [voice(1)], "has_more": True}))
+    async with scripted_client(rec) as client:
+        with pytest.raises(ResponseFormatError):
+            await client.voices.list()
+    assert len(rec.requests) == 2
+
+
+async def test_list_voices_validates_arguments() -> None:
+    async with scripted_client(Script(STATUS_OK)) as client:
+        with pytest.raises(ValueError):
+            await client.voices.list(limit=101)
+        with pytest.raises(ValueError):
+            await client.voices.list(gender="robot")
+
+
+async def test_get_voice_quotes_the_id_and_expands() -> None:
+    rec = Script(httpx.Response(200, json={**voice(1), "preview_file_url": "https://x/p.wav"}))
+    async with scripted_client(rec) as client:
+        got = await client.voices.get("a/b c", expand=["preview_file_url"])
+    assert got.preview_file_url == "https://x/p.wav"
+    assert rec.requests[0].url.raw_path == b"/voices/a%2Fb%20c?expand%5B%5D=preview_file_url"
 
 
 # --- loopback against the offline engine ---------------------------------------------
@@ -192,30 +282,30 @@ async def client(engine: OfflineEngine) -> Any:
 
 
 async def test_voice_lifecycle_against_the_offline_engine(client: CartesiaClient) -> None:
-    voice = await client.clone_voice(speech_wav(), name="Loopback", description="test")
+    voice = await client.voices.clone(speech_wav(), name="Loopback", description="test")
     assert voice.is_owner and not voice.is_public and voice.name == "Loopback"
     assert voice.gender == "feminine"
-    mine = await client.list_voices(is_owner=True, expand_preview=True)
+    mine = await client.voices.list(is_owner=True, expand=["preview_file_url"])
     listed = next(v for v in mine if v.id == voice.id)
     assert listed.preview_file_url
     preview = await client.fetch_bytes(listed.preview_file_url)
     assert preview[:4] == b"RIFF"
-    renamed = await client.update_voice(voice.id, name="Loopback renamed")
+    renamed = await client.voices.update(voice.id, name="Loopback renamed")
     assert renamed.name == "Loopback renamed" and renamed.description == "test"
-    local = await client.localize_voice(voice_id=voice.id, name="Loopback (UK)",
+    local = await client.voices.localize(voice_id=voice.id, name="Loopback (UK)",
                                         description="", language="en",
                                         original_speaker_gender="female", dialect="uk")
     assert local.is_owner and local.language == "en"
-    assert (await client.get_voice(local.id)).name == "Loopback (UK)"
-    await client.delete_voice(voice.id)
+    assert (await client.voices.get(local.id)).name == "Loopback (UK)"
+    await client.voices.delete(voice.id)
     with pytest.raises(NotFoundError):
-        await client.get_voice(voice.id)
+        await client.voices.get(voice.id)
     with pytest.raises(AuthenticationError):  # 403: a built-in voice is not yours
-        await client.delete_voice(BUILTIN_VOICES[0].id)
+        await client.voices.delete(BUILTIN_VOICES[0].id)
     silent = io.BytesIO()
     sf.write(silent, np.zeros(44100, np.float32), 22050, format="WAV")
     with pytest.raises(BadRequestError, match="silent"):
-        await client.clone_voice(silent.getvalue(), name="Silence")
+        await client.voices.clone(silent.getvalue(), name="Silence")
 
 
 class Sequenced:
@@ -242,7 +332,7 @@ async def test_a_clone_is_never_sent_twice_after_a_server_error() -> None:
     from studio.api import ServerError
 
     with pytest.raises(ServerError):
-        await client.clone_voice(b"RIFF....WAVEfmt ", name="Mine")
+        await client.voices.clone(b"RIFF....WAVEfmt ", name="Mine")
     assert answers.requests == 1
     await client.aclose()
 
@@ -252,7 +342,7 @@ async def test_a_rate_limited_clone_is_retried() -> None:
     client = CartesiaClient(KEY, base_url="https://api.example.test",
                             transport=httpx.MockTransport(answers),
                             retry_policy=RetryPolicy(max_retries=3, initial_delay=0.0))
-    voice = await client.clone_voice(b"RIFF....WAVEfmt ", name="Mine")
+    voice = await client.voices.clone(b"RIFF....WAVEfmt ", name="Mine")
     assert voice.id == "v-2" and answers.requests == 2
     await client.aclose()
 
@@ -281,9 +371,9 @@ async def test_a_clone_whose_connection_failed_is_retried_only_if_it_never_left(
     from studio.api import ConnectionLostError
 
     if succeeds:
-        assert (await client.clone_voice(b"RIFF....WAVEfmt ", name="Mine")).id == "v-2"
+        assert (await client.voices.clone(b"RIFF....WAVEfmt ", name="Mine")).id == "v-2"
     else:
         with pytest.raises(ConnectionLostError):
-            await client.clone_voice(b"RIFF....WAVEfmt ", name="Mine")
+            await client.voices.clone(b"RIFF....WAVEfmt ", name="Mine")
     assert sent == requests
     await client.aclose()

@@ -1,19 +1,17 @@
-"""``CartesiaClient.infill_bytes`` and ``transcribe``: the multipart bodies they send
-(checked field by field against what the v4 SDK sends), their errors, and the same
-calls against the offline engine over loopback."""
+"""``client.infill.bytes``: the multipart body it sends (checked field by field against
+what the v4 SDK sends), its errors, its price, and the same call against the offline
+engine over loopback."""
 
 from __future__ import annotations
 
 import io
 import json
-from email import policy
-from email.parser import BytesParser
-from typing import NamedTuple
 
 import httpx
 import numpy as np
 import pytest
 import soundfile as sf
+from form_parts import Part, parts, speech_wav, texts
 
 from studio.api import (
     INFILL_BASE_CREDITS,
@@ -22,11 +20,8 @@ from studio.api import (
     CartesiaClient,
     NotFoundError,
     OutputFormat,
-    ResponseFormatError,
     RetryPolicy,
     ServerError,
-    Transcription,
-    WordTimestamps,
     infill_credits,
 )
 from studio.offline import OfflineEngine
@@ -35,37 +30,6 @@ from studio.offline.voices import BUILTIN_VOICES
 KEY = "sk_test_not_a_real_key"
 FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_backoff=0.002)
 WAV = OutputFormat("wav", "pcm_s16le", 44100)
-TRANSCRIPTION = {
-    "type": "transcript", "text": "hello world", "language": "en", "duration": 1.25,
-    "words": [{"word": "hello", "start": 0.1, "end": 0.5},
-              {"word": "world", "start": 0.6, "end": 1.0}],
-}
-
-
-class Part(NamedTuple):
-    value: bytes
-    filename: str | None
-    content_type: str | None
-
-
-def parts(request: httpx.Request) -> dict[str, list[Part]]:
-    """The multipart body of ``request``, field by field (with Python's own parser)."""
-    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
-    message = BytesParser(policy=policy.HTTP).parsebytes(head + request.content)
-    assert message.is_multipart()
-    out: dict[str, list[Part]] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        filename = part.get_filename()
-        content_type = part.get("content-type")
-        out.setdefault(str(name), []).append(
-            Part(part.get_payload(decode=True), filename, content_type))
-    return out
-
-
-def texts(request: httpx.Request) -> dict[str, list[str]]:
-    return {name: [p.value.decode() for p in values]
-            for name, values in parts(request).items() if values[0].filename is None}
 
 
 class Recorder:
@@ -88,7 +52,7 @@ def client_for(recorder: Recorder) -> CartesiaClient:
 async def test_infill_sends_the_sdks_multipart_fields() -> None:
     rec = Recorder(httpx.Response(200, content=b"RIFF-middle"))
     async with client_for(rec) as client:
-        body = await client.infill_bytes(
+        body = await client.infill.bytes(
             transcript="the new words", voice_id="voice-1", model_id="sonic-3",
             language="en", output_format=WAV, left_audio=b"LEFT", right_audio=b"RIGHT",
             right_filename="after.flac")
@@ -112,7 +76,7 @@ async def test_infill_sends_the_sdks_multipart_fields() -> None:
 async def test_infill_to_mp3_sends_the_bit_rate_not_an_encoding() -> None:
     rec = Recorder(httpx.Response(200, content=b"ID3"))
     async with client_for(rec) as client:
-        await client.infill_bytes(
+        await client.infill.bytes(
             transcript="x", voice_id="v", model_id="sonic-3", language="fr",
             output_format=OutputFormat("mp3", sample_rate=22050, bit_rate=64000),
             right_audio=b"RIGHT")
@@ -136,7 +100,7 @@ async def test_infill_refuses_before_sending(kwargs: dict[str, object], message:
     args.update(kwargs)
     async with client_for(rec) as client:
         with pytest.raises(ValueError, match=message):
-            await client.infill_bytes(**args)  # type: ignore[arg-type]
+            await client.infill.bytes(**args)  # type: ignore[arg-type]
     assert rec.requests == []
 
 
@@ -144,7 +108,7 @@ async def test_a_multipart_request_is_sent_whole_again_on_retry() -> None:
     rec = Recorder(httpx.Response(503, json={"message": "busy"}),
                    httpx.Response(200, content=b"middle"))
     async with client_for(rec) as client:
-        assert await client.infill_bytes(
+        assert await client.infill.bytes(
             transcript="t", voice_id="v", model_id="sonic-3", language="en",
             output_format=WAV, left_audio=b"LEFT") == b"middle"
 
@@ -157,72 +121,14 @@ async def test_a_multipart_request_is_sent_whole_again_on_retry() -> None:
     (400, BadRequestError), (404, NotFoundError), (401, AuthenticationError),
     (500, ServerError),
 ])
-async def test_infill_and_stt_errors_map_to_the_error_tree(
+async def test_infill_errors_map_to_the_error_tree(
     status: int, error: type[Exception]
 ) -> None:
     rec = Recorder(httpx.Response(status, json={"message": "nope"}))
     async with client_for(rec) as client:
         with pytest.raises(error, match="nope"):
-            await client.infill_bytes(transcript="t", voice_id="v", model_id="sonic-3",
+            await client.infill.bytes(transcript="t", voice_id="v", model_id="sonic-3",
                                       language="en", output_format=WAV, left_audio=b"L")
-        with pytest.raises(error, match="nope"):
-            await client.transcribe(b"RIFF")
-
-
-async def test_transcribe_sends_the_sdks_multipart_fields() -> None:
-    rec = Recorder(httpx.Response(200, json=TRANSCRIPTION))
-    async with client_for(rec) as client:
-        result = await client.transcribe(b"AUDIO", filename="take.flac")
-
-    request, = rec.requests
-    assert request.url.path == "/stt"
-    assert texts(request) == {"model": ["ink-whisper"], "language": ["en"],
-                              "timestamp_granularities[]": ["word"]}
-    assert parts(request)["file"] == [Part(b"AUDIO", "take.flac", "audio/flac")]
-    assert result == Transcription(
-        text="hello world", language="en", duration=1.25,
-        words=WordTimestamps(("hello", "world"), (0.1, 0.6), (0.5, 1.0)))
-
-
-async def test_transcribe_without_word_timestamps_or_language() -> None:
-    rec = Recorder(httpx.Response(200, json={"text": "hi"}))
-    async with client_for(rec) as client:
-        result = await client.transcribe(b"AUDIO", language=None, word_timestamps=False,
-                                         model="ink-whisper-2025-06-04")
-
-    assert texts(rec.requests[0]) == {"model": ["ink-whisper-2025-06-04"]}
-    assert result == Transcription(text="hi")
-
-
-async def test_transcribe_refuses_empty_audio() -> None:
-    rec = Recorder(httpx.Response(200, json=TRANSCRIPTION))
-    async with client_for(rec) as client:
-        with pytest.raises(ValueError, match="no audio"):
-            await client.transcribe(b"")
-    assert rec.requests == []
-
-
-@pytest.mark.parametrize("body", [
-    {"words": []},
-    {"text": 5},
-    {"text": "x", "duration": "long"},
-    {"text": "x", "duration": True},
-    {"text": "x", "language": 3},
-    {"text": "x", "words": {"word": "x"}},
-    {"text": "x", "words": [{"word": "x", "start": 0.0}]},
-    {"text": "x", "words": [{"word": "x", "start": "0", "end": 1.0}]},
-    ["text"],
-])
-def test_transcription_bodies_that_break_the_seed_are_refused(body: object) -> None:
-    with pytest.raises(ResponseFormatError):
-        Transcription.from_json(body)
-
-
-async def test_a_non_json_transcription_is_a_format_error() -> None:
-    rec = Recorder(httpx.Response(200, content=b"<html>"))
-    async with client_for(rec) as client:
-        with pytest.raises(ResponseFormatError, match="not JSON"):
-            await client.transcribe(b"AUDIO")
 
 
 def test_infill_credits_follow_the_seed() -> None:
@@ -235,26 +141,10 @@ def test_infill_credits_follow_the_seed() -> None:
 # --- loopback: the offline engine --------------------------------------------------
 
 
-def _speech_wav(engine: OfflineEngine, text: str) -> bytes:
-    """A WAV of ``text`` rendered by the engine itself (``/tts/bytes``)."""
-    body = {"model_id": "sonic-3", "transcript": text,
-            "voice": {"mode": "id", "id": BUILTIN_VOICES[0].id}, "language": "en",
-            "output_format": {"container": "wav", "encoding": "pcm_s16le",
-                              "sample_rate": 16000}}
-    headers = {"Authorization": f"Bearer {engine.api_key}", "Cartesia-Version": "2025-04-16"}
-    response = httpx.post(f"{engine.base_url}/tts/bytes", json=body, headers=headers,
-                          timeout=60.0)
-    response.raise_for_status()
-    samples, rate = sf.read(io.BytesIO(response.content), dtype="float32")
-    out = io.BytesIO()
-    sf.write(out, samples, rate, format="WAV", subtype="PCM_16")
-    return out.getvalue()
-
-
-async def test_loopback_infill_and_transcribe(engine: OfflineEngine) -> None:
-    left = _speech_wav(engine, "We met in the morning,")
+async def test_loopback_infill(engine: OfflineEngine) -> None:
+    left = speech_wav(engine, "We met in the morning,")
     async with CartesiaClient(engine.api_key, base_url=engine.base_url) as client:
-        middle = await client.infill_bytes(
+        middle = await client.infill.bytes(
             transcript="and talked for an hour", voice_id=BUILTIN_VOICES[0].id,
             model_id="sonic-3", language="en", output_format=OutputFormat("wav", "pcm_f32le", 24000),
             left_audio=left)
@@ -262,25 +152,16 @@ async def test_loopback_infill_and_transcribe(engine: OfflineEngine) -> None:
         assert rate == 24000 and samples.size > 0.5 * rate
         assert float(np.max(np.abs(samples))) <= 1.0
 
-        result = await client.transcribe(
-            _speech_wav(engine, "Please call me tomorrow morning after the meeting."))
-    assert result.language == "en" and result.duration and result.duration > 1.0
-    assert "tomorrow" in result.text.split()
-    assert result.words.words == tuple(result.text.split())
-    assert list(result.words.start) == sorted(result.words.start)
-
 
 async def test_loopback_errors(engine: OfflineEngine) -> None:
-    left = _speech_wav(engine, "Hello.")
+    left = speech_wav(engine, "Hello.")
     async with CartesiaClient(engine.api_key, base_url=engine.base_url,
                               max_retries=0) as client:
         with pytest.raises(NotFoundError, match="voice not found"):
-            await client.infill_bytes(transcript="x", voice_id="no-such-voice",
+            await client.infill.bytes(transcript="x", voice_id="no-such-voice",
                                       model_id="sonic-3", language="en",
                                       output_format=WAV, left_audio=left)
         with pytest.raises(BadRequestError, match="left_audio"):
-            await client.infill_bytes(transcript="x", voice_id=BUILTIN_VOICES[0].id,
+            await client.infill.bytes(transcript="x", voice_id=BUILTIN_VOICES[0].id,
                                       model_id="sonic-3", language="en",
                                       output_format=WAV, left_audio=b"not audio")
-        with pytest.raises(BadRequestError, match="English only"):
-            await client.transcribe(left, language="fr")

@@ -1,4 +1,4 @@
-"""``CartesiaClient`` pronunciation dictionaries: the exact wire shape (methods, paths,
+"""``client.pronunciation_dicts``: the exact wire shape (methods, paths,
 query and JSON bodies) against ``httpx.MockTransport``, argument checks that send
 nothing, malformed bodies, and the same calls against the offline engine."""
 
@@ -48,7 +48,7 @@ async def test_list_follows_pages_with_starting_after() -> None:
     second = {**DICT, "id": "pdict_2"}
     recorder = Recorder({"data": [DICT], "has_more": True}, {"data": [second], "has_more": False})
     async with client_for(recorder) as client:
-        dicts = await client.list_pronunciation_dicts(page_size=1)
+        dicts = await client.pronunciation_dicts.list(limit=1)
     assert [d.id for d in dicts] == ["pdict_1", "pdict_2"]
     assert dicts[0] == PronunciationDict("pdict_1", "Brands", (ITEMS[0],), False, "u-1",
                                          "2025-01-01T00:00:00Z")
@@ -64,10 +64,10 @@ async def test_a_page_that_repeats_its_cursor_is_a_format_error() -> None:
     page = {"data": [DICT], "has_more": True}
     async with client_for(Recorder(page, page)) as client:
         with pytest.raises(ResponseFormatError, match="came back twice"):
-            await client.list_pronunciation_dicts()
+            await client.pronunciation_dicts.list()
     async with client_for(Recorder({"data": [], "has_more": True})) as client:
         with pytest.raises(ResponseFormatError, match="empty"):
-            await client.list_pronunciation_dicts()
+            await client.pronunciation_dicts.list()
 
 
 @pytest.mark.parametrize("body", [
@@ -78,20 +78,20 @@ async def test_a_page_that_repeats_its_cursor_is_a_format_error() -> None:
 async def test_a_dictionary_that_misses_the_schema_is_a_format_error(body: Any) -> None:
     async with client_for(Recorder(body)) as client:
         with pytest.raises(ResponseFormatError):
-            await client.get_pronunciation_dict("pdict_1")
+            await client.pronunciation_dicts.get("pdict_1")
 
 
 async def test_create_get_update_delete_pin_unpin_wire_shapes() -> None:
     recorder = Recorder(DICT, DICT, DICT, DICT, DICT)
     async with client_for(recorder) as client:
-        made = await client.create_pronunciation_dict("  Brands ", ITEMS)
-        await client.create_pronunciation_dict("Empty")
-        await client.get_pronunciation_dict("a/b")
-        await client.update_pronunciation_dict("pdict_1", name="Names")
-        await client.update_pronunciation_dict("pdict_1", items=[])
-        await client.delete_pronunciation_dict("pdict_1")
-        await client.pin_pronunciation_dict("pdict_1")
-        await client.unpin_pronunciation_dict("pdict_1")
+        made = await client.pronunciation_dicts.create("  Brands ", ITEMS)
+        await client.pronunciation_dicts.create("Empty")
+        await client.pronunciation_dicts.get("a/b")
+        await client.pronunciation_dicts.update("pdict_1", name="Names")
+        await client.pronunciation_dicts.update("pdict_1", items=[])
+        await client.pronunciation_dicts.delete("pdict_1")
+        await client.pronunciation_dicts.pin("pdict_1")
+        await client.pronunciation_dicts.unpin("pdict_1")
     assert made.items == (ITEMS[0],)
     wire = [(r.method, r.url.raw_path.decode()) for r in recorder.requests]
     assert wire == [
@@ -114,23 +114,23 @@ async def test_bad_arguments_send_nothing() -> None:
     recorder = Recorder()
     async with client_for(recorder) as client:
         with pytest.raises(ValueError, match="name"):
-            await client.create_pronunciation_dict("  ")
+            await client.pronunciation_dicts.create("  ")
         with pytest.raises(ValueError, match="no text"):
-            await client.create_pronunciation_dict("x", [PronunciationItem(" ", "a")])
+            await client.pronunciation_dicts.create("x", [PronunciationItem(" ", "a")])
         with pytest.raises(ValueError, match="no alias"):
-            await client.create_pronunciation_dict("x", [PronunciationItem("a", "")])
+            await client.pronunciation_dicts.create("x", [PronunciationItem("a", "")])
         with pytest.raises(TypeError, match="PronunciationItem"):
-            await client.create_pronunciation_dict("x", [{"text": "a", "alias": "b"}])  # type: ignore[list-item]
+            await client.pronunciation_dicts.create("x", [{"text": "a", "alias": "b"}])  # type: ignore[list-item]
         with pytest.raises(ValueError, match="name, items or both"):
-            await client.update_pronunciation_dict("pdict_1")
+            await client.pronunciation_dicts.update("pdict_1")
         with pytest.raises(ValueError, match="name"):
-            await client.update_pronunciation_dict("pdict_1", name="")
-        for call in (client.get_pronunciation_dict, client.delete_pronunciation_dict,
-                     client.pin_pronunciation_dict, client.unpin_pronunciation_dict):
-            with pytest.raises(ValueError, match="dict_id is empty"):
+            await client.pronunciation_dicts.update("pdict_1", name="")
+        for call in (client.pronunciation_dicts.get, client.pronunciation_dicts.delete,
+                     client.pronunciation_dicts.pin, client.pronunciation_dicts.unpin):
+            with pytest.raises(ValueError, match="dict id is empty"):
                 await call("")
-        with pytest.raises(ValueError, match="page_size"):
-            await client.list_pronunciation_dicts(page_size=101)
+        with pytest.raises(ValueError, match="limit"):
+            await client.pronunciation_dicts.list(limit=101)
     assert recorder.requests == []
 
 
@@ -140,21 +140,21 @@ async def test_against_the_offline_engine(tmp_path: Any) -> None:
     try:
         async with CartesiaClient(engine.api_key, base_url=engine.base_url,
                                   retry_policy=FAST) as client:
-            made = await client.create_pronunciation_dict("Brands", ITEMS)
+            made = await client.pronunciation_dicts.create("Brands", ITEMS)
             assert made.items == ITEMS and not made.pinned
             for n in range(3):
-                await client.create_pronunciation_dict(f"More {n}")
-            listed = await client.list_pronunciation_dicts(page_size=1)
+                await client.pronunciation_dicts.create(f"More {n}")
+            listed = await client.pronunciation_dicts.list(limit=1)
             assert [d.name for d in listed] == ["Brands", "More 0", "More 1", "More 2"]
-            renamed = await client.update_pronunciation_dict(made.id, name="Names",
+            renamed = await client.pronunciation_dicts.update(made.id, name="Names",
                                                              items=ITEMS[:1])
             assert (renamed.name, renamed.items) == ("Names", ITEMS[:1])
-            await client.pin_pronunciation_dict(made.id)
-            assert (await client.get_pronunciation_dict(made.id)).pinned
-            await client.unpin_pronunciation_dict(made.id)
-            assert not (await client.get_pronunciation_dict(made.id)).pinned
-            await client.delete_pronunciation_dict(made.id)
+            await client.pronunciation_dicts.pin(made.id)
+            assert (await client.pronunciation_dicts.get(made.id)).pinned
+            await client.pronunciation_dicts.unpin(made.id)
+            assert not (await client.pronunciation_dicts.get(made.id)).pinned
+            await client.pronunciation_dicts.delete(made.id)
             with pytest.raises(NotFoundError):
-                await client.get_pronunciation_dict(made.id)
+                await client.pronunciation_dicts.get(made.id)
     finally:
         engine.stop()
