@@ -28,7 +28,7 @@ from studio.api.models import (
     VOLUME_RANGE,
     supports_pronunciation_dicts,
 )
-from studio.project.edits import edited_frames
+from studio.project.edited_audio import edited_frames
 from studio.project.model import Block, DictionaryUse, Take
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
