@@ -33,7 +33,8 @@ from studio.project.model import Block, Take
 from studio.project.script import ScriptError, read_script_file, split_paragraphs
 from studio.services.backend import Backend, start_backend
 from studio.services.catalog import pick_voice
-from studio.services.render import BlockRenderer, spoken_word_count, strip_tags
+from studio.project.transcript import spoken_text, spoken_word_count
+from studio.services.render import BlockRenderer
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 #: ``render`` defaults when neither the option nor a project says otherwise.
@@ -351,7 +352,7 @@ async def render_all(
             takes[position] = take
             if on_take is not None:
                 await on_take(index, take)
-            progress.advance(position, f"block {index + 1}: {strip_tags(block.text)[:30]}")
+            progress.advance(position, f"block {index + 1}: {spoken_text(block.text)[:30]}")
 
     try:
         # A task group, so a failure to keep a take stops the renders still running

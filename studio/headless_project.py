@@ -65,7 +65,8 @@ from studio.project.store import (
     open_read_only,
     script_rows,
 )
-from studio.services.render import BlockRenderer, credits_for, strip_tags
+from studio.project.transcript import spoken_text
+from studio.services.render import BlockRenderer, credits_for
 
 T = TypeVar("T")
 
@@ -481,7 +482,7 @@ def describe_project(path: Path) -> dict[str, Any]:
         if selected is not None:
             total += selected[2]
         blocks.append({
-            "index": number, "id": block_id, "text": _preview(strip_tags(text) or text),
+            "index": number, "id": block_id, "text": _preview(spoken_text(text) or text),
             "voice_id": voice_id, "takes": len(takes),
             "selected_take": None if selected is None else {
                 "id": selected[0], "name": selected[1], "duration_seconds": round(selected[2], 3)},
