@@ -2,7 +2,7 @@
 
 They use the same backend choice and client as the studio: ``CARTESIA_API_KEY``
 selects Cartesia's cloud, otherwise the offline engine starts in-process.
-``render --project`` and ``info`` live in :mod:`studio.headless_project`.
+``render --project`` and ``info`` live in :mod:`studio.cli.render_project`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from studio.api import BadRequestError, CartesiaError, NotFoundError, Voice
 from studio.config import load_settings
-from studio.headless_export import (
+from studio.cli.export import (
     ExportJob,
     metadata_from_args,
     run_export,
@@ -209,10 +209,10 @@ async def start_with_voice(args: argparse.Namespace,
 async def render_command(args: argparse.Namespace) -> int:
     """``render SCRIPT.txt -o OUT.wav``: see :mod:`studio.cli` for the options.
 
-    With ``--project`` the work goes through :func:`studio.headless_project.render_project`.
+    With ``--project`` the work goes through :func:`studio.cli.render_project.render_project`.
     """
     if args.project is not None:
-        from studio.headless_project import render_project
+        from studio.cli.render_project import render_project
 
         return await render_project(args)
     try:
@@ -262,7 +262,7 @@ def write_outputs(takes: Sequence[Take], output: Path, timestamps: Path | None,
                   args: argparse.Namespace | None = None, program: Program | None = None) -> int:
     """Export ``takes`` in order to ``output`` (``OUT.partial.EXT`` when ``partial``)
     with ``pause`` seconds between them, in the format and loudness the delivery options
-    of ``args`` ask for (:mod:`studio.headless_export`; 16-bit WAV at ``sample_rate`` Hz
+    of ``args`` ask for (:mod:`studio.cli.export`; 16-bit WAV at ``sample_rate`` Hz
     by default), and the words with their start and end in seconds on the output
     timeline to ``timestamps``. Prints what it wrote and the ``credits`` spent on it in
     this run; returns an exit status (errors are printed). ``program`` is the project's

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from studio.api.models import SAMPLE_RATES, Voice
-from studio.headless import (
+from studio.cli.render import (
     DEFAULT_PAUSE,
     DEFAULT_SAMPLE_RATE,
     EXIT_FAILED,

@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--timestamps", type=Path, metavar="OUT.json",
                         help="write word timestamps (seconds on the output timeline)")
 
-    from studio.headless_export import add_export_parser, add_output_options
+    from studio.cli.export import add_export_parser, add_output_options
 
     add_output_options(render, render=True)
     add_export_parser(verbs)
@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verb == "serve-local":
         return _serve_local(args)
     if args.verb == "info":
-        from studio.headless_project import info_command
+        from studio.cli.render_project import info_command
 
         return info_command(args)
     if args.verb in ("export", "render"):
@@ -177,14 +177,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Ctrl+C does, so nothing half-written is left behind.
         signal.signal(signal.SIGTERM, _interrupt)
     if args.verb == "export":
-        from studio.headless_export import export_command
+        from studio.cli.export import export_command
 
         try:
             return export_command(args)
         except KeyboardInterrupt:
             print("cartesia-studio: interrupted; nothing was written", file=sys.stderr)
             return 130
-    from studio.headless import render_command, voices_command
+    from studio.cli.render import render_command, voices_command
 
     try:
         if args.verb == "render":
