@@ -9,6 +9,8 @@ CORE = ["studio.api", "studio.audio", "studio.audio.codecs", "studio.audio.buffe
         "studio.audio.playback", "studio.project.model", "studio.project.script",
         "studio.project.export", "studio.offline", "studio.services.render",
         "studio.services.backend", "studio.cli", "studio.cli.render", "studio.cli.render_project",
+        "studio.cli.info", "studio.cli.voices", "studio.cli.serve", "studio.cli.options",
+        "studio.project.transcript", "studio.project.render_plan",
         "studio.project.store", "studio.project.cache", "studio.project.migrations",
         "studio.project.audio_blocks", "studio.project.salvage",
         "studio.audio.loudness", "studio.project.edits", "studio.project.edited_audio",
