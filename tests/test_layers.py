@@ -8,7 +8,9 @@ import sys
 CORE = ["studio.api", "studio.audio", "studio.audio.codecs", "studio.audio.buffers",
         "studio.audio.playback", "studio.project.model", "studio.project.script",
         "studio.project.export", "studio.offline", "studio.services.render",
-        "studio.services.backend", "studio.headless", "studio.headless_project", "studio.cli",
+        "studio.services.backend", "studio.cli", "studio.cli.render", "studio.cli.render_project",
+        "studio.cli.info", "studio.cli.voices", "studio.cli.serve", "studio.cli.options",
+        "studio.project.transcript", "studio.project.render_plan",
         "studio.project.store", "studio.project.cache", "studio.project.migrations",
         "studio.project.audio_blocks", "studio.project.salvage",
         "studio.audio.loudness", "studio.project.edits", "studio.project.edited_audio",
@@ -20,7 +22,7 @@ CORE = ["studio.api", "studio.audio", "studio.audio.codecs", "studio.audio.buffe
         "studio.audio.acx", "studio.audio.tags", "studio.audio.riff_tags", "studio.audio.cover",
         "studio.project.captions", "studio.project.chapter_files", "studio.project.program",
         "studio.project.export_settings", "studio.project.export_pipeline",
-        "studio.headless_export", "studio.audio.encode_process", "studio.audio.memory",
+        "studio.cli.export", "studio.audio.encode_process", "studio.audio.memory",
         "studio.project.export_calibration"]
 
 

@@ -31,6 +31,10 @@ is (:func:`_trim_to_sound`).
 Decoders are not thread-safe and take 0.15 s (aligner) to 0.4 s (recogniser, with its
 language model) to load, against about 20 ms per second of speech to align, so each
 kind is kept in a small pool: a call borrows a decoder for its own use and returns it.
+
+The words of a transcript (which are words, which are spelled, the breaks between them)
+are :mod:`studio.project.transcript`'s, a leaf module, so the aligner counts words as
+the editor, the captions and the word timestamps do.
 """
 
 from __future__ import annotations
@@ -42,7 +46,6 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Protocol, cast
 
 import numpy as np
@@ -50,6 +53,7 @@ import numpy.typing as npt
 
 from studio.api.models import WordTimestamps
 from studio.audio.buffers import resample
+from studio.project.transcript import SpokenWord, spoken_words, trailing_pause
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +85,6 @@ _MIN_SILENT_FRAMES = 3
 #: 0.1 s of one-bit noise at 16 kHz, decoded before each utterance (:func:`_segments`).
 _RESET_PCM = np.random.default_rng(1).integers(-1, 2, SPHINX_RATE // 10).astype("<i2").tobytes()
 
-_TAG = re.compile(r"<\s*(/?)\s*([A-Za-z][\w-]*)([^<>]*?)/?\s*>")
-_TIME_ATTR = re.compile(r"""time\s*=\s*["']?\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s)?""", re.IGNORECASE)
-_TOKEN = re.compile(r"\S+")
 _ALTERNATE = re.compile(r"\(\d+\)$")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
@@ -91,74 +92,6 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 class AlignmentError(ValueError):
     """The transcript could not be placed on the audio: a language the aligner lacks,
     audio too short or silent, or speech that does not match the words."""
-
-
-# --- the transcript's words ---------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Word:
-    """A spoken word of a transcript: ``text`` as reported, ``spelled`` inside
-    ``<spell>``, ``pause_before`` seconds of ``<break>`` just before it."""
-
-    text: str
-    spelled: bool = False
-    pause_before: float = 0.0
-
-
-def word_of(token: str) -> str:
-    """``token`` without leading/trailing punctuation (``"Hello,"`` -> ``"Hello"``);
-    inner punctuation stays (``"I'm"``, ``"5.50"``), as in the seed's word timestamps
-    (``tts-websocket.txt``: ``"Hello, world!"`` gives ``Hello``, ``world``). The offline
-    engine names its words the same way (``studio.offline.synthesis``)."""
-    start, end = 0, len(token)
-    while start < end and unicodedata.category(token[start]).startswith("P"):
-        start += 1
-    while end > start and unicodedata.category(token[end - 1]).startswith("P"):
-        end -= 1
-    return token[start:end]
-
-
-def _break_seconds(attributes: str) -> float:
-    match = _TIME_ATTR.search(attributes)
-    if match is None:
-        return 0.0
-    value = float(match.group(1))
-    return value / 1000.0 if (match.group(2) or "s").lower() == "ms" else value
-
-
-def _words(transcript: str) -> tuple[list[_Word], float]:
-    """The spoken words of ``transcript`` (Cartesia's inline tags are not words) and the
-    seconds of ``<break>`` after the last one."""
-    words: list[_Word] = []
-    spelled = False
-    pause = 0.0
-    at = 0
-
-    def take(text: str) -> None:
-        nonlocal pause
-        for match in _TOKEN.finditer(text):
-            word = word_of(match.group())
-            if word:
-                words.append(_Word(word, spelled, pause))
-                pause = 0.0
-
-    for tag in _TAG.finditer(transcript):
-        take(transcript[at:tag.start()])
-        at = tag.end()
-        closing, name = tag.group(1), tag.group(2).lower()
-        if name == "spell":
-            spelled = not closing
-        elif name == "break":
-            pause += _break_seconds(tag.group(3))
-    take(transcript[at:])
-    return words, pause
-
-
-def transcript_words(transcript: str) -> list[str]:
-    """The words word timestamps report for ``transcript``: whitespace-separated tokens
-    without surrounding punctuation, inline tags (``<break time="1s"/>``...) removed."""
-    return [w.text for w in _words(transcript)[0]]
 
 
 # --- pronunciations -----------------------------------------------------------------
@@ -424,7 +357,7 @@ def _timestamps(
 
 
 def _align_once(
-    pool: _DecoderPool, words: Sequence[_Word], pcm: bytes
+    pool: _DecoderPool, words: Sequence[SpokenWord], pcm: bytes
 ) -> tuple[list[str], list[int], list[tuple[str, int, int]]]:
     """One forced alignment: the dictionary keys aligned, the index in ``words`` of each,
     and the segments pocketsphinx placed (fewer than the keys when it failed)."""
@@ -445,7 +378,7 @@ def _align_once(
         return keys, aligned, _segments(decoder, pcm)
 
 
-def _dictionary_key(decoder: _Decoder, word: _Word) -> str:
+def _dictionary_key(decoder: _Decoder, word: SpokenWord) -> str:
     """The decoder's dictionary entry for ``word``, added if missing (spelled words get
     their own entries); "" if the word has nothing to pronounce."""
     key = word.text.lower().translate(_APOSTROPHES)
@@ -479,8 +412,8 @@ def align_words(
 
     Returns:
         One entry per word of ``transcript`` in order (the words of
-        :func:`transcript_words`), start/end in seconds from the start of ``audio``,
-        non-decreasing and within its duration; empty if the transcript has no words.
+        :func:`studio.project.transcript.transcript_words`), start/end in seconds from
+        the start of ``audio``, non-decreasing and within its duration; empty if the transcript has no words.
 
     Raises:
         AlignmentError: another language, audio shorter than :data:`MIN_SECONDS`, or
@@ -489,7 +422,7 @@ def align_words(
     """
     if not _is_english(language):
         raise AlignmentError(f"alignment supports English only, not {language!r}")
-    words = _words(transcript)[0]
+    words = spoken_words(transcript)
     if not words:
         return WordTimestamps()
     at16k, pcm = _pcm16(audio, sample_rate)
@@ -541,7 +474,7 @@ def estimate_words(transcript: str, duration: float, offset: float = 0.0) -> Wor
         raise ValueError(f"duration must be a finite number of seconds >= 0, got {duration}")
     if not math.isfinite(offset) or offset < 0:
         raise ValueError(f"offset must be a finite number of seconds >= 0, got {offset}")
-    words, trailing = _words(transcript)
+    words, trailing = spoken_words(transcript), trailing_pause(transcript)
     if not words:
         return WordTimestamps()
     pauses = sum(w.pause_before for w in words[1:]) + trailing

@@ -34,11 +34,11 @@ import numpy as np
 import numpy.typing as npt
 
 from studio.api.models import PhonemeTimestamps, WordTimestamps
-from studio.audio.align import word_of
 from studio.offline import espeak
 from studio.offline.delivery import Delivery, apply_gain
 from studio.offline.formats import AudioFormat, StreamEncoder
 from studio.offline.tags import Pause, Piece, Replacement, Speech, split_sentences
+from studio.project.transcript import word_of
 
 _TOKEN = re.compile(r"\S+")
 _STRESS = str.maketrans("", "", "ˈˌ")

@@ -20,6 +20,11 @@ running :class:`Overrides`.
 :func:`parse` also hands each speech piece the :class:`Replacement` spans that
 fall in it: where a pronunciation dictionary says the text differently
 (:mod:`studio.offline.pronunciation`).
+
+This is the server side's parser: the offline engine reads tags here as Cartesia's
+server would, validating values and answering 400. The studio's own reading of a
+transcript (spoken text, words, protected spans, edits by word) is
+:mod:`studio.project.transcript`, which follows the same tag grammar.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ JSON list of word timings, so the captions always match what is heard.
 
 Word timestamps carry bare words (the offline engine never punctuates them; Cartesia's
 cloud sometimes does). Punctuation comes from the block's transcript: Cartesia's inline
-tags are removed (:func:`spoken_text`) and its tokens are matched to the words by their
-case-folded letters and digits (:func:`caption_words`).
+tags are removed (:func:`studio.project.transcript.spoken_text`) and its tokens are
+matched to the words by their case-folded letters and digits (:func:`caption_words`).
 
 Cue rules follow the Netflix Timed Text Style Guide ("General Requirements" and "English
 Template": at most 2 lines of 42 characters, 5/6 s to 7 s on screen, lines broken after
@@ -27,7 +27,6 @@ import contextlib
 import itertools
 import json
 import math
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -40,6 +39,7 @@ import srt  # type: ignore[import-untyped]  # no stubs published
 import webvtt
 
 from studio.audio.atomic import atomic_path, write_error
+from studio.project.transcript import spoken_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,22 +128,6 @@ class Cue:
 
 
 # -- The transcript's tokens -----------------------------------------------------------
-
-# Cartesia's inline tags: <break time="1s"/>, <speed ratio="1.2"/>, <volume .../>,
-# <emotion value="excited"/> are self-closing and not spoken; <spell>API</spell> wraps
-# spoken text. Group 1 is the closing slash of a self-closing tag.
-_TAG = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*?)?\s*(/?)\s*>")
-
-
-def spoken_text(text: str) -> str:
-    """``text`` without its inline tags, whitespace collapsed to single spaces.
-
-    A self-closing tag (``<break time="1s"/>``) becomes a space, since the words on
-    either side are separate; an opening or closing tag (``<spell>``, ``</spell>``) is
-    removed and its content, which is spoken, stays as written.
-    """
-    return " ".join(_TAG.sub(lambda m: " " if m.group(1) else "", text).split())
-
 
 def _key(text: str) -> tuple[str, tuple[int, ...]]:
     """The case-folded letters and digits of ``text`` and, for each, the index in
@@ -250,8 +234,8 @@ def _fill(tokens: Sequence[_Token], word_keys: Sequence[str],
 def caption_words(block: CaptionBlock, index: int) -> list[CaptionWord]:
     """The block's timestamp words, each with its punctuated token of the transcript.
 
-    The transcript's spoken text (:func:`spoken_text`) is split at whitespace and its
-    tokens are matched to the words in order by their case-folded letters and digits
+    The transcript's spoken text (:func:`~studio.project.transcript.spoken_text`) is
+    split at whitespace and its tokens are matched to the words in order by their case-folded letters and digits
     (``difflib.SequenceMatcher`` over the tokens), so cloud words that carry punctuation
     match as well as bare ones. Where the two segment differently (``<spell>API</spell>``
     heard as ``A`` ``P`` ``I``; ``well-known`` as ``well`` ``known``) a word gets its
@@ -687,8 +671,8 @@ def write_vtt(cues: Iterable[Cue], path: Path, *, word_level: bool = False) -> N
 
 
 def write_transcript(blocks: Iterable[CaptionBlock], path: Path) -> None:
-    """Write the program's spoken text: one paragraph per block (:func:`spoken_text` of
-    its transcript, or its words when the transcript is blank), paragraphs separated by
+    """Write the program's spoken text: one paragraph per block
+    (:func:`~studio.project.transcript.spoken_text` of its transcript, or its words when the transcript is blank), paragraphs separated by
     a blank line; a block that starts a chapter has the title on the line above its
     paragraph. A block with neither text nor title adds nothing. UTF-8, ``\\n``.
 

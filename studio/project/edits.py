@@ -9,9 +9,9 @@ applying a prefix of the list gives the earlier state.
 This module holds the values and what they mean: :class:`Clip` (audio a splice
 inserts), the edits, :class:`Edited`, :class:`EditError`, :func:`check_edit`, the undo
 menu's labels and the JSON a project stores. Applying them, memoised, and copying from
-the result are :mod:`studio.project.edited_audio`; its public names (:func:`apply_edits`,
-:func:`edited`, :func:`edited_frames`, :func:`forget_edited`, :func:`clip_from`) can
-still be imported from here.
+the result are :mod:`studio.project.edited_audio` (:func:`apply_edits`, :func:`edited`,
+:func:`edited_frames`, :func:`forget_edited`, :func:`clip_from`), which imports this
+module and is never imported by it.
 
 Positions are frames (ints) at the take's sample rate, in the coordinates of the audio
 as it is after all preceding edits. Timestamps are seconds from the edited audio's start.
@@ -67,7 +67,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -75,22 +75,10 @@ import numpy.typing as npt
 from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.model import TakeAudio
 
-if TYPE_CHECKING:  # at run time these come from __getattr__, at the bottom
-    from studio.project.edited_audio import (
-        apply_edits,
-        clip_from,
-        edited,
-        edited_frames,
-        forget_edited,
-    )
-
-#: The public names. apply_edits, clip_from, edited, edited_frames and forget_edited are
-#: defined in studio.project.edited_audio.
 __all__ = [
     "CROSSFADE_SECONDS", "GAIN_RAMP_SECONDS", "MAX_GAIN_DB", "MIN_GAIN_DB", "MIN_MARK_SECONDS",
     "Audio", "Clip", "Delete", "Edit", "EditError", "Edited", "Fade", "Gain", "InsertSilence",
-    "Splice", "Trim", "apply_edits", "check_edit", "clip_from", "crossfade_frames", "edited",
-    "edited_frames", "edits_from_json", "edits_to_json", "forget_edited",
+    "Splice", "Trim", "check_edit", "crossfade_frames", "edits_from_json", "edits_to_json",
 ]
 
 Audio: TypeAlias = npt.NDArray[np.float32]
@@ -501,18 +489,3 @@ def edits_from_json(data: Any, clips: Mapping[str, Clip]) -> tuple[Edit, ...]:
             raise EditError(f"edit {i}: {exc}") from None
     return tuple(out)
 
-
-# --- Applying (studio.project.edited_audio) -------------------------------------------
-
-_APPLYING = frozenset({"apply_edits", "clip_from", "edited", "edited_frames", "forget_edited"})
-
-
-def __getattr__(name: str) -> Any:
-    """The applying functions, importable from here as before they moved. Looked up on
-    first use: :mod:`studio.project.edited_audio` imports this module, so importing it
-    at the top would be a cycle."""
-    if name in _APPLYING:
-        from studio.project import edited_audio
-
-        return getattr(edited_audio, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

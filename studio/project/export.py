@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from studio.audio.buffers import concatenate_with_pauses, resample, write_audio_chunks
-from studio.project.edits import edited
+from studio.project.edited_audio import edited
 from studio.project.model import Take
 
 

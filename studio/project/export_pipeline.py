@@ -79,6 +79,7 @@ from studio.project.export_settings import (
     check_settings,
 )
 from studio.project.program import Program, ProgramBlock
+from studio.project.transcript import spoken_text
 
 log = logging.getLogger(__name__)
 
@@ -205,11 +206,8 @@ def numbered_path(path: Path, index: int, count: int, title: str) -> Path:
     return path.with_name(f"{path.stem} - {index:0{digits}d} - {safe_name(title)}{path.suffix}")
 
 
-_TAG = re.compile(r"<[^>]*>")
-
-
 def _first_words(text: str, words: int = 6) -> str:
-    return " ".join(_TAG.sub(" ", text).split()[:words])
+    return " ".join(spoken_text(text).split()[:words])
 
 
 # --- reading blocks ---------------------------------------------------------------------

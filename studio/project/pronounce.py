@@ -30,11 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from studio.project.lexicon import LexiconItem
+from studio.project.transcript import protected_spans
 
 __all__ = ["Match", "Matcher", "applied_items", "find_matches"]
 
-#: Inline tags, and ``<spell>`` spans whole: never matched inside.
-_PROTECTED = re.compile(r"<spell>.*?</spell>|<[^<>]*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 _WORD_RUN = re.compile(r"\w+")
 _APPLIED_CACHE = 4096  # texts remembered per matcher
@@ -205,10 +204,10 @@ def _open_spans(text: str) -> list[tuple[int, int]]:
     """The ``(start, end)`` stretches of ``text`` outside tags and ``<spell>`` spans."""
     spans: list[tuple[int, int]] = []
     position = 0
-    for tag in _PROTECTED.finditer(text):
-        if tag.start() > position:
-            spans.append((position, tag.start()))
-        position = tag.end()
+    for start, end in protected_spans(text):
+        if start > position:
+            spans.append((position, start))
+        position = end
     if position < len(text):
         spans.append((position, len(text)))
     return spans

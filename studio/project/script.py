@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TypeAlias
+
+from studio.project.transcript import segments
 
 #: Characters per WebSocket input when a transcript is sent in continuations.
 MAX_INPUT_CHARS = 500
@@ -85,37 +88,41 @@ def split_for_streaming(transcript: str, limit: int = MAX_INPUT_CHARS) -> list[s
     return pieces
 
 
-_ATOM = re.compile(r"<spell>.*?</spell>|<[^<>]*>|[^\s<]+|<", re.IGNORECASE | re.DOTALL)
 _ENDS_SENTENCE = re.compile(r"[.!?;:…。！？][\"')\]]*$")
 
 
-def _atoms(text: str) -> list[tuple[str, bool]]:
+#: A piece of a transcript that is never cut (:func:`studio.project.transcript.segments`):
+#: its text, whether white space preceded it, whether it is a tag or a spelled span.
+_Atom: TypeAlias = tuple[str, bool, bool]
+
+
+def _atoms(text: str) -> list[_Atom]:
     """Words, tags and spell spans of ``text``, each with whether white space
     preceded it (so ``word<break time="1s"/>`` stays glued together)."""
-    atoms: list[tuple[str, bool]] = []
+    atoms: list[_Atom] = []
     end = 0
-    for match in _ATOM.finditer(text):
-        atoms.append((match.group(), match.start() > end or not atoms))
-        end = match.end()
+    for start, stop, markup in segments(text):
+        atoms.append((text[start:stop], start > end or not atoms, markup))
+        end = stop
     return atoms
 
 
-def _sentences(atoms: list[tuple[str, bool]]) -> list[list[tuple[str, bool]]]:
+def _sentences(atoms: list[_Atom]) -> list[list[_Atom]]:
     """Atoms grouped into sentences (a word ending in ``.``, ``!``, ``?``... ends one)."""
-    sentences: list[list[tuple[str, bool]]] = [[]]
+    sentences: list[list[_Atom]] = [[]]
     for atom in atoms:
         sentences[-1].append(atom)
-        if not atom[0].startswith("<") and _ENDS_SENTENCE.search(atom[0]):
+        if not atom[2] and _ENDS_SENTENCE.search(atom[0]):
             sentences.append([])
     return [s for s in sentences if s]
 
 
-def _fit(sentence: list[tuple[str, bool]], limit: int) -> list[str]:
+def _fit(sentence: list[_Atom], limit: int) -> list[str]:
     """``sentence`` as strings of at most ``limit`` characters, cut between atoms."""
     out: list[str] = []
     current = ""
-    for text, spaced in sentence:
-        pieces = [text] if text.startswith("<") else [
+    for text, spaced, markup in sentence:
+        pieces = [text] if markup else [
             text[i:i + limit] for i in range(0, len(text), limit)
         ]
         for index, piece in enumerate(pieces):

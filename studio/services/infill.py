@@ -29,7 +29,8 @@ from studio.api.client import CartesiaClient
 from studio.api.models import OutputFormat, infill_credits
 from studio.audio.align import word_timestamps_for
 from studio.audio.buffers import AudioFileError, decode_audio_bytes, resample, wav_bytes
-from studio.project.edits import Clip, Edited, Splice, apply_edits, crossfade_frames
+from studio.project.edited_audio import apply_edits
+from studio.project.edits import Clip, Edited, Splice, crossfade_frames
 from studio.project.infill import InfillError, InfillPlan, infill_key
 from studio.project.model import TakeAudio, new_id
 from studio.services.document import ScriptDocument

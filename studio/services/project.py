@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from studio.project.edits import forget_edited
+from studio.project.edited_audio import forget_edited
 from studio.project.lexicon import LexiconItem
 from studio.project.model import Block, Recording, Take, TakeAudio, new_id
 from studio.project.store import (

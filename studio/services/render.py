@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from collections.abc import Callable
 from typing import Protocol
 
@@ -37,6 +36,7 @@ from studio.project.cache import take_key
 from studio.project.lexicon import LexiconItem
 from studio.project.model import NO_DICTIONARY, Block, DictionaryUse, Take, make_take
 from studio.project.script import ScriptError, split_for_streaming
+from studio.project.transcript import spoken_word_count
 from studio.services.threads import in_thread
 
 log = logging.getLogger(__name__)
@@ -45,19 +45,6 @@ ENCODING: Encoding = "pcm_s16le"
 
 AudioSink = Callable[[npt.NDArray[np.float32]], None]
 ProgressSink = Callable[[float], None]
-
-_TAG = re.compile(r"<[^>]*>")
-
-
-def strip_tags(transcript: str) -> str:
-    """``transcript`` without Cartesia's inline tags (``<break time="1s"/>`` ...)."""
-    return " ".join(_TAG.sub(" ", transcript).split())
-
-
-def spoken_word_count(transcript: str) -> int:
-    """Words of ``transcript`` outside inline tags (for progress estimates)."""
-    return len(strip_tags(transcript).split())
-
 
 class WebSocketProvider(Protocol):
     @property

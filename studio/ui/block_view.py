@@ -28,11 +28,11 @@ from studio.api.models import (
     VOLUME_RANGE,
     supports_pronunciation_dicts,
 )
-from studio.project.edits import edited_frames
+from studio.project.edited_audio import edited_frames
 from studio.project.model import Block, DictionaryUse, Take
+from studio.project.transcript import spoken_word_count
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
-from studio.services.render import spoken_word_count
 from studio.services.voices import VoiceCatalog
 from studio.ui.pronunciation_highlight import EntryToolTips, PronunciationHighlighter
 from studio.ui.voice_combo import VoiceComboBox

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.audio.buffers import resample
 from studio.audio.peaks import PeakPyramid
+from studio.project.edited_audio import clip_from, edited
 from studio.project.edits import (
     Clip,
     Delete,
@@ -49,9 +50,7 @@ from studio.project.edits import (
     Splice,
     Trim,
     check_edit,
-    clip_from,
     crossfade_frames,
-    edited,
 )
 from studio.project.export import mixdown
 from studio.project.infill import InfillError, plan_infill

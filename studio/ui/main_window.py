@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from studio.config import Settings
-from studio.project.edits import edited
+from studio.project.edited_audio import edited
 from studio.project.export import mixdown
 from studio.project.export_pipeline import ExportCancelled, ExportError, ExportJob
 from studio.project.export_settings import ExportSettings, SettingsError

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from studio.audio.buffers import resample
 from studio.audio.loudness import gain_to_db, integrated_lufs, matched_gains
-from studio.project.edits import edited
+from studio.project.edited_audio import edited
 from studio.project.model import Block, Take
 from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService

@@ -17,13 +17,13 @@ from studio.audio.align import (
     estimate_words,
     pronunciation,
     recognize_words,
-    transcript_words,
     word_timestamps_for,
 )
 from studio.offline import tags
 from studio.offline.delivery import Delivery
 from studio.offline.formats import AudioFormat
 from studio.offline.synthesis import Rendered, Renderer, Voicing
+from studio.project.transcript import transcript_words
 
 RATE = 22050
 TOLERANCE_S = 0.150

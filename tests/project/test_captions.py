@@ -22,12 +22,12 @@ from studio.project.captions import (
     Cue,
     caption_words,
     cues,
-    spoken_text,
     write_srt,
     write_transcript,
     write_vtt,
     write_word_timings,
 )
+from studio.project.transcript import spoken_text
 
 EXAMPLE = ('Hello, world! It is "great", isn\'t it? <break time="500ms"/> Dr. Smith—yes. '
            "1,200 items.")

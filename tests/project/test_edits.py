@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from studio.api.models import PhonemeTimestamps, WordTimestamps
+from studio.project.edited_audio import apply_edits, clip_from, edited
 from studio.project.edits import (
     Clip,
     Delete,
@@ -22,10 +23,7 @@ from studio.project.edits import (
     InsertSilence,
     Splice,
     Trim,
-    apply_edits,
-    clip_from,
     crossfade_frames,
-    edited,
     edits_from_json,
     edits_to_json,
 )

@@ -13,7 +13,8 @@ import pytest
 import soundfile as sf
 
 from studio.config import Settings
-from studio.project.edits import Splice, edited
+from studio.project.edited_audio import edited
+from studio.project.edits import Splice
 
 SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
 

@@ -1,38 +1,19 @@
-"""``export``, and the delivery options ``render`` shares with it.
+"""The delivery options ``export`` and ``render`` share: format, loudness, chapters,
+tags, captions and transcripts, read into :class:`~studio.project.export_settings.ExportSettings`.
 
-``cartesia-studio export FILE.cstudio -o OUT.mp3 --preset podcast`` writes the selected
-takes of a project as ``render`` and the studio's Export dialog do: in any format, at a
-loudness target, with chapters, tags, captions and transcripts. The format follows
-``-o``'s extension unless ``--format`` names one; a contradiction is refused (exit 2),
-never silently replaced. Everything is written atomically: on a failure or Ctrl+C no
-file appears.
-
-Exit status: 0 written; 1 the export failed (a take that cannot be read, a full disk) or,
-with ``--check acx``, a file fails the ACX check; 2 bad arguments (unknown preset or
-format, a sample rate the format cannot take, a loudness target out of range, an
-unreadable cover image, a project that cannot be opened).
+The format follows ``-o``'s extension unless ``--format`` names one; a contradiction is
+refused, never silently replaced. Options the format cannot take (a bit depth for MP3,
+a bit rate for WAV) are refused too.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
-import sys
-import threading
-import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
 
 from studio.audio.cover import load_cover
 from studio.audio.tags import Metadata
-from studio.project.export_pipeline import (
-    ExportCancelled,
-    ExportError,
-    ExportJob,
-    ExportResult,
-    export,
-)
 from studio.project.export_settings import (
     FORMATS,
     PRESETS,
@@ -42,15 +23,7 @@ from studio.project.export_settings import (
     SettingsError,
     check_settings,
     format_for_extension,
-    presets_from_json,
 )
-from studio.project.program import Program, program_of
-from studio.project.store import ProjectError, ProjectStore
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-#: ``meta`` rows of a project the export reads.
-PAUSE_KEY, PRESETS_KEY = "pause_seconds", "export_presets"
-DEFAULT_PAUSE = 0.5
 
 
 def add_output_options(parser: argparse.ArgumentParser, *, render: bool) -> None:
@@ -106,22 +79,6 @@ def add_output_options(parser: argparse.ArgumentParser, *, render: bool) -> None
     group.add_argument("--cover", type=Path, default=None, metavar="IMG",
                        help="cover image (JPEG or PNG)")
 
-
-def add_export_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """The ``export`` verb."""
-    parser = verbs.add_parser(
-        "export", help="export a project's selected takes (any format, loudness, chapters)",
-        description="Write the selected takes of FILE.cstudio, in script order with the "
-        "project's pause between blocks, as a finished file: the format follows -o's "
-        "extension, presets set loudness and format for a destination, chapters and tags "
-        "are written where the format allows. Only reads the project.")
-    parser.add_argument("project", type=Path, metavar="FILE.cstudio")
-    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT",
-                        help="the file to write (.wav .flac .mp3 .opus .m4a .m4b)")
-    add_output_options(parser, render=False)
-
-
-# --- settings from arguments -----------------------------------------------------------
 
 _SIDECAR_OPTIONS = {"transcript": "txt", "chapters_json": "chapters_json",
                     "labels": "labels", "word_captions": "vtt_words"}
@@ -263,161 +220,3 @@ def metadata_from_args(args: argparse.Namespace) -> Metadata:
     return Metadata(title=args.title, artist=args.author, narrator=args.narrator,
                     album=args.album, year=args.year, genre=args.genre, comment=args.comment,
                     cover=cover)
-
-
-# --- running --------------------------------------------------------------------------
-
-class TerminalProgress:
-    """``Encoding 42% (1:03 left)`` on one line of a terminal; tens of percent otherwise."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self._tty = self.stream.isatty()
-        self._started = time.monotonic()
-        self._last = -1.0
-        self._last_decile = -1
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        now = time.monotonic()
-        if self._tty:
-            if now - self._last < 0.2 and fraction < 1.0:
-                return
-            self._last = now
-            elapsed = now - self._started
-            left = elapsed / fraction * (1 - fraction) if fraction > 0.02 else math.nan
-            eta = f" ({int(left // 60)}:{int(left % 60):02d} left)" if math.isfinite(left) else ""
-            self.stream.write(f"\r{stage} {fraction * 100:3.0f}%{eta}   ")
-        elif int(fraction * 10) > self._last_decile:
-            self._last_decile = int(fraction * 10)
-            self.stream.write(f"  {stage} {self._last_decile * 10}%\n")
-        self.stream.flush()
-
-    def done(self) -> None:
-        if self._tty:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def report(result: ExportResult, stream: TextIO | None = None) -> None:
-    """What was written, with the achieved figures and any ACX reports: the command's
-    result, so on stdout (``export ... > report.txt`` keeps it); progress and errors
-    go to stderr."""
-    stream = stream if stream is not None else sys.stdout
-    for file in result.files:
-        after = file.after
-        figures = [f"{file.duration:.1f} s"]
-        if math.isfinite(after.integrated):
-            figures.append(f"{after.integrated:.1f} LUFS")
-        if math.isfinite(after.true_peak):
-            figures.append(f"true peak {after.true_peak:.1f} dBTP")
-        if math.isfinite(file.levels.rms_dbfs):
-            figures.append(f"RMS {file.levels.rms_dbfs:.1f} dBFS")
-        if file.chapters:
-            figures.append(f"{len(file.chapters)} chapters")
-        print(f"Wrote {file.path} ({', '.join(figures)})", file=stream)
-        if file.acx is not None:
-            for line in file.acx.lines():
-                print(f"  {line}", file=stream)
-    for path in result.sidecars:
-        print(f"Wrote {path}", file=stream)
-    for note in result.notes:
-        print(f"Note: {note}", file=stream)
-
-
-def run_export(job: ExportJob, stream: TextIO | None = None) -> int:
-    """Run ``job`` with a progress line; report; return the exit status."""
-    stream = stream if stream is not None else sys.stderr
-    progress = TerminalProgress(stream)
-    cancel = threading.Event()
-    try:
-        result = export(job, voice_names=known_voice_names(), progress=progress, cancel=cancel)
-    except KeyboardInterrupt:
-        progress.done()
-        print("cartesia-studio: interrupted; nothing was written", file=stream)
-        return EXIT_INTERRUPTED
-    except ExportCancelled:
-        progress.done()
-        print("cartesia-studio: cancelled; nothing was written", file=stream)
-        return EXIT_INTERRUPTED
-    except SettingsError as exc:
-        progress.done()
-        print(f"cartesia-studio: {exc}", file=stream)
-        return EXIT_USAGE
-    except (ExportError, OSError) as exc:
-        progress.done()
-        print(f"cartesia-studio: {exc}; nothing was written", file=stream)
-        return EXIT_FAILED
-    progress.done()
-    report(result)
-    if job.settings.acx_check and not result.passed_acx:
-        print("cartesia-studio: a file fails the ACX check (see above)", file=stream)
-        return EXIT_FAILED
-    return EXIT_OK
-
-
-def known_voice_names() -> dict[str, str]:
-    """Names of the voices the command line knows without asking a server (the offline
-    engine's built-in voices), for naming stems per voice; other voices go by id."""
-    from studio.offline.voices import BUILTIN_VOICES
-
-    return {voice.id: voice.name for voice in BUILTIN_VOICES}
-
-
-def load_program(store: ProjectStore) -> tuple[Program, dict[str, ExportSettings]]:
-    """The programme of the open project, and its edited presets.
-
-    Raises:
-        ProjectError: the project cannot be read.
-        ValueError: no block has a take.
-    """
-    loaded = store.load()
-    try:
-        pause = float(loaded.settings.get(PAUSE_KEY, DEFAULT_PAUSE))
-    except ValueError:
-        pause = DEFAULT_PAUSE
-    program = program_of(loaded.blocks, max(0.0, pause))
-    return program, presets_from_json(loaded.settings.get(PRESETS_KEY))
-
-
-def export_command(args: argparse.Namespace) -> int:
-    """``export FILE.cstudio -o OUT``: see the module docstring."""
-    output = with_extension(args, args.output)
-    if output.is_dir():
-        return _fail(f"{output} is a folder; give a file name", EXIT_USAGE)
-    if not (output.parent if str(output.parent) else Path(".")).is_dir():
-        return _fail(f"cannot write {output}: the folder {output.parent} does not exist",
-                     EXIT_USAGE)
-    try:
-        store = ProjectStore.open_read_only(args.project)
-    except ProjectError as exc:
-        return _fail(" ".join(str(exc).split()), EXIT_FAILED if exc.kind == "io" else EXIT_USAGE)
-    try:
-        try:
-            program, presets = load_program(store)
-        except ProjectError as exc:
-            return _fail(" ".join(str(exc).split()), EXIT_FAILED)
-        except ValueError as exc:
-            return _fail(f"{args.project.name}: {exc}", EXIT_USAGE)
-        takes_rate = program.blocks[0].take.sample_rate
-        try:
-            settings = settings_from_args(args, output, takes_rate, presets)
-            metadata = metadata_from_args(args)
-        except (SettingsError, ValueError) as exc:
-            return _fail(str(exc), EXIT_USAGE)
-        sidecars = sidecar_overrides(args)
-        missing = [p for p in sidecars.values()
-                   if not (p.parent if str(p.parent) else Path(".")).is_dir()]
-        if missing:
-            return _fail(f"cannot write {missing[0]}: the folder {missing[0].parent} does not "
-                         "exist", EXIT_USAGE)
-        job = ExportJob(program, settings, output, metadata, sidecars)
-        print(f"Exporting {len(program.blocks)} block(s) of {args.project.name}: "
-              f"{settings.describe()}", file=sys.stderr)
-        return run_export(job)
-    finally:
-        store.close()
-
-
-def _fail(message: str, code: int) -> int:
-    print(f"cartesia-studio: {message}", file=sys.stderr)
-    return code

@@ -1,8 +1,10 @@
-"""Headless verbs (``render``, ``voices``) on the studio's own services.
+"""``render SCRIPT.txt -o OUT.wav``: render a plain-text script to a finished file.
 
-They use the same backend choice and client as the studio: ``CARTESIA_API_KEY``
-selects Cartesia's cloud, otherwise the offline engine starts in-process.
-``render --project`` and ``info`` live in :mod:`studio.headless_project`.
+Paragraphs separated by blank lines are blocks, rendered through the same client and
+backend choice as the studio: ``CARTESIA_API_KEY`` selects Cartesia's cloud, otherwise
+the offline engine starts in-process. The file is written with the delivery options of
+:mod:`studio.cli.options`. ``render --project`` is :mod:`studio.cli.render_project`,
+which uses this module's checks and its concurrent renderer (:func:`render_all`).
 """
 
 from __future__ import annotations
@@ -10,111 +12,111 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
 
 from studio.api import BadRequestError, CartesiaError, NotFoundError, Voice
-from studio.config import load_settings
-from studio.headless_export import (
-    ExportJob,
+from studio.api.models import EMOTIONS, LANGUAGES, SAMPLE_RATES, SPEED_RANGE, VOLUME_RANGE
+from studio.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, unwritable
+from studio.cli.export import run_export
+from studio.cli.options import (
+    add_output_options,
     metadata_from_args,
-    run_export,
     settings_from_args,
     sidecar_overrides,
 )
+from studio.cli.progress import ProgressBar
+from studio.config import load_settings
 from studio.project.edited_audio import edited_frames
 from studio.project.export import timeline_words
-from studio.project.program import Program, program_of_takes
+from studio.project.export_pipeline import ExportJob
 from studio.project.model import Block, Take
+from studio.project.program import Program, program_of_takes
+from studio.project.render_plan import (
+    DEFAULT_PAUSE,
+    DEFAULT_SAMPLE_RATE,
+    MAX_PAUSE,
+    BlockDelivery,
+    script_blocks,
+)
 from studio.project.script import ScriptError, read_script_file, split_paragraphs
+from studio.project.transcript import spoken_text, spoken_word_count
 from studio.services.backend import Backend, start_backend
 from studio.services.catalog import pick_voice
-from studio.services.render import BlockRenderer, spoken_word_count, strip_tags
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-#: ``render`` defaults when neither the option nor a project says otherwise.
-DEFAULT_SAMPLE_RATE = 44100
-DEFAULT_PAUSE = 0.5
+from studio.services.render import BlockRenderer
 
 
-class ProgressBar:
-    """A one-line progress bar on a terminal; plain lines when not a TTY.
+def _ranged(low: float, high: float, what: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a number, not {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be between {low} and {high}, not {value}")
+        return value
 
-    Progress is counted in words (from the word timestamps), so one long block
-    moves the bar too; finished blocks are reported by name.
-    """
-
-    def __init__(self, words_per_block: list[int], stream: TextIO = sys.stderr) -> None:
-        self.total = len(words_per_block)
-        self.done = 0
-        self.stream = stream
-        self._weights = [max(w, 1) for w in words_per_block]
-        self._fractions = [0.0] * self.total
-        self._tty = stream.isatty()
-        self._started = time.monotonic()
-        self._last_draw = 0.0
-        self._last_percent = -10
-
-    @property
-    def fraction(self) -> float:
-        done = sum(f * w for f, w in zip(self._fractions, self._weights, strict=True))
-        return done / sum(self._weights)
-
-    def update(self, index: int, fraction: float) -> None:
-        """Block ``index`` has rendered ``fraction`` of its words."""
-        self._fractions[index] = fraction
-        now = time.monotonic()
-        if self._tty and now - self._last_draw >= 0.1:
-            self._draw("")
-        elif not self._tty and self.fraction * 100 >= self._last_percent + 10:
-            self._last_percent = int(self.fraction * 10) * 10
-            self.stream.write(f"  {self._last_percent}% of the words rendered\n")
-            self.stream.flush()
-
-    def advance(self, index: int, label: str) -> None:
-        """Block ``index`` finished (or failed; ``label`` says which)."""
-        self.done += 1
-        self._fractions[index] = 1.0
-        if self._tty:
-            self._draw(label)
-            if self.done == self.total:
-                self.stream.write("\n")
-        else:
-            elapsed = time.monotonic() - self._started
-            self.stream.write(f"[{self.done}/{self.total}] {label} ({elapsed:.1f}s)\n")
-        self.stream.flush()
-
-    def _draw(self, label: str) -> None:
-        self._last_draw = time.monotonic()
-        width = 30
-        filled = int(width * self.fraction)
-        bar = "#" * filled + "-" * (width - filled)
-        elapsed = self._last_draw - self._started
-        self.stream.write(f"\r[{bar}] {self.fraction:4.0%}  {self.done}/{self.total} blocks  "
-                          f"{elapsed:5.1f}s  {label[:36]:<36}")
-        self.stream.flush()
+    return parse
 
 
-def unwritable(path: Path) -> str:
-    """Why ``path`` cannot be written, or "" (checked before spending time or credits)."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        return f"{path} is a folder; give a file name"
-    if not folder.is_dir():
-        return f"cannot write {path}: the folder {folder} does not exist"
-    if not os.access(folder, os.W_OK):
-        return f"cannot write {path}: the folder {folder} is not writable"
-    return ""
+def _emotion(text: str) -> str:
+    if text not in EMOTIONS:
+        raise argparse.ArgumentTypeError(
+            f"unknown emotion {text!r}; choose one of: {', '.join(EMOTIONS)}"
+        )
+    return text
 
 
-def fail(message: str, code: int = EXIT_FAILED) -> int:
-    """Print ``message`` to stderr as the command's error; return ``code``."""
-    print(f"cartesia-studio: {message}", file=sys.stderr)
-    return code
+def _language(text: str) -> str:
+    if text not in LANGUAGES:
+        raise argparse.ArgumentTypeError(
+            f"unknown language {text!r}; choose one of: {', '.join(LANGUAGES)}"
+        )
+    return text
+
+
+def add_render_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser],
+                      common: argparse.ArgumentParser) -> None:
+    """The ``render`` verb, with ``--project`` and the delivery options; ``common``
+    holds the options every backend verb takes."""
+    render = verbs.add_parser("render", parents=[common], help="render a plain-text script to audio",
+                              description="Render SCRIPT (UTF-8 text; paragraphs separated by "
+                              "blank lines are blocks) to a WAV file, a project, or both.")
+    render.add_argument("script", type=Path, metavar="SCRIPT.txt")
+    render.add_argument("-o", "--output", type=Path, default=None, metavar="OUT",
+                        help="the file to write: .wav (16-bit PCM unless the options below "
+                        "say otherwise), .flac, .mp3, .opus, .m4a or .m4b; required without "
+                        "--project")
+    render.add_argument("--project", type=Path, default=None, metavar="FILE.cstudio",
+                        help="render into this project (created if missing): block i takes "
+                        "paragraph i, takes already made for the same text and delivery are "
+                        "reused instead of paid for again, and each new take is saved as it "
+                        "completes")
+    render.add_argument("--voice", default="", metavar="ID",
+                        help="voice id or name (default: the first voice for --language); "
+                        "`cartesia-studio voices` lists them")
+    render.add_argument("--model", default="sonic-3", metavar="M", help="model id (default sonic-3)")
+    render.add_argument("--language", type=_language, default="en", metavar="L",
+                        help="language code (default en)")
+    render.add_argument("--emotion", type=_emotion, default=None, metavar="E",
+                        help="emotion, e.g. calm, excited, sad (default: the voice's own)")
+    render.add_argument("--speed", type=_ranged(*SPEED_RANGE, "speed"), default=1.0, metavar="X",
+                        help="speed ratio 0.6-1.5 (default 1.0)")
+    render.add_argument("--volume", type=_ranged(*VOLUME_RANGE, "volume"), default=1.0,
+                        metavar="X", help="volume ratio 0.5-2.0 (default 1.0)")
+    render.add_argument("--pause", type=_ranged(0.0, MAX_PAUSE, "pause"), default=None, metavar="S",
+                        help="seconds of silence between blocks (default: the project's, "
+                        "else 0.5)")
+    render.add_argument("--sample-rate", type=int, default=None, metavar="HZ",
+                        choices=SAMPLE_RATES,
+                        help="8000, 16000, 22050, 24000, 44100 or 48000 (default: the "
+                        "project's, else 44100)")
+    render.add_argument("--jobs", type=int, default=3, metavar="N",
+                        help="blocks rendered at once (default 3)")
+    render.add_argument("--timestamps", type=Path, metavar="OUT.json",
+                        help="write word timestamps (seconds on the output timeline)")
+    add_output_options(render, render=True)
 
 
 async def resolve_voice(backend: Backend, voice: str, language: str) -> Voice:
@@ -170,16 +172,10 @@ def check_render_args(args: argparse.Namespace) -> list[str]:
     return paragraphs
 
 
-def blocks_for(paragraphs: Sequence[str], voice: Voice, args: argparse.Namespace) -> list[Block]:
-    """One block per paragraph with the command's voice and delivery."""
-    return [Block(text=text, **delivery(voice, args)) for text in paragraphs]
-
-
-def delivery(voice: Voice, args: argparse.Namespace) -> dict[str, Any]:
-    """The block fields the ``render`` options set: voice, model, language, emotion,
-    speed and volume."""
-    return {"voice_id": voice.id, "model_id": args.model, "language": args.language,
-            "emotion": args.emotion, "speed": args.speed, "volume": args.volume}
+def delivery_from_args(voice: Voice, args: argparse.Namespace) -> BlockDelivery:
+    """The voice and delivery the ``render`` options ask for."""
+    return BlockDelivery(voice.id, args.model, args.language, args.emotion, args.speed,
+                         args.volume)
 
 
 async def start_with_voice(args: argparse.Namespace,
@@ -206,14 +202,8 @@ async def start_with_voice(args: argparse.Namespace,
 
 
 async def render_command(args: argparse.Namespace) -> int:
-    """``render SCRIPT.txt -o OUT.wav``: see :mod:`studio.cli` for the options.
-
-    With ``--project`` the work goes through :func:`studio.headless_project.render_project`.
-    """
-    if args.project is not None:
-        from studio.headless_project import render_project
-
-        return await render_project(args)
+    """``render SCRIPT.txt -o OUT.wav`` (without ``--project``, which is
+    :func:`studio.cli.render_project.render_project`)."""
     try:
         paragraphs = check_render_args(args)
     except ScriptError as exc:
@@ -226,7 +216,7 @@ async def render_command(args: argparse.Namespace) -> int:
         return started
     backend, voice = started
     try:
-        blocks = blocks_for(paragraphs, voice, args)
+        blocks = script_blocks(paragraphs, delivery_from_args(voice, args))
         print(f"Rendering {len(blocks)} block(s) with {voice.name} on the {backend.label}",
               file=sys.stderr)
         renderer = BlockRenderer(backend.client, backend.kind, sample_rate)
@@ -258,10 +248,10 @@ def partial_path(output: Path) -> Path:
 
 def write_outputs(takes: Sequence[Take], output: Path, timestamps: Path | None,
                   sample_rate: int, pause: float, partial: bool, credits: int,
-                  args: argparse.Namespace | None = None, program: Program | None = None) -> int:
+                  args: argparse.Namespace, program: Program | None = None) -> int:
     """Export ``takes`` in order to ``output`` (``OUT.partial.EXT`` when ``partial``)
     with ``pause`` seconds between them, in the format and loudness the delivery options
-    of ``args`` ask for (:mod:`studio.headless_export`; 16-bit WAV at ``sample_rate`` Hz
+    of ``args`` ask for (:mod:`studio.cli.options`; 16-bit WAV at ``sample_rate`` Hz
     by default), and the words with their start and end in seconds on the output
     timeline to ``timestamps``. Prints what it wrote and the ``credits`` spent on it in
     this run; returns an exit status (errors are printed). ``program`` is the project's
@@ -269,12 +259,10 @@ def write_outputs(takes: Sequence[Take], output: Path, timestamps: Path | None,
     path = partial_path(output) if partial else output
     if program is None:
         program = program_of_takes(takes, pause)
-    options = args if args is not None else build_parser().parse_args(
-        ["render", "-", "-o", str(output)])
     try:
-        settings = settings_from_args(options, output, sample_rate)
-        job = ExportJob(program, settings, path, metadata_from_args(options),
-                        sidecar_overrides(options))
+        settings = settings_from_args(args, output, sample_rate)
+        job = ExportJob(program, settings, path, metadata_from_args(args),
+                        sidecar_overrides(args))
     except ValueError as exc:
         return fail(str(exc), EXIT_USAGE)
     code = run_export(job)
@@ -351,7 +339,7 @@ async def render_all(
             takes[position] = take
             if on_take is not None:
                 await on_take(index, take)
-            progress.advance(position, f"block {index + 1}: {strip_tags(block.text)[:30]}")
+            progress.advance(position, f"block {index + 1}: {spoken_text(block.text)[:30]}")
 
     try:
         # A task group, so a failure to keep a take stops the renders still running
@@ -365,21 +353,3 @@ async def render_all(
         raise
     errors.sort()
     return takes, errors
-
-
-async def voices_command(args: argparse.Namespace) -> int:
-    """``voices``: print id, language, gender and name of every voice, one per line."""
-    try:
-        backend = await start_backend(load_settings())
-    except (OSError, RuntimeError) as exc:
-        return fail(f"cannot start the backend: {exc}")
-    try:
-        voices = await backend.client.voices.list(q=args.search)
-    except CartesiaError as exc:
-        return fail(f"cannot list voices: {exc}")
-    finally:
-        await backend.aclose()
-    for v in voices:
-        print(f"{v.id}  {v.language:<3} {v.gender or '-':<15} {v.name}")
-    print(f"{len(voices)} voice(s) on the {backend.label}", file=sys.stderr)
-    return EXIT_OK
