@@ -45,12 +45,12 @@ from studio.services.render import BlockRenderer
 from studio.services.threads import in_thread
 from studio.services.voice_lab import VoiceLab
 from studio.services.voices import VoiceCatalog
-from studio.ui.dictionaries_panel import DictionariesPanel
-from studio.ui.main_window import MainWindow
-from studio.ui.project_menu import ProjectMenu
-from studio.ui.settings_dialog import SettingsDialog
-from studio.ui.theme import apply_theme
-from studio.ui.voices_panel import VoicesPanel
+from studio.ui.dictionaries.dictionaries_panel import DictionariesPanel
+from studio.ui.voices.voices_panel import VoicesPanel
+from studio.ui.window.main_window import MainWindow
+from studio.ui.window.project_menu import ProjectMenu
+from studio.ui.window.settings_dialog import SettingsDialog
+from studio.ui.window.theme import apply_theme
 
 log = logging.getLogger(__name__)
 
