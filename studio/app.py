@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from qasync import QEventLoop
@@ -45,9 +45,8 @@ from studio.services.render import BlockRenderer
 from studio.services.threads import in_thread
 from studio.services.voice_lab import VoiceLab
 from studio.services.voices import VoiceCatalog
-from studio.ui.dictionaries.dictionaries_panel import DictionariesPanel
-from studio.ui.voices.voices_panel import VoicesPanel
 from studio.ui.window.main_window import MainWindow
+from studio.ui.window.panels import build_panels
 from studio.ui.window.project_menu import ProjectMenu
 from studio.ui.window.settings_dialog import SettingsDialog
 from studio.ui.window.theme import apply_theme
@@ -128,24 +127,21 @@ class Studio(QObject):
         )
         self.project = ProjectService(self.document, data_dir() / "untitled", parent=self)
         self.infill = InfillService(self.document, self)
-        self.window = MainWindow(
-            self.document, self.editor, self.catalog, self.playback, self.generation, settings,
-            self.infill,
-        )
         self.voice_lab = VoiceLab(self.catalog, self.document, data_dir() / "voice-cache",
                                   settings.starred_voices, parent=self)
-        self.voices_panel = VoicesPanel(self.voice_lab, self.playback,
-                                        input_device=settings.input_device,
-                                        recordings=lambda: list(self.project.recordings))
-        self.voices_dock = self.window.add_dock(
-            "Voices", self.voices_panel, Qt.DockWidgetArea.RightDockWidgetArea,
-            tab_with=self.window.takes_dock)
-        self._wire_voice_lab()
         self.dictionaries = DictionaryService(self)
-        self.dictionaries_panel = DictionariesPanel(self.dictionaries, self.playback, self.catalog)
-        self.dictionaries_dock = self.window.add_dock(
-            "Dictionaries", self.dictionaries_panel, Qt.DockWidgetArea.RightDockWidgetArea,
-            tab_with=self.window.takes_dock)
+        panels = build_panels(
+            document=self.document, editor=self.editor, catalog=self.catalog,
+            playback=self.playback, infill=self.infill, voice_lab=self.voice_lab,
+            dictionaries=self.dictionaries, settings=settings,
+            recordings=lambda: list(self.project.recordings),
+            pause_seconds=lambda: self.window.pause_spin.value())
+        self.window = MainWindow(self.document, self.editor, self.catalog, self.playback,
+                                 self.generation, settings, panels)
+        self.voices_panel, self.voices_dock = panels.voices, self.window.voices_dock
+        self.dictionaries_panel = panels.dictionaries
+        self.dictionaries_dock = self.window.dictionaries_dock
+        self._wire_voice_lab()
         self._wire_dictionaries()
         self.exporter = ExportService(
             self.document, lambda: self.project.settings, self.project.set_setting,
@@ -240,7 +236,6 @@ class Studio(QObject):
         service.error.connect(self.window.statusBar().showMessage)
         panel.use_requested.connect(self.editor.set_project_dictionary)
         document.project_dictionary_changed.connect(panel.set_project_dictionary)
-        self.window.add_undo_scope(panel, panel.undo_stack)
         self.generation.dictionary_ready = self._dictionary_saved
 
     async def _dictionary_saved(self, dict_id: str) -> None:

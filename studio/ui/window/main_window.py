@@ -1,7 +1,8 @@
-"""The main window: menus, toolbar, the Script panel and the status bar.
+"""The main window: menus, toolbar, the panels' places and the status bar.
 
-It receives its collaborators (document, services, settings) from ``app.py`` and
-routes the panels' requests to them; it builds none of them itself.
+It receives its collaborators (document, services, settings, and the panels
+:func:`~studio.ui.window.panels.build_panels` made) from ``app.py``, lays the panels
+out and routes their requests; it builds none of them itself.
 """
 
 from __future__ import annotations
@@ -47,16 +48,13 @@ from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor, count_blocks
 from studio.services.export import ExportService
 from studio.services.generation import Estimate, GenerationService
-from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
 from studio.services.tasks import TaskGroup
 from studio.services.threads import in_thread
 from studio.services.voices import VoiceCatalog
-from studio.ui.editor.editor_panel import EditorPanel
 from studio.ui.export.export_dialog import ExportDialog
-from studio.ui.script.script_panel import ScriptPanel
-from studio.ui.takes.takes_panel import TakesPanel
 from studio.ui.widgets.actions import make_action
+from studio.ui.window.panels import Panels
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +63,12 @@ class MainWindow(QMainWindow):
     """The studio's window.
 
     Attributes:
-        script_panel: the :class:`ScriptPanel`.
+        script_panel: the :class:`ScriptPanel`, in the centre.
         takes_panel: the :class:`TakesPanel` (take history of the current block), in
             ``takes_dock``.
+        editor_panel: the :class:`EditorPanel`, in ``editor_dock``.
+        voices_dock, dictionaries_dock: the Voices and Dictionaries panels' docks,
+            tabbed with the Takes panel.
         file_menu: the File menu (``app.py`` adds the project actions to it).
         close_guard: asked before the window closes; returns False to stay open.
         editor: the :class:`ScriptEditor` that block edits go through (undoable).
@@ -93,7 +94,7 @@ class MainWindow(QMainWindow):
         playback: PlaybackService,
         generation: GenerationService,
         settings: Settings,
-        infill: InfillService,
+        panels: Panels,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -116,9 +117,9 @@ class MainWindow(QMainWindow):
         self.discard_confirmed = False
         self.close_guard: Callable[[QWidget], bool] | None = None
 
-        self.script_panel = ScriptPanel(document, editor, catalog)
+        self.script_panel = panels.script
         self.setCentralWidget(self.script_panel)
-        self.takes_panel = TakesPanel(document, playback)
+        self.takes_panel = panels.takes
         self.takes_panel.select_requested.connect(editor.select_take)
         self.takes_panel.delete_requested.connect(editor.delete_take)
         self.takes_panel.rename_requested.connect(editor.rename_take)
@@ -128,9 +129,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.takes_dock = self.add_dock("Takes", self.takes_panel,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
-        self.infill = infill
-        self.editor_panel = EditorPanel(document, editor, playback, self.infill,
-                                        lambda: self.pause_spin.value())
+        self.editor_panel = panels.editor
         self.editor_dock = self.add_dock("Editor", self.editor_panel,
                                          Qt.DockWidgetArea.BottomDockWidgetArea)
         # The right-hand panels (Takes, Voices: lists) keep the window's full height;
@@ -177,6 +176,13 @@ class MainWindow(QMainWindow):
         self.resize(1240, 760)  # fits a 1280×800 screen with its title bar and panel
         self.resizeDocks([self.takes_dock], [300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.editor_dock], [260], Qt.Orientation.Vertical)
+        self.voices_dock = self.add_dock("Voices", panels.voices,
+                                         Qt.DockWidgetArea.RightDockWidgetArea,
+                                         tab_with=self.takes_dock)
+        self.dictionaries_dock = self.add_dock("Dictionaries", panels.dictionaries,
+                                               Qt.DockWidgetArea.RightDockWidgetArea,
+                                               tab_with=self.takes_dock)
+        self.add_undo_scope(panels.dictionaries, panels.dictionaries.undo_stack)
 
     # --- construction ----------------------------------------------------------
 
