@@ -50,12 +50,8 @@ from studio.ui.dictionaries.dictionary_commands import DictionaryCommands
 from studio.ui.dictionaries.dictionary_entry import EntryFields
 from studio.ui.dictionaries.dictionary_files import entries_sentence, export_format
 from studio.ui.dictionaries.dictionary_widgets import ElidedLabel, SayItBox
-from studio.ui.dictionaries.lexicon_table import (
-    ALIAS_EDITOR,
-    TEXT,
-    LexiconTableModel,
-    LexiconTableView,
-)
+from studio.ui.dictionaries.lexicon_model import ALIAS_EDITOR, TEXT, LexiconTableModel
+from studio.ui.dictionaries.lexicon_view import LexiconTableView
 from studio.ui.widgets.actions import make_action
 
 __all__ = ["DictionariesPanel", "entries_sentence", "export_format"]

@@ -47,7 +47,7 @@ from studio.ui.dictionaries.dictionary_files import (
     read_entries,
 )
 from studio.ui.dictionaries.dictionary_widgets import DictionaryList, ElidedLabel
-from studio.ui.dictionaries.lexicon_table import LexiconTableModel, merge_items
+from studio.ui.dictionaries.lexicon_model import LexiconTableModel, merge_items
 from studio.ui.widgets.actions import make_action
 
 # The panel is a QWidget; type checkers see the mixin as one, Python as a plain class.

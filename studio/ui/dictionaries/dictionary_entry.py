@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from studio.project.lexicon import LexiconItem
 from studio.ui.dictionaries.ipa_palette import IpaPalette
-from studio.ui.dictionaries.lexicon_table import ALIAS_EDITOR, TEXT, LexiconTableModel
+from studio.ui.dictionaries.lexicon_model import ALIAS_EDITOR, TEXT, LexiconTableModel
 
 
 class PaletteArea(QScrollArea):

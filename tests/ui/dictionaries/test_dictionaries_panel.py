@@ -24,7 +24,7 @@ from studio.services.playback import PlaybackService
 from studio.services.voices import VoiceCatalog
 from studio.ui.dictionaries.dictionaries_panel import DictionariesPanel, export_format
 from studio.ui.dictionaries.ipa_palette import GROUPS, SEPARATOR, insert_symbol
-from studio.ui.dictionaries.lexicon_table import ALIAS, KIND, TEXT, merge_items
+from studio.ui.dictionaries.lexicon_model import ALIAS, KIND, TEXT, merge_items
 
 T = TypeVar("T")
 CARTESIA = LexiconItem("Cartesia", "<<k|ɑ|ɹ|ˈ|t|i|ʒ|ə>>")

@@ -12,7 +12,7 @@ import numpy as np
 
 from studio.config import Settings
 from studio.project.lexicon import LexiconItem, is_ipa_alias, read_lexicon
-from studio.ui.dictionaries.lexicon_table import ALIAS, TEXT
+from studio.ui.dictionaries.lexicon_model import ALIAS, TEXT
 
 
 def run(qloop, awaitable, timeout: float = 60.0):  # type: ignore[no-untyped-def]
