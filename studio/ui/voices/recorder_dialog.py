@@ -4,20 +4,18 @@ The dialog is non-modal. While recording, a QTimer polls the recorder about ever
 30 ms and feeds the level meter (the recorder's callback only copies into a ring
 buffer; STYLE.md). The clip is shown on a waveform to trim, and checked before upload:
 length (Cartesia recommends about 5 seconds for a high-similarity clone), clipping,
-the noise floor of the silence before speech, and the signal-to-noise ratio. A trimmed
-clip is checked against the noise floor of the recording it was cut from (a trim
-usually cuts away the silence the floor is measured in). Cloning waits for the checks
-and asks for the speaker's consent for each clip (a trim of it keeps consent: same
-speaker, same recording); a clip is cloned once, and one without speech not at all. The
+the noise floor of the silence before speech, and the signal-to-noise ratio. The rules
+(trims checked against their source's noise floor, consent for each recording, a clip
+cloned once, one without speech not at all) are the dialog's
+:class:`~studio.services.clone_session.CloneSession`; the dialog renders it. The
 project's earlier recordings can be loaded again to clone.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from html import escape
 
 import numpy as np
@@ -45,7 +43,7 @@ from PySide6.QtWidgets import (
 from studio.api import CartesiaError, Voice
 from studio.api.models import LANGUAGES
 from studio.audio.buffers import AudioFileError
-from studio.audio.clip_checks import ClipReport, check_clip, load_clip
+from studio.audio.clip_checks import ClipReport, load_clip
 from studio.audio.devices import (
     AudioDevice,
     find_input_device,
@@ -56,6 +54,7 @@ from studio.audio.peaks import PeakPyramid
 from studio.audio.playback import AudioUnavailableError
 from studio.audio.recorder import Recorder
 from studio.project.model import Recording
+from studio.services.clone_session import ClipCheck, CloneSession, run_check
 from studio.services.playback import PlaybackService
 from studio.services.tasks import TaskGroup
 from studio.services.threads import in_thread
@@ -146,6 +145,7 @@ class RecorderDialog(QDialog):
             None hides the chooser. Call :meth:`refresh_recordings` when they change.
 
     Attributes:
+        session: the clip, its checks and consent, and whether it was cloned.
         audio: the clip (float32 mono, shape ``(frames,)``), or None.
         sample_rate: its rate in Hz.
         report: the checks of the clip, once made (None while they run or if they
@@ -198,20 +198,7 @@ class RecorderDialog(QDialog):
         self._reinitialise_devices = reinitialise_devices
         self._recordings = recordings
         self._recorder: Recorder | None = None
-        self.audio: FloatArray | None = None
-        self.sample_rate = DEFAULT_SAMPLE_RATE
-        self.report: ClipReport | None = None
-        self._analysis = 0  # the clip the latest analysis is for
-        self._check_failed = False  # the checks of the current clip raised
-        #: The noise floor (dBFS) measured on the untrimmed clip the current one was cut
-        #: from (or, when none could be measured there, on the first trim that had one);
-        #: None until measured. Trims are checked against it.
-        self._source_floor: float | None = None
-        self._loaded_id = ""  # the project recording the clip was loaded from, if any
-        self._cloning = False
-        #: The voice made from the current clip (its ``_analysis`` number and name), so
-        #: it is not cloned (and paid for) twice by accident.
-        self._cloned: tuple[int, str] | None = None
+        self.session = CloneSession(lab.clone, DEFAULT_SAMPLE_RATE)
         self._stream_id: int | None = None
         self._tasks = TaskGroup(self._on_task_failed, "recorder dialog task")
 
@@ -351,7 +338,7 @@ class RecorderDialog(QDialog):
         self.waveform.play_toggled.connect(self.play_or_stop)
         self.waveform.selection_changed.connect(self._update_buttons)
         self.name_edit.textChanged.connect(self._update_buttons)
-        self.consent_check.toggled.connect(self._update_buttons)
+        self.consent_check.toggled.connect(self._on_consent_toggled)
         lab.connection_changed.connect(self._update_buttons)
         playback.started.connect(self._on_playback_changed)
         playback.stopped.connect(self._on_playback_changed)
@@ -420,7 +407,8 @@ class RecorderDialog(QDialog):
         for recording in reversed(recordings):
             combo.addItem(self._recording_label(recording), recording)
         ids = [r.id for r in reversed(recordings)]
-        combo.setCurrentIndex(ids.index(self._loaded_id) + 1 if self._loaded_id in ids else 0)
+        loaded = self.session.loaded_id
+        combo.setCurrentIndex(ids.index(loaded) + 1 if loaded in ids else 0)
         self._update_buttons()
 
     def _recording_label(self, recording: Recording) -> str:
@@ -432,7 +420,7 @@ class RecorderDialog(QDialog):
 
     def _on_recording_chosen(self, index: int) -> None:
         recording = self.recordings_combo.itemData(index)
-        if isinstance(recording, Recording) and not self.recording and not self._cloning:
+        if isinstance(recording, Recording) and not self.recording and not self.session.cloning:
             self._stop_playing()
             self._tasks.start(self._load_recording, recording)
 
@@ -507,11 +495,6 @@ class RecorderDialog(QDialog):
         else:
             self._stop_playing()
 
-    @property
-    def _checks_ended(self) -> bool:
-        """The checks of the current clip have a report, or failed."""
-        return self.report is not None or self._check_failed
-
     def _finish_recording(self) -> None:
         recorder, self._recorder = self._recorder, None
         self._timer.stop()
@@ -534,16 +517,22 @@ class RecorderDialog(QDialog):
 
     # --- the clip --------------------------------------------------------------------
 
+    @property
+    def audio(self) -> FloatArray | None:
+        return self.session.audio
+
+    @property
+    def sample_rate(self) -> int:
+        return self.session.sample_rate
+
+    @property
+    def report(self) -> ClipReport | None:
+        return self.session.report
+
     def _forget_clip(self, message: str) -> None:
         """No clip any more (a recording started): clear its waveform, checks, result
         and consent."""
-        self.audio = None
-        self.report = None
-        self._check_failed = False
-        self._analysis += 1  # checks still running are for the old clip
-        self._source_floor = None
-        self._cloned = None
-        self._loaded_id = ""
+        self.session.forget()
         if self.recordings_combo.currentIndex() != 0:
             self.recordings_combo.setCurrentIndex(0)
         self.waveform.clear(message)
@@ -559,64 +548,42 @@ class RecorderDialog(QDialog):
 
     def _use_clip(self, audio: FloatArray, sample_rate: int, *, trimmed: bool = False,
                   loaded_id: str = "") -> None:
-        """Make ``audio`` the clip and check it. A ``trimmed`` clip is checked with the
-        noise floor of the clip it was cut from; any other is a new source, which needs
-        the speaker's consent again (consent is for one recording, not for the dialog)."""
-        self.audio = np.ascontiguousarray(audio, dtype=np.float32)
-        self.sample_rate = int(sample_rate)
-        self.report = None
-        self._check_failed = False
-        self._analysis += 1
-        self._cloned = None
-        if not trimmed:
-            self._source_floor = None
-            self.consent_check.setChecked(False)
-        self._loaded_id = loaded_id
+        """Make ``audio`` the clip and check it (:meth:`CloneSession.use_clip`: a
+        ``trimmed`` clip keeps consent, any other needs it again)."""
+        check = self.session.use_clip(audio, sample_rate, trimmed=trimmed, loaded_id=loaded_id)
+        self.consent_check.setChecked(self.session.consent)
         if not loaded_id and self.recordings_combo.currentIndex() != 0:
             self.recordings_combo.setCurrentIndex(0)
         self.checks_label.setText("Checking the clip…")
         self.result_label.clear()
-        self.time_label.setText(f"{self.audio.size / self.sample_rate:.1f} s")
+        self.time_label.setText(f"{self.session.seconds:.1f} s")
         self._update_buttons()
-        self._tasks.start(self._analyse, self._analysis, self.audio, self.sample_rate,
-                          self._source_floor if trimmed else None)
+        self._tasks.start(self._check, check)
 
-    async def _analyse(self, number: int, audio: FloatArray, rate: int,
-                       floor: float | None) -> None:
-        pyramid = await in_thread(PeakPyramid.build, audio)
-        report: ClipReport | None = None
-        failure = ""
-        try:
-            report = await in_thread(
-                functools.partial(check_clip, audio, rate, noise_floor_dbfs=floor))
-        except Exception as exc:  # any failure: say so, and never clone an unchecked clip
-            log.warning("clip checks failed", exc_info=exc)
-            failure = str(exc) or type(exc).__name__
-        if not shiboken6.isValid(self) or number != self._analysis:
-            return
+    async def _check(self, check: ClipCheck) -> None:
+        pyramid = await in_thread(PeakPyramid.build, check.audio)
+        result = await run_check(check)
+        if not self.session.apply_check(result) or not shiboken6.isValid(self):
+            return  # a later clip replaced this one, or the dialog is gone
         self.waveform.set_selection(0, 0)
-        self.waveform.set_audio(audio, rate, pyramid)
-        if report is None:
-            self._check_failed = True
+        self.waveform.set_audio(check.audio, check.sample_rate, pyramid)
+        if result.report is None:
             self.checks_label.setText(
-                f"<span style='color:{_RED}'>✗ The clip could not be checked ({escape(failure)}"
-                "), so it cannot be cloned. Record or import it again.</span>")
+                f"<span style='color:{_RED}'>✗ The clip could not be checked "
+                f"({escape(result.failure)}), so it cannot be cloned. Record or import it "
+                "again.</span>")
         else:
-            self.report = report
-            if floor is None and not math.isnan(report.noise_floor_dbfs):
-                self._source_floor = report.noise_floor_dbfs  # NaN: not measured
-            self.checks_label.setText(report_html(report))
+            self.checks_label.setText(report_html(result.report))
         self._update_buttons()
 
     def trim_to_selection(self) -> None:
         """Keep only the selected part of the clip, check it again (against the noise
         floor of the untrimmed clip) and emit it as ``recording_finished``: it is the
         clip that would be uploaded."""
-        start, end = self.waveform.selection()
-        if self.audio is None or end - start <= 0 or not self._checks_ended:
+        audio = self.session.trimmed(*self.waveform.selection())
+        if audio is None:
             return
         self._stop_playing()
-        audio = self.audio[start:end].copy()
         self._notice(f"Trimmed to {audio.size / self.sample_rate:.1f} s.")
         self._use_clip(audio, self.sample_rate, trimmed=True)
         self.recording_finished.emit(audio, self.sample_rate)
@@ -686,43 +653,32 @@ class RecorderDialog(QDialog):
                                       "or a voice you have permission to clone.")
             return
         name = self.name_edit.text().strip()
-        if self.audio is None or self._cloning or not name:
+        if self.audio is None or self.session.cloning or not name:
             return
         # The button is off in these cases too; this is for a direct call.
-        if self.report is None:
-            self._set_result("The clip can only be cloned once it is checked.", _RED)
+        if refusal := self.session.refusal():
+            self._set_result(refusal, _RED)
             return
-        if not self.report.has_speech:
-            self._set_result("There is no speech in this clip to clone.", _RED)
-            return
-        if self._cloned is not None and self._cloned[0] == self._analysis:
-            self._set_result(f"You already cloned this clip as {self._cloned[1]}.", _RED)
-            return
-        self._cloning = True
         self.progress.setVisible(True)
-        self._set_result(f"Uploading {self.audio.size / self.sample_rate:.1f} s and cloning "
-                         f"{name}…")
+        self._set_result(f"Uploading {self.session.seconds:.1f} s and cloning {name}…")
+        self._tasks.start(self._clone, self.session.clone(
+            name, self.description_edit.text().strip(),
+            self.language_combo.currentData() or "en"))
         self._update_buttons()
-        self._tasks.start(self._clone, self.audio, self.sample_rate, name, self._analysis)
 
-    async def _clone(self, audio: FloatArray, rate: int, name: str, number: int) -> None:
+    async def _clone(self, cloning: Awaitable[Voice]) -> None:
         try:
-            voice: Voice = await self.lab.clone(
-                audio, rate, name=name, description=self.description_edit.text().strip(),
-                language=self.language_combo.currentData() or "en")
+            voice = await cloning
         except (CartesiaError, VoiceLabError, ValueError, OSError) as exc:
-            if shiboken6.isValid(self):
-                self._set_result(f"Cloning failed: {exc}", _RED)
-            return
-        finally:
-            if shiboken6.isValid(self):
-                self._cloning = False
-                self.progress.setVisible(False)
-                self._update_buttons()
+            voice, failure = None, str(exc)
         if not shiboken6.isValid(self):
+            return  # the session knows what was cloned; no dialog is left to say so
+        self.progress.setVisible(False)
+        if voice is None:
+            self._set_result(f"Cloning failed: {failure}", _RED)
+            self._update_buttons()
             return
-        self._cloned = (number, voice.name)
-        self.consent_check.setChecked(False)
+        self.consent_check.setChecked(self.session.consent)
         self._set_result(f"Cloned: {voice.name} is in your voices and selectable in the script",
                          _GREEN)
         self._update_buttons()
@@ -734,6 +690,10 @@ class RecorderDialog(QDialog):
         if shiboken6.isValid(self):  # never let the dialog take the studio down
             self._notice(f"Something went wrong: {exc}", error=True)
 
+    def _on_consent_toggled(self, checked: bool) -> None:
+        self.session.consent = checked
+        self._update_buttons()
+
     async def wait_idle(self) -> None:
         """Return once checks, imports and cloning started here, and the lab's reload of
         the voice list after a clone, have finished (tests)."""
@@ -741,55 +701,36 @@ class RecorderDialog(QDialog):
         await self.lab.wait_idle()
 
     def _update_buttons(self, *_args: object) -> None:
+        session = self.session
         recording = self.recording
-        has_clip = self.audio is not None and self.audio.size > 0
+        has_clip = session.has_clip
+        cloning = session.cloning
         start, end = self.waveform.selection()
         playing = self._playing_ours()
         self.record_button.setEnabled(not recording and not playing
                                       and self._chosen_device() is not None
-                                      and not self._cloning)
+                                      and not cloning)
         self.devices_button.setEnabled(not recording)
         # While the clip plays, Play is its Stop: one Stop button at a time.
         self.stop_button.setEnabled(recording)
         self.play_button.setEnabled(has_clip and not recording)
         self.trim_button.setEnabled(has_clip and not recording and end > start
-                                    and self._checks_ended and not self._cloning)
-        self.import_button.setEnabled(not self._cloning)
+                                    and session.checks_ended and not cloning)
+        self.import_button.setEnabled(not cloning)
         self.recordings_combo.setEnabled(self.recordings_combo.count() > 1 and not recording
-                                         and not self._cloning)
-        checked = self.report is not None
+                                         and not cloning)
+        reasons = session.missing(self.name_edit.text(), self.lab.connected)
+        cloned_as = session.cloned_as
+        self.clone_button.setEnabled(not reasons and not cloned_as and not recording
+                                     and not cloning)
         # Nothing a clone could learn a voice from: "Clone anyway" is not offered.
-        speechless = self.report is not None and not self.report.has_speech
-        cloned_as = (self._cloned[1] if self._cloned is not None
-                     and self._cloned[0] == self._analysis else "")
-        ready = (has_clip and checked and not speechless and not cloned_as
-                 and not recording and not self._cloning
-                 and self.lab.connected and bool(self.name_edit.text().strip())
-                 and self.consent_check.isChecked())
-        self.clone_button.setEnabled(ready)
-        warned = self.report is not None and bool(self.report.problems) and not speechless
+        report = session.report
+        warned = report is not None and bool(report.problems) and not session.speechless
         self.clone_button.setText("Clone anyway" if warned else "Clone voice")
         if cloned_as:
             self.clone_button.setToolTip(f"You already cloned this clip as {cloned_as}; "
                                          "record, import or trim a clip to clone another")
             return
-        reasons = []
-        if not has_clip:
-            reasons.append("record or import a clip")
-        elif self._check_failed:
-            reasons.append("use a clip that can be checked")
-        elif not checked:
-            reasons.append("wait for the checks")
-        elif speechless:
-            reasons.append("use a clip with speech in it (this one "
-                           + ("is silent" if self.report is not None and self.report.silent
-                              else "has no speech") + ")")
-        if not self.name_edit.text().strip():
-            reasons.append("name the voice")
-        if not self.consent_check.isChecked():
-            reasons.append("confirm consent")
-        if not self.lab.connected:
-            reasons.append("connect to a backend")
         self.clone_button.setToolTip("Upload the clip and clone the voice" if not reasons
                                      else "To clone: " + ", ".join(reasons))
 

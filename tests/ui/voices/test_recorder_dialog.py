@@ -27,11 +27,11 @@ from studio.audio.playback import NullPlayer
 from studio.audio.recorder import Level, Recorder
 from studio.config import Settings
 from studio.project.model import Recording, TakeAudio
+from studio.services import clone_session
 from studio.services.document import ScriptDocument
 from studio.services.playback import PlaybackService
 from studio.services.voice_lab import VoiceLab
 from studio.services.voices import VoiceCatalog
-from studio.ui.voices import recorder_dialog
 from studio.ui.voices.recorder_dialog import (
     CONSENT_TEXT,
     FIX_CLIP,
@@ -360,7 +360,7 @@ def test_clone_waits_for_the_checks(dialog: RecorderDialog, speech, qloop,
     assert "wait for the checks" in dialog.clone_button.toolTip()
     before = offline_engine.stats.requests("/voices/clone")
     dialog.clone()
-    assert not dialog._cloning and "once it is checked" in dialog.result_label.text()
+    assert not dialog.session.cloning and "once it is checked" in dialog.result_label.text()
     _wait(qloop, dialog.wait_idle())
     assert offline_engine.stats.requests("/voices/clone") == before
     assert dialog.report is not None and dialog.clone_button.isEnabled()
@@ -371,7 +371,7 @@ def test_checks_that_cannot_run_say_so_and_keep_clone_off(
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise ValueError("the analysis broke")
 
-    monkeypatch.setattr(recorder_dialog, "check_clip", broken)
+    monkeypatch.setattr(clone_session, "check_clip", broken)
     dialog.name_edit.setText("Harbour voice")
     dialog.consent_check.setChecked(True)
     dialog.set_clip(speech, RATE)
