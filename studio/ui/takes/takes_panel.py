@@ -34,8 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.audio.buffers import resample
-from studio.audio.loudness import gain_to_db, integrated_lufs, matched_gains
+from studio.audio.loudness import MatchedPair, gain_to_db, match_loudness
 from studio.project.edits import edited
 from studio.project.model import Block, Take
 from studio.services.document import ScriptDocument
@@ -68,50 +67,16 @@ def _signed(value: float) -> str:
     return f"{value:.1f}".replace("-", "\N{MINUS SIGN}")
 
 
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    """Two takes prepared for A/B playback at matched loudness.
-
-    Attributes:
-        a, b: float32 mono samples, shape ``(frames,)``, at ``sample_rate``, with their
-            gains applied (B resampled to A's rate if the takes differ).
-        sample_rate: Hz.
-        a_lufs, b_lufs: integrated loudness before the gains, LUFS (``-inf``: silent).
-        gain_a, gain_b: linear gains applied, in (0, 1].
-    """
-
-    a: npt.NDArray[np.float32]
-    b: npt.NDArray[np.float32]
-    sample_rate: int
-    a_lufs: float
-    b_lufs: float
-    gain_a: float
-    gain_b: float
-
-
 def prepare_comparison(take_a: Take, take_b: Take, a_lufs: float | None = None,
-                       b_lufs: float | None = None) -> Comparison:
-    """Read both takes, measure what is not yet measured, and apply matched gains
-    (:func:`studio.audio.loudness.matched_gains`). Slow: run it in a worker thread.
+                       b_lufs: float | None = None) -> MatchedPair:
+    """Both takes as edited, at matched loudness (:func:`match_loudness`); loudness
+    already measured is not measured again. Slow: run it in a worker thread.
 
     Raises:
         Whatever reading a take's audio raises (see :class:`studio.project.model.TakeAudio`).
     """
-    rate = take_a.sample_rate
-    a = edited(take_a).audio
-    b = edited(take_b).audio
-    if take_b.sample_rate != rate:
-        b = resample(b, take_b.sample_rate, rate)
-    if a_lufs is None:
-        a_lufs = integrated_lufs(a, rate)
-    if b_lufs is None:
-        b_lufs = integrated_lufs(b, rate)
-    gain_a, gain_b = matched_gains(a_lufs, b_lufs)
-
-    def scaled(samples: npt.NDArray[np.float32], gain: float) -> npt.NDArray[np.float32]:
-        return samples if gain == 1.0 else np.multiply(samples, np.float32(gain), dtype=np.float32)
-
-    return Comparison(scaled(a, gain_a), scaled(b, gain_b), rate, a_lufs, b_lufs, gain_a, gain_b)
+    return match_loudness(edited(take_a).audio, take_a.sample_rate, edited(take_b).audio,
+                          take_b.sample_rate, a_lufs, b_lufs)
 
 
 def _load_audio(take: Take) -> npt.NDArray[np.float32]:
@@ -136,7 +101,7 @@ class _ABLabels:
     b_starts: float
 
     @classmethod
-    def of(cls, take_a: Take, take_b: Take, comparison: Comparison) -> _ABLabels:
+    def of(cls, take_a: Take, take_b: Take, comparison: MatchedPair) -> _ABLabels:
         silent = [take.name for take, lufs in ((take_a, comparison.a_lufs),
                                                (take_b, comparison.b_lufs))
                   if not math.isfinite(lufs)]
