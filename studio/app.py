@@ -42,6 +42,7 @@ from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
 from studio.services.project import ProjectService
 from studio.services.render import BlockRenderer
+from studio.services.script_playback import ScriptPlayback
 from studio.services.threads import in_thread
 from studio.services.voice_lab import VoiceLab
 from studio.services.voices import VoiceCatalog
@@ -135,9 +136,11 @@ class Studio(QObject):
             playback=self.playback, infill=self.infill, voice_lab=self.voice_lab,
             dictionaries=self.dictionaries, settings=settings,
             recordings=lambda: list(self.project.recordings),
-            pause_seconds=lambda: self.window.pause_spin.value())
+            pause_seconds=self._pause_seconds)
+        self.script_playback = ScriptPlayback(
+            self.document, self.playback, self._pause_seconds, self)
         self.window = MainWindow(self.document, self.editor, self.catalog, self.playback,
-                                 self.generation, settings, panels)
+                                 self.generation, settings, panels, self.script_playback)
         self.voices_panel, self.voices_dock = panels.voices, self.window.voices_dock
         self.dictionaries_panel = panels.dictionaries
         self.dictionaries_dock = self.window.dictionaries_dock
@@ -145,7 +148,7 @@ class Studio(QObject):
         self._wire_dictionaries()
         self.exporter = ExportService(
             self.document, lambda: self.project.settings, self.project.set_setting,
-            lambda: self.window.pause_spin.value(),
+            self._pause_seconds,
             voice_names=lambda: {v.id: v.name for v in self.catalog.voices},
             project_name=lambda: "" if self.project.untitled else self.project.name,
             parent=self)
@@ -162,6 +165,11 @@ class Studio(QObject):
         self.project.credits_changed.connect(self.window.set_project_credits)
         self._connect_task: asyncio.Task[None] | None = None
         self.project_task: asyncio.Task[None] | None = None
+
+    def _pause_seconds(self) -> float:
+        """The silence between blocks, seconds, as the window's toolbar sets it (playing
+        across blocks, the Editor's whole-script view and export all use it)."""
+        return self.window.pause_spin.value()
 
     def _wire_voice_lab(self) -> None:
         lab, panel, settings = self.voice_lab, self.voices_panel, self.settings
@@ -457,6 +465,7 @@ class Studio(QObject):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connect_task
         await self.exporter.shutdown()
+        self.script_playback.shutdown()
         self.voices_panel.shutdown()
         self.voice_lab.shutdown()
         self.dictionaries_panel.shutdown()

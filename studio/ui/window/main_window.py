@@ -34,12 +34,9 @@ from PySide6.QtWidgets import (
     QToolBar,
     QWidget,
 )
-from qasync import asyncSlot
 
 from studio.config import Settings
-from studio.project.edits import edited
-from studio.project.export import mixdown
-from studio.project.export_pipeline import ExportCancelled, ExportError, ExportJob
+from studio.project.export_pipeline import ExportCancelled, ExportError
 from studio.project.export_settings import ExportSettings, SettingsError
 from studio.project.model import Block
 from studio.project.script import ScriptError, read_script_file, split_paragraphs
@@ -49,8 +46,7 @@ from studio.services.editor import ScriptEditor, count_blocks
 from studio.services.export import ExportService
 from studio.services.generation import Estimate, GenerationService
 from studio.services.playback import PlaybackService
-from studio.services.tasks import TaskGroup
-from studio.services.threads import in_thread
+from studio.services.script_playback import ScriptPlayback
 from studio.services.voices import VoiceCatalog
 from studio.ui.export.export_dialog import ExportDialog
 from studio.ui.widgets.actions import make_action
@@ -72,6 +68,7 @@ class MainWindow(QMainWindow):
         file_menu: the File menu (``app.py`` adds the project actions to it).
         close_guard: asked before the window closes; returns False to stay open.
         editor: the :class:`ScriptEditor` that block edits go through (undoable).
+        script_playback: plays blocks' takes (Play, Play all).
         undo_action, redo_action: the Edit menu's, from the editor's undo stack.
         backend_label, progress_bar, notice_label, credits_label: status bar parts.
 
@@ -95,6 +92,7 @@ class MainWindow(QMainWindow):
         generation: GenerationService,
         settings: Settings,
         panels: Panels,
+        script_playback: ScriptPlayback,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -109,8 +107,10 @@ class MainWindow(QMainWindow):
         self.session_credits = 0
         self.project_credits = 0
         self._free: bool | None = None  # the backend charges nothing (None: not known yet)
-        self._tasks = TaskGroup(lambda exc: self.statusBar().showMessage(
-            f"Cannot play this take: {exc}", 8000), what="main window")
+        self.script_playback = script_playback
+        script_playback.failed.connect(
+            lambda message: self.statusBar().showMessage(f"Cannot play this take: {message}",
+                                                         8000))
         self.last_export: Path | None = None
         self.exporter: ExportService | None = None
         self._export_dialog: ExportDialog | None = None
@@ -595,42 +595,17 @@ class MainWindow(QMainWindow):
     # --- playback -----------------------------------------------------------------------
 
     def _on_play_block(self, block_id: str) -> None:
-        take = self.document.block(block_id).selected_take
-        if take is None:
+        if not self.script_playback.play_block(block_id):
             self.statusBar().showMessage("This block has no take yet; generate it first", 4000)
-            return
-        if take.source.loaded and not take.edits:
-            self.playback.play(take.audio, take.sample_rate)
-            return
-
-        async def play_edited() -> None:  # reading the file, applying edits: a worker's job
-            audio = (await in_thread(edited, take)).audio
-            self.playback.play(audio, take.sample_rate)
-
-        self._tasks.start(play_edited)
 
     def play_current(self) -> None:
         if self.script_panel.current_block_id:
             self._on_play_block(self.script_panel.current_block_id)
 
-    @asyncSlot()
-    async def play_all(self) -> None:
-        """Play the selected takes in order with the toolbar's pause between them.
-
-        Takes at the first take's rate are queued as they are (no copy); a script
-        mixing rates is mixed down in a worker thread first.
-        """
-        takes = self.document.selected_takes()
-        if not takes:
+    def play_all(self) -> None:
+        """Play the selected takes in order with the toolbar's pause between them."""
+        if not self.script_playback.play_all():
             self.statusBar().showMessage("No block has a take yet", 4000)
-            return
-        rate = takes[0].sample_rate
-        if any(t.sample_rate != rate for t in takes):
-            mix = await in_thread(mixdown, takes, rate, self.pause_spin.value())
-            self.playback.play(mix.audio, rate)
-        else:
-            pieces = await in_thread(lambda: [edited(t).audio for t in takes])
-            self.playback.play_sequence(pieces, rate, self.pause_spin.value())
 
     def show_audio_notice(self, notice: str) -> None:
         """Say in the status bar why there is no sound ("" hides the notice)."""
@@ -693,10 +668,7 @@ class MainWindow(QMainWindow):
         if self.exporter is None:
             return False
         try:
-            program = self.exporter.program()
-            rate = program.blocks[0].take.sample_rate
-            job = ExportJob(program, settings or ExportSettings(sample_rate=rate), path)
-            result = await self.exporter.export(job)
+            result = await self.exporter.export_to(path, settings)
         except ExportCancelled:
             return False
         except (ExportError, SettingsError, ValueError, OSError) as exc:

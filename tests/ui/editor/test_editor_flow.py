@@ -432,7 +432,7 @@ def test_play_reads_a_take_not_yet_in_memory_in_a_worker(studio, qloop, monkeypa
     studio.window._on_play_block(block_id)
     assert played == []  # nothing read on the UI thread
     disk.set()
-    _wait(qloop, studio.window._tasks.wait_idle())
+    _wait(qloop, studio.script_playback.wait_idle())
     assert played == [take.frames] and readers and ui_thread not in readers
 
     def broken() -> np.ndarray:
@@ -441,7 +441,7 @@ def test_play_reads_a_take_not_yet_in_memory_in_a_worker(studio, qloop, monkeypa
     studio.document.add_take(block_id, dataclasses.replace(
         take, id="broken", source=TakeAudio(take.sample_rate, take.frames, loader=broken)))
     studio.window._on_play_block(block_id)
-    _wait(qloop, studio.window._tasks.wait_idle())
+    _wait(qloop, studio.script_playback.wait_idle())
     assert "Cannot play this take" in studio.window.statusBar().currentMessage()
 
 
