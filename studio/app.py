@@ -36,6 +36,7 @@ from studio.services.backend import Backend, start_backend
 from studio.services.dictionaries import DictionaryError, DictionaryService
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
+from studio.services.editor_audio import EditorAudio
 from studio.services.export import ExportService
 from studio.services.generation import GenerationService
 from studio.services.infill import InfillService
@@ -128,12 +129,14 @@ class Studio(QObject):
         )
         self.project = ProjectService(self.document, data_dir() / "untitled", parent=self)
         self.infill = InfillService(self.document, self)
+        self.editor_audio = EditorAudio(self)
         self.voice_lab = VoiceLab(self.catalog, self.document, data_dir() / "voice-cache",
                                   settings.starred_voices, parent=self)
         self.dictionaries = DictionaryService(self)
         panels = build_panels(
             document=self.document, editor=self.editor, catalog=self.catalog,
-            playback=self.playback, infill=self.infill, voice_lab=self.voice_lab,
+            playback=self.playback, infill=self.infill, editor_audio=self.editor_audio,
+            voice_lab=self.voice_lab,
             dictionaries=self.dictionaries, settings=settings,
             recordings=lambda: list(self.project.recordings),
             pause_seconds=self._pause_seconds)
@@ -466,6 +469,7 @@ class Studio(QObject):
                 await self._connect_task
         await self.exporter.shutdown()
         self.script_playback.shutdown()
+        self.editor_audio.shutdown()
         self.voices_panel.shutdown()
         self.voice_lab.shutdown()
         self.dictionaries_panel.shutdown()

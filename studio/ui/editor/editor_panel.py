@@ -9,7 +9,8 @@ the take's generated audio is never changed. "Whole script" shows the selected t
 in order with the export pause between them, for listening and finding a block.
 
 Slow work (reading a take, applying its edits, building the peak pyramid, aligning
-words) runs in a worker thread; a newer request makes older results stale.
+words) is :class:`~studio.services.editor_audio.EditorAudio`'s, in a worker thread; a
+newer request makes older results stale.
 """
 
 from __future__ import annotations
@@ -35,9 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.audio.buffers import resample
-from studio.audio.peaks import PeakPyramid
 from studio.project.edits import (
     Clip,
     Delete,
@@ -51,14 +50,13 @@ from studio.project.edits import (
     check_edit,
     clip_from,
     crossfade_frames,
-    edited,
 )
-from studio.project.export import mixdown
 from studio.project.infill import InfillError, plan_infill
 from studio.project.model import Take, TakeAudio, new_id
 from studio.project.pronounce import Matcher, applied_items
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
+from studio.services.editor_audio import EditorAudio
 from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
 from studio.services.tasks import TaskGroup
@@ -67,10 +65,6 @@ from studio.ui.widgets.actions import make_action
 from studio.ui.widgets.waveform_view import WaveformView
 
 log = logging.getLogger(__name__)
-
-#: Takes longer than this are not aligned automatically (pocketsphinx would take
-#: minutes); they are still edited by dragging on the waveform.
-ALIGN_LIMIT_SECONDS = 600.0
 
 _TAG = re.compile(r"<[^>]*>")
 READING = "Reading the take…"
@@ -141,7 +135,7 @@ class EditorPanel(QWidget):
     """
 
     def __init__(self, document: ScriptDocument, editor: ScriptEditor,
-                 playback: PlaybackService, infill: InfillService,
+                 playback: PlaybackService, infill: InfillService, audio: EditorAudio,
                  pause_seconds: Callable[[], float] = lambda: 0.0,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -149,6 +143,7 @@ class EditorPanel(QWidget):
         self.editor = editor
         self.playback = playback
         self.infill = infill
+        self.audio = audio
         self._pause_seconds = pause_seconds
         self._block_id = ""
         self._take: Take | None = None  # the take shown (words may come from alignment)
@@ -157,12 +152,14 @@ class EditorPanel(QWidget):
         self._stream_id: int | None = None
         self._play_offset = 0
         self._clipboard: Clip | None = None
-        self._aligned: dict[str, WordTimestamps] = {}  # take id -> words found by alignment
         self._dialog: Any = None
         self._tasks = TaskGroup(lambda exc: self.status_label.setText(f"Failed: {exc}"),
                                 what="editor")
         #: The running (or last) alignment of a take without word timestamps.
         self.align_task: asyncio.Future[None] | None = None
+        audio.align_started.connect(self._on_align_started)
+        audio.aligned.connect(self._on_aligned)
+        audio.align_failed.connect(self._on_align_failed)
         self.setObjectName("editorPanel")
 
         self.mode_combo = QComboBox(self)
@@ -349,14 +346,12 @@ class EditorPanel(QWidget):
         if take is None:
             self._show_nothing("This block has no take yet: generate it to edit it here", title)
             return
-        if not take.word_timestamps.words and take.id in self._aligned:
-            take = replace(take, word_timestamps=self._aligned[take.id])
         if not take.source.loaded:
             self.status_label.setText(READING)
-        result = await in_thread(edited, take)
-        pyramid = await in_thread(PeakPyramid.build, result.audio)
+        shown = await self.audio.load_take(take)
         if not self._current(number):
             return
+        take, result, pyramid = shown.take, shown.edited, shown.pyramid
         same_take = self._take is not None and self._take.id == take.id
         keep_view = keep_view and same_take  # another take opens fitted, unselected
         self._take, self._edited = take, result
@@ -371,64 +366,43 @@ class EditorPanel(QWidget):
         if result.words.words:
             if hint:
                 self.status_label.setText(
-                    "Words found by alignment with the block's text" if take.id in self._aligned
+                    "Words found by alignment with the block's text" if shown.aligned
                     else "Click a word to select it, drag across words; hold Ctrl for no "
                          "snapping")
         else:
             if hint:
                 self.status_label.setText("This take has no word timestamps: drag on the "
                                           "waveform to select")
-            self._align_later(take)
+            self.align_task = self.audio.align(take) or self.align_task
 
-    def _align_later(self, take: Take) -> None:
-        transcript = str(take.request.get("transcript") or "")
-        language = str(take.request.get("language") or "en")
-        if not transcript or take.duration > ALIGN_LIMIT_SECONDS or take.id in self._aligned:
-            return
+    def _on_align_started(self, _take_id: str) -> None:
+        self.status_label.setText("Finding the words in this take…")
 
-        from studio.audio.align import AlignmentError, align_words
+    def _on_align_failed(self, _take_id: str, message: str) -> None:
+        self.status_label.setText(f"No word timestamps ({message}): drag on the waveform to "
+                                  "select")
 
-        async def align() -> None:
-            if not shiboken6.isValid(self):
-                return
-            self.status_label.setText("Finding the words in this take…")
-            try:
-                words = await in_thread(align_words, take.audio, take.sample_rate,
-                                              _TAG.sub(" ", transcript), language)
-            except AlignmentError as exc:
-                if shiboken6.isValid(self):
-                    self.status_label.setText(f"No word timestamps ({exc}): drag on the "
-                                              "waveform to select")
-                return
-            self._aligned[take.id] = words
-            if shiboken6.isValid(self) and self._take is not None and self._take.id == take.id:
-                self.status_label.setText("Words found by alignment with the block's text")
-                self.reload(keep_view=True)
-
-        self.align_task = asyncio.ensure_future(align())
+    def _on_aligned(self, take_id: str) -> None:
+        if self._take is not None and self._take.id == take_id:
+            self.status_label.setText("Words found by alignment with the block's text")
+            self.reload(keep_view=True)
 
     async def _load_script(self, number: int, keep_view: bool) -> None:
-        blocks = [b for b in self.document.blocks if b.selected_take is not None]
-        if not blocks:
-            self._show_nothing("No block has a take yet")
-            return
-        takes = [b.selected_take for b in blocks if b.selected_take is not None]
-        rate = takes[0].sample_rate
-        pause = self._pause_seconds()
-        mix = await in_thread(mixdown, takes, rate, pause)
-        pyramid = await in_thread(PeakPyramid.build, mix.audio)
+        script = await self.audio.load_script(self.document.blocks, self._pause_seconds())
         if not self._current(number):
             return
+        if script is None:
+            self._show_nothing("No block has a take yet")
+            return
         markers = [(start, f"Block {self.document.index_of(block.id) + 1}")
-                   for block, start in zip(blocks, mix.starts, strict=True)]
-        words = WordTimestamps(tuple(w["word"] for w in mix.words),
-                               tuple(w["start"] for w in mix.words),
-                               tuple(w["end"] for w in mix.words))
+                   for block, start in zip(script.blocks, script.starts, strict=True)]
+        result = script.edited
         self._take = None
-        self._edited = Edited(mix.audio, rate, words, PhonemeTimestamps())
-        self.title_label.setText(f"Whole script · {len(takes)} takes · {mix.duration:.2f} s")
-        self.view.set_audio(mix.audio, rate, pyramid, words, PhonemeTimestamps(), markers,
-                            keep_view=keep_view)
+        self._edited = result
+        self.title_label.setText(
+            f"Whole script · {len(script.blocks)} takes · {script.duration:.2f} s")
+        self.view.set_audio(result.audio, result.sample_rate, script.pyramid, result.words,
+                            result.phonemes, markers, keep_view=keep_view)
         if not keep_view:  # a selection made on a take means nothing on the script
             self.view.set_selection(0, 0)
         self.status_label.setText("Edits apply to one take: choose \"Selected take\" to edit")

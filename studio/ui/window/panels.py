@@ -15,6 +15,7 @@ from studio.project.model import Recording
 from studio.services.dictionaries import DictionaryService
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
+from studio.services.editor_audio import EditorAudio
 from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
 from studio.services.voice_lab import VoiceLab
@@ -52,6 +53,7 @@ def build_panels(
     catalog: VoiceCatalog,
     playback: PlaybackService,
     infill: InfillService,
+    editor_audio: EditorAudio,
     voice_lab: VoiceLab,
     dictionaries: DictionaryService,
     settings: Settings,
@@ -69,7 +71,8 @@ def build_panels(
     return Panels(
         script=ScriptPanel(document, editor, catalog),
         takes=TakesPanel(document, playback),
-        editor=EditorPanel(document, editor, playback, infill, pause_seconds),
+        editor=EditorPanel(document, editor, playback, infill, editor_audio,
+                           pause_seconds),
         voices=VoicesPanel(voice_lab, playback, input_device=settings.input_device,
                            recordings=recordings),
         dictionaries=DictionariesPanel(dictionaries, playback, catalog),
