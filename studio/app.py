@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from qasync import QEventLoop
@@ -102,7 +102,16 @@ class Studio(QObject):
         playback, generation: the audio and generation services.
         window: the :class:`MainWindow`.
         backend: the connected :class:`Backend`, or ``None`` while connecting.
+
+    Signals:
+        shutting_down(): :meth:`shutdown` began. Every service and panel that runs
+            tasks of its own stops them on it, so nothing is left running at exit;
+            what must end in order (an export's files, dictionary saves, playback and
+            generation, the backend, the project file) is ended in :meth:`shutdown`
+            after it.
     """
+
+    shutting_down = Signal()
 
     def __init__(
         self,
@@ -149,6 +158,10 @@ class Studio(QObject):
         self.dictionaries_dock = self.window.dictionaries_dock
         self._wire_voice_lab()
         self._wire_dictionaries()
+        for stop in (panels.takes.shutdown, panels.editor.shutdown, panels.voices.shutdown,
+                     panels.dictionaries.shutdown, self.script_playback.shutdown,
+                     self.editor_audio.shutdown, self.voice_lab.shutdown):
+            self.shutting_down.connect(stop)
         self.exporter = ExportService(
             self.document, lambda: self.project.settings, self.project.set_setting,
             self._pause_seconds,
@@ -463,20 +476,16 @@ class Studio(QObject):
 
     async def shutdown(self) -> None:
         """Stop jobs and playback, close the backend, save settings."""
+        self.shutting_down.emit()
         if self._connect_task is not None and not self._connect_task.done():
             self._connect_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connect_task
         await self.exporter.shutdown()
-        self.script_playback.shutdown()
-        self.editor_audio.shutdown()
-        self.voices_panel.shutdown()
-        self.voice_lab.shutdown()
-        self.dictionaries_panel.shutdown()
         with contextlib.suppress(asyncio.TimeoutError):  # edits on their way to the server
             await asyncio.wait_for(self.dictionaries.wait_idle(), 10)
         self.dictionaries.shutdown()
-        self.playback.shutdown()
+        self.playback.shutdown()  # after the exporter, right before generation stops
         await self.disconnect_backend()
         if self.project_task is not None and not self.project_task.done():
             self.project_task.cancel()

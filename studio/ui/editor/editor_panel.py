@@ -155,6 +155,7 @@ class EditorPanel(QWidget):
         self._dialog: Any = None
         self._tasks = TaskGroup(lambda exc: self.status_label.setText(f"Failed: {exc}"),
                                 what="editor")
+        self._loads = TaskGroup(what="editor view")  # _load reports its own failures
         #: The running (or last) alignment of a take without word timestamps.
         self.align_task: asyncio.Future[None] | None = None
         audio.align_started.connect(self._on_align_started)
@@ -310,7 +311,7 @@ class EditorPanel(QWidget):
     def reload(self, keep_view: bool = False) -> asyncio.Future[None]:
         """Read what the panel shows again, in the background."""
         self._load_number += 1
-        return asyncio.ensure_future(self._load(self._load_number, keep_view))
+        return self._loads.start(self._load, self._load_number, keep_view)
 
     def _current(self, number: int) -> bool:
         return number == self._load_number and shiboken6.isValid(self)
@@ -583,6 +584,14 @@ class EditorPanel(QWidget):
     async def wait_idle(self) -> None:
         """Until the copies and pastes started here are done."""
         await self._tasks.wait_idle()
+
+    def shutdown(self) -> None:
+        """Stop loading, copying and pasting, and a Replace under way; for the app's
+        shutdown."""
+        self._loads.cancel()
+        self._tasks.cancel()
+        if self._dialog is not None and shiboken6.isValid(self._dialog):
+            self._dialog.shutdown()
 
     def copy_selection(self) -> None:
         """Copy the selection for pasting (the samples are copied in a worker: a

@@ -232,6 +232,11 @@ class InfillDialog(QDialog):
                                   if reused else "Candidate ready. Accept it, or try another.")
         self.play_selected()
 
+    def shutdown(self) -> None:
+        """Stop making a candidate (nothing is changed); for the app's shutdown."""
+        if self._task is not None:
+            self._task.cancel()
+
     def play_selected(self) -> None:
         clip = self.selected_clip()
         if clip is not None:

@@ -484,6 +484,10 @@ class TakesPanel(QWidget):
         """Return once the last Play or Compare has read its audio and started (tests)."""
         await self._tasks.wait_idle()
 
+    def shutdown(self) -> None:
+        """Stop reading and measuring takes; for the app's shutdown."""
+        self._tasks.cancel()
+
     def _start(self, work: Callable[..., Coroutine[Any, Any, None]], *args: Take) -> None:
         """Run a Play or Compare; a newer one replaces one still reading its audio."""
         if self._job is not None and not self._job.done():
