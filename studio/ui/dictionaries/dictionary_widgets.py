@@ -46,7 +46,7 @@ from studio.services.dictionaries import DictionaryService
 from studio.services.playback import PlaybackService
 from studio.services.voices import VoiceCatalog
 from studio.ui.dictionaries.dictionary_files import entries_sentence
-from studio.ui.voices.voice_dialogs import language_label
+from studio.ui.widgets.languages import language_label
 from studio.ui.widgets.voice_combo import VoiceComboBox
 
 FloatArray = npt.NDArray[np.float32]

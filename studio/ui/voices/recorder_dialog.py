@@ -59,7 +59,7 @@ from studio.services.playback import PlaybackService
 from studio.services.tasks import TaskGroup
 from studio.services.threads import in_thread
 from studio.services.voice_lab import VoiceLab, VoiceLabError
-from studio.ui.voices.voice_dialogs import language_label
+from studio.ui.widgets.languages import language_label
 from studio.ui.widgets.level_meter import LevelMeter
 from studio.ui.widgets.waveform_view import WaveformView
 

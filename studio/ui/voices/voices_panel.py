@@ -42,7 +42,7 @@ from studio.services.playback import PlaybackService
 from studio.services.tasks import TaskGroup, Work
 from studio.services.voice_lab import VoiceLab, VoiceLabError
 from studio.ui.voices.recorder_dialog import RecorderDialog
-from studio.ui.voices.voice_dialogs import LocalizeDialog, VoiceEditDialog, language_label
+from studio.ui.voices.voice_dialogs import LocalizeDialog, VoiceEditDialog
 from studio.ui.voices.voice_table import (
     ANY,
     COLUMNS,
@@ -57,6 +57,7 @@ from studio.ui.voices.voice_table import (
     filter_voices,
 )
 from studio.ui.widgets.actions import make_action
+from studio.ui.widgets.languages import language_label
 
 log = logging.getLogger(__name__)
 
