@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from qasync import QEventLoop
@@ -36,21 +36,22 @@ from studio.services.backend import Backend, start_backend
 from studio.services.dictionaries import DictionaryError, DictionaryService
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
+from studio.services.editor_audio import EditorAudio
 from studio.services.export import ExportService
 from studio.services.generation import GenerationService
 from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
 from studio.services.project import ProjectService
 from studio.services.render import BlockRenderer
+from studio.services.script_playback import ScriptPlayback
 from studio.services.threads import in_thread
 from studio.services.voice_lab import VoiceLab
 from studio.services.voices import VoiceCatalog
-from studio.ui.dictionaries_panel import DictionariesPanel
-from studio.ui.main_window import MainWindow
-from studio.ui.project_menu import ProjectMenu
-from studio.ui.settings_dialog import SettingsDialog
-from studio.ui.theme import apply_theme
-from studio.ui.voices_panel import VoicesPanel
+from studio.ui.window.main_window import MainWindow
+from studio.ui.window.panels import build_panels
+from studio.ui.window.project_menu import ProjectMenu
+from studio.ui.window.settings_dialog import SettingsDialog
+from studio.ui.window.theme import apply_theme
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,16 @@ class Studio(QObject):
         playback, generation: the audio and generation services.
         window: the :class:`MainWindow`.
         backend: the connected :class:`Backend`, or ``None`` while connecting.
+
+    Signals:
+        shutting_down(): :meth:`shutdown` began. Every service and panel that runs
+            tasks of its own stops them on it, so nothing is left running at exit;
+            what must end in order (an export's files, dictionary saves, playback and
+            generation, the backend, the project file) is ended in :meth:`shutdown`
+            after it.
     """
+
+    shutting_down = Signal()
 
     def __init__(
         self,
@@ -128,28 +138,33 @@ class Studio(QObject):
         )
         self.project = ProjectService(self.document, data_dir() / "untitled", parent=self)
         self.infill = InfillService(self.document, self)
-        self.window = MainWindow(
-            self.document, self.editor, self.catalog, self.playback, self.generation, settings,
-            self.infill,
-        )
+        self.editor_audio = EditorAudio(self)
         self.voice_lab = VoiceLab(self.catalog, self.document, data_dir() / "voice-cache",
                                   settings.starred_voices, parent=self)
-        self.voices_panel = VoicesPanel(self.voice_lab, self.playback,
-                                        input_device=settings.input_device,
-                                        recordings=lambda: list(self.project.recordings))
-        self.voices_dock = self.window.add_dock(
-            "Voices", self.voices_panel, Qt.DockWidgetArea.RightDockWidgetArea,
-            tab_with=self.window.takes_dock)
-        self._wire_voice_lab()
         self.dictionaries = DictionaryService(self)
-        self.dictionaries_panel = DictionariesPanel(self.dictionaries, self.playback, self.catalog)
-        self.dictionaries_dock = self.window.add_dock(
-            "Dictionaries", self.dictionaries_panel, Qt.DockWidgetArea.RightDockWidgetArea,
-            tab_with=self.window.takes_dock)
+        panels = build_panels(
+            document=self.document, editor=self.editor, catalog=self.catalog,
+            playback=self.playback, infill=self.infill, editor_audio=self.editor_audio,
+            voice_lab=self.voice_lab,
+            dictionaries=self.dictionaries, settings=settings,
+            recordings=lambda: list(self.project.recordings),
+            pause_seconds=self._pause_seconds)
+        self.script_playback = ScriptPlayback(
+            self.document, self.playback, self._pause_seconds, self)
+        self.window = MainWindow(self.document, self.editor, self.catalog, self.playback,
+                                 self.generation, settings, panels, self.script_playback)
+        self.voices_panel, self.voices_dock = panels.voices, self.window.voices_dock
+        self.dictionaries_panel = panels.dictionaries
+        self.dictionaries_dock = self.window.dictionaries_dock
+        self._wire_voice_lab()
         self._wire_dictionaries()
+        for stop in (panels.takes.shutdown, panels.editor.shutdown, panels.voices.shutdown,
+                     panels.dictionaries.shutdown, self.script_playback.shutdown,
+                     self.editor_audio.shutdown, self.voice_lab.shutdown):
+            self.shutting_down.connect(stop)
         self.exporter = ExportService(
             self.document, lambda: self.project.settings, self.project.set_setting,
-            lambda: self.window.pause_spin.value(),
+            self._pause_seconds,
             voice_names=lambda: {v.id: v.name for v in self.catalog.voices},
             project_name=lambda: "" if self.project.untitled else self.project.name,
             parent=self)
@@ -166,6 +181,11 @@ class Studio(QObject):
         self.project.credits_changed.connect(self.window.set_project_credits)
         self._connect_task: asyncio.Task[None] | None = None
         self.project_task: asyncio.Task[None] | None = None
+
+    def _pause_seconds(self) -> float:
+        """The silence between blocks, seconds, as the window's toolbar sets it (playing
+        across blocks, the Editor's whole-script view and export all use it)."""
+        return self.window.pause_spin.value()
 
     def _wire_voice_lab(self) -> None:
         lab, panel, settings = self.voice_lab, self.voices_panel, self.settings
@@ -240,7 +260,6 @@ class Studio(QObject):
         service.error.connect(self.window.statusBar().showMessage)
         panel.use_requested.connect(self.editor.set_project_dictionary)
         document.project_dictionary_changed.connect(panel.set_project_dictionary)
-        self.window.add_undo_scope(panel, panel.undo_stack)
         self.generation.dictionary_ready = self._dictionary_saved
 
     async def _dictionary_saved(self, dict_id: str) -> None:
@@ -457,18 +476,16 @@ class Studio(QObject):
 
     async def shutdown(self) -> None:
         """Stop jobs and playback, close the backend, save settings."""
+        self.shutting_down.emit()
         if self._connect_task is not None and not self._connect_task.done():
             self._connect_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connect_task
         await self.exporter.shutdown()
-        self.voices_panel.shutdown()
-        self.voice_lab.shutdown()
-        self.dictionaries_panel.shutdown()
         with contextlib.suppress(asyncio.TimeoutError):  # edits on their way to the server
             await asyncio.wait_for(self.dictionaries.wait_idle(), 10)
         self.dictionaries.shutdown()
-        self.playback.shutdown()
+        self.playback.shutdown()  # after the exporter, right before generation stops
         await self.disconnect_backend()
         if self.project_task is not None and not self.project_task.done():
             self.project_task.cancel()

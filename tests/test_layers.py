@@ -17,6 +17,7 @@ CORE = ["studio.api", "studio.audio", "studio.audio.codecs", "studio.audio.buffe
         "studio.project.infill", "studio.project.lexicon",
         "studio.audio.peaks", "studio.audio.snap", "studio.audio.recorder",
         "studio.audio.clip_checks", "studio.audio.align",
+        "studio.services.clone_session",
         # delivery (issue #12)
         "studio.audio.atomic", "studio.audio.encoders", "studio.audio.limiter",
         "studio.audio.acx", "studio.audio.tags", "studio.audio.riff_tags", "studio.audio.cover",

@@ -7,7 +7,7 @@ a full-scale 1 kHz sine in one channel reads -3.01 LUFS (BS.1770-4, Annex 1), an
 1 LU is 1 dB.
 
 A/B comparisons play both takes at the loudness of the quieter one
-(:func:`matched_gains`): listeners rate the louder of two otherwise equal sounds as
+(:func:`matched_gains`, applied by :func:`match_loudness`): listeners rate the louder of two otherwise equal sounds as
 better, so a fair comparison removes the difference, and only attenuating keeps
 both takes below clipping.
 
@@ -30,6 +30,8 @@ from typing import Any
 import av
 import numpy as np
 import numpy.typing as npt
+
+from studio.audio.buffers import resample
 
 #: BS.1770 gating block length in seconds; pyloudnorm refuses shorter audio.
 BLOCK_SECONDS = 0.4
@@ -105,6 +107,53 @@ def matched_gains(a_lufs: float, b_lufs: float) -> tuple[float, float]:
         return 1.0, 1.0
     target = min(a_lufs, b_lufs)
     return db_to_gain(target - a_lufs), db_to_gain(target - b_lufs)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedPair:
+    """Two sounds prepared for A/B playback at matched loudness (:func:`match_loudness`).
+
+    Attributes:
+        a, b: float32 mono samples, shape ``(frames,)``, at ``sample_rate``, with their
+            gains applied (B resampled to A's rate if they differed).
+        sample_rate: Hz.
+        a_lufs, b_lufs: integrated loudness before the gains, LUFS (``-inf``: silent).
+        gain_a, gain_b: linear gains applied, in (0, 1].
+    """
+
+    a: npt.NDArray[np.float32]
+    b: npt.NDArray[np.float32]
+    sample_rate: int
+    a_lufs: float
+    b_lufs: float
+    gain_a: float
+    gain_b: float
+
+
+def match_loudness(a: npt.NDArray[np.float32], a_rate: int, b: npt.NDArray[np.float32],
+                   b_rate: int, a_lufs: float | None = None,
+                   b_lufs: float | None = None) -> MatchedPair:
+    """``a`` and ``b`` at the loudness of the quieter one (:func:`matched_gains`), at
+    ``a_rate`` Hz: B is resampled first if its rate differs. Loudness already measured
+    (``a_lufs``, ``b_lufs``; B's at ``a_rate``) is not measured again. Slow: run it in a
+    worker thread.
+
+    Args:
+        a, b: float32 mono samples, shape ``(frames,)``, at ``a_rate`` and ``b_rate`` Hz.
+    """
+    if b_rate != a_rate:
+        b = resample(b, b_rate, a_rate)
+    if a_lufs is None:
+        a_lufs = integrated_lufs(a, a_rate)
+    if b_lufs is None:
+        b_lufs = integrated_lufs(b, a_rate)
+    gain_a, gain_b = matched_gains(a_lufs, b_lufs)
+
+    def scaled(samples: npt.NDArray[np.float32], gain: float) -> npt.NDArray[np.float32]:
+        return samples if gain == 1.0 else np.multiply(samples, np.float32(gain), dtype=np.float32)
+
+    return MatchedPair(scaled(a, gain_a), scaled(b, gain_b), a_rate, a_lufs, b_lufs,
+                       gain_a, gain_b)
 
 
 def db_to_gain(db: float) -> float:

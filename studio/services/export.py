@@ -220,6 +220,20 @@ class ExportService(QObject):
         return await self._run(lambda progress, cancel: export(
             job, analysis=analysis, voice_names=names, progress=progress, cancel=cancel))
 
+    async def export_to(self, path: Path, settings: ExportSettings | None = None
+                        ) -> ExportResult:
+        """Export the programme now to ``path`` with ``settings`` (default: 16-bit WAV at
+        the first take's sample rate, levels untouched), without the dialog.
+
+        Raises:
+            ValueError: no block has a selected take.
+            ExportCancelled, ExportError, OSError, SettingsError: as :meth:`export`.
+        """
+        program = self.program()
+        rate = program.blocks[0].take.sample_rate
+        return await self.export(
+            ExportJob(program, settings or ExportSettings(sample_rate=rate), path))
+
     async def _run(self, work: Callable[[Any, threading.Event], Any]) -> Any:
         if self.busy:
             raise RuntimeError("an export is already running")

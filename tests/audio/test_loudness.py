@@ -12,6 +12,7 @@ from studio.audio.loudness import (
     db_to_gain,
     gain_to_db,
     integrated_lufs,
+    match_loudness,
     matched_gains,
 )
 
@@ -100,3 +101,21 @@ def test_gain_and_decibel_conversions() -> None:
     assert gain_to_db(0.0) == SILENT
     with pytest.raises(ValueError):
         gain_to_db(-1.0)
+
+
+def test_match_loudness_plays_both_at_the_quieter_ones_level() -> None:
+    loud, quiet = sine(3.0, 0.5), sine(3.0, 0.125, rate=24000)
+    pair = match_loudness(loud, RATE, quiet, 24000)
+    assert pair.sample_rate == RATE and pair.b.shape[0] == pytest.approx(RATE * 3, abs=2)
+    assert pair.gain_b == 1.0 and gain_to_db(pair.gain_a) == pytest.approx(-12.04, abs=0.1)
+    assert integrated_lufs(pair.a, RATE) == pytest.approx(integrated_lufs(pair.b, RATE), abs=0.1)
+    assert pair.a.dtype == np.float32 and pair.b.dtype == np.float32
+    # Loudness already measured is taken as given, not measured again.
+    known = match_loudness(loud, RATE, loud, RATE, a_lufs=-20.0, b_lufs=-26.0)
+    assert (known.a_lufs, known.b_lufs) == (-20.0, -26.0)
+    assert gain_to_db(known.gain_a) == pytest.approx(-6.0)
+    # Silence has no loudness to match: both play as they are, the same arrays.
+    silent = np.zeros(RATE, np.float32)
+    pair = match_loudness(silent, RATE, loud, RATE)
+    assert pair.a_lufs == SILENT and (pair.gain_a, pair.gain_b) == (1.0, 1.0)
+    assert pair.b is loud

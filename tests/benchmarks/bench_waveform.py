@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QApplication
 
 from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.audio.peaks import PeakPyramid
-from studio.ui.waveform_view import WaveformView
+from studio.ui.widgets.waveform_view import WaveformView
 
 RATE = 48000
 SECONDS = 3600

@@ -8,7 +8,7 @@ import asyncio
 
 from studio.app import Studio
 from studio.config import Settings
-from studio.ui.settings_dialog import SettingsDialog
+from studio.ui.window.settings_dialog import SettingsDialog
 
 
 def _generate(qloop, studio: Studio, block_id: str) -> None:  # type: ignore[no-untyped-def]

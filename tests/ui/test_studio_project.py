@@ -201,7 +201,7 @@ def test_paid_generations_above_the_threshold_ask_first(open_studio, qloop, monk
         asked.append(text)
         return answer[0]
 
-    monkeypatch.setattr("studio.ui.main_window.QMessageBox.question", question)
+    monkeypatch.setattr("studio.ui.window.main_window.QMessageBox.question", question)
     short = window.add_block("Under the threshold.")  # 20 characters
     long = window.add_block("This block is long enough to cost more than forty credits.")
     window.update_estimate()

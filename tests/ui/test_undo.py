@@ -16,7 +16,7 @@ from studio.project.model import Block, Take, make_take
 from studio.services.document import ScriptDocument
 from studio.services.editor import TYPING_PAUSE, ScriptEditor
 from studio.services.voices import VoiceCatalog
-from studio.ui.script_panel import ScriptPanel
+from studio.ui.script.script_panel import ScriptPanel
 
 
 class Clock:
