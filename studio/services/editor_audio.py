@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -33,7 +32,6 @@ log = logging.getLogger(__name__)
 #: minutes); they are still edited by dragging on the waveform.
 ALIGN_LIMIT_SECONDS = 600.0
 
-_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +136,7 @@ class EditorAudio(QObject):
         language = str(take.request.get("language") or "en")
         if not transcript or take.duration > ALIGN_LIMIT_SECONDS or take.id in self._aligned:
             return None
-        return self._tasks.start(self._align, take, _TAG.sub(" ", transcript), language)
+        return self._tasks.start(self._align, take, transcript, language)
 
     async def _align(self, take: Take, transcript: str, language: str) -> None:
         from studio.audio.align import AlignmentError, align_words  # pocketsphinx: slow import

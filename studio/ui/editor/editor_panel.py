@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -54,6 +53,7 @@ from studio.project.edits import (
 from studio.project.infill import InfillError, plan_infill
 from studio.project.model import Take, TakeAudio, new_id
 from studio.project.pronounce import Matcher, applied_items
+from studio.project.transcript import remove_words, replace_words, split_text
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
 from studio.services.editor_audio import EditorAudio
@@ -66,61 +66,7 @@ from studio.ui.widgets.waveform_view import WaveformView
 
 log = logging.getLogger(__name__)
 
-_TAG = re.compile(r"<[^>]*>")
 READING = "Reading the take…"
-
-
-def _spoken_tokens(text: str) -> list[re.Match[str]]:
-    """The spoken words of ``text`` as matches, in order: whitespace-separated tokens
-    with a letter or digit; inline tags such as ``<break time="1s"/>`` are not words.
-    The i-th is the i-th of a take's word timestamps."""
-    return [m for m in re.finditer(r"<[^>]*>|\S+", text)
-            if not _TAG.fullmatch(m.group(0)) and any(c.isalnum() for c in m.group(0))]
-
-
-def split_text(text: str, words_before: int) -> tuple[str, str]:
-    """``text`` cut after its ``words_before``-th spoken word: ``(left, right)``, each
-    stripped."""
-    tokens = _spoken_tokens(text)
-    if words_before >= len(tokens):
-        return text.strip(), ""
-    at = tokens[words_before].start()
-    return text[:at].strip(), text[at:].strip()
-
-
-def replace_words(text: str, first: int, count: int, new: str) -> str:
-    """``text`` with its spoken words ``first .. first+count-1`` replaced by ``new``
-    (``count`` 0 inserts before word ``first``). The punctuation around the replaced
-    words stays: replacing "brown," by "bright red" gives "bright red,"."""
-    tokens = _spoken_tokens(text)
-    new = new.strip()
-    if first >= len(tokens):
-        return f"{text.rstrip()} {new}".strip()
-    if count == 0:
-        at = tokens[first].start()
-        return f"{text[:at]}{new} {text[at:]}"
-    head, tail = tokens[first], tokens[min(first + count, len(tokens)) - 1]
-    lead = re.match(r"^[^\w]*", head.group(0))
-    trail = re.search(r"[^\w]*$", tail.group(0))
-    prefix = lead.group(0) if lead else ""
-    suffix = trail.group(0) if trail else ""
-    return f"{text[:head.start()]}{prefix}{new}{suffix}{text[tail.end():]}"
-
-
-def remove_words(text: str, first: int, count: int) -> str:
-    """``text`` without its spoken words ``first .. first+count-1``; the punctuation
-    after the last one stays ("the lazy dog." without "dog" is "the lazy.")."""
-    tokens = _spoken_tokens(text)
-    if count <= 0 or first >= len(tokens):
-        return text
-    head, tail = tokens[first], tokens[min(first + count, len(tokens)) - 1]
-    before, after = text[:head.start()].rstrip(), text[tail.end():]
-    ending = re.search(r"[.!?]+[\"')\]]*$", tail.group(0))
-    if ending and before and not re.search(r"[.!?,;:][\"')\]]*$", before):
-        before += ending.group(0)  # the sentence still ends where it did
-    if not before:
-        return after.strip()
-    return f"{before}{after}" if not after[:1].isalnum() else f"{before} {after}"
 
 
 class EditorPanel(QWidget):

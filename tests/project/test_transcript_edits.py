@@ -1,8 +1,8 @@
-"""Text helpers of the Editor panel: where a block's text is cut or rewritten."""
+"""Where a block's text is cut or rewritten (the Editor panel's split, replace and delete)."""
 
 from __future__ import annotations
 
-from studio.ui.editor.editor_panel import replace_words, split_text
+from studio.project.transcript import replace_words, split_text
 
 
 def test_split_text_counts_spoken_words_not_tags() -> None:
@@ -25,7 +25,7 @@ def test_replace_words_with_no_words_inserts() -> None:
 
 
 def test_remove_words_keeps_the_sentence_tidy() -> None:
-    from studio.ui.editor.editor_panel import remove_words
+    from studio.project.transcript import remove_words
 
     assert remove_words("the lazy dog.", 2, 1) == "the lazy."
     assert remove_words("The quick brown fox.", 1, 2) == "The fox."
