@@ -50,7 +50,6 @@ from studio.api.models import (
     FlushDoneEvent,
     GenerationConfig,
     OutputFormat,
-    PhonemeTimestamps,
     PhonemeTimestampsEvent,
     StreamEvent,
     TimestampsEvent,
@@ -58,11 +57,11 @@ from studio.api.models import (
     TTSRequest,
     Voice,
     VoicePage,
-    WordTimestamps,
     infill_credits,
 )
 from studio.api.sse import SSEStream
 from studio.api.websocket import TTSWebSocket
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 __all__ = [
     "CONTAINERS",

@@ -14,12 +14,13 @@ from studio.api.models import (
     DoneEvent,
     ErrorEvent,
     FlushDoneEvent,
-    PhonemeTimestamps,
     PhonemeTimestampsEvent,
     StreamEvent,
     TimestampsEvent,
-    WordTimestamps,
+    phoneme_timestamps_from_json,
+    word_timestamps_from_json,
 )
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +82,14 @@ def parse_stream_event(body: Any, *, default_type: str | None = None) -> StreamE
         words = body.get("word_timestamps")
         return TimestampsEvent(
             context_id,
-            WordTimestamps() if words is None else WordTimestamps.from_json(words),
+            WordTimestamps() if words is None else word_timestamps_from_json(words),
             _flush_id(body),
         )
     if kind == "phoneme_timestamps":
         phonemes = body.get("phoneme_timestamps")
         return PhonemeTimestampsEvent(
             context_id,
-            PhonemeTimestamps() if phonemes is None else PhonemeTimestamps.from_json(phonemes),
+            PhonemeTimestamps() if phonemes is None else phoneme_timestamps_from_json(phonemes),
             _flush_id(body),
         )
     if kind == "flush_done":

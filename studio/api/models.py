@@ -14,11 +14,12 @@ that do not match the contract, ``to_json`` methods return plain dicts ready for
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from studio.api.errors import ResponseFormatError
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 Container = Literal["raw", "wav", "mp3"]
 Encoding = Literal["pcm_f32le", "pcm_s16le", "pcm_mulaw", "pcm_alaw"]
@@ -317,68 +318,29 @@ class TTSRequest:
         return out
 
 
-def _parallel_lists(body: Any, labels: str, where: str) -> tuple[list[Any], list[Any], list[Any]]:
-    """The ``labels``/``start``/``end`` lists of a timestamps object, equal in length."""
-    names = _require(body, labels, list, where)
-    start = _require(body, "start", list, where)
-    end = _require(body, "end", list, where)
-    if not (len(names) == len(start) == len(end)):
-        raise ResponseFormatError(f"{where}: {labels}, start and end differ in length")
-    return names, start, end
+def word_timestamps_from_json(body: Any) -> WordTimestamps:
+    """A ``WordTimestamps`` object of the stream (seed schema ``WordTimestamps``).
+
+    Raises:
+        ResponseFormatError: the lists are missing, differ in length, or hold a time
+            that is not a number.
+    """
+    try:
+        return WordTimestamps.from_json(body)
+    except (ValueError, TypeError) as exc:
+        raise ResponseFormatError(str(exc)) from exc
 
 
-@dataclass(frozen=True, slots=True)
-class WordTimestamps:
-    """``WordTimestamps``: parallel lists; ``start``/``end`` in seconds."""
+def phoneme_timestamps_from_json(body: Any) -> PhonemeTimestamps:
+    """A ``PhonemeTimestamps`` object of the stream (seed schema ``PhonemeTimestamps``).
 
-    words: tuple[str, ...] = ()
-    start: tuple[float, ...] = ()
-    end: tuple[float, ...] = ()
-
-    @classmethod
-    def from_json(cls, body: Any) -> WordTimestamps:
-        words, start, end = _parallel_lists(body, "words", "WordTimestamps")
-        return cls(tuple(map(str, words)), tuple(map(float, start)), tuple(map(float, end)))
-
-    @classmethod
-    def concat(cls, parts: Iterable[WordTimestamps]) -> WordTimestamps:
-        """The words of ``parts`` in order, joined in one pass (a stream's events)."""
-        parts = list(parts)
-        return cls(
-            tuple(w for p in parts for w in p.words),
-            tuple(t for p in parts for t in p.start),
-            tuple(t for p in parts for t in p.end),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {"words": list(self.words), "start": list(self.start), "end": list(self.end)}
-
-
-@dataclass(frozen=True, slots=True)
-class PhonemeTimestamps:
-    """``PhonemeTimestamps``: parallel lists; ``start``/``end`` in seconds."""
-
-    phonemes: tuple[str, ...] = ()
-    start: tuple[float, ...] = ()
-    end: tuple[float, ...] = ()
-
-    @classmethod
-    def from_json(cls, body: Any) -> PhonemeTimestamps:
-        phonemes, start, end = _parallel_lists(body, "phonemes", "PhonemeTimestamps")
-        return cls(tuple(map(str, phonemes)), tuple(map(float, start)), tuple(map(float, end)))
-
-    @classmethod
-    def concat(cls, parts: Iterable[PhonemeTimestamps]) -> PhonemeTimestamps:
-        """The phonemes of ``parts`` in order, joined in one pass."""
-        parts = list(parts)
-        return cls(
-            tuple(x for p in parts for x in p.phonemes),
-            tuple(t for p in parts for t in p.start),
-            tuple(t for p in parts for t in p.end),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {"phonemes": list(self.phonemes), "start": list(self.start), "end": list(self.end)}
+    Raises:
+        ResponseFormatError: as :func:`word_timestamps_from_json`.
+    """
+    try:
+        return PhonemeTimestamps.from_json(body)
+    except (ValueError, TypeError) as exc:
+        raise ResponseFormatError(str(exc)) from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,9 +51,9 @@ from typing import Protocol, cast
 import numpy as np
 import numpy.typing as npt
 
-from studio.api.models import WordTimestamps
 from studio.audio.buffers import resample
 from studio.project.transcript import SpokenWord, spoken_words, trailing_pause
+from studio.timestamps import WordTimestamps
 
 log = logging.getLogger(__name__)
 

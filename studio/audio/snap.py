@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from studio.api.models import WordTimestamps
+from studio.timestamps import WordTimestamps
 
 #: Audacity's zero-crossing search window: 1/100 s, centred on the edge.
 ZERO_CROSSING_WINDOW_S = 0.010

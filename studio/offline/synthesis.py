@@ -33,12 +33,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.offline import espeak
 from studio.offline.delivery import Delivery, apply_gain
 from studio.offline.formats import AudioFormat, StreamEncoder
 from studio.offline.tags import Pause, Piece, Replacement, Speech, split_sentences
 from studio.project.transcript import word_of
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 _TOKEN = re.compile(r"\S+")
 _STRESS = str.maketrans("", "", "ˈˌ")

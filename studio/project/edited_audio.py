@@ -20,7 +20,6 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.audio.buffers import as_mono
 from studio.project.edits import (
     GAIN_RAMP_SECONDS,
@@ -41,6 +40,7 @@ from studio.project.edits import (
     crossfade_frames,
 )
 from studio.project.model import Take, TakeAudio, new_id
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 _Times: TypeAlias = npt.NDArray[np.float64]
 _DECIMALS = 6  # timestamps are rounded to 1 µs

@@ -72,8 +72,8 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.model import TakeAudio
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 __all__ = [
     "CROSSFADE_SECONDS", "GAIN_RAMP_SECONDS", "MAX_GAIN_DB", "MIN_GAIN_DB", "MIN_MARK_SECONDS",

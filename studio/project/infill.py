@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from studio.api.models import WordTimestamps
 from studio.audio.snap import nearest_zero_crossing
 from studio.project.edits import Edited
+from studio.timestamps import WordTimestamps
 
 #: Seconds of audio sent on each side of the replaced span.
 CONTEXT_SECONDS = 8.0

@@ -22,16 +22,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from studio.api.models import (
-    DEFAULT_MODEL,
-    GenerationConfig,
-    OutputFormat,
-    PhonemeTimestamps,
-    TTSRequest,
-    WordTimestamps,
-)
+from studio.api.models import DEFAULT_MODEL, GenerationConfig, OutputFormat, TTSRequest
 from studio.project.lexicon import LexiconItem
 from studio.project.pronounce import Matcher, applied_items
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 #: Request fields that decide what a take sounds like (output format aside).
 _RENDERED_FIELDS = ("model_id", "transcript", "voice", "language", "generation_config",

@@ -55,11 +55,11 @@ import numpy as np
 import numpy.typing as npt
 
 from studio.api.errors import CartesiaError
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.audio_blocks import decode_audio, encode_audio
 from studio.project.lexicon import LexiconItem
 from studio.project.migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 from studio.project.model import Block, Recording, Take, TakeAudio
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 if TYPE_CHECKING:
     from studio.project.edits import Clip

@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.audio.peaks import PeakPyramid
 from studio.project.edited_audio import edited
 from studio.project.edits import Edited
@@ -25,6 +24,7 @@ from studio.project.export import mixdown
 from studio.project.model import Block, Take
 from studio.services.tasks import TaskGroup
 from studio.services.threads import in_thread
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 log = logging.getLogger(__name__)
 

@@ -24,11 +24,9 @@ from studio.api import (
     ChunkEvent,
     Encoding,
     OutputFormat,
-    PhonemeTimestamps,
     PhonemeTimestampsEvent,
     TimestampsEvent,
     TTSRequest,
-    WordTimestamps,
 )
 from studio.api.resources import TTSResource
 from studio.audio.codecs import StreamDecoder
@@ -38,6 +36,7 @@ from studio.project.model import NO_DICTIONARY, Block, DictionaryUse, Take, make
 from studio.project.script import ScriptError, split_for_streaming
 from studio.project.transcript import spoken_word_count
 from studio.services.threads import in_thread
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 log = logging.getLogger(__name__)
 

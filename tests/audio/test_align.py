@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from studio.api.models import WordTimestamps
 from studio.audio import codecs
 from studio.audio.align import (
     AlignmentError,
@@ -24,6 +23,7 @@ from studio.offline.delivery import Delivery
 from studio.offline.formats import AudioFormat
 from studio.offline.synthesis import Rendered, Renderer, Voicing
 from studio.project.transcript import transcript_words
+from studio.timestamps import WordTimestamps
 
 RATE = 22050
 TOLERANCE_S = 0.150

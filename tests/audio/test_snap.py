@@ -6,7 +6,6 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from studio.api.models import WordTimestamps
 from studio.audio.snap import (
     nearest_zero_crossing,
     snap,
@@ -14,6 +13,7 @@ from studio.audio.snap import (
     word_boundaries,
     zero_crossing_window,
 )
+from studio.timestamps import WordTimestamps
 
 RATE = 48000
 WORDS = WordTimestamps(("hello", "there", "world"), (0.10, 0.50, 0.90), (0.40, 0.80, 1.30))

@@ -34,7 +34,6 @@ from pathlib import Path
 import numpy as np
 
 from bench_project import RATE, speech_like, timestamps  # the same speech-like takes
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.audio.encoders import EncodeSettings, PyAVEncoder
 from studio.audio.tags import Metadata
 from studio.project.export_pipeline import ExportJob, export
@@ -42,6 +41,7 @@ from studio.project.export_settings import PRESETS
 from studio.project.model import Block, make_take
 from studio.project.program import program_of
 from studio.project.store import ProjectStore, script_rows
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 TAKE_SECONDS = 30
 POOL = 40

@@ -28,12 +28,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 from PySide6.QtCore import QCoreApplication
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.model import make_take
 from studio.services.document import ScriptDocument
 from studio.services.generation import GenerationService
 from studio.services.playback import PlaybackService
 from studio.services.render import BlockRenderer
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 
 def script(blocks: int, renderer: BlockRenderer) -> tuple[ScriptDocument, dict[str, str]]:

@@ -35,11 +35,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.audio_blocks import encode_audio
 from studio.project.cache import take_key
 from studio.project.model import Block, Take, make_take
 from studio.project.store import ProjectStore, check_project, script_rows
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 RATE = 44100
 SECONDS = 3.0

@@ -30,8 +30,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.audio.peaks import PeakPyramid
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 from studio.ui.widgets.waveform_view import WaveformView
 
 RATE = 48000

@@ -23,11 +23,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.cache import take_key
 from studio.project.migrations import APPLICATION_ID, SCHEMA_VERSION
 from studio.project.model import Block, make_take
 from studio.project.store import LoadedProject, ProjectStore, script_rows
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 PARAGRAPHS = [
     "Welcome to the show. Today we talk about voices.",

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.edited_audio import apply_edits, clip_from, edited
 from studio.project.edits import (
     Clip,
@@ -28,6 +27,7 @@ from studio.project.edits import (
     edits_to_json,
 )
 from studio.project.model import TakeAudio, make_take
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 RATE = 1000  # 10 ms crossfade = 10 frames, 5 ms gain ramp = 5 frames
 H = 10

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.audio.buffers import resample
 from studio.project.export import export_wav, mixdown
 from studio.project.model import make_take
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 
 def _take(seconds: float, rate: int, words: list[tuple[str, float, float]]):  # type: ignore[no-untyped-def]

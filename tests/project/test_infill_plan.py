@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.audio.buffers import wav_bytes
 from studio.project.edits import Edited
 from studio.project.infill import (
@@ -14,6 +13,7 @@ from studio.project.infill import (
     infill_key,
     plan_infill,
 )
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 RATE = 16000
 

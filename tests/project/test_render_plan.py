@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.model import Block, make_take
 from studio.project.render_plan import (
     DEFAULT_PAUSE,
@@ -19,6 +18,7 @@ from studio.project.render_plan import (
     render_numbers,
     script_blocks,
 )
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 AVA = BlockDelivery("ava", "sonic-3", "en", None, 1.0, 1.0)
 BEN = BlockDelivery("ben", "sonic-3", "en", "calm", 1.2, 0.8)

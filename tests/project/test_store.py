@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.audio_blocks import AUDIO_BLOCK_FRAMES, decode_audio, encode_audio
 from studio.project.cache import find_cached, take_key
 from studio.project.migrations import APPLICATION_ID, SCHEMA_VERSION
@@ -23,6 +22,7 @@ from studio.project.store import (
     check_project,
     script_rows,
 )
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 RATE = 22050
 REQUEST = {"model_id": "sonic-3", "transcript": "Hello there.", "voice": {"mode": "id", "id": "v1"},

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.edited_audio import edited
 from studio.project.edits import Clip, Delete, Fade, Gain, Splice, Trim
 from studio.project.model import Block, TakeAudio, new_id
 from studio.project.store import ProjectStore, script_rows
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 from test_store import RATE, speech_like, take_for
 
 

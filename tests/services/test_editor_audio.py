@@ -8,10 +8,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.edits import Delete
 from studio.project.model import Block, Take, TakeAudio
 from studio.services.editor_audio import ALIGN_LIMIT_SECONDS, EditorAudio
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 RATE = 24000
 

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.cache import TakeIndex
 from studio.project.lexicon import LexiconItem
 from studio.project.model import Block, Take, make_take
@@ -19,6 +18,7 @@ from studio.services.document import ScriptDocument
 from studio.services.generation import GenerationService
 from studio.services.playback import PlaybackService
 from studio.services.render import BlockRenderer, GenerationJob
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 
 @pytest.fixture(scope="module", autouse=True)

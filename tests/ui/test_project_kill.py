@@ -22,7 +22,7 @@ CHILD = textwrap.dedent('''
     import numpy as np
     from PySide6.QtCore import QCoreApplication
     from qasync import QEventLoop
-    from studio.api.models import PhonemeTimestamps, WordTimestamps
+    from studio.timestamps import PhonemeTimestamps, WordTimestamps
     from studio.project.model import make_take
     from studio.services.document import ScriptDocument
     from studio.services.project import ProjectService

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.model import make_take
 from studio.project.store import ProjectError, ProjectStore, open_read_only, remove_project_files
 from studio.services.document import ScriptDocument
 from studio.services.project import ProjectService
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 RATE = 16000
 

@@ -11,11 +11,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.project.model import Block, Take, make_take
 from studio.services.document import ScriptDocument
 from studio.services.editor import TYPING_PAUSE, ScriptEditor
 from studio.services.voices import VoiceCatalog
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 from studio.ui.script.script_panel import ScriptPanel
 
 

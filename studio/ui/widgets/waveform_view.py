@@ -31,7 +31,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.audio.peaks import PeakPyramid
 from studio.audio.snap import (
     nearest_zero_crossing,
@@ -40,6 +39,7 @@ from studio.audio.snap import (
     zero_crossing_window,
 )
 from studio.audio.snap import snap as snap_edge
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 from studio.ui.widgets.waveform_paint import (
     IntArray,
     format_time,

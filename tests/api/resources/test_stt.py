@@ -17,9 +17,9 @@ from studio.api import (
     RetryPolicy,
     ServerError,
     Transcription,
-    WordTimestamps,
 )
 from studio.offline import OfflineEngine
+from studio.timestamps import WordTimestamps
 
 KEY = "sk_test_not_a_real_key"
 FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_backoff=0.002)

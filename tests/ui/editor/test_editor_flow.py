@@ -262,8 +262,8 @@ def test_whole_script_view_marks_each_block(studio, qloop) -> None:  # type: ign
 def test_a_take_without_word_timestamps_gets_its_words_by_alignment(studio, qloop) -> None:  # type: ignore[no-untyped-def]
     import dataclasses
 
-    from studio.api.models import WordTimestamps
     from studio.project.model import new_id
+    from studio.timestamps import WordTimestamps
 
     block_id = generated_block(studio, qloop)
     generated = studio.document.block(block_id).selected_take

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QUndoStack
 
-from studio.api.models import OutputFormat, PhonemeTimestamps, WordTimestamps
+from studio.api.models import OutputFormat
 from studio.project.lexicon import LexiconItem
 from studio.project.model import Block, make_take
 from studio.services.document import ScriptDocument
@@ -15,6 +15,7 @@ from studio.services.editor import ScriptEditor
 from studio.services.project import ProjectService
 from studio.services.render import BlockRenderer
 from studio.services.voices import VoiceCatalog
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 from studio.ui.script.pronunciation_highlight import describe
 from studio.ui.script.script_panel import ScriptPanel
 from tests.ui.test_project_service import reopen

@@ -14,10 +14,11 @@ import pytest
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
-from studio.api.models import OutputFormat, PhonemeTimestamps, WordTimestamps
+from studio.api.models import OutputFormat
 from studio.audio.loudness import SILENT, db_to_gain, integrated_lufs
 from studio.project.model import Block, Take, TakeAudio, make_take
 from studio.services.document import ScriptDocument
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 from studio.ui.takes.take_table import COLUMNS, CREATED, NAME, STAR, STATE, created_label
 from studio.ui.takes.takes_panel import COMPARE_GAP_SECONDS, TakesPanel
 

@@ -13,8 +13,8 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from studio.api.models import PhonemeTimestamps, WordTimestamps
 from studio.audio.peaks import PeakPyramid
+from studio.timestamps import PhonemeTimestamps, WordTimestamps
 from studio.ui.widgets.waveform_view import (
     MIN_SAMPLES_PER_PIXEL,
     RULER_HEIGHT,
