@@ -64,6 +64,13 @@ class MainThreadCollector(QObject):
     So automatic collection is turned off and a timer collects the young generation
     every second and everything every 20 seconds, always on this thread (the
     approach of Qt's own advice: delete QObjects in the thread they live in).
+
+    :meth:`freeze` (after start-up, and once the first project is open) moves every
+    object alive then out of the collector's sight (``gc.freeze``, Python docs: "to
+    ignore all objects tracked so far"): the modules, Qt's wrappers and the project's
+    blocks are never garbage in a cycle, and scanning them is what made the full
+    collection stall the UI thread 80-140 ms every 20 s. Frozen objects are still freed
+    when their last reference goes; only a reference cycle among them would be kept.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -84,6 +91,11 @@ class MainThreadCollector(QObject):
     def _collect(self) -> None:
         self._ticks += 1
         gc.collect(2 if self._ticks % 20 == 0 else 0)
+
+    def freeze(self) -> None:
+        """Collect once, then leave everything alive now out of later collections."""
+        gc.collect()
+        gc.freeze()
 
 
 class Studio(QObject):
@@ -564,6 +576,9 @@ def run_studio(argv: Sequence[str] | None = None) -> int:
 
     async def main() -> None:
         studio.start()
+        collector.freeze()  # the window and every service are built
+        if studio.project_task is not None:  # and again once the project is open
+            studio.project_task.add_done_callback(lambda _task: collector.freeze())
         await quit_requested.wait()
         studio.window.discard_confirmed = True  # Ctrl+C in the terminal quits without asking
         studio.window.close()

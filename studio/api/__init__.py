@@ -7,10 +7,12 @@ the official SDK (``client.voices.list()``, ``client.tts.bytes(...)``,
 :mod:`studio.api.models` and the exception tree of :mod:`studio.api.errors`.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from studio.api._constants import DEFAULT_BASE_URL, DEFAULT_CARTESIA_VERSION
-from studio.api._context import TTSContext
-from studio.api._retry import RetryPolicy
-from studio.api.client import CartesiaClient
 from studio.api.errors import (
     APIStatusError,
     APITimeoutError,
@@ -59,9 +61,34 @@ from studio.api.models import (
     VoicePage,
     infill_credits,
 )
-from studio.api.sse import SSEStream
-from studio.api.websocket import TTSWebSocket
 from studio.timestamps import PhonemeTimestamps, WordTimestamps
+
+if TYPE_CHECKING:
+    from studio.api._context import TTSContext
+    from studio.api._retry import RetryPolicy
+    from studio.api.client import CartesiaClient
+    from studio.api.sse import SSEStream
+    from studio.api.websocket import TTSWebSocket
+
+#: The client and its streams, imported on first use (PEP 562): they bring httpx and
+#: websockets, which the models, the errors and everything that only names a voice do
+#: not need (the studio's window is up before the client connects).
+_TRANSPORT = {
+    "CartesiaClient": "studio.api.client",
+    "RetryPolicy": "studio.api._retry",
+    "SSEStream": "studio.api.sse",
+    "TTSContext": "studio.api._context",
+    "TTSWebSocket": "studio.api.websocket",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _TRANSPORT.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "CONTAINERS",

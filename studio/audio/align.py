@@ -39,6 +39,7 @@ the editor, the captions and the word timestamps do.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -82,8 +83,12 @@ _SILENCE_BELOW_DB = 35.0
 #: ... but only across a run of at least this many silent 10 ms frames.
 _MIN_SILENT_FRAMES = 3
 
-#: 0.1 s of one-bit noise at 16 kHz, decoded before each utterance (:func:`_segments`).
-_RESET_PCM = np.random.default_rng(1).integers(-1, 2, SPHINX_RATE // 10).astype("<i2").tobytes()
+@functools.cache
+def _reset_pcm() -> bytes:
+    """0.1 s of one-bit noise at 16 kHz, decoded before each utterance (:func:`_segments`);
+    made on first use (``numpy.random`` is a noticeable part of start-up)."""
+    noise = np.random.default_rng(1).integers(-1, 2, SPHINX_RATE // 10)
+    return bytes(noise.astype("<i2").tobytes())
 
 _ALTERNATE = re.compile(r"\(\d+\)$")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
@@ -331,7 +336,7 @@ def _segments(decoder: _Decoder, pcm: bytes) -> list[tuple[str, int, int]]:
     # it scored last, its cepstral mean), so the same audio came out a frame or two
     # differently after other audio. A fixed utterance first starts every decode alike.
     decoder.start_utt()
-    decoder.process_raw(_RESET_PCM, full_utt=True)
+    decoder.process_raw(_reset_pcm(), full_utt=True)
     decoder.end_utt()
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)

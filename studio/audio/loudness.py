@@ -24,10 +24,8 @@ import gc
 import math
 import threading
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
-import av
 import numpy as np
 import numpy.typing as npt
 
@@ -211,6 +209,14 @@ class Loudness:
                         self.true_peak, self.duration)
 
 
+def _av() -> Any:
+    """PyAV, imported on first use: FFmpeg's libraries cost start-up a tenth of a
+    second, and the studio only needs them once it measures or exports."""
+    import av
+
+    return av
+
+
 def _linear_to_db(value: float) -> float:
     return 20.0 * math.log10(value) if value > 0.0 else SILENT
 
@@ -232,7 +238,7 @@ class AudioGraph:
         if sample_rate <= 0:
             raise ValueError(f"sample_rate must be positive, got {sample_rate}")
         self.sample_rate = sample_rate
-        self._graph = av.filter.Graph()
+        self._graph = _av().filter.Graph()
         node: Any = self._graph.add_abuffer(format="flt", sample_rate=sample_rate, layout="mono")
         for name, options in filters:
             following = self._graph.add(name, options)
@@ -242,6 +248,8 @@ class AudioGraph:
         node.link_to(sink)
         self._graph.configure()
         self._pts = 0
+        from fractions import Fraction  # with decimal, a noticeable part of start-up
+
         self._time_base = Fraction(1, sample_rate)
         self._closed = False
         self.metadata: dict[str, str] = {}
@@ -260,7 +268,7 @@ class AudioGraph:
         data = np.ascontiguousarray(samples, dtype=np.float32)
         for begin in range(0, data.shape[0], frame_size):
             piece = data[begin:begin + frame_size]
-            frame = av.AudioFrame.from_ndarray(piece.reshape(1, -1), format="flt", layout="mono")
+            frame = _av().AudioFrame.from_ndarray(piece.reshape(1, -1), format="flt", layout="mono")
             frame.sample_rate = self.sample_rate
             frame.pts = self._pts
             frame.time_base = self._time_base
@@ -282,7 +290,7 @@ class AudioGraph:
         while True:
             try:
                 frame = self._graph.pull()
-            except (av.BlockingIOError, av.EOFError):
+            except (_av().BlockingIOError, _av().EOFError):
                 return
             if frame.metadata:
                 self.metadata = dict(frame.metadata)

@@ -31,14 +31,14 @@ from studio.cli.options import (
     with_extension,
 )
 from studio.cli.progress import TerminalProgress
-from studio.project.export_pipeline import (
+from studio.project.export_pipeline import ExportJob, ExportResult, export
+from studio.project.export_settings import (
     ExportCancelled,
     ExportError,
-    ExportJob,
-    ExportResult,
-    export,
+    ExportSettings,
+    SettingsError,
+    presets_from_json,
 )
-from studio.project.export_settings import ExportSettings, SettingsError, presets_from_json
 from studio.project.program import Program, program_of
 from studio.project.render_plan import DEFAULT_PAUSE, PAUSE_KEY
 from studio.project.store import ProjectError, ProjectStore

@@ -75,6 +75,8 @@ from studio.project.edited_audio import apply_edits
 from studio.project.export_calibration import Calibration, calibrate, sample_stride, snippet
 from studio.project.export_settings import (
     SIDECAR_SUFFIXES,
+    ExportCancelled,
+    ExportError,
     ExportSettings,
     check_settings,
 )
@@ -105,14 +107,6 @@ _CHUNK = 48_000
 _TAG_CONTAINERS = {"opus": "ogg"}
 #: Analysis is cheaper than encoding: its share of the progress bar, per frame.
 _ANALYSIS_WEIGHT = 0.3
-
-
-class ExportCancelled(Exception):
-    """The user cancelled; nothing was written."""
-
-
-class ExportError(Exception):
-    """The export failed; nothing was written. The message is for the user."""
 
 
 @dataclass(frozen=True, slots=True)

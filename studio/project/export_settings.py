@@ -225,6 +225,14 @@ class SettingsError(ValueError):
     """Export settings that cannot be used; the message says which and why."""
 
 
+class ExportCancelled(Exception):
+    """The user cancelled an export; nothing was written."""
+
+
+class ExportError(Exception):
+    """The export failed; nothing was written. The message is for the user."""
+
+
 def _within(value: float, bounds: tuple[float, float], what: str) -> None:
     low, high = bounds
     if not (math.isfinite(value) and low <= value <= high):

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studio.api import CartesiaClient
 from studio.config import Settings, data_dir
 from studio.services.threads import in_thread
 
 if TYPE_CHECKING:
+    from studio.api import CartesiaClient
     from studio.offline import OfflineEngine
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,9 @@ async def start_backend(
     Raises:
         OSError or RuntimeError: if the offline engine cannot start (message says why).
     """
+    # The client (httpx, websockets) loads here, after the window is up.
+    from studio.api.client import CartesiaClient
+
     if settings.wants_cloud(environ):
         client = CartesiaClient(
             settings.effective_api_key(environ),

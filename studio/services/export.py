@@ -19,20 +19,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.audio.cover import load_cover
-from studio.audio.tags import Metadata
-from studio.project.export_pipeline import (
-    Analysis,
-    ExportJob,
-    ExportResult,
-    analyse,
-    export,
-    plan_files,
-)
 from studio.project.export_settings import (
     PRESETS,
     ExportSettings,
@@ -41,6 +31,14 @@ from studio.project.export_settings import (
 )
 from studio.project.program import Program, program_of
 from studio.services.document import ScriptDocument
+
+if TYPE_CHECKING:
+    from studio.audio.tags import Metadata
+    from studio.project.export_pipeline import Analysis, ExportJob, ExportResult
+
+# The export machinery (FFmpeg's libraries through PyAV, mutagen, the caption writers)
+# is imported where it is used, the first time a file is measured or written: the
+# studio starts without it.
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +72,9 @@ class Tags:
         Raises:
             ValueError: the cover cannot be used (the message says why).
         """
+        from studio.audio.cover import load_cover
+        from studio.audio.tags import Metadata
+
         cover = load_cover(Path(self.cover)) if self.cover else None
         return Metadata(**{name: getattr(self, name) for name in _TAG_FIELDS}, cover=cover)
 
@@ -184,6 +185,8 @@ class ExportService(QObject):
                           is_stale=lambda block, take: not self.document.is_current(block, take))
 
     def file_count(self, job: ExportJob) -> int:
+        from studio.project.export_pipeline import plan_files
+
         return len(plan_files(job, self._voice_names()))
 
     def cancel(self) -> None:
@@ -198,6 +201,8 @@ class ExportService(QObject):
         Raises:
             ExportCancelled, ExportError, SettingsError: as :func:`analyse`.
         """
+        from studio.project.export_pipeline import analyse, plan_files
+
         key = _analysis_key(job)
         if self._analysis is not None and self._analysis[0] == key:
             return self._analysis[1]
@@ -214,6 +219,8 @@ class ExportService(QObject):
             ExportCancelled, ExportError, OSError, SettingsError: as
             :func:`studio.project.export_pipeline.export`.
         """
+        from studio.project.export_pipeline import export
+
         key = _analysis_key(job)
         analysis = self._analysis[1] if self._analysis and self._analysis[0] == key else None
         names = self._voice_names()
@@ -229,6 +236,8 @@ class ExportService(QObject):
             ValueError: no block has a selected take.
             ExportCancelled, ExportError, OSError, SettingsError: as :meth:`export`.
         """
+        from studio.project.export_pipeline import ExportJob
+
         program = self.program()
         rate = program.blocks[0].take.sample_rate
         return await self.export(

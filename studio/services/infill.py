@@ -19,13 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject
 
-from studio.api.client import CartesiaClient
 from studio.api.models import OutputFormat, infill_credits
 from studio.audio.align import word_timestamps_for
 from studio.audio.buffers import AudioFileError, decode_audio_bytes, resample, wav_bytes
@@ -35,6 +34,9 @@ from studio.project.infill import InfillError, InfillPlan, infill_key
 from studio.project.model import TakeAudio, new_id
 from studio.services.document import ScriptDocument
 from studio.services.threads import in_thread
+
+if TYPE_CHECKING:
+    from studio.api.client import CartesiaClient
 
 log = logging.getLogger(__name__)
 

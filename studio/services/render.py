@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +28,6 @@ from studio.api import (
     TimestampsEvent,
     TTSRequest,
 )
-from studio.api.resources import TTSResource
 from studio.audio.codecs import StreamDecoder
 from studio.project.cache import take_key
 from studio.project.lexicon import LexiconItem
@@ -37,6 +36,9 @@ from studio.project.script import ScriptError, split_for_streaming
 from studio.project.transcript import spoken_word_count
 from studio.services.threads import in_thread
 from studio.timestamps import PhonemeTimestamps, WordTimestamps
+
+if TYPE_CHECKING:
+    from studio.api.resources import TTSResource
 
 log = logging.getLogger(__name__)
 

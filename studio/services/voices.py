@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.api import CartesiaClient, CartesiaError, Voice
+from studio.api import CartesiaError, Voice
+
+if TYPE_CHECKING:
+    from studio.api.client import CartesiaClient
 
 log = logging.getLogger(__name__)
 

@@ -46,15 +46,14 @@ from export_project import (
 from studio.audio.acx import Levels
 from studio.audio.loudness import Loudness
 from studio.audio.tags import Metadata
-from studio.project.export_pipeline import (
+from studio.project.export_pipeline import ExportJob, FileResult, _missed_note, export
+from studio.project.export_settings import (
+    PRESETS,
     ExportCancelled,
     ExportError,
-    ExportJob,
-    FileResult,
-    _missed_note,
-    export,
+    ExportSettings,
+    LoudnessTarget,
 )
-from studio.project.export_settings import PRESETS, ExportSettings, LoudnessTarget
 from studio.project.model import Block
 from studio.project.program import Program, program_of
 

@@ -40,8 +40,6 @@ from PySide6.QtWidgets import (
 from studio.audio.loudness import Loudness
 from studio.project.export_pipeline import (
     Analysis,
-    ExportCancelled,
-    ExportError,
     ExportJob,
     ExportResult,
     file_gain,
@@ -51,6 +49,8 @@ from studio.project.export_settings import (
     FORMATS,
     LOUDNESS_RANGE,
     PRESETS,
+    ExportCancelled,
+    ExportError,
     ExportSettings,
     LoudnessTarget,
     SettingsError,

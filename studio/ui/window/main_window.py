@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -36,8 +37,12 @@ from PySide6.QtWidgets import (
 )
 
 from studio.config import Settings
-from studio.project.export_pipeline import ExportCancelled, ExportError
-from studio.project.export_settings import ExportSettings, SettingsError
+from studio.project.export_settings import (
+    ExportCancelled,
+    ExportError,
+    ExportSettings,
+    SettingsError,
+)
 from studio.project.model import Block
 from studio.project.script import ScriptError, read_script_file, split_paragraphs
 from studio.services.catalog import pick_voice
@@ -48,9 +53,11 @@ from studio.services.generation import Estimate, GenerationService
 from studio.services.playback import PlaybackService
 from studio.services.script_playback import ScriptPlayback
 from studio.services.voices import VoiceCatalog
-from studio.ui.export.export_dialog import ExportDialog
 from studio.ui.widgets.actions import make_action
 from studio.ui.window.panels import Panels
+
+if TYPE_CHECKING:
+    from studio.ui.export.export_dialog import ExportDialog
 
 log = logging.getLogger(__name__)
 
@@ -637,6 +644,10 @@ class MainWindow(QMainWindow):
         """The Export dialog (made on first use, then kept with its settings)."""
         if self._export_dialog is None:
             assert self.exporter is not None, "app.py sets the exporter"
+            # Imported here: the dialog brings the export machinery (FFmpeg's libraries,
+            # mutagen, the caption writers), which start-up does not need.
+            from studio.ui.export.export_dialog import ExportDialog
+
             self._export_dialog = ExportDialog(self.exporter, self)
             self._export_dialog.exported.connect(self._on_exported)
         return self._export_dialog
