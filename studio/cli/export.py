@@ -16,9 +16,12 @@ unreadable cover image, a project that cannot be opened).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -87,20 +90,38 @@ def report(result: ExportResult, stream: TextIO | None = None) -> None:
         print(f"Note: {note}", file=stream)
 
 
+@contextlib.contextmanager
+def _signals_cancel(cancel: threading.Event) -> Iterator[None]:
+    """While the export runs, Ctrl+C and SIGTERM set ``cancel`` instead of raising
+    ``KeyboardInterrupt``: an exception raised where the signal lands can be swallowed
+    (inside a cffi callback of libsndfile, Python only prints "Exception ignored"), and
+    the export went on to exit 0. The export checks ``cancel`` every second of audio and
+    removes what it staged. Off the main thread (a test calling this), nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in handlers:
+        signal.signal(sig, lambda _signum, _frame: cancel.set())
+    try:
+        yield
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
 def run_export(job: ExportJob, stream: TextIO | None = None) -> int:
     """Run ``job`` with a progress line; report; return the exit status."""
     stream = stream if stream is not None else sys.stderr
     progress = TerminalProgress(stream)
     cancel = threading.Event()
     try:
-        result = export(job, voice_names=known_voice_names(), progress=progress, cancel=cancel)
-    except KeyboardInterrupt:
+        with _signals_cancel(cancel):
+            result = export(job, voice_names=known_voice_names(), progress=progress,
+                            cancel=cancel)
+    except (KeyboardInterrupt, ExportCancelled):
         progress.done()
         print("cartesia-studio: interrupted; nothing was written", file=stream)
-        return EXIT_INTERRUPTED
-    except ExportCancelled:
-        progress.done()
-        print("cartesia-studio: cancelled; nothing was written", file=stream)
         return EXIT_INTERRUPTED
     except SettingsError as exc:
         progress.done()
