@@ -7,9 +7,9 @@ a full-scale 1 kHz sine in one channel reads -3.01 LUFS (BS.1770-4, Annex 1), an
 1 LU is 1 dB.
 
 A/B comparisons play both takes at the loudness of the quieter one
-(:func:`matched_gains`, applied by :func:`match_loudness`): listeners rate the louder of two otherwise equal sounds as
-better, so a fair comparison removes the difference, and only attenuating keeps
-both takes below clipping.
+(:func:`matched_gains`, applied by :func:`match_loudness`): listeners rate the louder of two
+otherwise equal sounds as better, so a fair comparison removes the difference, and only attenuating
+keeps both takes below clipping.
 
 Exports measure whole programmes as a stream (:class:`LoudnessMeter`): FFmpeg's
 ``ebur128`` filter through PyAV, which implements EBU R128 / ITU-R BS.1770-4

@@ -188,7 +188,9 @@ def _loudness(args: argparse.Namespace, base: LoudnessTarget | None) -> Loudness
         try:
             value = float(text)
         except ValueError:
-            raise SettingsError(f"--loudness must be a number of LUFS or 'off', not {text!r}") from None
+            raise SettingsError(
+                f"--loudness must be a number of LUFS or 'off', not {text!r}"
+            ) from None
         target = LoudnessTarget("lufs", value, base.ceiling if base and base.measure == "lufs"
                                 else -1.0)
     if args.true_peak is not None:

@@ -2,8 +2,8 @@
 
 Takes at another sample rate are resampled to the export rate (soxr, via
 ``studio.audio.buffers.resample``). Export streams take by take to the file; the
-in-memory :func:`mixdown` is for playback of scripts that mix sample rates. Word timestamps are moved onto the output
-timeline: a word of block *i* starts at the sum of the durations of blocks
+in-memory :func:`mixdown` is for playback of scripts that mix sample rates. Word timestamps are
+moved onto the output timeline: a word of block *i* starts at the sum of the durations of blocks
 ``0..i-1`` plus ``i`` pauses, plus its start within its take.
 """
 
