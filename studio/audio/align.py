@@ -246,7 +246,7 @@ class _DecoderPool:
         with self._lock:
             decoder = self._idle.pop() if self._idle else None
         if decoder is None:
-            import pocketsphinx  # type: ignore[import-untyped]  # no stubs published
+            import pocketsphinx
 
             decoder = cast(_Decoder, pocketsphinx.Decoder(**self._config))
         yield decoder

@@ -87,7 +87,7 @@ class AudioDevice:
 
 def _import_sounddevice() -> ModuleType:
     """Import python-sounddevice; raises ImportError or OSError like the import does."""
-    import sounddevice  # type: ignore[import-untyped]  # no stubs published
+    import sounddevice
 
     module: ModuleType = sounddevice
     return module

@@ -34,7 +34,7 @@ from typing import Any, Protocol, cast
 import av
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
+import soundfile as sf
 
 FloatArray = npt.NDArray[np.float32]
 

@@ -70,7 +70,7 @@ def integrated_lufs(audio: npt.NDArray[np.float32], sample_rate: int) -> float:
     if frames == 0 or not np.any(audio):
         return SILENT
     # Imported here: pyloudnorm pulls in scipy, which costs every start-up 0.75 s.
-    import pyloudnorm  # type: ignore[import-untyped]  # no stubs published
+    import pyloudnorm
 
     # float64: the K-weighting filters and long sums lose precision in float32.
     data = audio.astype(np.float64)

@@ -151,7 +151,7 @@ def settings_from_args(args: argparse.Namespace, output: Path, takes_rate: int,
     if args.per_chapter and args.stems not in (None, "chapter"):
         raise SettingsError(f"--per-chapter and --stems {args.stems} ask for two different "
                             "sets of files; choose one")
-    settings = replace(settings, **changes)  # type: ignore[arg-type]
+    settings = replace(settings, **changes)  # type: ignore[arg-type]  # each value checked above
     settings = replace(settings, loudness=_loudness(args, settings.loudness))
     if settings.loudness is None:
         settings = replace(settings, level_match=False)

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
-import soxr  # type: ignore[import-untyped]  # no stubs published
+import soundfile as sf
+import soxr
 
 from studio.api.models import CONTAINERS, ENCODINGS, MP3_BIT_RATES, SAMPLE_RATES
 from studio.audio import codecs

@@ -238,7 +238,7 @@ def _lookup(segment: str, inventory: Inventory | None, suffix: str = "") -> str 
 # --- the voice's phoneme table -------------------------------------------------------------
 
 def _data_path() -> pathlib.Path:
-    import espeakng_loader  # type: ignore[import-untyped]  # no stubs published
+    import espeakng_loader
 
     return pathlib.Path(espeakng_loader.get_data_path())
 

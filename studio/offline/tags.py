@@ -125,9 +125,11 @@ def _duration(value: str | None) -> float:
 
 
 def _number(value: str | None, tag: str) -> float:
+    if value is None:
+        raise bad_request(f'<{tag} ratio="..."/> needs a number; got None')
     try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return float(value)
+    except ValueError:
         raise bad_request(f'<{tag} ratio="..."/> needs a number; got {value!r}') from None
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
+import soundfile as sf
 
 #: Frames per stored audio block: about 24 s at 44.1 kHz.
 AUDIO_BLOCK_FRAMES = 1 << 20

@@ -35,7 +35,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TextIO
 
-import srt  # type: ignore[import-untyped]  # no stubs published
+import srt
 import webvtt
 
 from studio.audio.atomic import atomic_path, write_error

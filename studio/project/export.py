@@ -41,7 +41,7 @@ class Mixdown:
 
     @property
     def duration(self) -> float:
-        return self.audio.shape[0] / self.sample_rate
+        return int(self.audio.shape[0]) / self.sample_rate
 
 
 def _pieces(takes: Sequence[Take], sample_rate: int) -> Iterator[npt.NDArray[np.float32]]:

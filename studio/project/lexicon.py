@@ -332,9 +332,12 @@ def sniff_format(data: str) -> Format:
     return "csv"
 
 
+_SUFFIX_FORMATS: dict[str, Format] = {".json": "json", ".csv": "csv", ".pls": "pls",
+                                      ".xml": "pls"}
+
+
 def _format_of_path(path: Path) -> Format | None:
-    return {".json": "json", ".csv": "csv", ".pls": "pls", ".xml": "pls"}.get(
-        path.suffix.lower())  # type: ignore[return-value]
+    return _SUFFIX_FORMATS.get(path.suffix.lower())
 
 
 def _decode(data: bytes, fmt: Format | None) -> str:
