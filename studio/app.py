@@ -193,6 +193,7 @@ class Studio(QObject):
         self.project.credits_changed.connect(self.window.set_project_credits)
         self._connect_task: asyncio.Task[None] | None = None
         self.project_task: asyncio.Task[None] | None = None
+        self._audio_check_task: asyncio.Task[None] | None = None  # held: the loop keeps weak refs
 
     def _pause_seconds(self) -> float:
         """The silence between blocks, seconds, as the window's toolbar sets it (playing
@@ -364,7 +365,7 @@ class Studio(QObject):
         self.window.script_panel.setEnabled(False)
         self.project_task = asyncio.ensure_future(self._open_first_project(welcome))
         self.reconnect()
-        asyncio.ensure_future(self._check_audio())
+        self._audio_check_task = asyncio.ensure_future(self._check_audio())
 
     async def _open_first_project(self, welcome: bool) -> None:
         try:
@@ -452,7 +453,9 @@ class Studio(QObject):
             await asyncio.shield(backend.aclose())
 
     def _on_settings_requested(self) -> None:
-        dialog = SettingsDialog(self.settings, bool(os.environ.get("CARTESIA_API_KEY")), self.window)
+        dialog = SettingsDialog(
+            self.settings, bool(os.environ.get("CARTESIA_API_KEY")), self.window
+        )
         accepted = dialog.exec()
         new = dialog.settings()
         dialog.deleteLater()
@@ -467,7 +470,8 @@ class Studio(QObject):
         """Adopt edited settings, save them, and reconnect if the backend changed."""
         reconnect = any(
             getattr(new, name) != getattr(self.settings, name)
-            for name in ("api_key", "use_offline", "base_url", "websocket_base_url", "cartesia_version")
+            for name in ("api_key", "use_offline", "base_url", "websocket_base_url",
+                         "cartesia_version")
         )
         for name in ("api_key", "use_offline", "base_url", "websocket_base_url", "cartesia_version",
                      "max_concurrent_jobs", "pause_seconds", "play_while_generating",

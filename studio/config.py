@@ -89,7 +89,7 @@ class Settings:
 
     def remember_project(self, path: str, limit: int = 10) -> None:
         """Put ``path`` first in :attr:`recent_projects` (at most ``limit`` kept)."""
-        self.recent_projects = [path] + [p for p in self.recent_projects if p != path][: limit - 1]
+        self.recent_projects = [path, *[p for p in self.recent_projects if p != path][:limit - 1]]
 
     def effective_api_key(self, environ: Mapping[str, str] | None = None) -> str:
         """The key in use: ``CARTESIA_API_KEY`` if set, else the saved one, else ""."""

@@ -4,6 +4,7 @@ key. Both are exercised for real; the "cloud" is the offline engine's URL and ke
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from studio.config import Settings
@@ -39,7 +40,9 @@ def test_a_key_uses_the_same_client_against_the_configured_urls(offline_engine) 
                         websocket_base_url=offline_engine.websocket_base_url)
 
     async def run() -> None:
-        backend = await start_backend(settings, environ={"CARTESIA_API_KEY": offline_engine.api_key})
+        backend = await start_backend(
+            settings, environ={"CARTESIA_API_KEY": offline_engine.api_key}
+        )
         try:
             assert backend.kind == CLOUD and backend.engine is None and not backend.is_free
             assert await _render_one(backend) > 0.3
@@ -68,10 +71,8 @@ def test_cancelled_start_stops_the_engine(tmp_path) -> None:  # type: ignore[no-
             while not started:
                 await asyncio.sleep(0.001)
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
         finally:
             OfflineEngine.start = original_start  # type: ignore[method-assign]
         assert started and not started[0].running

@@ -33,7 +33,7 @@ log = logging.getLogger("studio.api")
 _BEARER = re.compile(r"(?i)(bearer\s+)\S+")
 
 
-class RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+class RedactingLogger(logging.LoggerAdapter[logging.Logger]):
     """websockets logs every handshake header at DEBUG, Authorization included;
     this adapter masks bearer tokens in the arguments before they are formatted."""
 

@@ -251,7 +251,7 @@ class _DecoderPool:
         with self._lock:
             decoder = self._idle.pop() if self._idle else None
         if decoder is None:
-            import pocketsphinx  # type: ignore[import-untyped]  # no stubs published
+            import pocketsphinx
 
             decoder = cast(_Decoder, pocketsphinx.Decoder(**self._config))
         yield decoder
@@ -418,7 +418,8 @@ def align_words(
     Returns:
         One entry per word of ``transcript`` in order (the words of
         :func:`studio.project.transcript.transcript_words`), start/end in seconds from
-        the start of ``audio``, non-decreasing and within its duration; empty if the transcript has no words.
+        the start of ``audio``, non-decreasing and within its duration; empty if the transcript has
+        no words.
 
     Raises:
         AlignmentError: another language, audio shorter than :data:`MIN_SECONDS`, or
@@ -446,7 +447,7 @@ def align_words(
     spans = _trim_to_sound([(s, e) for _, s, e in segments], _frame_levels(at16k))
     # Words with nothing to pronounce get an empty span where the previous word ends.
     full: list[tuple[int, int]] = []
-    placed = dict(zip(aligned, spans))
+    placed = dict(zip(aligned, spans, strict=True))
     for i in range(len(words)):
         if i in placed:
             full.append(placed[i])

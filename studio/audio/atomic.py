@@ -101,7 +101,7 @@ class Staging:
             OSError: a flush or rename failed; files not yet renamed are removed.
         """
         try:
-            for target, temp in self.staged.items():
+            for temp in self.staged.values():
                 with open(temp, "rb+") as handle:
                     os.fsync(handle.fileno())
                 os.chmod(temp, FILE_MODE)

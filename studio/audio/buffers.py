@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
-import soxr  # type: ignore[import-untyped]  # no stubs published
+import soundfile as sf
+import soxr
 
 from studio.audio.atomic import atomic_path, write_error
 

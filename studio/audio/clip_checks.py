@@ -49,7 +49,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
+import soundfile as sf
 
 from studio.audio.buffers import AudioFileError, as_mono, mixdown, peak_dbfs
 

@@ -87,7 +87,7 @@ class AudioDevice:
 
 def _import_sounddevice() -> ModuleType:
     """Import python-sounddevice; raises ImportError or OSError like the import does."""
-    import sounddevice  # type: ignore[import-untyped]  # no stubs published
+    import sounddevice
 
     module: ModuleType = sounddevice
     return module
@@ -135,7 +135,7 @@ def audio_backend_status() -> AudioStatus:
     try:
         output = _default_name(sd, "output")
         input_ = _default_name(sd, "input")
-    except Exception as exc:  # PortAudio host API failures surface as assorted errors
+    except Exception as exc:  # noqa: BLE001 - PortAudio host API errors come in assorted types
         log.warning("querying audio devices failed: %s", exc)
         return AudioStatus(False, f"audio backend error: {exc}", None, None)
     if output is None:

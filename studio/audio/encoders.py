@@ -34,7 +34,7 @@ from typing import Any, Protocol, cast
 import av
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
+import soundfile as sf
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -147,10 +147,8 @@ class SoundFileEncoder:
             raise EncoderError(f"cannot finish the file: {exc}") from exc
 
     def abort(self) -> None:
-        try:
+        with contextlib.suppress(sf.SoundFileError, OSError, RuntimeError):
             self._file.close()
-        except (sf.SoundFileError, OSError, RuntimeError):
-            pass
 
 
 _PYAV = {
@@ -347,10 +345,8 @@ class PyAVEncoder:
         if self._monitor is not None:
             with contextlib.suppress(EncoderError):
                 self._monitor.close()
-        try:
+        with contextlib.suppress(av.FFmpegError, OSError, ValueError):
             self._container.close()
-        except (av.FFmpegError, OSError, ValueError):
-            pass
 
 
 def open_encoder(path: Path, settings: EncodeSettings,

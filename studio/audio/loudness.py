@@ -7,9 +7,9 @@ a full-scale 1 kHz sine in one channel reads -3.01 LUFS (BS.1770-4, Annex 1), an
 1 LU is 1 dB.
 
 A/B comparisons play both takes at the loudness of the quieter one
-(:func:`matched_gains`, applied by :func:`match_loudness`): listeners rate the louder of two otherwise equal sounds as
-better, so a fair comparison removes the difference, and only attenuating keeps
-both takes below clipping.
+(:func:`matched_gains`, applied by :func:`match_loudness`): listeners rate the louder of two
+otherwise equal sounds as better, so a fair comparison removes the difference, and only attenuating
+keeps both takes below clipping.
 
 Exports measure whole programmes as a stream (:class:`LoudnessMeter`): FFmpeg's
 ``ebur128`` filter through PyAV, which implements EBU R128 / ITU-R BS.1770-4
@@ -68,7 +68,7 @@ def integrated_lufs(audio: npt.NDArray[np.float32], sample_rate: int) -> float:
     if frames == 0 or not np.any(audio):
         return SILENT
     # Imported here: pyloudnorm pulls in scipy, which costs every start-up 0.75 s.
-    import pyloudnorm  # type: ignore[import-untyped]  # no stubs published
+    import pyloudnorm
 
     # float64: the K-weighting filters and long sums lose precision in float32.
     data = audio.astype(np.float64)

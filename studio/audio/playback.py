@@ -21,6 +21,7 @@ control thread (the event loop); the stream callback runs on the audio thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import threading
@@ -96,10 +97,8 @@ class _Completion:
             self._done = True
             waiters, self._waiters = self._waiters, []
         for loop, future in waiters:
-            try:
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is left to wake
                 loop.call_soon_threadsafe(_resolve, future)
-            except RuntimeError:
-                pass  # that loop is closed: nobody is left to wake
 
     async def wait(self) -> None:
         loop = asyncio.get_running_loop()
@@ -324,7 +323,7 @@ class StreamPlayer:
             halt = getattr(stream, "abort", stream.stop)
             try:
                 halt()
-            except Exception as exc:  # a vanished device must not make stop() fail
+            except Exception as exc:  # noqa: BLE001 - a vanished device must not make stop() fail
                 log.warning("stopping the output stream failed: %s", exc)
         self._ring.clear()
         self._completion.set()
@@ -377,7 +376,7 @@ class StreamPlayer:
             if stream.active:
                 getattr(stream, "abort", stream.stop)()
             stream.close()
-        except Exception as exc:  # closing a dead device's stream is best effort
+        except Exception as exc:  # noqa: BLE001 - closing a dead device's stream is best effort
             log.warning("closing the output stream failed: %s", exc)
 
     def _callback(self, outdata: FloatArray, frames: int, time: Any, status: Any) -> None:

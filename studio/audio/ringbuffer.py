@@ -11,9 +11,9 @@ This is the only thing a real-time audio callback touches, in either direction:
   which calls :meth:`RingBuffer.write` with ``indata`` (a full ring drops the frames and
   the recorder counts an overflow); the consumer is the polling thread (the UI thread,
   in ``Recorder.poll`` on a timer and in ``Recorder.stop``), which calls
-  :meth:`RingBuffer.read_into` straight into the recording array. python-sounddevice's ``examples/rec_unlimited.py`` with its queue
-  replaced by this buffer. The zero fill is never used there: ``poll`` reads only what
-  :attr:`RingBuffer.available` says is buffered.
+  :meth:`RingBuffer.read_into` straight into the recording array. python-sounddevice's
+  ``examples/rec_unlimited.py`` with its queue replaced by this buffer. The zero fill is never used
+  there: ``poll`` reads only what :attr:`RingBuffer.available` says is buffered.
 
 Either way there is exactly one writer thread and one reader thread per buffer.
 

@@ -57,8 +57,8 @@ def describe_project(path: Path) -> dict[str, Any]:
     as :meth:`ProjectStore.credits_spent`), and the project ``settings``.
 
     Only reads: the file is checked (:func:`check_project`) and then read through
-    a read-only connection (:func:`studio.project.store.open_read_only`) in one snapshot, so it is not
-    upgraded, checkpointed or otherwise written. The columns read exist in every
+    a read-only connection (:func:`studio.project.store.open_read_only`) in one snapshot, so it is
+    not upgraded, checkpointed or otherwise written. The columns read exist in every
     format version, so an older file is described as it is. A selection that
     names no live take falls back to the block's last take, as
     :meth:`ProjectStore.load` does.

@@ -151,7 +151,7 @@ def settings_from_args(args: argparse.Namespace, output: Path, takes_rate: int,
     if args.per_chapter and args.stems not in (None, "chapter"):
         raise SettingsError(f"--per-chapter and --stems {args.stems} ask for two different "
                             "sets of files; choose one")
-    settings = replace(settings, **changes)  # type: ignore[arg-type]
+    settings = replace(settings, **changes)  # type: ignore[arg-type]  # each value checked above
     settings = replace(settings, loudness=_loudness(args, settings.loudness))
     if settings.loudness is None:
         settings = replace(settings, level_match=False)
@@ -188,7 +188,9 @@ def _loudness(args: argparse.Namespace, base: LoudnessTarget | None) -> Loudness
         try:
             value = float(text)
         except ValueError:
-            raise SettingsError(f"--loudness must be a number of LUFS or 'off', not {text!r}") from None
+            raise SettingsError(
+                f"--loudness must be a number of LUFS or 'off', not {text!r}"
+            ) from None
         target = LoudnessTarget("lufs", value, base.ceiling if base and base.measure == "lufs"
                                 else -1.0)
     if args.true_peak is not None:

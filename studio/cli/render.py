@@ -54,7 +54,9 @@ def _ranged(low: float, high: float, what: str) -> Callable[[str], float]:
         except ValueError:
             raise argparse.ArgumentTypeError(f"{what} must be a number, not {text!r}") from None
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{what} must be between {low} and {high}, not {value}")
+            raise argparse.ArgumentTypeError(
+                f"{what} must be between {low} and {high}, not {value}"
+            )
         return value
 
     return parse
@@ -80,9 +82,13 @@ def add_render_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]
                       common: argparse.ArgumentParser) -> None:
     """The ``render`` verb, with ``--project`` and the delivery options; ``common``
     holds the options every backend verb takes."""
-    render = verbs.add_parser("render", parents=[common], help="render a plain-text script to audio",
-                              description="Render SCRIPT (UTF-8 text; paragraphs separated by "
-                              "blank lines are blocks) to a WAV file, a project, or both.")
+    render = verbs.add_parser(
+        "render",
+        parents=[common],
+        help="render a plain-text script to audio",
+        description="Render SCRIPT (UTF-8 text; paragraphs separated by "
+        "blank lines are blocks) to a WAV file, a project, or both.",
+    )
     render.add_argument("script", type=Path, metavar="SCRIPT.txt")
     render.add_argument("-o", "--output", type=Path, default=None, metavar="OUT",
                         help="the file to write: .wav (16-bit PCM unless the options below "
@@ -96,7 +102,9 @@ def add_render_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]
     render.add_argument("--voice", default="", metavar="ID",
                         help="voice id or name (default: the first voice for --language); "
                         "`cartesia-studio voices` lists them")
-    render.add_argument("--model", default="sonic-3", metavar="M", help="model id (default sonic-3)")
+    render.add_argument(
+        "--model", default="sonic-3", metavar="M", help="model id (default sonic-3)"
+    )
     render.add_argument("--language", type=_language, default="en", metavar="L",
                         help="language code (default en)")
     render.add_argument("--emotion", type=_emotion, default=None, metavar="E",

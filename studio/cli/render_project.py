@@ -188,7 +188,9 @@ async def _render_project(args: argparse.Namespace, paragraphs: list[str],
         # Checked (and upgraded) before starting the backend: a bad file fails fast.
         writer.store = await writer.run(ProjectStore.open, path)
         loaded = await writer.run(writer.store.load)
-    started = await start_with_voice(args, None if args.voice else _project_voice(loaded, args.language))
+    started = await start_with_voice(
+        args, None if args.voice else _project_voice(loaded, args.language)
+    )
     if isinstance(started, int):
         return started
     backend, voice = started

@@ -184,7 +184,11 @@ def _count_nuclei(envelope_db: npt.NDArray[np.float64], active: npt.NDArray[np.b
         dip = min(dip, value)
         if not active[i]:
             continue
-        if value >= envelope_db[i - 1] and value > envelope_db[i + 1] and value - dip >= _NUCLEUS_RISE_DB:
+        if (
+            value >= envelope_db[i - 1]
+            and value > envelope_db[i + 1]
+            and value - dip >= _NUCLEUS_RISE_DB
+        ):
             if i - last_peak >= _NUCLEUS_GAP_FRAMES:
                 count += 1
                 last_peak = i

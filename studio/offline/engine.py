@@ -13,6 +13,7 @@ and no rate limiting, so exposing it is an explicit choice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import pathlib
@@ -104,8 +105,11 @@ class _Server:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
-            raise OSError(exc.errno, f"offline engine cannot listen on "
-                                     f"{self.host}:{self.requested_port}: {exc.strerror or exc}") from exc
+            raise OSError(
+                exc.errno,
+                f"offline engine cannot listen on "
+                f"{self.host}:{self.requested_port}: {exc.strerror or exc}",
+            ) from exc
         self._runner = runner
         server = site._server  # aiohttp exposes the bound sockets only here
         sockets = getattr(server, "sockets", None) or ()
@@ -232,10 +236,8 @@ class OfflineEngine:
         if thread is None:
             return
         if loop is not None and not loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # closed between the check and the call
                 loop.call_soon_threadsafe(loop.stop)
-            except RuntimeError:  # closed between the check and the call
-                pass
         thread.join()
         self._thread = None
         if self._executor is not None:
@@ -254,7 +256,9 @@ class OfflineEngine:
     ) -> None:
         self.stop()
 
-    def inject_faults(self, route: str, statuses: list[int], retry_after: float | None = None) -> None:
+    def inject_faults(
+        self, route: str, statuses: list[int], retry_after: float | None = None
+    ) -> None:
         """Test hook: the next ``len(statuses)`` HTTP requests to ``route``
         (a route template such as ``"/tts/bytes"`` or ``"/voices/{id}"``, or a
         concrete path) answer with those statuses and the JSON error body,

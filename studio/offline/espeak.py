@@ -152,7 +152,7 @@ class _Library:
 
     def __init__(self) -> None:
         try:
-            import espeakng_loader  # type: ignore[import-untyped]  # no stubs published
+            import espeakng_loader
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise EspeakError("the espeakng-loader package is not installed") from exc
         path = espeakng_loader.get_library_path()

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
-import soxr  # type: ignore[import-untyped]  # no stubs published
+import soundfile as sf
+import soxr
 
 from studio.api.models import CONTAINERS, ENCODINGS, MP3_BIT_RATES, SAMPLE_RATES
 from studio.audio import codecs
@@ -120,7 +120,8 @@ def wav_header(encoding: str, sample_rate: int) -> bytes:
     if tag != 1:
         fmt += struct.pack("<H", 0)  # cbSize: non-PCM fmt chunks carry it
     unknown = struct.pack("<I", 0xFFFFFFFF)
-    return b"RIFF" + unknown + b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + unknown
+    return (b"RIFF" + unknown + b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+            + b"data" + unknown)
 
 
 def mp3_compression_level(bit_rate: int, sample_rate: int) -> float:

@@ -102,7 +102,9 @@ def _voice(raw: object, catalog: VoiceCatalog) -> VoiceSpec:
     elif isinstance(raw, dict):
         mode = raw.get("mode", "id")
         if mode != "id":
-            raise bad_request(f"voice.mode {mode!r} is not supported by the offline engine; use 'id'")
+            raise bad_request(
+                f"voice.mode {mode!r} is not supported by the offline engine; use 'id'"
+            )
         voice_id = raw.get("id")
     else:
         raise bad_request("voice is required: an id string or {\"mode\": \"id\", \"id\": ...}")
@@ -119,15 +121,20 @@ def _language(body: dict[str, Any], voice: VoiceSpec) -> str:
     if language is not None and locale is not None:
         raise bad_request("set either language or locale, not both")
     if locale is not None:
-        if not isinstance(locale, str) or not re.match(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*$", locale):
+        if not isinstance(locale, str) or not re.match(
+            r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*$", locale
+        ):
             raise bad_request(f"locale must look like 'en' or 'en-GB'; got {locale!r}")
         language = re.split(r"[-_]", locale)[0].lower()
     if language is None:
         return voice.language
     if not isinstance(language, str) or language not in LANGUAGES:
-        raise bad_request(f"unsupported language {language!r}; expected one of {', '.join(LANGUAGES)}")
+        raise bad_request(
+            f"unsupported language {language!r}; expected one of {', '.join(LANGUAGES)}"
+        )
     if language not in ESPEAK_LANGUAGE_VOICES:
-        raise bad_request(f"language {language!r} is not available in the offline engine (espeak-ng has no voice for it)")
+        raise bad_request(f"language {language!r} is not available in the offline engine "
+                          "(espeak-ng has no voice for it)")
     return language
 
 
@@ -211,8 +218,13 @@ def parse_socket_input(body: dict[str, Any], catalog: VoiceCatalog) -> SocketInp
     delay = body.get("max_buffer_delay_ms")
     if delay is None:
         delay = DEFAULT_BUFFER_DELAY_MS
-    if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= MAX_BUFFER_DELAY_MS:
-        raise bad_request(f"max_buffer_delay_ms must be an integer between 0 and {MAX_BUFFER_DELAY_MS}; got {delay!r}")
+    if (
+        isinstance(delay, bool)
+        or not isinstance(delay, int)
+        or not 0 <= delay <= MAX_BUFFER_DELAY_MS
+    ):
+        raise bad_request(f"max_buffer_delay_ms must be an integer between 0 and "
+                          f"{MAX_BUFFER_DELAY_MS}; got {delay!r}")
     transcript = body.get("transcript", "")
     if not isinstance(transcript, str):
         raise bad_request("transcript must be a string")

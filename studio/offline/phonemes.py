@@ -90,8 +90,9 @@ _ENGLISH: dict[str, tuple[str, ...]] = {
 }
 
 #: English pairs espeak-ng says as one phoneme: an r-coloured vowel, a centring
-#: diphthong or syllabic l where no vowel follows (espeak-ng would link it with an r) (``k|ɑ|ɹ|ˈ|t`` -> ``kA@'t``, as espeak-ng spells
-#: *Cartesia*); a vowel then ``r`` says the r weakly and too short.
+#: diphthong or syllabic l where no vowel follows (espeak-ng would link it with an r) (``k|ɑ|ɹ|ˈ|t``
+#: -> ``kA@'t``, as espeak-ng spells *Cartesia*); a vowel then ``r`` says the r weakly and too
+#: short.
 _ENGLISH_CODA: dict[tuple[str, str], str] = {
     **{(v, r): "A@" for v in ("ɑ", "ɑː", "a", "aː") for r in "ɹr"},
     **{(v, r): "O@" for v in ("ɔ", "ɔː", "o", "oː", "oʊ") for r in "ɹr"},
@@ -237,7 +238,7 @@ def _lookup(segment: str, inventory: Inventory | None, suffix: str = "") -> str 
 # --- the voice's phoneme table -------------------------------------------------------------
 
 def _data_path() -> pathlib.Path:
-    import espeakng_loader  # type: ignore[import-untyped]  # no stubs published
+    import espeakng_loader
 
     return pathlib.Path(espeakng_loader.get_data_path())
 

@@ -89,7 +89,9 @@ class Pronouncer:
         # Filled as entries are used; a lost race only computes a value twice.
         self._spoken: dict[tuple[int, str], str | None] = {}
 
-    def replacements(self, transcript: str, voice: str, context: str = "") -> tuple[Replacement, ...]:
+    def replacements(
+        self, transcript: str, voice: str, context: str = ""
+    ) -> tuple[Replacement, ...]:
         """Where entries apply in ``transcript`` and what espeak-ng ``voice`` says there.
 
         ``context`` is the text spoken just before in the same stream (a WebSocket

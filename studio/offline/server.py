@@ -87,7 +87,9 @@ def check_version(value: str | None) -> None:
         ApiError: 400 if missing, not ``YYYY-MM-DD``, or before 2024-06-10.
     """
     if not value:
-        raise ApiError(400, "Cartesia-Version header is required (e.g. 2025-04-16)", "missing_version")
+        raise ApiError(
+            400, "Cartesia-Version header is required (e.g. 2025-04-16)", "missing_version"
+        )
     try:
         if not _VERSION.match(value):
             raise ValueError(value)

@@ -82,7 +82,7 @@ def transcribe(
     if word_timestamps:
         body["words"] = [
             {"word": w, "start": s, "end": e}
-            for w, s, e in zip(words.words, words.start, words.end)
+            for w, s, e in zip(words.words, words.start, words.end, strict=True)
         ]
     return body
 

@@ -88,7 +88,7 @@ def _share(weights: Sequence[int], total: int) -> list[int]:
     weight_sum = sum(weights) or n
     exact = [spare * w / weight_sum for w in weights]
     floors = [int(x) for x in exact]
-    counts = [c + f for c, f in zip(counts, floors)]
+    counts = [c + f for c, f in zip(counts, floors, strict=True)]
     order = sorted(range(n), key=lambda i: exact[i] - floors[i], reverse=True)
     for i in order[: spare - sum(floors)]:
         counts[i] += 1
@@ -150,7 +150,7 @@ class _Tracker:
             if len(spans) >= len(words):
                 counts = _share([len(w) for w in words], len(spans))
                 index = 0
-                for i, (word, count) in enumerate(zip(words, counts)):
+                for i, (word, count) in enumerate(zip(words, counts, strict=True)):
                     start = self._group_start if i == 0 else spans[index][0]
                     end = spans[index + count - 1][1]
                     self.words.append((word, self._seconds(start), self._seconds(end)))
@@ -159,7 +159,7 @@ class _Tracker:
                 end = spans[-1][1] if spans else max(sample, self._group_start)
                 cuts = np.cumsum([0] + [len(w) for w in words]) / sum(len(w) for w in words)
                 span = end - self._group_start
-                for word, a, b in zip(words, cuts[:-1], cuts[1:]):
+                for word, a, b in zip(words, cuts[:-1], cuts[1:], strict=True):
                     self.words.append((word, self._seconds(self._group_start + int(span * a)),
                                        self._seconds(self._group_start + int(span * b))))
         self._token = None
@@ -373,7 +373,9 @@ class Renderer:
         produced = 0
         clock = [time.perf_counter()]
 
-        def sink(pcm: npt.NDArray[np.int16], events: list[espeak.WordEvent | espeak.PhonemeEvent]) -> bool:
+        def sink(
+            pcm: npt.NDArray[np.int16], events: list[espeak.WordEvent | espeak.PhonemeEvent]
+        ) -> bool:
             nonlocal produced
             if cancelled():
                 return True

@@ -114,7 +114,9 @@ def _attrs(raw: str) -> dict[str, str]:
 def _duration(value: str | None) -> float:
     match = _DURATION.match(value or "")
     if not match:
-        raise bad_request(f'<break time="..."/> needs a duration like "1s" or "500ms"; got {value!r}')
+        raise bad_request(
+            f'<break time="..."/> needs a duration like "1s" or "500ms"; got {value!r}'
+        )
     amount = float(match.group(1))
     seconds = amount / 1000.0 if (match.group(2) or "s").lower() == "ms" else amount
     if seconds > MAX_BREAK_SECONDS:
@@ -123,9 +125,11 @@ def _duration(value: str | None) -> float:
 
 
 def _number(value: str | None, tag: str) -> float:
+    if value is None:
+        raise bad_request(f'<{tag} ratio="..."/> needs a number; got None')
     try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return float(value)
+    except ValueError:
         raise bad_request(f'<{tag} ratio="..."/> needs a number; got {value!r}') from None
 
 
@@ -174,7 +178,9 @@ def parse(
         if name == "break":
             pieces.append(Pause(_duration(attrs.get("time"))))
         elif name == "speed":
-            state = replace(state, speed=check_speed(_number(attrs.get("ratio"), name), "<speed ratio>"))
+            state = replace(
+                state, speed=check_speed(_number(attrs.get("ratio"), name), "<speed ratio>")
+            )
         elif name == "volume":
             state = replace(
                 state, volume=check_volume(_number(attrs.get("ratio"), name), "<volume ratio>")

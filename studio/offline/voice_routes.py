@@ -21,7 +21,7 @@ import pathlib
 from typing import Any
 
 import numpy as np
-import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
+import soundfile as sf
 from aiohttp import web
 
 from studio.offline import tags

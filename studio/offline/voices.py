@@ -111,7 +111,9 @@ class VoiceSpec:
             base = ESPEAK_LANGUAGE_VOICES[language]
         return f"{base}+{self.variant}" if self.variant else base
 
-    def to_json(self, preview_url: str | None = None, expand_preview: bool = False) -> dict[str, Any]:
+    def to_json(
+        self, preview_url: str | None = None, expand_preview: bool = False
+    ) -> dict[str, Any]:
         """The ``Voice`` body; ``preview_file_url`` only when ``expand_preview``."""
         body: dict[str, Any] = {
             "id": self.id,

@@ -27,8 +27,8 @@ text apply to the text rendered after it; the output format is fixed by a
 context's first input. The ``pronunciation_dict_id`` of the latest input with
 text applies like the voice: the dictionary is checked when the input arrives
 (an unknown id ends the context with a 404 ``error``) and read again for each
-stretch of text rendered, so an edit applies from the next one. Cartesia's matching rule runs on each stretch with the
-context's earlier text before it, so "the start of a sentence" means the same
+stretch of text rendered, so an edit applies from the next one. Cartesia's matching rule runs on
+each stretch with the context's earlier text before it, so "the start of a sentence" means the same
 as in one long transcript.
 Outgoing messages go through one writer task, which also implements the
 ``drop_websockets_after`` test hook (abort the transport, no close frame).
@@ -131,7 +131,9 @@ class SocketSession:
                 if msg.type == WSMsgType.TEXT:
                     self._on_text(msg.data)
                 elif msg.type == WSMsgType.BINARY:
-                    self._send_error(None, ApiError(400, "binary messages are not supported; send JSON text"))
+                    self._send_error(
+                        None, ApiError(400, "binary messages are not supported; send JSON text")
+                    )
                 elif msg.type == WSMsgType.ERROR:
                     log.debug("websocket error: %s", self._ws.exception())
                     break
@@ -337,7 +339,9 @@ class SocketSession:
     def _send(self, ctx: _Context | None, event: dict[str, Any]) -> None:
         self._outbox.put_nowait((ctx, event))
 
-    def _send_error(self, context_id: str | None, exc: ApiError, ctx: _Context | None = None) -> None:
+    def _send_error(
+        self, context_id: str | None, exc: ApiError, ctx: _Context | None = None
+    ) -> None:
         self._send(ctx, stream_error_event(exc.status, exc.message, context_id, exc.error_code))
 
     async def _write_loop(self) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf  # type: ignore[import-untyped]  # no stubs published
+import soundfile as sf
 
 #: Frames per stored audio block: about 24 s at 44.1 kHz.
 AUDIO_BLOCK_FRAMES = 1 << 20
@@ -25,7 +25,9 @@ def _is_16_bit(audio: npt.NDArray[np.float32]) -> bool:
     if audio.size == 0:
         return True
     scaled = audio.astype(np.float64) * 32768.0
-    return bool(np.all(scaled == np.rint(scaled)) and scaled.min() >= -32768 and scaled.max() <= 32767)
+    return bool(
+        np.all(scaled == np.rint(scaled)) and scaled.min() >= -32768 and scaled.max() <= 32767
+    )
 
 
 def encode_audio(audio: npt.NDArray[np.float32], sample_rate: int) -> tuple[str, list[bytes]]:

@@ -104,7 +104,9 @@ class TakeIndex:
         return [(block_id, take_id) for take_id, block_id in self._by_key.get(key, {}).items()]
 
 
-def find_cached(blocks: Iterable[Block], key: str, prefer_block: str = "") -> tuple[Block, Take] | None:
+def find_cached(
+    blocks: Iterable[Block], key: str, prefer_block: str = ""
+) -> tuple[Block, Take] | None:
     """A take with cache key ``key`` among ``blocks``, or ``None``.
 
     A take of ``prefer_block`` wins over an identical one elsewhere, and a starred or

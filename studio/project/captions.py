@@ -35,7 +35,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TextIO
 
-import srt  # type: ignore[import-untyped]  # no stubs published
+import srt
 import webvtt
 
 from studio.audio.atomic import atomic_path, write_error
@@ -235,11 +235,11 @@ def caption_words(block: CaptionBlock, index: int) -> list[CaptionWord]:
     """The block's timestamp words, each with its punctuated token of the transcript.
 
     The transcript's spoken text (:func:`~studio.project.transcript.spoken_text`) is
-    split at whitespace and its tokens are matched to the words in order by their case-folded letters and digits
-    (``difflib.SequenceMatcher`` over the tokens), so cloud words that carry punctuation
-    match as well as bare ones. Where the two segment differently (``<spell>API</spell>``
-    heard as ``A`` ``P`` ``I``; ``well-known`` as ``well`` ``known``) a word gets its
-    piece of the token and ``joined`` marks the pieces after the first. A word the
+    split at whitespace and its tokens are matched to the words in order by their case-folded
+    letters and digits (``difflib.SequenceMatcher`` over the tokens), so cloud words that carry
+    punctuation match as well as bare ones. Where the two segment differently
+    (``<spell>API</spell>`` heard as ``A`` ``P`` ``I``; ``well-known`` as ``well`` ``known``) a
+    word gets its piece of the token and ``joined`` marks the pieces after the first. A word the
     transcript lacks keeps its own form (whitespace collapsed); transcript tokens that
     were not heard are left out. Every timestamp word is returned once, in order.
 
@@ -672,9 +672,10 @@ def write_vtt(cues: Iterable[Cue], path: Path, *, word_level: bool = False) -> N
 
 def write_transcript(blocks: Iterable[CaptionBlock], path: Path) -> None:
     """Write the program's spoken text: one paragraph per block
-    (:func:`~studio.project.transcript.spoken_text` of its transcript, or its words when the transcript is blank), paragraphs separated by
-    a blank line; a block that starts a chapter has the title on the line above its
-    paragraph. A block with neither text nor title adds nothing. UTF-8, ``\\n``.
+    (:func:`~studio.project.transcript.spoken_text` of its transcript, or its words when the
+    transcript is blank), paragraphs separated by a blank line; a block that starts a chapter has
+    the title on the line above its paragraph. A block with neither text nor title adds nothing.
+    UTF-8, ``\\n``.
 
     Raises:
         OSError: the file cannot be created or written; the message names ``path``,

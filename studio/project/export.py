@@ -2,8 +2,8 @@
 
 Takes at another sample rate are resampled to the export rate (soxr, via
 ``studio.audio.buffers.resample``). Export streams take by take to the file; the
-in-memory :func:`mixdown` is for playback of scripts that mix sample rates. Word timestamps are moved onto the output
-timeline: a word of block *i* starts at the sum of the durations of blocks
+in-memory :func:`mixdown` is for playback of scripts that mix sample rates. Word timestamps are
+moved onto the output timeline: a word of block *i* starts at the sum of the durations of blocks
 ``0..i-1`` plus ``i`` pauses, plus its start within its take.
 """
 
@@ -41,7 +41,7 @@ class Mixdown:
 
     @property
     def duration(self) -> float:
-        return self.audio.shape[0] / self.sample_rate
+        return int(self.audio.shape[0]) / self.sample_rate
 
 
 def _pieces(takes: Sequence[Take], sample_rate: int) -> Iterator[npt.NDArray[np.float32]]:

@@ -76,7 +76,8 @@ def _envelope(audio: npt.NDArray[np.float32], lo: int, hi: int,
     if count <= 0:
         return np.zeros(0)
     part = audio[lo:lo + count * window].astype(np.float64).reshape(count, window)
-    return np.sqrt(np.einsum("ij,ij->i", part, part) / window)
+    rms: npt.NDArray[np.float64] = np.sqrt(np.einsum("ij,ij->i", part, part) / window)
+    return rms
 
 
 def natural_cut(audio: npt.NDArray[np.float32], sample_rate: int, lo: int, hi: int,

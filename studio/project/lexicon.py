@@ -200,9 +200,9 @@ def segment_ipa(phonemes: str) -> list[str]:
     Cartesia's form has no place for) is dropped. Within a run, each segment starts at a
     base symbol; a stress mark ``ˈ``/``ˌ`` is a segment of its own (Cartesia writes
     ``<<k|ɑ|ɹ|ˈ|t|i|ʒ|ə>>``); the diphthongs and affricates of Cartesia's English table
-    (``aɪ aʊ eɪ oʊ ɔɪ dʒ tʃ``) and the affricates ``tɕ dʑ tʂ dʐ ʈʂ ɖʐ`` are one segment; a tie bar (U+0361, U+035C) joins the next
-    symbol (``t͡ʃ``); combining diacritics, length marks (``ː ˑ``), modifier letters
-    (``ʰ ʷ ʲ ˠ ˤ ⁿ ˡ ʼ ˞``) and tone letters stay with the segment before them.
+    (``aɪ aʊ eɪ oʊ ɔɪ dʒ tʃ``) and the affricates ``tɕ dʑ tʂ dʐ ʈʂ ɖʐ`` are one segment; a tie bar
+    (U+0361, U+035C) joins the next symbol (``t͡ʃ``); combining diacritics, length marks (``ː ˑ``),
+    modifier letters (``ʰ ʷ ʲ ˠ ˤ ⁿ ˡ ʼ ˞``) and tone letters stay with the segment before them.
 
     Example: ``"ˈt͡ʃiːzˌkeɪk"`` → ``["ˈ", "t͡ʃ", "iː", "z", "ˌ", "k", "eɪ", "k"]``.
     """
@@ -332,9 +332,12 @@ def sniff_format(data: str) -> Format:
     return "csv"
 
 
+_SUFFIX_FORMATS: dict[str, Format] = {".json": "json", ".csv": "csv", ".pls": "pls",
+                                      ".xml": "pls"}
+
+
 def _format_of_path(path: Path) -> Format | None:
-    return {".json": "json", ".csv": "csv", ".pls": "pls", ".xml": "pls"}.get(
-        path.suffix.lower())  # type: ignore[return-value]
+    return _SUFFIX_FORMATS.get(path.suffix.lower())
 
 
 def _decode(data: bytes, fmt: Format | None) -> str:
@@ -351,7 +354,7 @@ def _decode(data: bytes, fmt: Format | None) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         where = f"line {line}: not UTF-8 (byte 0x{data[exc.start]:02X} at offset {exc.start})"
-        if fmt == "csv" or (fmt is None and not data.lstrip()[:1] in (b"{", b"[", b"<")):
+        if fmt == "csv" or (fmt is None and data.lstrip()[:1] not in (b"{", b"[", b"<")):
             try:
                 return data.decode("cp1252")
             except UnicodeDecodeError:

@@ -15,8 +15,8 @@ Version 2: takes can be starred, and carry the take-cache key
 (:func:`studio.project.cache.take_key`), computed here for takes made before.
 
 Version 3: takes carry their non-destructive edits (a JSON list,
-:func:`studio.project.edits.edits_to_json`) and the words they say after them, and ``clips`` holds the audio those
-edits insert: pasted audio and every infill candidate ever generated (accepted or
+:func:`studio.project.edits.edits_to_json`) and the words they say after them, and ``clips`` holds
+the audio those edits insert: pasted audio and every infill candidate ever generated (accepted or
 not, so none is paid for twice and their credits count in the project's total).
 
 Version 4: ``recordings`` holds the voice clips recorded (or imported) in the Voice

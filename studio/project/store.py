@@ -46,7 +46,7 @@ from collections.abc import Callable, Sequence
 try:
     import fcntl
 except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the optional-module idiom mypy cannot follow
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -524,8 +524,9 @@ class ProjectStore:
             stored = self._insert_audio(db, source, audio_id, encoding, blobs)
             row = _take_row(block.id, index, take)
             db.execute(
-                "INSERT INTO takes(id, block_id, position, name, audio_id, words, phonemes, request, "
-                "backend, credits, created_at, starred, cache_key, edits, text, dictionary) "
+                "INSERT INTO takes(id, block_id, position, name, audio_id, words, phonemes, "
+                "request, backend, credits, created_at, starred, cache_key, edits, text, "
+                "dictionary) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (take.id, block.id, index, take.name, stored[1],
                  json.dumps(take.word_timestamps.to_json(), ensure_ascii=False),
@@ -647,8 +648,9 @@ class ProjectStore:
             # full disk) wait for it: the row keeps its previous edits until the clip is in.
             for take_id, row in list(changed_takes.items()):
                 clip_ids = _clip_ids(row[4])
+                marks = ", ".join("?" * len(clip_ids))
                 if clip_ids and len(clip_ids) != db.execute(
-                        f"SELECT COUNT(*) FROM clips WHERE id IN ({', '.join('?' * len(clip_ids))})",
+                        f"SELECT COUNT(*) FROM clips WHERE id IN ({marks})",
                         tuple(clip_ids)).fetchone()[0]:
                     old = self._written_takes.get(take_id)
                     changed_takes[take_id] = (*row[:4], *(old[4:] if old else ("[]", "")))
@@ -658,12 +660,18 @@ class ProjectStore:
                 f"VALUES (?{', ?' * len(_BLOCK_FIELDS)}, 0) "
                 f"ON CONFLICT(id) DO UPDATE SET {assignments}, deleted = 0",
                 [(k, *v) for k, v in changed_blocks.items()])
-            db.executemany("UPDATE blocks SET deleted = 1 WHERE id = ?", [(k,) for k in gone_blocks])
+            db.executemany(
+                "UPDATE blocks SET deleted = 1 WHERE id = ?", [(k,) for k in gone_blocks]
+            )
             db.executemany(
                 "UPDATE takes SET block_id = ?, position = ?, name = ?, starred = ?, edits = ?, "
-                "text = ?, dictionary = ?, deleted = 0 WHERE id = ?", [(*v, k) for k, v in changed_takes.items()])
+                "text = ?, dictionary = ?, deleted = 0 WHERE id = ?",
+                [(*v, k) for k, v in changed_takes.items()],
+            )
             db.executemany("UPDATE takes SET deleted = 1 WHERE id = ?", [(k,) for k in gone_takes])
-            present = {row[0] for row in db.execute("SELECT id FROM takes")} if changed_takes else set()
+            present = (
+                {row[0] for row in db.execute("SELECT id FROM takes")} if changed_takes else set()
+            )
         for k in gone_blocks:
             del self._written_blocks[k]
         for k in gone_takes:
@@ -757,14 +765,18 @@ class ProjectStore:
         """
         try:
             db = self._db()
-            head = db.execute("SELECT frames, encoding FROM audio WHERE id = ?", (audio_id,)).fetchone()
+            head = db.execute(
+                "SELECT frames, encoding FROM audio WHERE id = ?", (audio_id,)
+            ).fetchone()
             if head is None:
                 raise ValueError(f"audio {audio_id} is missing")
             blobs = [row[0] for row in db.execute(
                 "SELECT data FROM audio_blocks WHERE audio_id = ? ORDER BY seq", (audio_id,))]
             return decode_audio(head[1], blobs, int(head[0]))
         except sqlite3.Error as exc:
-            raise ProjectError(self.path, "io", f"Cannot read audio from {self.path.name}: {exc}.") from exc
+            raise ProjectError(
+                self.path, "io", f"Cannot read audio from {self.path.name}: {exc}."
+            ) from exc
         except ValueError as exc:
             raise ProjectError(self.path, "corrupt", f"{self.path.name}: {exc}.") from exc
 
@@ -779,7 +791,9 @@ class ProjectStore:
         except sqlite3.Error as exc:
             raise ProjectError(self.path, "io", f"Cannot read {self.path.name}: {exc}.") from exc
         except (ValueError, KeyError, TypeError) as exc:
-            raise ProjectError(self.path, "corrupt", f"{self.path.name} is damaged: {exc}.") from exc
+            raise ProjectError(
+                self.path, "corrupt", f"{self.path.name} is damaged: {exc}."
+            ) from exc
 
     def _load(self) -> LoadedProject:
         db = self._db()
@@ -790,10 +804,10 @@ class ProjectStore:
                                   "WHERE deleted = 0 ORDER BY position, rowid"):
                 (block_id, _position, text, voice, model, language, emotion, speed, volume, sel,
                  dict_id, chapter) = row
-                blocks[block_id] = Block(text=text, voice_id=voice, model_id=model, language=language,
-                                         emotion=emotion, speed=speed, volume=volume, id=block_id,
-                                         selected_take_id=sel, pronunciation_dict_id=dict_id,
-                                         chapter=chapter)
+                blocks[block_id] = Block(text=text, voice_id=voice, model_id=model,
+                                         language=language, emotion=emotion, speed=speed,
+                                         volume=volume, id=block_id, selected_take_id=sel,
+                                         pronunciation_dict_id=dict_id, chapter=chapter)
             takes = db.execute(
                 "SELECT t.id, t.block_id, t.name, t.audio_id, t.words, t.phonemes, t.request, "
                 "t.backend, t.credits, t.created_at, t.starred, t.cache_key, t.edits, t.text, "
@@ -805,7 +819,9 @@ class ProjectStore:
             def source_of(audio_id: int, sample_rate: int, frames: int) -> TakeAudio:
                 source = sources.get(audio_id)
                 if source is None:
-                    source = TakeAudio(int(sample_rate), int(frames), loader=_AudioLoader(self, audio_id))
+                    source = TakeAudio(
+                        int(sample_rate), int(frames), loader=_AudioLoader(self, audio_id)
+                    )
                     source.store_key = (self.project_id, audio_id)
                     sources[audio_id] = source
                 return source
@@ -853,7 +869,8 @@ class ProjectStore:
         rows = db.execute(
             "SELECT c.id, c.take_id, c.kind, c.audio_id, c.words, c.phonemes, c.transcript, "
             "c.request, c.backend, c.credits, c.created_at, a.sample_rate, a.frames "
-            "FROM clips c JOIN audio a ON a.id = c.audio_id ORDER BY c.created_at, c.rowid").fetchall()
+            "FROM clips c JOIN audio a ON a.id = c.audio_id ORDER BY c.created_at, c.rowid"
+        ).fetchall()
         clips: dict[str, list[Clip]] = {}
         if not rows:
             return clips
@@ -995,7 +1012,9 @@ class _Transaction:
             raise _io_error(self._store.path, exc) from exc
         return self._db
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object
+    ) -> None:
         assert self._db is not None
         if kind is None:
             try:
@@ -1003,10 +1022,8 @@ class _Transaction:
                 return
             except sqlite3.Error as error:
                 exc = error
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass
         if isinstance(exc, sqlite3.Error):
             raise _io_error(self._store.path, exc) from exc
 

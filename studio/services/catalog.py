@@ -26,4 +26,6 @@ def matches(voice: Voice, query: str) -> bool:
     q = query.strip().lower()
     if not q:
         return True
-    return any(q in field.lower() for field in (voice.name, voice.description, voice.language, voice.id))
+    return any(
+        q in field.lower() for field in (voice.name, voice.description, voice.language, voice.id)
+    )

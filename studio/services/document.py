@@ -394,8 +394,9 @@ class ScriptDocument(QObject):
         return index
 
     def update_take(self, block_id: str, take_id: str, **changes: Any) -> Take:
-        """Set ``name``, ``starred``, ``edits``, ``text`` or ``dictionary`` of a take (a new frozen ``Take`` with
-        the same audio replaces it); emits ``take_changed`` on a change. Returns the take.
+        """Set ``name``, ``starred``, ``edits``, ``text`` or ``dictionary`` of a take (a new frozen
+        ``Take`` with the same audio replaces it); emits ``take_changed`` on a change. Returns the
+        take.
 
         Raises:
             KeyError: no such block or take.

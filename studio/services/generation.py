@@ -328,7 +328,9 @@ class GenerationService(QObject):
         except (CartesiaError, ScriptError) as exc:
             log.warning("block %s failed: %s", block_id, exc)
             # The server's own words, without the HTTP status a user has no use for.
-            self.job_failed.emit(block_id, exc.message if isinstance(exc, APIStatusError) else str(exc))
+            self.job_failed.emit(
+                block_id, exc.message if isinstance(exc, APIStatusError) else str(exc)
+            )
         except Exception as exc:  # a bug must not take the studio down or lose other takes
             log.exception("block %s failed unexpectedly", block_id)
             self.job_failed.emit(block_id, f"unexpected error: {exc}")

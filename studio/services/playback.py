@@ -167,7 +167,7 @@ class PlaybackService(QObject):
         ``pause_seconds`` of silence between them; no copy of the audio is made.
         Returns the stream id."""
         stream_id = self.begin_stream(sample_rate)
-        pause = np.zeros(int(round(pause_seconds * sample_rate)), dtype=np.float32)
+        pause = np.zeros(round(pause_seconds * sample_rate), dtype=np.float32)
         for index, piece in enumerate(pieces):
             if index:
                 self.write(stream_id, pause)

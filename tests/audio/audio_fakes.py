@@ -127,7 +127,7 @@ class FakePortAudioError(Exception):
     pass
 
 
-class FakeCallbackStop(Exception):  # noqa: N818 - mirrors sounddevice.CallbackStop
+class FakeCallbackStop(Exception):
     pass
 
 
@@ -160,7 +160,7 @@ class FakeSoundDevice:
             return self.devices[index]
         return list(self.devices)
 
-    def OutputStream(self, **kwargs: Any) -> FakeOutputStream:  # noqa: N802 - mirrors sd
+    def OutputStream(self, **kwargs: Any) -> FakeOutputStream:
         if self.open_error is not None:
             raise self.open_error
         stream = FakeOutputStream(stop_exception=FakeCallbackStop, **kwargs)

@@ -52,11 +52,11 @@ def speak(transcript: str, voice: str = "en-us+f3") -> Speech:
 
 def assert_well_formed(words: WordTimestamps, seconds: float) -> None:
     assert len(words.words) == len(words.start) == len(words.end)
-    for start, end in zip(words.start, words.end):
+    for start, end in zip(words.start, words.end, strict=True):
         assert 0.0 <= start <= end <= seconds + 1e-6
     assert list(words.start) == sorted(words.start)
     assert list(words.end) == sorted(words.end)
-    for end, next_start in zip(words.end, words.start[1:]):
+    for end, next_start in zip(words.end, words.start[1:], strict=False):
         assert end <= next_start + 1e-6
 
 
@@ -73,7 +73,7 @@ def test_alignment_matches_espeaks_own_word_timestamps(sentence: str, voice: str
     assert words.words == speech.words.words == tuple(transcript_words(sentence))
     assert_well_formed(words, speech.seconds)
     for word, start, end, want_start, want_end in zip(
-        words.words, words.start, words.end, speech.words.start, speech.words.end
+        words.words, words.start, words.end, speech.words.start, speech.words.end, strict=True
     ):
         assert start == pytest.approx(want_start, abs=TOLERANCE_S), word
         assert end == pytest.approx(want_end, abs=TOLERANCE_S), word
@@ -86,7 +86,7 @@ def test_any_sample_rate_is_accepted() -> None:
 
     words = align_words(at_48k, 48000, "Please call me tomorrow morning after the meeting.")
 
-    for start, want in zip(words.start, speech.words.start):
+    for start, want in zip(words.start, speech.words.start, strict=True):
         assert start == pytest.approx(want, abs=TOLERANCE_S)
 
 
@@ -126,7 +126,7 @@ def test_aligning_concurrently_gives_the_same_answers() -> None:
     sentences = ["Please call me tomorrow morning after the meeting.",
                  "The quick brown fox jumps over the lazy dog."]
     speeches = [speak(s) for s in sentences]
-    alone = [align_words(sp.audio, RATE, s) for sp, s in zip(speeches, sentences)]
+    alone = [align_words(sp.audio, RATE, s) for sp, s in zip(speeches, sentences, strict=True)]
 
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(lambda i: align_words(speeches[i % 2].audio, RATE,

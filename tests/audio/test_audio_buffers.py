@@ -148,13 +148,13 @@ def test_read_audio_errors(tmp_path: Path) -> None:
         read_audio(tmp_path / "missing.wav")
     bogus = tmp_path / "bogus.wav"
     bogus.write_bytes(b"RIFF\x00\x00\x00\x00WAVEnot really")
-    with pytest.raises(AudioFileError, match="bogus.wav"):
+    with pytest.raises(AudioFileError, match=r"bogus.wav"):
         read_audio(bogus)
 
 
 def test_write_into_missing_folder_names_the_path(tmp_path: Path) -> None:
     target = tmp_path / "nope" / "x.wav"
-    with pytest.raises(FileNotFoundError, match="x.wav"):
+    with pytest.raises(FileNotFoundError, match=r"x.wav"):
         write_wav(target, np.zeros(10, np.float32), 8_000)
 
 

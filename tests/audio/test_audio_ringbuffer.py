@@ -167,7 +167,7 @@ def test_concurrent_writer_and_reader_preserve_order(
                 pos += n
                 if n == 0:
                     time.sleep(0)  # full: let the reader run
-        except BaseException as exc:  # surfaced by the assertion below
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
             failures.append(exc)
 
     def reader() -> None:
@@ -182,7 +182,7 @@ def test_concurrent_writer_and_reader_preserve_order(
                 pos += n
                 if n == 0:
                     time.sleep(0)  # empty: let the writer run
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
             failures.append(exc)
 
     threads = [threading.Thread(target=writer), threading.Thread(target=reader)]

@@ -303,14 +303,14 @@ def test_each_format_loads_as_float32_mono(tmp_path: Path, fmt: str, subtype: st
 def test_corrupt_files_are_refused_with_a_message(tmp_path: Path) -> None:
     garbage = tmp_path / "voice.wav"
     garbage.write_bytes(os.urandom(64_000))
-    with pytest.raises(AudioFileError, match="voice.wav is not an audio file .* WAV, FLAC"):
+    with pytest.raises(AudioFileError, match=r"voice.wav is not an audio file .* WAV, FLAC"):
         load_clip(garbage)
 
     flac = tmp_path / "whole.flac"
     sf.write(flac, speechlike(3.0, snr_db=40.0)[0], RATE, format="FLAC")
     damaged = tmp_path / "damaged.flac"
     damaged.write_bytes(flac.read_bytes()[: flac.stat().st_size // 2])
-    with pytest.raises(AudioFileError, match="damaged.flac is damaged"):
+    with pytest.raises(AudioFileError, match=r"damaged.flac is damaged"):
         load_clip(damaged)
 
 
@@ -322,7 +322,7 @@ def test_an_empty_file_is_refused(tmp_path: Path) -> None:
 
     no_frames = tmp_path / "no_frames.wav"
     sf.write(no_frames, np.zeros(0, dtype=np.float32), RATE)
-    with pytest.raises(AudioFileError, match="no_frames.wav contains no audio"):
+    with pytest.raises(AudioFileError, match=r"no_frames.wav contains no audio"):
         load_clip(no_frames)
 
 
@@ -347,7 +347,10 @@ def test_a_long_compressed_file_is_refused_before_decoding(
     path = tmp_path / "podcast.flac"
     sf.write(path, np.zeros(8000 * 3, dtype=np.float32), 8000, format="FLAC")
     monkeypatch.setattr(clip_checks, "MAX_CLIP_SECONDS", 2.0)
-    with pytest.raises(AudioFileError, match=r"podcast.flac lasts 3 s: too long for a voice clip \(the limit is 2 s\)"):
+    with pytest.raises(
+        AudioFileError,
+        match=r"podcast.flac lasts 3 s: too long for a voice clip \(the limit is 2 s\)",
+    ):
         load_clip(path)
 
 

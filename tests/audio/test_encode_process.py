@@ -48,7 +48,7 @@ def test_encodes_and_measures_what_it_wrote(tmp_path: Path, container: str) -> N
 def test_a_file_that_cannot_be_written_is_reported(tmp_path: Path) -> None:
     # FFmpeg opens the file when it writes the header, so the child reports the failure
     # at the latest when the file is finished: never a hang, never a silent success.
-    with pytest.raises(EncoderError, match="No such file|Errno|cannot"):
+    with pytest.raises(EncoderError, match=r"No such file|Errno|cannot"):
         encoder = ProcessEncoder(tmp_path / "missing" / "out.mp3", EncodeSettings("mp3", RATE))
         encoder.write(_tone(1.0))
         encoder.close()

@@ -381,7 +381,7 @@ def test_a_chosen_device_is_found_again_by_name_when_recording_starts(
 def test_a_device_that_cannot_open_is_unavailable(factory: Factory) -> None:
     factory.error = OSError("Device unavailable")
     rec = Recorder(RATE, 3, stream_factory=factory)
-    with pytest.raises(AudioUnavailableError, match="Cannot open 3 for recording.*unavailable"):
+    with pytest.raises(AudioUnavailableError, match=r"Cannot open 3 for recording.*unavailable"):
         rec.start()
     assert not rec.recording
 
@@ -416,7 +416,7 @@ def test_a_real_stream_that_refuses_to_open(install_sounddevice: Any) -> None:
         open_error=FakePortAudioError("Error opening InputStream: Device unavailable [-9985]"),
     ))
     with pytest.raises(AudioUnavailableError,
-                       match="Cannot open the default input device .* Device unavailable"):
+                       match=r"Cannot open the default input device .* Device unavailable"):
         Recorder(RATE).start()
 
 

@@ -30,9 +30,13 @@ def test_word_boundaries_are_sorted_frames() -> None:
 
 def test_snap_to_boundaries_takes_the_nearest_boundary_within_reach() -> None:
     assert snap_to_boundaries(24100, word_boundaries(WORDS, RATE), 200) == 24000
-    assert snap_to_boundaries(24100, word_boundaries(WORDS, RATE), 100) == 24000  # the reach is inclusive
+    assert (
+        snap_to_boundaries(24100, word_boundaries(WORDS, RATE), 100) == 24000
+    )  # the reach is inclusive
     assert snap_to_boundaries(24100, word_boundaries(WORDS, RATE), 99) == 24100
-    assert snap_to_boundaries(21600, word_boundaries(WORDS, RATE), 5000) == 19200  # a tie: the earlier one
+    assert (
+        snap_to_boundaries(21600, word_boundaries(WORDS, RATE), 5000) == 19200
+    )  # a tie: the earlier one
     assert snap_to_boundaries(0, word_boundaries(WORDS, RATE), 5000) == 4800
     assert snap_to_boundaries(10**9, word_boundaries(WORDS, RATE), 10**9) == 62400
     assert snap_to_boundaries(500, word_boundaries(WordTimestamps(), RATE), 10**6) == 500
@@ -82,7 +86,12 @@ def test_snap_goes_to_the_word_then_to_the_nearest_crossing() -> None:
     audio[24000 + 37:] *= -1  # one crossing, 37 frames after "there" starts
     assert zero_crossing_window(RATE) == 240  # 10 ms window, centred
     assert snap(24300, audio, word_boundaries(WORDS, RATE), RATE, max_distance=400) == 24037
-    assert snap(24300, audio, word_boundaries(WORDS, RATE), RATE, max_distance=100) == 24300  # out of reach
-    assert snap(24300, audio, word_boundaries(WORDS, RATE), RATE, max_distance=400, zero_window=10) == 24000
+    assert (
+        snap(24300, audio, word_boundaries(WORDS, RATE), RATE, max_distance=100) == 24300
+    )  # out of reach
+    assert (
+        snap(24300, audio, word_boundaries(WORDS, RATE), RATE, max_distance=400, zero_window=10)
+        == 24000
+    )
     assert snap(-50, audio, word_boundaries(WordTimestamps(), RATE), RATE) == 0
     assert snap(10**7, audio, word_boundaries(WordTimestamps(), RATE), RATE) == audio.shape[0]

@@ -39,7 +39,20 @@ def dictionary(entries: int) -> list[LexiconItem]:
 
 def script(entries: int, chars: int, seed: int = 1) -> str:
     rnd = random.Random(seed)
-    words = "the quick brown fox jumps over a lazy dog and then sleeps".split()
+    words = [
+        "the",
+        "quick",
+        "brown",
+        "fox",
+        "jumps",
+        "over",
+        "a",
+        "lazy",
+        "dog",
+        "and",
+        "then",
+        "sleeps",
+    ]
     out: list[str] = []
     size = 0
     while size < chars:

@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from bench_project import RATE, speech_like, timestamps  # the same speech-like takes
+
 from studio.audio.encoders import EncodeSettings, PyAVEncoder
 from studio.audio.tags import Metadata
 from studio.project.export_pipeline import ExportJob, export
@@ -59,7 +59,7 @@ def build(path: Path, seconds: float) -> None:
             for n in range(min(count, POOL))]
     for index in range(count):
         audio = pool[index % len(pool)]
-        words, phonemes = timestamps(index)
+        words, _phonemes = timestamps(index)
         block = Block(text=f"Block {index}: welcome back to the show, everyone, and hello.",
                       voice_id="a0e99841-438c-4a64-b679-ae501e7d6091")
         request = {"model_id": "sonic-3", "transcript": block.text,

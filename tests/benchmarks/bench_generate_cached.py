@@ -6,9 +6,10 @@ an older matching one: "Generate all" (:meth:`GenerationService.generate` until 
 every block a cache hit that selects its take, no request) is timed side by side with
 :meth:`GenerationService.estimate` over the same blocks (one cache key and one lookup
 per block: the floor), each on a new service (nothing computed before), alternately
-``--runs`` times, with the garbage collector set as the studio sets it. The last line is one JSON object: milliseconds per N, the ratio of
-the medians (Generate all over estimate; target <= 2), and how Generate all grows from
-the smallest N to the largest against N itself (linear: the two ratios match).
+``--runs`` times, with the garbage collector set as the studio sets it. The last line is one JSON
+object: milliseconds per N, the ratio of the medians (Generate all over estimate; target <= 2), and
+how Generate all grows from the smallest N to the largest against N itself (linear: the two ratios
+match).
 
 Usage: ``python tests/benchmarks/bench_generate_cached.py [--blocks 1000 4000] [--runs 5]``
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -83,7 +84,9 @@ def test_voice_by_name_and_output_checks_before_rendering(tmp_path: Path) -> Non
     script.write_text("Hello there.", encoding="utf-8")
     result = run_cli("render", str(script), "-o", str(tmp_path / "missing" / "out.wav"),
                      cwd=tmp_path)
-    assert result.returncode == 2 and "folder" in result.stderr and "does not exist" in result.stderr
+    assert (
+        result.returncode == 2 and "folder" in result.stderr and "does not exist" in result.stderr
+    )
     assert "Rendering" not in result.stderr, "the path is checked before any work"
     result = run_cli("render", str(script), "-o", str(tmp_path / "out.voice"), cwd=tmp_path)
     assert result.returncode == 2 and "unknown extension .voice" in result.stderr
@@ -136,8 +139,10 @@ def test_serve_local_refuses_a_remote_host_without_the_flag(tmp_path: Path) -> N
 
 def test_blocks_that_rendered_are_kept_when_one_fails(tmp_path: Path) -> None:
     script = tmp_path / "script.txt"
-    script.write_text('A good first block.\n\nA bad <break time="later"/> block.\n\nA good last one.',
-                      encoding="utf-8")
+    script.write_text(
+        'A good first block.\n\nA bad <break time="later"/> block.\n\nA good last one.',
+        encoding="utf-8",
+    )
     out = tmp_path / "out.wav"
     result = run_cli("render", str(script), "-o", str(out), cwd=tmp_path)
     assert result.returncode == 2, result.stderr
@@ -158,7 +163,7 @@ def test_a_long_paragraph_streams_as_continuations_with_one_timeline(tmp_path: P
     words = json.loads(stamps.read_text(encoding="utf-8"))["words"]
     assert len(words) == len((sentence * 50).split())
     starts = [w["start"] for w in words]
-    assert all(b > a for a, b in zip(starts, starts[1:], strict=False)), "one rising timeline"
+    assert all(b > a for a, b in itertools.pairwise(starts)), "one rising timeline"
     info = sf.info(out)
     assert words[-1]["end"] <= info.duration + 0.01
     assert info.duration > 0.25 * len(words)

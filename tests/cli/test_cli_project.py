@@ -8,6 +8,7 @@ counters prove what was requested and takes cost about one credit per character.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -35,8 +36,10 @@ PARAGRAPHS = [
     "Thanks for listening. See you next week!",
 ]
 TTS_ROUTES = ("/tts/websocket", "/tts/bytes", "/tts/sse")
-SUMMARY = re.compile(r"Project (\S+): (\d+) takes? generated, (\d+) reused(?:, (\d+) blocks? past "
-                     r"the end of the script removed)?, (\d+) credits spent \(project total (\d+)\)")
+SUMMARY = re.compile(
+    r"Project (\S+): (\d+) takes? generated, (\d+) reused(?:, (\d+) blocks? past "
+    r"the end of the script removed)?, (\d+) credits spent \(project total (\d+)\)"
+)
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
@@ -418,10 +421,8 @@ def test_sigkill_keeps_every_completed_take(tmp_path: Path) -> None:
         while seen < 2 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
             if project.exists():
-                try:
+                with contextlib.suppress(sqlite3.OperationalError):  # not yet set up
                     seen = count_rows(project, "takes")
-                except sqlite3.OperationalError:
-                    pass  # created but not yet set up
         assert seen >= 2, (tmp_path / "render.log").read_text()
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)

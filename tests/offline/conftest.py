@@ -28,7 +28,9 @@ def engine(offline_engine: OfflineEngine) -> OfflineEngine:
 
 @pytest.fixture
 def http(engine: OfflineEngine) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=engine.base_url, headers=auth_headers(engine), timeout=60.0) as client:
+    with httpx.Client(
+        base_url=engine.base_url, headers=auth_headers(engine), timeout=60.0
+    ) as client:
         yield client
 
 

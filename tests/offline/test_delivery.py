@@ -29,7 +29,9 @@ def test_every_seed_emotion_has_a_mood() -> None:
 
 def test_mood_directions() -> None:
     neutral = Delivery().prosody()
-    happy, sad, angry, calm = (Delivery(emotion=e).prosody() for e in ("happy", "sad", "angry", "calm"))
+    happy, sad, angry, calm = (
+        Delivery(emotion=e).prosody() for e in ("happy", "sad", "angry", "calm")
+    )
     assert neutral.rate == BASE_RATE_WPM
     assert happy.pitch > neutral.pitch and happy.pitch_range > neutral.pitch_range
     assert happy.rate > neutral.rate
@@ -40,7 +42,11 @@ def test_mood_directions() -> None:
 
 
 def test_speed_scales_rate() -> None:
-    assert Delivery(speed=1.5).prosody().rate > Delivery().prosody().rate > Delivery(speed=0.6).prosody().rate
+    assert (
+        Delivery(speed=1.5).prosody().rate
+        > Delivery().prosody().rate
+        > Delivery(speed=0.6).prosody().rate
+    )
 
 
 @pytest.mark.parametrize("value", [0.59, 1.51, "1.0", None, True])

@@ -14,7 +14,9 @@ from studio.offline import OfflineEngine, serve
 
 
 def _status(base_url: str) -> int:
-    return httpx.get(base_url + "/", headers={"Cartesia-Version": API_VERSION}, timeout=30).status_code
+    return httpx.get(
+        base_url + "/", headers={"Cartesia-Version": API_VERSION}, timeout=30
+    ).status_code
 
 
 def test_start_stop_and_restart_are_clean(tmp_path: Path) -> None:
@@ -41,7 +43,9 @@ def test_context_manager_and_given_key(tmp_path: Path) -> None:
     with OfflineEngine(api_key="fixed-key", data_dir=tmp_path) as engine:
         assert engine.api_key == "fixed-key"
         headers = {"Authorization": "Bearer fixed-key", "Cartesia-Version": API_VERSION}
-        assert httpx.get(engine.base_url + "/voices", headers=headers, timeout=30).status_code == 200
+        assert (
+            httpx.get(engine.base_url + "/voices", headers=headers, timeout=30).status_code == 200
+        )
     assert not engine.running
 
 
@@ -89,7 +93,9 @@ def test_previews_are_cached_in_the_data_dir(tmp_path: Path) -> None:
 def test_serve_runs_on_the_callers_loop_until_cancelled(tmp_path: Path) -> None:
     async def scenario() -> str:
         ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(serve("127.0.0.1", 0, "serve-key", tmp_path, ready=ready.set_result))
+        task = asyncio.create_task(
+            serve("127.0.0.1", 0, "serve-key", tmp_path, ready=ready.set_result)
+        )
         base_url = await asyncio.wait_for(ready, 60)
         assert base_url.startswith("http://127.0.0.1:")
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:

@@ -109,7 +109,7 @@ def test_concurrent_callers_get_the_same_audio_as_sequential() -> None:
         assert len(results[i]) == 4
         for audio, words in results[i]:
             assert [w[0] for w in words] == [w[0] for w in want_words]
-            for (_, got), (_, want) in zip(words, want_words):
+            for (_, got), (_, want) in zip(words, want_words, strict=True):
                 assert abs(got - want) < 0.01 * 22050
             assert abs(len(audio) - len(want_audio)) < 0.01 * 22050
             got_env, want_env = _envelope(audio), _envelope(want_audio)

@@ -34,8 +34,9 @@ def _encode_in_chunks(fmt: AudioFormat, samples: np.ndarray, chunk: int = 2205) 
 
 
 def test_parse_valid_formats() -> None:
-    assert parse_output_format({"container": "raw", "encoding": "pcm_s16le", "sample_rate": 8000}) == \
-        AudioFormat("raw", "pcm_s16le", 8000)
+    assert parse_output_format(
+        {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 8000}
+    ) == AudioFormat("raw", "pcm_s16le", 8000)
     mp3 = parse_output_format({"container": "mp3", "sample_rate": 44100, "bit_rate": 192000})
     assert (mp3.container, mp3.bit_rate, mp3.content_type) == ("mp3", 192000, "audio/mpeg")
 
@@ -56,7 +57,9 @@ def test_parse_rejects_invalid(raw: object) -> None:
 
 def test_raw_only_endpoints_refuse_containers() -> None:
     with pytest.raises(ApiError, match="container"):
-        parse_output_format({"container": "wav", "encoding": "pcm_s16le", "sample_rate": 8000}, ("raw",))
+        parse_output_format(
+            {"container": "wav", "encoding": "pcm_s16le", "sample_rate": 8000}, ("raw",)
+        )
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)

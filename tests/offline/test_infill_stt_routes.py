@@ -238,7 +238,7 @@ def test_stt_finds_most_words_with_monotonic_timestamps(http: httpx.Client, kind
     assert sum(w in found for w in expected) >= share * len(expected), body["text"]
     times = [t for w in body["words"] for t in (w["start"], w["end"])]
     assert times == sorted(times)
-    assert 0.0 <= times[0] and times[-1] <= body["duration"]
+    assert times[0] >= 0.0 and times[-1] <= body["duration"]
 
 
 def test_stt_words_only_when_asked_for(http: httpx.Client) -> None:

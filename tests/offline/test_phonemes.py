@@ -57,7 +57,9 @@ def test_english_r_coloured_vowels_and_syllabic_l() -> None:
 
 
 def test_symbols_without_a_counterpart_are_dropped() -> None:
-    mnemonics, dropped = phonemes.to_phoneme_input(["ǃ", "a", "ʘ", "˥"], phonemes.inventory("en-us"))
+    mnemonics, dropped = phonemes.to_phoneme_input(
+        ["ǃ", "a", "ʘ", "˥"], phonemes.inventory("en-us")
+    )
     assert mnemonics == "a" and dropped == ["ǃ", "ʘ"]  # a tone letter is dropped quietly
     assert phonemes.to_phoneme_input(["ǃ"], phonemes.inventory("en-us")) == ("", ["ǃ"])
 

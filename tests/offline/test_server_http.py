@@ -58,8 +58,11 @@ def test_sdk_get_voice_with_preview(sdk: Any, http: httpx.Client) -> None:
 
 def test_sdk_generate_wav(sdk: Any) -> None:
     response = sdk.tts.generate(
-        model_id="sonic-3", transcript=SENTENCE, voice={"mode": "id", "id": VOICE_ID},
-        language="en", output_format={"container": "wav", "encoding": "pcm_f32le", "sample_rate": 44100},
+        model_id="sonic-3",
+        transcript=SENTENCE,
+        voice={"mode": "id", "id": VOICE_ID},
+        language="en",
+        output_format={"container": "wav", "encoding": "pcm_f32le", "sample_rate": 44100},
     )
     audio, rate = sf.read(io.BytesIO(response.read()), dtype="float32")
     assert rate == 44100
@@ -90,7 +93,9 @@ def test_sdk_generate_sse_with_timestamps(sdk: Any) -> None:
     starts = [s for e in events if e.type == "timestamps" for s in e.word_timestamps.start]
     ends = [s for e in events if e.type == "timestamps" for s in e.word_timestamps.end]
     assert words == transcript_words(SENTENCE)
-    assert starts == sorted(starts) and all(0 <= s < e <= duration + 1e-3 for s, e in zip(starts, ends))
+    assert starts == sorted(starts) and all(
+        0 <= s < e <= duration + 1e-3 for s, e in zip(starts, ends, strict=True)
+    )
     assert all(e.context_id == "sse-ctx" for e in events)
     assert all(e.step_time >= 0 for e in events if e.type == "chunk")
 
@@ -112,8 +117,12 @@ def test_sdk_errors_map_to_exceptions(sdk: Any) -> None:
     with pytest.raises(cartesia.NotFoundError):
         sdk.voices.get("00000000-0000-0000-0000-000000000000")
     with pytest.raises(cartesia.BadRequestError):
-        sdk.tts.generate(model_id="sonic-99", transcript="x", voice=VOICE_ID,
-                         output_format={"container": "wav", "encoding": "pcm_s16le", "sample_rate": 8000})
+        sdk.tts.generate(
+            model_id="sonic-99",
+            transcript="x",
+            voice=VOICE_ID,
+            output_format={"container": "wav", "encoding": "pcm_s16le", "sample_rate": 8000},
+        )
 
 
 # --- voices listing edge cases ------------------------------------------------------
@@ -130,7 +139,9 @@ def test_voice_search_and_filters(http: httpx.Client) -> None:
     assert feminine["data"] and all(v["gender"] == "feminine" for v in feminine["data"])
     assert http.get("/voices", params={"is_owner": "true"}).json()["data"] == []
     expanded = http.get("/voices", params={"expand[]": "preview_file_url", "limit": 2}).json()
-    assert all(v["preview_file_url"].endswith(f"/voices/{v['id']}/preview") for v in expanded["data"])
+    assert all(
+        v["preview_file_url"].endswith(f"/voices/{v['id']}/preview") for v in expanded["data"]
+    )
 
 
 def test_voice_pagination_both_directions(http: httpx.Client) -> None:
@@ -171,7 +182,9 @@ def test_unknown_voice_is_404_json(http: httpx.Client) -> None:
 
 @pytest.mark.parametrize("path", ["/voices", f"/voices/{VOICE_ID}"])
 def test_auth_is_required(engine: OfflineEngine, path: str) -> None:
-    missing = httpx.get(engine.base_url + path, headers={"Cartesia-Version": API_VERSION}, timeout=30)
+    missing = httpx.get(
+        engine.base_url + path, headers={"Cartesia-Version": API_VERSION}, timeout=30
+    )
     wrong = httpx.get(engine.base_url + path, timeout=30,
                       headers={"Cartesia-Version": API_VERSION, "Authorization": "Bearer nope"})
     for response in (missing, wrong):
@@ -227,8 +240,16 @@ def test_unknown_route_is_404_json(http: httpx.Client) -> None:
         ({"generation_config": {"volume": 0.1}}, 400, "generation_config.volume"),
         ({"generation_config": {"emotion": "grumpy"}}, 400, "generation_config.emotion"),
         ({"speed": "warp"}, 400, "speed"),
-        ({"output_format": {"container": "raw", "encoding": "pcm_s8", "sample_rate": 8000}}, 400, "encoding"),
-        ({"output_format": {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 1}}, 400, "sample_rate"),
+        (
+            {"output_format": {"container": "raw", "encoding": "pcm_s8", "sample_rate": 8000}},
+            400,
+            "encoding",
+        ),
+        (
+            {"output_format": {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 1}},
+            400,
+            "sample_rate",
+        ),
         ({"transcript": 'Bad <break time="forever"/> tag'}, 400, "break"),
     ],
 )
@@ -241,18 +262,33 @@ def test_invalid_requests_are_rejected(
 
 
 def test_invalid_json_is_400(http: httpx.Client) -> None:
-    response = http.post("/tts/bytes", content=b"{nope", headers={"Content-Type": "application/json"})
+    response = http.post(
+        "/tts/bytes", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("model", ["sonic-3", "sonic-3.5", "sonic-latest", "sonic-2", "sonic-turbo",
-                                   "sonic-3-2025-10-27", "sonic-3.5-2026-05-04", "sonic-2-2025-03-07"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "sonic-3",
+        "sonic-3.5",
+        "sonic-latest",
+        "sonic-2",
+        "sonic-turbo",
+        "sonic-3-2025-10-27",
+        "sonic-3.5-2026-05-04",
+        "sonic-2-2025-03-07",
+    ],
+)
 def test_known_models_are_accepted(http: httpx.Client, model: str) -> None:
     assert http.post("/tts/bytes", json=tts_body("Hi.", model_id=model)).status_code == 200
 
 
 def test_locale_and_cross_lingual_voice(http: httpx.Client) -> None:
-    english = http.post("/tts/bytes", json=tts_body("Bonjour tout le monde.", language=None, locale="en-US"))
+    english = http.post(
+        "/tts/bytes", json=tts_body("Bonjour tout le monde.", language=None, locale="en-US")
+    )
     french = http.post("/tts/bytes", json=tts_body("Bonjour tout le monde.", language="fr"))
     assert english.status_code == french.status_code == 200
     assert english.content != french.content
@@ -353,18 +389,25 @@ def test_break_tag_over_http(http: httpx.Client) -> None:
 def test_concurrent_requests_each_get_their_own_audio(engine: OfflineEngine) -> None:
     import concurrent.futures
 
-    texts = ["The first request talks about apples and pears.",
-             "A second, rather different request, describes a long journey by train across the mountains."]
+    texts = [
+        "The first request talks about apples and pears.",
+        "A second, rather different request, describes a long journey by train across the "
+        "mountains.",
+    ]
 
     def fetch(text: str) -> tuple[int, list[str]]:
-        with httpx.Client(base_url=engine.base_url, headers=auth_headers(engine), timeout=60) as client:
+        with httpx.Client(
+            base_url=engine.base_url, headers=auth_headers(engine), timeout=60
+        ) as client:
             body = tts_body(text, output_format={"container": "raw", "encoding": "pcm_s16le",
                                                  "sample_rate": 22050})
             lines = [ln for ln in client.post("/tts/sse", json={**body, "add_timestamps": True})
                      .text.splitlines() if ln.startswith("data: ")]
         events = [json.loads(ln[6:]) for ln in lines]
         audio = b"".join(base64.b64decode(e["data"]) for e in events if e["type"] == "chunk")
-        words = [w for e in events if e["type"] == "timestamps" for w in e["word_timestamps"]["words"]]
+        words = [
+            w for e in events if e["type"] == "timestamps" for w in e["word_timestamps"]["words"]
+        ]
         return len(audio), words
 
     solo = [fetch(t) for t in texts]
@@ -397,7 +440,9 @@ def test_sdk_retries_through_injected_faults(private_engine: OfflineEngine) -> N
 
     before = private_engine.stats.requests("/voices/{id}")
     private_engine.inject_faults("/voices/{id}", [500, 502], retry_after=0)
-    client = Cartesia(api_key=private_engine.api_key, base_url=private_engine.base_url, max_retries=2)
+    client = Cartesia(
+        api_key=private_engine.api_key, base_url=private_engine.base_url, max_retries=2
+    )
     try:
         assert client.voices.get(VOICE_ID).id == VOICE_ID
     finally:

@@ -40,7 +40,7 @@ def audio_of(events: list[dict[str, Any]]) -> np.ndarray:
 def words_of(events: list[dict[str, Any]]) -> list[tuple[str, float, float]]:
     return [w for e in events if e["type"] == "timestamps"
             for w in zip(e["word_timestamps"]["words"], e["word_timestamps"]["start"],
-                         e["word_timestamps"]["end"])]
+                         e["word_timestamps"]["end"], strict=True)]
 
 
 # --- official SDK ---------------------------------------------------------------------
@@ -60,14 +60,20 @@ def test_sdk_context_push_and_finish(sdk: Any) -> None:
     assert chunks and all(e.context_id == ctx._context_id for e in events)
     audio = codecs.decode(b"".join(e.audio for e in chunks), "pcm_s16le")
     words = [w for e in events if e.type == "timestamps" for w in e.word_timestamps.words]
-    assert words == transcript_words("Hello from the offline engine. It speaks every word you send.")
+    assert words == transcript_words(
+        "Hello from the offline engine. It speaks every word you send."
+    )
     assert 0.2 * len(words) < len(audio) / 16000 < 0.8 * len(words)
 
 
 def test_sdk_two_contexts_on_one_connection(sdk: Any) -> None:
     with sdk.tts.websocket_connect() as conn:
-        first = conn.context(model_id="sonic-3", voice={"mode": "id", "id": VOICE_ID}, output_format=RAW)
-        second = conn.context(model_id="sonic-3", voice={"mode": "id", "id": VOICE_ID}, output_format=RAW)
+        first = conn.context(
+            model_id="sonic-3", voice={"mode": "id", "id": VOICE_ID}, output_format=RAW
+        )
+        second = conn.context(
+            model_id="sonic-3", voice={"mode": "id", "id": VOICE_ID}, output_format=RAW
+        )
         first.push("The first context says this.", continue_=False)
         second.push("And the second context says something much longer than that.", continue_=False)
         a = list(first.receive())
@@ -98,11 +104,18 @@ def test_event_shapes_match_the_seed(open_socket: OpenSocket) -> None:
             ph = event["phoneme_timestamps"]
             assert len(ph["phonemes"]) == len(ph["start"]) == len(ph["end"])
     assert events[-1] == {"type": "done", "done": True, "status_code": 206, "context_id": "shape"}
-    phonemes = [p for e in events if e["type"] == "phoneme_timestamps" for p in e["phoneme_timestamps"]["phonemes"]]
+    phonemes = [
+        p
+        for e in events
+        if e["type"] == "phoneme_timestamps"
+        for p in e["phoneme_timestamps"]["phonemes"]
+    ]
     assert phonemes[:4] == ["h", "ə", "l", "oʊ"]
 
 
-def test_invalid_model_is_an_error_event_and_the_connection_survives(open_socket: OpenSocket) -> None:
+def test_invalid_model_is_an_error_event_and_the_connection_survives(
+    open_socket: OpenSocket,
+) -> None:
     ws = open_socket()
     ws.send(request("bad", "Hello.", model_id="sonic-nope"))
     error = ws.recv()
@@ -122,7 +135,9 @@ def test_invalid_model_is_an_error_event_and_the_connection_survives(open_socket
      ({"max_buffer_delay_ms": 6000}, 400),
      ({"continue": "yes"}, 400)],
 )
-def test_invalid_requests_error_per_context(open_socket: OpenSocket, change: dict[str, Any], status: int) -> None:
+def test_invalid_requests_error_per_context(
+    open_socket: OpenSocket, change: dict[str, Any], status: int
+) -> None:
     ws = open_socket()
     ws.send({**request("ctx", "Words."), **change})
     error = ws.recv()
@@ -165,7 +180,12 @@ def test_concurrent_contexts_interleave_and_keep_their_own_audio(open_socket: Op
 
 def test_continue_across_inputs_with_timestamps_on_one_timeline(open_socket: OpenSocket) -> None:
     ws = open_socket()
-    parts = ["The first input ends here. ", "The second input ", "finishes the thought. ", "Done now."]
+    parts = [
+        "The first input ends here. ",
+        "The second input ",
+        "finishes the thought. ",
+        "Done now.",
+    ]
     for part in parts:
         ws.send(request("cont", part, add_timestamps=True, **{"continue": True}))
     ws.send(request("cont", "", **{"continue": False}))
@@ -285,12 +305,16 @@ def test_query_parameters_authenticate(engine: OfflineEngine, open_socket: OpenS
     [("", False, 401), ("api_key=wrong&cartesia_version=2025-04-16", False, 401),
      ("api_key={key}", False, 400), ("api_key={key}&cartesia_version=2020-01-01", False, 400)],
 )
-def test_handshake_refusals(engine: OfflineEngine, query: str, with_headers: bool, status: int) -> None:
+def test_handshake_refusals(
+    engine: OfflineEngine, query: str, with_headers: bool, status: int
+) -> None:
     url = f"{engine.websocket_base_url}/tts/websocket?{query.format(key=engine.api_key)}"
     assert _handshake_status(url, auth_headers(engine) if with_headers else None) == status
 
 
-def test_websocket_stats_count_generation_messages(private_engine: OfflineEngine, open_socket: OpenSocket) -> None:
+def test_websocket_stats_count_generation_messages(
+    private_engine: OfflineEngine, open_socket: OpenSocket
+) -> None:
     before = private_engine.stats.requests("/tts/websocket")
     handshakes = private_engine.stats.requests("/tts/websocket:handshake")
     ws = open_socket(private_engine)
@@ -334,7 +358,9 @@ def test_drop_websockets_after_aborts_without_close_frame(
     assert fresh.until_done("fresh")["fresh"][-1]["type"] == "done"
 
 
-def test_drop_can_target_the_next_connection(private_engine: OfflineEngine, open_socket: OpenSocket) -> None:
+def test_drop_can_target_the_next_connection(
+    private_engine: OfflineEngine, open_socket: OpenSocket
+) -> None:
     private_engine.drop_websockets_after(1, include_future=True)
     ws = open_socket(private_engine)
     ws.send(request("next", "Hello there, this will be cut short."))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from studio.audio import codecs
@@ -18,8 +20,11 @@ class Result:
     def __init__(self, blocks: list[Rendered], completed: bool) -> None:
         self.completed = completed
         self.audio = codecs.decode(b"".join(b.audio for b in blocks), "pcm_f32le")
-        self.words = [w for b in blocks for w in zip(b.words.words, b.words.start, b.words.end)]
-        self.phonemes = [p for b in blocks for p in zip(b.phonemes.phonemes, b.phonemes.start, b.phonemes.end)]
+        self.words = [w for b in blocks
+                      for w in zip(b.words.words, b.words.start, b.words.end, strict=True)]
+        self.phonemes = [p for b in blocks
+                         for p in zip(b.phonemes.phonemes, b.phonemes.start, b.phonemes.end,
+                                      strict=True)]
         self.blocks = blocks
 
     @property
@@ -31,7 +36,9 @@ class Result:
         return float(np.sqrt(np.mean(self.audio**2)))
 
 
-def render(transcript: str, delivery: Delivery | None = None, renderer: Renderer | None = None) -> Result:
+def render(
+    transcript: str, delivery: Delivery | None = None, renderer: Renderer | None = None
+) -> Result:
     renderer = renderer or Renderer(AudioFormat("raw", "pcm_f32le", RATE))
     blocks: list[Rendered] = []
     pieces, _ = tags.parse(transcript)
@@ -61,7 +68,7 @@ def test_timestamps_are_monotonic_and_inside_the_audio() -> None:
     assert starts == sorted(starts)
     for _, start, end in result.words:
         assert 0.0 <= start < end <= result.seconds + 1e-3
-    for (_, s1, e1), (_, s2, _) in zip(result.words, result.words[1:]):
+    for (_, _, e1), (_, s2, _) in itertools.pairwise(result.words):
         assert e1 <= s2 + 1e-3
     assert result.phonemes
     for _, start, end in result.phonemes:
@@ -77,7 +84,9 @@ def test_plausible_duration_per_word() -> None:
 
 
 def test_tags_are_not_words() -> None:
-    result = render('Wait <break time="300ms"/> for <emotion value="happy"/>it <spell>AB</spell> now.')
+    result = render(
+        'Wait <break time="300ms"/> for <emotion value="happy"/>it <spell>AB</spell> now.'
+    )
     assert [w for w, _, _ in result.words] == ["Wait", "for", "it", "AB", "now"]
 
 

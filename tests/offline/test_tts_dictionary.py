@@ -46,10 +46,11 @@ class Render:
             base64.b64decode(e["data"]) for e in events if e["type"] == "chunk"),
             "pcm_f32le")
         self.words = [w for e in events if e["type"] == "timestamps"
-                      for w in zip(*(e["word_timestamps"][k] for k in ("words", "start", "end")))]
+                      for w in zip(*(e["word_timestamps"][k] for k in ("words", "start", "end")),
+                                   strict=True)]
         self.phonemes = [p for e in events if e["type"] == "phoneme_timestamps"
                          for p in zip(*(e["phoneme_timestamps"][k]
-                                        for k in ("phonemes", "start", "end")))]
+                                        for k in ("phonemes", "start", "end")), strict=True)]
 
     @property
     def seconds(self) -> float:
@@ -336,7 +337,8 @@ def _socket_render(ws: SocketClient, context_id: str, pushes: list[str], dict_id
     assert events[-1]["type"] == "done", events[-1]
     words = [w for e in events if e["type"] == "timestamps" for w in e["word_timestamps"]["words"]]
     phonemes = [p for e in events if e["type"] == "phoneme_timestamps"
-                for p in zip(*(e["phoneme_timestamps"][k] for k in ("phonemes", "start", "end")))]
+                for p in zip(*(e["phoneme_timestamps"][k] for k in ("phonemes", "start", "end")),
+                             strict=True)]
     return words, phonemes
 
 

@@ -121,7 +121,9 @@ def test_clones_of_low_and_high_speech_differ_in_pitch(
     # The clones speak at the pitch their clips had, in the same order.
     spoken = {}
     for name, voice_id in (("low", body["id"]), ("high", high.json()["id"])):
-        response = http.post("/tts/bytes", json=tts_body(SCRIPT, voice={"mode": "id", "id": voice_id}))
+        response = http.post(
+            "/tts/bytes", json=tts_body(SCRIPT, voice={"mode": "id", "id": voice_id})
+        )
         assert response.status_code == 200, response.text
         spoken[name] = median_f0(codecs.decode(response.content, "pcm_s16le"))
     assert spoken["low"] < 110, spoken
@@ -240,7 +242,10 @@ def test_patch_renames_and_refuses_builtins(
     assert response.json()["name"] == "After" and response.json()["description"] == "new"
     response = http.patch(f"/voices/{made['id']}", json={"description": "only this"})
     assert response.json()["name"] == "After" and response.json()["description"] == "only this"
-    assert http.patch(f"/voices/{made['id']}", json={"gender": "feminine"}).json()["gender"] == "feminine"
+    assert (
+        http.patch(f"/voices/{made['id']}", json={"gender": "feminine"}).json()["gender"]
+        == "feminine"
+    )
     assert stored(engine)[made["id"]]["name"] == "After"
     for body, message in (({"name": " "}, "name"), ({"gender": "robot"}, "gender"),
                           ({"description": 3}, "description")):
@@ -269,7 +274,9 @@ def test_delete_removes_voice_and_preview(
     assert http.get(f"/voices/{made['id']}/preview").status_code == 404
     assert http.delete(f"/voices/{made['id']}").status_code == 404
     assert http.delete(f"/voices/{BUILTIN_ID}").status_code == 403
-    response = http.post("/tts/bytes", json=tts_body("Hello.", voice={"mode": "id", "id": made["id"]}))
+    response = http.post(
+        "/tts/bytes", json=tts_body("Hello.", voice={"mode": "id", "id": made["id"]})
+    )
     assert response.status_code == 404
 
 

@@ -134,7 +134,7 @@ def test_json_reads_a_whole_dictionary():
 def test_read_error_names_the_file(tmp_path):
     path = tmp_path / "broken.csv"
     path.write_text("a,b,c\n", encoding="utf-8")
-    with pytest.raises(LexiconError, match="broken.csv: line 1"):
+    with pytest.raises(LexiconError, match=r"broken.csv: line 1"):
         read_lexicon(path)
 
 

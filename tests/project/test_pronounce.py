@@ -17,7 +17,9 @@ def test_matching_is_case_sensitive() -> None:
 
 def test_a_lowercase_key_matches_the_capitalised_form_only_at_a_sentence_start() -> None:
     text = "Gif is fine. We say gif. \"Gif,\" she said (gif). Then: Gif"
-    spans = [(m.start, text[m.start:m.end]) for m in find_matches(text, [LexiconItem("gif", "jif")])]
+    spans = [
+        (m.start, text[m.start : m.end]) for m in find_matches(text, [LexiconItem("gif", "jif")])
+    ]
     assert spans == [(0, "Gif"), (text.index("gif."), "gif"), (text.index("Gif,"), "Gif"),
                      (text.index("gif)"), "gif")]
 

@@ -8,13 +8,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from test_store import RATE, speech_like, take_for
 
 from studio.project.edited_audio import edited
 from studio.project.edits import Clip, Delete, Fade, Gain, Splice, Trim
 from studio.project.model import Block, TakeAudio, new_id
 from studio.project.store import ProjectStore, script_rows
 from studio.timestamps import PhonemeTimestamps, WordTimestamps
-from test_store import RATE, speech_like, take_for
 
 
 def infill_clip(take_id: str, seconds: float = 0.3, credits: int = 311) -> Clip:
@@ -62,7 +62,7 @@ def test_edits_and_their_clips_round_trip(tmp_path: Path) -> None:
 
 
 def test_changing_edits_writes_only_that_row_and_undo_state_reloads(tmp_path: Path) -> None:
-    path, block, _clip, _expected = edited_project(tmp_path)
+    path, _block, _clip, _expected = edited_project(tmp_path)
     store = ProjectStore.open(path)
     loaded = store.load()
     take = loaded.blocks[0].takes[0]
@@ -92,11 +92,11 @@ def test_a_clip_is_purged_with_its_take_but_its_credits_still_count(tmp_path: Pa
 
 def test_a_clip_used_by_another_live_take_survives_purge(tmp_path: Path) -> None:
     """The halves of a split block share the clips of the take they came from."""
-    path, block, clip, _expected = edited_project(tmp_path)
+    path, _block, clip, _expected = edited_project(tmp_path)
     store = ProjectStore.open(path)
     loaded = store.load()
     original = loaded.blocks[0].takes[0]
-    half = dataclasses.replace(original, id=new_id(), edits=original.edits + (Trim(0, 8000),))
+    half = dataclasses.replace(original, id=new_id(), edits=(*original.edits, Trim(0, 8000)))
     other = Block(text="there.", voice_id="v1", takes=[half], selected_take_id=half.id)
     store.add_take(other, half)
     loaded.blocks[0].takes.clear()  # the original take is deleted
@@ -113,7 +113,7 @@ def test_a_clip_used_by_another_live_take_survives_purge(tmp_path: Path) -> None
 
 
 def test_an_edit_that_cannot_be_read_keeps_the_edits_before_it(tmp_path: Path, caplog) -> None:
-    path, _block, clip, _expected = edited_project(tmp_path)
+    path, _block, _clip, _expected = edited_project(tmp_path)
     db = sqlite3.connect(path)
     db.execute("DELETE FROM clips")  # the splice now names a clip that is not there
     db.commit()
@@ -148,11 +148,11 @@ def test_edits_wait_for_a_clip_the_file_does_not_have_yet(tmp_path: Path) -> Non
 def test_a_clip_goes_once_no_live_take_uses_it(tmp_path: Path) -> None:
     """Split halves keep their original take's clip through one purge; when they go
     too, a later purge drops the clip and its audio."""
-    path, block, clip, _expected = edited_project(tmp_path)
+    path, _block, _clip, _expected = edited_project(tmp_path)
     store = ProjectStore.open(path)
     loaded = store.load()
     original = loaded.blocks[0].takes[0]
-    half = dataclasses.replace(original, id=new_id(), edits=original.edits + (Trim(0, 8000),))
+    half = dataclasses.replace(original, id=new_id(), edits=(*original.edits, Trim(0, 8000)))
     other = Block(text="there.", voice_id="v1", takes=[half], selected_take_id=half.id)
     store.add_take(other, half)
     loaded.blocks[0].takes.clear()
@@ -182,7 +182,7 @@ def test_fades_and_trims_round_trip_exactly(tmp_path: Path) -> None:
 
 
 def test_what_an_edited_take_says_round_trips(tmp_path: Path) -> None:
-    path, block, _clip, _expected = edited_project(tmp_path)
+    path, _block, _clip, _expected = edited_project(tmp_path)
     store = ProjectStore.open(path)
     loaded = store.load()
     take = loaded.blocks[0].takes[0]

@@ -155,7 +155,7 @@ def test_no_backend_and_bad_names_are_errors_for_the_user(qloop: Any) -> None:
 def test_server_refusal_is_a_dictionary_error_naming_the_reason(
         qloop: Any, service: DictionaryService, engine: OfflineEngine) -> None:
     engine.inject_faults("/pronunciation-dicts/", [422])
-    with pytest.raises(DictionaryError, match="Could not create “Refused”.*422") as caught:
+    with pytest.raises(DictionaryError, match=r"Could not create “Refused”.*422") as caught:
         run(qloop, service.create("Refused"))
     assert isinstance(caught.value.__cause__, BadRequestError)
 
@@ -229,7 +229,7 @@ def test_a_failed_save_keeps_the_entries_and_is_sent_again(
     assert server_items(qloop, client, made.id) == (NYX,)
 
     engine.inject_faults(path, [502])
-    with pytest.raises(DictionaryError, match="not saved.*502"):
+    with pytest.raises(DictionaryError, match=r"not saved.*502"):
         run(qloop, service.wait_saved(made.id))  # sends again, and fails again
     assert service.items(made.id) == (NYX, CARTESIA)
     service.retry()

@@ -17,8 +17,16 @@ class ScriptedClient:
     """One dictionary on a fake server; the listing can be held after it is read."""
 
     def __init__(self) -> None:
-        self.server = {"d1": PronunciationDict("d1", "Brand", (PronunciationItem("Cartesia", "old"),),
-                                               pinned=False, owner_id="u", created_at="")}
+        self.server = {
+            "d1": PronunciationDict(
+                "d1",
+                "Brand",
+                (PronunciationItem("Cartesia", "old"),),
+                pinned=False,
+                owner_id="u",
+                created_at="",
+            )
+        }
         self.gate = asyncio.Event()
         self.gate.set()
         self.read = asyncio.Event()

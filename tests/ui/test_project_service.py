@@ -19,7 +19,9 @@ RATE = 16000
 
 def take(seconds: float = 0.5, seed: int = 0, number: int = 1):
     rng = np.random.default_rng(seed)
-    audio = (np.round(rng.uniform(-0.3, 0.3, int(seconds * RATE)) * 32767) / 32768).astype(np.float32)
+    audio = (np.round(rng.uniform(-0.3, 0.3, int(seconds * RATE)) * 32767) / 32768).astype(
+        np.float32
+    )
     return make_take(audio, RATE, WordTimestamps(("Hi",), (0.0,), (0.2,)), PhonemeTimestamps(),
                      {"transcript": "Hi"}, "offline", 0, number)
 

@@ -112,7 +112,9 @@ def test_views_of_removed_blocks_ignore_later_voice_lists(open_studio, qtbot, ql
         studio.document.remove_block(gone)
         qloop.run_until_complete(asyncio.sleep(0.05))  # deleteLater runs
         studio.catalog.voices_changed.emit()  # pytest-qt fails the test on a slot exception
-        assert studio.window.script_panel.view(kept).voice_combo.count() == len(studio.catalog.voices)
+        assert studio.window.script_panel.view(kept).voice_combo.count() == len(
+            studio.catalog.voices
+        )
     finally:
         qloop.run_until_complete(studio.shutdown())
 
@@ -151,7 +153,9 @@ class _FakePlayback:
 def test_sequencer_plays_blocks_in_script_order_with_pauses() -> None:
     playback = _FakePlayback()
     seq = StreamSequencer(playback, 7, ["a", "b", "c"], pause_frames=2)  # type: ignore[arg-type]
-    chunk = {name: np.full(3, value, dtype=np.float32) for name, value in (("a", 1), ("b", 2), ("c", 3))}
+    chunk = {
+        name: np.full(3, value, dtype=np.float32) for name, value in (("a", 1), ("b", 2), ("c", 3))
+    }
     seq.feed("b", chunk["b"])   # waits: a is not finished
     seq.feed("a", chunk["a"])   # plays at once
     seq.feed("c", chunk["c"])   # waits

@@ -16,7 +16,8 @@ def _generate(qloop, studio: Studio, block_id: str) -> None:  # type: ignore[no-
     qloop.run_until_complete(asyncio.wait_for(studio.generation.wait_idle(), 60))
 
 
-def test_dropped_connection_fails_the_block_and_the_next_try_works(open_studio, qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+def test_dropped_connection_fails_the_block_and_the_next_try_works(  # type: ignore[no-untyped-def]
+        open_studio, qtbot, qloop, offline_engine) -> None:
     studio = open_studio(Settings(play_while_generating=False), max_retries=1)
     try:
         kept = studio.window.add_block("This take is kept.")
@@ -34,7 +35,8 @@ def test_dropped_connection_fails_the_block_and_the_next_try_works(open_studio, 
         qloop.run_until_complete(studio.shutdown())
 
 
-def test_refused_websocket_handshakes_are_reported(open_studio, qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+def test_refused_websocket_handshakes_are_reported(  # type: ignore[no-untyped-def]
+        open_studio, qtbot, qloop, offline_engine) -> None:
     studio = open_studio(Settings(play_while_generating=False), max_retries=1)
     try:
         block_id = studio.window.add_block("Server trouble.")
@@ -54,7 +56,8 @@ def test_refused_websocket_handshakes_are_reported(open_studio, qtbot, qloop, of
         qloop.run_until_complete(studio.shutdown())
 
 
-def test_unknown_voice_is_a_message_on_the_block(open_studio, qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_voice_is_a_message_on_the_block(  # type: ignore[no-untyped-def]
+        open_studio, qtbot, qloop, offline_engine) -> None:
     studio = open_studio(Settings(play_while_generating=False), max_retries=1)
     try:
         block_id = studio.window.add_block("Who am I?")
@@ -66,7 +69,8 @@ def test_unknown_voice_is_a_message_on_the_block(open_studio, qtbot, qloop, offl
         qloop.run_until_complete(studio.shutdown())
 
 
-def test_voice_list_failure_shows_in_the_status_bar(open_studio, qtbot, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+def test_voice_list_failure_shows_in_the_status_bar(  # type: ignore[no-untyped-def]
+        open_studio, qtbot, qloop, offline_engine) -> None:
     offline_engine.inject_faults("/voices", [500, 500])
     studio = open_studio(Settings(play_while_generating=False), max_retries=1)
     try:
@@ -98,7 +102,8 @@ def test_settings_dialog_validates_and_returns_edits(qtbot) -> None:  # type: ig
     assert edited.wants_cloud({})
 
 
-def test_no_audio_device_is_a_visible_notice_and_generation_still_works(open_studio, qtbot, qloop, offline_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_no_audio_device_is_a_visible_notice_and_generation_still_works(  # type: ignore[no-untyped-def]
+        open_studio, qtbot, qloop, offline_engine, monkeypatch) -> None:
     from studio.audio.devices import AudioStatus
     from studio.audio.playback import NullPlayer
 

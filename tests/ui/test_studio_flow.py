@@ -78,7 +78,8 @@ def _wait(qloop, coro, timeout: float = 60.0):  # type: ignore[no-untyped-def]
     return qloop.run_until_complete(asyncio.wait_for(coro, timeout))
 
 
-def test_type_generate_play_and_export(studio, qtbot, qloop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_type_generate_play_and_export(  # type: ignore[no-untyped-def]
+        studio, qtbot, qloop, tmp_path: Path) -> None:
     window = studio.window
     assert window.backend_label.text() == "Offline engine"
     assert studio.catalog.voices, "the voice list loaded"
@@ -86,7 +87,9 @@ def test_type_generate_play_and_export(studio, qtbot, qloop, tmp_path: Path) -> 
     block_id = window.add_block()
     view = window.script_panel.view(block_id)
     assert view.voice_combo.voice_id(), "a new block gets a default voice"
-    qtbot.keyClicks(view.text_edit, "Hello from the studio. This take is made by the offline engine.")
+    qtbot.keyClicks(
+        view.text_edit, "Hello from the studio. This take is made by the offline engine."
+    )
     view.emotion_combo.setCurrentIndex(view.emotion_combo.findData("happy"))
     view.speed_spin.setValue(1.2)
     block = studio.document.block(block_id)
@@ -118,9 +121,12 @@ def test_type_generate_play_and_export(studio, qtbot, qloop, tmp_path: Path) -> 
     assert np.sqrt(np.mean(data**2)) > 0.01, "the export is not silent"
 
 
-def test_generate_all_keeps_order_and_export_has_pauses(studio, qtbot, qloop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_generate_all_keeps_order_and_export_has_pauses(  # type: ignore[no-untyped-def]
+        studio, qtbot, qloop, tmp_path: Path) -> None:
     window = studio.window
-    count = window.add_script_text("One block here.\n\nA second block.\n\nAnd a third block to finish.")
+    count = window.add_script_text(
+        "One block here.\n\nA second block.\n\nAnd a third block to finish."
+    )
     assert count == 3 and len(studio.document) == 3
     window.generate_all()
     _wait(qloop, studio.generation.wait_idle(), timeout=120)
@@ -134,7 +140,8 @@ def test_generate_all_keeps_order_and_export_has_pauses(studio, qtbot, qloop, tm
     assert window.progress_bar.value() == 3
 
 
-def test_stop_cancels_and_keeps_finished_takes(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_stop_cancels_and_keeps_finished_takes(  # type: ignore[no-untyped-def]
+        studio, qtbot, qloop) -> None:
     window = studio.window
     first = window.add_block("Short one.")
     _ = window.add_block("A much longer block. " * 60)
@@ -159,7 +166,8 @@ def test_stop_cancels_and_keeps_finished_takes(studio, qtbot, qloop) -> None:  #
     assert len(studio.document.block(first).takes) == 1
 
 
-def test_block_without_text_reports_instead_of_crashing(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_block_without_text_reports_instead_of_crashing(  # type: ignore[no-untyped-def]
+        studio, qtbot, qloop) -> None:
     block_id = studio.window.add_block()
     studio.window.generate_current()
     _wait(qloop, studio.generation.wait_idle())
@@ -179,7 +187,8 @@ def test_add_remove_and_reorder_blocks(studio, qtbot) -> None:  # type: ignore[n
     assert window.script_panel.view(b).number_label.text() == "#2"
 
 
-def test_stream_longer_than_the_ring_buffer_plays_whole(qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_stream_longer_than_the_ring_buffer_plays_whole(  # type: ignore[no-untyped-def]
+        qtbot, qloop) -> None:
     """Audio beyond the player's capacity waits in a backlog instead of being dropped."""
     from studio.services.playback import PlaybackService
 
@@ -213,7 +222,8 @@ def test_stream_longer_than_the_ring_buffer_plays_whole(qtbot, qloop) -> None:  
     playback.shutdown()
 
 
-def test_closing_asks_only_while_the_project_cannot_be_saved(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_closing_asks_only_while_the_project_cannot_be_saved(  # type: ignore[no-untyped-def]
+        studio, qtbot, qloop) -> None:
     window = studio.window
     block_id = window.add_block("Keep me.")
     studio.generation.generate([block_id])
@@ -229,7 +239,8 @@ def test_closing_asks_only_while_the_project_cannot_be_saved(studio, qtbot, qloo
     assert window.close()  # everything is in the file: no question
 
 
-def test_new_blocks_scroll_into_view_and_actions_follow_takes(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_new_blocks_scroll_into_view_and_actions_follow_takes(  # type: ignore[no-untyped-def]
+        studio, qtbot, qloop) -> None:
     window = studio.window
     window.resize(1000, 600)
     assert not window.play_all_action.isEnabled() and not window.export_action.isEnabled()
@@ -240,14 +251,15 @@ def test_new_blocks_scroll_into_view_and_actions_follow_takes(studio, qtbot, qlo
     view = panel.view(last)
     top_left = view.mapTo(panel.viewport(), view.rect().topLeft())
     bottom = top_left.y() + view.height()
-    assert 0 <= top_left.y() and bottom <= panel.viewport().height(), (top_left.y(), bottom)
+    assert top_left.y() >= 0 and bottom <= panel.viewport().height(), (top_left.y(), bottom)
     studio.generation.generate([last])
     _wait(qloop, studio.generation.wait_idle())
     assert window.play_all_action.isEnabled() and window.export_action.isEnabled()
     assert window.play_action.isEnabled()
 
 
-def test_an_edited_block_says_its_take_is_out_of_date_and_generate_all_redoes_it(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_an_edited_block_says_its_take_is_out_of_date_and_generate_all_redoes_it(  # type: ignore[no-untyped-def]
+        studio, qtbot, qloop) -> None:
     window = studio.window
     block_id = window.add_block("The first wording.")
     view = window.script_panel.view(block_id)
@@ -267,7 +279,8 @@ def test_an_edited_block_says_its_take_is_out_of_date_and_generate_all_redoes_it
     assert len(block.takes) == 2 and block.matches(block.selected_take)
 
 
-def test_generate_needs_text_and_a_voice_brings_its_language(studio, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_generate_needs_text_and_a_voice_brings_its_language(  # type: ignore[no-untyped-def]
+        studio, qtbot) -> None:
     window = studio.window
     view = window.script_panel.view(window.add_block())
     assert not view.generate_button.isEnabled()
@@ -281,7 +294,8 @@ def test_generate_needs_text_and_a_voice_brings_its_language(studio, qtbot) -> N
     assert view.language_combo.currentText() == "fr"
 
 
-def test_server_messages_reach_the_block_without_status_codes(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_server_messages_reach_the_block_without_status_codes(  # type: ignore[no-untyped-def]
+        studio, qtbot, qloop) -> None:
     block_id = studio.window.add_block('Wait <break time="soon"/> please.')
     studio.generation.generate([block_id])
     _wait(qloop, studio.generation.wait_idle())

@@ -42,7 +42,9 @@ def test_takes_survive_a_restart_and_stay_playable(open_studio, qtbot, qloop) ->
     studio.editor.select_take(second, studio.document.block(second).takes[0].id)
     _settle(qtbot, studio)
     path = studio.project.path
-    before = {b.id: [(t.id, t.name, t.audio.copy()) for t in b.takes] for b in studio.document.blocks}
+    before = {
+        b.id: [(t.id, t.name, t.audio.copy()) for t in b.takes] for b in studio.document.blocks
+    }
     selected = studio.document.block(second).selected_take_id
     assert studio.project.untitled and settings.last_project == str(path)
     qloop.run_until_complete(studio.shutdown())

@@ -237,9 +237,11 @@ class DictionariesPanel(DictionaryCommands, QWidget):
         self.table.horizontalHeader().resizeSection(
             TEXT, self.table.fontMetrics().horizontalAdvance("M" * 8) + 16)
         self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
-        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
-                                    + TABLE_MIN_ROWS * self.table.verticalHeader().defaultSectionSize()
-                                    + 2 * self.table.frameWidth())
+        self.table.setMinimumHeight(
+            self.table.horizontalHeader().sizeHint().height()
+            + TABLE_MIN_ROWS * self.table.verticalHeader().defaultSectionSize()
+            + 2 * self.table.frameWidth()
+        )
 
         self.fields = EntryFields(self.model)
         self.fields.typing_changed.connect(self._show_undo_state)

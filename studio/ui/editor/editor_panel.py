@@ -302,7 +302,9 @@ class EditorPanel(QWidget):
         same_take = self._take is not None and self._take.id == take.id
         keep_view = keep_view and same_take  # another take opens fitted, unselected
         self._take, self._edited = take, result
-        edits = f" · {len(take.edits)} edit{'s' if len(take.edits) != 1 else ''}" if take.edits else ""
+        edits = (
+            f" · {len(take.edits)} edit{'s' if len(take.edits) != 1 else ''}" if take.edits else ""
+        )
         self.title_label.setText(f"{title} · {take.name} · {result.duration:.2f} s{edits}")
         self.view.set_audio(result.audio, result.sample_rate, pyramid, result.words,
                             result.phonemes, keep_view=keep_view)
@@ -442,7 +444,7 @@ class EditorPanel(QWidget):
         except EditError as exc:
             self.status_label.setText(str(exc))
             return False
-        edits = take.edits + (edit,)
+        edits = (*take.edits, edit)
         try:
             self.editor.edit_take(self._block_id, take.id, edits,
                                   text or edit.describe(shown.sample_rate), words)
@@ -634,7 +636,7 @@ class EditorPanel(QWidget):
         def half(text: str, trim: Trim, name: str) -> Take:
             # The request stays the one that was sent; ``text`` says what this half says,
             # and the dictionary entries it records are those that apply to it.
-            return replace(take, id=new_id(), edits=take.edits + (trim,), text=text,
+            return replace(take, id=new_id(), edits=(*take.edits, trim), text=text,
                            name=name, credits=0, starred=False,
                            dictionary=applied_items(text, recorded))
 

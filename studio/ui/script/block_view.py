@@ -236,7 +236,9 @@ class BlockView(QFrame):
         self.speed_spin.valueChanged.connect(self._on_speed_changed)
         self.volume_spin.valueChanged.connect(self._on_volume_changed)
         self.take_list.currentItemChanged.connect(self._on_take_clicked)
-        self.take_list.itemDoubleClicked.connect(lambda _item: self.play_requested.emit(self.block_id))
+        self.take_list.itemDoubleClicked.connect(
+            lambda _item: self.play_requested.emit(self.block_id)
+        )
         self.generate_button.clicked.connect(lambda: self.generate_requested.emit(self.block_id))
         self.play_button.clicked.connect(lambda: self.play_requested.emit(self.block_id))
         self.up_button.clicked.connect(lambda: self.move_requested.emit(self.block_id, -1))
@@ -304,7 +306,9 @@ class BlockView(QFrame):
         """Grow the text box with its paragraph: 2 to 10 lines, then it scrolls."""
         lines = int(self.text_edit.document().size().height())  # lines, for a plain text edit
         line_height = self.text_edit.fontMetrics().lineSpacing()
-        frame = 2 * self.text_edit.frameWidth() + int(self.text_edit.document().documentMargin() * 2)
+        frame = 2 * self.text_edit.frameWidth() + int(
+            self.text_edit.document().documentMargin() * 2
+        )
         self.text_edit.setFixedHeight(max(2, min(lines, 10)) * line_height + frame + 4)
 
     def set_number(self, number: int) -> None:
@@ -364,7 +368,9 @@ class BlockView(QFrame):
             ("No dictionary", "", "No pronunciation dictionary for this block"),
         ]
         choices = document.dictionary_choices()
-        if block.pronunciation_dict_id and all(c[0] != block.pronunciation_dict_id for c in choices):
+        if block.pronunciation_dict_id and all(
+            c[0] != block.pronunciation_dict_id for c in choices
+        ):
             choices.append((block.pronunciation_dict_id, block.pronunciation_dict_id, False))
         for dict_id, name, available in choices:
             label = f"Dictionary: {name}" if available else f"Missing: {name}"

@@ -26,7 +26,8 @@ ANY = ""
 
 
 def filter_voices(voices: Sequence[Voice], query: str = "", language: str = ANY,
-                  gender: str = ANY, owner: int = 0, starred: set[str] | None = None) -> list[Voice]:
+                  gender: str = ANY, owner: int = 0,
+                  starred: set[str] | None = None) -> list[Voice]:
     """The voices that pass every filter. ``query`` matches name, description, language
     or id (case-insensitive); ``owner`` indexes :data:`OWNER_FILTERS`; ``starred``, when
     given, keeps only those ids."""

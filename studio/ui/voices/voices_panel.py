@@ -221,8 +221,9 @@ class VoicesPanel(QWidget):
         self.details_label.setMinimumHeight(64)
         self.details_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        self.preview_action = make_action(self, "▶ Preview", self.preview_or_stop,
-                                          tip="Hear the voice (double-click a row); Stop while it plays")
+        self.preview_action = make_action(
+            self, "▶ Preview", self.preview_or_stop,
+            tip="Hear the voice (double-click a row); Stop while it plays")
         self.use_action = make_action(self, "Use in script", self.use_selected,
                                       tip="Give the current block this voice (Undo takes it "
                                           "back)")
@@ -357,7 +358,9 @@ class VoicesPanel(QWidget):
         self.delete_action.setEnabled(voice is not None and voice.is_owner and connected)
         self.localize_action.setEnabled(voice is not None and connected)
         self.refresh_action.setEnabled(connected)
-        self.star_action.setText("★ Unstar" if voice and self.lab.is_starred(voice.id) else "☆ Star")
+        self.star_action.setText(
+            "★ Unstar" if voice and self.lab.is_starred(voice.id) else "☆ Star"
+        )
         self.delete_action.setToolTip("Delete this voice" if voice is None or voice.is_owner
                                       else "Only your own voices can be deleted")
         self._update_preview_text()

@@ -173,7 +173,9 @@ class LevelMeter(QWidget):
             end = min(fraction(high) * rect.width(), filled)
             if end > start:
                 painter.setBrush(color)
-                painter.drawRect(QRectF(rect.left() + start, rect.top(), end - start, rect.height()))
+                painter.drawRect(
+                    QRectF(rect.left() + start, rect.top(), end - start, rect.height())
+                )
         if hold is not None and hold > FLOOR_DB:
             x = rect.left() + fraction(hold) * rect.width()
             painter.setPen(QPen(QColor("#ffffff"), 2))

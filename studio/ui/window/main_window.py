@@ -7,6 +7,7 @@ out and routes their requests; it builds none of them itself.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -298,8 +299,9 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.redo_action)
         script_menu = self.menuBar().addMenu("&Script")
         for action in (self.add_action, self.paste_action, None, self.generate_action,
-                       self.new_take_action, self.generate_all_action, self.regenerate_all_action, self.stop_action,
-                       None, self.play_action, self.play_all_action, None, self.chapter_action,
+                       self.new_take_action, self.generate_all_action,
+                       self.regenerate_all_action, self.stop_action, None, self.play_action,
+                       self.play_all_action, None, self.chapter_action,
                        self.remove_chapter_action):
             if action is None:
                 script_menu.addSeparator()
@@ -382,7 +384,8 @@ class MainWindow(QMainWindow):
         self.estimate_label.setVisible(not estimate.free and estimate.generate > 0)
         reuse = f", {estimate.reuse} reused" if estimate.reuse else ""
         self.estimate_label.setText(
-            f"Generate all: about {estimate.credits:,} credits ({count_blocks(estimate.generate)}{reuse})")
+            f"Generate all: about {estimate.credits:,} credits "
+            f"({count_blocks(estimate.generate)}{reuse})")
         self.estimate_label.setToolTip(
             "What Generate all would cost now on Cartesia's cloud (about 1 credit per character); "
             "blocks whose take is reused cost nothing.")
@@ -450,7 +453,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Added {count_blocks(count)} from the clipboard", 4000)
 
     def _on_import_script(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import script", "", "Text files (*.txt);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import script", "", "Text files (*.txt);;All files (*)"
+        )
         if path:
             self.import_script(Path(path))
 
@@ -487,7 +492,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Nothing to generate", 4000)
             return
         if not self.generation.ready:
-            self.statusBar().showMessage("The backend is still starting; try again in a moment", 5000)
+            self.statusBar().showMessage(
+                "The backend is still starting; try again in a moment", 5000
+            )
             return
         estimate = self.generation.estimate(block_ids, force)
         if not self.confirm_cost(estimate):
@@ -511,13 +518,14 @@ class MainWindow(QMainWindow):
         """Ask before a paid generation estimated above the user's threshold (Settings);
         True to go ahead. Free backends and reused takes never ask."""
         threshold = self.settings.credit_confirm_threshold
-        if estimate.free or estimate.credits == 0 or estimate.credits <= threshold and threshold:
+        if estimate.free or estimate.credits == 0 or (estimate.credits <= threshold and threshold):
             return True
         reuse = (f"\n{count_blocks(estimate.reuse)} reuse earlier takes at no cost."
                  if estimate.reuse else "")
         answer = QMessageBox.question(
             self, "Generate",
-            f"Generating {count_blocks(estimate.generate)} costs about {estimate.credits:,} credits on "
+            f"Generating {count_blocks(estimate.generate)} costs about "
+            f"{estimate.credits:,} credits on "
             f"Cartesia's cloud (about 1 credit per character).{reuse}\n\nGo ahead?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Yes)
@@ -555,10 +563,8 @@ class MainWindow(QMainWindow):
         self.script_panel.view(block_id).set_generating(True)
 
     def _on_job_progressed(self, block_id: str, fraction: float) -> None:
-        try:
+        with contextlib.suppress(KeyError):  # removed while generating
             self.script_panel.view(block_id).set_status(f"Generating… {fraction:.0%}")
-        except KeyError:
-            pass  # removed while generating
 
     def _on_job_finished(self, block_id: str, take_id: str) -> None:
         take = self.document.take(block_id, take_id)

@@ -174,8 +174,11 @@ class ProjectMenu(QObject):
             self._tasks.start(self._switch, None)
 
     def open_project(self) -> None:
-        start = str(self._project.path.parent) if self._project.path and not self._project.untitled \
+        start = (
+            str(self._project.path.parent)
+            if self._project.path and not self._project.untitled
             else str(Path.home())
+        )
         path, _ = QFileDialog.getOpenFileName(self._window, "Open project", start, FILE_FILTER)
         if path:
             self.open_path(Path(path))

@@ -31,7 +31,9 @@ class SettingsDialog(QDialog):
     wins over a saved key and the dialog says so.
     """
 
-    def __init__(self, settings: Settings, env_key_set: bool, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, env_key_set: bool, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("SettingsDialog")
@@ -71,8 +73,10 @@ class SettingsDialog(QDialog):
         self.confirm_spin.setSuffix(" credits")
         self.confirm_spin.setValue(settings.credit_confirm_threshold)
         self.confirm_spin.setMaximumWidth(160)
-        self.confirm_spin.setToolTip("Generating on Cartesia's cloud asks first when the estimate "
-                                     "is above this (0 asks every time). The offline engine is free.")
+        self.confirm_spin.setToolTip(
+            "Generating on Cartesia's cloud asks first when the estimate "
+            "is above this (0 asks every time). The offline engine is free."
+        )
         self.play_check = QCheckBox("Play blocks while they generate")
         self.play_check.setChecked(settings.play_while_generating)
         self.error_label = QLabel()

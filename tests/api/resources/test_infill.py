@@ -145,9 +145,13 @@ async def test_loopback_infill(engine: OfflineEngine) -> None:
     left = speech_wav(engine, "We met in the morning,")
     async with CartesiaClient(engine.api_key, base_url=engine.base_url) as client:
         middle = await client.infill.bytes(
-            transcript="and talked for an hour", voice_id=BUILTIN_VOICES[0].id,
-            model_id="sonic-3", language="en", output_format=OutputFormat("wav", "pcm_f32le", 24000),
-            left_audio=left)
+            transcript="and talked for an hour",
+            voice_id=BUILTIN_VOICES[0].id,
+            model_id="sonic-3",
+            language="en",
+            output_format=OutputFormat("wav", "pcm_f32le", 24000),
+            left_audio=left,
+        )
         samples, rate = sf.read(io.BytesIO(middle), dtype="float32")
         assert rate == 24000 and samples.size > 0.5 * rate
         assert float(np.max(np.abs(samples))) <= 1.0

@@ -95,11 +95,14 @@ async def test_create_get_update_delete_pin_unpin_wire_shapes() -> None:
     assert made.items == (ITEMS[0],)
     wire = [(r.method, r.url.raw_path.decode()) for r in recorder.requests]
     assert wire == [
-        ("POST", "/pronunciation-dicts/"), ("POST", "/pronunciation-dicts/"),
+        ("POST", "/pronunciation-dicts/"),
+        ("POST", "/pronunciation-dicts/"),
         ("GET", "/pronunciation-dicts/a%2Fb"),
-        ("PATCH", "/pronunciation-dicts/pdict_1"), ("PATCH", "/pronunciation-dicts/pdict_1"),
+        ("PATCH", "/pronunciation-dicts/pdict_1"),
+        ("PATCH", "/pronunciation-dicts/pdict_1"),
         ("DELETE", "/pronunciation-dicts/pdict_1"),
-        ("POST", "/pronunciation-dicts/pdict_1/pin"), ("POST", "/pronunciation-dicts/pdict_1/unpin"),
+        ("POST", "/pronunciation-dicts/pdict_1/pin"),
+        ("POST", "/pronunciation-dicts/pdict_1/unpin"),
     ]
     create, empty, _get, rename, clear = recorder.requests[:5]
     assert _body(create) == {"name": "Brands", "items": [

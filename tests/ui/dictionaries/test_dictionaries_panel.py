@@ -54,7 +54,9 @@ def catalog(qloop: Any, client: CartesiaClient) -> VoiceCatalog:
 
 
 @pytest.fixture
-def service(qloop: Any, client: CartesiaClient, engine: OfflineEngine) -> Iterator[DictionaryService]:
+def service(
+    qloop: Any, client: CartesiaClient, engine: OfflineEngine
+) -> Iterator[DictionaryService]:
     # Each test starts from no dictionaries on the engine.
     for entry in run(qloop, client.pronunciation_dicts.list()):
         run(qloop, client.pronunciation_dicts.delete(entry.id))
@@ -313,7 +315,12 @@ def test_sorted_table_follows_edits_inserts_and_removals(qloop: Any,
 
 @pytest.mark.parametrize("suffix", [".json", ".csv", ".pls"])
 def test_import_replaces_or_merges_as_one_undo_step(
-        qloop: Any, panel: DictionariesPanel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, suffix: str) -> None:
+    qloop: Any,
+    panel: DictionariesPanel,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    suffix: str,
+) -> None:
     dict_id = make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
     incoming = [LexiconItem("Nyx", "<<n|ɪ|k|s>>"), LexiconItem("Ŧhë", "<<θ|ˈ|iː>>"), AOIFE]
     path = tmp_path / f"incoming{suffix}"
@@ -351,8 +358,14 @@ def test_import_replaces_or_merges_as_one_undo_step(
     ("broken.pls", "<lexicon><lexeme>\n", "line 2"),
 ])
 def test_a_malformed_file_changes_nothing_and_says_where(
-        qloop: Any, panel: DictionariesPanel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, content: str,
-        where: str) -> None:
+    qloop: Any,
+    panel: DictionariesPanel,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    name: str,
+    content: str,
+    where: str,
+) -> None:
     make_dict(qloop, panel, "Brands", [CARTESIA])
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
@@ -366,7 +379,8 @@ def test_a_malformed_file_changes_nothing_and_says_where(
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "pls"])
 def test_export_then_import_gives_the_same_entries(
-        qloop: Any, panel: DictionariesPanel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fmt: str) -> None:
+    qloop: Any, panel: DictionariesPanel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fmt: str
+) -> None:
     items = [CARTESIA, NYX, LexiconItem("Ŋgũgĩ", "<<ŋ|ɡ|ˈ|u|ɡ|i>>"),
              LexiconItem("t͡ʃaɪ", "<<t͡ʃ|aɪ>>"), LexiconItem('Quote "me", please', "kwote")]
     make_dict(qloop, panel, "Round trip", items)
@@ -401,7 +415,8 @@ def test_merge_replaces_aliases_in_place_and_appends_the_rest() -> None:
 
 
 def test_ten_thousand_entries_one_edit_repaints_one_row(
-        qloop: Any, panel: DictionariesPanel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    qloop: Any, panel: DictionariesPanel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     dict_id = make_dict(qloop, panel, "Big", [NYX])
     many = [LexiconItem(f"Word{n}", f"<<w|ɜ|{'kstd'[n % 4]}>>" if n % 2 else f"word {n}")
             for n in range(10_000)]
@@ -515,7 +530,12 @@ def test_suggest_without_text_says_so(qloop: Any, panel: DictionariesPanel) -> N
 
 
 def test_delete_asks_naming_the_count_and_the_projects_use(
-        qtbot: Any, qloop: Any, panel: DictionariesPanel, monkeypatch: pytest.MonkeyPatch, client: CartesiaClient) -> None:
+    qtbot: Any,
+    qloop: Any,
+    panel: DictionariesPanel,
+    monkeypatch: pytest.MonkeyPatch,
+    client: CartesiaClient,
+) -> None:
     dict_id = make_dict(qloop, panel, "Brands", [CARTESIA, NYX])
     panel.set_project_dictionary(dict_id)
     asked: list[str] = []

@@ -125,7 +125,8 @@ def test_replace_a_word_by_infill_accept_export_and_undo(studio, qtbot, qloop, t
     assert np.array_equal(take.audio, edited(studio.document.block(block_id).selected_take).audio)
 
 
-def test_a_server_error_mid_infill_changes_nothing(studio, qloop, offline_engine) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_error_mid_infill_changes_nothing(  # type: ignore[no-untyped-def]
+        studio, qloop, offline_engine) -> None:
     block_id = generated_block(studio, qloop)
     panel = shown(studio, qloop, block_id)
     index = word_index(panel, "fox")
@@ -143,7 +144,8 @@ def test_a_server_error_mid_infill_changes_nothing(studio, qloop, offline_engine
     dialog.close()
 
 
-def test_selection_covering_the_whole_take_says_why_it_cannot_be_infilled(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_selection_covering_the_whole_take_says_why_it_cannot_be_infilled(  # type: ignore[no-untyped-def]
+        studio, qloop) -> None:
     block_id = generated_block(studio, qloop, "Hello.")
     panel = shown(studio, qloop, block_id)
     panel.view.set_selection(0, panel.edited_audio.frames)
@@ -152,7 +154,8 @@ def test_selection_covering_the_whole_take_says_why_it_cannot_be_infilled(studio
     assert panel._dialog is None
 
 
-def test_delete_silence_trim_fade_gain_are_undoable_edits(studio, qloop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_delete_silence_trim_fade_gain_are_undoable_edits(  # type: ignore[no-untyped-def]
+        studio, qloop, monkeypatch) -> None:
     block_id = generated_block(studio, qloop)
     panel = shown(studio, qloop, block_id)
     take = studio.document.block(block_id).selected_take
@@ -192,7 +195,8 @@ def test_delete_silence_trim_fade_gain_are_undoable_edits(studio, qloop, monkeyp
     assert np.array_equal(take.audio, edited(studio.document.block(block_id).selected_take).audio)
 
 
-def test_copy_from_one_take_and_paste_into_another(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_copy_from_one_take_and_paste_into_another(  # type: ignore[no-untyped-def]
+        studio, qloop) -> None:
     first = generated_block(studio, qloop, "First block speaks here.")
     second = generated_block(studio, qloop, "Second block answers.")
     panel = shown(studio, qloop, first)
@@ -259,7 +263,8 @@ def test_whole_script_view_marks_each_block(studio, qloop) -> None:  # type: ign
     assert panel.play_action.isEnabled()
 
 
-def test_a_take_without_word_timestamps_gets_its_words_by_alignment(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_a_take_without_word_timestamps_gets_its_words_by_alignment(  # type: ignore[no-untyped-def]
+        studio, qloop) -> None:
     import dataclasses
 
     from studio.project.model import new_id
@@ -283,7 +288,8 @@ def test_a_take_without_word_timestamps_gets_its_words_by_alignment(studio, qloo
     assert studio.document.block(block_id).selected_take.word_timestamps.words == ()  # display only
 
 
-def test_an_edit_while_the_last_one_is_still_drawing_never_drops_it(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_an_edit_while_the_last_one_is_still_drawing_never_drops_it(  # type: ignore[no-untyped-def]
+        studio, qloop) -> None:
     """Delete, then Fade at once (the redraw of the delete has not finished): the fade
     must not replace the delete; and an undone edit must not come back."""
     block_id = generated_block(studio, qloop)
@@ -329,7 +335,8 @@ def test_asking_again_while_a_candidate_is_on_its_way_pays_once(studio, qloop,  
     assert second.candidates.count() == 1
 
 
-def test_a_candidate_arriving_after_another_project_opened_stays_out_of_it(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_a_candidate_arriving_after_another_project_opened_stays_out_of_it(  # type: ignore[no-untyped-def]
+        studio, qloop) -> None:
     block_id = generated_block(studio, qloop)
     panel = shown(studio, qloop, block_id)
     index = word_index(panel, "dog")
@@ -344,7 +351,8 @@ def test_a_candidate_arriving_after_another_project_opened_stays_out_of_it(studi
     assert panel._dialog is None
 
 
-def test_split_after_a_replace_cuts_the_text_where_the_audio_is_cut(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_split_after_a_replace_cuts_the_text_where_the_audio_is_cut(  # type: ignore[no-untyped-def]
+        studio, qloop) -> None:
     block_id = generated_block(studio, qloop)
     panel = shown(studio, qloop, block_id)
     index = word_index(panel, "brown")
@@ -368,7 +376,8 @@ def test_split_after_a_replace_cuts_the_text_where_the_audio_is_cut(studio, qloo
     assert left.selected_take.request == right.selected_take.request  # the request sent, kept
 
 
-def test_another_take_opens_fitted_and_unselected(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_another_take_opens_fitted_and_unselected(  # type: ignore[no-untyped-def]
+        studio, qloop) -> None:
     first = generated_block(studio, qloop, "First block speaks here.")
     second = generated_block(studio, qloop, "Second block answers at some length.")
     panel = shown(studio, qloop, first)
@@ -379,7 +388,8 @@ def test_another_take_opens_fitted_and_unselected(studio, qloop) -> None:  # typ
     assert panel.view.samples_per_pixel * panel.view.width() >= 0.9 * panel.edited_audio.frames
 
 
-def test_the_editor_shows_the_current_block_again_after_a_project_opens(studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_the_editor_shows_the_current_block_again_after_a_project_opens(  # type: ignore[no-untyped-def]
+        studio, qtbot, qloop) -> None:
     block_id = generated_block(studio, qloop)
     panel = shown(studio, qloop, block_id)
     studio.document.replace_script(studio.document.blocks)  # what opening a project does
@@ -387,7 +397,8 @@ def test_the_editor_shows_the_current_block_again_after_a_project_opens(studio, 
     assert panel.block_id == studio.window.script_panel.current_block_id
 
 
-def test_deleting_or_trimming_words_takes_them_out_of_the_text(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_or_trimming_words_takes_them_out_of_the_text(  # type: ignore[no-untyped-def]
+        studio, qloop) -> None:
     block_id = generated_block(studio, qloop)
     panel = shown(studio, qloop, block_id)
     index = word_index(panel, "brown")
@@ -407,7 +418,8 @@ def test_deleting_or_trimming_words_takes_them_out_of_the_text(studio, qloop) ->
     assert block.text == SENTENCE and block.selected_take.edits == ()
 
 
-def test_play_reads_a_take_not_yet_in_memory_in_a_worker(studio, qloop, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_play_reads_a_take_not_yet_in_memory_in_a_worker(  # type: ignore[no-untyped-def]
+        studio, qloop, monkeypatch) -> None:
     import dataclasses
     import threading
 
@@ -446,7 +458,8 @@ def test_play_reads_a_take_not_yet_in_memory_in_a_worker(studio, qloop, monkeypa
     assert "Cannot play this take" in studio.window.statusBar().currentMessage()
 
 
-def test_split_halves_record_the_dictionary_entries_of_their_own_words(studio, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_split_halves_record_the_dictionary_entries_of_their_own_words(  # type: ignore[no-untyped-def]
+        studio, qloop) -> None:
     from studio.project.lexicon import LexiconItem
     one, four = LexiconItem("One", "wun"), LexiconItem("Four", "fore")
     made = _wait(qloop, studio.dictionaries.create("Split test", [one, four]))

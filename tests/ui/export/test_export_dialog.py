@@ -59,8 +59,8 @@ def _export(qloop, dialog: ExportDialog) -> object:  # type: ignore[no-untyped-d
     results: list[object] = []
     dialog.exported.connect(results.append)
     dialog.export_button.click()
-    _wait(qloop, _until(lambda: results or not dialog.service.busy and dialog.error_label.text()
-                        and "Failed" in dialog.progress.format()))
+    _wait(qloop, _until(lambda: results or (not dialog.service.busy and dialog.error_label.text()
+                        and "Failed" in dialog.progress.format())))
     _wait(qloop, _until(lambda: not dialog.service.busy))
     return results[0] if results else None
 
@@ -80,7 +80,9 @@ def test_chapter_marks_are_undoable_and_shown(generated, qtbot, monkeypatch) -> 
     assert window.remove_chapter_action.isEnabled()
     # The take is still current: a chapter mark is not part of what is generated.
     block = studio.document.block(third)
-    assert block.selected_take is not None and studio.document.is_current(block, block.selected_take)
+    assert block.selected_take is not None and studio.document.is_current(
+        block, block.selected_take
+    )
     window.undo_action.trigger()
     assert studio.document.block(third).chapter is None and not view.chapter_label.isVisibleTo(view)
     window.redo_action.trigger()

@@ -48,7 +48,10 @@ def test_blocks_follow_the_project_unless_they_choose(document: ScriptDocument) 
     assert document.dictionary_id_for(block) == "d1"
     assert document.dictionary_use(block).applied(block.text) == (CARTESIA, ZORBA)
     document.update_block(block.id, pronunciation_dict_id="")
-    assert document.dictionary_id_for(block) == "" and document.dictionary_use(block).applied("x") == ()
+    assert (
+        document.dictionary_id_for(block) == ""
+        and document.dictionary_use(block).applied("x") == ()
+    )
     document.update_block(block.id, pronunciation_dict_id="d2")
     assert document.dictionary_use(block).applied(block.text) == (ZORBA,)
 
