@@ -71,6 +71,9 @@ MIN_SECONDS = 0.05
 _ALIGNER_CONFIG: dict[str, object] = {
     "lm": None, "bestpath": False, "fsgusefiller": False, "remove_noise": False,
     "beam": 1e-80, "pbeam": 1e-80, "wbeam": 1e-60, "loglevel": "FATAL",
+    # Cepstral mean from the utterance itself, not carried from the decoder's last one:
+    # a pooled decoder then places words as a fresh one does, whatever it read before.
+    "cmn": "batch",
 }
 #: Tried when the first settings place no words: optional silences between words.
 _FALLBACK_ALIGNER_CONFIG: dict[str, object] = {**_ALIGNER_CONFIG, "fsgusefiller": True}
@@ -82,6 +85,7 @@ _RECOGNIZER_CONFIG: dict[str, object] = {
 _SILENCE_BELOW_DB = 35.0
 #: ... but only across a run of at least this many silent 10 ms frames.
 _MIN_SILENT_FRAMES = 3
+
 
 @functools.cache
 def _reset_pcm() -> bytes:
