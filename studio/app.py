@@ -29,7 +29,8 @@ from qasync import QEventLoop
 from studio import __version__
 from studio.api.models import Voice
 from studio.audio.devices import audio_backend_status
-from studio.config import Settings, data_dir, load_settings, save_settings
+from studio.config import Settings, config_dir, data_dir, load_settings, save_settings
+from studio.keystore import KeyStore, KeyStoreError
 from studio.project.model import Recording
 from studio.project.script import ScriptError
 from studio.services.backend import Backend, start_backend
@@ -102,11 +103,13 @@ class Studio(QObject):
     """Owns the services, the window and the backend for one run of the app.
 
     Collaborators that touch the outside world come in through the constructor, so
-    tests swap them: ``backend_factory`` (default :func:`start_backend`) and
-    ``player_factory`` (default :func:`studio.audio.playback.open_player`).
+    tests swap them: ``backend_factory`` (default :func:`start_backend`),
+    ``player_factory`` (default :func:`studio.audio.playback.open_player`) and
+    ``key_store`` (default: the OS keyring, :class:`studio.keystore.KeyStore`).
 
     Attributes:
         settings: the user's :class:`Settings` (saved on change and at shutdown).
+        key_store: where the API key is saved when the Settings dialog changes it.
         document: the open :class:`ScriptDocument`.
         undo_stack: the ``QUndoStack`` of the user's edits.
         editor: the :class:`ScriptEditor` that makes edits undoable.
@@ -131,9 +134,11 @@ class Studio(QObject):
         backend_factory: Callable[[Settings], Awaitable[Backend]] = start_backend,
         player_factory: Callable[..., Any] | None = None,
         parent: QObject | None = None,
+        key_store: KeyStore | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings = settings
+        self.key_store = key_store or KeyStore(config_dir())
         self._backend_factory = backend_factory
         self.backend: Backend | None = None
         self.document = ScriptDocument(self)
@@ -473,6 +478,11 @@ class Studio(QObject):
             for name in ("api_key", "use_offline", "base_url", "websocket_base_url",
                          "cartesia_version")
         )
+        if new.api_key != self.settings.api_key:
+            try:
+                self.key_store.set(new.api_key)
+            except KeyStoreError as exc:
+                self.window.statusBar().showMessage(str(exc), 10000)
         for name in ("api_key", "use_offline", "base_url", "websocket_base_url", "cartesia_version",
                      "max_concurrent_jobs", "pause_seconds", "play_while_generating",
                      "credit_confirm_threshold"):
@@ -567,7 +577,8 @@ def run_studio(argv: Sequence[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     collector = MainThreadCollector(app)
     collector.start()
-    studio = Studio(load_settings())
+    key_store = KeyStore(config_dir())
+    studio = Studio(load_settings(key_store=key_store), key_store=key_store)
     quit_requested = asyncio.Event()
     # Closing the window ends main() below, which shuts down in order before the loop
     # stops; Qt's own quit-on-close would stop the loop first.

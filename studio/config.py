@@ -2,14 +2,15 @@
 
 Settings live as JSON in the platformdirs user config folder
 (``platformdirs.user_config_dir("cartesia-studio")``). The API key comes from the
-``CARTESIA_API_KEY`` environment variable first, then from the settings file.
-Secure storage in the OS keyring arrives in a later issue; until then the settings
-dialog says plainly that a key saved there is stored in a file readable by your
-user account.
+``CARTESIA_API_KEY`` environment variable first, then from the OS keyring
+(:class:`studio.keystore.KeyStore`, or its labelled 0600 fallback file); it is never
+written to the settings file, and a key an older studio left there is moved to the
+keyring on the first load (issue 14).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -18,10 +19,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 
 from studio.api.models import DEFAULT_MODEL
+from studio.keystore import KeyStore, KeyStoreError
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,8 @@ class Settings:
     """User settings. Units: ``pause_seconds`` in seconds, ``sample_rate`` in Hz.
 
     Attributes:
-        api_key: Cartesia API key saved from the settings dialog ("" for none).
+        api_key: Cartesia API key saved from the settings dialog ("" for none). Held
+            in memory; kept in the OS keyring, never in ``settings.json``.
         base_url: HTTP base URL of Cartesia's cloud API.
         websocket_base_url: WebSocket base URL of Cartesia's cloud API.
         cartesia_version: the ``Cartesia-Version`` header sent with every request.
@@ -127,27 +131,89 @@ class Settings:
         return cls(**kwargs)
 
 
+def _is_loopback(host: str) -> bool:
+    host = host.lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_url_error(url: str, secure_scheme: str, plain_scheme: str, what: str) -> str:
+    """Why ``url`` may not carry the API key, or "" when it may.
+
+    ``https://``/``wss://`` always may; ``http://``/``ws://`` only to a loopback host
+    (the offline engine, a local proxy), so the key never crosses a network in clear.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == secure_scheme and parts.hostname:
+        return ""
+    if parts.scheme == plain_scheme and parts.hostname:
+        if _is_loopback(parts.hostname):
+            return ""
+        return (f"The {what} must start with {secure_scheme}:// so the API key is "
+                f"encrypted ({plain_scheme}:// is only allowed to this computer)")
+    return f"The {what} must start with {secure_scheme}://"
+
+
+def cloud_url_error(settings: Settings) -> str:
+    """The first reason the cloud URLs of ``settings`` may not be used, or ""."""
+    return (insecure_url_error(settings.base_url, "https", "http", "API base URL")
+            or insecure_url_error(settings.websocket_base_url, "wss", "ws",
+                                  "WebSocket base URL"))
+
+
 def settings_path() -> Path:
     return config_dir() / "settings.json"
 
 
-def load_settings(path: Path | None = None) -> Settings:
-    """Read settings; a missing or malformed file gives defaults (logged, never raised)."""
+def load_settings(path: Path | None = None, key_store: KeyStore | None = None) -> Settings:
+    """Read settings and the saved API key; a missing or malformed file gives defaults
+    (logged, never raised).
+
+    A key found in the file (written by a studio before issue 14) is moved to
+    ``key_store`` (default: the OS keyring, see :mod:`studio.keystore`) and the file is
+    rewritten without it. If the key cannot be stored, the file is left as it was.
+    """
     path = path or settings_path()
+    key_store = key_store or KeyStore(path.parent)
+    settings = Settings()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return Settings()
+        data = {}
     except (OSError, ValueError) as exc:
         log.warning("settings file %s unreadable (%s); using defaults", path, exc)
-        return Settings()
-    if not isinstance(data, dict):
-        return Settings()
-    return Settings.from_json(data)
+        data = {}
+    if isinstance(data, dict):
+        settings = Settings.from_json(data)
+    legacy_key = settings.api_key
+    if isinstance(data, dict) and "api_key" in data and not _migrate_key(
+            settings, path, key_store):
+        return settings  # still in the file: use it from there this time
+    settings.api_key = key_store.get() or legacy_key
+    return settings
+
+
+def _migrate_key(settings: Settings, path: Path, key_store: KeyStore) -> bool:
+    """Move the key in ``settings.json`` to ``key_store`` and scrub the file; False
+    (logged) if either step failed."""
+    try:
+        if settings.api_key.strip():
+            key_store.set(settings.api_key)
+        save_settings(settings, path)
+    except (KeyStoreError, OSError) as exc:
+        log.error("could not move the API key out of %s: %s", path, exc)
+        return False
+    log.info("moved the API key from %s to %s", path, key_store.location)
+    return True
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
-    """Write settings atomically (temp file + ``os.replace``), mode 0600.
+    """Write settings atomically (temp file + ``os.replace``), mode 0600, without the
+    API key (save it with :meth:`studio.keystore.KeyStore.set`).
 
     Raises:
         OSError: if the folder cannot be created or written (disk full, read-only).
@@ -156,8 +222,10 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=path.parent)
     try:
+        data = asdict(settings)
+        del data["api_key"]  # kept in the keyring (studio.keystore), never in the file
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(asdict(settings), fh, indent=2)
+            json.dump(data, fh, indent=2)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:

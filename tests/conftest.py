@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 
 # Before any Qt import: widgets render offscreen; settings and engine data stay in a
-# temporary folder; no cloud key leaks in from the developer's shell.
+# temporary folder; no cloud key leaks in from the developer's shell, and no test reads
+# or writes the developer's OS keyring (keyring's fail backend: the key store uses its
+# fallback file in the temporary config folder; tests/test_keystore.py uses real ones).
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.pop("CARTESIA_API_KEY", None)
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
 @pytest.fixture(scope="session", autouse=True)

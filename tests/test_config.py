@@ -14,7 +14,9 @@ def test_round_trip_and_private_mode(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
     save_settings(Settings(api_key="k", pause_seconds=1.25, max_concurrent_jobs=5), path)
     loaded = load_settings(path)
-    assert (loaded.api_key, loaded.pause_seconds, loaded.max_concurrent_jobs) == ("k", 1.25, 5)
+    assert (loaded.pause_seconds, loaded.max_concurrent_jobs) == (1.25, 5)
+    assert loaded.api_key == ""  # the key is saved by the key store, never in the file
+    assert "api_key" not in path.read_text(encoding="utf-8")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
