@@ -459,7 +459,8 @@ class Studio(QObject):
 
     def _on_settings_requested(self) -> None:
         dialog = SettingsDialog(
-            self.settings, bool(os.environ.get("CARTESIA_API_KEY")), self.window
+            self.settings, bool(os.environ.get("CARTESIA_API_KEY")), self.window,
+            key_location=self.key_store.location, key_fallback=not self.key_store.has_keyring,
         )
         accepted = dialog.exec()
         new = dialog.settings()

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studio.config import Settings, data_dir
+from studio.config import Settings, cloud_url_error, data_dir, insecure_url_error
+from studio.services.errors import describe_error, error_detail
 from studio.services.threads import in_thread
 
 if TYPE_CHECKING:
@@ -68,12 +69,17 @@ async def start_backend(
     """Connect to the cloud, or start the offline engine off the event loop.
 
     Raises:
-        OSError or RuntimeError: if the offline engine cannot start (message says why).
+        OSError or RuntimeError: if the offline engine cannot start (message says why);
+            RuntimeError: a cloud URL would send the key unencrypted (``http://`` or
+            ``ws://`` to a host other than this computer).
     """
     # The client (httpx, websockets) loads here, after the window is up.
     from studio.api.client import CartesiaClient
 
     if settings.wants_cloud(environ):
+        refused = cloud_url_error(settings)
+        if refused:  # settings.json edited by hand: the dialog never saves such a URL
+            raise RuntimeError(refused)
         client = CartesiaClient(
             settings.effective_api_key(environ),
             base_url=settings.base_url,
@@ -103,3 +109,50 @@ async def start_backend(
     )
     log.info("backend: offline engine at %s", engine.base_url)
     return Backend(OFFLINE, client, engine)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionReport:
+    """What the Settings dialog's Test connection found.
+
+    Attributes:
+        ok: ``GET /`` and ``GET /voices?limit=1`` both succeeded.
+        message: the API version, or the reason in a creator's words.
+        detail: the technical error ("" when ``ok``), for the log and a tooltip.
+    """
+
+    ok: bool
+    message: str
+    detail: str = ""
+
+
+# A test must answer promptly: no retries, and a short wait for a host that is silent.
+_CHECK_TIMEOUT_S = 10.0
+
+
+async def check_connection(
+    api_key: str, base_url: str, cartesia_version: str
+) -> ConnectionReport:
+    """``GET /`` (the API's version) then ``GET /voices?limit=1`` (the key is accepted)
+    at ``base_url``, once each, without retries. Never raises a client error."""
+    from studio.api import CartesiaError
+    from studio.api.client import CartesiaClient
+
+    refused = insecure_url_error(base_url, "https", "http", "API base URL")
+    if refused:
+        return ConnectionReport(False, refused)
+    if not api_key.strip():
+        return ConnectionReport(False, "Enter an API key to test the connection.")
+    client = CartesiaClient(api_key.strip(), base_url=base_url, cartesia_version=cartesia_version,
+                            timeout=_CHECK_TIMEOUT_S, max_retries=0)
+    try:
+        status = await client.api_status.get()
+        async for _page in client.voices.list(limit=1).iter_pages():
+            break  # one page of one voice: the key is accepted
+    except CartesiaError as exc:
+        detail = error_detail(exc)
+        log.warning("connection test to %s failed: %s", base_url, detail)
+        return ConnectionReport(False, describe_error(exc), detail)
+    finally:
+        await client.aclose()
+    return ConnectionReport(True, f"Connected: API version {status.version}, key accepted.")

@@ -22,10 +22,11 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal
 
-from studio.api import APIStatusError, CartesiaError
+from studio.api import CartesiaError
 from studio.project.model import Block, Take, copy_take
 from studio.project.script import ScriptError
 from studio.services.document import ScriptDocument
+from studio.services.errors import describe_error, error_detail
 from studio.services.playback import PlaybackService
 from studio.services.render import BlockRenderer, GenerationJob, check_block, credits_for
 from studio.services.threads import in_thread
@@ -326,11 +327,10 @@ class GenerationService(QObject):
         except asyncio.CancelledError:
             self.job_failed.emit(block_id, "stopped")
         except (CartesiaError, ScriptError) as exc:
-            log.warning("block %s failed: %s", block_id, exc)
-            # The server's own words, without the HTTP status a user has no use for.
-            self.job_failed.emit(
-                block_id, exc.message if isinstance(exc, APIStatusError) else str(exc)
-            )
+            log.warning("block %s failed: %s", block_id, error_detail(exc))
+            # In a creator's words (the server's own for a refused request), without the
+            # HTTP status or socket errno a user has no use for: those are in the log.
+            self.job_failed.emit(block_id, describe_error(exc))
         except Exception as exc:  # a bug must not take the studio down or lose other takes
             log.exception("block %s failed unexpectedly", block_id)
             self.job_failed.emit(block_id, f"unexpected error: {exc}")

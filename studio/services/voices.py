@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from studio.api import CartesiaError, Voice
+from studio.services.errors import describe_error, error_detail
 
 if TYPE_CHECKING:
     from studio.api.client import CartesiaClient
@@ -38,8 +39,8 @@ class VoiceCatalog(QObject):
         try:
             voices = await client.voices.list()
         except CartesiaError as exc:
-            log.warning("voice list failed: %s", exc)
-            self.load_failed.emit(f"Could not load voices: {exc}")
+            log.warning("voice list failed: %s", error_detail(exc))
+            self.load_failed.emit(f"Could not load voices. {describe_error(exc)}")
             return False
         self.voices = sorted(voices, key=lambda v: (v.language != "en", v.language, v.name.lower()))
         self.voices_changed.emit()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
+from collections.abc import Awaitable, Callable
 
+import shiboken6
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -14,40 +17,61 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from studio.config import Settings
+from studio.config import Settings, insecure_url_error
+from studio.services.backend import ConnectionReport, check_connection
 
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+ConnectionChecker = Callable[[str, str, str], Awaitable[ConnectionReport]]
 
 
 class SettingsDialog(QDialog):
     """Edits a copy of :class:`Settings`; :meth:`settings` returns the result.
 
-    The API key field says where the key is kept; ``CARTESIA_API_KEY``, when set,
-    wins over a saved key and the dialog says so.
+    The API key field says where the key is kept (``key_location``: the OS keyring,
+    or the fallback file by name when ``key_fallback``); ``CARTESIA_API_KEY``, when
+    set, wins over a saved key and the dialog says so. Test connection runs
+    ``connection_checker`` (default :func:`studio.services.backend.check_connection`)
+    on the fields as they are.
+
+    Attributes:
+        connection_task: the running connection test, or ``None``.
     """
 
     def __init__(
-        self, settings: Settings, env_key_set: bool, parent: QWidget | None = None
+        self,
+        settings: Settings,
+        env_key_set: bool,
+        parent: QWidget | None = None,
+        *,
+        key_location: str = "the OS keyring",
+        key_fallback: bool = False,
+        connection_checker: ConnectionChecker = check_connection,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("SettingsDialog")
         self._original = settings
+        self._check = connection_checker
+        self.connection_task: asyncio.Future[None] | None = None
 
         self.api_key_edit = QLineEdit(settings.api_key)
         self.api_key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.api_key_edit.setPlaceholderText("sk_car_…  (leave empty to use the offline engine)")
-        key_note = QLabel(
-            "CARTESIA_API_KEY is set in the environment and is used instead of this field."
-            if env_key_set else
-            "Saved in your settings file, readable by your user account only. "
-            "Secure OS keyring storage comes in a later release."
-        )
+        if env_key_set:
+            note = "CARTESIA_API_KEY is set in the environment and is used instead of this field."
+        elif key_fallback:
+            note = (f"Fallback: no OS keyring is available, so the key is saved in "
+                    f"{key_location}, readable by your user account only.")
+        else:
+            note = f"Saved in {key_location}, not in the settings file."
+        self.key_note = key_note = QLabel(note)
         key_note.setWordWrap(True)
         key_note.setObjectName("Hint")
         self.offline_check = QCheckBox("Use the offline engine even when a key is set")
@@ -90,6 +114,7 @@ class SettingsDialog(QDialog):
         form.addRow("API base URL", self.base_url_edit)
         form.addRow("WebSocket base URL", self.ws_url_edit)
         form.addRow("API version", self.version_edit)
+        connection = self._connection_box()
         generation = QGroupBox("Generation and export")
         form2 = QFormLayout(generation)
         form2.addRow("Blocks generated at once", self.jobs_spin)
@@ -104,6 +129,7 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(account)
+        layout.addWidget(connection)
         layout.addWidget(generation)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
@@ -127,10 +153,11 @@ class SettingsDialog(QDialog):
     def validation_error(self) -> str:
         """A message for the first invalid field, or ""."""
         s = self.settings()
-        if not s.base_url.startswith(("http://", "https://")):
-            return "The API base URL must start with http:// or https://"
-        if not s.websocket_base_url.startswith(("ws://", "wss://")):
-            return "The WebSocket base URL must start with ws:// or wss://"
+        url_error = (insecure_url_error(s.base_url, "https", "http", "API base URL")
+                     or insecure_url_error(s.websocket_base_url, "wss", "ws",
+                                           "WebSocket base URL"))
+        if url_error:
+            return url_error
         if not _VERSION.match(s.cartesia_version):
             return "The API version must look like 2025-11-04"
         return ""
@@ -140,3 +167,46 @@ class SettingsDialog(QDialog):
         self.error_label.setText(error)
         if not error:
             self.accept()
+
+    # --- Test connection (issue 14) -------------------------------------------------
+
+    def _connection_box(self) -> QGroupBox:
+        box = QGroupBox("Connection")
+        form = QFormLayout(box)
+        self.test_button = QPushButton("Test connection")
+        self.test_button.setToolTip("Asks the API base URL for its version (GET /) and "
+                                    "for one voice with this key (GET /voices)")
+        self.test_button.clicked.connect(self._on_test_clicked)
+        self.test_label = QLabel()
+        self.test_label.setObjectName("Hint")
+        self.test_label.setWordWrap(True)
+        form.addRow(self.test_button, self.test_label)
+        return box
+
+    def _on_test_clicked(self) -> None:
+        self.test_connection()
+
+    def test_connection(self) -> asyncio.Future[None] | None:
+        """Check the key and base URL in the fields; the result shows beside the button
+        (the technical detail in its tooltip). ``None`` while a test is running."""
+        if self.connection_task is not None:
+            return None
+        s = self.settings()
+        self.test_button.setEnabled(False)
+        self.test_label.setText("Testing…")
+        self.test_label.setToolTip("")
+        self.connection_task = asyncio.ensure_future(
+            self._test(s.effective_api_key(), s.base_url, s.cartesia_version))
+        return self.connection_task
+
+    async def _test(self, api_key: str, base_url: str, version: str) -> None:
+        try:
+            report = await self._check(api_key, base_url, version)
+        finally:
+            if shiboken6.isValid(self):
+                self.connection_task = None
+                self.test_button.setEnabled(True)
+        if shiboken6.isValid(self):
+            self.test_label.setObjectName("Hint" if report.ok else "Error")
+            self.test_label.setText(report.message)
+            self.test_label.setToolTip(report.detail)
