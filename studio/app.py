@@ -146,7 +146,7 @@ class Studio(QObject):
         )
         self.generation = GenerationService(
             self.document, self.playback, settings.max_concurrent_jobs, takes=self.editor,
-            parent=self
+            catalog=self.catalog, parent=self
         )
         self.project = ProjectService(self.document, data_dir() / "untitled", parent=self)
         self.infill = InfillService(self.document, self)
@@ -447,6 +447,9 @@ class Studio(QObject):
         self.voice_lab.set_client(None)
         self.dictionaries.set_client(None)
         self.document.forget_backend_dictionaries()
+        # Before the next backend's list arrives: its blocks must never be offered (or
+        # sent) a voice only the old backend has.
+        self.catalog.clear()
         if self.backend is not None:
             backend, self.backend = self.backend, None
             # Shielded: a reconnect that cancels this one must not leave it half closed.
