@@ -141,8 +141,11 @@ class Studio(QObject):
         self.editor = ScriptEditor(self.document, self.undo_stack, parent=self)
         self.catalog = VoiceCatalog(self)
         self.playback = (
-            PlaybackService(settings.output_device, parent=self) if player_factory is None
-            else PlaybackService(settings.output_device, player_factory, parent=self)
+            PlaybackService(settings.output_device, parent=self,
+                            output_buffer_ms=settings.output_buffer_ms)
+            if player_factory is None
+            else PlaybackService(settings.output_device, player_factory, parent=self,
+                                 output_buffer_ms=settings.output_buffer_ms)
         )
         self.generation = GenerationService(
             self.document, self.playback, settings.max_concurrent_jobs, takes=self.editor,
@@ -478,8 +481,9 @@ class Studio(QObject):
         )
         for name in ("api_key", "use_offline", "base_url", "websocket_base_url", "cartesia_version",
                      "max_concurrent_jobs", "pause_seconds", "play_while_generating",
-                     "credit_confirm_threshold"):
+                     "credit_confirm_threshold", "output_buffer_ms"):
             setattr(self.settings, name, getattr(new, name))
+        self.playback.set_output_buffer(self.settings.output_buffer_ms)
         self.generation.set_max_concurrent(self.settings.max_concurrent_jobs)
         self.window.pause_spin.setValue(self.settings.pause_seconds)
         self.save_settings()
