@@ -146,12 +146,15 @@ class Studio(QObject):
         self.editor = ScriptEditor(self.document, self.undo_stack, parent=self)
         self.catalog = VoiceCatalog(self)
         self.playback = (
-            PlaybackService(settings.output_device, parent=self) if player_factory is None
-            else PlaybackService(settings.output_device, player_factory, parent=self)
+            PlaybackService(settings.output_device, parent=self,
+                            output_buffer_ms=settings.output_buffer_ms)
+            if player_factory is None
+            else PlaybackService(settings.output_device, player_factory, parent=self,
+                                 output_buffer_ms=settings.output_buffer_ms)
         )
         self.generation = GenerationService(
             self.document, self.playback, settings.max_concurrent_jobs, takes=self.editor,
-            parent=self
+            catalog=self.catalog, parent=self
         )
         self.project = ProjectService(self.document, data_dir() / "untitled", parent=self)
         self.infill = InfillService(self.document, self)
@@ -452,6 +455,9 @@ class Studio(QObject):
         self.voice_lab.set_client(None)
         self.dictionaries.set_client(None)
         self.document.forget_backend_dictionaries()
+        # Before the next backend's list arrives: its blocks must never be offered (or
+        # sent) a voice only the old backend has.
+        self.catalog.clear()
         if self.backend is not None:
             backend, self.backend = self.backend, None
             # Shielded: a reconnect that cancels this one must not leave it half closed.
@@ -486,8 +492,9 @@ class Studio(QObject):
                 self.window.statusBar().showMessage(str(exc), 10000)
         for name in ("api_key", "use_offline", "base_url", "websocket_base_url", "cartesia_version",
                      "max_concurrent_jobs", "pause_seconds", "play_while_generating",
-                     "credit_confirm_threshold"):
+                     "credit_confirm_threshold", "output_buffer_ms"):
             setattr(self.settings, name, getattr(new, name))
+        self.playback.set_output_buffer(self.settings.output_buffer_ms)
         self.generation.set_max_concurrent(self.settings.max_concurrent_jobs)
         self.window.pause_spin.setValue(self.settings.pause_seconds)
         self.save_settings()

@@ -64,6 +64,8 @@ class Settings:
         sample_rate: project sample rate; takes are generated at this rate.
         play_while_generating: stream a block's audio to the speakers as it arrives.
         output_device: sounddevice output device name ("" for the default).
+        output_buffer_ms: output latency asked of PortAudio, ms (0: its low default);
+            raise it when playback stutters on a loaded machine.
         credit_confirm_threshold: ask before a generation estimated above this many
             credits (0 asks before every paid generation).
         last_project: the project open when the studio last closed ("" for none);
@@ -85,6 +87,7 @@ class Settings:
     sample_rate: int = 44100
     play_while_generating: bool = True
     output_device: str = ""
+    output_buffer_ms: int = 0
     credit_confirm_threshold: int = 1000
     last_project: str = ""
     recent_projects: list[str] = field(default_factory=list)

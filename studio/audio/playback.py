@@ -187,6 +187,7 @@ class StreamPlayer:
         self._input_finished = False
         self._position = 0
         self._underruns = 0
+        self._stutters = 0
         self._dropped = 0
 
     # -- read-only state, polled by playheads and meters ------------------------------
@@ -234,6 +235,13 @@ class StreamPlayer:
     def underruns(self) -> int:
         """Callbacks in this playback that ran short of audio before ``finish_input``."""
         return self._underruns
+
+    @property
+    def stutters(self) -> int:
+        """Callbacks in this playback that PortAudio flagged ``output_underflow``: the
+        device ran dry because the callback came late (a loaded machine), a gap heard
+        however full the ring buffer was. A larger ``latency`` gives it more slack."""
+        return self._stutters
 
     @property
     def latency_seconds(self) -> float:
@@ -346,6 +354,7 @@ class StreamPlayer:
         self._input_finished = False
         self._position = 0
         self._underruns = 0
+        self._stutters = 0
         self._dropped = 0
 
     def _ensure_stream(self) -> OutputStreamLike:
@@ -383,6 +392,8 @@ class StreamPlayer:
         # Real-time thread: copy only. Read the flag before draining, so that every write
         # that preceded finish_input() is already in the ring when we decide to stop.
         finished = self._input_finished
+        if status and status.output_underflow:  # sounddevice.CallbackFlags
+            self._stutters += 1
         n = self._ring.read_into(outdata[:, 0])
         self._position += n
         if finished:

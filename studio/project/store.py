@@ -855,8 +855,13 @@ class ProjectStore:
         finally:
             db.execute("COMMIT")
         for block in blocks.values():
-            if block.selected_take_id and block.selected_take is None:
-                block.selected_take_id = block.takes[-1].id if block.takes else None
+            # A take is written the moment it is rendered, before the script row that
+            # selects it (ProjectService saves the take on ``take_added``); killed in
+            # between, the block comes back with takes and no selection. A finished take
+            # must stay playable, so the newest one is selected.
+            if block.selected_take is None:
+                block.selected_take_id = (max(block.takes, key=lambda t: t.created_at).id
+                                          if block.takes else None)
         loaded = LoadedProject(list(blocks.values()), settings, spent, clips, recordings)
         rows = script_rows(loaded.blocks)
         self._written_blocks = dict(rows.blocks)

@@ -30,6 +30,7 @@ from studio.services.errors import describe_error, error_detail
 from studio.services.playback import PlaybackService
 from studio.services.render import BlockRenderer, GenerationJob, check_block, credits_for
 from studio.services.threads import in_thread
+from studio.services.voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,9 @@ class GenerationService(QObject):
         progress_changed(int done, int total): over the current batch.
         busy_changed(bool)
 
+    ``catalog``, when given, is the connected backend's voice list: a block whose voice
+    it lacks is refused before any request.
+
     Attributes:
         dictionary_ready: awaited with a block's dictionary id before it is rendered,
             so the server has the entries the take will record (the app waits for the
@@ -138,10 +142,12 @@ class GenerationService(QObject):
         playback: PlaybackService,
         max_concurrent: int = 3,
         takes: TakeSink | None = None,
+        catalog: VoiceCatalog | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._document = document
+        self._catalog = catalog
         self._takes: TakeSink = takes if takes is not None else document
         self._playback = playback
         self._renderer: BlockRenderer | None = None
@@ -302,6 +308,7 @@ class GenerationService(QObject):
                 if not self._document.has_block(block_id):
                     return  # removed while it waited for its turn
                 block = self._document.block(block_id)
+                self._check_voice(block)
                 self._check_dictionary(block)
                 dict_id = self._document.dictionary_id_for(block)
                 if dict_id and self.dictionary_ready is not None:
@@ -343,6 +350,24 @@ class GenerationService(QObject):
             if not self._tasks:
                 self._idle.set()
                 self.busy_changed.emit(False)
+
+    def _check_voice(self, block: Block) -> None:
+        """Refuse, before any request, a block whose voice the connected backend does not
+        list (a voice cloned on the offline engine is unknown to the cloud, and the other
+        way round), or whose backend's list is not loaded, so nothing can be checked.
+
+        Raises:
+            ScriptError: naming the voice and what to do.
+        """
+        catalog = self._catalog
+        if catalog is None or not block.voice_id or catalog.voice(block.voice_id) is not None:
+            return
+        name = f'"{catalog.name_of(block.voice_id)}"'
+        if not catalog.loaded:
+            raise ScriptError(f"the voice list of this backend has not loaded, so the voice "
+                              f"{name} cannot be checked: reconnect, then generate again")
+        raise ScriptError(f"the voice {name} is not in this backend's voices: choose "
+                          "another voice for this block")
 
     def _check_dictionary(self, block: Block) -> None:
         """Refuse, before paying, a block whose dictionary the backend no longer has.

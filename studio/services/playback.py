@@ -39,21 +39,30 @@ class PlaybackService(QObject):
         stopped(): playback ended, by reaching the end or by :meth:`stop`.
         position_changed(float): seconds played since :meth:`play` or :meth:`begin_stream`.
         notice_changed(str): why there is no sound ("" when a device plays).
+        stuttered(int count): the device ran dry ``count`` times so far in this playback
+            (PortAudio's ``output_underflow``); a larger output buffer helps.
+
+    ``output_buffer_ms`` is the output latency asked of PortAudio, in milliseconds (0:
+    its low-latency default); :meth:`set_output_buffer` changes it for the next player.
     """
 
     started = Signal()
     stopped = Signal()
     position_changed = Signal(float)
     notice_changed = Signal(str)
+    stuttered = Signal(int)
 
     def __init__(
         self,
         device: str | None = None,
         player_factory: Callable[..., Any] = open_player,
         parent: QObject | None = None,
+        output_buffer_ms: int = 0,
     ) -> None:
         super().__init__(parent)
         self._device = device or None
+        self._output_buffer_ms = max(0, int(output_buffer_ms))
+        self._stutters_reported = 0
         self._factory = player_factory
         self._player: Any = None
         self._done_task: asyncio.Task[None] | None = None
@@ -76,13 +85,29 @@ class PlaybackService(QObject):
         """Whether the current player is a null output (no device)."""
         return bool(self._player is not None and self._player.is_null)
 
+    def set_output_buffer(self, milliseconds: int) -> None:
+        """Ask PortAudio for ``milliseconds`` of output latency from the next playback
+        on (0: its low-latency default)."""
+        milliseconds = max(0, int(milliseconds))
+        if milliseconds == self._output_buffer_ms:
+            return
+        self._output_buffer_ms = milliseconds
+        if self._player is not None and not self._playing:
+            self._player.close()  # the next playback opens a stream with the new latency
+            self._player = None
+
     def _player_for(self, sample_rate: int) -> Any:
+        self._stutters_reported = 0
         if self._player is not None and self._player.sample_rate == sample_rate:
             self._player.stop()
             return self._player
         if self._player is not None:
             self._player.close()
-        self._player = self._factory(sample_rate, device=self._device)
+        # Only when set: PortAudio's "low" stays the default (and simple fakes need not
+        # know the keyword).
+        options = ({"latency": self._output_buffer_ms / 1000}
+                   if self._output_buffer_ms else {})
+        self._player = self._factory(sample_rate, device=self._device, **options)
         notice = getattr(self._player, "reason", "") if self._player.is_null else ""
         if notice != self.notice:
             self.notice = notice
@@ -203,6 +228,10 @@ class PlaybackService(QObject):
             self._drain_backlog()
         if self._player is not None:
             self.position_changed.emit(self._player.position_frames / self._player.sample_rate)
+            stutters = getattr(self._player, "stutters", 0)
+            if stutters > self._stutters_reported:
+                self._stutters_reported = stutters
+                self.stuttered.emit(stutters)
 
     def shutdown(self) -> None:
         """Stop and release the audio device."""

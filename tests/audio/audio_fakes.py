@@ -4,7 +4,7 @@ stand-in for the ``sounddevice`` module (for the device-detection branches)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,17 @@ from studio.audio.playback import CallbackStop
 WAIT = 30.0  # generous: the machine may be loaded
 
 
+class FakeCallbackFlags:
+    """``sounddevice.CallbackFlags`` as the callback sees it: false when nothing
+    happened, else ``output_underflow`` and friends say what."""
+
+    def __init__(self, output_underflow: bool = False) -> None:
+        self.output_underflow = output_underflow
+
+    def __bool__(self) -> bool:
+        return self.output_underflow
+
+
 class FakeOutputStream:
     """Implements the ``OutputStreamLike`` contract like PortAudio does, without a device.
 
@@ -21,7 +32,9 @@ class FakeOutputStream:
     ``(blocksize, 1)`` float32 buffer and records a copy of every block handed out
     (including the one during which the callback raised the stop exception, as PortAudio
     plays that one too). With ``gate`` set, each block waits for a permit, so a test
-    decides exactly how far playback gets.
+    decides exactly how far playback gets. ``statuses`` are the status flags of the
+    first callbacks, one each (later ones get no flags), as PortAudio reports an
+    output underflow when the callback came too late.
     """
 
     def __init__(
@@ -37,6 +50,7 @@ class FakeOutputStream:
         finished_callback: Callable[[], None] | None,
         gate: threading.Semaphore | None = None,
         stop_exception: type[BaseException] = CallbackStop,
+        statuses: Sequence[FakeCallbackFlags] = (),
     ) -> None:
         self.kwargs = dict(
             samplerate=samplerate, channels=channels, dtype=dtype, blocksize=blocksize,
@@ -48,6 +62,7 @@ class FakeOutputStream:
         self._finished_callback = finished_callback
         self._gate = gate
         self._stop_exception = stop_exception
+        self._statuses = list(statuses)
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
         self.active = False
@@ -91,8 +106,9 @@ class FakeOutputStream:
             while not self._halt.is_set():
                 if self._gate is not None and not self._gate.acquire(timeout=0.01):
                     continue
+                status = self._statuses.pop(0) if self._statuses else FakeCallbackFlags()
                 try:
-                    self._callback(self._out, self.blocksize, None, None)
+                    self._callback(self._out, self.blocksize, None, status)
                 except self._stop_exception:
                     self._record()
                     self.stopped_by_callback = True
@@ -109,12 +125,14 @@ class FakeOutputStream:
 class StreamRecorder:
     """A stream factory that remembers every stream it made."""
 
-    def __init__(self, gate: threading.Semaphore | None = None) -> None:
+    def __init__(self, gate: threading.Semaphore | None = None,
+                 statuses: Sequence[FakeCallbackFlags] = ()) -> None:
         self.gate = gate
+        self.statuses = statuses
         self.streams: list[FakeOutputStream] = []
 
     def __call__(self, **kwargs: Any) -> FakeOutputStream:
-        stream = FakeOutputStream(gate=self.gate, **kwargs)
+        stream = FakeOutputStream(gate=self.gate, statuses=self.statuses, **kwargs)
         self.streams.append(stream)
         return stream
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from audio_fakes import (
     WAIT,
+    FakeCallbackFlags,
     FakeCallbackStop,
     FakePortAudioError,
     FakeSoundDevice,
@@ -258,3 +259,23 @@ async def test_open_player_on_this_machine_never_raises() -> None:
         assert player.position_frames == RATE // 20
     finally:
         player.close()
+
+
+async def test_output_underflows_are_counted_and_a_latency_reaches_the_stream() -> None:
+    # Issue 14: on a loaded machine PortAudio reported gaps (``output_underflow``) the
+    # studio never noticed. The ring buffer had audio: only the device ran dry.
+    late, fine = FakeCallbackFlags(output_underflow=True), FakeCallbackFlags()
+    recorder = StreamRecorder(statuses=[late, fine, late, fine])
+    player = StreamPlayer(RATE, stream_factory=recorder, blocksize=64, latency=0.3)
+    signal = tone(RATE // 10)
+    player.write(signal)
+    player.finish_input()
+    await done(player)
+    assert player.stutters == 2
+    assert player.underruns == 0  # never short of audio: these are the device's gaps
+    assert recorder.last.kwargs["latency"] == 0.3
+    player.write(signal)  # a new playback, on a new stream flagged the same way
+    player.finish_input()
+    await done(player)
+    assert player.stutters == 2, "counted afresh, not added to the last playback's"
+    player.close()

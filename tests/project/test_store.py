@@ -105,6 +105,25 @@ def test_script_and_takes_round_trip(tmp_path: Path) -> None:
     assert loaded.credits_spent == 2 * len(first.text)
 
 
+def test_takes_written_before_their_selection_come_back_selected(tmp_path: Path) -> None:
+    # The way ProjectService writes: each take is stored as it is added, before the
+    # document selects it, and the script row with the selection is written later. A
+    # kill -9 in between must not leave the finished takes unselected (issue 14).
+    store = new_project(tmp_path)
+    block, untouched = Block(text="Hello there."), Block(text="No takes yet.")
+    store.write_script(script_rows([block, untouched]))
+    takes = [take_for(block, seed=1), take_for(block, seed=2)]
+    for take in takes:
+        block.takes.append(take)
+        store.add_take(block, take)  # the block row still says: nothing selected
+    store.close()  # killed here: write_script never ran with the selection
+
+    loaded = ProjectStore.open(tmp_path / "p.cstudio").load()
+    got = {b.id: b for b in loaded.blocks}
+    assert got[block.id].selected_take_id == takes[-1].id  # the newest take
+    assert got[untouched.id].selected_take_id is None
+
+
 def test_removed_blocks_and_takes_are_soft_deleted_until_purged(tmp_path: Path) -> None:
     store = new_project(tmp_path)
     keep, drop = Block(text="Keep me."), Block(text="Drop me.")

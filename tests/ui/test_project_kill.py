@@ -74,6 +74,7 @@ def test_kill_9_keeps_every_take_the_studio_had_saved(tmp_path: Path) -> None:
     try:
         block = store.load().blocks[0]
         assert len(block.takes) >= saved
+        assert block.selected_take is not None  # a finished take stays playable
         for number, take in enumerate(block.takes, start=1):
             rng = np.random.default_rng(number)
             expected = (np.round(rng.uniform(-0.3, 0.3, 44100) * 32767) / 32768).astype(np.float32)

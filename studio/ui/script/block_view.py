@@ -248,8 +248,13 @@ class BlockView(QFrame):
         # A bound method, not a lambda: Qt drops the connection when this view is deleted.
         catalog.voices_changed.connect(self._on_voices_changed)
         for widget in (self.text_edit, self.voice_combo, self.model_combo, self.language_combo,
-                       self.emotion_combo, self.speed_spin, self.volume_spin, self.take_list):
+                       self.emotion_combo, self.speed_spin, self.volume_spin, self.take_list,
+                       self.dictionary_combo):
             widget.installEventFilter(self)
+        for widget in self._wheel_guarded():
+            # Focus by click or Tab only, so the wheel scrolling the script past a field
+            # neither focuses it nor (see eventFilter) changes its value.
+            widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         menu = self.chapter_menu()
@@ -289,7 +294,19 @@ class BlockView(QFrame):
         button.setToolTip(tip)
         return button
 
+    def _wheel_guarded(self) -> tuple[QWidget, ...]:
+        """The value fields a stray wheel would change: spin boxes and combos."""
+        return (self.voice_combo, self.model_combo, self.language_combo, self.emotion_combo,
+                self.dictionary_combo, self.speed_spin, self.volume_spin)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget)
+                and not watched.hasFocus() and watched in self._wheel_guarded()):
+            # The wheel over a field the user is not working in scrolls the script:
+            # ignored and filtered out, the event goes on to the parents (Qt propagates
+            # an unaccepted wheel event), up to the Script panel's scroll area.
+            event.ignore()
+            return True
         if event.type() == QEvent.Type.FocusIn:
             self.focused.emit(self.block_id)
         elif (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)

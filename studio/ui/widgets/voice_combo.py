@@ -87,7 +87,8 @@ class VoiceComboBox(QComboBox):
             if voice_id and self.count():
                 name = self._names.get(voice_id) or f"{voice_id[:8]}…"
                 self.setEditText(f"Missing voice: {name}")
-                self.setToolTip(f"Voice {voice_id} is not in the voice library (deleted?). "
+                self.setToolTip(f"Voice {voice_id} is not among the connected backend's "
+                                "voices (deleted, or made on the other backend?). "
                                 "Pick another voice for this block.")
             else:
                 self.setEditText(voice_id)

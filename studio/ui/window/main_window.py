@@ -167,6 +167,7 @@ class MainWindow(QMainWindow):
         generation.progress_changed.connect(self._on_progress)
         generation.busy_changed.connect(self._on_busy_changed)
         playback.notice_changed.connect(self.show_audio_notice)
+        playback.stuttered.connect(self._on_playback_stuttered)
         playback.started.connect(lambda: self.stop_action.setEnabled(True))
         playback.stopped.connect(lambda: self.stop_action.setEnabled(self.generation.busy))
         catalog.voices_changed.connect(self._on_voices_changed)
@@ -580,6 +581,11 @@ class MainWindow(QMainWindow):
         view.set_generating(False)
         view.set_take_status(take.id, f"{take.name}: reused, identical to an earlier take (no "
                              "credits). New take (Ctrl+Alt+G) makes a fresh one.")
+
+    def _on_playback_stuttered(self, count: int) -> None:
+        times = "once" if count == 1 else f"{count} times"
+        self.statusBar().showMessage(
+            f"Playback stuttered {times} — raise the output buffer in Settings", 15000)
 
     def _on_job_failed(self, block_id: str, message: str) -> None:
         try:

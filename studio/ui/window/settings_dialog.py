@@ -103,6 +103,15 @@ class SettingsDialog(QDialog):
         )
         self.play_check = QCheckBox("Play blocks while they generate")
         self.play_check.setChecked(settings.play_while_generating)
+        self.buffer_spin = QSpinBox()
+        self.buffer_spin.setRange(0, 2000)
+        self.buffer_spin.setSingleStep(50)
+        self.buffer_spin.setSuffix(" ms")
+        self.buffer_spin.setSpecialValueText("Automatic (lowest latency)")
+        self.buffer_spin.setValue(settings.output_buffer_ms)
+        self.buffer_spin.setToolTip(
+            "Audio kept ahead of the speakers. If playback stutters on a busy computer, "
+            "raise it (200–500 ms); lower means Play and Stop respond sooner.")
         self.error_label = QLabel()
         self.error_label.setObjectName("Error")
 
@@ -122,6 +131,10 @@ class SettingsDialog(QDialog):
         form2.addRow("", self.play_check)
         form2.addRow("Ask before spending over", self.confirm_spin)
 
+        audio = QGroupBox("Audio output")
+        form3 = QFormLayout(audio)
+        form3.addRow("Output buffer", self.buffer_spin)
+
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -131,6 +144,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(account)
         layout.addWidget(connection)
         layout.addWidget(generation)
+        layout.addWidget(audio)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
         self.resize(560, self.sizeHint().height())
@@ -148,6 +162,7 @@ class SettingsDialog(QDialog):
             pause_seconds=round(self.pause_spin.value(), 3),
             play_while_generating=self.play_check.isChecked(),
             credit_confirm_threshold=self.confirm_spin.value(),
+            output_buffer_ms=self.buffer_spin.value(),
         )
 
     def validation_error(self) -> str:

@@ -573,3 +573,13 @@ def test_localize_keeps_a_name_the_user_typed_when_the_language_changes(qtbot) -
     dialog.name_edit.setText("Avery à Paris")
     dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("de"))
     assert dialog.name_edit.text() == "Avery à Paris"
+
+
+def test_the_panel_lists_every_voice_after_a_clone(panel: VoicesPanel, lab: VoiceLab,
+                                                   own_voice: Voice) -> None:
+    # Issue 14: right after cloning, the default voice went missing from the list until
+    # the search box was cleared.
+    ids = [v.id for v in lab.catalog.voices]
+    assert own_voice.id in ids and len(ids) == len(set(ids))
+    assert sorted(v.id for v in shown(panel)) == sorted(ids)
+    assert panel.search_edit.text() == ""
