@@ -13,6 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from studio.api._constants import DEFAULT_BASE_URL, DEFAULT_CARTESIA_VERSION
+from studio.api._deadlines import Deadlines
 from studio.api.errors import (
     APIStatusError,
     APITimeoutError,
@@ -119,6 +120,7 @@ __all__ = [
     "ChunkEvent",
     "ConnectionLostError",
     "Container",
+    "Deadlines",
     "DoneEvent",
     "Encoding",
     "ErrorEvent",

@@ -20,6 +20,31 @@ DEFAULT_TIMEOUT_S = 30.0
 #: retry (or the offline fallback) can start.
 MAX_CONNECT_TIMEOUT_S = 10.0
 
+# --- deadlines (seconds) -----------------------------------------------------------
+# A server that keeps a connection open but stops making progress must not hang a
+# render (Cartesia's WebSocket is known to omit ``done`` under rate limiting). Every
+# deadline below ends in an APITimeoutError; :class:`studio.api.Deadlines` carries
+# them, and tests pass small ones.
+#: A WebSocket context that receives no message for this long while its caller
+#: waits is timed out: the context is cancelled on the server, the connection (whose
+#: keepalive pings may well be answered) is kept for the other contexts.
+WS_INACTIVITY_TIMEOUT_S = 30.0
+#: Overall deadline of a WebSocket context, so a trickle of tiny chunks that never
+#: finishes ends too: this base plus :data:`WS_CONTEXT_S_PER_CHAR` per character
+#: of transcript sent, counted from the first send.
+WS_CONTEXT_BASE_S = 60.0
+#: Seconds allowed per transcript character. Speech runs at about 15 characters
+#: per second, so 0.5 s/char lets the server be 7x slower than real time.
+WS_CONTEXT_S_PER_CHAR = 0.5
+#: Whole-request deadline of an HTTP request whose body is read at once (status line
+#: to last byte): a body trickling one byte every few seconds ends here. The read
+#: timeout alone cannot catch it, as each byte restarts it.
+HTTP_REQUEST_DEADLINE_S = 300.0
+#: After the TTS WebSocket could not be opened (its retries spent), further opens
+#: within this window fail at once with the same error, so a dead endpoint costs
+#: one connection failure, not one per queued block.
+CONNECT_FAILURE_MEMORY_S = 10.0
+
 # --- retries ----------------------------------------------------------------------
 DEFAULT_MAX_RETRIES = 2
 INITIAL_RETRY_DELAY_S = 0.5

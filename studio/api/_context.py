@@ -11,9 +11,17 @@ from collections import deque
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
+from studio.api._checks import frame_bytes
 from studio.api._events import error_event_exception
-from studio.api.errors import ConnectionLostError
-from studio.api.models import DoneEvent, ErrorEvent, OutputFormat, StreamEvent, TTSRequest
+from studio.api.errors import APITimeoutError, ConnectionLostError, ResponseFormatError
+from studio.api.models import (
+    ChunkEvent,
+    DoneEvent,
+    ErrorEvent,
+    OutputFormat,
+    StreamEvent,
+    TTSRequest,
+)
 
 if TYPE_CHECKING:
     from studio.api.websocket import TTSWebSocket
@@ -52,6 +60,14 @@ class TTSContext:
     task iterates a context; a second concurrent ``__anext__`` raises
     RuntimeError.
 
+    Deadlines (:class:`~studio.api.Deadlines` of the socket): when no message
+    arrives for ``ws_inactivity`` seconds while the caller waits, or the context
+    is not done ``ws_context(characters sent)`` seconds after its first send (a
+    trickle that never finishes), iteration raises :class:`APITimeoutError` and
+    the context is cancelled on the server; the connection stays open for the
+    others. A ``done`` after audio that is not a whole number of frames (PCM cut
+    mid-sample) raises :class:`ResponseFormatError` instead of ending a take.
+
     Attributes:
         context_id: the id sent with every message of this context.
         output_format: the output format of the first request sent (the one the
@@ -77,6 +93,9 @@ class TTSContext:
         self._cancelled = False
         self._failure: ConnectionLostError | None = None  # re-raised as fresh copies
         self._flushes = 0
+        self._characters = 0  # transcript characters sent
+        self._started: float | None = None  # loop time of the first send
+        self._audio_bytes = 0  # audio received, to check for whole frames
 
     # --- sending ----------------------------------------------------------------
 
@@ -127,6 +146,9 @@ class TTSContext:
             self._flushes += 1
         if self.output_format is None:
             self.output_format = request.output_format
+        self._characters += len(request.transcript)
+        if self._started is None:
+            self._started = (self._loop or asyncio.get_running_loop()).time()
         if not continue_:
             self._inputs_closed = True
         await self._socket._send_json(self._epoch_or_raise(), payload)
@@ -218,9 +240,46 @@ class TTSContext:
 
     def _deliver(self, event: StreamEvent) -> bool:
         """Queue ``event``; True if that woke a consumer waiting in ``__anext__``."""
+        if isinstance(event, ChunkEvent):
+            self._audio_bytes += len(event.audio)
+        elif isinstance(event, DoneEvent) and self.output_format is not None:
+            frame = frame_bytes(self.output_format)
+            if self._audio_bytes % frame:
+                self._finished = True
+                return self._put(ResponseFormatError(
+                    f"context {self.context_id}: done after {self._audio_bytes} bytes of "
+                    f"{self.output_format.encoding}, not a whole number of {frame}-byte "
+                    "frames (audio cut short)"))
         if isinstance(event, (DoneEvent, ErrorEvent)):
             self._finished = True
         return self._put(event)
+
+    def _expire(self, waiter: asyncio.Future[None], message: str) -> None:
+        """A deadline passed while the consumer waited on ``waiter``: end the context
+        with :class:`APITimeoutError` and cancel it on the server (in the background;
+        the connection stays up)."""
+        if waiter.done() or self._finished:
+            return
+        epoch = self._epoch
+        self._socket._unregister(self)
+        self._fail(APITimeoutError(f"context {self.context_id}: {message}"))
+        if epoch is not None:
+            self._socket._spawn(self._socket._send_cancel(epoch, self.context_id))
+
+    def _wait_limit(self, loop: asyncio.AbstractEventLoop) -> tuple[float, str]:
+        """Seconds the consumer may wait for the next message, and what to say if it
+        is not there by then."""
+        deadlines = self._socket.deadlines
+        limit = deadlines.ws_inactivity
+        message = f"no message from the server for {limit:g} s"
+        if self._started is not None:
+            overall = deadlines.ws_context(self._characters)
+            left = self._started + overall - loop.time()
+            if left < limit:
+                limit = max(left, 0.0)
+                message = (f"not done {overall:g} s after it started "
+                           f"({self._characters} characters; the server stalls or trickles)")
+        return limit, message
 
     def _fail(self, exc: BaseException) -> None:
         """End the context with ``exc``; a ConnectionLostError also fails later sends."""
@@ -255,6 +314,8 @@ class TTSContext:
             loop = self._loop or asyncio.get_running_loop()
             waiter: asyncio.Future[None] = loop.create_future()
             self._waiter = waiter
+            limit, message = self._wait_limit(loop)
+            timer = loop.call_later(limit, self._expire, waiter, message)
             try:
                 await waiter
             except asyncio.CancelledError:
@@ -262,6 +323,8 @@ class TTSContext:
                     self._waiter = None
                 self._cancel_in_background()
                 raise
+            finally:
+                timer.cancel()
         item = self._items.popleft()
         if isinstance(item, (DoneEvent, ErrorEvent, BaseException, _Cancelled)):
             self._ended = True

@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from studio.api._constants import MAX_CONNECT_TIMEOUT_S, USER_AGENT
+from studio.api._checks import describe
+from studio.api._constants import HTTP_REQUEST_DEADLINE_S, MAX_CONNECT_TIMEOUT_S, USER_AGENT
 from studio.api._retry import RetryPolicy, is_retryable_status, parse_retry_after, retry_wait
 from studio.api._status import response_error
 from studio.api.errors import (
@@ -70,16 +71,25 @@ def transport_error(exc: Exception, what: str) -> ConnectionLostError:
     return ConnectionLostError(f"{what}: {type(exc).__name__}: {exc}")
 
 
+def describe_response(response: httpx.Response) -> str:
+    """Status, content type and first bytes of a read response, for error messages."""
+    return describe(response.status_code, response.headers.get("content-type", ""),
+                    response.content)
+
+
 def json_body(response: httpx.Response, what: str) -> Any:
     """The decoded JSON of a read response.
 
     Raises:
-        ResponseFormatError: the body is not JSON.
+        ResponseFormatError: the body is not JSON (the message names the status,
+            content type and first bytes that arrived instead).
     """
     try:
         return json.loads(response.content)
     except ValueError as exc:
-        raise ResponseFormatError(f"{what}: response is not JSON ({exc})") from None
+        raise ResponseFormatError(
+            f"{what}: response is not JSON ({exc}); got {describe_response(response)}"
+        ) from None
 
 
 def _is_ip_literal(host: str) -> bool:
@@ -111,8 +121,12 @@ class HttpCore:
     """Sends requests with auth headers and retries, raising the client's errors.
 
     A request is retried (per :class:`RetryPolicy`) on 408/429/5xx and on
-    transport failures, but only until a successful status line arrived: once
-    the body started, a failure goes to the caller.
+    transport failures. A request read whole (:meth:`request`) must complete,
+    status line to last byte, within ``deadline`` seconds (a body trickling a byte
+    at a time is an :class:`APITimeoutError`, retried as any timeout unless the
+    request ``creates``); a stream is retried only until its status line arrived.
+    Only a 2xx status is success: a 3xx that is not followed is a
+    :class:`ResponseFormatError` naming what arrived.
     """
 
     def __init__(
@@ -125,8 +139,10 @@ class HttpCore:
         policy: RetryPolicy,
         transport: httpx.AsyncBaseTransport | None = None,
         rng: Callable[[], float] = random.random,
+        deadline: float = HTTP_REQUEST_DEADLINE_S,
     ) -> None:
         self.policy = policy
+        self.deadline = deadline
         self._rng = rng
         base = httpx.URL(base_url)
         self._client = httpx.AsyncClient(
@@ -170,20 +186,13 @@ class HttpCore:
 
         Raises:
             APIStatusError: (a subclass of) for a status >= 400, after retries.
-            APITimeoutError, ConnectionLostError: the exchange failed, after retries.
+            APITimeoutError: the whole request took longer than ``deadline``, after
+                retries.
+            ConnectionLostError: the exchange failed, after retries.
+            ResponseFormatError: a status that is neither 2xx nor an error.
         """
-        response = await self._send(method, url, params, json, follow_redirects, files, data,
-                                    creates)
-        what = f"{method} {response.request.url.path}"
-        try:
-            await response.aread()
-        except httpx.DecodingError as exc:
-            raise ResponseFormatError(f"{what}: {exc}") from exc
-        except (httpx.TransportError, OSError) as exc:
-            raise transport_error(exc, what) from exc
-        finally:
-            await response.aclose()
-        return response
+        return await self._send(method, url, params, json, follow_redirects, files, data,
+                                creates, read=True)
 
     @asynccontextmanager
     async def stream(
@@ -209,6 +218,7 @@ class HttpCore:
         files: Files | None = None,
         data: FormData | None = None,
         creates: bool = False,
+        read: bool = False,
     ) -> httpx.Response:
         attempt = 0
         while True:
@@ -220,30 +230,46 @@ class HttpCore:
             what = f"{method} {request.url.path}"
             retry_after: float | None = None
             error: CartesiaError
+            cause: BaseException | None = None
             try:
-                response = await self._client.send(
-                    request, stream=True, follow_redirects=follow_redirects
-                )
+                if read:
+                    # The deadline covers the body, which the read timeout cannot:
+                    # each trickled byte restarts it.
+                    async with asyncio.timeout(self.deadline):
+                        response = await self._send_once(request, follow_redirects, read)
+                else:
+                    response = await self._send_once(request, follow_redirects, read)
             except httpx.UnsupportedProtocol as exc:
                 raise ConnectionLostError(f"{what}: {exc}") from exc  # retrying cannot help
+            except httpx.DecodingError as exc:
+                raise ResponseFormatError(f"{what}: {exc}") from exc
+            except TimeoutError as exc:
+                error = APITimeoutError(
+                    f"{what}: not complete after the {self.deadline:g} s request deadline "
+                    "(the server stalls or trickles its response)")
+                cause = exc
+                if creates:
+                    raise error from exc  # it may have been carried out
             except (httpx.TransportError, OSError) as exc:
                 error = transport_error(exc, what)
-                cause: BaseException | None = exc
+                cause = exc
                 if creates and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
                     raise error from exc  # it may have been carried out
             else:
-                if response.status_code < 400:
+                if 200 <= response.status_code < 300:
                     return response
-                try:
-                    content = await response.aread()
-                except (httpx.HTTPError, OSError):
-                    content = b""
-                finally:
-                    await response.aclose()
+                if response.status_code < 400:
+                    content = await self._read_quietly(response)
+                    arrived = describe(response.status_code,
+                                       response.headers.get("content-type", ""), content)
+                    location = response.headers.get("location")
+                    where = f" (redirect to {location})" if location else ""
+                    raise ResponseFormatError(f"{what}: expected a 2xx response, got "
+                                              f"{arrived}{where}")
+                content = await self._read_quietly(response)
                 error = response_error(
                     response.status_code, response.headers, content, response.reason_phrase
                 )
-                cause = None
                 if not is_retryable_status(response.status_code) or (
                         creates and response.status_code != 429):
                     raise error
@@ -257,3 +283,25 @@ class HttpCore:
             )
             await asyncio.sleep(wait)
             attempt += 1
+
+    async def _send_once(self, request: httpx.Request, follow_redirects: bool,
+                         read: bool) -> httpx.Response:
+        """One attempt; with ``read`` a 2xx body is read whole (and the response closed)."""
+        response = await self._client.send(request, stream=True,
+                                           follow_redirects=follow_redirects)
+        if read and 200 <= response.status_code < 300:
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        return response
+
+    async def _read_quietly(self, response: httpx.Response) -> bytes:
+        """The body of a response that failed (b"" if it cannot be read), closed."""
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await response.aread()
+        except (httpx.HTTPError, OSError, TimeoutError):
+            return b""
+        finally:
+            await response.aclose()

@@ -6,6 +6,7 @@ through a :class:`Transport`, which the client builds once and closes once.
 
 from __future__ import annotations
 
+from studio.api._deadlines import Deadlines
 from studio.api._http import HttpCore
 from studio.api._ws_connect import WebSocketConnector
 from studio.api.websocket import TTSWebSocket
@@ -19,11 +20,14 @@ class Transport:
             :mod:`studio.api.errors` (:class:`~studio.api._http.HttpCore`).
         connector: opens TTS WebSocket connections, retrying the handshake
             (:class:`~studio.api._ws_connect.WebSocketConnector`).
+        deadlines: how long the WebSocket's contexts wait for a stalled server.
     """
 
-    def __init__(self, http: HttpCore, connector: WebSocketConnector) -> None:
+    def __init__(self, http: HttpCore, connector: WebSocketConnector,
+                 deadlines: Deadlines | None = None) -> None:
         self.http = http
         self.connector = connector
+        self.deadlines = deadlines or Deadlines()
         self._ws: TTSWebSocket | None = None
 
     async def tts_websocket(self) -> TTSWebSocket:
@@ -35,7 +39,7 @@ class Transport:
             ConnectionLostError, APITimeoutError: it could not be opened.
         """
         if self._ws is None or self._ws.closed:
-            self._ws = TTSWebSocket(self.connector)
+            self._ws = TTSWebSocket(self.connector, self.deadlines)
         await self._ws.connect()
         return self._ws
 

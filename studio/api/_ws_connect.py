@@ -6,6 +6,7 @@ import asyncio
 import logging
 import random
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ from studio.api._constants import (
 from studio.api._http import is_loopback_host, transport_error
 from studio.api._retry import RetryPolicy, is_retryable_status, parse_retry_after, retry_wait
 from studio.api._status import response_error
-from studio.api.errors import CartesiaError
+from studio.api.errors import CartesiaError, ConnectionLostError
 
 log = logging.getLogger("studio.api")
 
@@ -65,7 +66,7 @@ def websocket_url(base_url: str, websocket_base_url: str | None) -> str:
     return str(base.copy_with(raw_path=base.raw_path.rstrip(b"/") + TTS_WEBSOCKET_PATH.encode()))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WebSocketConnector:
     """Opens one TTS WebSocket connection per call, retrying the handshake.
 
@@ -74,10 +75,16 @@ class WebSocketConnector:
     on 408/429/5xx; refused or timed-out connects are retried too. Compression is
     off: base64 PCM barely compresses and deflate costs latency per message.
 
+    A connection that cannot be opened once the retries are spent (refused, timed
+    out, not a WebSocket) is remembered for ``failure_memory`` seconds: calls in
+    that window raise the same error at once, so the blocks queued behind a dead
+    endpoint fail together in one connection failure's time instead of one each.
+
     Attributes:
         url: the full ``ws(s)://.../tts/websocket`` URL.
         headers: ``Authorization`` and ``Cartesia-Version``.
         open_timeout: seconds for TCP + TLS + handshake.
+        failure_memory: seconds a failed open is remembered (0: never).
     """
 
     url: str
@@ -85,6 +92,10 @@ class WebSocketConnector:
     open_timeout: float
     policy: RetryPolicy
     rng: Callable[[], float] = random.random
+    failure_memory: float = 0.0
+    clock: Callable[[], float] = time.monotonic
+    _failed: tuple[float, ConnectionLostError] | None = field(
+        default=None, init=False, repr=False)
 
     async def __call__(self) -> ClientConnection:
         """A new open connection.
@@ -94,6 +105,23 @@ class WebSocketConnector:
             APITimeoutError, ConnectionLostError: it could not be opened.
         """
         host = httpx.URL(self.url).host
+        if self._failed is not None:
+            when, failure = self._failed
+            ago = self.clock() - when
+            if ago < self.failure_memory:
+                raise type(failure)(
+                    f"{failure} ({ago:.1f} s ago; not retried for "
+                    f"{self.failure_memory:g} s)")
+            self._failed = None
+        try:
+            connection = await self._open(host)
+        except ConnectionLostError as exc:
+            self._failed = (self.clock(), exc)
+            raise
+        self._failed = None
+        return connection
+
+    async def _open(self, host: str) -> ClientConnection:
         attempt = 0
         while True:
             retry_after: float | None = None

@@ -18,6 +18,7 @@ from studio.api._constants import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT_S,
 )
+from studio.api._deadlines import Deadlines
 from studio.api._http import HttpCore, auth_headers, make_timeout
 from studio.api._retry import RetryPolicy
 from studio.api._transport import Transport
@@ -74,6 +75,11 @@ class CartesiaClient:
         transport: an httpx transport (tests: ``httpx.MockTransport``).
         retry_policy: full retry settings; overrides ``max_retries`` if given.
         rng: jitter source in [0, 1) (tests make it deterministic).
+        deadlines: how long to wait for a server that answers but does not progress
+            (a WebSocket context's inactivity and overall deadline, an HTTP request's
+            whole-request deadline, how long a failed WebSocket open is remembered);
+            :class:`~studio.api.Deadlines` defaults if None. Each ends in
+            :class:`APITimeoutError` (or the remembered connection error).
     """
 
     def __init__(
@@ -88,6 +94,7 @@ class CartesiaClient:
         transport: httpx.AsyncBaseTransport | None = None,
         retry_policy: RetryPolicy | None = None,
         rng: Callable[[], float] = random.random,
+        deadlines: Deadlines | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
@@ -95,6 +102,7 @@ class CartesiaClient:
         self.websocket_url = websocket_url(self.base_url, websocket_base_url)
         self.cartesia_version = cartesia_version
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self.deadlines = deadlines or Deadlines()
         http_timeout = make_timeout(timeout)
         http = HttpCore(
             api_key=api_key,
@@ -104,6 +112,7 @@ class CartesiaClient:
             policy=self.retry_policy,
             transport=transport,
             rng=rng,
+            deadline=self.deadlines.http_request,
         )
         headers = auth_headers(api_key, cartesia_version)
         del headers["User-Agent"]  # websockets sets its own header from user_agent_header
@@ -113,8 +122,9 @@ class CartesiaClient:
             open_timeout=http_timeout.connect or DEFAULT_TIMEOUT_S,
             policy=self.retry_policy,
             rng=rng,
+            failure_memory=self.deadlines.connect_failure_memory,
         )
-        self._transport = Transport(http, connector)
+        self._transport = Transport(http, connector, self.deadlines)
 
     def __repr__(self) -> str:
         return f"<CartesiaClient {self.base_url} version={self.cartesia_version}>"

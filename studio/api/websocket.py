@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from studio.api._context import TTSContext
+from studio.api._deadlines import Deadlines
 from studio.api._events import parse_stream_event
 from studio.api.errors import APITimeoutError, ConnectionLostError, ResponseFormatError
 from studio.api.models import DoneEvent, ErrorEvent, TTSRequest
@@ -41,10 +42,15 @@ class TTSWebSocket:
     lazily and reopened by the next send after it dropped; :meth:`close` ends it
     for good (``closed`` becomes True; the client then hands out a new one).
     Also an async context manager that closes on exit.
+
+    Attributes:
+        deadlines: how long its contexts wait for a stalled server (see
+            :class:`TTSContext`).
     """
 
-    def __init__(self, connector: Connector) -> None:
+    def __init__(self, connector: Connector, deadlines: Deadlines | None = None) -> None:
         self._connector = connector
+        self.deadlines = deadlines or Deadlines()
         self._conn: ClientConnection | None = None
         self._epoch = 0
         self._contexts: dict[str, TTSContext] = {}

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from studio.api import BadRequestError, CartesiaError, NotFoundError, Voice
 from studio.api.models import EMOTIONS, LANGUAGES, SAMPLE_RATES, SPEED_RANGE, VOLUME_RANGE
-from studio.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, unwritable
+from studio.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail, unwritable
 from studio.cli.export import run_export
+from studio.cli.interrupts import SignalCancel
 from studio.cli.options import (
     add_output_options,
     metadata_from_args,
@@ -223,17 +224,27 @@ async def render_command(args: argparse.Namespace) -> int:
     if isinstance(started, int):
         return started
     backend, voice = started
+    interrupted = False
     try:
         blocks = script_blocks(paragraphs, delivery_from_args(voice, args))
         print(f"Rendering {len(blocks)} block(s) with {voice.name} on the {backend.label}",
               file=sys.stderr)
         renderer = BlockRenderer(backend.client, backend.kind, sample_rate)
-        takes, errors = await render_all(renderer, blocks, args.jobs)
+        with SignalCancel() as interrupt:
+            try:
+                takes, errors = await render_all(renderer, blocks, args.jobs)
+            except RenderInterrupted as stopped:
+                if interrupt.signal is None:
+                    raise
+                interrupt.absorb()
+                takes, errors, interrupted = stopped.takes, stopped.errors, True
     finally:
         await backend.aclose()
 
     report_errors(errors)
     rendered = [t for t in takes if t is not None]
+    if interrupted:
+        return _keep_interrupted(rendered, len(blocks), sample_rate, pause, args)
     failure_code = EXIT_USAGE if all(bad for _, _, bad in errors) else EXIT_FAILED
     if not rendered:
         return fail("no block rendered; nothing written", failure_code)
@@ -246,6 +257,21 @@ async def render_command(args: argparse.Namespace) -> int:
         return fail(f"{len(errors)} of {len(blocks)} blocks failed; the rendered blocks are in "
                     f"{partial_path(args.output)}", failure_code)
     return EXIT_OK
+
+
+def _keep_interrupted(rendered: Sequence[Take], total: int, sample_rate: int, pause: float,
+                      args: argparse.Namespace) -> int:
+    """After Ctrl+C or SIGTERM: the blocks that finished go to ``OUT.partial.EXT``;
+    exit 130 saying so."""
+    if not rendered:
+        return fail("interrupted before any block finished; nothing written",
+                    EXIT_INTERRUPTED)
+    code = write_outputs(rendered, args.output, args.timestamps, sample_rate, pause,
+                         partial=True, credits=sum(t.credits for t in rendered), args=args)
+    if code != EXIT_OK:
+        return code
+    return fail(f"interrupted; the {len(rendered)} of {total} blocks that finished are in "
+                f"{partial_path(args.output)}", EXIT_INTERRUPTED)
 
 
 def partial_path(output: Path) -> Path:
@@ -308,6 +334,21 @@ def report_errors(errors: Sequence[tuple[int, str, bool]]) -> None:
 TakeSink = Callable[[int, Take], Awaitable[None]]
 
 
+class RenderInterrupted(asyncio.CancelledError):
+    """:func:`render_all` was cancelled (Ctrl+C, SIGTERM); still a cancellation for
+    anyone not interested in what finished.
+
+    Attributes:
+        takes: as :func:`render_all` returns them, ``None`` for blocks unfinished.
+        errors: the failures so far, as :func:`render_all` returns them.
+    """
+
+    def __init__(self, takes: list[Take | None], errors: list[tuple[int, str, bool]]) -> None:
+        super().__init__("render interrupted")
+        self.takes = takes
+        self.errors = sorted(errors)
+
+
 async def render_all(
     renderer: BlockRenderer,
     blocks: Sequence[Block],
@@ -325,6 +366,7 @@ async def render_all(
 
     Raises:
         Whatever ``on_take`` raises, after cancelling the renders still running.
+        RenderInterrupted: the task was cancelled; it carries the takes that finished.
     """
     indices = list(range(len(blocks))) if numbers is None else list(numbers)
     progress = ProgressBar([spoken_word_count(b.text) for b in blocks])
@@ -359,5 +401,7 @@ async def render_all(
         if len(group_error.exceptions) == 1:
             raise group_error.exceptions[0] from None
         raise
+    except asyncio.CancelledError as cancelled:
+        raise RenderInterrupted(takes, errors) from cancelled
     errors.sort()
     return takes, errors

@@ -24,8 +24,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from studio.api.models import Voice
-from studio.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, project_failure, unwritable
+from studio.cli.exits import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    fail,
+    project_failure,
+    unwritable,
+)
+from studio.cli.interrupts import SignalCancel
 from studio.cli.render import (
+    RenderInterrupted,
     check_render_args,
     delivery_from_args,
     render_all,
@@ -217,9 +227,20 @@ async def _render_project(args: argparse.Namespace, paragraphs: list[str],
                 await run.keep_rendered(index, take, plan.followers[index])
 
             try:
-                _takes, errors = await render_all(
-                    renderer, [blocks[i] for i in plan.render], args.jobs, on_take=keep,
-                    numbers=plan.render)
+                with SignalCancel() as interrupt:
+                    try:
+                        _takes, errors = await render_all(
+                            renderer, [blocks[i] for i in plan.render], args.jobs,
+                            on_take=keep, numbers=plan.render)
+                    except RenderInterrupted:
+                        if interrupt.signal is None:
+                            raise
+                        interrupt.absorb()
+                        # Every finished take was saved as it completed (keep).
+                        _summary(path, run, await writer.run(store.credits_spent))
+                        return fail(f"interrupted; the {len(run.generated)} takes that "
+                                    f"finished are saved in {path.name} and the next run "
+                                    "reuses them", EXIT_INTERRUPTED)
             except ProjectError as exc:
                 if exc.kind != "io":
                     raise

@@ -3,9 +3,10 @@ so injected faults and dropped connections never leak into other tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from misbehaving_server import MisbehavingServer
 
 from studio.offline import OfflineEngine
 
@@ -17,3 +18,12 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OfflineEngine]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+async def misbehaving() -> AsyncIterator[MisbehavingServer]:
+    """A :class:`MisbehavingServer` on 127.0.0.1; set its modes in the test."""
+    server = MisbehavingServer()
+    await server.start()
+    yield server
+    await server.stop()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 
+from studio.api._checks import check_audio
 from studio.api.models import OutputFormat
 from studio.api.resources._base import APIResource
 from studio.api.resources._files import audio_type
@@ -71,4 +72,6 @@ class InfillResource(APIResource):
         if right_audio is not None:
             files["right_audio"] = (right_filename, right_audio, audio_type(right_filename))
         response = await self._http.request("POST", "/infill/bytes", files=files, data=data)
+        check_audio(response.status_code, response.headers.get("content-type", ""),
+                    response.content, output_format, "POST /infill/bytes")
         return response.content

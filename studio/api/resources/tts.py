@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 
+from studio.api._checks import check_audio
 from studio.api.models import TTSRequest
 from studio.api.resources._base import APIResource
 from studio.api.sse import SSEStream
@@ -35,8 +36,16 @@ class TTSResource(APIResource):
 
     async def bytes(self, request: TTSRequest) -> builtins.bytes:
         """``POST /tts/bytes`` (seed ``tts_bytes``): the whole file in
-        ``request.output_format`` (a WAV or MP3 container, or raw PCM)."""
+        ``request.output_format`` (a WAV or MP3 container, or raw PCM).
+
+        Raises:
+            ResponseFormatError: the body is not audio (not an ``audio/*`` content
+                type, or ``application/octet-stream`` for raw), or raw PCM that is not
+                a whole number of frames.
+        """
         response = await self._http.request("POST", "/tts/bytes", json=request.to_json())
+        check_audio(response.status_code, response.headers.get("content-type", ""),
+                    response.content, request.output_format, "POST /tts/bytes")
         return response.content
 
     def sse(

@@ -30,6 +30,8 @@ from studio.offline.voices import BUILTIN_VOICES
 KEY = "sk_test_not_a_real_key"
 FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_backoff=0.002)
 WAV = OutputFormat("wav", "pcm_s16le", 44100)
+#: The content type a WAV infill answer carries (an answer without one is not audio).
+WAV_TYPE = {"content-type": "audio/wav"}
 
 
 class Recorder:
@@ -50,7 +52,7 @@ def client_for(recorder: Recorder) -> CartesiaClient:
 
 
 async def test_infill_sends_the_sdks_multipart_fields() -> None:
-    rec = Recorder(httpx.Response(200, content=b"RIFF-middle"))
+    rec = Recorder(httpx.Response(200, content=b"RIFF-middle", headers=WAV_TYPE))
     async with client_for(rec) as client:
         body = await client.infill.bytes(
             transcript="the new words", voice_id="voice-1", model_id="sonic-3",
@@ -74,7 +76,7 @@ async def test_infill_sends_the_sdks_multipart_fields() -> None:
 
 
 async def test_infill_to_mp3_sends_the_bit_rate_not_an_encoding() -> None:
-    rec = Recorder(httpx.Response(200, content=b"ID3"))
+    rec = Recorder(httpx.Response(200, content=b"ID3", headers={"content-type": "audio/mpeg"}))
     async with client_for(rec) as client:
         await client.infill.bytes(
             transcript="x", voice_id="v", model_id="sonic-3", language="fr",
@@ -106,7 +108,7 @@ async def test_infill_refuses_before_sending(kwargs: dict[str, object], message:
 
 async def test_a_multipart_request_is_sent_whole_again_on_retry() -> None:
     rec = Recorder(httpx.Response(503, json={"message": "busy"}),
-                   httpx.Response(200, content=b"middle"))
+                   httpx.Response(200, content=b"middle", headers=WAV_TYPE))
     async with client_for(rec) as client:
         assert await client.infill.bytes(
             transcript="t", voice_id="v", model_id="sonic-3", language="en",

@@ -1,0 +1,45 @@
+"""How long the client waits for a server that answers but does not progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from studio.api._constants import (
+    CONNECT_FAILURE_MEMORY_S,
+    HTTP_REQUEST_DEADLINE_S,
+    WS_CONTEXT_BASE_S,
+    WS_CONTEXT_S_PER_CHAR,
+    WS_INACTIVITY_TIMEOUT_S,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    """The client's deadlines, in seconds (defaults in :mod:`studio.api._constants`).
+
+    Attributes:
+        ws_inactivity: a WebSocket context with no message for this long (while its
+            caller waits for one) raises :class:`APITimeoutError` and is cancelled.
+        ws_context_base: with ``ws_context_per_char``, the overall deadline of a
+            context: ``base + per_char * characters sent``, from its first send.
+        ws_context_per_char: seconds allowed per transcript character.
+        http_request: whole-request deadline of a request whose body is read at once.
+        connect_failure_memory: how long a failed WebSocket open is remembered and
+            repeated to later opens instead of trying again.
+    """
+
+    ws_inactivity: float = WS_INACTIVITY_TIMEOUT_S
+    ws_context_base: float = WS_CONTEXT_BASE_S
+    ws_context_per_char: float = WS_CONTEXT_S_PER_CHAR
+    http_request: float = HTTP_REQUEST_DEADLINE_S
+    connect_failure_memory: float = CONNECT_FAILURE_MEMORY_S
+
+    def __post_init__(self) -> None:
+        if min(self.ws_inactivity, self.ws_context_base, self.http_request) <= 0:
+            raise ValueError("deadlines must be > 0 seconds")
+        if self.ws_context_per_char < 0 or self.connect_failure_memory < 0:
+            raise ValueError("deadline allowances must be >= 0 seconds")
+
+    def ws_context(self, characters: int) -> float:
+        """The overall deadline in seconds of a context sent ``characters`` of text."""
+        return self.ws_context_base + self.ws_context_per_char * characters
