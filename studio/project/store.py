@@ -34,6 +34,7 @@ project writer, or the CLI), reads from any.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -1060,13 +1061,16 @@ class _Transaction:
                 exc = error
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.Error):
+        if isinstance(exc, (sqlite3.Error, OSError)):
+            # An OSError too (ENOSPC from a side file, a temporary file): with several
+            # jobs writing at once, whichever meets the full disk first must give the
+            # same one message, not a traceback.
             raise _io_error(self._store.path, exc) from exc
 
 
-def _io_error(path: Path, exc: sqlite3.Error) -> ProjectError:
+def _io_error(path: Path, exc: sqlite3.Error | OSError) -> ProjectError:
     text = str(exc)
-    if "full" in text:
+    if "full" in text or getattr(exc, "errno", None) == errno.ENOSPC:
         message = f"Cannot save to {path.name}: the disk is full."
     elif "readonly" in text or "read-only" in text:
         message = f"Cannot save to {path.name}: the file or its folder has become read-only."

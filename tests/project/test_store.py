@@ -553,3 +553,42 @@ def test_audio_damaged_after_opening_is_found_when_read(tmp_path: Path) -> None:
         take.source.read()
     assert take.damaged
     store.close()
+
+
+@pytest.mark.parametrize("failure", [
+    OSError(28, "No space left on device"),  # errno.ENOSPC
+    sqlite3.OperationalError("database or disk is full"),
+])
+def test_a_full_disk_under_concurrent_writes_is_one_message_and_keeps_finished_takes(
+        tmp_path: Path, monkeypatch, failure: Exception) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    store = new_project(tmp_path)
+    blocks = [Block(text=f"Block {n}.", voice_id="v1") for n in range(6)]
+    takes = [take_for(block, seconds=0.2, seed=n) for n, block in enumerate(blocks)]
+    real_insert = ProjectStore._insert_audio
+    calls = []
+    lock = threading.Lock()
+
+    def insert(self, db, *args):  # the disk fills up from the fourth write on
+        with lock:
+            calls.append(1)
+            full = len(calls) >= 4
+        if full:
+            raise failure
+        return real_insert(self, db, *args)
+
+    monkeypatch.setattr(ProjectStore, "_insert_audio", insert)
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(store.add_take, b, t) for b, t in zip(blocks, takes, strict=True)]
+    errors = [f.exception() for f in futures]
+    written = [b.id for b, e in zip(blocks, errors, strict=True) if e is None]
+    assert len(written) == 3
+    for error in errors:
+        if error is not None:
+            assert isinstance(error, ProjectError) and error.kind == "io"
+            assert str(error) == "Cannot save to p.cstudio: the disk is full."
+    store.close()
+    loaded = ProjectStore.open(tmp_path / "p.cstudio").load()
+    assert sorted(b.id for b in loaded.blocks) == sorted(written)  # all finished work kept
+    assert all(len(b.takes) == 1 and not b.takes[0].damaged for b in loaded.blocks)
