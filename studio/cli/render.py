@@ -41,7 +41,7 @@ from studio.project.render_plan import (
     BlockDelivery,
     script_blocks,
 )
-from studio.project.script import ScriptError, read_script_file, split_paragraphs
+from studio.project.script import ScriptError, read_script_file, split_script
 from studio.project.transcript import spoken_text, spoken_word_count
 from studio.services.backend import Backend, start_backend
 from studio.services.catalog import pick_voice
@@ -157,13 +157,18 @@ async def resolve_voice(backend: Backend, voice: str, language: str) -> Voice:
 
 
 def check_render_args(args: argparse.Namespace) -> list[str]:
-    """The script's paragraphs, after checking every ``render`` argument that can be
-    checked before any work (so bad input costs neither time nor credits).
+    """The script's blocks (its notices printed to stderr), after checking every
+    ``render`` argument that can be checked before any work (so bad input costs
+    neither time nor credits).
 
     Raises:
         ScriptError: a message for the user (exit status 2).
     """
-    paragraphs = split_paragraphs(read_script_file(args.script))
+    read = read_script_file(args.script)
+    script = split_script(read.text)
+    for notice in read.notices + script.notices:
+        print(f"cartesia-studio: {args.script}: {notice}", file=sys.stderr)
+    paragraphs = list(script.blocks)
     if not paragraphs:
         raise ScriptError(f"{args.script}: the script is empty (no text to render)")
     if args.jobs < 1:

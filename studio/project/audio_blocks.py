@@ -4,11 +4,13 @@ Samples that are exact 16-bit values (what the studio renders, ``pcm_s16le``) ar
 stored as FLAC through soundfile (libsndfile), about half the size of raw 16-bit
 PCM for speech; anything else as raw little-endian float32. Each block holds at
 most :data:`AUDIO_BLOCK_FRAMES` frames and decodes on its own, like Audacity's
-sample blocks.
+sample blocks. Each block carries a checksum (:func:`block_checksum`) checked when it
+is read, so audio damaged on disk is found rather than played or reused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Sequence
 
@@ -74,3 +76,9 @@ def decode_audio(encoding: str, blobs: Sequence[bytes], frames: int) -> npt.NDAr
     if at != frames:
         raise ValueError(f"stored audio has {at} frames, expected {frames}")
     return out
+
+
+def block_checksum(blob: bytes) -> str:
+    """The checksum stored beside a block: BLAKE2b, 128 bits, as hex (catches damage
+    on disk; it is not a defence against someone forging a file)."""
+    return hashlib.blake2b(blob, digest_size=16).hexdigest()

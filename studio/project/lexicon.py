@@ -18,6 +18,9 @@ Formats (:data:`Format`):
 ``csv``
     Two columns ``text,alias``, header optional on reading (written), UTF-8 with or without
     a BOM (written with one, so spreadsheet programs show IPA correctly), RFC 4180 quoting.
+    A cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR is written with a leading
+    ``'`` (OWASP CSV injection: a spreadsheet would run it as a formula); reading takes
+    that ``'`` off again.
 ``pls``
     W3C Pronunciation Lexicon Specification 1.0 (www.w3.org/TR/pronunciation-lexicon/), as
     ElevenLabs uses: ``<lexeme><grapheme>`` with ``<alias>`` or ``<phoneme>`` (IPA only).
@@ -28,7 +31,9 @@ Formats (:data:`Format`):
     could exhaust memory.
 
 Every reader raises :class:`LexiconError` (a ``ValueError``) naming the line, item or
-lexeme at fault. Reading and validation are linear in the number of items.
+lexeme at fault; a parser's own failure (nesting too deep, a bad encoding, out of
+memory) is a "malformed file" :class:`LexiconError` too. Reading and validation are
+linear in the number of items.
 """
 
 from __future__ import annotations
@@ -370,13 +375,34 @@ def parse_lexicon(data: str | bytes, fmt: Format | None = None) -> list[LexiconI
     """
     text = _decode(data, fmt) if isinstance(data, bytes) else data.removeprefix("\ufeff")
     fmt = fmt or sniff_format(text)
-    if fmt == "json":
-        return _parse_json(text)
-    if fmt == "csv":
-        return _parse_csv(text)
-    if fmt == "pls":
-        return _parse_pls(text)
+    try:
+        if fmt == "json":
+            return _parse_json(text)
+        if fmt == "csv":
+            return _parse_csv(text)
+        if fmt == "pls":
+            return _parse_pls(text)
+    except LexiconError:
+        raise
+    # A parser's own limits (nesting past the recursion limit, a lone surrogate, a file
+    # too big to hold) are a malformed file too, never a traceback past the UI.
+    except (RecursionError, MemoryError, UnicodeError, ValueError) as exc:
+        raise LexiconError(f"malformed file: not a readable {_FORMAT_NAMES[fmt]} "
+                           f"pronunciation dictionary ({_failure(exc)})") from None
     raise LexiconError(f"unknown lexicon format {fmt!r}")
+
+
+_FORMAT_NAMES: dict[str, str] = {"json": "JSON", "csv": "CSV", "pls": "PLS"}
+
+
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, MemoryError):
+        return "too large to read"
+    if isinstance(exc, UnicodeError):
+        return "invalid text encoding"
+    return str(exc) or type(exc).__name__
 
 
 def read_lexicon(path: str | Path) -> list[LexiconItem]:
@@ -437,7 +463,7 @@ def _parse_csv(text: str) -> list[LexiconItem]:
                 raise LexiconError(
                     f"line {reader.line_num}: expected 2 columns (text,alias), "
                     f"found {len(row)}")
-            items.append(LexiconItem(row[0], row[1]))
+            items.append(LexiconItem(_unquote_cell(row[0]), _unquote_cell(row[1])))
     except csv.Error as exc:
         raise LexiconError(f"line {reader.line_num}: bad CSV: {exc}") from None
     return items
@@ -507,11 +533,25 @@ def format_lexicon(items: Iterable[LexiconItem], fmt: Format, *,
         out = io.StringIO(newline="")
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(["text", "alias"])
-        writer.writerows([i.text, i.alias] for i in items)
+        writer.writerows([_quote_cell(i.text), _quote_cell(i.alias)] for i in items)
         return out.getvalue()
     if fmt == "pls":
         return _format_pls(items, language)
     raise LexiconError(f"unknown lexicon format {fmt!r}")
+
+
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection": one starting with
+# =, +, -, @, tab or CR), or one already quoted that way, gets a leading apostrophe on
+# export; reading a CSV takes one off again, so such entries come back unchanged.
+_FORMULA_CELL = re.compile("'*[=+\\-@\t\r]")
+
+
+def _quote_cell(cell: str) -> str:
+    return "'" + cell if _FORMULA_CELL.match(cell) else cell
+
+
+def _unquote_cell(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and _FORMULA_CELL.match(cell) else cell
 
 
 def _format_pls(items: Iterable[LexiconItem], language: str) -> str:

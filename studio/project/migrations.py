@@ -30,6 +30,10 @@ them marks exactly that take as out of date.
 
 Version 6: chapters (issue #12). ``blocks.chapter`` holds the title of the chapter a
 block starts (NULL: it starts none).
+
+Version 7: each audio block carries its checksum (``audio_blocks.checksum``,
+:func:`studio.project.audio_blocks.block_checksum`), computed here for blocks stored
+before, so audio damaged on disk from now on is found when it is read.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 
+from studio.project.audio_blocks import block_checksum
 from studio.project.cache import take_key
 
 #: "CSTD" as a big-endian 32-bit integer, in the SQLite header at offset 68.
@@ -153,8 +158,18 @@ def _v6(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE blocks ADD COLUMN chapter TEXT")
 
 
+def _v7(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE audio_blocks ADD COLUMN checksum TEXT NOT NULL DEFAULT ''")
+    rowids = [row[0] for row in db.execute("SELECT rowid FROM audio_blocks")]
+    for rowid in rowids:  # one block in memory at a time
+        (data,) = db.execute("SELECT data FROM audio_blocks WHERE rowid = ?",
+                             (rowid,)).fetchone()
+        db.execute("UPDATE audio_blocks SET checksum = ? WHERE rowid = ?",
+                   (block_checksum(data), rowid))
+
+
 #: Step *i* takes a file from version *i* to *i + 1*.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -49,9 +49,12 @@ class TakeAudio:
     Attributes:
         sample_rate: Hz.
         frames: length in samples (known without loading).
+        damaged: the stored samples failed their checksum or do not decode (found when
+            the project opened or when they were read): never reused, shown as damaged.
     """
 
-    __slots__ = ("_array", "_loader", "_lock", "frames", "sample_rate", "store_key")
+    __slots__ = ("_array", "_loader", "_lock", "damaged", "frames", "sample_rate",
+                 "store_key")
 
     def __init__(
         self,
@@ -67,6 +70,7 @@ class TakeAudio:
         #: ``(project id, audio row id)`` once a project file holds these samples, so
         #: a reused take points at the same audio instead of storing it again.
         self.store_key: tuple[str, int] | None = None
+        self.damaged = False
         self._array = array
         self._loader = loader
         self._lock = threading.Lock()
@@ -161,6 +165,12 @@ class Take:
         """float32 mono samples, shape ``(frames,)``; never modified. May read the
         project file on first use (see :class:`TakeAudio`)."""
         return self.source.array
+
+    @property
+    def damaged(self) -> bool:
+        """Whether the stored audio failed its check (:attr:`TakeAudio.damaged`): such
+        a take is never reused as a cache hit; Generate makes a new one."""
+        return self.source.damaged
 
     @property
     def sample_rate(self) -> int:

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from studio.project.audio_blocks import decode_audio
+from studio.project.audio_blocks import block_checksum, decode_audio
 from studio.project.migrations import SCHEMA_VERSION
 from studio.project.store import (
     SUFFIX,
@@ -140,8 +140,9 @@ def recover_copy(path: Path, target: Path | None = None) -> tuple[Path, int, int
                 except (ValueError, TypeError):
                     continue
                 _insert(db, "audio", row)
-                db.executemany("INSERT INTO audio_blocks(audio_id, seq, data) VALUES (?, ?, ?)",
-                               [(row["id"], seq, data) for seq, data in blobs])
+                db.executemany(
+                    "INSERT INTO audio_blocks(audio_id, seq, data, checksum) VALUES (?, ?, ?, ?)",
+                    [(row["id"], seq, data, block_checksum(data)) for seq, data in blobs])
                 good_audio.add(row["id"])
             for row in tables["takes"]:
                 if row.get("block_id") in block_ids and row.get("audio_id") in good_audio:

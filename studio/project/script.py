@@ -8,7 +8,9 @@ sent as continuations of one WebSocket context (seed: ``GenerationRequest.contin
 
 from __future__ import annotations
 
+import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeAlias
 
@@ -24,27 +26,118 @@ class ScriptError(ValueError):
     """A script that cannot be used, with a message fit to show the user."""
 
 
-def read_script_file(path: Path) -> str:
-    """The text of a UTF-8 script file (a UTF-8 BOM is dropped).
+#: The largest script file read, in bytes (and pasted text, in characters): past this
+#: a script is refused rather than read, so ``/dev/zero`` ends at once.
+MAX_SCRIPT_BYTES = 20 * 1024 * 1024
+
+#: Characters per block: a longer paragraph is cut at sentence ends into several blocks
+#: (one block is one generation and one take; a huge one would take minutes to lay out).
+MAX_BLOCK_CHARS = 5_000
+
+# C0 and C1 control characters except tab, line feed and carriage return. A NUL cut the
+# rest of its word off downstream; none of them is anything a voice can say.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptRead:
+    """Script text and what was changed on the way in, as sentences for the user.
+
+    Attributes:
+        text: the text to cut into blocks (:func:`split_script`).
+        notices: what was removed or cut, in reading order; empty when nothing was.
+    """
+
+    text: str
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptBlocks:
+    """The blocks of a script, and what :func:`split_script` cut to make them.
+
+    Attributes:
+        blocks: the text of each block, in order.
+        notices: one sentence per paragraph that was cut into several blocks.
+    """
+
+    blocks: tuple[str, ...]
+    notices: tuple[str, ...] = ()
+
+
+def read_script_file(path: Path, limit: int = MAX_SCRIPT_BYTES) -> ScriptRead:
+    """The text of a UTF-8 script file (a UTF-8 BOM is dropped), cleaned by
+    :func:`clean_script_text`.
+
+    At most ``limit + 1`` bytes are read, so a device or a pipe that never ends is
+    refused at once; a named pipe with no writer reads as empty instead of waiting.
 
     Raises:
-        ScriptError: if the file is missing, unreadable or not UTF-8 (naming the
-            byte offset of the first bad byte).
+        ScriptError: if the file is missing, unreadable, over ``limit`` bytes or not
+            UTF-8 (naming the byte offset and line of the first bad byte).
     """
     try:
-        raw = path.read_bytes()
+        raw = _read_at_most(path, limit + 1)
     except FileNotFoundError:
         raise ScriptError(f"{path}: no such file") from None
     except OSError as exc:
         raise ScriptError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(raw) > limit:
+        raise ScriptError(
+            f"{path}: the script is larger than {_megabytes(limit)}; split it into "
+            "several files and import them one after the other"
+        )
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ScriptError(
             f"{path}: not UTF-8 text (bad byte 0x{raw[exc.start]:02x} at byte {exc.start}, "
             f"line {line}); save the script as UTF-8 and try again"
         ) from None
+    return clean_script_text(text, limit)
+
+
+def _read_at_most(path: Path, count: int) -> bytes:
+    """Up to ``count`` bytes of ``path``. Opened without blocking, so a named pipe
+    with no writer does not wait for one, then read blocking."""
+    nonblocking: int = getattr(os, "O_NONBLOCK", 0)  # not on Windows
+    fd = os.open(path, os.O_RDONLY | nonblocking)
+    try:
+        if nonblocking:
+            os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            return stream.read(count)
+    finally:
+        os.close(fd)
+
+
+def clean_script_text(text: str, limit: int = MAX_SCRIPT_BYTES) -> ScriptRead:
+    """``text`` without control characters (NUL and the like; tabs and line ends stay),
+    with a notice naming how many went and where the first was.
+
+    Raises:
+        ScriptError: ``text`` is longer than ``limit`` characters.
+    """
+    if len(text) > limit:
+        raise ScriptError(
+            f"the text is larger than {_megabytes(limit)}; add it in several parts"
+        )
+    first = _CONTROL.search(text)
+    if first is None:
+        return ScriptRead(text)
+    cleaned, count = _CONTROL.subn("", text)
+    line = text.count("\n", 0, first.start()) + 1
+    column = first.start() - (text.rfind("\n", 0, first.start()) + 1) + 1
+    what = "a control character" if count == 1 else f"{count:,} control characters"
+    return ScriptRead(cleaned, (
+        f"Removed {what} (first: U+{ord(first.group()):04X} at line {line}, "
+        f"column {column}); they are not text a voice can read.",
+    ))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -59,6 +152,25 @@ def split_paragraphs(text: str) -> list[str]:
         if joined:
             paragraphs.append(joined)
     return paragraphs
+
+
+def split_script(text: str, limit: int = MAX_BLOCK_CHARS) -> ScriptBlocks:
+    """The blocks of ``text``: its paragraphs (:func:`split_paragraphs`), each one over
+    ``limit`` characters cut at sentence ends (:func:`split_for_streaming`) into
+    several blocks, with a notice per paragraph cut."""
+    blocks: list[str] = []
+    notices: list[str] = []
+    for number, paragraph in enumerate(split_paragraphs(text), start=1):
+        if len(paragraph) <= limit:
+            blocks.append(paragraph)
+            continue
+        pieces = [piece.strip() for piece in split_for_streaming(paragraph, limit)]
+        blocks.extend(pieces)
+        notices.append(
+            f"Paragraph {number} has {len(paragraph):,} characters; it was cut at "
+            f"sentence ends into {len(pieces)} blocks of at most {limit:,}."
+        )
+    return ScriptBlocks(tuple(blocks), tuple(notices))
 
 
 def split_for_streaming(transcript: str, limit: int = MAX_INPUT_CHARS) -> list[str]:

@@ -34,6 +34,7 @@ project writer, or the CLI), reads from any.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -55,7 +56,7 @@ import numpy as np
 import numpy.typing as npt
 
 from studio.api.errors import CartesiaError
-from studio.project.audio_blocks import decode_audio, encode_audio
+from studio.project.audio_blocks import block_checksum, decode_audio, encode_audio
 from studio.project.lexicon import LexiconItem
 from studio.project.migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 from studio.project.model import Block, Recording, Take, TakeAudio
@@ -151,6 +152,8 @@ class LoadedProject:
         clips: take id -> the clips made for it (infill candidates, pasted audio),
             oldest first; edits refer to them.
         recordings: the Voice lab's recordings, oldest first.
+        damaged_takes: ids of live takes whose stored audio fails its checksum
+            (:attr:`~studio.project.model.Take.damaged`), in script order.
     """
 
     blocks: list[Block]
@@ -158,6 +161,7 @@ class LoadedProject:
     credits_spent: int = 0
     clips: dict[str, list[Clip]] = field(default_factory=dict)
     recordings: list[Recording] = field(default_factory=list)
+    damaged_takes: list[str] = field(default_factory=list)
 
 
 # --- checking and opening -------------------------------------------------------------
@@ -616,8 +620,9 @@ class ProjectStore:
         cursor = db.execute("INSERT INTO audio(sample_rate, frames, encoding) VALUES (?, ?, ?)",
                             (source.sample_rate, source.frames, encoding))
         new_audio = int(cursor.lastrowid or 0)
-        db.executemany("INSERT INTO audio_blocks(audio_id, seq, data) VALUES (?, ?, ?)",
-                       [(new_audio, seq, blob) for seq, blob in enumerate(blobs)])
+        db.executemany(
+            "INSERT INTO audio_blocks(audio_id, seq, data, checksum) VALUES (?, ?, ?, ?)",
+            [(new_audio, seq, blob, block_checksum(blob)) for seq, blob in enumerate(blobs)])
         return (self.project_id, new_audio)
 
     @staticmethod
@@ -758,10 +763,12 @@ class ProjectStore:
     # --- reading ----------------------------------------------------------------
 
     def read_audio(self, audio_id: int) -> npt.NDArray[np.float32]:
-        """The samples of stored audio ``audio_id`` (float32, ``(frames,)``).
+        """The samples of stored audio ``audio_id`` (float32, ``(frames,)``), each block
+        checked against its checksum.
 
         Raises:
-            ProjectError: kind ``io`` or ``corrupt``.
+            ProjectError: kind ``io``, or ``corrupt`` when a block fails its checksum or
+                does not decode.
         """
         try:
             db = self._db()
@@ -770,8 +777,13 @@ class ProjectStore:
             ).fetchone()
             if head is None:
                 raise ValueError(f"audio {audio_id} is missing")
-            blobs = [row[0] for row in db.execute(
-                "SELECT data FROM audio_blocks WHERE audio_id = ? ORDER BY seq", (audio_id,))]
+            blobs = []
+            for data, checksum in db.execute(
+                    "SELECT data, checksum FROM audio_blocks WHERE audio_id = ? ORDER BY seq",
+                    (audio_id,)):
+                if checksum != block_checksum(data):
+                    raise ValueError(f"audio {audio_id} is damaged (a block fails its checksum)")
+                blobs.append(data)
             return decode_audio(head[1], blobs, int(head[0]))
         except sqlite3.Error as exc:
             raise ProjectError(
@@ -815,14 +827,16 @@ class ProjectStore:
                 "FROM takes t JOIN audio a ON a.id = t.audio_id "
                 "WHERE t.deleted = 0 ORDER BY t.block_id, t.position, t.created_at").fetchall()
             sources: dict[int, TakeAudio] = {}
+            damaged = self._damaged_audio(db)
 
             def source_of(audio_id: int, sample_rate: int, frames: int) -> TakeAudio:
                 source = sources.get(audio_id)
                 if source is None:
-                    source = TakeAudio(
-                        int(sample_rate), int(frames), loader=_AudioLoader(self, audio_id)
-                    )
+                    loader = _AudioLoader(self, audio_id)
+                    source = TakeAudio(int(sample_rate), int(frames), loader=loader)
+                    loader.source = source
                     source.store_key = (self.project_id, audio_id)
+                    source.damaged = audio_id in damaged
                     sources[audio_id] = source
                 return source
 
@@ -862,11 +876,27 @@ class ProjectStore:
             if block.selected_take is None:
                 block.selected_take_id = (max(block.takes, key=lambda t: t.created_at).id
                                           if block.takes else None)
-        loaded = LoadedProject(list(blocks.values()), settings, spent, clips, recordings)
+        damaged_takes = [t.id for b in blocks.values() for t in b.takes if t.damaged]
+        if damaged_takes:
+            log.warning("%s: %d take(s) with damaged audio: %s", self.path,
+                        len(damaged_takes), damaged_takes)
+        loaded = LoadedProject(list(blocks.values()), settings, spent, clips, recordings,
+                               damaged_takes)
         rows = script_rows(loaded.blocks)
         self._written_blocks = dict(rows.blocks)
         self._written_takes = dict(rows.takes)
         return loaded
+
+    @staticmethod
+    def _damaged_audio(db: sqlite3.Connection) -> set[int]:
+        """Stored audio with a block that fails its checksum (the integrity check on
+        open: one pass over the audio, hashed in blocks of at most a few MB)."""
+        damaged: set[int] = set()
+        for audio_id, data, checksum in db.execute(
+                "SELECT audio_id, data, checksum FROM audio_blocks"):
+            if audio_id not in damaged and checksum != block_checksum(data):
+                damaged.add(int(audio_id))
+        return damaged
 
     @staticmethod
     def _load_clips(db: sqlite3.Connection,
@@ -991,14 +1021,21 @@ class _AudioLoader:
     """Reads one stored audio row through whatever file the store has open now
     (so takes keep loading after Save As)."""
 
-    __slots__ = ("_audio_id", "_store")
+    __slots__ = ("_audio_id", "_store", "source")
 
     def __init__(self, store: ProjectStore, audio_id: int) -> None:
         self._store = store
         self._audio_id = audio_id
+        #: The samples this loader fills, marked damaged when they fail their check.
+        self.source: TakeAudio | None = None
 
     def __call__(self) -> npt.NDArray[np.float32]:
-        return self._store.read_audio(self._audio_id)
+        try:
+            return self._store.read_audio(self._audio_id)
+        except ProjectError as exc:
+            if exc.kind == "corrupt" and self.source is not None:
+                self.source.damaged = True
+            raise
 
 
 class _Transaction:
@@ -1029,13 +1066,16 @@ class _Transaction:
                 exc = error
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.Error):
+        if isinstance(exc, (sqlite3.Error, OSError)):
+            # An OSError too (ENOSPC from a side file, a temporary file): with several
+            # jobs writing at once, whichever meets the full disk first must give the
+            # same one message, not a traceback.
             raise _io_error(self._store.path, exc) from exc
 
 
-def _io_error(path: Path, exc: sqlite3.Error) -> ProjectError:
+def _io_error(path: Path, exc: sqlite3.Error | OSError) -> ProjectError:
     text = str(exc)
-    if "full" in text:
+    if "full" in text or getattr(exc, "errno", None) == errno.ENOSPC:
         message = f"Cannot save to {path.name}: the disk is full."
     elif "readonly" in text or "read-only" in text:
         message = f"Cannot save to {path.name}: the file or its folder has become read-only."

@@ -226,8 +226,9 @@ class ScriptDocument(QObject):
     # --- the take cache --------------------------------------------------------
 
     def has_take_with_key(self, key: str) -> bool:
-        """Whether any take in the script has cache key ``key`` (never for "")."""
-        return bool(key) and key in self._takes_by_key
+        """Whether any take in the script has cache key ``key`` (never for "", never a
+        damaged take)."""
+        return bool(key) and key in self._takes_by_key and bool(self._with_key(key))
 
     def cached_take(self, key: str, prefer_block: str = "") -> tuple[Block, Take] | None:
         """A take with cache key ``key``, or ``None``: a take of ``prefer_block`` wins
@@ -261,7 +262,7 @@ class ScriptDocument(QObject):
         for block_id, take_id in self._takes_by_key.takes(key) if key else ():
             block = self._by_id.get(block_id)
             take = next((t for t in block.takes if t.id == take_id), None) if block else None
-            if block is not None and take is not None:
+            if block is not None and take is not None and not take.damaged:
                 out.append((block, take))
         return out
 

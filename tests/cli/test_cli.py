@@ -167,3 +167,12 @@ def test_a_long_paragraph_streams_as_continuations_with_one_timeline(tmp_path: P
     info = sf.info(out)
     assert words[-1]["end"] <= info.duration + 0.01
     assert info.duration > 0.25 * len(words)
+
+
+def test_render_refuses_an_endless_script_at_once(tmp_path: Path) -> None:
+    result = run_cli("render", "/dev/zero", "-o", str(tmp_path / "out.wav"), cwd=tmp_path,
+                     timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "/dev/zero: the script is larger than 20 MB" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out.wav").exists()

@@ -218,3 +218,44 @@ def test_spreadsheet_csv_files_semicolons_blank_rows_utf16_and_windows_1252() ->
     assert parse_lexicon(semicolons.encode("utf-16"), "csv") == expected
     assert parse_lexicon("Zoë,ZOH-ee\r\nNyx,nicks\r\n".encode("cp1252"), "csv") == expected
     assert parse_lexicon("Zoë,ZOH-ee\n,\n,\nNyx,nicks\n", "csv") == expected
+
+
+@pytest.mark.parametrize(("data", "fmt", "reason"), [
+    ("[" * 100_000 + "]" * 100_000, "json", "nested too deeply"),
+    ('[{"text": "a", "alias": "b"}' + "," + "[" * 100_000, "json", "malformed file|bad JSON"),
+    (b"\xff\xfe\x00\xd8", None, "not UTF-16"),
+])
+def test_any_parse_failure_is_a_malformed_file_message(data, fmt, reason):
+    with pytest.raises(LexiconError, match=reason):
+        parse_lexicon(data, fmt)
+
+
+def test_a_deeply_nested_json_file_names_the_file(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(LexiconError) as error:
+        read_lexicon(path)
+    assert str(error.value) == ("deep.json: malformed file: not a readable JSON pronunciation "
+                                "dictionary (nested too deeply)")
+
+
+def test_running_out_of_memory_while_parsing_is_a_malformed_file(monkeypatch):
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+    monkeypatch.setattr(json, "loads", exhausted)
+    with pytest.raises(LexiconError, match=r"malformed file: .*\(too large to read\)"):
+        parse_lexicon("[]", "json")
+
+
+def test_csv_export_neutralises_formula_cells_and_import_restores_them(tmp_path):
+    items = [LexiconItem("=cmd|' /C calc'!A0", "+1"), LexiconItem("-ing", "@home"),
+             LexiconItem("\tTabbed", "\rReturn"), LexiconItem("'=quoted", "'plain"),
+             LexiconItem("Normal", "nor-mal")]
+    text = format_lexicon(items, "csv")
+    rows = text.split("\r\n")
+    assert rows[1] == "'=cmd|' /C calc'!A0,'+1"
+    assert rows[2] == "'-ing,'@home"
+    assert rows[4] == "''=quoted,'plain" and rows[5] == "Normal,nor-mal"
+    path = tmp_path / "out.csv"
+    write_lexicon(items, path)
+    assert read_lexicon(path) == items

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from studio.project.script import (
+    MAX_BLOCK_CHARS,
+    ScriptBlocks,
     ScriptError,
+    ScriptRead,
+    clean_script_text,
     read_script_file,
     split_for_streaming,
     split_paragraphs,
+    split_script,
 )
 
 
@@ -40,7 +46,56 @@ def test_missing_file_is_a_script_error(tmp_path: Path) -> None:
 def test_bom_is_dropped(tmp_path: Path) -> None:
     path = tmp_path / "bom.txt"
     path.write_bytes(b"\xef\xbb\xbfHello")
-    assert read_script_file(path) == "Hello"
+    assert read_script_file(path) == ScriptRead("Hello")
+
+
+def test_control_characters_are_removed_with_a_notice_naming_the_first(tmp_path: Path) -> None:
+    path = tmp_path / "nul.txt"
+    path.write_bytes(b"One line.\nA wo\x00rd and a bell\x07.\tTabbed.\r\n")
+    read = read_script_file(path)
+    assert read.text == "One line.\nA word and a bell.\tTabbed.\r\n"
+    assert read.notices == ("Removed 2 control characters (first: U+0000 at line 2, "
+                            "column 5); they are not text a voice can read.",)
+    assert split_paragraphs(read.text) == ["One line. A word and a bell.\tTabbed."]
+
+
+def test_clean_text_has_no_notice() -> None:
+    assert clean_script_text("Plain text.\n") == ScriptRead("Plain text.\n", ())
+
+
+def test_a_script_over_the_limit_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"word " * 300)
+    with pytest.raises(ScriptError, match=r"big.txt: the script is larger than"):
+        read_script_file(path, limit=1000)
+    assert read_script_file(path, limit=1500).text == "word " * 300
+    with pytest.raises(ScriptError, match=r"larger than 20 MB"):
+        read_script_file(Path("/dev/zero"))  # endless: refused after 20 MB + 1 byte
+
+
+def test_a_named_pipe_with_no_writer_reads_as_empty_instead_of_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert read_script_file(fifo) == ScriptRead("")
+
+
+def test_pasted_text_over_the_limit_is_refused() -> None:
+    with pytest.raises(ScriptError, match="larger than"):
+        clean_script_text("x" * 11, limit=10)
+
+
+def test_a_huge_paragraph_is_cut_at_sentence_ends_into_blocks_with_a_notice() -> None:
+    sentence = "This sentence is forty characters long. "
+    huge = sentence * 300  # 12,000 characters in one paragraph
+    script = split_script(f"Short one.\n\n{huge}\n\nLast.")
+    assert script.blocks[0] == "Short one." and script.blocks[-1] == "Last."
+    middle = script.blocks[1:-1]
+    assert len(middle) == 3 and all(len(b) <= MAX_BLOCK_CHARS for b in middle)
+    assert all(b.endswith("long.") for b in middle)
+    assert " ".join(middle) == huge.strip()
+    assert script.notices == ("Paragraph 2 has 11,999 characters; it was cut at sentence "
+                              "ends into 3 blocks of at most 5,000.",)
+    assert split_script("A.\n\nB.") == ScriptBlocks(("A.", "B."), ())
 
 
 def test_short_transcript_is_one_input() -> None:

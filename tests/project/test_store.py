@@ -11,7 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from studio.project.audio_blocks import AUDIO_BLOCK_FRAMES, decode_audio, encode_audio
+from studio.project.audio_blocks import (
+    AUDIO_BLOCK_FRAMES,
+    block_checksum,
+    decode_audio,
+    encode_audio,
+)
 from studio.project.cache import find_cached, take_key
 from studio.project.migrations import APPLICATION_ID, SCHEMA_VERSION
 from studio.project.model import Block, make_take
@@ -481,3 +486,128 @@ def test_a_truncated_copy_can_still_be_recovered(tmp_path: Path) -> None:
     for block in loaded.blocks:
         for take in block.takes:
             assert take.audio.shape == (take.frames,)
+
+
+def _damage_block(path: Path, audio_id: int) -> None:
+    """Flip one byte of a stored audio block behind the store's back (bit rot)."""
+    db = sqlite3.connect(path)
+    (data,) = db.execute("SELECT data FROM audio_blocks WHERE audio_id = ? AND seq = 0",
+                         (audio_id,)).fetchone()
+    damaged = bytes([data[0] ^ 0xFF]) + data[1:]
+    db.execute("UPDATE audio_blocks SET data = ? WHERE audio_id = ? AND seq = 0",
+               (damaged, audio_id))
+    db.commit()
+    db.close()
+
+
+def test_migration_to_version_7_checksums_the_audio_already_stored(tmp_path: Path) -> None:
+    from studio.project import migrations
+    path = tmp_path / "v6.cstudio"
+    audio = speech_like(0.5, sixteen_bit=False)
+    write_v1_project(path, audio)
+    db = sqlite3.connect(path, isolation_level=None)
+    migrations.migrate(db, target=6)  # a file as version 6 left it: no checksums
+    assert "checksum" not in [r[1] for r in db.execute("PRAGMA table_info(audio_blocks)")]
+    db.close()
+    assert check_project(path) == 6
+
+    store = ProjectStore.open(path)
+    loaded = store.load()
+    assert loaded.damaged_takes == [] and not loaded.blocks[0].takes[0].damaged
+    assert np.array_equal(loaded.blocks[0].takes[0].audio, audio)
+    store.close()
+    db = sqlite3.connect(path)
+    (data, checksum), = db.execute("SELECT data, checksum FROM audio_blocks").fetchall()
+    assert checksum == block_checksum(data) and len(checksum) == 32
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+    db.close()
+
+
+def test_a_take_whose_audio_fails_its_checksum_is_damaged_and_never_reused(
+        tmp_path: Path) -> None:
+    from studio.services.document import ScriptDocument
+    store = new_project(tmp_path)
+    block = Block(text="Hello there.", voice_id="v1")
+    good, bad = take_for(block, seed=1), take_for(block, seed=2)
+    bad = make_take(bad.audio, RATE, bad.word_timestamps, PhonemeTimestamps(), bad.request,
+                    "cloud", 5, 2, cache_key="other-key")
+    store.add_take(block, good)
+    store.add_take(block, bad)
+    assert bad.source.store_key is not None
+    store.close()
+    _damage_block(tmp_path / "p.cstudio", bad.source.store_key[1])
+    assert check_project(tmp_path / "p.cstudio") == SCHEMA_VERSION  # SQLite sees nothing
+
+    store = ProjectStore.open(tmp_path / "p.cstudio")
+    loaded = store.load()
+    takes = {t.id: t for t in loaded.blocks[0].takes}
+    assert loaded.damaged_takes == [bad.id]
+    assert takes[bad.id].damaged and not takes[good.id].damaged
+    with pytest.raises(ProjectError, match="damaged") as error:
+        takes[bad.id].source.read()
+    assert error.value.kind == "corrupt"
+    assert np.array_equal(takes[good.id].audio, good.audio)  # nothing else is lost
+
+    document = ScriptDocument()
+    doc_block = document.add_block(text="Hello there.", voice_id="v1")
+    document.add_take(doc_block.id, takes[good.id])
+    document.add_take(doc_block.id, takes[bad.id])
+    assert document.cached_take("other-key") is None
+    assert not document.has_take_with_key("other-key")
+    assert document.cached_take(good.cache_key) == (doc_block, takes[good.id])
+    store.close()
+
+
+def test_audio_damaged_after_opening_is_found_when_read(tmp_path: Path) -> None:
+    store = new_project(tmp_path)
+    block = Block(text="Hello there.", voice_id="v1")
+    store.add_take(block, take_for(block))
+    store.close()
+    store = ProjectStore.open(tmp_path / "p.cstudio")
+    take = store.load().blocks[0].takes[0]
+    assert not take.damaged
+    assert take.source.store_key is not None
+    _damage_block(tmp_path / "p.cstudio", take.source.store_key[1])
+    with pytest.raises(ProjectError, match="fails its checksum"):
+        take.source.read()
+    assert take.damaged
+    store.close()
+
+
+@pytest.mark.parametrize("failure", [
+    OSError(28, "No space left on device"),  # errno.ENOSPC
+    sqlite3.OperationalError("database or disk is full"),
+])
+def test_a_full_disk_under_concurrent_writes_is_one_message_and_keeps_finished_takes(
+        tmp_path: Path, monkeypatch, failure: Exception) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    store = new_project(tmp_path)
+    blocks = [Block(text=f"Block {n}.", voice_id="v1") for n in range(6)]
+    takes = [take_for(block, seconds=0.2, seed=n) for n, block in enumerate(blocks)]
+    real_insert = ProjectStore._insert_audio
+    calls = []
+    lock = threading.Lock()
+
+    def insert(self, db, *args):  # the disk fills up from the fourth write on
+        with lock:
+            calls.append(1)
+            full = len(calls) >= 4
+        if full:
+            raise failure
+        return real_insert(self, db, *args)
+
+    monkeypatch.setattr(ProjectStore, "_insert_audio", insert)
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(store.add_take, b, t) for b, t in zip(blocks, takes, strict=True)]
+    errors = [f.exception() for f in futures]
+    written = [b.id for b, e in zip(blocks, errors, strict=True) if e is None]
+    assert len(written) == 3
+    for error in errors:
+        if error is not None:
+            assert isinstance(error, ProjectError) and error.kind == "io"
+            assert str(error) == "Cannot save to p.cstudio: the disk is full."
+    store.close()
+    loaded = ProjectStore.open(tmp_path / "p.cstudio").load()
+    assert sorted(b.id for b in loaded.blocks) == sorted(written)  # all finished work kept
+    assert all(len(b.takes) == 1 and not b.takes[0].damaged for b in loaded.blocks)

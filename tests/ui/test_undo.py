@@ -3,6 +3,7 @@ QUndoStack, the views that edit through it, and the window's Edit menu."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -534,3 +535,15 @@ def test_pasting_into_an_empty_block_fills_it_in_the_same_step(studio) -> None: 
     assert studio.document.blocks[0].id == block_id
     window.undo_action.trigger()
     assert [x.text for x in studio.document.blocks] == [""]
+
+
+def test_imported_control_characters_are_removed_with_a_notice(  # type: ignore[no-untyped-def]
+        studio, tmp_path: Path) -> None:
+    window = studio.window
+    script = tmp_path / "nul.txt"
+    script.write_bytes(b"A wo\x00rd.\n\nSecond.")
+    window.import_script(script)
+    assert [x.text for x in studio.document.blocks] == ["A word.", "Second."]
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Added 2 blocks from nul.txt. Removed a control character")
+    assert "U+0000 at line 1, column 5" in message

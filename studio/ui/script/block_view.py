@@ -48,6 +48,8 @@ def take_label(take: Take) -> str:
     backend = "Offline" if take.backend == "offline" else "Cloud"
     star = "★ " if take.starred else ""
     edited = " · edited" if take.edits else ""
+    if take.damaged:
+        edited += " · damaged audio"
     return (f"{star}{take.name} · {take_seconds(take):.1f} s · {take_words(take)} words"
             f"{edited} · {backend} · {cost}")
 

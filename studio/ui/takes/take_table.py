@@ -181,7 +181,7 @@ class TakeTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == STAR:
                 return _STARRED_COLOR if take.starred else _UNSTARRED_COLOR
-            if column == STATE and take.id in self._out_of_date:
+            if column == STATE and (take.damaged or take.id in self._out_of_date):
                 return _OUT_OF_DATE_COLOR
             if column == STATE and take.id == self._selected_id:
                 return _SELECTED_COLOR
@@ -203,6 +203,8 @@ class TakeTableModel(QAbstractTableModel):
         if column == CREDITS:
             return "free" if take.credits == 0 else f"{take.credits:,}"
         if column == STATE:
+            if take.damaged:
+                return "Damaged: generate again"
             states = []
             if take.id == self._selected_id:
                 states.append("Selected")
@@ -218,6 +220,9 @@ class TakeTableModel(QAbstractTableModel):
             return f"{take.name} (double-click or F2 to rename)"
         if column == CREATED:
             return datetime.fromtimestamp(take.created_at).strftime("%Y-%m-%d %H:%M:%S")
+        if column == STATE and take.damaged:
+            return ("Its audio in the project file is damaged (it fails its checksum); "
+                    "it is never reused. Generate makes a new take")
         if column == STATE and take.id in self._out_of_date:
             return "Made before the block's text, voice or delivery last changed"
         if column == STATE and take.id == self._selected_id:

@@ -45,7 +45,13 @@ from studio.project.export_settings import (
     SettingsError,
 )
 from studio.project.model import Block
-from studio.project.script import ScriptError, read_script_file, split_paragraphs
+from studio.project.script import (
+    ScriptError,
+    ScriptRead,
+    clean_script_text,
+    read_script_file,
+    split_script,
+)
 from studio.services.catalog import pick_voice
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor, count_blocks
@@ -427,31 +433,45 @@ class MainWindow(QMainWindow):
         self.script_panel.focus_block(block.id)
         return block.id
 
-    def add_script_text(self, text: str, undo_text: str = "") -> int:
-        """Add each paragraph of ``text`` as a block (the first goes into the current
-        block if that is empty) as one undo step named ``undo_text`` (default "Add N
-        blocks"); returns the number of paragraphs."""
-        paragraphs = split_paragraphs(text)
-        if not paragraphs:
+    def add_script_text(self, text: str, undo_text: str = "", source: str = "") -> int:
+        """Add each block of ``text`` (the first goes into the current block if that
+        is empty) as one undo step named ``undo_text`` (default "Add N blocks");
+        returns the number of blocks. Control characters are removed and paragraphs
+        too long for one block cut (:func:`split_script`); with a ``source``, the
+        status bar says how many blocks came from it, with those notices."""
+        try:
+            read = clean_script_text(text)
+        except ScriptError as exc:
+            QMessageBox.warning(self, "Add blocks", str(exc))
             return 0
-        with self.editor.macro(undo_text or f"Add {count_blocks(len(paragraphs))}"):
-            rest = paragraphs
-            current = self._current_block()
-            if current is not None and not current.text.strip():
-                self.editor.update_block(current.id, text=paragraphs[0])
-                rest = paragraphs[1:]
-            fields = self._new_block_fields()
-            added = self.editor.add_blocks([{**fields, "text": p} for p in rest],
-                                           self._insert_index())
+        return self._add_blocks(read, undo_text, source)
+
+    def _add_blocks(self, read: ScriptRead, undo_text: str, source: str) -> int:
+        script = split_script(read.text)
+        paragraphs = list(script.blocks)
+        added: list[Block] = []
+        if paragraphs:
+            with self.editor.macro(undo_text or f"Add {count_blocks(len(paragraphs))}"):
+                rest = paragraphs
+                current = self._current_block()
+                if current is not None and not current.text.strip():
+                    self.editor.update_block(current.id, text=paragraphs[0])
+                    rest = paragraphs[1:]
+                fields = self._new_block_fields()
+                added = self.editor.add_blocks([{**fields, "text": p} for p in rest],
+                                               self._insert_index())
         if added:
             self.script_panel.focus_block(added[-1].id)
+        notices = read.notices + script.notices
+        if source and (paragraphs or notices):
+            message = " ".join((f"Added {count_blocks(len(paragraphs))} from {source}.",
+                                *notices))
+            self.statusBar().showMessage(message, 15000 if notices else 4000)
         return len(paragraphs)
 
     def paste_script(self) -> None:
-        text = QGuiApplication.clipboard().text()
-        count = len(split_paragraphs(text))
-        self.add_script_text(text, f"Paste {count_blocks(count)}")
-        self.statusBar().showMessage(f"Added {count_blocks(count)} from the clipboard", 4000)
+        self.add_script_text(QGuiApplication.clipboard().text(), "Paste blocks",
+                             "the clipboard")
 
     def _on_import_script(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -462,15 +482,12 @@ class MainWindow(QMainWindow):
 
     def import_script(self, path: Path) -> None:
         try:
-            text = read_script_file(path)
+            read = read_script_file(path)
         except ScriptError as exc:
             QMessageBox.warning(self, "Import script", str(exc))
             return
-        count = self.add_script_text(text, "Import script")
-        if count == 0:
+        if self._add_blocks(read, "Import script", path.name) == 0:
             QMessageBox.information(self, "Import script", f"{path.name} has no text.")
-        else:
-            self.statusBar().showMessage(f"Added {count} block(s) from {path.name}", 4000)
 
     def _current_block(self) -> Block | None:
         block_id = self.script_panel.current_block_id

@@ -128,6 +128,15 @@ def test_lists_takes_newest_first_with_every_column(panel: TakesPanel) -> None:
     assert panel.selected_take_ids() == [panel.model.take_at(0).id]
 
 
+def test_a_damaged_take_says_so_in_its_state(panel: TakesPanel, document, block_id) -> None:  # type: ignore[no-untyped-def]
+    take = document.block(block_id).takes[0]  # Take 1
+    take.source.damaged = True
+    panel.set_block(block_id)
+    assert cells(panel, STATE)[-1] == "Damaged: generate again"
+    tip = panel.model.data(panel.model.index(2, STATE), Qt.ItemDataRole.ToolTipRole)
+    assert "damaged" in tip and "Generate makes a new take" in tip
+
+
 def test_newest_first_follows_creation_time_not_list_order(document, qtbot, playback,
                                                            block_id) -> None:  # type: ignore[no-untyped-def]
     block = document.block(block_id)
