@@ -194,7 +194,7 @@ def _av_blocks(handle: BinaryIO, max_seconds: float) -> Iterator[FloatArray]:
     """Mono blocks decoded by FFmpeg frame by frame, each frame checked against the
     limits (its layout and rate can change mid-stream)."""
     try:
-        with av.open(handle) as container:
+        with av.open(handle, "r") as container:
             if not container.streams.audio:
                 raise AudioFileError("no audio stream")
             stream = container.streams.audio[0]
