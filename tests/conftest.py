@@ -123,3 +123,19 @@ def qloop(_session_qloop):  # type: ignore[no-untyped-def]
     yield _session_qloop
     _session_qloop.run_until_complete(asyncio.sleep(0))
     asyncio.set_event_loop(None)
+
+
+@pytest.fixture(scope="session")
+def flac_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The decompression bomb of issue 14: 600 s x 8 channels x 192 kHz of silence, a
+    FLAC of under 1 MB that decodes to 921.6 million samples (3.7 GB as float32).
+    Written one second at a time, so building it costs 6 MB, not gigabytes."""
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path_factory.mktemp("bomb") / "bomb.flac"
+    second = np.zeros((192_000, 8), dtype=np.int16)
+    with sf.SoundFile(path, "w", 192_000, 8, format="FLAC", subtype="PCM_16") as out:
+        for _ in range(600):
+            out.write(second)
+    return path

@@ -264,19 +264,28 @@ def mixdown(frames: npt.NDArray[np.float32]) -> FloatArray:
     return np.ascontiguousarray(mono, dtype=np.float32)
 
 
-def decode_audio_bytes(data: bytes) -> tuple[FloatArray, int]:
+#: The longest audio :func:`decode_audio_bytes` decodes by default, seconds.
+MAX_DECODE_SECONDS = 600.0
+
+
+def decode_audio_bytes(data: bytes, *,
+                       max_seconds: float = MAX_DECODE_SECONDS) -> tuple[FloatArray, int]:
     """An audio file's bytes (any format libsndfile reads: wav, flac, mp3, ogg...) as
     float32 mono ``(frames,)`` (channels averaged) and its rate in Hz.
 
+    The bytes come from outside (a server's reply, an upload), so they are decoded by
+    :func:`studio.audio.untrusted.decode_untrusted` within its limits for
+    ``max_seconds``.
+
     Raises:
+        AudioLimitError: over a decoding limit (an :class:`AudioFileError`).
         AudioFileError: the bytes are not audio libsndfile can decode (the message
             gives libsndfile's reason; callers say what the bytes were).
     """
-    try:
-        frames, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as exc:
-        raise AudioFileError(str(exc)) from exc
-    return mixdown(frames), int(rate)
+    # Imported here: the untrusted decoder builds on this module's AudioFileError.
+    from studio.audio.untrusted import decode_untrusted
+
+    return decode_untrusted(data, max_seconds=max_seconds)
 
 
 def wav_bytes(samples: npt.ArrayLike, sample_rate: int, subtype: str = "PCM_16") -> bytes:

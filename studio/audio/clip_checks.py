@@ -37,7 +37,9 @@ How the figures are measured (all levels in dBFS re full scale 1.0):
 - *SNR* is speech level minus noise floor (NaN when the floor was not measured).
 
 Loading goes through soundfile (libsndfile 1.1+ reads WAV, FLAC, Ogg Vorbis/Opus and MP3).
-A file's size is checked before anything is decoded, so a 2 GB import is refused at once.
+A file's size is checked before anything is decoded, so a 2 GB import is refused at once,
+and its header before its audio (:func:`studio.audio.untrusted.decode_untrusted`), so a
+small file that decodes to gigabytes is refused at once too.
 """
 
 from __future__ import annotations
@@ -49,9 +51,9 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import soundfile as sf
 
-from studio.audio.buffers import AudioFileError, as_mono, mixdown, peak_dbfs
+from studio.audio.buffers import AudioFileError, as_mono, peak_dbfs
+from studio.audio.untrusted import AudioLimitError, decode_untrusted
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -408,8 +410,10 @@ def load_clip(path: str | os.PathLike[str]) -> tuple[FloatArray, int]:
         FileNotFoundError, PermissionError, IsADirectoryError, OSError: the file cannot be
             opened.
         AudioFileError: the file is empty, larger than :data:`MAX_CLIP_BYTES`, longer than
-            :data:`MAX_CLIP_SECONDS`, not in a format soundfile reads, or damaged; the
-            message names the file and says what to do.
+            :data:`MAX_CLIP_SECONDS`, over the sample, channel or rate limits of
+            :func:`~studio.audio.untrusted.decode_untrusted` (from the header, or while
+            decoding when the header lied), not in a format soundfile reads, or damaged;
+            the message names the file and says what to do.
     """
     target = Path(path)
     size = os.stat(target).st_size
@@ -424,27 +428,15 @@ def load_clip(path: str | os.PathLike[str]) -> tuple[FloatArray, int]:
             f"{RECOMMENDED_SECONDS:g} seconds of speech: cut a short passage out in an "
             "audio editor and import that."
         )
-    with open(target, "rb") as handle:
-        try:
-            with sf.SoundFile(handle) as clip:
-                rate = int(clip.samplerate)
-                frames = int(clip.frames)
-                if frames <= 0 or rate <= 0:
-                    raise AudioFileError(f"{target.name} contains no audio: choose another "
-                                         "file.")
-                if frames / rate > MAX_CLIP_SECONDS:
-                    raise AudioFileError(
-                        f"{target.name} lasts {_spoken(frames / rate)}: too long for a voice "
-                        f"clip (the limit is {_spoken(MAX_CLIP_SECONDS)}). "
-                        f"Cut about {RECOMMENDED_SECONDS:g} seconds of clear speech out of "
-                        "it in an audio editor and import that."
-                    )
-                data = clip.read(frames, dtype="float32", always_2d=True)
-        except sf.SoundFileError as exc:
-            raise AudioFileError(_describe(target, exc)) from exc
+    try:
+        data, rate = decode_untrusted(target, max_seconds=MAX_CLIP_SECONDS)
+    except AudioLimitError as exc:
+        raise AudioFileError(_over_limit(target, exc)) from exc
+    except AudioFileError as exc:
+        raise AudioFileError(_describe(target, exc)) from exc
     if data.shape[0] == 0:
         raise AudioFileError(f"{target.name} contains no audio: choose another file.")
-    return mixdown(data), rate
+    return data, rate
 
 
 def _spoken(seconds: float) -> str:
@@ -452,6 +444,17 @@ def _spoken(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
     return f"{seconds / 60:.0f} minutes"
+
+
+def _over_limit(target: Path, exc: AudioLimitError) -> str:
+    advice = (f"Cut about {RECOMMENDED_SECONDS:g} seconds of clear speech out of it in an "
+              "audio editor")
+    if exc.reason == "duration":
+        return (f"{target.name} lasts {_spoken(exc.frames / exc.sample_rate)}: too long for "
+                f"a voice clip (the limit is {_spoken(exc.max_seconds)}). {advice} and "
+                "import that.")
+    return (f"{target.name} is too big to decode as a voice clip: {exc}. {advice}, as mono "
+            "or stereo at 48 kHz or less, and import that.")
 
 
 def _describe(target: Path, exc: Exception) -> str:

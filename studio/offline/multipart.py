@@ -20,13 +20,18 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from studio.audio import codecs
-from studio.audio.buffers import AudioFileError, decode_audio_bytes
+from studio.audio.buffers import AudioFileError
+from studio.audio.untrusted import AudioLimitError, decode_untrusted
 from studio.offline.errors import ApiError, bad_request
 
 FloatArray = npt.NDArray[np.float32]
 
 #: Largest request body the engine reads, bytes: a few minutes of 48 kHz float WAV.
 MAX_BODY_BYTES = 64 * 1024 * 1024
+
+#: Longest audio file the engine decodes (clone clips, STT, infill sides), seconds; with
+#: it the sample budget of :func:`~studio.audio.untrusted.decode_untrusted`.
+MAX_AUDIO_SECONDS = 600.0
 
 #: Raw encodings ``/stt`` accepts with ``?encoding=`` (seed ``STTEncoding``) that
 #: :mod:`studio.audio.codecs` does not cover, as numpy dtypes of full scale 1.0.
@@ -103,12 +108,16 @@ def decode_audio(data: bytes, name: str) -> tuple[FloatArray, int]:
         averaged), and the file's rate in Hz.
 
     Raises:
-        ApiError: 400 naming ``name`` if it is empty or not audio libsndfile reads.
+        ApiError: 400 naming ``name`` if it is empty, not audio libsndfile reads, or
+            over the decoding limits (frames x channels, channels, rate; from the header
+            or while decoding: :func:`~studio.audio.untrusted.decode_untrusted`).
     """
     if not data:
         raise bad_request(f"{name} is empty: send an audio file (wav, flac, mp3 or ogg)")
     try:
-        return decode_audio_bytes(data)
+        return decode_untrusted(data, max_seconds=MAX_AUDIO_SECONDS)
+    except AudioLimitError as exc:
+        raise bad_request(f"{name} is too large to decode: {exc}") from None
     except AudioFileError as exc:
         raise bad_request(
             f"{name} is not audio the offline engine can decode (wav, flac, mp3 or ogg): {exc}"

@@ -336,7 +336,7 @@ def test_a_2gb_file_is_refused_by_size_without_reading(
     def no_decoding(*args: object, **kwargs: object) -> None:
         raise AssertionError("the file was opened for decoding")
 
-    monkeypatch.setattr(clip_checks.sf, "SoundFile", no_decoding)
+    monkeypatch.setattr(sf, "SoundFile", no_decoding)
     with pytest.raises(AudioFileError, match=r"huge.wav is too large .*2,147 MB.*200 MB"):
         load_clip(huge)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import math
 import struct
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -305,3 +306,14 @@ def test_the_official_sdk_sees_the_english_only_error(sdk: Any) -> None:
     with pytest.raises(cartesia.BadRequestError, match="English only"):
         sdk.stt.transcribe(file=audio_file(speak("Bonjour.")), model="ink-whisper",
                            language="fr")
+
+
+def test_stt_and_infill_refuse_a_decompression_bomb(
+    http: httpx.Client, flac_bomb: Path
+) -> None:
+    bomb = flac_bomb.read_bytes()
+    for response, field in ((transcribe(http, bomb, "bomb.flac"), "file"),
+                            (infill(http, {"left_audio": ("bomb.flac", bomb)}), "left_audio")):
+        assert response.status_code == 400, response.text
+        assert response.json()["message"].startswith(
+            f"{field} is too large to decode: it holds 921,600,000 samples")

@@ -440,3 +440,19 @@ def test_official_sdk_clones_updates_localizes_and_deletes(
         sdk.voices.delete(made.id)
         with pytest.raises(NotFoundError):
             sdk.voices.get(made.id)
+
+
+def test_clone_refuses_a_decompression_bomb_from_its_header(
+    http: httpx.Client, flac_bomb: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine runs in this process: a decode attempt would fail the request with 500.
+    def no_decoding(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the bomb was decoded")
+
+    monkeypatch.setattr(sf.SoundFile, "read", no_decoding)
+    response = clone(http, flac_bomb.read_bytes(), filename="bomb.flac")
+    assert response.status_code == 400, response.text
+    message = response.json()["message"]
+    assert message.startswith("clip is too large to decode: it holds 921,600,000 samples "
+                              "(115,200,000 frames x 8 channels at 192,000 Hz)")
+    assert "the limit is 57,600,000 samples" in message
