@@ -22,7 +22,8 @@ Routes (``cartesia-openapi.yaml`` paths; the v4 SDK's calls in brackets):
   (:mod:`~studio.offline.dict_routes`).
 - ``POST /infill/bytes`` [``tts.infill``] and ``POST /stt`` [``stt.transcribe``]:
   ``multipart/form-data`` bodies of up to 64 MB
-  (:data:`~studio.offline.multipart.MAX_BODY_BYTES`).
+  (:data:`~studio.offline.multipart.MAX_BODY_BYTES`); JSON bodies are limited to
+  4 MB and 64 levels (:mod:`~studio.offline.bodies`).
 
 Every request but the status page needs ``Authorization: Bearer <key>``
 (``X-API-Key`` is accepted too); the WebSocket may pass ``?api_key=`` or
@@ -35,6 +36,9 @@ Handlers live in :mod:`~studio.offline.voice_routes`,
 :mod:`~studio.offline.tts_routes`, :mod:`~studio.offline.infill_routes` and
 :mod:`~studio.offline.stt_routes`; this module holds the application and the
 middleware that counts requests, injects faults and checks key and version.
+Before it, :func:`~studio.offline.guard.guard` refuses non-loopback ``Host``
+and browser ``Origin`` headers and oversize bodies, gives each request its id
+and logs 5xx answers; JSON is read through :mod:`~studio.offline.bodies`.
 """
 
 from __future__ import annotations
