@@ -30,7 +30,7 @@ import platformdirs
 from aiohttp import web
 
 from studio.offline import espeak
-from studio.offline.guard import Access
+from studio.offline.guard import Access, ProtocolLog
 from studio.offline.instrumentation import EngineStats, FaultPlan
 from studio.offline.server import create_app
 from studio.offline.state import ServerState
@@ -107,7 +107,7 @@ class _Server:
         app = create_app(self.state)
         app.on_shutdown.append(self._close_sockets)
         runner = web.AppRunner(app, handle_signals=False, access_log=None,
-                               shutdown_timeout=SHUTDOWN_GRACE)
+                               shutdown_timeout=SHUTDOWN_GRACE, logger=ProtocolLog())
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.requested_port)
         try:

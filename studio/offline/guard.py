@@ -28,11 +28,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
 
 from studio.offline.errors import ApiError
@@ -204,3 +207,28 @@ async def add_response_headers(access: Access, request: web.Request,
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = REQUEST_ID_HEADER
         response.headers.add("Vary", "Origin")
+
+
+class ProtocolLog(logging.LoggerAdapter[logging.Logger]):
+    """The log aiohttp's connection handler writes to (``AppRunner(logger=...)``).
+
+    aiohttp answers malformed HTTP (a bad header token, a line over 8 KB) with a
+    400 itself and logs it with a traceback at ``ERROR``; here a client's
+    malformed request is one ``DEBUG`` line, anything else one ``ERROR`` line,
+    and tracebacks go to ``DEBUG`` only.
+    """
+
+    def __init__(self, logger: logging.Logger = log) -> None:
+        super().__init__(logger, {})
+
+    def exception(self, msg: object, *args: object, exc_info: Any = True,
+                  **kwargs: Any) -> None:
+        exc = exc_info if isinstance(exc_info, BaseException) else sys.exc_info()[1]
+        text = str(msg) % args if args else str(msg)
+        if isinstance(exc, HttpProcessingError) and (exc.code or 400) < 500:
+            self.logger.debug("%s: malformed request refused with %s: %s", text,
+                              exc.code, exc.message.splitlines()[0] if exc.message else "")
+            return
+        self.logger.error("%s: %s: %s", text, type(exc).__name__,
+                          str(exc).splitlines()[0] if str(exc) else "")
+        self.logger.debug("traceback", exc_info=exc)

@@ -244,3 +244,14 @@ def test_a_5xx_answer_is_logged_once_with_its_request_id(
     assert r.json()["request_id"] == request_id
     errors = [rec for rec in caplog.records if rec.levelno >= logging.WARNING]
     assert len(errors) == 1 and request_id in errors[0].getMessage()
+
+
+@pytest.mark.parametrize("line", [b"Bad\x01Name: x", b"X-Long: " + b"a" * 20_000])
+def test_malformed_http_is_a_400_without_a_traceback(
+    engine: OfflineEngine, caplog: pytest.LogCaptureFixture, line: bytes
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        answer = _raw(engine, _head("/", "127.0.0.1", line))
+    assert answer.startswith((b"HTTP/1.0 400", b"HTTP/1.1 400"))
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert all(r.exc_info is None for r in caplog.records)
