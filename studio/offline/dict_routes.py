@@ -45,7 +45,8 @@ from typing import Any
 
 from aiohttp import web
 
-from studio.offline.errors import ApiError, bad_request, json_object
+from studio.offline.bodies import json_object
+from studio.offline.errors import ApiError, bad_request
 from studio.offline.localize import now_iso
 from studio.offline.pronunciation import Pronouncer
 from studio.offline.voice_store import JsonFileStore, StoreFormatError, read_envelope

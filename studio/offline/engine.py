@@ -7,7 +7,9 @@ loopback. :func:`serve` runs the same server on the caller's loop, for
 ``cartesia-studio serve-local``.
 
 The engine binds 127.0.0.1 unless ``allow_remote=True``: it has one bearer key
-and no rate limiting, so exposing it is an explicit choice.
+and no rate limiting, so exposing it is an explicit choice. Requests must name
+a loopback ``Host`` and carry no browser ``Origin`` unless one is in
+``allowed_origins`` (:mod:`studio.offline.guard`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import logging
 import pathlib
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Self
@@ -28,6 +30,7 @@ import platformdirs
 from aiohttp import web
 
 from studio.offline import espeak
+from studio.offline.guard import Access, ProtocolLog
 from studio.offline.instrumentation import EngineStats, FaultPlan
 from studio.offline.server import create_app
 from studio.offline.state import ServerState
@@ -69,6 +72,12 @@ def check_host(host: str, allow_remote: bool) -> None:
         )
 
 
+def access_for(host: str, allow_remote: bool, allowed_origins: Iterable[str]) -> Access:
+    """The ``Host``/``Origin`` policy for an engine bound to ``host``
+    (:mod:`studio.offline.guard`)."""
+    return Access(host, allow_remote, frozenset(o.strip().lower() for o in allowed_origins))
+
+
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
@@ -98,7 +107,7 @@ class _Server:
         app = create_app(self.state)
         app.on_shutdown.append(self._close_sockets)
         runner = web.AppRunner(app, handle_signals=False, access_log=None,
-                               shutdown_timeout=SHUTDOWN_GRACE)
+                               shutdown_timeout=SHUTDOWN_GRACE, logger=ProtocolLog())
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.requested_port)
         try:
@@ -140,6 +149,7 @@ class OfflineEngine:
         api_key: the bearer key clients must send (random unless given).
         port: the bound TCP port (the requested one, or the OS's pick for 0).
         stats: per-route request counters (:class:`EngineStats`).
+        access: the ``Host``/``Origin`` policy (:class:`~studio.offline.guard.Access`).
         data_dir: where previews and your voices (``voices.json``: cloned and
             localized, loaded at start) are kept.
     """
@@ -151,9 +161,11 @@ class OfflineEngine:
         api_key: str | None = None,
         data_dir: pathlib.Path | None = None,
         allow_remote: bool = False,
+        allowed_origins: Iterable[str] = (),
     ) -> None:
         check_host(host, allow_remote)
         self.host = host
+        self.access = access_for(host, allow_remote, allowed_origins)
         self.port = port
         self.api_key = api_key or secrets.token_urlsafe(24)
         self.data_dir = pathlib.Path(data_dir) if data_dir is not None else default_data_dir()
@@ -191,7 +203,8 @@ class OfflineEngine:
         failure: list[Exception] = []
         self._executor = ThreadPoolExecutor(SYNTH_WORKERS, thread_name_prefix="offline-synth")
         state = ServerState(api_key=self.api_key, data_dir=self.data_dir,
-                            executor=self._executor, stats=self.stats, faults=self._faults)
+                            executor=self._executor, stats=self.stats, faults=self._faults,
+                            access=self.access)
         self._server = _Server(self.host, self.port, state)
         self._thread = threading.Thread(
             target=self._main, args=(ready, failure), name="offline-engine", daemon=True
@@ -296,6 +309,7 @@ async def serve(
     data_dir: pathlib.Path | None,
     allow_remote: bool = False,
     ready: Callable[[str], None] | None = None,
+    allowed_origins: Iterable[str] = (),
 ) -> None:
     """Serve on the running loop until cancelled (``cartesia-studio serve-local``).
 
@@ -309,7 +323,8 @@ async def serve(
     check_host(host, allow_remote)
     with ThreadPoolExecutor(SYNTH_WORKERS, thread_name_prefix="offline-synth") as executor:
         state = ServerState(api_key=api_key, data_dir=data_dir or default_data_dir(),
-                            executor=executor)
+                            executor=executor,
+                            access=access_for(host, allow_remote, allowed_origins))
         server = _Server(host, port, state)
         await server.start()
         try:

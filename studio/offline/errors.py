@@ -17,7 +17,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from aiohttp import web
+    pass
 
 _TITLES: dict[int, tuple[str, str]] = {
     400: ("bad_request", "Invalid request"),
@@ -67,21 +67,6 @@ class ApiError(Exception):
 def bad_request(message: str) -> ApiError:
     """A 400 :class:`ApiError` with ``message``."""
     return ApiError(400, message)
-
-
-async def json_object(request: web.Request) -> dict[str, Any]:
-    """A request's JSON object body.
-
-    Raises:
-        ApiError: 400 if the body is not JSON, or not an object.
-    """
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise bad_request("request body must be JSON") from None
-    if not isinstance(body, dict):
-        raise bad_request("request body must be a JSON object")
-    return body
 
 
 def error_body(

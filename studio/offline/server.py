@@ -22,7 +22,8 @@ Routes (``cartesia-openapi.yaml`` paths; the v4 SDK's calls in brackets):
   (:mod:`~studio.offline.dict_routes`).
 - ``POST /infill/bytes`` [``tts.infill``] and ``POST /stt`` [``stt.transcribe``]:
   ``multipart/form-data`` bodies of up to 64 MB
-  (:data:`~studio.offline.multipart.MAX_BODY_BYTES`).
+  (:data:`~studio.offline.multipart.MAX_BODY_BYTES`); JSON bodies are limited to
+  4 MB and 64 levels (:mod:`~studio.offline.bodies`).
 
 Every request but the status page needs ``Authorization: Bearer <key>``
 (``X-API-Key`` is accepted too); the WebSocket may pass ``?api_key=`` or
@@ -35,6 +36,9 @@ Handlers live in :mod:`~studio.offline.voice_routes`,
 :mod:`~studio.offline.tts_routes`, :mod:`~studio.offline.infill_routes` and
 :mod:`~studio.offline.stt_routes`; this module holds the application and the
 middleware that counts requests, injects faults and checks key and version.
+Before it, :func:`~studio.offline.guard.guard` refuses non-loopback ``Host``
+and browser ``Origin`` headers and oversize bodies, gives each request its id
+and logs 5xx answers; JSON is read through :mod:`~studio.offline.bodies`.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from aiohttp import web
 
 from studio.offline import dict_routes
 from studio.offline.errors import ApiError
+from studio.offline.guard import add_response_headers, error_response, guard
 from studio.offline.infill_routes import infill_bytes
 from studio.offline.multipart import MAX_BODY_BYTES
 from studio.offline.state import STATE, ServerState
@@ -66,13 +71,9 @@ log = logging.getLogger(__name__)
 
 ENGINE_VERSION = "studio-offline-1"
 OLDEST_API_VERSION = dt.date(2024, 6, 10)
-_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_VERSION = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _json_error(exc: ApiError, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response(exc.body(), status=exc.status, headers=headers)
 
 
 def _route_name(request: web.Request) -> str:
@@ -102,15 +103,27 @@ def check_version(value: str | None) -> None:
                        f"{OLDEST_API_VERSION.isoformat()} or later", "invalid_version")
 
 
-def _presented_key(request: web.Request, websocket: bool) -> str | None:
+def _presented_key(request: web.Request, websocket: bool) -> bytes | None:
+    """The key the request presents, as UTF-8 bytes.
+
+    Raises:
+        ApiError: 401 for a key that is not text (aiohttp hands undecodable
+            header bytes over as surrogates, which cannot be encoded back).
+    """
     header = request.headers.get("Authorization", "")
+    key: str | None = None
     if header[:7].lower() == "bearer ":
-        return header[7:].strip()
-    if request.headers.get("X-API-Key"):
-        return request.headers["X-API-Key"]
-    if websocket:
-        return request.query.get("api_key") or request.query.get("access_token")
-    return None
+        key = header[7:].strip()
+    elif request.headers.get("X-API-Key"):
+        key = request.headers["X-API-Key"]
+    elif websocket:
+        key = request.query.get("api_key") or request.query.get("access_token")
+    if key is None:
+        return None
+    try:
+        return key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(401, "invalid API key: it is not UTF-8 text") from None
 
 
 @web.middleware
@@ -123,13 +136,14 @@ async def _gatekeeper(request: web.Request, handler: Handler) -> web.StreamRespo
     fault = state.faults.take(route, request.path)
     if fault is not None:
         headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
-        return _json_error(ApiError(fault.status, f"injected fault ({fault.status})"), headers)
+        return error_response(
+            request, ApiError(fault.status, f"injected fault ({fault.status})"), headers)
     try:
         if route not in ("/",) and request.match_info.http_exception is None:
             key = _presented_key(request, websocket)
             if key is None:
                 raise ApiError(401, "missing API key: send Authorization: Bearer <key>")
-            if not secrets.compare_digest(key.encode(), state.api_key.encode()):
+            if not secrets.compare_digest(key, state.api_key.encode()):
                 raise ApiError(401, "invalid API key")
         if route != "/voices/{id}/preview" and request.match_info.http_exception is None:
             version = request.headers.get("Cartesia-Version")
@@ -138,10 +152,10 @@ async def _gatekeeper(request: web.Request, handler: Handler) -> web.StreamRespo
             check_version(version)
         return await handler(request)
     except ApiError as exc:
-        return _json_error(exc)
+        return error_response(request, exc)
     except web.HTTPException as exc:
         if exc.status >= 400:
-            return _json_error(ApiError(exc.status, exc.reason or "request failed"))
+            return error_response(request, ApiError(exc.status, exc.reason or "request failed"))
         raise
 
 
@@ -151,8 +165,15 @@ async def api_status(request: web.Request) -> web.Response:
 
 def create_app(state: ServerState) -> web.Application:
     """The aiohttp application serving ``state``."""
-    app = web.Application(middlewares=[_gatekeeper], client_max_size=MAX_BODY_BYTES)
+    access = state.access
+    app = web.Application(middlewares=[guard(access), _gatekeeper],
+                          client_max_size=MAX_BODY_BYTES)
     app[STATE] = state
+
+    async def _prepare(request: web.Request, response: web.StreamResponse) -> None:
+        await add_response_headers(access, request, response)
+
+    app.on_response_prepare.append(_prepare)
     app.router.add_get("/", api_status)
     app.router.add_get("/voices", list_voices)
     app.router.add_post("/voices/clone", clone_voice)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from studio.offline.guard import Access
 from studio.offline.instrumentation import EngineStats, FaultPlan
 from studio.offline.voice_store import VoiceStore
 from studio.offline.voices import VoiceCatalog
@@ -31,6 +32,7 @@ class ServerState:
     preview_lock: asyncio.Lock | None = None
     store: VoiceStore | None = None  # owned voices on disk; None keeps them in memory only
     store_lock: asyncio.Lock | None = None  # serialises changes to owned voices, lookup to save
+    access: Access = field(default_factory=Access)  # accepted Host and Origin headers
 
 
 STATE: web.AppKey[ServerState] = web.AppKey("state", ServerState)

@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from studio.offline import dict_routes, tags
+from studio.offline.bodies import MAX_JSON_BYTES, read_json
 from studio.offline.errors import ApiError, stream_error_event
 from studio.offline.params import TtsParams, parse_tts
 from studio.offline.pronunciation import Pronouncer
@@ -31,13 +32,6 @@ from studio.offline.websocket import STATUS_OK, SocketSession
 from studio.offline.worker import ThreadStream
 
 log = logging.getLogger(__name__)
-
-
-async def _read_json(request: web.Request) -> Any:
-    try:
-        return await request.json(loads=json.loads)
-    except ValueError:
-        raise ApiError(400, "request body is not valid JSON") from None
 
 
 async def _pronouncer(request: web.Request, params: TtsParams) -> Pronouncer | None:
@@ -68,7 +62,7 @@ def _render_stream(state: ServerState, params: TtsParams,
 async def tts_bytes(request: web.Request) -> web.StreamResponse:
     """Streams the container's bytes as they are rendered (chunked encoding)."""
     state = request.app[STATE]
-    params = parse_tts(await _read_json(request), state.catalog)
+    params = parse_tts(await read_json(request), state.catalog)
     tags.parse(params.transcript)  # reject bad tags with a 400 before streaming starts
     pronouncer = await _pronouncer(request, params)
     response = web.StreamResponse(headers={"Content-Type": params.output.content_type})
@@ -94,7 +88,7 @@ def _sse(event: dict[str, Any]) -> bytes:
 async def tts_sse(request: web.Request) -> web.StreamResponse:
     """Server-sent events in the seed's ``StreamingResponse`` shapes."""
     state = request.app[STATE]
-    params = parse_tts(await _read_json(request), state.catalog, containers=("raw",))
+    params = parse_tts(await read_json(request), state.catalog, containers=("raw",))
     tags.parse(params.transcript)
     pronouncer = await _pronouncer(request, params)
     response = web.StreamResponse(headers={
@@ -146,7 +140,7 @@ def _b64(data: bytes) -> str:
 
 async def tts_websocket(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    ws = web.WebSocketResponse(max_msg_size=16 * 1024 * 1024)
+    ws = web.WebSocketResponse(max_msg_size=MAX_JSON_BYTES)
     await ws.prepare(request)
     session = SocketSession(ws, request, state.catalog, state.stats, state.executor,
                             request.app[dict_routes.BOOK])

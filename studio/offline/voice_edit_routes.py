@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -34,9 +33,10 @@ from dataclasses import replace
 from aiohttp import web
 
 from studio.api.models import LANGUAGES
+from studio.offline.bodies import json_object, read_json
 from studio.offline.clip_analysis import ClipAnalysis, ClipError, analyse_clip
 from studio.offline.cloning import map_clip
-from studio.offline.errors import ApiError, bad_request, json_object
+from studio.offline.errors import ApiError, bad_request
 from studio.offline.localize import localized_voice, now_iso, parse_localize
 from studio.offline.multipart import decode_audio, read_form
 from studio.offline.state import STATE, ServerState
@@ -204,11 +204,7 @@ async def delete_voice(request: web.Request) -> web.Response:
 async def localize_voice(request: web.Request) -> web.Response:
     """``POST /voices/localize``: a ``LocalizeVoiceRequest`` JSON body."""
     state = request.app[STATE]
-    try:
-        body = json.loads(await request.text())
-    except (ValueError, UnicodeDecodeError):
-        raise bad_request("request body must be JSON") from None
-    parsed = parse_localize(body)
+    parsed = parse_localize(await read_json(request))
     async with _changing_voices(state):
         source = state.catalog.get(parsed.voice_id)
         if source is None:

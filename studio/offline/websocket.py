@@ -48,6 +48,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from studio.offline import tags
+from studio.offline.bodies import parse_json
 from studio.offline.dict_routes import DictBook
 from studio.offline.errors import ApiError, stream_error_event
 from studio.offline.instrumentation import EngineStats
@@ -149,9 +150,9 @@ class SocketSession:
 
     def _on_text(self, data: str) -> None:
         try:
-            body = json.loads(data)
-        except ValueError:
-            self._send_error(None, ApiError(400, "message is not valid JSON"))
+            body = parse_json(data, "message")
+        except ApiError as exc:
+            self._send_error(None, exc)
             return
         if not isinstance(body, dict):
             self._send_error(None, ApiError(400, "message must be a JSON object"))

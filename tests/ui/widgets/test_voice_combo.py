@@ -72,7 +72,7 @@ def test_a_deleted_voice_shows_as_missing_by_its_name(qtbot) -> None:  # type: i
     combo, chosen = _combo(qtbot)
     combo.set_voices([v for v in VOICES if v.id != "v-avery"])  # Avery was deleted
     assert combo.currentText() == "Missing voice: Avery (en, feminine)"
-    assert "not in the voice library" in combo.toolTip()
+    assert "not among the connected backend's voices" in combo.toolTip()
     assert combo.voice_id() == "v-avery" and chosen == []  # the block keeps its voice
     other = VoiceComboBox()
     qtbot.addWidget(other)
