@@ -454,6 +454,7 @@ def _parse_csv(text: str) -> list[LexiconItem]:
     items: list[LexiconItem] = []
     try:
         for row in reader:
+            row = [_unquote_cell(cell) for cell in row]
             if not any(cell.strip() for cell in row):
                 continue  # a blank line, or a spreadsheet's empty row (",")
             if (reader.line_num == 1 and len(row) == 2
@@ -463,7 +464,7 @@ def _parse_csv(text: str) -> list[LexiconItem]:
                 raise LexiconError(
                     f"line {reader.line_num}: expected 2 columns (text,alias), "
                     f"found {len(row)}")
-            items.append(LexiconItem(_unquote_cell(row[0]), _unquote_cell(row[1])))
+            items.append(LexiconItem(row[0], row[1]))
     except csv.Error as exc:
         raise LexiconError(f"line {reader.line_num}: bad CSV: {exc}") from None
     return items
