@@ -384,6 +384,12 @@ class Studio(QObject):
             self.document.add_block(model_id=self.settings.default_model)
 
     def _on_project_opened(self, _path: str) -> None:
+        damaged = len(self.project.damaged_takes)
+        if damaged:
+            self.window.statusBar().showMessage(
+                f"{damaged} take{'s' if damaged != 1 else ''} in this project "
+                f"{'have' if damaged != 1 else 'has'} damaged audio (marked in the Takes "
+                "panel): generate those blocks again", 15_000)
         self._adopt_missing_copies()
         self.exporter.forget()
         if self.window._export_dialog is not None:

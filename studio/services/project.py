@@ -137,6 +137,8 @@ class ProjectService(QObject):
         self._pending_recordings: dict[str, Recording] = {}  # recordings not yet in the file
         #: The Voice lab's recordings in this project, oldest first.
         self.recordings: list[Recording] = []
+        #: takes whose stored audio failed its checksum when the file was opened
+        self.damaged_takes: list[str] = []
         self._pending_settings: dict[str, str] = {}  # settings not yet in the file
         self._preload_task: asyncio.Future[None] | None = None
         self._pending = 0
@@ -249,6 +251,7 @@ class ProjectService(QObject):
         self.settings = dict(loaded.settings)
         self.credits_spent = loaded.credits_spent
         self.recordings = list(loaded.recordings)
+        self.damaged_takes = list(loaded.damaged_takes)
         self._stored_takes = {t.id for b in loaded.blocks for t in b.takes}
         self._loading = True
         try:

@@ -287,3 +287,32 @@ def test_a_take_status_clears_when_another_take_is_chosen(open_studio, qloop) ->
     assert view.status_label.text() == ""
     studio.undo_stack.undo()  # Take 2 is selected again: nothing stale is shown
     assert view.status_label.text() == ""
+
+
+def test_a_project_with_damaged_audio_opens_and_says_which_to_generate_again(  # type: ignore[no-untyped-def]
+        open_studio, qtbot, qloop, tmp_path) -> None:
+    import sqlite3
+
+    studio = open_studio(Settings(play_while_generating=False), shared=True)
+    block_id = studio.window.add_block("A take whose audio will rot on disk.")
+    _generate(qloop, studio, [block_id])
+    take = studio.document.block(block_id).selected_take
+    target = tmp_path / "Rot.cstudio"
+    _wait(qloop, studio.project_menu._save_as(target))
+    _wait(qloop, studio.project_menu._switch(None))
+    db = sqlite3.connect(target)  # one flipped byte in the take's stored audio (bit rot)
+    audio_id, data = db.execute(
+        "SELECT b.audio_id, b.data FROM audio_blocks b JOIN takes t ON t.audio_id = b.audio_id"
+        " WHERE t.id = ? AND b.seq = 0", (take.id,)).fetchone()
+    db.execute("UPDATE audio_blocks SET data = ? WHERE audio_id = ? AND seq = 0",
+               (bytes([data[0] ^ 0xFF]) + data[1:], audio_id))
+    db.commit()
+    db.close()
+
+    _wait(qloop, studio.project_menu._switch(target))
+    assert studio.project.damaged_takes == [take.id]
+    assert "1 take in this project has damaged audio" in (
+        studio.window.statusBar().currentMessage())
+    reopened = studio.document.block(block_id)
+    assert reopened.selected_take is not None and reopened.selected_take.damaged
+    assert studio.generation.cached_take(reopened) is None  # Generate makes a new one
