@@ -36,6 +36,14 @@ WS_CONTEXT_BASE_S = 60.0
 #: Seconds allowed per transcript character. Speech runs at about 15 characters
 #: per second, so 0.5 s/char lets the server be 7x slower than real time.
 WS_CONTEXT_S_PER_CHAR = 0.5
+#: A context must deliver audio at no less than this fraction of real time once
+#: :data:`WS_PROGRESS_GRACE_S` have passed since its first send: a trickle of a few
+#: bytes every few seconds (never silent long enough for the inactivity timeout) ends
+#: within about a minute, where the overall deadline of a long block is many minutes.
+#: Cartesia and the offline engine both generate faster than real time; 0 turns the
+#: check off (a caller that sends its text slowly, as an agent streaming an LLM does).
+WS_MIN_REALTIME = 0.1
+WS_PROGRESS_GRACE_S = 30.0
 #: Whole-request deadline of an HTTP request whose body is read at once (status line
 #: to last byte): a body trickling one byte every few seconds ends here. The read
 #: timeout alone cannot catch it, as each byte restarts it.

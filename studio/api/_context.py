@@ -279,6 +279,18 @@ class TTSContext:
                 limit = max(left, 0.0)
                 message = (f"not done {overall:g} s after it started "
                            f"({self._characters} characters; the server stalls or trickles)")
+            floor = deadlines.ws_min_realtime
+            if floor > 0 and self.output_format is not None:
+                # The audio so far buys time at ``floor``: past the grace, each second
+                # must have brought at least ``floor`` seconds of audio.
+                rate = self.output_format.sample_rate * frame_bytes(self.output_format)
+                audio_seconds = self._audio_bytes / rate if rate > 0 else 0.0
+                due = self._started + deadlines.ws_progress_grace + audio_seconds / floor
+                if due - loop.time() < limit:
+                    limit = max(due - loop.time(), 0.0)
+                    elapsed = loop.time() - self._started
+                    message = (f"{audio_seconds:.1f} s of audio in {elapsed:.0f} s, under "
+                               f"{floor:g}x real time (the server trickles)")
         return limit, message
 
     def _fail(self, exc: BaseException) -> None:

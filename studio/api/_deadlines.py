@@ -10,6 +10,8 @@ from studio.api._constants import (
     WS_CONTEXT_BASE_S,
     WS_CONTEXT_S_PER_CHAR,
     WS_INACTIVITY_TIMEOUT_S,
+    WS_MIN_REALTIME,
+    WS_PROGRESS_GRACE_S,
 )
 
 
@@ -26,6 +28,10 @@ class Deadlines:
         http_request: whole-request deadline of a request whose body is read at once.
         connect_failure_memory: how long a failed WebSocket open is remembered and
             repeated to later opens instead of trying again.
+        ws_min_realtime: audio a context must have delivered, in seconds of audio per
+            second elapsed, once ``ws_progress_grace`` has passed since its first send
+            (0: no such check).
+        ws_progress_grace: seconds before ``ws_min_realtime`` applies.
     """
 
     ws_inactivity: float = WS_INACTIVITY_TIMEOUT_S
@@ -33,11 +39,14 @@ class Deadlines:
     ws_context_per_char: float = WS_CONTEXT_S_PER_CHAR
     http_request: float = HTTP_REQUEST_DEADLINE_S
     connect_failure_memory: float = CONNECT_FAILURE_MEMORY_S
+    ws_min_realtime: float = WS_MIN_REALTIME
+    ws_progress_grace: float = WS_PROGRESS_GRACE_S
 
     def __post_init__(self) -> None:
         if min(self.ws_inactivity, self.ws_context_base, self.http_request) <= 0:
             raise ValueError("deadlines must be > 0 seconds")
-        if self.ws_context_per_char < 0 or self.connect_failure_memory < 0:
+        if min(self.ws_context_per_char, self.connect_failure_memory, self.ws_min_realtime,
+               self.ws_progress_grace) < 0:
             raise ValueError("deadline allowances must be >= 0 seconds")
 
     def ws_context(self, characters: int) -> float:

@@ -74,6 +74,23 @@ async def test_a_stalled_context_times_out_and_the_connection_is_kept(
     assert misbehaving.connections == 1
 
 
+async def test_a_trickle_ends_on_its_pace_long_before_a_long_blocks_deadline(
+        misbehaving: MisbehavingServer) -> None:
+    # A long block's overall deadline is many minutes; a trickle of a few bytes at a
+    # time (never silent long enough for the inactivity timeout) ends on its pace.
+    slow = Deadlines(ws_inactivity=0.3, ws_context_base=600.0, ws_context_per_char=0.5,
+                     http_request=0.5, connect_failure_memory=30.0, ws_min_realtime=0.1,
+                     ws_progress_grace=0.5)
+    misbehaving.ws_mode = "trickle"
+    async with CartesiaClient("sk_test", base_url=misbehaving.base_url, retry_policy=FAST,
+                              deadlines=slow) as trickled:
+        with pytest.raises(APITimeoutError, match=r"under 0.1x real time"):
+            await take(trickled)
+        misbehaving.ws_mode = "good"  # a server at speed is not held to it wrongly
+        events = await take(trickled)
+    assert isinstance(events[-1], DoneEvent)
+
+
 async def test_a_websocket_take_of_half_a_frame_is_an_error(
         misbehaving: MisbehavingServer, client: CartesiaClient) -> None:
     misbehaving.ws_mode = "odd"
