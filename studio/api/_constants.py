@@ -48,6 +48,12 @@ WS_PROGRESS_GRACE_S = 30.0
 #: to last byte): a body trickling one byte every few seconds ends here. The read
 #: timeout alone cannot catch it, as each byte restarts it.
 HTTP_REQUEST_DEADLINE_S = 300.0
+#: A body read whole must bring this many bytes for every second past
+#: :data:`HTTP_PROGRESS_GRACE_S` after its headers (a tenth
+#: of real time of 8 kHz mu-law, the leanest audio the API sends): a trickle ends
+#: within about a minute instead of at the request deadline. 0 turns it off.
+HTTP_MIN_BYTES_PER_S = 800.0
+HTTP_PROGRESS_GRACE_S = 30.0
 #: After the TTS WebSocket could not be opened (its retries spent), further opens
 #: within this window fail at once with the same error, so a dead endpoint costs
 #: one connection failure, not one per queued block.

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from studio.api._constants import (
     CONNECT_FAILURE_MEMORY_S,
+    HTTP_MIN_BYTES_PER_S,
+    HTTP_PROGRESS_GRACE_S,
     HTTP_REQUEST_DEADLINE_S,
     WS_CONTEXT_BASE_S,
     WS_CONTEXT_S_PER_CHAR,
@@ -32,6 +34,9 @@ class Deadlines:
             second elapsed, once ``ws_progress_grace`` has passed since its first send
             (0: no such check).
         ws_progress_grace: seconds before ``ws_min_realtime`` applies.
+        http_min_bytes_per_s: average bytes per second a body read whole must arrive
+            at, once ``http_progress_grace`` has passed since its headers (0: none).
+        http_progress_grace: seconds before ``http_min_bytes_per_s`` applies.
     """
 
     ws_inactivity: float = WS_INACTIVITY_TIMEOUT_S
@@ -41,12 +46,15 @@ class Deadlines:
     connect_failure_memory: float = CONNECT_FAILURE_MEMORY_S
     ws_min_realtime: float = WS_MIN_REALTIME
     ws_progress_grace: float = WS_PROGRESS_GRACE_S
+    http_min_bytes_per_s: float = HTTP_MIN_BYTES_PER_S
+    http_progress_grace: float = HTTP_PROGRESS_GRACE_S
 
     def __post_init__(self) -> None:
         if min(self.ws_inactivity, self.ws_context_base, self.http_request) <= 0:
             raise ValueError("deadlines must be > 0 seconds")
         if min(self.ws_context_per_char, self.connect_failure_memory, self.ws_min_realtime,
-               self.ws_progress_grace) < 0:
+               self.ws_progress_grace, self.http_min_bytes_per_s,
+               self.http_progress_grace) < 0:
             raise ValueError("deadline allowances must be >= 0 seconds")
 
     def ws_context(self, characters: int) -> float:

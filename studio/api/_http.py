@@ -140,9 +140,13 @@ class HttpCore:
         transport: httpx.AsyncBaseTransport | None = None,
         rng: Callable[[], float] = random.random,
         deadline: float = HTTP_REQUEST_DEADLINE_S,
+        min_bytes_per_s: float = 0.0,
+        progress_grace: float = 0.0,
     ) -> None:
         self.policy = policy
         self.deadline = deadline
+        self.min_bytes_per_s = min_bytes_per_s
+        self.progress_grace = progress_grace
         self._rng = rng
         base = httpx.URL(base_url)
         self._client = httpx.AsyncClient(
@@ -244,7 +248,10 @@ class HttpCore:
             except httpx.DecodingError as exc:
                 raise ResponseFormatError(f"{what}: {exc}") from exc
             except TimeoutError as exc:
+                paced = str(exc)  # from _read_at_pace; the deadline's own carries no text
                 error = APITimeoutError(
+                    f"{what}: the body trickles ({paced}, under {self.min_bytes_per_s:g} "
+                    "bytes a second)" if paced else
                     f"{what}: not complete after the {self.deadline:g} s request deadline "
                     "(the server stalls or trickles its response)")
                 cause = exc
@@ -291,10 +298,35 @@ class HttpCore:
                                            follow_redirects=follow_redirects)
         if read and 200 <= response.status_code < 300:
             try:
-                await response.aread()
+                await self._read_at_pace(response)
             finally:
                 await response.aclose()
         return response
+
+    async def _read_at_pace(self, response: httpx.Response) -> None:
+        """``response.aread()``, but a body that has not brought ``min_bytes_per_s`` for
+        every second past ``progress_grace`` is a :class:`TimeoutError` (a trickle
+        restarts the read timeout with every byte).
+
+        Raises:
+            TimeoutError: the body trickles (handled as the request deadline is).
+        """
+        if self.min_bytes_per_s <= 0:
+            await response.aread()
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        parts: list[bytes] = []
+        received = 0
+        async for part in response.aiter_bytes():
+            parts.append(part)
+            received += len(part)
+            elapsed = loop.time() - started
+            # Counted from the grace on: a body sent whole after a long pause passes.
+            if received < self.min_bytes_per_s * (elapsed - self.progress_grace):
+                raise TimeoutError(f"{received} bytes in {elapsed:.0f} s")
+        # What aread() does with the parts it reads (httpx.Response.aread).
+        response._content = b"".join(parts)
 
     async def _read_quietly(self, response: httpx.Response) -> bytes:
         """The body of a response that failed (b"" if it cannot be read), closed."""

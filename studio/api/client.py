@@ -113,6 +113,8 @@ class CartesiaClient:
             transport=transport,
             rng=rng,
             deadline=self.deadlines.http_request,
+            min_bytes_per_s=self.deadlines.http_min_bytes_per_s,
+            progress_grace=self.deadlines.http_progress_grace,
         )
         headers = auth_headers(api_key, cartesia_version)
         del headers["User-Agent"]  # websockets sets its own header from user_agent_header

@@ -141,6 +141,23 @@ async def test_a_body_trickling_one_byte_at_a_time_ends_at_the_request_deadline(
     assert misbehaving.http_requests == FAST.max_retries + 1
 
 
+async def test_a_trickling_body_ends_on_its_pace_long_before_the_request_deadline(
+        misbehaving: MisbehavingServer) -> None:
+    paced = Deadlines(ws_inactivity=0.3, ws_context_base=0.6, ws_context_per_char=0.0,
+                      http_request=600.0, connect_failure_memory=30.0,
+                      http_min_bytes_per_s=1000.0, http_progress_grace=0.3)
+    misbehaving.http_mode = "slow_body"
+    async with CartesiaClient("sk_test", base_url=misbehaving.base_url, retry_policy=FAST,
+                              deadlines=paced) as trickled:
+        with pytest.raises(APITimeoutError, match=r"the body trickles"):
+            async with asyncio.timeout(HANG):
+                await trickled.tts.bytes(REQUEST)
+        misbehaving.http_mode = "good"  # a body at speed is read whole
+        async with asyncio.timeout(HANG):
+            audio = await trickled.tts.bytes(REQUEST)
+    assert audio
+
+
 @pytest.mark.parametrize(("mode", "said"), [
     ("redirect", r"expected a 2xx response, got HTTP 302.*text/html.*<html>Moved.*"
                  r"redirect to https://login.example/"),
