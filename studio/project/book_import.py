@@ -377,7 +377,7 @@ def _read_epub(path: Path) -> ImportedBook:
     if not zipfile.is_zipfile(path):
         raise unreadable
     try:
-        book = epub.read_epub(str(path), options={"ignore_ncx": False})
+        book = _open_epub(path, epub)
         documents = []
         for entry in book.spine:
             idref = entry[0] if isinstance(entry, tuple) else entry
@@ -401,6 +401,25 @@ def _read_epub(path: Path) -> ImportedBook:
     return builder.book()
 
 
+def _open_epub(path: Path, epub: Any) -> Any:
+    """The book read by ebooklib, which fails on a spine naming an NCX that is missing
+    when there is no navigation document either (an EPUB 3 may have neither; ebooklib
+    writes such books itself): the spine is read, the book then has no table of contents."""
+
+    class Reader(epub.EpubReader):  # type: ignore[misc]
+        def _load_spine(self) -> None:
+            try:
+                super()._load_spine()
+            except (AttributeError, epub.EpubException):
+                if not self.book.spine:
+                    raise
+
+    reader = Reader(str(path), {"ignore_ncx": False})
+    book = reader.load()
+    reader.process()
+    return book
+
+
 def _decode(content: bytes | str) -> str:
     return content if isinstance(content, str) else content.decode("utf-8", "replace")
 
@@ -412,8 +431,10 @@ def _toc_titles(toc: Iterable[Any], epub: Any) -> dict[str, str]:
     def visit(entries: Iterable[Any]) -> None:
         for entry in entries:
             if isinstance(entry, tuple) and len(entry) == 2:
-                visit([entry[0]])
+                # A section's own link names its first document: the entry for that
+                # document itself is the better title, so the children come first.
                 visit(entry[1])
+                visit([entry[0]])
                 continue
             href = getattr(entry, "href", None) or getattr(entry, "file_name", None)
             title = str(getattr(entry, "title", "") or "").strip()
