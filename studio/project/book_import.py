@@ -179,8 +179,9 @@ def _speaker_paragraphs(text: str) -> str:
     out: list[str] = []
     for line in lines:
         if _SPEAKER.match(line.strip()):
-            out.append("")
-        out.append(line.strip() if _SPEAKER.match(line.strip()) else line)
+            out.extend(["", line.strip()])
+        else:
+            out.append(line)
     return "\n".join(out)
 
 
@@ -387,7 +388,7 @@ def _read_epub(path: Path) -> ImportedBook:
             if isinstance(item, epub.EpubNav) or "nav" in (item.properties or []):
                 continue
             documents.append((item.get_name(), item.get_content()))
-        titles = _toc_titles(book.toc, epub)
+        titles = _toc_titles(book.toc)
     except (epub.EpubException, zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise unreadable from None
     except Exception as exc:  # lxml and ebooklib raise many kinds for a broken book
@@ -424,7 +425,7 @@ def _decode(content: bytes | str) -> str:
     return content if isinstance(content, str) else content.decode("utf-8", "replace")
 
 
-def _toc_titles(toc: Iterable[Any], epub: Any) -> dict[str, str]:
+def _toc_titles(toc: Iterable[Any]) -> dict[str, str]:
     """Document path (and bare file name) to the first table-of-contents title naming it."""
     titles: dict[str, str] = {}
 
