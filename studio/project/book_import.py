@@ -47,6 +47,10 @@ from studio.project.script import (
 #: The largest book file read, in bytes.
 MAX_BOOK_BYTES = 50 * 1024 * 1024
 
+#: The most a DOCX or EPUB (zip packages) may unpack to, in bytes, summed over its
+#: members as their headers state: a small file can unpack to gigabytes (a zip bomb).
+MAX_UNPACKED_BYTES = 400 * 1024 * 1024
+
 #: The most blocks one import makes: past this a project would be slow to lay out and
 #: to render, so the book is refused and should be imported in parts.
 MAX_BOOK_BLOCKS = 20_000
@@ -263,13 +267,33 @@ def _read_md(path: Path) -> ImportedBook:
 _DOCX_CHAPTER_STYLES = {"heading 1", "heading 2"}
 
 
+def _check_unpacked(path: Path, unreadable: BookImportError) -> None:
+    """Refuse a zip package that is not one, or whose members unpack to more than
+    :data:`MAX_UNPACKED_BYTES` (from the zip's central directory, before anything is
+    decompressed).
+
+    Raises:
+        BookImportError: ``unreadable``, or the unpacked size over the limit.
+    """
+    if not zipfile.is_zipfile(path):
+        raise unreadable
+    try:
+        with zipfile.ZipFile(path) as package:
+            unpacked = sum(member.file_size for member in package.infolist())
+    except (zipfile.BadZipFile, OSError):
+        raise unreadable from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise BookImportError(
+            f"{path.name}: unpacks to {unpacked / 2**20:,.0f} MB, more than "
+            f"{MAX_UNPACKED_BYTES // 2**20} MB; this is not a book the studio can read")
+
+
 def _read_docx(path: Path) -> ImportedBook:
     import docx  # python-docx: imported here so the rest of the core loads without it
     from docx.opc.exceptions import PackageNotFoundError
 
     unreadable = BookImportError(f"{path.name}: not a readable DOCX file")
-    if not zipfile.is_zipfile(path):
-        raise unreadable
+    _check_unpacked(path, unreadable)
     try:
         document = docx.Document(str(path))
         paragraphs = [(_docx_style(p), p.text) for p in document.paragraphs]
@@ -375,8 +399,7 @@ def _read_epub(path: Path) -> ImportedBook:
     from ebooklib import epub
 
     unreadable = BookImportError(f"{path.name}: not a readable EPUB file")
-    if not zipfile.is_zipfile(path):
-        raise unreadable
+    _check_unpacked(path, unreadable)
     try:
         book = _open_epub(path, epub)
         documents = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -288,4 +289,20 @@ def test_empty_text_file_has_no_text(tmp_path: Path) -> None:
     path = tmp_path / "empty.txt"
     path.write_text("\n\n  \n", encoding="utf-8")
     with pytest.raises(BookImportError, match="no text found"):
+        read_book(path)
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".epub"])
+def test_a_package_that_unpacks_to_gigabytes_is_refused_before_unpacking(
+        tmp_path: Path, suffix: str) -> None:
+    # A zip bomb: 1 GB of zeros compresses to about a megabyte.
+    path = tmp_path / f"bomb{suffix}"
+    chunk = bytes(1024 * 1024)
+    name = "word/document.xml" if suffix == ".docx" else "OEBPS/big.xhtml"
+    with (zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as package,
+          package.open(name, "w", force_zip64=True) as member):
+        for _ in range(1024):
+            member.write(chunk)
+    assert path.stat().st_size < 10 * 1024 * 1024
+    with pytest.raises(BookImportError, match=r"unpacks to 1,024 MB"):
         read_book(path)
