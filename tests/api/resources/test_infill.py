@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from form_parts import Part, parts, speech_wav, texts
+from scripted_transport import KEY, Recorder, client_for
 
 from studio.api import (
     INFILL_BASE_CREDITS,
@@ -20,35 +21,19 @@ from studio.api import (
     CartesiaClient,
     NotFoundError,
     OutputFormat,
-    RetryPolicy,
     ServerError,
     infill_credits,
 )
 from studio.offline import OfflineEngine
 from studio.offline.voices import BUILTIN_VOICES
 
-KEY = "sk_test_not_a_real_key"
-FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_backoff=0.002)
 WAV = OutputFormat("wav", "pcm_s16le", 44100)
 #: The content type a WAV infill answer carries (an answer without one is not audio).
 WAV_TYPE = {"content-type": "audio/wav"}
 
 
-class Recorder:
-    def __init__(self, *responses: httpx.Response) -> None:
-        self.responses = list(responses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        self.requests.append(request)
-        step = self.responses.pop(0) if len(self.responses) > 1 else self.responses[0]
-        return httpx.Response(step.status_code, headers=step.headers, content=step.content)
 
 
-def client_for(recorder: Recorder) -> CartesiaClient:
-    return CartesiaClient(KEY, base_url="https://api.example.test", retry_policy=FAST,
-                          transport=httpx.MockTransport(recorder))
 
 
 async def test_infill_sends_the_sdks_multipart_fields() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from form_parts import Part, parts, speech_wav, texts
+from scripted_transport import Recorder, client_for
 
 from studio.api import (
     AuthenticationError,
@@ -14,15 +15,12 @@ from studio.api import (
     CartesiaClient,
     NotFoundError,
     ResponseFormatError,
-    RetryPolicy,
     ServerError,
     Transcription,
 )
 from studio.offline import OfflineEngine
 from studio.timestamps import WordTimestamps
 
-KEY = "sk_test_not_a_real_key"
-FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_backoff=0.002)
 TRANSCRIPTION = {
     "type": "transcript", "text": "hello world", "language": "en", "duration": 1.25,
     "words": [{"word": "hello", "start": 0.1, "end": 0.5},
@@ -30,21 +28,8 @@ TRANSCRIPTION = {
 }
 
 
-class Recorder:
-    def __init__(self, *responses: httpx.Response) -> None:
-        self.responses = list(responses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        self.requests.append(request)
-        step = self.responses.pop(0) if len(self.responses) > 1 else self.responses[0]
-        return httpx.Response(step.status_code, headers=step.headers, content=step.content)
 
 
-def client_for(recorder: Recorder) -> CartesiaClient:
-    return CartesiaClient(KEY, base_url="https://api.example.test", retry_policy=FAST,
-                          transport=httpx.MockTransport(recorder))
 
 
 async def test_transcribe_sends_the_sdks_multipart_fields() -> None:
