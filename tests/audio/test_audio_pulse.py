@@ -92,7 +92,7 @@ class MonitorRecorder:
 
 
 #: The chirp is checked in pieces this long, each found in the recording on its own.
-PIECE_SECONDS = 0.05
+PIECE_SECONDS = 0.02
 
 
 def without_gaps(recorded: np.ndarray, shortest: int = RATE // 250) -> np.ndarray:
@@ -137,7 +137,7 @@ def test_pieces_are_found_across_a_gap() -> None:
     recorded = np.concatenate([gap, chirp[:7000], gap, chirp[7000:], gap])
     found = pieces_heard(recorded, chirp)
     assert len(found) == RATE // round(PIECE_SECONDS * RATE)
-    assert [s > 0.999 for _, s in pieces_heard(without_gaps(recorded), chirp)] == [True] * 20
+    assert all(s > 0.999 for _, s in pieces_heard(without_gaps(recorded), chirp))
     assert sum(similarity > 0.9 for _, similarity in found) >= len(found) - 1
     # Matching the whole chirp at one alignment would fail on the same recording.
     lag = int(np.argmax(np.correlate(recorded, chirp, mode="valid")))
@@ -175,14 +175,15 @@ async def test_stream_player_output_reaches_the_sink(null_sink: str) -> None:
     assert recorded.shape[0] > chirp.shape[0] // 2, "the chirp did not reach the sink"
     found = pieces_heard(recorded, chirp)
     # Every piece played, in order, as sent. PulseAudio loses about 20 ms as a stream
-    # starts and as it closes (measured here at PortAudio's low latency: the first and
-    # last pieces read 0.3-0.75 alike, all others 1.0), so the ends are not judged; a
-    # busy machine may still drop a moment of the monitor's recording, so one inner
-    # piece in ten may be less alike.
+    # starts and as it closes (measured here at PortAudio's low latency), so the first
+    # and last 0.1 s are not judged. A busy machine may still drop moments of audio on
+    # its way to the monitor (5 in a second in one CI run, with the suite's own load):
+    # each costs the 20 ms piece it lands in, so three pieces in four must be intact.
     positions = [at for at, _ in found]
     assert positions == sorted(positions)
-    inner = [similarity for _, similarity in found[1:-1]]
-    assert sum(s > 0.9 for s in inner) >= 0.9 * len(inner), inner
-    first, last = positions[1], positions[-1]
+    edge = round(0.1 / PIECE_SECONDS)
+    inner = [similarity for _, similarity in found[edge:-edge]]
+    assert sum(s > 0.9 for s in inner) >= 0.75 * len(inner), inner
+    first, last = positions[edge], positions[-edge]
     heard = recorded[first:last]
     assert abs(rms_dbfs(heard) - rms_dbfs(chirp)) < 1.0, "played at the level sent"
