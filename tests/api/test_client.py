@@ -6,10 +6,10 @@ wire shape is tested in resources/.)"""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import httpx
 import pytest
+from scripted_transport import KEY, Recorder, client_for
 
 from studio.api import (
     DEFAULT_CARTESIA_VERSION,
@@ -27,44 +27,12 @@ from studio.api import (
     TTSRequest,
 )
 
-KEY = "sk_test_not_a_real_key"
-FAST = RetryPolicy(max_retries=2, initial_delay=0.001, max_backoff=0.002)
 REQUEST = TTSRequest(
     transcript="Hello there.",
     voice_id="voice-1",
     output_format=OutputFormat("raw", "pcm_s16le", 16000),
 )
-Handler = Callable[[httpx.Request], httpx.Response]
 STATUS_OK = httpx.Response(200, json={"ok": True, "version": "2025-11-04"})
-
-
-class Recorder:
-    """A MockTransport handler that answers from a script and records requests."""
-
-    def __init__(self, *responses: httpx.Response | Exception | Handler) -> None:
-        self.script = list(responses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        step = self.script.pop(0) if len(self.script) > 1 else self.script[0]
-        if isinstance(step, Exception):
-            raise step
-        if isinstance(step, httpx.Response):
-            if hasattr(step, "_content"):  # a fresh copy: responses are single-use
-                return httpx.Response(step.status_code, headers=step.headers, content=step.content)
-            return step
-        return step(request)
-
-
-def client_for(recorder: Recorder, **kwargs: object) -> CartesiaClient:
-    kwargs.setdefault("retry_policy", FAST)
-    return CartesiaClient(
-        KEY,
-        base_url="https://api.example.test",
-        transport=httpx.MockTransport(recorder),
-        **kwargs,  # type: ignore[arg-type]
-    )
 
 
 async def test_every_request_carries_auth_and_version() -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
 from email import policy
 from email.parser import BytesParser
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+import scripted_transport
 import soundfile as sf
 
 from studio.api import (
@@ -177,36 +177,14 @@ async def test_bad_arguments_raise_before_sending(call: Any, message: str) -> No
 STATUS_OK = httpx.Response(200, json={"ok": True, "version": "2025-11-04"})
 
 
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class Script:
-    """A MockTransport handler that answers from a script and records requests."""
-
-    def __init__(self, *responses: httpx.Response | Exception | Handler) -> None:
-        self.script = list(responses)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        step = self.script.pop(0) if len(self.script) > 1 else self.script[0]
-        if isinstance(step, Exception):
-            raise step
-        if isinstance(step, httpx.Response):
-            if hasattr(step, "_content"):  # a fresh copy: responses are single-use
-                return httpx.Response(step.status_code, headers=step.headers, content=step.content)
-            return step
-        return step(request)
+#: The scripted transport the client tests share (answers from a list, records requests).
+Script = scripted_transport.Recorder
 
 
 def scripted_client(recorder: Script, **kwargs: object) -> CartesiaClient:
+    """A client of a scripted transport, with this module's retries (none)."""
     kwargs.setdefault("retry_policy", FAST)
-    return CartesiaClient(
-        KEY,
-        base_url="https://api.example.test",
-        transport=httpx.MockTransport(recorder),
-        **kwargs,  # type: ignore[arg-type]
-    )
+    return scripted_transport.client_for(recorder, **kwargs)
 
 
 def voice(n: int) -> dict[str, object]:
