@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -170,6 +171,23 @@ _PYAV = {
 AAC_FAST_CODER_KBPS_PER_CHANNEL = 64
 #: FFmpeg's decoder for each encoder's output.
 _DECODERS = {"libmp3lame": "mp3float", "aac": "aac", "libopus": "libopus"}
+#: How long closing waits for an encoder's or a monitor's thread to drain its short
+#: queue (seconds of audio, done in well under a second); past it the file is not
+#: finished, and the export fails instead of waiting on a stuck codec forever.
+THREAD_DEADLINE_S = 120.0
+
+
+def _join(thread: threading.Thread, what: str) -> None:
+    """Wait for ``thread`` at most :data:`THREAD_DEADLINE_S`.
+
+    Raises:
+        EncoderError: it is still running then.
+    """
+    thread.join(THREAD_DEADLINE_S)
+    if thread.is_alive():
+        raise EncoderError(f"the {what} did not finish within {THREAD_DEADLINE_S:g} s")
+
+
 #: Packets queued for the monitor at most (a few seconds of audio).
 _MONITOR_DEPTH = 256
 
@@ -221,7 +239,10 @@ class DecodeMonitor:
         """Queue an encoded packet (its bytes, copied: the muxer keeps the original)."""
         if self._error is not None:
             raise self._error
-        self._queue.put(packet)
+        try:
+            self._queue.put(packet, timeout=THREAD_DEADLINE_S)
+        except queue.Full:
+            raise EncoderError("the decoder checking the written audio stopped") from None
 
     def _run(self) -> None:
         while True:
@@ -243,8 +264,11 @@ class DecodeMonitor:
     def close(self) -> None:
         """Decode what is queued and stop; raises what the decoder raised."""
         if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
+            try:
+                self._queue.put(None, timeout=THREAD_DEADLINE_S)
+            except queue.Full:
+                raise EncoderError("the decoder checking the written audio stopped") from None
+            _join(self._thread, "decoder checking the written audio")
         if self._error is not None:
             raise EncoderError(f"the written audio does not decode: {self._error}")
 
@@ -405,7 +429,8 @@ class ThreadedEncoder:
                     self._error = exc
 
     def _put(self, item: Any, *, check: bool = True) -> None:
-        # A bounded wait, so a dead encoder thread can never hang the export.
+        # A bounded wait, so a dead or stuck encoder thread can never hang the export.
+        deadline = time.monotonic() + THREAD_DEADLINE_S
         while True:
             if check and self._error is not None:
                 raise self._error
@@ -415,6 +440,9 @@ class ThreadedEncoder:
             except queue.Full:
                 if not self._thread.is_alive():
                     raise EncoderError("the encoder stopped") from None
+                if time.monotonic() > deadline:
+                    raise EncoderError(f"the encoder took no audio for {THREAD_DEADLINE_S:g} s"
+                                       ) from None
 
     def write(self, samples: FloatArray) -> None:
         self._put(samples)
@@ -425,7 +453,7 @@ class ThreadedEncoder:
         raise the failure if there was one."""
         if self._thread.is_alive():
             self._put(_DONE, check=False)
-            self._thread.join()
+            _join(self._thread, "encoder")
         if self._error is not None:
             raise self._error
 
