@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from studio.project.model import NARRATOR
 from studio.project.script import (
     MAX_BLOCK_CHARS,
     ScriptError,
@@ -55,8 +56,6 @@ MAX_UNPACKED_BYTES = 400 * 1024 * 1024
 #: to render, so the book is refused and should be imported in parts.
 MAX_BOOK_BLOCKS = 20_000
 
-#: The speaker of a block no ``NAME:`` line or CSV row names.
-NARRATOR = "Narrator"
 
 SUPPORTED_EXTENSIONS = (".txt", ".md", ".docx", ".epub", ".srt", ".vtt", ".csv")
 

@@ -34,6 +34,12 @@ block starts (NULL: it starts none).
 Version 7: each audio block carries its checksum (``audio_blocks.checksum``,
 :func:`studio.project.audio_blocks.block_checksum`), computed here for blocks stored
 before, so audio damaged on disk from now on is found when it is read.
+
+Version 8: long-form (issue 15). Each block has a speaker (``blocks.speaker``,
+"Narrator" for blocks from before), a retake flag with its note (``blocks.flag``: NULL
+when not flagged), a lock (``blocks.locked``) and the start of the subtitle cue it was
+imported from (``blocks.cue_start``, seconds, NULL otherwise); ``cast`` maps each
+speaker to a voice and default delivery (:mod:`studio.project.cast`).
 """
 
 from __future__ import annotations
@@ -168,8 +174,26 @@ def _v7(db: sqlite3.Connection) -> None:
                    (block_checksum(data), rowid))
 
 
+def _v8(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE blocks ADD COLUMN speaker TEXT NOT NULL DEFAULT 'Narrator'")
+    db.execute("ALTER TABLE blocks ADD COLUMN flag TEXT")
+    db.execute("ALTER TABLE blocks ADD COLUMN locked INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE blocks ADD COLUMN cue_start REAL")
+    db.execute("""
+CREATE TABLE cast_entries (
+    speaker TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    voice_id TEXT NOT NULL,
+    language TEXT NOT NULL,
+    emotion TEXT,
+    speed REAL NOT NULL,
+    volume REAL NOT NULL
+)""")
+
+
 #: Step *i* takes a file from version *i* to *i + 1*.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -32,6 +32,23 @@ _RENDERED_FIELDS = ("model_id", "transcript", "voice", "language", "generation_c
                     "pronunciation_dict_id")
 
 
+#: The speaker of a block no one else was named for (issue 15: every block has one).
+NARRATOR = "Narrator"
+
+
+class BlockLocked(ValueError):
+    """A locked block's text or takes were to change; unlock it first.
+
+    Attributes:
+        block_id: the locked block.
+    """
+
+    def __init__(self, block_id: str, number: int | None = None) -> None:
+        where = f"Block {number}" if number is not None else "The block"
+        super().__init__(f"{where} is locked (approved); unlock it to change its text or takes.")
+        self.block_id = block_id
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 
@@ -231,6 +248,14 @@ class Block:
             not start one. Chapters drive M4B/ID3 chapters, chapter files and
             per-chapter export; the blocks before the first mark form an opening
             chapter (see :func:`studio.project.program.program_of`).
+        speaker: who says the block (default :data:`NARRATOR`); the project's cast
+            (:mod:`studio.project.cast`) gives each speaker a voice and delivery.
+        flag: a retake flag set in review: ``None`` when not flagged, else the
+            reviewer's note ("" for none).
+        locked: approved: Generate all skips the block, and its text and takes
+            cannot change until it is unlocked (:class:`BlockLocked`).
+        cue_start: seconds; where an imported subtitle cue started (SRT/VTT), kept for
+            timing the block later; ``None`` for other blocks.
     """
 
     text: str = ""
@@ -245,6 +270,15 @@ class Block:
     selected_take_id: str | None = None
     pronunciation_dict_id: str | None = None
     chapter: str | None = None
+    speaker: str = NARRATOR
+    flag: str | None = None
+    locked: bool = False
+    cue_start: float | None = None
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the block is flagged for a retake."""
+        return self.flag is not None
 
     @property
     def selected_take(self) -> Take | None:

@@ -57,6 +57,7 @@ import numpy.typing as npt
 
 from studio.api.errors import CartesiaError
 from studio.project.audio_blocks import block_checksum, decode_audio, encode_audio
+from studio.project.cast import CastEntry, entry_fields
 from studio.project.lexicon import LexiconItem
 from studio.project.migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
 from studio.project.model import Block, Recording, Take, TakeAudio
@@ -93,7 +94,8 @@ class ProjectError(Exception):
 # --- rows -----------------------------------------------------------------------
 
 _BLOCK_FIELDS = ("position", "text", "voice_id", "model_id", "language", "emotion", "speed",
-                 "volume", "selected_take_id", "pronunciation_dict_id", "chapter")
+                 "volume", "selected_take_id", "pronunciation_dict_id", "chapter", "speaker",
+                 "flag", "locked", "cue_start")
 _TAKE_META = ("block_id", "position", "name", "starred", "edits", "text", "dictionary")
 
 
@@ -105,16 +107,19 @@ class ScriptRows:
     Attributes:
         blocks: block id -> values of ``_BLOCK_FIELDS``.
         takes: take id -> values of ``_TAKE_META``.
+        cast: the cast entries in order, as rows of :func:`studio.project.cast.entry_fields`.
     """
 
     blocks: dict[str, tuple[Any, ...]]
     takes: dict[str, tuple[Any, ...]]
+    cast: tuple[tuple[Any, ...], ...] = ()
 
 
 def _block_row(position: int, block: Block) -> tuple[Any, ...]:
     return (position, block.text, block.voice_id, block.model_id, block.language, block.emotion,
             float(block.speed), float(block.volume), block.selected_take_id,
-            block.pronunciation_dict_id, block.chapter)
+            block.pronunciation_dict_id, block.chapter, block.speaker, block.flag,
+            int(block.locked), block.cue_start)
 
 
 def edits_json(take: Take) -> str:
@@ -130,15 +135,16 @@ def _take_row(block_id: str, position: int, take: Take) -> tuple[Any, ...]:
             items_json(take.dictionary))
 
 
-def script_rows(blocks: Sequence[Block]) -> ScriptRows:
-    """Snapshot ``blocks`` (in script order) with their live takes."""
+def script_rows(blocks: Sequence[Block], cast: Sequence[CastEntry] = ()) -> ScriptRows:
+    """Snapshot ``blocks`` (in script order) with their live takes, and the ``cast``."""
     block_rows: dict[str, tuple[Any, ...]] = {}
     take_rows: dict[str, tuple[Any, ...]] = {}
     for position, block in enumerate(blocks):
         block_rows[block.id] = _block_row(position, block)
         for take_position, take in enumerate(block.takes):
             take_rows[take.id] = _take_row(block.id, take_position, take)
-    return ScriptRows(block_rows, take_rows)
+    cast_rows = tuple(tuple(getattr(entry, name) for name in entry_fields()) for entry in cast)
+    return ScriptRows(block_rows, take_rows, cast_rows)
 
 
 @dataclass(slots=True)
@@ -154,6 +160,7 @@ class LoadedProject:
         recordings: the Voice lab's recordings, oldest first.
         damaged_takes: ids of live takes whose stored audio fails its checksum
             (:attr:`~studio.project.model.Take.damaged`), in script order.
+        cast: the speakers' voices and delivery, in the cast's order.
     """
 
     blocks: list[Block]
@@ -162,6 +169,7 @@ class LoadedProject:
     clips: dict[str, list[Clip]] = field(default_factory=dict)
     recordings: list[Recording] = field(default_factory=list)
     damaged_takes: list[str] = field(default_factory=list)
+    cast: list[CastEntry] = field(default_factory=list)
 
 
 # --- checking and opening -------------------------------------------------------------
@@ -362,6 +370,7 @@ class ProjectStore:
         self._lock = threading.Lock()
         self._written_blocks: dict[str, tuple[Any, ...]] = {}
         self._written_takes: dict[str, tuple[Any, ...]] = {}
+        self._written_cast: tuple[tuple[Any, ...], ...] = ()
         self.project_id = ""
         self._closed = False
         self._writer_lock: _WriterLock | None = None
@@ -644,7 +653,8 @@ class ProjectStore:
         gone_blocks = [k for k in self._written_blocks if k not in rows.blocks]
         changed_takes = {k: v for k, v in rows.takes.items() if self._written_takes.get(k) != v}
         gone_takes = [k for k in self._written_takes if k not in rows.takes]
-        if not (changed_blocks or gone_blocks or changed_takes or gone_takes):
+        cast_changed = rows.cast != self._written_cast
+        if not (changed_blocks or gone_blocks or changed_takes or gone_takes or cast_changed):
             return 0
         assignments = ", ".join(f"{name} = excluded.{name}" for name in _BLOCK_FIELDS)
         held: set[str] = set()
@@ -674,6 +684,13 @@ class ProjectStore:
                 [(*v, k) for k, v in changed_takes.items()],
             )
             db.executemany("UPDATE takes SET deleted = 1 WHERE id = ?", [(k,) for k in gone_takes])
+            if cast_changed:
+                names = entry_fields()
+                db.execute("DELETE FROM cast_entries")
+                db.executemany(
+                    f"INSERT INTO cast_entries(position, {', '.join(names)}) "
+                    f"VALUES (?{', ?' * len(names)})",
+                    [(position, *row) for position, row in enumerate(rows.cast)])
             present = (
                 {row[0] for row in db.execute("SELECT id FROM takes")} if changed_takes else set()
             )
@@ -682,9 +699,11 @@ class ProjectStore:
         for k in gone_takes:
             del self._written_takes[k]
         self._written_blocks.update(changed_blocks)
+        self._written_cast = rows.cast
         self._written_takes.update({k: v for k, v in changed_takes.items()
                                     if k in present and k not in held})
-        return len(changed_blocks) + len(gone_blocks) + len(changed_takes) + len(gone_takes)
+        return (len(changed_blocks) + len(gone_blocks) + len(changed_takes) + len(gone_takes)
+                + int(cast_changed))
 
     def purge_deleted(self) -> None:
         """Drop deleted blocks and takes, and audio no take uses, for good; then
@@ -815,11 +834,15 @@ class ProjectStore:
             for row in db.execute(f"SELECT id, {', '.join(_BLOCK_FIELDS)} FROM blocks "
                                   "WHERE deleted = 0 ORDER BY position, rowid"):
                 (block_id, _position, text, voice, model, language, emotion, speed, volume, sel,
-                 dict_id, chapter) = row
+                 dict_id, chapter, speaker, flag, locked, cue_start) = row
                 blocks[block_id] = Block(text=text, voice_id=voice, model_id=model,
                                          language=language, emotion=emotion, speed=speed,
                                          volume=volume, id=block_id, selected_take_id=sel,
-                                         pronunciation_dict_id=dict_id, chapter=chapter)
+                                         pronunciation_dict_id=dict_id, chapter=chapter,
+                                         speaker=speaker, flag=flag, locked=bool(locked),
+                                         cue_start=cue_start)
+            cast = [CastEntry(*row) for row in db.execute(
+                f"SELECT {', '.join(entry_fields())} FROM cast_entries ORDER BY position")]
             takes = db.execute(
                 "SELECT t.id, t.block_id, t.name, t.audio_id, t.words, t.phonemes, t.request, "
                 "t.backend, t.credits, t.created_at, t.starred, t.cache_key, t.edits, t.text, "
@@ -881,10 +904,11 @@ class ProjectStore:
             log.warning("%s: %d take(s) with damaged audio: %s", self.path,
                         len(damaged_takes), damaged_takes)
         loaded = LoadedProject(list(blocks.values()), settings, spent, clips, recordings,
-                               damaged_takes)
-        rows = script_rows(loaded.blocks)
+                               damaged_takes, cast)
+        rows = script_rows(loaded.blocks, cast)
         self._written_blocks = dict(rows.blocks)
         self._written_takes = dict(rows.takes)
+        self._written_cast = rows.cast
         return loaded
 
     @staticmethod

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from studio.api.models import supports_pronunciation_dicts
 from studio.project.cache import TakeIndex
+from studio.project.cast import CastEntry, speakers_in_order
 from studio.project.lexicon import LexiconItem
 from studio.project.model import NO_DICTIONARY, Block, DictionaryUse, Take
 from studio.project.pronounce import Matcher
@@ -27,7 +28,12 @@ class ScriptDocument(QObject):
 
     Signals:
         block_inserted(int index, str block_id)
+        blocks_inserted(int index, int count): several blocks at once (an import, a
+            paste, an undone removal): ``count`` blocks from ``index`` on.
         block_removed(int index, str block_id)
+        blocks_removed(list removed): several blocks at once; ``removed`` holds
+            ``(index, block_id)`` pairs, highest index first (each index as it was
+            just before that block went).
         block_moved(int from_index, int to_index)
         block_changed(str block_id): text, voice or delivery changed.
         take_added(str block_id, str take_id): also when a removed take comes back.
@@ -41,6 +47,7 @@ class ScriptDocument(QObject):
             dictionary, changed: highlighting and which takes are current may change.
         project_dictionary_changed(str dict_id): the project's dictionary is now
             ``dict_id`` ("" for none); ``pronunciation_changed`` follows.
+        cast_changed(): a speaker's cast entry was added, changed or removed.
 
     Pronunciation: the project names one dictionary (:attr:`pronunciation_dict_id`, ""
     for none) and a block may override it (``Block.pronunciation_dict_id``). The
@@ -50,7 +57,10 @@ class ScriptDocument(QObject):
     """
 
     block_inserted = Signal(int, str)
+    blocks_inserted = Signal(int, int)
     block_removed = Signal(int, str)
+    blocks_removed = Signal(list)
+    cast_changed = Signal()
     block_moved = Signal(int, int)
     block_changed = Signal(str)
     take_added = Signal(str, str)
@@ -66,6 +76,10 @@ class ScriptDocument(QObject):
         super().__init__(parent)
         self._blocks: list[Block] = []
         self._by_id: dict[str, Block] = {}
+        # block id -> position; rebuilt on demand after the order changed, so typing in
+        # a 10 000-block script finds its block's number without a scan.
+        self._positions: dict[str, int] | None = None
+        self._cast: dict[str, CastEntry] = {}
         self._takes_by_key = TakeIndex()
         self._clips: dict[str, list[Clip]] = {}
         self._dict_id = ""
@@ -176,6 +190,37 @@ class ScriptDocument(QObject):
         self.project_dictionary_changed.emit(dict_id)
         self.pronunciation_changed.emit()
 
+    # --- the cast ----------------------------------------------------------------
+
+    @property
+    def cast(self) -> list[CastEntry]:
+        """The cast entries in the order they were added."""
+        return list(self._cast.values())
+
+    def cast_entry(self, speaker: str) -> CastEntry | None:
+        """``speaker``'s entry, or ``None`` when the speaker is not cast yet."""
+        return self._cast.get(speaker)
+
+    def set_cast_entry(self, entry: CastEntry) -> None:
+        """Add or replace the entry of ``entry.speaker``; blocks are not changed here
+        (the editor applies the :mod:`studio.project.cast` rule). Emits
+        ``cast_changed`` on a change."""
+        if self._cast.get(entry.speaker) != entry:
+            self._cast[entry.speaker] = entry
+            self.cast_changed.emit()
+
+    def remove_cast_entry(self, speaker: str) -> CastEntry | None:
+        """Drop ``speaker``'s entry and return it (``None``: there was none)."""
+        entry = self._cast.pop(speaker, None)
+        if entry is not None:
+            self.cast_changed.emit()
+        return entry
+
+    def speakers(self) -> list[str]:
+        """Every speaker of the script in the order they first speak, then cast
+        speakers with no block."""
+        return list(dict.fromkeys([*speakers_in_order(self._blocks), *self._cast]))
+
     # --- reading ---------------------------------------------------------------
 
     @property
@@ -185,6 +230,17 @@ class ScriptDocument(QObject):
 
     def __len__(self) -> int:
         return len(self._blocks)
+
+    def block_at(self, index: int) -> Block:
+        """The block at ``index`` in script order, without copying the list (a view
+        painting one row of a 10 000-block script).
+
+        Raises:
+            IndexError: no such position.
+        """
+        if index < 0:
+            raise IndexError(index)
+        return self._blocks[index]
 
     def block(self, block_id: str) -> Block:
         """The block with ``block_id``.
@@ -204,9 +260,10 @@ class ScriptDocument(QObject):
         Raises:
             KeyError: no such block.
         """
-        block = self.block(block_id)
-        # By identity: a dataclass's == would compare every field of every block before.
-        return next(i for i, b in enumerate(self._blocks) if b is block)
+        self.block(block_id)
+        if self._positions is None:
+            self._positions = {b.id: i for i, b in enumerate(self._blocks)}
+        return self._positions[block_id]
 
     def selected_takes(self) -> list[Take]:
         """Selected takes in script order; blocks with none are skipped."""
@@ -284,16 +341,64 @@ class ScriptDocument(QObject):
         index = len(self._blocks) if index is None else max(0, min(index, len(self._blocks)))
         self._blocks.insert(index, block)
         self._by_id[block.id] = block
+        self._positions = None
         self._takes_by_key.add_block(block)
         self.block_inserted.emit(index, block.id)
         return block
 
+    def insert_blocks(self, blocks: Sequence[Block], index: int | None = None) -> int:
+        """Insert ``blocks`` (with their takes) in order at ``index`` (default: the
+        end) and emit ``blocks_inserted`` once; returns the index of the first.
+
+        Raises:
+            ValueError: a block is already in the script (nothing is inserted).
+        """
+        ids = [block.id for block in blocks]
+        if len(set(ids)) != len(ids) or any(i in self._by_id for i in ids):
+            raise ValueError("a block is already in the script")
+        index = len(self._blocks) if index is None else max(0, min(index, len(self._blocks)))
+        if not blocks:
+            return index
+        self._blocks[index:index] = blocks
+        for block in blocks:
+            self._by_id[block.id] = block
+            self._takes_by_key.add_block(block)
+        self._positions = None
+        self.blocks_inserted.emit(index, len(blocks))
+        return index
+
+    def remove_blocks(self, block_ids: Iterable[str]) -> list[tuple[int, Block]]:
+        """Remove several blocks with their takes and emit ``blocks_removed`` once.
+        Returns ``(index, block)`` pairs in script order, each index as it was before
+        any went (so inserting them back in that order restores the script).
+
+        Raises:
+            KeyError: no such block (nothing is removed).
+        """
+        wanted = set(block_ids)
+        for block_id in wanted:
+            self.block(block_id)
+        removed = [(i, b) for i, b in enumerate(self._blocks) if b.id in wanted]
+        if not removed:
+            return []
+        self._blocks = [b for b in self._blocks if b.id not in wanted]
+        for _index, block in removed:
+            del self._by_id[block.id]
+            self._takes_by_key.discard_block(block)
+        self._positions = None
+        # Highest index first: each index is then still right when its block goes.
+        self.blocks_removed.emit([(i, b.id) for i, b in reversed(removed)])
+        return removed
+
     def replace_script(self, blocks: list[Block],
-                       clips: dict[str, list[Clip]] | None = None) -> None:
-        """Replace every block (and the clips made for their takes) at once (opening a
-        project) and emit ``reset``."""
+                       clips: dict[str, list[Clip]] | None = None,
+                       cast: Sequence[CastEntry] = ()) -> None:
+        """Replace every block (and the clips made for their takes, and the cast) at
+        once (opening a project) and emit ``reset``."""
         self._blocks = list(blocks)
         self._by_id = {block.id: block for block in self._blocks}
+        self._positions = None
+        self._cast = {entry.speaker: entry for entry in cast}
         self._takes_by_key.clear()
         for block in self._blocks:
             self._takes_by_key.add_block(block)
@@ -331,6 +436,7 @@ class ScriptDocument(QObject):
         index = self.index_of(block_id)
         block = self._blocks.pop(index)
         del self._by_id[block_id]
+        self._positions = None
         self._takes_by_key.discard_block(block)
         self.block_removed.emit(index, block_id)
         return block
@@ -346,12 +452,15 @@ class ScriptDocument(QObject):
         if to_index == from_index:
             return
         self._blocks.insert(to_index, self._blocks.pop(from_index))
+        self._positions = None
         self.block_moved.emit(from_index, to_index)
 
     def update_block(self, block_id: str, **changes: Any) -> None:
         """Set fields of a block (``text``, ``voice_id``, ``model_id``, ``language``,
-        ``emotion``, ``speed``, ``volume``, ``pronunciation_dict_id``); emits
-        ``block_changed`` only on a change."""
+        ``emotion``, ``speed``, ``volume``, ``pronunciation_dict_id``, ``chapter``,
+        ``speaker``, ``flag``, ``locked``, ``cue_start``); emits ``block_changed`` only
+        on a change. Locks are the editor's to enforce (this is also how undo and
+        generation reach the block)."""
         block = self.block(block_id)
         changed = False
         for name, value in changes.items():

@@ -23,7 +23,8 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from studio.project.model import Block, Take
+from studio.project.cast import CAST_FIELDS, CastEntry, clean_speaker, following_changes
+from studio.project.model import Block, BlockLocked, Take
 from studio.project.pronounce import Matcher, applied_items
 from studio.services.document import ScriptDocument
 
@@ -32,11 +33,17 @@ TYPING_PAUSE = 2.0
 
 #: Block fields the editor sets (the rest belong to the document).
 BLOCK_FIELDS = ("text", "voice_id", "model_id", "language", "emotion", "speed", "volume",
-                "pronunciation_dict_id", "chapter")
+                "pronunciation_dict_id", "chapter", "speaker", "flag", "locked")
+
+#: The fields that decide what a block sounds like: a locked block keeps them (and its
+#: takes) until it is unlocked; speaker, chapter and flag may still change.
+LOCKED_FIELDS = ("text", "voice_id", "model_id", "language", "emotion", "speed", "volume",
+                 "pronunciation_dict_id")
 
 _FIELD_NOUNS = {"voice_id": "voice", "model_id": "model", "language": "language",
                 "emotion": "emotion", "speed": "speed", "volume": "volume",
-                "pronunciation_dict_id": "pronunciation dictionary", "chapter": "chapter"}
+                "pronunciation_dict_id": "pronunciation dictionary", "chapter": "chapter",
+                "speaker": "speaker", "flag": "retake flag", "locked": "lock", "text": "text"}
 
 # QUndoCommand.id() values: commands with the same id may merge (mergeWith).
 _UPDATE_ID = 1
@@ -48,6 +55,25 @@ Clock = Callable[[], float]
 def count_blocks(n: int) -> str:
     """``"1 block"``, ``"3 blocks"``: for undo step names and status messages."""
     return f"{n} block" if n == 1 else f"{n} blocks"
+
+
+def replace_speaker(entry: CastEntry, speaker: str) -> CastEntry:
+    """``entry`` for another speaker."""
+    return CastEntry(speaker, **entry.values())
+
+
+def _bulk_text(changes: Mapping[str, Any], count: int) -> str:
+    """The undo step's name for ``changes`` on ``count`` blocks."""
+    if set(changes) == {"locked"}:
+        verb = "Lock" if changes["locked"] else "Unlock"
+        return f"{verb} {count_blocks(count)}"
+    if set(changes) == {"flag"}:
+        verb = "Flag" if changes["flag"] is not None else "Clear the flag of"
+        return f"{verb} {count_blocks(count)}"
+    if len(changes) == 1 or set(changes) == {"voice_id", "language"}:
+        noun = _FIELD_NOUNS["voice_id" if "voice_id" in changes else next(iter(changes))]
+        return f"Change {noun} of {count_blocks(count)}"
+    return f"Edit {count_blocks(count)}"
 
 
 def _take_name(take: Take) -> str:
@@ -127,10 +153,23 @@ class ScriptEditor(QObject):
         if not blocks:
             return []
         at = len(self.document) if index is None else max(0, min(index, len(self.document)))
-        with self.macro(text or f"Add {count_blocks(len(blocks))}"):
-            for offset, block in enumerate(blocks):
-                self._push(_AddBlock(self, block, at + offset))
+        self._push(_AddBlocks(self, blocks, at, text or f"Add {count_blocks(len(blocks))}"))
         return blocks
+
+    def remove_blocks(self, block_ids: Sequence[str]) -> None:
+        """Remove several blocks as one step; undo brings them back in their places
+        with their takes.
+
+        Raises:
+            KeyError: no such block (nothing is removed).
+        """
+        ids = list(dict.fromkeys(block_ids))
+        for block_id in ids:
+            self.document.block(block_id)
+        if len(ids) == 1:
+            self.remove_block(ids[0])
+        elif ids:
+            self._push(_RemoveBlocks(self, ids))
 
     def remove_block(self, block_id: str) -> None:
         """Remove ``block_id`` as one step; undo brings it back at its place with its
@@ -166,9 +205,128 @@ class ScriptEditor(QObject):
                 raise AttributeError(f"cannot set block field {name!r}")
         block = self.document.block(block_id)
         new = {name: value for name, value in changes.items() if getattr(block, name) != value}
+        if block.locked and any(name in LOCKED_FIELDS for name in new):
+            raise BlockLocked(block_id, self._number(block_id))
         if new:
             old = {name: getattr(block, name) for name in new}
             self._push(_UpdateBlock(self, block_id, old, new))
+
+    def update_blocks(self, block_ids: Sequence[str], text: str | None = None,
+                      **changes: Any) -> list[str]:
+        """Set the same fields on several blocks as one step (the inspector over a
+        selection), named ``text`` (default "Change voice of 12 blocks"). Locked
+        blocks keep :data:`LOCKED_FIELDS`; returns the ids of the locked blocks that
+        were skipped for that. ``speaker`` goes through :meth:`set_speaker`, which
+        also moves the blocks' cast-following delivery.
+
+        Raises:
+            KeyError: no such block.
+            AttributeError: a field not in :data:`BLOCK_FIELDS`.
+        """
+        for name in changes:
+            if name not in BLOCK_FIELDS:
+                raise AttributeError(f"cannot set block field {name!r}")
+        if "speaker" in changes:
+            speaker = changes.pop("speaker")
+            with self.macro(text or f"Change speaker of {count_blocks(len(block_ids))}"):
+                self.set_speaker(block_ids, speaker)
+                return self.update_blocks(block_ids, **changes) if changes else []
+        skipped: list[str] = []
+        planned: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        for block_id in dict.fromkeys(block_ids):
+            block = self.document.block(block_id)
+            wanted = dict(changes)
+            if block.locked and any(name in LOCKED_FIELDS for name in wanted):
+                skipped.append(block_id)
+                wanted = {k: v for k, v in wanted.items() if k not in LOCKED_FIELDS}
+            self._plan(planned, block, wanted)
+        if planned:
+            self._push(_UpdateBlocks(self, planned, text or _bulk_text(changes, len(planned))))
+        return skipped
+
+    def set_speaker(self, block_ids: Sequence[str], speaker: str) -> None:
+        """Give blocks the speaker ``speaker`` (cleaned by
+        :func:`~studio.project.cast.clean_speaker`) as one step. A speaker not cast
+        yet is cast with the voice and delivery of the first of these blocks; each
+        block's fields that followed its old speaker's entry take the new one's
+        (:mod:`studio.project.cast`; a locked block keeps its voice and delivery).
+
+        Raises:
+            KeyError: no such block.
+        """
+        speaker = clean_speaker(speaker)
+        blocks = [self.document.block(block_id) for block_id in dict.fromkeys(block_ids)]
+        if not blocks:
+            return
+        target = self.document.cast_entry(speaker)
+        with self.macro(f"Give {count_blocks(len(blocks))} the speaker {speaker}"):
+            if target is None:
+                target = replace_speaker(CastEntry.of_block(blocks[0]), speaker)
+                self._push(_SetCastEntry(self, speaker, None, target))
+            planned: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+            for block in blocks:
+                wanted: dict[str, Any] = {"speaker": speaker}
+                if not block.locked:
+                    wanted |= following_changes(
+                        block, self.document.cast_entry(block.speaker), target.values())
+                self._plan(planned, block, wanted)
+            if planned:
+                self._push(_UpdateBlocks(self, planned, f"Speaker {speaker}"))
+
+    def set_cast(self, speaker: str, **values: Any) -> int:
+        """Change ``speaker``'s cast entry (:data:`~studio.project.cast.CAST_FIELDS`)
+        and every block of theirs that followed it, as one step; blocks that override
+        a field, and locked blocks, keep theirs. A speaker not cast yet is cast.
+        Returns how many blocks changed.
+
+        Raises:
+            AttributeError: a field that is not a cast field.
+        """
+        for name in values:
+            if name not in CAST_FIELDS:
+                raise AttributeError(f"cannot set cast field {name!r}")
+        old = self.document.cast_entry(speaker)
+        first = next((b for b in self.document.blocks if b.speaker == speaker), None)
+        base = old or (replace_speaker(CastEntry.of_block(first), speaker) if first
+                       else CastEntry(speaker))
+        new = base.with_values(**values)
+        planned: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        for block in self.document.blocks:
+            if block.speaker == speaker and not block.locked:
+                self._plan(planned, block, following_changes(block, old, values))
+        if new == old and not planned:
+            return 0
+        noun = _FIELD_NOUNS[next(iter(values))] if len(values) == 1 else "cast"
+        with self.macro(f"Change {noun} of {speaker} ({count_blocks(len(planned))})"):
+            self._push(_SetCastEntry(self, speaker, old, new))
+            if planned:
+                self._push(_UpdateBlocks(self, planned, f"Cast {speaker}"))
+        return len(planned)
+
+    def replace_texts(self, texts: Mapping[str, str], text: str) -> list[str]:
+        """Give blocks new texts as one step named ``text`` (find and replace);
+        locked blocks are skipped and their ids returned.
+
+        Raises:
+            KeyError: no such block.
+        """
+        skipped: list[str] = []
+        planned: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        for block_id, new_text in texts.items():
+            block = self.document.block(block_id)
+            if block.locked and block.text != new_text:
+                skipped.append(block_id)
+            else:
+                self._plan(planned, block, {"text": new_text})
+        if planned:
+            self._push(_UpdateBlocks(self, planned, text))
+        return skipped
+
+    def _plan(self, planned: dict[str, tuple[dict[str, Any], dict[str, Any]]], block: Block,
+              wanted: Mapping[str, Any]) -> None:
+        new = {k: v for k, v in wanted.items() if getattr(block, k) != v}
+        if new:
+            planned[block.id] = ({k: getattr(block, k) for k in new}, new)
 
     def set_project_dictionary(self, dict_id: str) -> None:
         """Choose the project's pronunciation dictionary ("" for none) as one step;
@@ -185,7 +343,9 @@ class ScriptEditor(QObject):
 
         Raises:
             KeyError: no such block.
+            BlockLocked: the block is locked.
         """
+        self._check_unlocked(block_id)
         self._push(_AddTake(self, block_id, take))
 
     def select_take(self, block_id: str, take_id: str | None) -> None:
@@ -199,6 +359,7 @@ class ScriptEditor(QObject):
         if take_id is not None:
             self.document.take(block_id, take_id)
         if block.selected_take_id != take_id:
+            self._check_unlocked(block_id)
             self._push(_SelectTake(self, block_id, block.selected_take_id, take_id))
 
     def delete_take(self, block_id: str, take_id: str) -> None:
@@ -209,6 +370,7 @@ class ScriptEditor(QObject):
             KeyError: no such block or take.
         """
         take = self.document.take(block_id, take_id)
+        self._check_unlocked(block_id)
         self._push(_DeleteTake(self, block_id, take))
 
     def rename_take(self, block_id: str, take_id: str, name: str) -> None:
@@ -252,6 +414,7 @@ class ScriptEditor(QObject):
         new = tuple(edits)
         if new == take.edits:
             return
+        self._check_unlocked(block_id)
         old_fields: dict[str, Any] = {"edits": take.edits}
         new_fields: dict[str, Any] = {"edits": new}
         if words is None:
@@ -277,7 +440,10 @@ class ScriptEditor(QObject):
             KeyError: no such block.
         """
         block = self.document.block(block_id)
-        fields = {name: getattr(block, name) for name in BLOCK_FIELDS if name != "text"}
+        self._check_unlocked(block_id)
+        # The new half speaks as the old one; a chapter mark, a flag stay on the first.
+        fields = {name: getattr(block, name) for name in BLOCK_FIELDS
+                  if name not in ("text", "chapter", "flag", "locked")}
         with self.macro(f"Split block {self._number(block_id)}"):
             self.update_block(block_id, text=left_text)
             if left is not None:
@@ -309,6 +475,11 @@ class ScriptEditor(QObject):
     def _now(self) -> float:
         """The editor's clock, in seconds (monotonic; injectable for tests)."""
         return self._clock()
+
+    def _check_unlocked(self, block_id: str) -> None:
+        """Raises BlockLocked: ``block_id`` is locked."""
+        if self.document.block(block_id).locked:
+            raise BlockLocked(block_id, self._number(block_id))
 
     def _number(self, block_id: str) -> int:
         """``block_id``'s number as the script shows it (from 1)."""
@@ -388,6 +559,92 @@ class _AddBlock(_Command):
         if self.document.has_block(self.block_id):
             self._index = self.document.index_of(self.block_id)
             self._block_kept = self.document.remove_block(self.block_id)
+
+
+class _AddBlocks(_Command):
+    """Several blocks inserted together (a paste, an import): one document change."""
+
+    def __init__(self, editor: ScriptEditor, blocks: list[Block], index: int, text: str) -> None:
+        super().__init__(editor, blocks[0].id, text)
+        self._kept: list[Block] | None = blocks  # None while they are in the script
+        self._ids = [block.id for block in blocks]
+        self._index = index
+
+    def _do(self) -> None:
+        if self._kept is None or any(self.document.has_block(i) for i in self._ids):
+            return
+        self._index = self.document.insert_blocks(self._kept, self._index)
+        self._kept = None
+
+    def _undo(self) -> None:
+        present = [i for i in self._ids if self.document.has_block(i)]
+        if present:
+            self._index = self.document.index_of(present[0])
+            self._kept = [block for _index, block in self.document.remove_blocks(present)]
+
+
+class _RemoveBlocks(_Command):
+    def __init__(self, editor: ScriptEditor, block_ids: list[str]) -> None:
+        super().__init__(editor, block_ids[0], f"Remove {count_blocks(len(block_ids))}")
+        self._ids = block_ids
+        self._removed: list[tuple[int, Block]] = []
+
+    def _do(self) -> None:
+        present = [i for i in self._ids if self.document.has_block(i)]
+        self._removed = self.document.remove_blocks(present) if present else []
+
+    def _undo(self) -> None:
+        # In script order, each run of neighbours at the index its first had: the
+        # script comes back as it was, one document change per run.
+        runs: list[tuple[int, list[Block]]] = []
+        for index, block in self._removed:
+            if self.document.has_block(block.id):
+                continue
+            if runs and runs[-1][0] + len(runs[-1][1]) == index:
+                runs[-1][1].append(block)
+            else:
+                runs.append((index, [block]))
+        for index, blocks in runs:
+            self.document.insert_blocks(blocks, index)
+        self._removed = []
+
+
+class _UpdateBlocks(_Command):
+    """The same kind of change on many blocks: ``planned`` maps a block id to its
+    ``(old, new)`` field values."""
+
+    def __init__(self, editor: ScriptEditor,
+                 planned: dict[str, tuple[dict[str, Any], dict[str, Any]]], text: str) -> None:
+        super().__init__(editor, next(iter(planned)), text)
+        self._planned = planned
+
+    def _apply(self, which: int) -> None:
+        for block_id, values in self._planned.items():
+            if self.document.has_block(block_id):
+                self.document.update_block(block_id, **values[which])
+
+    def _do(self) -> None:
+        self._apply(1)
+
+    def _undo(self) -> None:
+        self._apply(0)
+
+
+class _SetCastEntry(QUndoCommand):
+    def __init__(self, editor: ScriptEditor, speaker: str, old: CastEntry | None,
+                 new: CastEntry) -> None:
+        super().__init__(f"Cast {speaker}")
+        self._document, self._speaker, self._old, self._new = (
+            editor.document, speaker, old, new)
+
+    def redo(self) -> None:
+        self._document.set_cast_entry(self._new)
+
+    def undo(self) -> None:
+        if self._old is None:
+            self._document.remove_cast_entry(self._speaker)
+        else:
+            self._document.set_cast_entry(self._old)
 
 
 class _RemoveBlock(_Command):

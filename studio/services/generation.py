@@ -155,6 +155,8 @@ class GenerationService(QObject):
         #: they are (:meth:`job`)
         self._jobs: dict[str, GenerationJob] = {}
         document.block_removed.connect(lambda _index, block_id: self._jobs.pop(block_id, None))
+        document.blocks_removed.connect(
+            lambda removed: [self._jobs.pop(block_id, None) for _index, block_id in removed])
         document.reset.connect(self._jobs.clear)
         self.dictionary_ready: Callable[[str], Awaitable[None]] | None = None
         self._limit = asyncio.Semaphore(max(1, max_concurrent))

@@ -156,7 +156,8 @@ class ProjectService(QObject):
         document.clip_added.connect(self._on_clip_added)
         for signal in (document.block_inserted, document.block_removed, document.block_moved,
                        document.block_changed, document.take_removed, document.take_changed,
-                       document.take_selected):
+                       document.take_selected, document.blocks_inserted,
+                       document.blocks_removed, document.cast_changed):
             signal.connect(self._on_changed)
         # Kept with the script's next write (coalesced: a 10 000-entry copy is not
         # serialised at every keystroke in the Dictionaries panel).
@@ -258,7 +259,7 @@ class ProjectService(QObject):
             self._kept_dictionaries = {}
             self._document.open_pronunciation(
                 self.settings.get(PROJECT_DICTIONARY, ""), kept_dictionaries(self.settings))
-            self._document.replace_script(loaded.blocks, loaded.clips)
+            self._document.replace_script(loaded.blocks, loaded.clips, loaded.cast)
         finally:
             self._loading = False
         self.opened.emit(str(self.path))
@@ -555,7 +556,8 @@ class ProjectService(QObject):
     def _write_script(self) -> None:
         if self._store is None:
             return
-        self._submit(self._store.write_script, script_rows(self._document.blocks))
+        self._submit(self._store.write_script, script_rows(self._document.blocks,
+                                                                self._document.cast))
 
     def _submit(self, fn: Callable[..., Any], *args: Any,
                 on_success: Callable[[], None] | None = None,

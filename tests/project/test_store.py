@@ -519,8 +519,39 @@ def test_migration_to_version_7_checksums_the_audio_already_stored(tmp_path: Pat
     db = sqlite3.connect(path)
     (data, checksum), = db.execute("SELECT data, checksum FROM audio_blocks").fetchall()
     assert checksum == block_checksum(data) and len(checksum) == 32
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     db.close()
+
+
+def test_migration_to_version_8_gives_every_block_the_narrator_and_keeps_the_cast(
+        tmp_path: Path) -> None:
+    from studio.project import migrations
+    from studio.project.cast import CastEntry
+    path = tmp_path / "v7.cstudio"
+    write_v1_project(path, speech_like(0.3, sixteen_bit=False))
+    db = sqlite3.connect(path, isolation_level=None)
+    migrations.migrate(db, target=7)
+    db.close()
+
+    store = ProjectStore.open(path)
+    loaded = store.load()
+    block = loaded.blocks[0]
+    assert (block.speaker, block.flag, block.locked, block.cue_start) == (
+        "Narrator", None, False, None)
+    assert loaded.cast == []
+    block.speaker, block.flag, block.locked, block.cue_start = "Alice", "too fast", True, 12.5
+    cast = [CastEntry("Alice", "voice-a", "fr", "calm", 0.9, 1.2), CastEntry("Narrator")]
+    assert store.write_script(script_rows(loaded.blocks, cast)) == 2
+    assert store.write_script(script_rows(loaded.blocks, cast)) == 0  # nothing changed
+    store.close()
+
+    again = ProjectStore.open(path)
+    reread = again.load()
+    block = reread.blocks[0]
+    assert (block.speaker, block.flag, block.locked, block.cue_start) == (
+        "Alice", "too fast", True, 12.5)
+    assert reread.cast == cast
+    again.close()
 
 
 def test_a_take_whose_audio_fails_its_checksum_is_damaged_and_never_reused(

@@ -155,8 +155,10 @@ class EditorPanel(QWidget):
         document.take_added.connect(self._on_take_event)
         document.take_removed.connect(self._on_take_event)
         document.block_removed.connect(lambda _i, block_id: self._on_block_gone(block_id))
+        document.blocks_removed.connect(
+            lambda removed: [self._on_block_gone(block_id) for _i, block_id in removed])
         document.reset.connect(self._on_reset)
-        for signal in (document.block_inserted, document.block_moved):
+        for signal in (document.block_inserted, document.blocks_inserted, document.block_moved):
             signal.connect(lambda *_a: self._script_changed())
         self.view.clear("Select a block with a take to see its waveform")
         self._update_actions()

@@ -72,7 +72,9 @@ class ScriptPanel(QScrollArea):
 
         self._on_reset()
         document.block_inserted.connect(self._on_block_inserted)
+        document.blocks_inserted.connect(self._on_blocks_inserted)
         document.block_removed.connect(self._on_block_removed)
+        document.blocks_removed.connect(self._on_blocks_removed)
         document.block_moved.connect(self._on_block_moved)
         document.block_changed.connect(self._on_block_changed)
         for signal in (document.take_added, document.take_removed, document.take_changed,
@@ -146,6 +148,17 @@ class ScriptPanel(QScrollArea):
         self._renumber()
         if not self.current_block_id:
             self.set_current(block_id)
+
+    def _on_blocks_inserted(self, index: int, count: int) -> None:
+        for offset in range(count):
+            self._add_view(index + offset, self.document.block_at(index + offset).id)
+        self._renumber()
+        if not self.current_block_id:
+            self.set_current(self.document.block_at(index).id)
+
+    def _on_blocks_removed(self, removed: list[tuple[int, str]]) -> None:
+        for index, block_id in removed:
+            self._on_block_removed(index, block_id)
 
     def _on_block_removed(self, index: int, block_id: str) -> None:
         self._drop_view(block_id)

@@ -266,6 +266,8 @@ class TakesPanel(QWidget):
         document.block_changed.connect(self._on_block_changed)
         document.block_removed.connect(self._on_block_removed)
         document.block_inserted.connect(self._on_blocks_moved)
+        document.blocks_inserted.connect(self._on_blocks_moved)
+        document.blocks_removed.connect(self._on_many_removed)
         document.block_moved.connect(self._on_blocks_moved)
         document.reset.connect(self._on_reset)
         document.pronunciation_changed.connect(self._refresh)
@@ -574,6 +576,12 @@ class TakesPanel(QWidget):
             self.set_block("")
         elif self._block_id:
             self._update_view()  # the block's number may have changed
+
+    def _on_many_removed(self, removed: list[tuple[int, str]]) -> None:
+        if any(block_id == self._block_id for _index, block_id in removed):
+            self.set_block("")
+        else:
+            self._on_blocks_moved()
 
     def _on_blocks_moved(self, *_args: object) -> None:
         if self._block_id:

@@ -181,10 +181,13 @@ class MainWindow(QMainWindow):
         for signal in (document.block_inserted, document.block_removed, document.block_moved,
                        document.block_changed, document.take_added, document.take_removed,
                        document.take_changed, document.take_selected, document.reset,
-                       document.pronunciation_changed):
+                       document.pronunciation_changed, document.blocks_inserted,
+                       document.blocks_removed, document.cast_changed):
             signal.connect(self._on_document_changed)
         # However a block goes (removed, or its adding undone), its job goes with it.
         document.block_removed.connect(lambda _index, block_id: generation.cancel(block_id))
+        document.blocks_removed.connect(
+            lambda removed: [generation.cancel(block_id) for _index, block_id in removed])
         self.script_panel.current_block_changed.connect(self._update_actions)
         self._update_actions()
         self.setMinimumSize(960, 560)
