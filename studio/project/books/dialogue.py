@@ -85,7 +85,7 @@ def split_paragraph(text: str) -> list[ImportedBlock]:
         return [ImportedBlock(text)]
     pieces.append((text[position:], False))
     speakers: list[str | None] = []
-    for index, (piece, is_quote) in enumerate(pieces):
+    for index, (_piece, is_quote) in enumerate(pieces):
         if not is_quote:
             speakers.append(None)
             continue
