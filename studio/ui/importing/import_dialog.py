@@ -113,6 +113,7 @@ class ImportDialog(QDialog):
         self.chapter_tree.setRootIsDecorated(False)
         self.chapter_tree.setUniformRowHeights(True)
         header = self.chapter_tree.header()
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.speakers_label = QLabel()
@@ -224,9 +225,11 @@ class ImportDialog(QDialog):
             self.import_button.setEnabled(False)
             return
         self.chapter_tree.clear()
-        self.chapter_tree.addTopLevelItems([
-            QTreeWidgetItem([chapter.title, f"{len(chapter.blocks):,}"])
-            for chapter in book.chapters])
+        items = [QTreeWidgetItem([chapter.title, f"{len(chapter.blocks):,}"])
+                 for chapter in book.chapters]
+        for item in items:
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.chapter_tree.addTopLevelItems(items)
         words = sum(len(b.text.split()) for c in book.chapters for b in c.blocks)
         self.summary_label.setText(
             f"<b>{len(book.chapters):,}</b> chapter{'' if len(book.chapters) == 1 else 's'}, "
