@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.config import Settings
+from studio.project.books import BookImportError
 from studio.project.export_settings import (
     ExportCancelled,
     ExportError,
@@ -49,7 +50,6 @@ from studio.project.script import (
     ScriptError,
     ScriptRead,
     clean_script_text,
-    read_script_file,
     split_script,
 )
 from studio.services.catalog import pick_voice
@@ -60,6 +60,8 @@ from studio.services.generation import Estimate, GenerationService
 from studio.services.playback import PlaybackService
 from studio.services.script_playback import ScriptPlayback
 from studio.services.voices import VoiceCatalog
+from studio.ui.importing.adding import add_book
+from studio.ui.importing.import_dialog import ImportDialog, file_filter
 from studio.ui.widgets.actions import make_action
 from studio.ui.window.panels import Panels
 
@@ -250,7 +252,8 @@ class MainWindow(QMainWindow):
         self.add_action = self._action("Add block", self.add_block, "Ctrl+Return",
                                        "Add a block after the current one")
         self.import_action = self._action("Import script…", self._on_import_script, "Ctrl+I",
-                                          "Add a text file's paragraphs as blocks")
+                                          "Add a book or script (text, Markdown, DOCX, EPUB, "
+                                          "SRT/VTT, CSV) as blocks, with chapters and speakers")
         self.paste_action = self._action("Paste as blocks", self.paste_script, "Ctrl+Shift+V",
                                          "Add the clipboard's paragraphs as blocks")
         self.generate_action = self._action(
@@ -477,20 +480,30 @@ class MainWindow(QMainWindow):
                              "the clipboard")
 
     def _on_import_script(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Import script", "", "Text files (*.txt);;All files (*)"
-        )
+        path, _ = QFileDialog.getOpenFileName(self, "Import script", "", file_filter())
         if path:
             self.import_script(Path(path))
 
-    def import_script(self, path: Path) -> None:
+    def import_script(self, path: Path) -> ImportDialog:
+        """Open the Import dialog on ``path`` (read in a worker, then previewed); its
+        Import adds the book as one undo step (:func:`add_book`). Returns the dialog."""
+        dialog = ImportDialog(path, self._current_block() is not None, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._add_imported(dialog))
+        dialog.open()
+        dialog.start()
+        return dialog
+
+    def _add_imported(self, dialog: ImportDialog) -> None:
         try:
-            read = read_script_file(path)
-        except ScriptError as exc:
+            book = dialog.book_to_add()
+        except BookImportError as exc:
             QMessageBox.warning(self, "Import script", str(exc))
             return
-        if self._add_blocks(read, "Import script", path.name) == 0:
-            QMessageBox.information(self, "Import script", f"{path.name} has no text.")
+        index = self._insert_index() if dialog.after_current else None
+        fields = self._new_block_fields()
+        added = add_book(self.editor, book, index, fields, f"Import {dialog.path.name}")
+        self.statusBar().showMessage(added.summary(), 15000)
 
     def _current_block(self) -> Block | None:
         block_id = self.script_panel.current_block_id
