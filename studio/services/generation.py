@@ -45,6 +45,12 @@ class TakeSink(Protocol):
     def select_take(self, block_id: str, take_id: str) -> object: ...
 
 
+#: Characters of text per second of speech at speed 1.0, for estimates: English
+#: narration runs at about 150 words a minute, 6 characters a word with its space
+#: (the client's deadlines assume the same rate, ``studio.api._constants``).
+CHARACTERS_PER_SECOND = 15.0
+
+
 @dataclass(frozen=True, slots=True)
 class Estimate:
     """What generating some blocks would cost (Cartesia pricing: about one credit per
@@ -55,12 +61,21 @@ class Estimate:
         generate: blocks that need a request.
         reuse: blocks that would reuse a take with the same cache key.
         free: the backend charges nothing.
+        characters: characters of the blocks that need a request.
+        audio_seconds: about how much speech they make: characters at
+            :data:`CHARACTERS_PER_SECOND`, divided by each block's speed.
     """
 
     credits: int
     generate: int
     reuse: int
     free: bool
+    characters: int = 0
+    audio_seconds: float = 0.0
+
+    @property
+    def audio_minutes(self) -> float:
+        return self.audio_seconds / 60.0
 
 
 class GenerationService(QObject):
@@ -221,7 +236,8 @@ class GenerationService(QObject):
         block (computed once, :meth:`job`), its key looked up in the script's index."""
         renderer = self._renderer
         free = renderer is None or renderer.backend == "offline"
-        credits = generate = reuse = 0
+        credits = generate = reuse = characters = 0
+        seconds = 0.0
         batch: set[str] = set()  # identical blocks in one batch are paid for once
         for block_id in block_ids:
             block = self._document.block(block_id)
@@ -231,9 +247,12 @@ class GenerationService(QObject):
                 continue
             batch.add(key)
             generate += 1
+            text = block.text.strip()
+            characters += len(text)
+            seconds += len(text) / CHARACTERS_PER_SECOND / max(block.speed, 0.1)
             if not free:
-                credits += credits_for(block.text.strip(), "cloud")
-        return Estimate(credits, generate, reuse, free)
+                credits += credits_for(text, "cloud")
+        return Estimate(credits, generate, reuse, free, characters, seconds)
 
     def generate(
         self,
