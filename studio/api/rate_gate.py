@@ -304,10 +304,7 @@ class RateGate:
             self._waiters.popleft()  # cancelled while waiting
         if not self._waiters or self._paused:
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = self._waiters[0][0].get_loop()
+        loop = self._waiters[0][0].get_loop()
         if loop.time() < self._reopen_at:
             if self._timer is None:
                 self._schedule_reopen(loop)
