@@ -118,6 +118,7 @@ class RateGate:
         self.closures = 0
         self._paused = False
         self._reopen_at = 0.0  # loop time
+        self._closed = False  # after a 429, until the timer at _reopen_at
         self._timer: asyncio.TimerHandle | None = None
         self._probing = False  # after a closure, until a request is accepted
         self._probe: Ticket | None = None
@@ -151,8 +152,15 @@ class RateGate:
         """Requests waiting to be admitted."""
         return sum(1 for f, _retry in self._waiters if not f.done())
 
+    @property
+    def closed(self) -> bool:
+        """Whether a 429 closed the gate and it has not reopened yet."""
+        return self._closed
+
     def closed_for(self) -> float:
         """Seconds until the gate reopens after a 429 (0.0 when open)."""
+        if not self._closed:
+            return 0.0
         try:
             now = asyncio.get_running_loop().time()
         except RuntimeError:
@@ -169,6 +177,11 @@ class RateGate:
         Raises:
             asyncio.CancelledError: when cancelled while waiting (no slot is held).
         """
+        self._prune()
+        if not self._waiters and not self._paused and not self._closed:
+            ticket = self._grant()  # nobody ahead and room now: no wait, no loop needed
+            if ticket is not None:
+                return ticket
         future: asyncio.Future[Ticket] = asyncio.get_running_loop().create_future()
         if retry:
             index = next((i for i, (_f, r) in enumerate(self._waiters) if not r),
@@ -240,6 +253,7 @@ class RateGate:
             self.closures += 1
             self._strikes += 1
         self._reopen_at = max(self._reopen_at, now + wait)
+        self._closed = True
         self._probing = True
         self._schedule_reopen(loop)
         return None if too_long else wait
@@ -296,31 +310,36 @@ class RateGate:
 
     def _on_reopen(self) -> None:
         self._timer = None
+        self._closed = False
         self._wake()
+
+    def _prune(self) -> None:
+        while self._waiters and self._waiters[0][0].done():
+            self._waiters.popleft()  # cancelled while waiting
+
+    def _grant(self) -> Ticket | None:
+        """A ticket if the limit and the probe rule allow one more request now."""
+        if self.in_flight >= self._limit or (self._probing and self._probe is not None):
+            return None  # after a closure, one request at a time until one is accepted
+        ticket = Ticket(self.closures, self._probing)
+        if ticket.probe:
+            self._probe = ticket
+        self.in_flight += 1
+        self.admitted += 1
+        return ticket
 
     def _wake(self) -> None:
         """Admit waiting requests, in order, while the rules allow."""
-        while self._waiters and self._waiters[0][0].done():
-            self._waiters.popleft()  # cancelled while waiting
-        if not self._waiters or self._paused:
+        self._prune()
+        if self._paused or self._closed:
             return
-        loop = self._waiters[0][0].get_loop()
-        if loop.time() < self._reopen_at:
-            if self._timer is None:
-                self._schedule_reopen(loop)
-            return
-        while self._waiters and self.in_flight < self._limit:
+        while self._waiters:
             future = self._waiters[0][0]
             if future.done():
                 self._waiters.popleft()
                 continue
-            probe = self._probing
-            if probe and self._probe is not None:
-                return  # one request at a time until the server accepts one again
+            ticket = self._grant()
+            if ticket is None:
+                return
             self._waiters.popleft()
-            ticket = Ticket(self.closures, probe)
-            if probe:
-                self._probe = ticket
-            self.in_flight += 1
-            self.admitted += 1
             future.set_result(ticket)

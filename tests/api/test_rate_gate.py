@@ -33,7 +33,7 @@ class ScriptedServer:
         self.release.set()
 
     async def send(self, name: str, ticket: Ticket) -> str:
-        if self.gate.closed_for() > 0:
+        if self.gate.closed:
             self.sent_while_closed += 1
         self.requests.append(name)
         self.in_flight += 1

@@ -117,7 +117,7 @@ def rig(qloop):  # type: ignore[no-untyped-def]
     generation = GenerationService(document, PlaybackService(""), max_concurrent=3,
                                    gate_policy=FAST)
     generation.set_renderer(BlockRenderer(client, "cloud", 8000))
-    server.gate_closed = lambda: generation.gate.closed_for() > 0
+    server.gate_closed = lambda: generation.gate.closed
     yield Rig(server, document, generation, client)
     generation.stop()
     qloop.run_until_complete(asyncio.wait_for(generation.wait_idle(), 60))
