@@ -107,6 +107,8 @@ def test_a_paid_batch_shows_its_estimate_before_anything_is_sent(open_studio, ql
     assert "about 120 credits" in asked[0]
     assert "Under a minute of audio (120 characters" in asked[0]
     assert "Up to 3 requests at a time" in asked[0]
+    window.update_estimate()
+    assert window.estimate_label.text().endswith("(2 blocks) · under a minute of audio")
     assert offline_engine.stats.requests(WS) == before  # Cancel: nothing sent
     assert all(studio.document.block(b).takes == [] for b in (first, second))
 

@@ -60,7 +60,7 @@ from studio.services.playback import PlaybackService
 from studio.services.script_playback import ScriptPlayback
 from studio.services.voices import VoiceCatalog
 from studio.ui.widgets.actions import make_action
-from studio.ui.window.batch_confirm import confirm_batch
+from studio.ui.window.batch_confirm import confirm_batch, format_minutes
 from studio.ui.window.generation_progress import GenerationProgress
 from studio.ui.window.panels import Panels
 
@@ -391,7 +391,8 @@ class MainWindow(QMainWindow):
         reuse = f", {estimate.reuse} reused" if estimate.reuse else ""
         self.estimate_label.setText(
             f"Generate all: about {estimate.credits:,} credits "
-            f"({count_blocks(estimate.generate)}{reuse})")
+            f"({count_blocks(estimate.generate)}{reuse}) · "
+            f"{format_minutes(estimate.audio_seconds)}")
         self.estimate_label.setToolTip(
             "What Generate all would cost now on Cartesia's cloud (about 1 credit per character); "
             "blocks whose take is reused cost nothing.")
