@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QProgressBar,
     QToolBar,
     QWidget,
 )
@@ -63,6 +62,8 @@ from studio.services.voices import VoiceCatalog
 from studio.ui.importing.adding import add_book
 from studio.ui.importing.import_dialog import ImportDialog, file_filter
 from studio.ui.widgets.actions import make_action
+from studio.ui.window.batch_confirm import confirm_batch, format_minutes
+from studio.ui.window.generation_progress import GenerationProgress
 from studio.ui.window.panels import Panels
 
 if TYPE_CHECKING:
@@ -172,7 +173,6 @@ class MainWindow(QMainWindow):
         generation.job_finished.connect(self._on_job_finished)
         generation.job_reused.connect(self._on_job_reused)
         generation.job_failed.connect(self._on_job_failed)
-        generation.progress_changed.connect(self._on_progress)
         generation.busy_changed.connect(self._on_busy_changed)
         playback.notice_changed.connect(self.show_audio_notice)
         playback.stuttered.connect(self._on_playback_stuttered)
@@ -362,12 +362,11 @@ class MainWindow(QMainWindow):
         self._estimate_timer.setSingleShot(True)
         self._estimate_timer.setInterval(300)
         self._estimate_timer.timeout.connect(self.update_estimate)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setMaximumWidth(180)
-        self.progress_bar.setFormat("%v/%m blocks")
-        self.progress_bar.setVisible(False)
+        self.generation_progress = GenerationProgress(self.generation)
+        self.generation_progress.stop_requested.connect(self.stop)
+        self.progress_bar = self.generation_progress.bar
         bar.addPermanentWidget(self.notice_label)
-        bar.addPermanentWidget(self.progress_bar)
+        bar.addPermanentWidget(self.generation_progress)
         bar.addPermanentWidget(self.estimate_label)
         bar.addPermanentWidget(self.credits_label)
         bar.addPermanentWidget(self.backend_label)
@@ -398,7 +397,8 @@ class MainWindow(QMainWindow):
         reuse = f", {estimate.reuse} reused" if estimate.reuse else ""
         self.estimate_label.setText(
             f"Generate all: about {estimate.credits:,} credits "
-            f"({count_blocks(estimate.generate)}{reuse})")
+            f"({count_blocks(estimate.generate)}{reuse}) · "
+            f"{format_minutes(estimate.audio_seconds)}")
         self.estimate_label.setToolTip(
             "What Generate all would cost now on Cartesia's cloud (about 1 credit per character); "
             "blocks whose take is reused cost nothing.")
@@ -549,21 +549,12 @@ class MainWindow(QMainWindow):
         )
 
     def confirm_cost(self, estimate: Estimate) -> bool:
-        """Ask before a paid generation estimated above the user's threshold (Settings);
-        True to go ahead. Free backends and reused takes never ask."""
-        threshold = self.settings.credit_confirm_threshold
-        if estimate.free or estimate.credits == 0 or (estimate.credits <= threshold and threshold):
-            return True
-        reuse = (f"\n{count_blocks(estimate.reuse)} reuse earlier takes at no cost."
-                 if estimate.reuse else "")
-        answer = QMessageBox.question(
-            self, "Generate",
-            f"Generating {count_blocks(estimate.generate)} costs about "
-            f"{estimate.credits:,} credits on "
-            f"Cartesia's cloud (about 1 credit per character).{reuse}\n\nGo ahead?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Yes)
-        return answer == QMessageBox.StandardButton.Yes
+        """Show the estimate (credits, blocks generated and reused, audio minutes) and
+        ask before sending a batch (:func:`batch_confirm.needs_question`: a paid batch
+        of several blocks, one block over the user's threshold, a large free batch);
+        True to go ahead."""
+        return confirm_batch(self, estimate, self.settings.credit_confirm_threshold,
+                             self.generation.gate.limit)
 
     def new_take(self) -> None:
         """Generate a fresh take of the current block, bypassing the take cache."""
@@ -634,12 +625,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Block #{number} failed: {message}", 15000)
         self.script_panel.scroll_to(view)
 
-    def _on_progress(self, done: int, total: int) -> None:
-        self.progress_bar.setMaximum(max(total, 1))
-        self.progress_bar.setValue(done)
-
     def _on_busy_changed(self, busy: bool) -> None:
-        self.progress_bar.setVisible(busy)
         if not busy and self.statusBar().currentMessage().startswith("Generating"):
             self.statusBar().clearMessage()  # it said what was starting; that is over
         self.stop_action.setEnabled(busy or self.playback.is_playing)
