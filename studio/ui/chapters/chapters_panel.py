@@ -29,7 +29,7 @@ from studio.services.document import ScriptDocument
 #: How long document changes are gathered before the list is rebuilt, milliseconds.
 REFRESH_MS = 200
 
-COLUMNS = ("Chapter", "From", "Blocks", "Length", "To generate", "Flagged")
+COLUMNS = ("Chapter", "From", "Blocks", "Length", "Stale", "Flags")
 TITLE, FIRST, BLOCKS, LENGTH, STALE, FLAGGED = range(len(COLUMNS))
 
 
@@ -86,8 +86,10 @@ class ChaptersPanel(QWidget):
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(28)
         for column in range(1, len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.headerItem().setToolTip(FIRST, "Number of the chapter's first block")
         self.tree.headerItem().setToolTip(STALE, "Blocks without a take, or whose take is "
                                           "out of date: what Generate would render")
         self.tree.headerItem().setToolTip(FLAGGED, "Blocks flagged for a retake")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QToolBar
 
 from studio.project.chapters import ChapterSpan, span_of
 from studio.project.export_pipeline import safe_name
@@ -86,7 +86,7 @@ class ReviewActions(QObject):
         self.chapters = chapters
         self._export_task: asyncio.Task[None] | None = None
         self.dock = window.add_dock("Chapters", chapters, Qt.DockWidgetArea.LeftDockWidgetArea)
-        window.resizeDocks([self.dock], [330], Qt.Orientation.Horizontal)
+        window.resizeDocks([self.dock], [320], Qt.Orientation.Horizontal)
         self._build_menu()
         chapters.jump_requested.connect(self.jump_to)
         chapters.generate_requested.connect(self.generate_chapter)
@@ -147,6 +147,13 @@ class ReviewActions(QObject):
             menu.addAction(action)
             self.find_actions.append(action)
         self.window.menuBar().insertMenu(self.window.view_menu.menuAction(), menu)
+        toolbar = self.window.findChild(QToolBar, "MainToolbar")
+        if toolbar is not None:  # Play chapter and Pause beside Play all
+            actions = toolbar.actions()
+            index = actions.index(self.window.play_all_action) + 1
+            after = actions[index] if index < len(actions) else None
+            for action in (self.play_chapter_action, self.pause_action):
+                toolbar.insertAction(after, action)  # type: ignore[arg-type]
 
     # --- targets ----------------------------------------------------------------------
 
