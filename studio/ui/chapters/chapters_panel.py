@@ -55,6 +55,7 @@ class ChaptersPanel(QWidget):
         export_requested(str block_id), select_requested(str block_id),
         rename_requested(str block_id), remove_requested(str block_id): the chapter
             starting at ``block_id``.
+        refreshed(): the list was rebuilt (:attr:`spans` are new).
 
     Attributes:
         tree: the list (a ``QTreeWidget`` without branches).
@@ -70,6 +71,7 @@ class ChaptersPanel(QWidget):
     select_requested = Signal(str)
     rename_requested = Signal(str)
     remove_requested = Signal(str)
+    refreshed = Signal()
 
     def __init__(self, document: ScriptDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -209,6 +211,7 @@ class ChaptersPanel(QWidget):
         finally:
             self.tree.setUpdatesEnabled(True)
         self._update_buttons()
+        self.refreshed.emit()
 
     def _item(self, span: ChapterSpan) -> QTreeWidgetItem:
         item = QTreeWidgetItem([

@@ -71,7 +71,8 @@ class ReviewActions(QObject):
     """The Review menu, the Chapters dock and the playhead of a :class:`MainWindow`.
 
     Attributes:
-        dock: the Chapters panel's dock (left; its toggle is in the View menu).
+        dock: the Chapters panel's dock (left; its toggle is in the View menu). It
+            opens by itself the first time the script has a chapter mark.
         menu: the Review menu.
         play_chapter_action, pause_action, previous_action, next_action, flag_action,
         flag_quick_action, clear_flag_action, lock_action, unlock_action: its actions.
@@ -86,7 +87,12 @@ class ReviewActions(QObject):
         self.chapters = chapters
         self._export_task: asyncio.Task[None] | None = None
         self.dock = window.add_dock("Chapters", chapters, Qt.DockWidgetArea.LeftDockWidgetArea)
-        window.resizeDocks([self.dock], [320], Qt.Orientation.Horizontal)
+        # Closed until the script has a chapter mark (then opened once; the View menu
+        # toggles it): beside today's Script panel it leaves a 1280-pixel screen too
+        # narrow for a block's row of fields.
+        self.dock.hide()
+        self._dock_opened = False
+        chapters.refreshed.connect(self._open_dock_for_chapters)
         self._build_menu()
         chapters.jump_requested.connect(self.jump_to)
         chapters.generate_requested.connect(self.generate_chapter)
@@ -101,6 +107,13 @@ class ReviewActions(QObject):
         window.playback.started.connect(self._update_actions)
         window.playback.stopped.connect(self._update_actions)
         self._update_actions()
+
+    def _open_dock_for_chapters(self) -> None:
+        if self._dock_opened or not any(span.marked for span in self.chapters.spans):
+            return
+        self._dock_opened = True
+        self.dock.show()
+        self.window.resizeDocks([self.dock], [320], Qt.Orientation.Horizontal)
 
     def _action(self, text: str, slot: Callable[[], object], shortcut: str | None = None,
                 tip: str = "") -> QAction:

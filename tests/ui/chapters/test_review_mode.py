@@ -121,6 +121,7 @@ def test_a_flag_goes_on_the_block_playing(studio, qloop, monkeypatch) -> None:  
 
     review.pause_action.trigger()
     assert studio.playback.is_paused and player.paused and review.pause_action.text() == "Resume"
+    player.position_frames = 0  # as a real player's, once the new stream starts
     review.previous_action.trigger()  # back to block 2; playing again
     run_until(qloop, lambda: window.script_panel.playing_block_id == blocks[1].id)
     assert not studio.playback.is_paused
@@ -136,13 +137,14 @@ def test_chapters_panel_jumps_plays_and_generates_by_chapter(  # type: ignore[no
         studio, qtbot, qloop, offline_engine) -> None:
     window = studio.window
     panel = window.chapters_panel
-    assert window.chapters_dock.isVisibleTo(window)
+    assert not window.chapters_dock.isVisibleTo(window)  # no chapters yet
     assert window.chapters_dock.toggleViewAction() in window.view_menu.actions()
     blocks = voiced_script(studio, count=4, chapter_every=2)
+    qtbot.waitUntil(lambda: window.chapters_dock.isVisibleTo(window), timeout=10000)
     window.script_panel.set_current(blocks[-1].id)
     fresh = window.add_block("A new line for chapter two.")
-    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 2, timeout=10000)
-    assert panel.tree.topLevelItem(1).text(4) == "1"  # to generate
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 2
+                    and panel.tree.topLevelItem(1).text(4) == "1", timeout=10000)  # stale
     panel.jump_requested.emit(blocks[2].id)
     assert window.script_panel.current_block_id == blocks[2].id
 
