@@ -189,6 +189,7 @@ class StreamPlayer:
         self._underruns = 0
         self._stutters = 0
         self._dropped = 0
+        self._paused = False
 
     # -- read-only state, polled by playheads and meters ------------------------------
 
@@ -220,6 +221,11 @@ class StreamPlayer:
             and not self._completion.is_set
             and bool(stream.active)
         )
+
+    @property
+    def is_paused(self) -> bool:
+        """True while :meth:`pause` holds the current playback."""
+        return self._paused
 
     @property
     def is_done(self) -> bool:
@@ -336,6 +342,16 @@ class StreamPlayer:
         self._ring.clear()
         self._completion.set()
 
+    def pause(self) -> None:
+        """Hold the playback where it is: the stream stays open and plays silence,
+        :attr:`position_frames` stops, buffered audio waits. Idempotent; the next
+        playback starts unpaused."""
+        self._paused = True
+
+    def resume(self) -> None:
+        """Go on from where :meth:`pause` held the playback. Idempotent."""
+        self._paused = False
+
     def close(self) -> None:
         """Stop and release the output stream; the player cannot be used afterwards."""
         self.stop()
@@ -356,6 +372,7 @@ class StreamPlayer:
         self._underruns = 0
         self._stutters = 0
         self._dropped = 0
+        self._paused = False
 
     def _ensure_stream(self) -> OutputStreamLike:
         if self._closed:
@@ -394,6 +411,9 @@ class StreamPlayer:
         finished = self._input_finished
         if status and status.output_underflow:  # sounddevice.CallbackFlags
             self._stutters += 1
+        if self._paused:  # held: silence, nothing consumed, the position stays
+            outdata.fill(0)
+            return
         n = self._ring.read_into(outdata[:, 0])
         self._position += n
         if finished:

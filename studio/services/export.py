@@ -16,7 +16,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -183,6 +183,29 @@ class ExportService(QObject):
         """
         return program_of(self.document.blocks, self._pause(),
                           is_stale=lambda block, take: not self.document.is_current(block, take))
+
+    def program_of_blocks(self, block_ids: Sequence[str]) -> Program:
+        """The programme of ``block_ids`` alone (a chapter), in the order given.
+
+        Raises:
+            KeyError: an id names no block.
+            ValueError: none of them has a selected take.
+        """
+        return program_of([self.document.block(i) for i in block_ids], self._pause(),
+                          is_stale=lambda block, take: not self.document.is_current(block, take))
+
+    async def export_blocks(self, path: Path, block_ids: Sequence[str],
+                            settings: ExportSettings) -> ExportResult:
+        """Export ``block_ids`` alone (a chapter: its mark gives the file's chapter
+        title) to ``path`` with ``settings``, off the UI thread.
+
+        Raises:
+            KeyError, ValueError: as :meth:`program_of_blocks`.
+            ExportCancelled, ExportError, OSError, SettingsError: as :meth:`export`.
+        """
+        from studio.project.export_pipeline import ExportJob
+
+        return await self.export(ExportJob(self.program_of_blocks(block_ids), settings, path))
 
     def file_count(self, job: ExportJob) -> int:
         from studio.project.export_pipeline import plan_files

@@ -41,6 +41,8 @@ class PlaybackService(QObject):
         notice_changed(str): why there is no sound ("" when a device plays).
         stuttered(int count): the device ran dry ``count`` times so far in this playback
             (PortAudio's ``output_underflow``); a larger output buffer helps.
+        paused_changed(bool paused): :meth:`pause` or :meth:`resume` took effect (a new
+            playback, or the end of one, also clears the pause: emitted False then).
 
     ``output_buffer_ms`` is the output latency asked of PortAudio, in milliseconds (0:
     its low-latency default); :meth:`set_output_buffer` changes it for the next player.
@@ -51,6 +53,7 @@ class PlaybackService(QObject):
     position_changed = Signal(float)
     notice_changed = Signal(str)
     stuttered = Signal(int)
+    paused_changed = Signal(bool)
 
     def __init__(
         self,
@@ -70,6 +73,7 @@ class PlaybackService(QObject):
         self._stream_id = 0
         self._backlog: deque[npt.NDArray[np.float32]] = deque()
         self._input_ended = False
+        self._paused = False
         self.notice = ""
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_INTERVAL_MS)
@@ -79,6 +83,34 @@ class PlaybackService(QObject):
     def is_playing(self) -> bool:
         """Whether a stream is playing (or waiting for audio)."""
         return self._playing
+
+    @property
+    def is_paused(self) -> bool:
+        """Whether the playing stream is held by :meth:`pause`."""
+        return self._paused
+
+    def pause(self) -> bool:
+        """Hold the playing stream where it is (the player plays silence and its
+        position stops; see :meth:`studio.audio.playback.StreamPlayer.pause`). Returns
+        whether it is paused now: False when nothing plays or the player cannot pause."""
+        hold = getattr(self._player, "pause", None)
+        if not self._playing or hold is None:
+            return False
+        if not self._paused:
+            hold()
+            self._paused = True
+            self.paused_changed.emit(True)
+        return True
+
+    def resume(self) -> None:
+        """Go on from where :meth:`pause` held the stream; nothing when not paused."""
+        if not self._paused:
+            return
+        self._paused = False
+        go_on = getattr(self._player, "resume", None)
+        if go_on is not None:
+            go_on()
+        self.paused_changed.emit(False)
 
     @property
     def is_null(self) -> bool:
@@ -219,6 +251,12 @@ class PlaybackService(QObject):
 
     def _finish(self) -> None:
         self._playing = False
+        if self._paused:
+            self._paused = False
+            go_on = getattr(self._player, "resume", None)
+            if go_on is not None:
+                go_on()
+            self.paused_changed.emit(False)
         self._timer.stop()
         self._on_poll()
         self.stopped.emit()

@@ -30,7 +30,14 @@ class RecordingPlayer:
         self.writes: list[np.ndarray] = []
         self.free_frames = 10**9
         self.position_frames = 0
+        self.paused = False
         self._done = asyncio.Event()
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
 
     def start(self) -> None:
         self._done.clear()

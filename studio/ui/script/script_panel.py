@@ -55,6 +55,7 @@ class ScriptPanel(QScrollArea):
         self.catalog = catalog
         self._views: dict[str, BlockView] = {}
         self.current_block_id = ""
+        self.playing_block_id = ""
         self.setWidgetResizable(True)
         self._container = QWidget()
         self._container.setObjectName("ScriptColumn")
@@ -103,6 +104,22 @@ class ScriptPanel(QScrollArea):
             new.set_current(True)
             self.scroll_to(new)
         self.current_block_changed.emit(block_id)
+
+    def set_playing(self, block_id: str) -> None:
+        """Show the playhead on ``block_id`` (the block heard in Play all / Play
+        chapter) and scroll it into sight; "" (or an unknown id) removes it. The view
+        gets the style property ``playing``."""
+        if block_id == self.playing_block_id:
+            return
+        for old_id, value in ((self.playing_block_id, False), (block_id, True)):
+            view = self._views.get(old_id)
+            if view is not None:
+                view.setProperty("playing", value)
+                view.style().unpolish(view)
+                view.style().polish(view)
+        self.playing_block_id = block_id if block_id in self._views else ""
+        if self.playing_block_id:
+            self.scroll_to(self._views[block_id])
 
     def scroll_to(self, view: BlockView) -> None:
         """Bring ``view`` fully into sight once the column has been laid out again

@@ -65,6 +65,7 @@ from studio.ui.widgets.actions import make_action
 from studio.ui.window.batch_confirm import confirm_batch, format_minutes
 from studio.ui.window.generation_progress import GenerationProgress
 from studio.ui.window.panels import Panels
+from studio.ui.window.review_actions import ReviewActions, locked_note, split_locked
 
 if TYPE_CHECKING:
     from studio.ui.export.export_dialog import ExportDialog
@@ -87,6 +88,9 @@ class MainWindow(QMainWindow):
         editor: the :class:`ScriptEditor` that block edits go through (undoable).
         script_playback: plays blocks' takes (Play, Play all).
         undo_action, redo_action: the Edit menu's, from the editor's undo stack.
+        chapters_panel, chapters_dock: the Chapters panel and its dock (left).
+        review: the Review menu, the playhead and the chapters' requests
+            (:class:`~studio.ui.window.review_actions.ReviewActions`).
         backend_label, progress_bar, notice_label, credits_label: status bar parts.
 
     Signals:
@@ -203,6 +207,13 @@ class MainWindow(QMainWindow):
                                                Qt.DockWidgetArea.RightDockWidgetArea,
                                                tab_with=self.takes_dock)
         self.add_undo_scope(panels.dictionaries, panels.dictionaries.undo_stack)
+        self._install_review(panels)
+
+    def _install_review(self, panels: Panels) -> None:
+        """The Chapters dock, the Review menu and the playhead (review_actions.py)."""
+        self.chapters_panel = panels.chapters
+        self.review = ReviewActions(self, panels.chapters)
+        self.chapters_dock = self.review.dock
 
     # --- construction ----------------------------------------------------------
 
@@ -521,9 +532,22 @@ class MainWindow(QMainWindow):
 
     # --- generation -------------------------------------------------------------------
 
+    def generate_blocks(self, block_ids: list[str], force: bool = False) -> None:
+        """Generate ``block_ids`` (asking first above the cost threshold); locked blocks
+        are skipped and counted in the status bar."""
+        self._generate(block_ids, force)
+
     def _generate(self, block_ids: list[str], force: bool = False) -> None:
+        block_ids, locked = split_locked(self.document, block_ids)
+        skipped = locked_note(len(locked))
         if not block_ids:
-            self.statusBar().showMessage("Nothing to generate", 4000)
+            if len(locked) == 1:
+                self.statusBar().showMessage(
+                    f"Block #{self.document.index_of(locked[0]) + 1} is locked; unlock it "
+                    "(Ctrl+Shift+L) to generate it", 6000)
+            else:
+                self.statusBar().showMessage(
+                    f"Nothing to generate{f' ({skipped})' if skipped else ''}", 4000)
             return
         if not self.generation.ready:
             self.statusBar().showMessage(
@@ -538,9 +562,12 @@ class MainWindow(QMainWindow):
             self.script_panel.view(block_id).set_status("Queued")
         cost = "free" if estimate.free else f"about {estimate.credits:,} credits"
         reuse = f"; {count_blocks(estimate.reuse)} reuse earlier takes" if estimate.reuse else ""
+        skipped = f"; {skipped}" if skipped else ""
         if estimate.generate:
             self.statusBar().showMessage(
-                f"Generating {count_blocks(estimate.generate)} ({cost}){reuse}", 6000)
+                f"Generating {count_blocks(estimate.generate)} ({cost}){reuse}{skipped}", 6000)
+        elif skipped:
+            self.statusBar().showMessage(f"Reusing earlier takes{skipped}", 6000)
         self.generation.generate(
             block_ids,
             play=self.settings.play_while_generating,
