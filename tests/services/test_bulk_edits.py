@@ -49,7 +49,8 @@ def test_ten_thousand_blocks_arrive_in_one_signal_and_one_undo_step(
     assert editor.stack.count() == 1 and editor.stack.undoText() == "Import book.epub"
     assert document.index_of(blocks[9_999].id) == 9_999
     assert document.block_at(10_000).text == "Before."
-    assert document.block_at(1).speaker == "Alice" and document.block_at(1000).chapter == "Chapter 2"
+    assert document.block_at(1).speaker == "Alice"
+    assert document.block_at(1000).chapter == "Chapter 2"
 
     removed: list[list[tuple[int, str]]] = []
     document.blocks_removed.connect(removed.append)
@@ -95,7 +96,6 @@ def test_positions_follow_moves_inserts_and_removals(editor: ScriptEditor) -> No
 
 
 def test_a_locked_block_keeps_its_text_delivery_and_takes(editor: ScriptEditor) -> None:
-    document = editor.document
     block = editor.add_block(text="Approved.", voice_id="v1")
     editor.add_take(block.id, _take(block))
     take_id = block.selected_take_id
