@@ -29,10 +29,16 @@ from typing import Any, TypeVar
 
 from studio.project.model import Block, Take
 from studio.project.store import ProjectError, ProjectStore
+from studio.project.take_cache import use_budget
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: The take cache's budget while rendering, 32 MB (unless ``STUDIO_TAKE_CACHE_MB`` says
+#: otherwise): the CLI reads each take back once or twice, in order, during the export,
+#: so a cache larger than a few takes only holds memory.
+RENDER_CACHE_BYTES = 32 << 20
 
 #: The spool's folder, beside the output: ``.cartesia-studio-render-XXXXXXXX``.
 PREFIX = ".cartesia-studio-render-"
@@ -57,6 +63,7 @@ class TakeSpool:
         return await loop.run_in_executor(self._executor, functools.partial(call, *args))
 
     async def __aenter__(self) -> TakeSpool:
+        use_budget(RENDER_CACHE_BYTES)
         try:
             self._dir = Path(tempfile.mkdtemp(prefix=PREFIX, dir=self._folder))
             self._store = await self._run(ProjectStore.create, self._dir / "spool.cstudio")

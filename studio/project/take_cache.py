@@ -152,3 +152,15 @@ def _budget_from_env() -> int:
 
 #: The cache every :class:`~studio.project.model.TakeAudio` uses unless given another.
 TAKE_CACHE = TakeAudioCache(_budget_from_env())
+
+
+def use_budget(budget_bytes: int) -> None:
+    """Set :data:`TAKE_CACHE`'s budget to ``budget_bytes``, unless ``STUDIO_TAKE_CACHE_MB``
+    chose one (a process that reads each take once, like the CLI's ``render``, needs
+    little).
+
+    Raises:
+        ValueError: a negative budget.
+    """
+    if not os.environ.get(BUDGET_ENV, "").strip():
+        TAKE_CACHE.budget_bytes = budget_bytes
