@@ -181,3 +181,17 @@ def test_one_audio_read_by_many_threads_at_once_is_read_once() -> None:
         thread.join(timeout=60)
     assert len(got) == 6 and len(reads) == 1
     assert all(g is got[0] for g in got)
+
+
+def test_unedited_takes_count_against_the_edited_audio_budget(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from studio.project import edited_audio
+
+    cache = edited_audio._EditedCache(entries=32, max_bytes=2 * 8000 * 4)
+    monkeypatch.setattr(edited_audio, "_CACHE", cache)
+    takes = [make_take(samples(8000, 50 + n), 8000, WordTimestamps(), PhonemeTimestamps(),
+                       {"transcript": "x"}, "offline", 0, n + 1) for n in range(5)]
+    for take in takes:
+        edited_audio.edited(take)
+    # Each result is a view of its take's samples: only the last two are still held.
+    assert len(cache._items) == 2
