@@ -212,8 +212,9 @@ class Take:
 
     @property
     def audio(self) -> npt.NDArray[np.float32]:
-        """float32 mono samples, shape ``(frames,)``; never modified. May read the
-        project file on first use (see :class:`TakeAudio`)."""
+        """float32 mono samples, shape ``(frames,)``; never modified. Reads the project
+        file when they are not in memory (see :class:`TakeAudio`): call off the UI
+        thread unless :attr:`TakeAudio.loaded`."""
         return self.source.array
 
     @property
