@@ -29,6 +29,7 @@ from studio.cli.options import (
     sidecar_overrides,
 )
 from studio.cli.progress import ProgressBar
+from studio.cli.spool import TakeSpool
 from studio.config import load_settings
 from studio.project.edited_audio import edited_frames
 from studio.project.export import timeline_words
@@ -240,15 +241,29 @@ async def render_command(args: argparse.Namespace) -> int:
     if isinstance(started, int):
         return started
     backend, voice = started
+    # Each take goes to a spool file as it completes, so memory does not grow with the
+    # script (studio.cli.spool); the export reads them back, so it runs inside.
+    async with TakeSpool(args.output.resolve().parent) as spool:
+        return await _render_spooled(args, backend, voice, sample_rate, pause, paragraphs,
+                                     spool)
+
+
+async def _render_spooled(args: argparse.Namespace, backend: Backend, voice: Voice,
+                          sample_rate: int, pause: float, paragraphs: list[str],
+                          spool: TakeSpool) -> int:
     interrupted = False
     try:
         blocks = script_blocks(paragraphs, delivery_from_args(voice, args))
         print(f"Rendering {len(blocks)} block(s) with {voice.name} on the {backend.label}",
               file=sys.stderr)
         renderer = BlockRenderer(backend.client, backend.kind, sample_rate)
+
+        async def keep(index: int, take: Take) -> None:
+            await spool.keep(blocks[index], take)
+
         with SignalCancel() as interrupt:
             try:
-                takes, errors = await render_all(renderer, blocks, args.jobs)
+                takes, errors = await render_all(renderer, blocks, args.jobs, on_take=keep)
             except RenderInterrupted as stopped:
                 if interrupt.signal is None:
                     raise

@@ -44,6 +44,7 @@ from studio.cli.render import (
     start_with_voice,
     write_outputs,
 )
+from studio.cli.spool import RENDER_CACHE_BYTES
 from studio.project.cast import CastEntry
 from studio.project.model import Block, Take, copy_take
 from studio.project.program import program_of
@@ -64,6 +65,7 @@ from studio.project.store import (
     ProjectStore,
     script_rows,
 )
+from studio.project.take_cache import use_budget
 from studio.services.render import BlockRenderer, credits_for
 
 T = TypeVar("T")
@@ -185,6 +187,7 @@ async def render_project(args: argparse.Namespace) -> int:
         check_project_path(args.project, args.output)
     except ScriptError as exc:
         return fail(str(exc), EXIT_USAGE)
+    use_budget(RENDER_CACHE_BYTES)  # each take is in the file as it completes
     writer = ProjectWriter()
     try:
         return await _render_project(args, paragraphs, writer)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -25,6 +26,7 @@ import numpy.typing as npt
 from studio.api.models import DEFAULT_MODEL, GenerationConfig, OutputFormat, TTSRequest
 from studio.project.lexicon import LexiconItem
 from studio.project.pronounce import Matcher, applied_items
+from studio.project.take_cache import TAKE_CACHE, TakeAudioCache, new_key
 from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 #: Request fields that decide what a take sounds like (output format aside).
@@ -57,21 +59,29 @@ AudioLoader = Callable[[], npt.NDArray[np.float32]]
 
 
 class TakeAudio:
-    """The samples of a take: in memory, or read from the project file on first use.
+    """The samples of a take: pinned in memory, or read from the project file on use.
 
-    A project holds every take ever generated; reading them all on open would cost
-    memory and time, so a take loaded from a file carries a ``loader`` and reads its
-    audio the first time :attr:`array` is asked for (thread-safe; the result is kept).
+    A project holds every take ever generated; keeping them all in memory would cost
+    gigabytes over a book (issue 15), so samples that the project file holds (a take
+    loaded from it, or a new one once :meth:`mark_stored` says the file has it) are kept
+    only in a :class:`~studio.project.take_cache.TakeAudioCache` with a byte budget
+    and read again when the cache has let them go. Samples not on disk yet (a take just
+    generated, a clip) are pinned here: audio is never dropped that could not be read
+    back. Reading is thread-safe; an array handed out stays valid however long its
+    reader keeps it (eviction only drops the cache's reference).
 
     Attributes:
         sample_rate: Hz.
         frames: length in samples (known without loading).
         damaged: the stored samples failed their checksum or do not decode (found when
             the project opened or when they were read): never reused, shown as damaged.
+        store_key: ``(project id, audio row id)`` once a project file holds these
+            samples, so a reused take points at the same audio instead of storing it
+            again.
     """
 
-    __slots__ = ("_array", "_loader", "_lock", "damaged", "frames", "sample_rate",
-                 "store_key")
+    __slots__ = ("__weakref__", "_array", "_cache", "_finalizer", "_key", "_loader",
+                 "_lock", "damaged", "frames", "sample_rate", "store_key")
 
     def __init__(
         self,
@@ -79,32 +89,73 @@ class TakeAudio:
         frames: int,
         array: npt.NDArray[np.float32] | None = None,
         loader: AudioLoader | None = None,
+        cache: TakeAudioCache | None = None,
     ) -> None:
         if array is None and loader is None:
             raise ValueError("TakeAudio needs an array or a loader")
         self.sample_rate = sample_rate
         self.frames = frames
-        #: ``(project id, audio row id)`` once a project file holds these samples, so
-        #: a reused take points at the same audio instead of storing it again.
         self.store_key: tuple[str, int] | None = None
         self.damaged = False
-        self._array = array
+        # Pinned samples: only while nothing can read them back.
+        self._array = array if loader is None else None
         self._loader = loader
+        self._cache = TAKE_CACHE if cache is None else cache
+        self._key = new_key()
+        self._finalizer: weakref.finalize[Any, TakeAudio] | None = None
         self._lock = threading.Lock()
+        if array is not None and loader is not None:
+            self._keep(array)
 
     @classmethod
     def of(cls, array: npt.NDArray[np.float32], sample_rate: int) -> TakeAudio:
-        """Audio already in memory: float32, shape ``(frames,)``."""
+        """Audio already in memory (pinned): float32, shape ``(frames,)``."""
         data = np.ascontiguousarray(array, dtype=np.float32)
         return cls(sample_rate, int(data.shape[0]), data)
 
     @property
     def loaded(self) -> bool:
+        """Whether the samples are in memory now (pinned, or in the cache), so
+        :attr:`array` returns without reading the file. A hint: the cache may let
+        stored samples go at any moment after."""
+        return self._array is not None or self._key in self._cache
+
+    @property
+    def pinned(self) -> bool:
+        """Whether the samples are held here because no file has them yet."""
         return self._array is not None
 
+    def mark_stored(self, store_key: tuple[str, int], loader: AudioLoader) -> None:
+        """The project file now holds these samples as ``store_key``, readable with
+        ``loader``: pinned samples move to the cache, which may let them go."""
+        with self._lock:
+            self.store_key = store_key
+            self._loader = loader
+            array, self._array = self._array, None
+            if array is not None:
+                self._keep(array)
+
     def read(self) -> npt.NDArray[np.float32]:
-        """The samples, without keeping them when they are not loaded yet: for one pass
-        over a whole book (an export), which must not leave every take in memory.
+        """The samples, without keeping them when they are not in memory: for one pass
+        over a whole book (an export), which must not push out what is on screen.
+
+        Raises:
+            studio.project.store.ProjectError: the project file cannot be read.
+        """
+        array = self._array
+        if array is None:
+            array = self._cache.get(self._key)
+        if array is not None:
+            return array
+        loader = self._loader
+        if loader is None:  # mark_stored ran in between: the cache has them or had them
+            return self.array
+        return loader()
+
+    @property
+    def array(self) -> npt.NDArray[np.float32]:
+        """float32 mono samples, shape ``(frames,)``; read from the file when not in
+        memory, and then kept in the cache.
 
         Raises:
             studio.project.store.ProjectError: the project file cannot be read.
@@ -112,22 +163,21 @@ class TakeAudio:
         array = self._array
         if array is not None:
             return array
-        assert self._loader is not None
-        return self._loader()
+        array = self._cache.get(self._key)
+        if array is not None:
+            return array
+        with self._lock:  # one reader reads the file; the others wait and share it
+            array = self._array if self._array is not None else self._cache.get(self._key)
+            if array is None:
+                assert self._loader is not None
+                array = self._loader()
+                self._keep(array)
+        return array
 
-    @property
-    def array(self) -> npt.NDArray[np.float32]:
-        """float32 mono samples, shape ``(frames,)``; loaded on first use.
-
-        Raises:
-            studio.project.store.ProjectError: the project file cannot be read.
-        """
-        if self._array is None:
-            with self._lock:
-                if self._array is None:
-                    assert self._loader is not None
-                    self._array = self._loader()
-        return self._array
+    def _keep(self, array: npt.NDArray[np.float32]) -> None:
+        if self._finalizer is None:
+            self._finalizer = weakref.finalize(self, self._cache.discard, self._key)
+        self._cache.put(self._key, array)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +229,9 @@ class Take:
 
     @property
     def audio(self) -> npt.NDArray[np.float32]:
-        """float32 mono samples, shape ``(frames,)``; never modified. May read the
-        project file on first use (see :class:`TakeAudio`)."""
+        """float32 mono samples, shape ``(frames,)``; never modified. Reads the project
+        file when they are not in memory (see :class:`TakeAudio`): call off the UI
+        thread unless :attr:`TakeAudio.loaded`."""
         return self.source.array
 
     @property

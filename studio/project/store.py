@@ -548,7 +548,7 @@ class ProjectStore:
                  take.created_at, int(take.starred), take.cache_key, row[4], take.text,
                  row[6]),
             )
-        source.store_key = stored
+        self._mark_stored(source, stored)
         self._written_takes[take.id] = row
 
     def add_clip(self, clip: Clip) -> None:
@@ -573,7 +573,7 @@ class ProjectStore:
                  json.dumps(clip.phonemes.to_json(), ensure_ascii=False), clip.transcript,
                  json.dumps(clip.request, ensure_ascii=False), clip.backend, clip.credits,
                  clip.created_at))
-        source.store_key = stored
+        self._mark_stored(source, stored)
 
     def add_recording(self, recording: Recording) -> None:
         """Write ``recording`` (its audio and its row, one transaction); writing one
@@ -592,7 +592,7 @@ class ProjectStore:
             db.execute("INSERT INTO recordings(id, name, audio_id, created_at, voice_id) "
                        "VALUES (?, ?, ?, ?, ?)", (recording.id, recording.name, stored[1],
                                                   recording.created_at, recording.voice_id))
-        source.store_key = stored
+        self._mark_stored(source, stored)
 
     def update_recording(self, recording_id: str, name: str, voice_id: str) -> None:
         """Rename a recording or record the voice cloned from it.
@@ -620,6 +620,15 @@ class ProjectStore:
             return source.store_key, "", []
         encoding, blobs = encode_audio(source.array, source.sample_rate)
         return None, encoding, blobs
+
+    def _mark_stored(self, source: TakeAudio, stored: tuple[str, int]) -> None:
+        """The file holds ``source``'s samples as ``stored``: from now on they are read
+        back from it when the take cache has let them go (:meth:`TakeAudio.mark_stored`)."""
+        if source.store_key == stored and not source.pinned:
+            return
+        loader = _AudioLoader(self, stored[1])
+        loader.source = source
+        source.mark_stored(stored, loader)
 
     def _insert_audio(self, db: sqlite3.Connection, source: TakeAudio,
                       audio_id: tuple[str, int] | None, encoding: str,

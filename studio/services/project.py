@@ -46,6 +46,7 @@ from studio.project.store import (
     remove_project_files,
     script_rows,
 )
+from studio.project.take_cache import TAKE_CACHE
 from studio.services.document import ScriptDocument
 from studio.services.threads import in_thread
 
@@ -269,12 +270,18 @@ class ProjectService(QObject):
         self._preload_task = asyncio.ensure_future(self._preload())
 
     async def _preload(self) -> None:
-        """Read the selected takes' audio in the background, so Play all and Export
-        do not wait on the disk."""
+        """Read the first selected takes' audio in the background, so playing from the
+        start does not wait on the disk: as many as fill half the take cache's budget
+        (:mod:`studio.project.take_cache`); reading a whole book would only push the
+        first takes out again."""
         takes = self._document.selected_takes()
 
         def load() -> None:
+            room = TAKE_CACHE.budget_bytes // 2
             for take in takes:
+                room -= take.frames * np.dtype(np.float32).itemsize
+                if room < 0:
+                    break
                 _ = take.audio
 
         try:
@@ -326,6 +333,7 @@ class ProjectService(QObject):
 
         await self._run(finish)
         forget_edited()
+        TAKE_CACHE.clear()  # its samples can no longer be read back
         self._store = None
         self._pending_takes.clear()
         self._pending_clips.clear()
