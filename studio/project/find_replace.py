@@ -30,15 +30,46 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from studio.project.model import Block
-from studio.project.transcript import tags
+# An inline tag, as studio.project.transcript reads them (its grammar; spans only here,
+# without the attributes, which a search does not need).
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)((?:\s[^<>]*?)?)\s*(/?)\s*>")
 
 #: Matches kept for the preview; the rest are counted, not listed.
 PREVIEW_LIMIT = 5_000
 
 #: Characters of context shown on each side of a match in the preview.
 CONTEXT_CHARS = 40
+
+
+class Searchable(Protocol):
+    """What a search reads of a block (a :class:`~studio.project.model.Block`, or a
+    :class:`Passage` snapshot of one for a search in another thread)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def locked(self) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A block's id, text and lock at one moment: a search can run on these in a
+    worker thread while the script goes on changing."""
+
+    id: str
+    text: str
+    locked: bool = False
+
+
+def passages(blocks: Iterable[Searchable]) -> list[Passage]:
+    """Snapshots of ``blocks`` (their text strings are shared, not copied)."""
+    return [Passage(block.id, block.text, block.locked) for block in blocks]
 
 
 class SearchError(ValueError):
@@ -161,10 +192,11 @@ def _replacer(options: FindOptions, pattern: re.Pattern[str]) -> Callable[[re.Ma
     Raises:
         SearchError: a group reference the pattern does not have.
     """
-    if not options.regex:
-        text = options.replace
-        return lambda _match: text
     template = options.replace
+    if not options.regex or "\\" not in template:
+        # Literal: the same text for every match (Match.expand parses its template
+        # again on every call, which costs more than the search itself).
+        return lambda _match: template
     try:  # expand on a match of nothing checks the template: unknown groups raise
         probe = re.compile(f"(?:{pattern.pattern})|", pattern.flags).match("")
         assert probe is not None  # the empty alternative always matches
@@ -175,22 +207,34 @@ def _replacer(options: FindOptions, pattern: re.Pattern[str]) -> Callable[[re.Ma
     return lambda match: match.expand(template)
 
 
-def _changes(text: str, pattern: re.Pattern[str], replacer: Callable[[re.Match[str]], str],
-             skipped: list[int]) -> Iterator[tuple[int, int, str]]:
-    """``(start, end, replacement)`` of each match in ``text`` that changes something
-    and touches no tag, in order; matches touching a tag add 1 to ``skipped[0]``."""
-    spans = [(tag.start, tag.end) for tag in tags(text)] if "<" in text else []
-    next_span = 0
-    for match in pattern.finditer(text):
-        start, end = match.span()
-        while next_span < len(spans) and spans[next_span][1] <= start:
-            next_span += 1  # tags wholly before this match: no later match reaches them
-        if next_span < len(spans) and spans[next_span][0] < end:
-            skipped[0] += 1
-            continue
-        replacement = replacer(match)
-        if replacement != match.group():
-            yield start, end, replacement
+class _Scan:
+    """One search's compiled pattern and replacement, run block by block."""
+
+    def __init__(self, options: FindOptions) -> None:
+        self.pattern = compile_search(options)
+        self.replacer = _replacer(options, self.pattern)
+        self.tag_skipped = 0
+
+    def changes(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """``(start, end, replacement)`` of each match in ``text`` that changes
+        something and touches no inline tag, in order; matches touching a tag are
+        counted in ``tag_skipped``."""
+        spans: list[tuple[int, int]] | None = None
+        next_span = 0
+        replacer = self.replacer
+        for match in self.pattern.finditer(text):
+            if spans is None:  # found only when something matched at all
+                spans = ([m.span() for m in _TAG.finditer(text)] if "<" in text else [])
+            if spans:
+                start, end = match.span()
+                while next_span < len(spans) and spans[next_span][1] <= start:
+                    next_span += 1  # tags wholly before this match: none later reach them
+                if next_span < len(spans) and spans[next_span][0] < end:
+                    self.tag_skipped += 1
+                    continue
+            replacement = replacer(match)
+            if replacement != match.group():
+                yield match.start(), match.end(), replacement
 
 
 def _context(text: str, start: int, end: int) -> tuple[str, str]:
@@ -210,7 +254,8 @@ def _one_line(text: str) -> str:
 _LINE_BREAKS = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\u2028": " ", "\u2029": " "})
 
 
-def find(blocks: Iterable[Block], options: FindOptions, limit: int = PREVIEW_LIMIT) -> FindResult:
+def find(blocks: Iterable[Searchable], options: FindOptions,
+         limit: int = PREVIEW_LIMIT) -> FindResult:
     """Every change ``options`` would make to ``blocks`` (in script order), the
     first ``limit`` of them listed.
 
@@ -218,13 +263,11 @@ def find(blocks: Iterable[Block], options: FindOptions, limit: int = PREVIEW_LIM
         SearchError: see :func:`compile_search` and a bad group reference in
             ``options.replace``.
     """
-    pattern = compile_search(options)
-    replacer = _replacer(options, pattern)
+    scan = _Scan(options)
     result = FindResult()
-    skipped = [0]
     for number, block in enumerate(blocks, start=1):
         count = 0
-        for start, end, replacement in _changes(block.text, pattern, replacer, skipped):
+        for start, end, replacement in scan.changes(block.text):
             count += 1
             if len(result.matches) < limit:
                 before, after = _context(block.text, start, end)
@@ -234,25 +277,23 @@ def find(blocks: Iterable[Block], options: FindOptions, limit: int = PREVIEW_LIM
             result.total += count
             result.blocks += 1
             result.locked_blocks += block.locked
-    result.tag_skipped = skipped[0]
+    result.tag_skipped = scan.tag_skipped
     return result
 
 
-def replace_all(blocks: Iterable[Block], options: FindOptions) -> Replacement:
+def replace_all(blocks: Iterable[Searchable], options: FindOptions) -> Replacement:
     """The new text of every unlocked block ``options`` changes; locked blocks with
     a match are named in ``locked`` instead.
 
     Raises:
         SearchError: see :func:`find`.
     """
-    pattern = compile_search(options)
-    replacer = _replacer(options, pattern)
+    scan = _Scan(options)
     result = Replacement()
-    skipped = [0]
     for block in blocks:
         pieces: list[str] = []
         position = 0
-        for start, end, replacement in _changes(block.text, pattern, replacer, skipped):
+        for start, end, replacement in scan.changes(block.text):
             pieces += (block.text[position:start], replacement)
             position = end
         if not pieces:
@@ -263,5 +304,5 @@ def replace_all(blocks: Iterable[Block], options: FindOptions) -> Replacement:
         result.count += len(pieces) // 2
         pieces.append(block.text[position:])
         result.texts[block.id] = "".join(pieces)
-    result.tag_skipped = skipped[0]
+    result.tag_skipped = scan.tag_skipped
     return result
