@@ -42,7 +42,9 @@ from studio.project.script import (
     ScriptError,
     clean_script_text,
     read_script_file,
+    speaker_paragraphs,
     split_script,
+    split_speaker,
 )
 
 #: The largest book file read, in bytes.
@@ -166,33 +168,16 @@ class _Builder:
         return ImportedBook(self.chapters, self.notices)
 
 
-# A short capitalised name (at most three words) and a colon opening a line.
-_SPEAKER = re.compile(r"^([A-Z][\w'.\-]*(?: [A-Z][\w'.\-]*){0,2}):[ \t]+(?=\S)")
-
-
 def _block(text: str, *, speakers: bool) -> ImportedBlock:
-    if speakers and (match := _SPEAKER.match(text)) is not None:
-        return ImportedBlock(text[match.end():], match.group(1))
-    return ImportedBlock(text)
-
-
-def _speaker_paragraphs(text: str) -> str:
-    """``text`` with a blank line before every ``NAME:`` line, so each starts a block."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    out: list[str] = []
-    for line in lines:
-        if _SPEAKER.match(line.strip()):
-            out.extend(["", line.strip()])
-        else:
-            out.append(line)
-    return "\n".join(out)
+    speaker, body = split_speaker(text) if speakers else (None, text)
+    return ImportedBlock(body, speaker) if speaker is not None else ImportedBlock(text)
 
 
 def _read_txt(path: Path) -> ImportedBook:
     script = read_script_file(path, MAX_BOOK_BYTES)
     builder = _Builder()
     builder.notices.extend(script.notices)
-    builder.add_text(path.stem, _speaker_paragraphs(script.text), speakers=True)
+    builder.add_text(path.stem, speaker_paragraphs(script.text), speakers=True)
     return builder.book()
 
 
@@ -244,7 +229,7 @@ def _read_md(path: Path) -> ImportedBook:
             level = len(heading.group(1) or heading.group(3))
             text = _markdown_inline(heading.group(2) or "").strip()
             if level <= 2:
-                builder.add_text(title, _speaker_paragraphs("\n".join(body)), speakers=True)
+                builder.add_text(title, speaker_paragraphs("\n".join(body)), speakers=True)
                 title = text or f"Chapter {len(builder.chapters) + 1}"
                 body = []
             else:  # a deeper heading is read as a paragraph of its own
@@ -257,7 +242,7 @@ def _read_md(path: Path) -> ImportedBook:
             body.extend(["", _markdown_inline(_LIST_ITEM.sub("", line, count=1))])
             continue
         body.append(_markdown_inline(_QUOTE.sub("", line, count=1)))
-    builder.add_text(title, _speaker_paragraphs("\n".join(body)), speakers=True)
+    builder.add_text(title, speaker_paragraphs("\n".join(body)), speakers=True)
     return builder.book()
 
 

@@ -20,6 +20,7 @@ from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
 from studio.services.voice_lab import VoiceLab
 from studio.services.voices import VoiceCatalog
+from studio.ui.cast.cast_panel import CastPanel
 from studio.ui.dictionaries.dictionaries_panel import DictionariesPanel
 from studio.ui.editor.editor_panel import EditorPanel
 from studio.ui.script.script_panel import ScriptPanel
@@ -37,6 +38,7 @@ class Panels:
         editor: the current take's waveform and word edits.
         voices: the voice library, the recorder and cloning.
         dictionaries: pronunciation dictionaries and their entries.
+        cast: the script's speakers with their voices and delivery.
     """
 
     script: ScriptPanel
@@ -44,6 +46,7 @@ class Panels:
     editor: EditorPanel
     voices: VoicesPanel
     dictionaries: DictionariesPanel
+    cast: CastPanel
 
 
 def build_panels(
@@ -76,4 +79,5 @@ def build_panels(
         voices=VoicesPanel(voice_lab, playback, input_device=settings.input_device,
                            recordings=recordings),
         dictionaries=DictionariesPanel(dictionaries, playback, catalog),
+        cast=CastPanel(document, editor, catalog),
     )
