@@ -1,7 +1,8 @@
 """The Cast panel: each speaker of the script with a voice and a default delivery.
 
 One row per speaker (:func:`studio.project.casting.summarize`): name, block count,
-voice, emotion, speed and volume. Editing a row goes through
+voice and delivery; under the table, the selected speaker's emotion, speed and volume
+(a narrow dock has no room for them on every row). Editing goes through
 :meth:`ScriptEditor.set_cast`, one undo step that changes every block of that speaker
 which follows the cast (blocks with their own value keep it: the
 :mod:`studio.project.cast` rule). Speakers that need casting are listed first and
@@ -40,8 +41,8 @@ from studio.ui.widgets.voice_combo import VoiceComboBox
 #: Milliseconds after a document change before the rows are recounted.
 REFRESH_DELAY_MS = 150
 
-SPEAKER, BLOCKS, VOICE, EMOTION, SPEED, VOLUME = range(6)
-COLUMNS = ("Speaker", "Blocks", "Voice", "Emotion", "Speed", "Volume")
+SPEAKER, BLOCKS, VOICE, DELIVERY = range(4)
+COLUMNS = ("Speaker", "Blocks", "Voice", "Delivery")
 DEFAULT_EMOTION_LABEL = "(voice default)"
 NOT_CAST = "not cast"
 _WARNING = QColor("#d9822b")
@@ -80,8 +81,10 @@ class CastPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(VOICE, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(48)
         self.table.cellDoubleClicked.connect(self._on_double_click)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.itemSelectionChanged.connect(self._show_delivery)
         self.rename_button = QPushButton("Rename…")
         self.rename_button.setToolTip("Rename the speaker in every block of theirs (one undo step)")
         self.rename_button.clicked.connect(self.ask_rename)
@@ -92,6 +95,23 @@ class CastPanel(QWidget):
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Remove a speaker who speaks no block from the cast")
         self.remove_button.clicked.connect(self._on_remove)
+        self.delivery_label = QLabel("Delivery:")
+        self.emotion_combo = QComboBox()
+        self.emotion_combo.setToolTip("The speaker's emotion (blocks that follow the cast)")
+        self.emotion_combo.addItem(DEFAULT_EMOTION_LABEL, None)
+        for name in EMOTIONS:
+            self.emotion_combo.addItem(name, name)
+        self.emotion_combo.activated.connect(
+            lambda i: self._set_current(emotion=self.emotion_combo.itemData(i)))
+        self.speed_spin = self._ratio_spin(0.6, 1.5, "Speed", "speed")
+        self.volume_spin = self._ratio_spin(0.5, 2.0, "Volume", "volume")
+        delivery = QHBoxLayout()
+        delivery.addWidget(self.delivery_label)
+        delivery.addWidget(self.emotion_combo, 1)
+        delivery.addWidget(QLabel("Speed"))
+        delivery.addWidget(self.speed_spin)
+        delivery.addWidget(QLabel("Volume"))
+        delivery.addWidget(self.volume_spin)
         buttons = QHBoxLayout()
         for button in (self.rename_button, self.select_button, self.remove_button):
             buttons.addWidget(button)
@@ -100,6 +120,7 @@ class CastPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.summary_label)
         layout.addWidget(self.table, 1)
+        layout.addLayout(delivery)
         layout.addLayout(buttons)
 
         self._timer = QTimer(self)
@@ -166,7 +187,10 @@ class CastPanel(QWidget):
         speakers = f"{len(rows)} speaker" + ("" if len(rows) == 1 else "s")
         status = f"{speakers} · {uncast} {NOT_CAST}" if uncast else f"{speakers}, all cast"
         self.summary_label.setText(f"{status}. {self._note}".strip())
+        if self.table.currentRow() < 0 and rows:
+            self.table.selectRow(0)
         self._update_buttons()
+        self._show_delivery()
 
     def _on_voices_changed(self) -> None:
         voices = self._catalog.voices
@@ -177,7 +201,7 @@ class CastPanel(QWidget):
 
     def _build_row(self, index: int, row: SpeakerSummary) -> None:
         speaker = row.speaker
-        for column in (SPEAKER, BLOCKS):
+        for column in (SPEAKER, BLOCKS, DELIVERY):
             item = QTableWidgetItem()
             if column == BLOCKS:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -186,29 +210,12 @@ class CastPanel(QWidget):
         combo.set_voices(self._catalog.voices)
         combo.voice_chosen.connect(lambda voice_id: self._on_voice(speaker, voice_id))
         self.table.setCellWidget(index, VOICE, combo)
-        emotion = QComboBox()
-        emotion.addItem(DEFAULT_EMOTION_LABEL, None)
-        for name in EMOTIONS:
-            emotion.addItem(name, name)
-        emotion.activated.connect(
-            lambda i, box=emotion: self.set_cast(speaker, emotion=box.itemData(i)))
-        self.table.setCellWidget(index, EMOTION, emotion)
-        for column, (low, high) in ((SPEED, (0.6, 1.5)), (VOLUME, (0.5, 2.0))):
-            spin = QDoubleSpinBox()
-            spin.setRange(low, high)
-            spin.setSingleStep(0.05)
-            spin.setDecimals(2)
-            spin.setKeyboardTracking(False)  # one step per value, not per digit typed
-            field = "speed" if column == SPEED else "volume"
-            spin.valueChanged.connect(
-                lambda value, name=field: self.set_cast(speaker, **{name: round(value, 2)}))
-            self.table.setCellWidget(index, column, spin)
 
     def _show_row(self, index: int, row: SpeakerSummary) -> None:
         name, count = self.table.item(index, SPEAKER), self.table.item(index, BLOCKS)
         assert name is not None and count is not None
         if row.needs_casting:
-            name.setText(f"⚠ {row.speaker} — {NOT_CAST}")
+            name.setText(f"⚠ {row.speaker}")
             name.setForeground(QBrush(_WARNING))
             reason = (f"{count_blocks(row.voiceless)} of theirs have no voice"
                       if row.voiceless else "their blocks keep the voice they came with")
@@ -220,19 +227,56 @@ class CastPanel(QWidget):
         count.setText(str(row.blocks))
         entry = row.entry
         combo = self.table.cellWidget(index, VOICE)
-        if isinstance(combo, VoiceComboBox) and combo.voice_id() != entry.voice_id:
-            combo.set_voice_id(entry.voice_id)
-        emotion = self.table.cellWidget(index, EMOTION)
-        if isinstance(emotion, QComboBox):
-            emotion.setCurrentIndex(max(0, emotion.findData(entry.emotion)))
-        for column, value in ((SPEED, entry.speed), (VOLUME, entry.volume)):
-            spin = self.table.cellWidget(index, column)
-            if isinstance(spin, QDoubleSpinBox):
-                spin.blockSignals(True)
-                spin.setValue(value)
-                spin.blockSignals(False)
+        if isinstance(combo, VoiceComboBox):
+            line = combo.lineEdit()
+            if line is not None:
+                line.setPlaceholderText(f"{NOT_CAST}: pick a voice" if row.needs_casting
+                                        else "Search voices…")
+            if combo.voice_id() != entry.voice_id:
+                combo.set_voice_id(entry.voice_id)
+                if line is not None:
+                    line.setCursorPosition(0)  # the voice's name, not the end of its label
+        delivery = self.table.item(index, DELIVERY)
+        assert delivery is not None
+        delivery.setText(f"{entry.emotion or '–'} {entry.speed:.2f}× {entry.volume:.2f}")
+        delivery.setToolTip(f"Emotion {entry.emotion or '(voice default)'}, speed "
+                            f"{entry.speed:.2f}, volume {entry.volume:.2f}: edit them under "
+                            "the table")
+
+    def _show_delivery(self) -> None:
+        """The delivery editors show the selected speaker's entry."""
+        row = self.table.currentRow()
+        summary = self.rows[row] if 0 <= row < len(self.rows) else None
+        for widget in (self.emotion_combo, self.speed_spin, self.volume_spin):
+            widget.setEnabled(summary is not None)
+            widget.blockSignals(True)
+        if summary is not None:
+            entry = summary.entry
+            self.delivery_label.setText(f"{summary.speaker}:")
+            self.emotion_combo.setCurrentIndex(max(0, self.emotion_combo.findData(entry.emotion)))
+            self.speed_spin.setValue(entry.speed)
+            self.volume_spin.setValue(entry.volume)
+        else:
+            self.delivery_label.setText("Delivery:")
+        for widget in (self.emotion_combo, self.speed_spin, self.volume_spin):
+            widget.blockSignals(False)
 
     # --- edits ----------------------------------------------------------------------
+
+    def _ratio_spin(self, low: float, high: float, tip: str, field: str) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setRange(low, high)
+        spin.setSingleStep(0.05)
+        spin.setDecimals(2)
+        spin.setToolTip(f"The speaker's {tip.lower()} ratio ({low}–{high})")
+        spin.setKeyboardTracking(False)  # one step per value, not per digit typed
+        spin.valueChanged.connect(lambda value: self._set_current(**{field: round(value, 2)}))
+        return spin
+
+    def _set_current(self, **values: object) -> None:
+        speaker = self.current_speaker()
+        if speaker:
+            self.set_cast(speaker, **values)
 
     def set_cast(self, speaker: str, **values: object) -> int:
         """Change ``speaker``'s voice or delivery (one undo step, every block

@@ -11,7 +11,7 @@ from studio.project.cast import CastEntry
 from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor
 from studio.services.voices import VoiceCatalog
-from studio.ui.cast.cast_panel import EMOTION, SPEED, CastPanel
+from studio.ui.cast.cast_panel import DELIVERY, CastPanel
 
 VOICES = [Voice("n1", "Nora", "narrator", "en"), Voice("a1", "Ann", "bright", "en"),
           Voice("f1", "Fleur", "french", "fr")]
@@ -58,15 +58,20 @@ def test_changing_a_voice_changes_following_blocks_in_one_undo_step(panel, qtbot
 
 def test_delivery_columns_set_the_cast(panel, qtbot) -> None:  # type: ignore[no-untyped-def]
     document = _doc(panel)
-    row = panel.row_of("Ann")
-    panel.table.cellWidget(row, SPEED).setValue(1.25)
-    emotion = panel.table.cellWidget(row, EMOTION)
+    panel.table.selectRow(panel.row_of("Ann"))
+    assert panel.delivery_label.text() == "Ann:"
+    panel.speed_spin.setValue(1.25)
+    emotion = panel.emotion_combo
     emotion.setCurrentIndex(emotion.findData("sad"))
     emotion.activated.emit(emotion.currentIndex())
     ann = [b for b in document.blocks if b.speaker == "Ann"]
     assert {(b.speed, b.emotion) for b in ann} == {(1.25, "sad")}
     assert document.block_at(0).speed == 1.0
     assert panel._editor.stack.count() == 2
+    qtbot.waitUntil(lambda: panel.table.item(panel.row_of("Ann"), DELIVERY).text()
+                    == "sad 1.25× 1.00", timeout=5000)
+    panel.table.selectRow(panel.row_of("Narrator"))
+    assert (panel.emotion_combo.currentData(), panel.speed_spin.value()) == (None, 1.0)
 
 
 def test_new_speaker_is_listed_first_as_not_cast(panel, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -75,7 +80,8 @@ def test_new_speaker_is_listed_first_as_not_cast(panel, qtbot) -> None:  # type:
     panel._editor.add_blocks([{"text": "Boo!", "speaker": "Ghost"}])
     qtbot.waitUntil(lambda: len(panel.rows) == 3, timeout=5000)
     assert panel.rows[0].speaker == "Ghost" and panel.rows[0].needs_casting
-    assert "not cast" in panel.table.item(0, 0).text()
+    assert panel.table.item(0, 0).text() == "⚠ Ghost"
+    assert "not cast" in panel.voice_combo("Ghost").lineEdit().placeholderText()
     assert "1 not cast" in panel.summary_label.text()
     panel.voice_combo("Ghost").activated.emit(panel.voice_combo("Ghost").findData("n1"))
     qtbot.waitUntil(lambda: not panel.rows[-1].needs_casting and panel.rows[-1].speaker
