@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -85,6 +86,7 @@ class CastPanel(QWidget):
         self.table.cellDoubleClicked.connect(self._on_double_click)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemSelectionChanged.connect(self._show_delivery)
+        self.table.setMinimumWidth(120)
         self.rename_button = QPushButton("Rename…")
         self.rename_button.setToolTip("Rename the speaker in every block of theirs (one undo step)")
         self.rename_button.clicked.connect(self.ask_rename)
@@ -105,13 +107,19 @@ class CastPanel(QWidget):
             lambda i: self._set_current(emotion=self.emotion_combo.itemData(i)))
         self.speed_spin = self._ratio_spin(0.6, 1.5, "Speed", "speed")
         self.volume_spin = self._ratio_spin(0.5, 2.0, "Volume", "volume")
-        delivery = QHBoxLayout()
-        delivery.addWidget(self.delivery_label)
-        delivery.addWidget(self.emotion_combo, 1)
-        delivery.addWidget(QLabel("Speed"))
-        delivery.addWidget(self.speed_spin)
-        delivery.addWidget(QLabel("Volume"))
-        delivery.addWidget(self.volume_spin)
+        self.emotion_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.emotion_combo.setMinimumContentsLength(8)
+        # Two lines, so the dock stays as narrow as the Takes panel it is tabbed with.
+        delivery = QGridLayout()
+        delivery.addWidget(self.delivery_label, 0, 0)
+        delivery.addWidget(self.emotion_combo, 0, 1, 1, 3)
+        delivery.addWidget(QLabel("Speed"), 1, 0)
+        delivery.addWidget(self.speed_spin, 1, 1)
+        delivery.addWidget(QLabel("Volume"), 1, 2)
+        delivery.addWidget(self.volume_spin, 1, 3)
+        delivery.setColumnStretch(1, 1)
+        delivery.setColumnStretch(3, 1)
         buttons = QHBoxLayout()
         for button in (self.rename_button, self.select_button, self.remove_button):
             buttons.addWidget(button)
@@ -131,6 +139,7 @@ class CastPanel(QWidget):
                        document.blocks_removed, document.block_inserted, document.block_removed,
                        document.reset):
             signal.connect(self.schedule_refresh)
+        document.reset.connect(self._forget_note)
         catalog.voices_changed.connect(self._on_voices_changed)
         self._note = ""
         self.refresh()
@@ -191,6 +200,9 @@ class CastPanel(QWidget):
             self.table.selectRow(0)
         self._update_buttons()
         self._show_delivery()
+
+    def _forget_note(self) -> None:
+        self._note = ""  # it spoke of another script
 
     def _on_voices_changed(self) -> None:
         voices = self._catalog.voices

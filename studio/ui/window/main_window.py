@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from studio.config import Settings
 from studio.project.cast import clean_speaker
+from studio.project.casting import summarize
 from studio.project.export_settings import (
     ExportCancelled,
     ExportError,
@@ -462,9 +463,7 @@ class MainWindow(QMainWindow):
                 items = self._spoken_blocks(script)
                 current = self._current_block()
                 if current is not None and not current.text.strip() and not current.locked:
-                    self.editor.update_block(current.id, text=paragraphs[0])
-                    if script.speakers[0] is not None:
-                        self.editor.set_speaker([current.id], script.speakers[0])
+                    self.editor.update_block(current.id, **items[0])
                     items = items[1:]
                 added = self.editor.add_blocks(items, self._insert_index())
         if added:
@@ -478,17 +477,20 @@ class MainWindow(QMainWindow):
 
     def _spoken_blocks(self, script: ScriptBlocks) -> list[dict[str, object]]:
         """Block fields for each block of ``script``: a block naming a speaker gets
-        them (and the cast's voice and delivery when the speaker is cast; no voice
-        when new, so the Cast panel and Generate all list them for casting); the
-        others speak as the current block does."""
+        them, with the speaker's cast voice and delivery (or those of their first
+        block, if not cast), and no voice when they are new to the script, so the Cast
+        panel and Generate all list them for casting; the others speak as the current
+        block does."""
         fields = self._new_block_fields()
+        known = {row.speaker: row.entry for row in summarize(self.document.blocks,
+                                                             self.document.cast)}
         items: list[dict[str, object]] = []
         for text, speaker in zip(script.blocks, script.speakers, strict=True):
             if speaker is None:
                 items.append({**fields, "text": text})
                 continue
             speaker = clean_speaker(speaker)
-            entry = self.document.cast_entry(speaker)
+            entry = known.get(speaker)
             voice = entry.values() if entry is not None else {"voice_id": ""}
             items.append({**fields, **voice, "text": text, "speaker": speaker})
         return items

@@ -80,3 +80,22 @@ def test_find_and_replace_from_the_edit_menu(open_studio, qloop, qtbot) -> None:
     dialog.block_requested.emit(studio.document.block_at(len(studio.document) - 1).id)
     assert window.script_panel.current_block_id == studio.document.block_at(
         len(studio.document) - 1).id
+
+
+def test_imported_text_file_sets_speakers(open_studio, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    studio = open_studio()
+    window, document = studio.window, studio.document
+    first = document.block(window.add_block())  # an empty block takes the first line
+    narrator_voice = first.voice_id
+    assert narrator_voice and window.script_panel.current_block_id == first.id
+    path = tmp_path / "play.txt"
+    path.write_text("HAMLET: To be, or not to be.\nNarrator: He paused.\nHAMLET: That is "
+                    "the question.\n", encoding="utf-8")
+    window.import_script(path)
+    assert [(b.speaker, b.text, b.voice_id) for b in document.blocks] == [
+        ("HAMLET", "To be, or not to be.", ""), ("Narrator", "He paused.", narrator_voice),
+        ("HAMLET", "That is the question.", "")]
+    assert document.cast == []  # nothing is cast until the user says so
+    window.editor.stack.undo()
+    assert [(b.speaker, b.text, b.voice_id) for b in document.blocks] == [
+        ("Narrator", "", narrator_voice)]
