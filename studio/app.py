@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -418,7 +419,8 @@ class Studio(QObject):
 
     async def _check_audio(self) -> None:
         status = await in_thread(audio_backend_status)
-        if not status.available:
+        # The window may have closed while the check ran (a quick quit, a test's end).
+        if not status.available and shiboken6.isValid(self.window):
             self.window.show_audio_notice(status.reason)
 
     async def connect_backend(self) -> None:

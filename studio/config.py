@@ -59,7 +59,10 @@ class Settings:
         use_offline: use the offline engine even when a key is configured.
         default_voice_id: voice given to new blocks ("" picks the first voice listed).
         default_model: model id given to new blocks.
-        max_concurrent_jobs: blocks generated at once by "Generate all".
+        max_concurrent_jobs: TTS requests in flight at once ("Concurrent requests"):
+            the account plan's concurrency limit (Cartesia's plans allow 2, 3, 5 or
+            15; more are refused with 429). Default 2, the smallest plan's, so no
+            account is rate limited by the studio's own concurrency out of the box.
         pause_seconds: silence between blocks on export.
         sample_rate: project sample rate; takes are generated at this rate.
         play_while_generating: stream a block's audio to the speakers as it arrives.
@@ -82,7 +85,7 @@ class Settings:
     use_offline: bool = False
     default_voice_id: str = ""
     default_model: str = DEFAULT_MODEL
-    max_concurrent_jobs: int = 3
+    max_concurrent_jobs: int = 2
     pause_seconds: float = 0.5
     sample_rate: int = 44100
     play_while_generating: bool = True

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.cli.exits import EXIT_OK, project_failure
+from studio.project.model import NARRATOR
 from studio.project.store import ProjectError, check_project, credits_spent_in, open_read_only
 from studio.project.transcript import spoken_text
 
@@ -48,7 +49,9 @@ def _preview(text: str) -> str:
 
 
 def describe_project(path: Path) -> dict[str, Any]:
-    """What ``info`` prints: the file's format version, its live blocks in order
+    """What ``info`` prints: the file's format version, its ``chapters``
+    (:func:`_chapters`), its ``speakers`` in the order they first speak with their
+    cast voice (``"not cast"`` when none) and block count, its live blocks in order
     (``index`` from 1, ``id``, ``text`` preview (inline tags left out, white space
     folded, at most 60 characters ending in "…" when cut), ``voice_id``, number of ``takes``,
     ``selected_take`` as ``{id, name, duration_seconds}`` or ``None``), the number
@@ -80,6 +83,15 @@ def describe_project(path: Path) -> dict[str, Any]:
                 "JOIN audio a ON a.id = t.audio_id WHERE t.deleted = 0 "
                 "ORDER BY t.block_id, t.position, t.created_at").fetchall()
             credits = credits_spent_in(db)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(blocks)")}
+            marks = (db.execute(
+                "SELECT chapter, speaker FROM blocks WHERE deleted = 0 ORDER BY position, rowid")
+                .fetchall() if {"chapter", "speaker"} <= columns else
+                [(None, NARRATOR)] * len(block_rows))
+            has_cast = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                  "name = 'cast_entries'").fetchone() is not None
+            cast = dict(db.execute("SELECT speaker, voice_id FROM cast_entries")
+                        .fetchall()) if has_cast else {}
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             db.execute("COMMIT")
         finally:
@@ -111,6 +123,10 @@ def describe_project(path: Path) -> dict[str, Any]:
         })
     return {
         "path": str(path.resolve()),
+        "chapters": _chapters(blocks, marks),
+        "speakers": [{"speaker": speaker, "voice_id": cast.get(speaker) or "not cast",
+                      "blocks": sum(1 for _, s in marks if s == speaker)}
+                     for speaker in dict.fromkeys(s for _, s in marks)],
         "format_version": version,
         "blocks": blocks,
         "takes": sum(b["takes"] for b in blocks),
@@ -119,3 +135,21 @@ def describe_project(path: Path) -> dict[str, Any]:
         "credits_spent": credits,
         "settings": {k: v for k, v in meta.items() if k not in _BOOKKEEPING},
     }
+
+
+def _chapters(blocks: list[dict[str, Any]],
+              marks: list[tuple[str | None, str]]) -> list[dict[str, Any]]:
+    """Chapters as ``{title, first_block (from 1), blocks, duration_seconds}`` (of the
+    selected takes); blocks before the first mark form an untitled opening chapter
+    (``title`` ``None``), as :func:`studio.project.program.program_of` has it."""
+    chapters: list[dict[str, Any]] = []
+    for block, (chapter, _speaker) in zip(blocks, marks, strict=True):
+        if chapter or not chapters:
+            chapters.append({"title": chapter or None, "first_block": block["index"],
+                             "blocks": 0, "duration_seconds": 0.0})
+        current = chapters[-1]
+        current["blocks"] += 1
+        if block["selected_take"] is not None:
+            current["duration_seconds"] = round(
+                current["duration_seconds"] + block["selected_take"]["duration_seconds"], 3)
+    return chapters

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from studio.api import BadRequestError, CartesiaError, NotFoundError, Voice
 from studio.api.models import EMOTIONS, LANGUAGES, SAMPLE_RATES, SPEED_RANGE, VOLUME_RANGE
+from studio.cli.books import is_book, read_book_lines
 from studio.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, fail, unwritable
 from studio.cli.export import run_export
 from studio.cli.interrupts import SignalCancel
@@ -86,11 +87,13 @@ def add_render_parser(verbs: argparse._SubParsersAction[argparse.ArgumentParser]
     render = verbs.add_parser(
         "render",
         parents=[common],
-        help="render a plain-text script to audio",
+        help="render a plain-text script or a book to audio",
         description="Render SCRIPT (UTF-8 text; paragraphs separated by "
-        "blank lines are blocks) to a WAV file, a project, or both.",
+        "blank lines are blocks) or a book (.md, .docx, .epub, .srt, .vtt, .csv: its "
+        "paragraphs, cues or rows are blocks; with --project its chapters and speakers "
+        "are kept) to a WAV file, a project, or both.",
     )
-    render.add_argument("script", type=Path, metavar="SCRIPT.txt")
+    render.add_argument("script", type=Path, metavar="SCRIPT.txt|BOOK")
     render.add_argument("-o", "--output", type=Path, default=None, metavar="OUT",
                         help="the file to write: .wav (16-bit PCM unless the options below "
                         "say otherwise), .flac, .mp3, .opus, .m4a or .m4b; required without "
@@ -159,16 +162,24 @@ async def resolve_voice(backend: Backend, voice: str, language: str) -> Voice:
 def check_render_args(args: argparse.Namespace) -> list[str]:
     """The script's blocks (its notices printed to stderr), after checking every
     ``render`` argument that can be checked before any work (so bad input costs
-    neither time nor credits).
+    neither time nor credits). A book (:func:`studio.cli.books.is_book`) is read by
+    :func:`studio.cli.books.read_book_lines`, its blocks left in ``args.book_lines``
+    (``None`` for a plain script).
 
     Raises:
         ScriptError: a message for the user (exit status 2).
     """
-    read = read_script_file(args.script)
-    script = split_script(read.text)
-    for notice in read.notices + script.notices:
+    args.book_lines = None
+    if is_book(args.script):
+        args.book_lines, notices = read_book_lines(args.script)
+        paragraphs = [line.text for line in args.book_lines]
+    else:
+        read = read_script_file(args.script)
+        script = split_script(read.text)
+        notices = list(read.notices + script.notices)
+        paragraphs = list(script.blocks)
+    for notice in notices:
         print(f"cartesia-studio: {args.script}: {notice}", file=sys.stderr)
-    paragraphs = list(script.blocks)
     if not paragraphs:
         raise ScriptError(f"{args.script}: the script is empty (no text to render)")
     if args.jobs < 1:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from studio.api.models import Voice
+from studio.cli.books import apply_book
 from studio.cli.exits import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -43,6 +44,7 @@ from studio.cli.render import (
     start_with_voice,
     write_outputs,
 )
+from studio.project.cast import CastEntry
 from studio.project.model import Block, Take, copy_take
 from studio.project.program import program_of
 from studio.project.render_plan import (
@@ -124,8 +126,10 @@ class ProjectRender:
         removed: project blocks past the end of the script, removed by this run.
     """
 
-    def __init__(self, writer: ProjectWriter, store: ProjectStore, blocks: list[Block]) -> None:
+    def __init__(self, writer: ProjectWriter, store: ProjectStore, blocks: list[Block],
+                 cast: Sequence[CastEntry] = ()) -> None:
         self._writer = writer
+        self.cast = list(cast)
         self._store = store
         self.blocks = blocks
         self.chosen: list[Take | None] = [None] * len(blocks)
@@ -135,7 +139,7 @@ class ProjectRender:
 
     async def save_script(self) -> None:
         """Write blocks, their order, selections and take metadata."""
-        await self._writer.run(self._store.write_script, script_rows(self.blocks))
+        await self._writer.run(self._store.write_script, script_rows(self.blocks, self.cast))
 
     async def add(self, index: int, take: Take) -> None:
         """Make ``take`` (new to the file) block ``index``'s selected take and write it.
@@ -210,11 +214,19 @@ async def _render_project(args: argparse.Namespace, paragraphs: list[str],
             writer.store = await writer.run(ProjectStore.create, path)
         store = writer.store
         sample_rate, pause = render_numbers(loaded.settings, args.sample_rate, args.pause)
-        blocks, removed = fit_script(loaded.blocks, paragraphs, delivery_from_args(voice, args),
+        delivery = delivery_from_args(voice, args)
+        blocks, removed = fit_script(loaded.blocks, paragraphs, delivery,
                                      keep_voices=not args.voice)
+        cast = list(loaded.cast)
+        if getattr(args, "book_lines", None) is not None:
+            new = apply_book(blocks, args.book_lines, cast, delivery)
+            chapters = sum(1 for b in blocks if b.chapter)
+            print(f"{args.script.name}: {chapters} chapter(s), {len(blocks)} block(s)"
+                  + (f"; new speakers cast with {voice.name}: {', '.join(new)}" if new else ""),
+                  file=sys.stderr)
         renderer = BlockRenderer(backend.client, backend.kind, sample_rate)
         plan = plan_render(blocks, removed, renderer.cache_key)
-        run = ProjectRender(writer, store, blocks)
+        run = ProjectRender(writer, store, blocks, cast)
         run.removed = len(removed)
         await writer.run(store.set_settings, {PAUSE_KEY: f"{pause:g}",
                                               SAMPLE_RATE_KEY: str(sample_rate)})

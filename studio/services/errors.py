@@ -21,6 +21,7 @@ from studio.api.errors import (
     ResponseFormatError,
     ServerError,
 )
+from studio.api.rate_gate import RateLimitRetriesError
 
 UNREACHABLE = "Cannot reach Cartesia: no internet connection or the address is wrong."
 
@@ -76,6 +77,10 @@ def describe_error(exc: BaseException) -> str:
             return ("Cartesia refused this request for your API key: check the key's "
                     "permissions or your plan.")
         return "Cartesia did not accept the API key: check it in Settings."
+    if isinstance(exc, RateLimitRetriesError):
+        return ("Cartesia kept limiting requests from your account "
+                f"({exc.attempts} tries): set Concurrent requests in Settings to your "
+                "plan's limit, or wait a minute and generate again.")
     if isinstance(exc, RateLimitError):
         wait = (f"wait {exc.retry_after:.0f} s" if exc.retry_after is not None
                 else "wait a moment")

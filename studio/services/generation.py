@@ -23,60 +23,18 @@ import numpy.typing as npt
 from PySide6.QtCore import QObject, Signal
 
 from studio.api import CartesiaError
+from studio.api.rate_gate import GatePolicy, RateGate, Ticket
 from studio.project.model import Block, Take, copy_take
 from studio.project.script import ScriptError
 from studio.services.document import ScriptDocument
 from studio.services.errors import describe_error, error_detail
 from studio.services.playback import PlaybackService
 from studio.services.render import BlockRenderer, GenerationJob, check_block, credits_for
+from studio.services.stream_sequencer import StreamSequencer
 from studio.services.threads import in_thread
 from studio.services.voices import VoiceCatalog
 
 log = logging.getLogger(__name__)
-
-
-class StreamSequencer:
-    """Feeds streamed audio of several blocks to one player in script order.
-
-    Block *i*'s chunks go straight to the player while every earlier block is
-    finished; otherwise they wait in memory until it is their turn. ``pause_frames``
-    of silence separate consecutive blocks. Everything goes to stream ``stream_id``
-    of the playback service, so once the user plays something else this sequencer
-    falls silent on its own.
-    """
-
-    def __init__(
-        self, playback: PlaybackService, stream_id: int, order: Sequence[str], pause_frames: int
-    ) -> None:
-        self._playback = playback
-        self._stream_id = stream_id
-        self._order = list(order)
-        self._pause = np.zeros(pause_frames, dtype=np.float32)
-        self._pending: dict[str, list[npt.NDArray[np.float32]]] = {b: [] for b in order}
-        self._finished: set[str] = set()
-        self._next = 0
-
-    def _current(self) -> str | None:
-        return self._order[self._next] if self._next < len(self._order) else None
-
-    def feed(self, block_id: str, samples: npt.NDArray[np.float32]) -> None:
-        if block_id == self._current():
-            self._playback.write(self._stream_id, samples)
-        elif block_id in self._pending:
-            self._pending[block_id].append(samples)
-
-    def finish(self, block_id: str) -> None:
-        """``block_id`` has no more audio (it completed, failed or was stopped)."""
-        self._finished.add(block_id)
-        while (current := self._current()) is not None and current in self._finished:
-            self._next += 1
-            following = self._current()
-            if following is None:
-                self._playback.end_stream(self._stream_id)
-                return
-            self._playback.write(self._stream_id, self._pause)
-            for chunk in self._pending.pop(following, []):
-                self._playback.write(self._stream_id, chunk)
 
 
 class TakeSink(Protocol):
@@ -85,6 +43,12 @@ class TakeSink(Protocol):
     def add_take(self, block_id: str, take: Take) -> object: ...
 
     def select_take(self, block_id: str, take_id: str) -> object: ...
+
+
+#: Characters of text per second of speech at speed 1.0, for estimates: English
+#: narration runs at about 150 words a minute, 6 characters a word with its space
+#: (the client's deadlines assume the same rate, ``studio.api._constants``).
+CHARACTERS_PER_SECOND = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +61,21 @@ class Estimate:
         generate: blocks that need a request.
         reuse: blocks that would reuse a take with the same cache key.
         free: the backend charges nothing.
+        characters: characters of the blocks that need a request.
+        audio_seconds: about how much speech they make: characters at
+            :data:`CHARACTERS_PER_SECOND`, divided by each block's speed.
     """
 
     credits: int
     generate: int
     reuse: int
     free: bool
+    characters: int = 0
+    audio_seconds: float = 0.0
+
+    @property
+    def audio_minutes(self) -> float:
+        return self.audio_seconds / 60.0
 
 
 class GenerationService(QObject):
@@ -118,6 +91,16 @@ class GenerationService(QObject):
         job_failed(str block_id, str message): user-facing reason.
         progress_changed(int done, int total): over the current batch.
         busy_changed(bool)
+        paused_changed(bool): :meth:`pause` / :meth:`resume` (also False when a
+            paused batch ends or is stopped).
+        rate_limited(str block_id, float seconds): the block was refused with 429; every
+            job waits ``seconds`` (the shared back-off of :class:`RateGate`) before
+            it is sent again.
+
+    Every request passes one :class:`studio.api.rate_gate.RateGate`: at most
+    ``max_concurrent`` in flight (the plan's limit), none while paused, none while
+    the account is rate limited; a 429 is retried after the shared back-off (it is
+    not charged), a timeout or a stream dropped after audio arrived is not.
 
     ``catalog``, when given, is the connected backend's voice list: a block whose voice
     it lacks is refused before any request.
@@ -135,15 +118,18 @@ class GenerationService(QObject):
     job_failed = Signal(str, str)
     progress_changed = Signal(int, int)
     busy_changed = Signal(bool)
+    paused_changed = Signal(bool)
+    rate_limited = Signal(str, float)
 
     def __init__(
         self,
         document: ScriptDocument,
         playback: PlaybackService,
-        max_concurrent: int = 3,
+        max_concurrent: int = 2,
         takes: TakeSink | None = None,
         catalog: VoiceCatalog | None = None,
         parent: QObject | None = None,
+        gate_policy: GatePolicy | None = None,
     ) -> None:
         super().__init__(parent)
         self._document = document
@@ -159,10 +145,15 @@ class GenerationService(QObject):
             lambda removed: [self._jobs.pop(block_id, None) for _index, block_id in removed])
         document.reset.connect(self._jobs.clear)
         self.dictionary_ready: Callable[[str], Awaitable[None]] | None = None
-        self._limit = asyncio.Semaphore(max(1, max_concurrent))
+        self._gate = RateGate(max_concurrent, gate_policy)
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._started: set[str] = set()  # blocks whose job_started was emitted
         self._done = 0
         self._total = 0
+        #: characters of the batch's blocks sent for generation, and of those over
+        self._chars_total = 0
+        self._chars_done = 0
+        self._task_chars: dict[str, int] = {}
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -185,8 +176,38 @@ class GenerationService(QObject):
         return job
 
     def set_max_concurrent(self, value: int) -> None:
-        """Blocks rendered at once from now on (jobs already queued keep the old limit)."""
-        self._limit = asyncio.Semaphore(max(1, value))
+        """Requests in flight at once (the plan's concurrency limit), from now on:
+        queued jobs too; jobs in flight go on."""
+        self._gate.set_limit(value)
+
+    @property
+    def gate(self) -> RateGate:
+        """The gate every request passes (concurrency, pause, shared back-off)."""
+        return self._gate
+
+    @property
+    def paused(self) -> bool:
+        return self._gate.paused
+
+    def pause(self) -> None:
+        """Start no new request: jobs in flight finish, queued ones wait for
+        :meth:`resume` (or :meth:`stop`). No-op when idle or already paused."""
+        if self._tasks and not self._gate.paused:
+            self._gate.pause()
+            self.paused_changed.emit(True)
+
+    def resume(self) -> None:
+        """Go on after :meth:`pause`."""
+        if self._gate.paused:
+            self._gate.resume()
+            self.paused_changed.emit(False)
+
+    @property
+    def characters(self) -> tuple[int, int]:
+        """(characters of the batch's blocks over, characters of all it sends for
+        generation): what an ETA is weighted by. Blocks reused from the take cache at
+        once are not counted."""
+        return self._chars_done, self._chars_total
 
     @property
     def busy(self) -> bool:
@@ -217,7 +238,8 @@ class GenerationService(QObject):
         block (computed once, :meth:`job`), its key looked up in the script's index."""
         renderer = self._renderer
         free = renderer is None or renderer.backend == "offline"
-        credits = generate = reuse = 0
+        credits = generate = reuse = characters = 0
+        seconds = 0.0
         batch: set[str] = set()  # identical blocks in one batch are paid for once
         for block_id in block_ids:
             block = self._document.block(block_id)
@@ -227,9 +249,12 @@ class GenerationService(QObject):
                 continue
             batch.add(key)
             generate += 1
+            text = block.text.strip()
+            characters += len(text)
+            seconds += len(text) / CHARACTERS_PER_SECOND / max(block.speed, 0.1)
             if not free:
-                credits += credits_for(block.text.strip(), "cloud")
-        return Estimate(credits, generate, reuse, free)
+                credits += credits_for(text, "cloud")
+        return Estimate(credits, generate, reuse, free, characters, seconds)
 
     def generate(
         self,
@@ -254,6 +279,8 @@ class GenerationService(QObject):
             return
         if not self._tasks:
             self._done = self._total = 0
+            self._chars_done = self._chars_total = 0
+            self._started.clear()
         self._total += len(ids)
         renderer = self._renderer
         sequencer = None
@@ -262,7 +289,6 @@ class GenerationService(QObject):
             sequencer = StreamSequencer(
                 self._playback, stream_id, ids, round(pause_seconds * renderer.sample_rate)
             )
-        limit = self._limit
         was_busy = self.busy
         # Identical blocks in one batch are paid for once: the first renders, the
         # others wait for it and reuse its take.
@@ -280,8 +306,11 @@ class GenerationService(QObject):
                     continue
             leader = leaders.get(key) if key else None
             task = asyncio.ensure_future(
-                self._run(renderer, block_id, limit, sequencer, force, leader))
+                self._run(renderer, block_id, sequencer, force, leader))
             self._tasks[block_id] = task
+            chars = len(block.text.strip()) if block is not None else 0
+            self._task_chars[block_id] = chars
+            self._chars_total += chars
             if key and leader is None:
                 leaders[key] = task
         self.progress_changed.emit(self._done, self._total)
@@ -294,11 +323,11 @@ class GenerationService(QObject):
         self,
         renderer: BlockRenderer,
         block_id: str,
-        limit: asyncio.Semaphore,
         sequencer: StreamSequencer | None,
         force: bool = False,
         leader: asyncio.Task[None] | None = None,
     ) -> None:
+        delivered: list[bool] = []  # non-empty once the server sent audio: no retry then
         try:
             if leader is not None:
                 await asyncio.wait([leader])  # its outcome is its own business
@@ -306,29 +335,12 @@ class GenerationService(QObject):
                     return
             elif not force and await self._reuse(block_id, sequencer):
                 return
-            async with limit:
-                if not self._document.has_block(block_id):
-                    return  # removed while it waited for its turn
-                block = self._document.block(block_id)
-                self._check_voice(block)
-                self._check_dictionary(block)
-                dict_id = self._document.dictionary_id_for(block)
-                if dict_id and self.dictionary_ready is not None:
-                    await self.dictionary_ready(dict_id)
-                    if not self._document.has_block(block_id):
-                        return
-                check_block(block)
-                # The job computed when the batch was planned, unless the block, its
-                # dictionary or the backend changed while it waited.
-                job = (self.job(block) if renderer is self._renderer else None) or renderer.job(
-                    block, self._document.dictionary_use(block))
-                self.job_started.emit(block_id)
-                on_audio = (lambda s: sequencer.feed(block_id, s)) if sequencer else None
-                take = await renderer.render(
-                    job,
-                    on_audio=on_audio,
-                    on_progress=lambda f: self.job_progressed.emit(block_id, f),
-                )
+            take = await self._gate.call(
+                lambda ticket: self._send(renderer, block_id, sequencer, ticket, delivered),
+                may_retry=lambda: not delivered,
+                on_wait=lambda seconds: self.rate_limited.emit(block_id, seconds))
+            if take is None:
+                return  # removed while it waited for its turn
             if not self._document.has_block(block_id):
                 return  # removed while it rendered
             self._takes.add_take(block_id, take)
@@ -347,11 +359,51 @@ class GenerationService(QObject):
             if sequencer is not None:
                 sequencer.finish(block_id)
             self._tasks.pop(block_id, None)
+            self._started.discard(block_id)
+            self._chars_done += self._task_chars.pop(block_id, 0)
             self._done += 1
             self.progress_changed.emit(self._done, self._total)
             if not self._tasks:
+                self.resume()  # a paused batch that ended needs no Resume
                 self._idle.set()
                 self.busy_changed.emit(False)
+
+    async def _send(self, renderer: BlockRenderer, block_id: str,
+                    sequencer: StreamSequencer | None, ticket: Ticket,
+                    delivered: list[bool]) -> Take | None:
+        """One request for ``block_id``, once the gate admitted it (``ticket``); None
+        when the block was removed meanwhile. The first audio tells the gate the
+        server accepted the request and marks it ``delivered`` (a later failure is
+        then not retried: it may have been billed)."""
+        if not self._document.has_block(block_id):
+            return None
+        block = self._document.block(block_id)
+        self._check_voice(block)
+        self._check_dictionary(block)
+        dict_id = self._document.dictionary_id_for(block)
+        if dict_id and self.dictionary_ready is not None:
+            await self.dictionary_ready(dict_id)
+            if not self._document.has_block(block_id):
+                return None
+        check_block(block)
+        # The job computed when the batch was planned, unless the block, its
+        # dictionary or the backend changed while it waited.
+        job = (self.job(block) if renderer is self._renderer else None) or renderer.job(
+            block, self._document.dictionary_use(block))
+        if block_id not in self._started:
+            self._started.add(block_id)
+            self.job_started.emit(block_id)
+
+        def on_audio(samples: npt.NDArray[np.float32]) -> None:
+            if not delivered:
+                delivered.append(True)
+                self._gate.accepted(ticket)
+            if sequencer is not None:
+                sequencer.feed(block_id, samples)
+
+        return await renderer.render(
+            job, on_audio=on_audio,
+            on_progress=lambda f: self.job_progressed.emit(block_id, f))
 
     def _check_voice(self, block: Block) -> None:
         """Refuse, before any request, a block whose voice the connected backend does not
@@ -430,7 +482,8 @@ class GenerationService(QObject):
     def stop(self) -> None:
         """Cancel every running job; completed takes stay."""
         for task in list(self._tasks.values()):
-            task.cancel()
+            task.cancel()  # cancels their waits at the gate at once
+        self.resume()
         self._playback.stop()
 
     def cancel(self, block_id: str) -> None:

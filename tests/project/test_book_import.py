@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from studio.project import book_import
-from studio.project.book_import import (
+from studio.project.books import (
     BookImportError,
+    ImportCancelled,
     ImportedBlock,
     html_blocks,
     read_book,
 )
+from studio.project.books import model as book_import
 
 
 def _texts(path: Path) -> list[tuple[str, list[str]]]:
@@ -212,8 +213,8 @@ def test_srt_cues_are_blocks_with_their_start(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert read_book(path).chapters[0].blocks == [
-        ImportedBlock("Hello there.", start=1.5),
-        ImportedBlock("Two lines of text.", start=62.25),
+        ImportedBlock("Hello there.", cue_start=1.5),
+        ImportedBlock("Two lines of text.", cue_start=62.25),
     ]
 
 
@@ -226,7 +227,7 @@ def test_vtt_cues_are_blocks_with_start_and_voice(tmp_path: Path) -> None:
     )
     assert read_book(path).chapters[0].blocks == [
         ImportedBlock("Hi, Alice.", "Bob", 0.75),
-        ImportedBlock("Plain cue.", start=3.0),
+        ImportedBlock("Plain cue.", cue_start=3.0),
     ]
 
 
@@ -305,4 +306,53 @@ def test_a_package_that_unpacks_to_gigabytes_is_refused_before_unpacking(
             member.write(chunk)
     assert path.stat().st_size < 10 * 1024 * 1024
     with pytest.raises(BookImportError, match=r"unpacks to 1,024 MB"):
+        read_book(path)
+
+
+# --- Progress and cancel ---------------------------------------------------------------
+
+
+def test_progress_goes_by_chapter_and_ends_at_one(tmp_path: Path) -> None:
+    path = _epub(tmp_path / "book.epub")
+    seen: list[tuple[float, str]] = []
+    read_book(path, progress=lambda fraction, message: seen.append((fraction, message)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and seen[-1] == (1.0, "done")
+    assert any("ch2.xhtml" in message for _, message in seen)
+
+
+def test_cancel_stops_the_reading(tmp_path: Path) -> None:
+    path = tmp_path / "book.md"
+    path.write_text("".join(f"# Chapter {n}\n\nText {n}.\n\n" for n in range(10)),
+                    encoding="utf-8")
+    calls: list[float] = []
+
+    def cancelled() -> bool:
+        return len(calls) >= 3
+
+    with pytest.raises(ImportCancelled):
+        read_book(path, progress=lambda f, _m: calls.append(f), cancelled=cancelled)
+    assert len(calls) == 3
+
+
+def test_docx_with_only_images_says_so(tmp_path: Path) -> None:
+    import struct
+    import zlib
+
+    import docx
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    picture = tmp_path / "p.png"  # a 1x1 grey PNG
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n"
+                        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+                        + chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b""))
+    document = docx.Document()
+    document.add_picture(str(picture))
+    document.add_picture(str(picture))
+    path = tmp_path / "pictures.docx"
+    document.save(str(path))
+    with pytest.raises(BookImportError, match="no text found, only 1 image; the studio imports"):
         read_book(path)

@@ -15,6 +15,7 @@ from studio.api.errors import (
     RateLimitError,
     ServerError,
 )
+from studio.api.rate_gate import RateLimitRetriesError
 from studio.services.errors import UNREACHABLE, describe_error, error_detail
 
 
@@ -45,6 +46,8 @@ def test_dns_failure_is_worded_for_a_creator_and_detailed_for_the_log() -> None:
     (AuthenticationError("Forbidden", status_code=403), "permissions"),
     (RateLimitError("slow down", retry_after=30), "wait 30 s"),
     (RateLimitError("slow down"), "wait a moment"),
+    (RateLimitRetriesError("429 on all 7 tries", attempts=7, retry_after=None),
+     "kept limiting requests from your account (7 tries): set Concurrent requests"),
     (ServerError("oops", status_code=503), "error 503"),
     (BadRequestError("Invalid model", status_code=400), "Invalid model"),
 ])

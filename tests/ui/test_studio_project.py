@@ -71,7 +71,7 @@ def test_an_identical_request_is_reused_without_a_request(open_studio, qtbot, ql
     twin = window.add_block("Say this once, pay for it once.")
     _generate(qloop, studio, [block])
     requests = offline_engine.stats.requests("/tts/websocket")
-    assert studio.generation.estimate([block, twin]) == Estimate(0, 0, 2, True)
+    assert studio.generation.estimate([block, twin]) == Estimate(0, 0, 2, True, 0, 0.0)
 
     reused: list[str] = []
     studio.generation.job_reused.connect(lambda block_id, _take: reused.append(block_id))

@@ -538,12 +538,13 @@ def test_pasting_into_an_empty_block_fills_it_in_the_same_step(studio) -> None: 
 
 
 def test_imported_control_characters_are_removed_with_a_notice(  # type: ignore[no-untyped-def]
-        studio, tmp_path: Path) -> None:
+        studio, qtbot, tmp_path: Path) -> None:
     window = studio.window
     script = tmp_path / "nul.txt"
     script.write_bytes(b"A wo\x00rd.\n\nSecond.")
-    window.import_script(script)
+    dialog = window.import_script(script)
+    qtbot.waitUntil(lambda: dialog.import_button.isEnabled(), timeout=30_000)
+    assert "U+0000 at line 1, column 5" in dialog.notices_label.text()
+    dialog.import_button.click()
     assert [x.text for x in studio.document.blocks] == ["A word.", "Second."]
-    message = window.statusBar().currentMessage()
-    assert message.startswith("Added 2 blocks from nul.txt. Removed a control character")
-    assert "U+0000 at line 1, column 5" in message
+    assert window.statusBar().currentMessage() == "Imported 2 blocks"

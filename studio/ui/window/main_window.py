@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QProgressBar,
     QToolBar,
     QWidget,
 )
 
 from studio.config import Settings
+from studio.project.books import BookImportError
 from studio.project.cast import clean_speaker
 from studio.project.casting import summarize
 from studio.project.export_settings import (
@@ -52,7 +52,6 @@ from studio.project.script import (
     ScriptError,
     ScriptRead,
     clean_script_text,
-    read_script_file,
     split_script,
 )
 from studio.services.catalog import pick_voice
@@ -63,8 +62,12 @@ from studio.services.generation import Estimate, GenerationService
 from studio.services.playback import PlaybackService
 from studio.services.script_playback import ScriptPlayback
 from studio.services.voices import VoiceCatalog
+from studio.ui.importing.adding import add_book
+from studio.ui.importing.import_dialog import ImportDialog, file_filter
 from studio.ui.widgets.actions import make_action
+from studio.ui.window.batch_confirm import confirm_batch, format_minutes
 from studio.ui.window.cast_find import CastAndFind
+from studio.ui.window.generation_progress import GenerationProgress
 from studio.ui.window.panels import Panels
 
 if TYPE_CHECKING:
@@ -174,7 +177,6 @@ class MainWindow(QMainWindow):
         generation.job_finished.connect(self._on_job_finished)
         generation.job_reused.connect(self._on_job_reused)
         generation.job_failed.connect(self._on_job_failed)
-        generation.progress_changed.connect(self._on_progress)
         generation.busy_changed.connect(self._on_busy_changed)
         playback.notice_changed.connect(self.show_audio_notice)
         playback.stuttered.connect(self._on_playback_stuttered)
@@ -255,7 +257,8 @@ class MainWindow(QMainWindow):
         self.add_action = self._action("Add block", self.add_block, "Ctrl+Return",
                                        "Add a block after the current one")
         self.import_action = self._action("Import script…", self._on_import_script, "Ctrl+I",
-                                          "Add a text file's paragraphs as blocks")
+                                          "Add a book or script (text, Markdown, DOCX, EPUB, "
+                                          "SRT/VTT, CSV) as blocks, with chapters and speakers")
         self.paste_action = self._action("Paste as blocks", self.paste_script, "Ctrl+Shift+V",
                                          "Add the clipboard's paragraphs as blocks")
         self.generate_action = self._action(
@@ -364,12 +367,11 @@ class MainWindow(QMainWindow):
         self._estimate_timer.setSingleShot(True)
         self._estimate_timer.setInterval(300)
         self._estimate_timer.timeout.connect(self.update_estimate)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setMaximumWidth(180)
-        self.progress_bar.setFormat("%v/%m blocks")
-        self.progress_bar.setVisible(False)
+        self.generation_progress = GenerationProgress(self.generation)
+        self.generation_progress.stop_requested.connect(self.stop)
+        self.progress_bar = self.generation_progress.bar
         bar.addPermanentWidget(self.notice_label)
-        bar.addPermanentWidget(self.progress_bar)
+        bar.addPermanentWidget(self.generation_progress)
         bar.addPermanentWidget(self.estimate_label)
         bar.addPermanentWidget(self.credits_label)
         bar.addPermanentWidget(self.backend_label)
@@ -400,7 +402,8 @@ class MainWindow(QMainWindow):
         reuse = f", {estimate.reuse} reused" if estimate.reuse else ""
         self.estimate_label.setText(
             f"Generate all: about {estimate.credits:,} credits "
-            f"({count_blocks(estimate.generate)}{reuse})")
+            f"({count_blocks(estimate.generate)}{reuse}) · "
+            f"{format_minutes(estimate.audio_seconds)}")
         self.estimate_label.setToolTip(
             "What Generate all would cost now on Cartesia's cloud (about 1 credit per character); "
             "blocks whose take is reused cost nothing.")
@@ -500,20 +503,30 @@ class MainWindow(QMainWindow):
                              "the clipboard")
 
     def _on_import_script(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Import script", "", "Text files (*.txt);;All files (*)"
-        )
+        path, _ = QFileDialog.getOpenFileName(self, "Import script", "", file_filter())
         if path:
             self.import_script(Path(path))
 
-    def import_script(self, path: Path) -> None:
+    def import_script(self, path: Path) -> ImportDialog:
+        """Open the Import dialog on ``path`` (read in a worker, then previewed); its
+        Import adds the book as one undo step (:func:`add_book`). Returns the dialog."""
+        dialog = ImportDialog(path, self._current_block() is not None, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._add_imported(dialog))
+        dialog.open()
+        dialog.start()
+        return dialog
+
+    def _add_imported(self, dialog: ImportDialog) -> None:
         try:
-            read = read_script_file(path)
-        except ScriptError as exc:
+            book = dialog.book_to_add()
+        except BookImportError as exc:
             QMessageBox.warning(self, "Import script", str(exc))
             return
-        if self._add_blocks(read, "Import script", path.name) == 0:
-            QMessageBox.information(self, "Import script", f"{path.name} has no text.")
+        index = self._insert_index() if dialog.after_current else None
+        fields = self._new_block_fields()
+        added = add_book(self.editor, book, index, fields, f"Import {dialog.path.name}")
+        self.statusBar().showMessage(added.summary(), 15000)
 
     def _current_block(self) -> Block | None:
         block_id = self.script_panel.current_block_id
@@ -559,21 +572,12 @@ class MainWindow(QMainWindow):
         )
 
     def confirm_cost(self, estimate: Estimate) -> bool:
-        """Ask before a paid generation estimated above the user's threshold (Settings);
-        True to go ahead. Free backends and reused takes never ask."""
-        threshold = self.settings.credit_confirm_threshold
-        if estimate.free or estimate.credits == 0 or (estimate.credits <= threshold and threshold):
-            return True
-        reuse = (f"\n{count_blocks(estimate.reuse)} reuse earlier takes at no cost."
-                 if estimate.reuse else "")
-        answer = QMessageBox.question(
-            self, "Generate",
-            f"Generating {count_blocks(estimate.generate)} costs about "
-            f"{estimate.credits:,} credits on "
-            f"Cartesia's cloud (about 1 credit per character).{reuse}\n\nGo ahead?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Yes)
-        return answer == QMessageBox.StandardButton.Yes
+        """Show the estimate (credits, blocks generated and reused, audio minutes) and
+        ask before sending a batch (:func:`batch_confirm.needs_question`: a paid batch
+        of several blocks, one block over the user's threshold, a large free batch);
+        True to go ahead."""
+        return confirm_batch(self, estimate, self.settings.credit_confirm_threshold,
+                             self.generation.gate.limit)
 
     def new_take(self) -> None:
         """Generate a fresh take of the current block, bypassing the take cache."""
@@ -647,12 +651,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Block #{number} failed: {message}", 15000)
         self.script_panel.scroll_to(view)
 
-    def _on_progress(self, done: int, total: int) -> None:
-        self.progress_bar.setMaximum(max(total, 1))
-        self.progress_bar.setValue(done)
-
     def _on_busy_changed(self, busy: bool) -> None:
-        self.progress_bar.setVisible(busy)
         if not busy and self.statusBar().currentMessage().startswith("Generating"):
             self.statusBar().clearMessage()  # it said what was starting; that is over
         self.stop_action.setEnabled(busy or self.playback.is_playing)

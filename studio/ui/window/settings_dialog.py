@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.api.rate_gate import PLAN_CONCURRENCY_LIMITS
 from studio.config import Settings, insecure_url_error
 from studio.services.backend import ConnectionReport, check_connection
 
@@ -82,9 +83,14 @@ class SettingsDialog(QDialog):
         self.version_edit.setToolTip("Cartesia-Version header, YYYY-MM-DD")
 
         self.jobs_spin = QSpinBox()
-        self.jobs_spin.setRange(1, 16)
+        self.jobs_spin.setRange(1, max(PLAN_CONCURRENCY_LIMITS))
         self.jobs_spin.setValue(settings.max_concurrent_jobs)
         self.jobs_spin.setMaximumWidth(90)
+        self.jobs_spin.setToolTip(
+            "Your Cartesia plan's concurrency limit: requests generated at once. Plans "
+            f"allow {', '.join(map(str, PLAN_CONCURRENCY_LIMITS[:-1]))} or "
+            f"{PLAN_CONCURRENCY_LIMITS[-1]}; above it Cartesia refuses requests (429) and "
+            "the studio slows every block down together until it accepts them again.")
         self.pause_spin = QDoubleSpinBox()
         self.pause_spin.setRange(0.0, 10.0)
         self.pause_spin.setSingleStep(0.1)
@@ -126,7 +132,7 @@ class SettingsDialog(QDialog):
         connection = self._connection_box()
         generation = QGroupBox("Generation and export")
         form2 = QFormLayout(generation)
-        form2.addRow("Blocks generated at once", self.jobs_spin)
+        form2.addRow("Concurrent requests", self.jobs_spin)
         form2.addRow("Pause between blocks", self.pause_spin)
         form2.addRow("", self.play_check)
         form2.addRow("Ask before spending over", self.confirm_spin)

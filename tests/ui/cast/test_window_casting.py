@@ -82,16 +82,14 @@ def test_find_and_replace_from_the_edit_menu(open_studio, qloop, qtbot) -> None:
         len(studio.document) - 1).id
 
 
-def test_imported_text_file_sets_speakers(open_studio, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_pasted_speakers_fill_an_empty_block_without_casting(open_studio) -> None:  # type: ignore[no-untyped-def]
     studio = open_studio()
     window, document = studio.window, studio.document
     first = document.block(window.add_block())  # an empty block takes the first line
     narrator_voice = first.voice_id
     assert narrator_voice and window.script_panel.current_block_id == first.id
-    path = tmp_path / "play.txt"
-    path.write_text("HAMLET: To be, or not to be.\nNarrator: He paused.\nHAMLET: That is "
-                    "the question.\n", encoding="utf-8")
-    window.import_script(path)
+    window.add_script_text("HAMLET: To be, or not to be.\nNarrator: He paused.\nHAMLET: "
+                           "That is the question.\n", "Paste blocks")
     assert [(b.speaker, b.text, b.voice_id) for b in document.blocks] == [
         ("HAMLET", "To be, or not to be.", ""), ("Narrator", "He paused.", narrator_voice),
         ("HAMLET", "That is the question.", "")]

@@ -1,0 +1,1 @@
+"""File → Import script…: a book read in a worker, previewed, and added in one step."""
