@@ -59,10 +59,42 @@ class ScriptBlocks:
     Attributes:
         blocks: the text of each block, in order.
         notices: one sentence per paragraph that was cut into several blocks.
+        speakers: with ``speakers=True``, the speaker each block names (a
+            ``NAME:`` opening, see :data:`SPEAKER_LINE`) or ``None``, one per block;
+            else empty.
     """
 
     blocks: tuple[str, ...]
     notices: tuple[str, ...] = ()
+    speakers: tuple[str | None, ...] = ()
+
+
+#: A line that names its speaker: a short capitalised name (at most three words) and
+#: a colon opening it, then text (``ALICE: Hello.``, ``Dr. Watson: Indeed.``). Group 1
+#: is the name. Scripts pasted, imported as text or Markdown use it.
+SPEAKER_LINE = re.compile(r"^([A-Z][\w'.\-]*(?: [A-Z][\w'.\-]*){0,2}):[ \t]+(?=\S)")
+
+
+def split_speaker(paragraph: str) -> tuple[str | None, str]:
+    """``(speaker, text)`` of a paragraph opening with ``NAME:`` (:data:`SPEAKER_LINE`),
+    else ``(None, paragraph)``."""
+    match = SPEAKER_LINE.match(paragraph)
+    if match is None:
+        return None, paragraph
+    return match.group(1), paragraph[match.end():]
+
+
+def speaker_paragraphs(text: str) -> str:
+    """``text`` with a blank line before every ``NAME:`` line, so each starts a block
+    (a play's lines follow each other without blank lines)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[str] = []
+    for line in lines:
+        if SPEAKER_LINE.match(line.strip()):
+            out.extend(["", line.strip()])
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def read_script_file(path: Path, limit: int = MAX_SCRIPT_BYTES) -> ScriptRead:
@@ -154,23 +186,34 @@ def split_paragraphs(text: str) -> list[str]:
     return paragraphs
 
 
-def split_script(text: str, limit: int = MAX_BLOCK_CHARS) -> ScriptBlocks:
+def split_script(text: str, limit: int = MAX_BLOCK_CHARS, *,
+                 speakers: bool = False) -> ScriptBlocks:
     """The blocks of ``text``: its paragraphs (:func:`split_paragraphs`), each one over
     ``limit`` characters cut at sentence ends (:func:`split_for_streaming`) into
-    several blocks, with a notice per paragraph cut."""
+    several blocks, with a notice per paragraph cut.
+
+    ``speakers``: every ``NAME:`` line starts a paragraph (:func:`speaker_paragraphs`)
+    and gives its name to the blocks cut from it (``ScriptBlocks.speakers``), the
+    ``NAME:`` itself taken off the text."""
     blocks: list[str] = []
     notices: list[str] = []
-    for number, paragraph in enumerate(split_paragraphs(text), start=1):
+    names: list[str | None] = []
+    if speakers:
+        text = speaker_paragraphs(text)
+    for number, whole in enumerate(split_paragraphs(text), start=1):
+        speaker, paragraph = split_speaker(whole) if speakers else (None, whole)
         if len(paragraph) <= limit:
             blocks.append(paragraph)
+            names.append(speaker)
             continue
         pieces = [piece.strip() for piece in split_for_streaming(paragraph, limit)]
         blocks.extend(pieces)
+        names.extend([speaker] * len(pieces))
         notices.append(
             f"Paragraph {number} has {len(paragraph):,} characters; it was cut at "
             f"sentence ends into {len(pieces)} blocks of at most {limit:,}."
         )
-    return ScriptBlocks(tuple(blocks), tuple(notices))
+    return ScriptBlocks(tuple(blocks), tuple(notices), tuple(names) if speakers else ())
 
 
 def split_for_streaming(transcript: str, limit: int = MAX_INPUT_CHARS) -> list[str]:

@@ -3,12 +3,16 @@ builder that gathers chapters while reporting progress. Qt-free."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from studio.project.model import NARRATOR
-from studio.project.script import MAX_BLOCK_CHARS, clean_script_text, split_script
+from studio.project.script import (
+    MAX_BLOCK_CHARS,
+    clean_script_text,
+    split_script,
+    split_speaker,
+)
 
 #: The largest book file read, in bytes.
 MAX_BOOK_BYTES = 50 * 1024 * 1024
@@ -137,24 +141,9 @@ class Builder:
         return ImportedBook(self.chapters, self.notices)
 
 
-# A short capitalised name (at most three words) and a colon opening a line.
-_SPEAKER = re.compile(r"^([A-Z][\w'.\-]*(?: [A-Z][\w'.\-]*){0,2}):[ \t]+(?=\S)")
-
-
 def speaker_block(text: str, *, speakers: bool) -> ImportedBlock:
-    """A block of ``text``; with ``speakers``, a leading ``NAME:`` names its speaker."""
-    if speakers and (match := _SPEAKER.match(text)) is not None:
-        return ImportedBlock(text[match.end():], match.group(1))
-    return ImportedBlock(text)
-
-
-def speaker_paragraphs(text: str) -> str:
-    """``text`` with a blank line before every ``NAME:`` line, so each starts a block."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    out: list[str] = []
-    for line in lines:
-        if _SPEAKER.match(line.strip()):
-            out.extend(["", line.strip()])
-        else:
-            out.append(line)
-    return "\n".join(out)
+    """A block of ``text``; with ``speakers``, a leading ``NAME:`` names its speaker
+    (the rule of :data:`studio.project.script.SPEAKER_LINE`, which pasted scripts
+    follow too)."""
+    speaker, body = split_speaker(text) if speakers else (None, text)
+    return ImportedBlock(body, speaker) if speaker is not None else ImportedBlock(text)

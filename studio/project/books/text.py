@@ -19,9 +19,8 @@ from studio.project.books.model import (
     Builder,
     ImportedBook,
     Steps,
-    speaker_paragraphs,
 )
-from studio.project.script import read_script_file
+from studio.project.script import read_script_file, speaker_paragraphs
 
 
 def read_txt(path: Path, steps: Steps) -> ImportedBook:

@@ -38,6 +38,8 @@ from PySide6.QtWidgets import (
 
 from studio.config import Settings
 from studio.project.books import BookImportError
+from studio.project.cast import clean_speaker
+from studio.project.casting import summarize
 from studio.project.export_settings import (
     ExportCancelled,
     ExportError,
@@ -46,6 +48,7 @@ from studio.project.export_settings import (
 )
 from studio.project.model import Block
 from studio.project.script import (
+    ScriptBlocks,
     ScriptError,
     ScriptRead,
     clean_script_text,
@@ -63,6 +66,7 @@ from studio.ui.importing.adding import add_book
 from studio.ui.importing.import_dialog import ImportDialog, file_filter
 from studio.ui.widgets.actions import make_action
 from studio.ui.window.batch_confirm import confirm_batch, format_minutes
+from studio.ui.window.cast_find import CastAndFind
 from studio.ui.window.generation_progress import GenerationProgress
 from studio.ui.window.panels import Panels
 from studio.ui.window.review_actions import ReviewActions, locked_note, split_locked
@@ -207,6 +211,7 @@ class MainWindow(QMainWindow):
                                                Qt.DockWidgetArea.RightDockWidgetArea,
                                                tab_with=self.takes_dock)
         self.add_undo_scope(panels.dictionaries, panels.dictionaries.undo_stack)
+        self.cast_find = CastAndFind(self, panels.cast)
         self._install_review(panels)
 
     def _install_review(self, panels: Panels) -> None:
@@ -318,7 +323,7 @@ class MainWindow(QMainWindow):
         redo_keys += [k for k in (QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y"))
                       if k not in redo_keys]  # both, whatever the desktop's key scheme
         self.redo_action.setShortcuts(redo_keys)
-        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu = self.edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         script_menu = self.menuBar().addMenu("&Script")
@@ -464,19 +469,17 @@ class MainWindow(QMainWindow):
         return self._add_blocks(read, undo_text, source)
 
     def _add_blocks(self, read: ScriptRead, undo_text: str, source: str) -> int:
-        script = split_script(read.text)
+        script = split_script(read.text, speakers=True)
         paragraphs = list(script.blocks)
         added: list[Block] = []
         if paragraphs:
             with self.editor.macro(undo_text or f"Add {count_blocks(len(paragraphs))}"):
-                rest = paragraphs
+                items = self._spoken_blocks(script)
                 current = self._current_block()
-                if current is not None and not current.text.strip():
-                    self.editor.update_block(current.id, text=paragraphs[0])
-                    rest = paragraphs[1:]
-                fields = self._new_block_fields()
-                added = self.editor.add_blocks([{**fields, "text": p} for p in rest],
-                                               self._insert_index())
+                if current is not None and not current.text.strip() and not current.locked:
+                    self.editor.update_block(current.id, **items[0])
+                    items = items[1:]
+                added = self.editor.add_blocks(items, self._insert_index())
         if added:
             self.script_panel.focus_block(added[-1].id)
         notices = read.notices + script.notices
@@ -485,6 +488,26 @@ class MainWindow(QMainWindow):
                                 *notices))
             self.statusBar().showMessage(message, 15000 if notices else 4000)
         return len(paragraphs)
+
+    def _spoken_blocks(self, script: ScriptBlocks) -> list[dict[str, object]]:
+        """Block fields for each block of ``script``: a block naming a speaker gets
+        them, with the speaker's cast voice and delivery (or those of their first
+        block, if not cast), and no voice when they are new to the script, so the Cast
+        panel and Generate all list them for casting; the others speak as the current
+        block does."""
+        fields = self._new_block_fields()
+        known = {row.speaker: row.entry for row in summarize(self.document.blocks,
+                                                             self.document.cast)}
+        items: list[dict[str, object]] = []
+        for text, speaker in zip(script.blocks, script.speakers, strict=True):
+            if speaker is None:
+                items.append({**fields, "text": text})
+                continue
+            speaker = clean_speaker(speaker)
+            entry = known.get(speaker)
+            voice = entry.values() if entry is not None else {"voice_id": ""}
+            items.append({**fields, **voice, "text": text, "speaker": speaker})
+        return items
 
     def paste_script(self) -> None:
         self.add_script_text(QGuiApplication.clipboard().text(), "Paste blocks",
@@ -598,8 +621,11 @@ class MainWindow(QMainWindow):
 
     def generate_all(self) -> None:
         """Generate the blocks that have text and no take yet, or whose take is out of
-        date (text, voice or delivery changed since)."""
-        self._generate([b.id for b in self.document.blocks if self.document.needs_take(b)])
+        date (text, voice or delivery changed since); first, speakers not cast yet are
+        named (:meth:`CastAndFind.confirm_casting`)."""
+        block_ids = [b.id for b in self.document.blocks if self.document.needs_take(b)]
+        if self.cast_find.confirm_casting(block_ids):
+            self._generate(block_ids)
 
     def regenerate_all(self) -> None:
         self._generate([b.id for b in self.document.blocks if b.text.strip()], force=True)
@@ -824,3 +850,4 @@ class MainWindow(QMainWindow):
         self.generation.stop()
         self.playback.shutdown()
         super().closeEvent(event)
+

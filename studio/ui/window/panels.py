@@ -20,6 +20,7 @@ from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
 from studio.services.voice_lab import VoiceLab
 from studio.services.voices import VoiceCatalog
+from studio.ui.cast.cast_panel import CastPanel
 from studio.ui.chapters.chapters_panel import ChaptersPanel
 from studio.ui.dictionaries.dictionaries_panel import DictionariesPanel
 from studio.ui.editor.editor_panel import EditorPanel
@@ -39,6 +40,7 @@ class Panels:
         voices: the voice library, the recorder and cloning.
         dictionaries: pronunciation dictionaries and their entries.
         chapters: the script's chapters with their counts (a dock on the left).
+        cast: the script's speakers with their voices and delivery.
     """
 
     script: ScriptPanel
@@ -47,6 +49,7 @@ class Panels:
     voices: VoicesPanel
     dictionaries: DictionariesPanel
     chapters: ChaptersPanel
+    cast: CastPanel
 
 
 def build_panels(
@@ -80,4 +83,5 @@ def build_panels(
                            recordings=recordings),
         dictionaries=DictionariesPanel(dictionaries, playback, catalog),
         chapters=ChaptersPanel(document),
+        cast=CastPanel(document, editor, catalog),
     )
