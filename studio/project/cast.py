@@ -9,6 +9,8 @@ when it holds the value its speaker's cast entry has. Changing a speaker's entry
 the new value on every block of theirs whose field followed the old one; a block whose
 field differs keeps it (an override, made in the inspector). Giving a block another
 speaker moves the fields that followed the old speaker's entry onto the new one's.
+A voice and its language go together: a block that chose its own voice keeps that
+voice's language when the speaker's voice and language change.
 Blocks keep concrete values, so what a take was made from never depends on the cast.
 """
 
@@ -90,6 +92,10 @@ def following_changes(block: Block, old: CastEntry | None,
     for name, value in new.items():
         current = getattr(block, name)
         follows = old is None or current == getattr(old, name)
+        if name == "language" and old is not None and block.voice_id != old.voice_id:
+            # A voice and its language go together: a block that chose its own voice
+            # keeps that voice's language when the speaker's voice changes.
+            follows = False
         if follows and current != value:
             changes[name] = value
     return changes

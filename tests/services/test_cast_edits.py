@@ -53,6 +53,15 @@ def test_set_cast_changes_following_blocks_in_one_step(editor: ScriptEditor) -> 
     assert alice[0].voice_id == "a2"
 
 
+def test_a_block_with_its_own_voice_keeps_that_voice_s_language(editor: ScriptEditor) -> None:
+    document = editor.document
+    alice = _of(editor, "Alice")
+    document.update_block(alice[1].id, voice_id="ann-en")  # her own voice, English
+    editor.set_cast("Alice", voice_id="a-fr", language="fr")
+    assert [(b.voice_id, b.language) for b in alice] == [
+        ("a-fr", "fr"), ("ann-en", "en"), ("a-fr", "fr")]
+
+
 def test_set_cast_leaves_locked_blocks(editor: ScriptEditor) -> None:
     alice = _of(editor, "Alice")
     editor.document.update_block(alice[0].id, locked=True)
