@@ -45,10 +45,10 @@ def test_changing_a_voice_changes_following_blocks_in_one_undo_step(panel, qtbot
     combo.setCurrentIndex(combo.findData("f1"))
     combo.activated.emit(combo.currentIndex())  # as a click on the list does
     assert [b.voice_id for b in ann] == ["f1", "f1", "n1"]
-    # Per field (studio.project.cast): the override was of the voice; the language followed.
-    assert [b.language for b in ann] == ["fr", "fr", "fr"]
+    # studio.project.cast: the block that chose its own voice keeps that voice's language.
+    assert [b.language for b in ann] == ["fr", "fr", "en"]
     assert stack.count() == 1
-    qtbot.waitUntil(lambda: "Ann: voice changed in 3 blocks" in panel.summary_label.text(),
+    qtbot.waitUntil(lambda: "Ann: voice changed in 2 blocks" in panel.summary_label.text(),
                     timeout=5000)
     stack.undo()
     assert [b.voice_id for b in ann] == ["a1", "a1", "n1"]
