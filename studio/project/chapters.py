@@ -10,7 +10,7 @@ covers every block of the script: the navigator shows what is still to generate.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from studio.project.edited_audio import edited_frames
@@ -122,3 +122,24 @@ def span_of(spans: Iterable[ChapterSpan], block_index: int) -> ChapterSpan | Non
         if span.first <= block_index < span.stop:
             return span
     return None
+
+
+def block_window(seconds: Sequence[float], chapter_first: int, current: int,
+                 limit: float) -> tuple[int, int]:
+    """The blocks ``[start, stop)`` to show around ``current`` when the script is too
+    long to show whole: from the start of its chapter (``chapter_first``), or from
+    ``current`` when the chapter up to it is longer than ``limit`` seconds, then on
+    while the total stays within ``limit`` (always at least ``current`` itself).
+
+    Args:
+        seconds: each block's length in seconds, in script order.
+        chapter_first: index of the first block of ``current``'s chapter.
+        current: index of the block the user is on.
+        limit: the longest total shown, seconds.
+    """
+    start = chapter_first if sum(seconds[chapter_first:current + 1]) <= limit else current
+    stop, total = start, 0.0
+    while stop < len(seconds) and (stop == start or total + seconds[stop] <= limit):
+        total += seconds[stop]
+        stop += 1
+    return start, max(stop, min(current + 1, len(seconds)))

@@ -73,3 +73,15 @@ def test_a_script_without_marks_is_one_chapter_and_an_empty_one_none() -> None:
     assert chapter_spans([]) == []
     marked_first = chapter_spans([Block(text="a", chapter="Only"), Block(text="b")])
     assert [(s.title, s.blocks) for s in marked_first] == [("Only", 2)]
+
+
+def test_a_long_script_is_shown_a_window_of_blocks_at_a_time() -> None:
+    from studio.project.chapters import block_window
+    seconds = [60.0] * 100  # a 100-minute book of one-minute blocks
+    # The chapter (from block 10) up to the current block fits: start at the chapter.
+    assert block_window(seconds, 10, 25, 20 * 60.0) == (10, 30)
+    # It does not: start at the current block.
+    assert block_window(seconds, 10, 50, 20 * 60.0) == (50, 70)
+    # The end of the script ends the window; one block longer than the limit is shown.
+    assert block_window(seconds, 95, 97, 20 * 60.0) == (95, 100)
+    assert block_window([3600.0, 1.0], 0, 0, 60.0) == (0, 1)

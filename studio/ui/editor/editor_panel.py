@@ -36,7 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.audio.buffers import resample
-from studio.project.edited_audio import clip_from
+from studio.project.chapters import block_window, chapter_spans, span_of
+from studio.project.edited_audio import clip_from, edited_frames
 from studio.project.edits import (
     Clip,
     Delete,
@@ -51,7 +52,7 @@ from studio.project.edits import (
     crossfade_frames,
 )
 from studio.project.infill import InfillError, plan_infill
-from studio.project.model import Take, TakeAudio, new_id
+from studio.project.model import Block, Take, TakeAudio, new_id
 from studio.project.pronounce import Matcher, applied_items
 from studio.project.transcript import remove_words, replace_words, split_text
 from studio.services.document import ScriptDocument
@@ -67,6 +68,17 @@ from studio.ui.widgets.waveform_view import WaveformView
 log = logging.getLogger(__name__)
 
 READING = "Reading the take…"
+
+
+#: The longest audio "Whole script" mixes, in seconds: 20 minutes at 44.1 kHz is
+#: 212 MB of float32 with its peak pyramid; a longer script is shown a window at a time.
+SCRIPT_VIEW_SECONDS = 20 * 60.0
+
+
+def _shown_seconds(block: Block) -> float:
+    """The selected take's length as it plays (after its edits), 0 without one."""
+    take = block.selected_take
+    return edited_frames(take) / take.sample_rate if take and take.sample_rate else 0.0
 
 
 class EditorPanel(QWidget):
@@ -112,7 +124,9 @@ class EditorPanel(QWidget):
         self.mode_combo = QComboBox(self)
         self.mode_combo.addItems(["Selected take", "Whole script"])
         self.mode_combo.setToolTip("Edit the current block's selected take, or listen to "
-                                   "the whole script as it exports")
+                                   "the whole script as it exports (a script over 20 "
+                                   "minutes: the current block's chapter, 20 minutes "
+                                   "at a time)")
         self.mode_combo.currentIndexChanged.connect(lambda _i: self.reload())
         self.title_label = QLabel(self)
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -339,7 +353,8 @@ class EditorPanel(QWidget):
             self.reload(keep_view=True)
 
     async def _load_script(self, number: int, keep_view: bool) -> None:
-        script = await self.audio.load_script(self.document.blocks, self._pause_seconds())
+        blocks, what = self._script_window()
+        script = await self.audio.load_script(blocks, self._pause_seconds())
         if not self._current(number):
             return
         if script is None:
@@ -351,12 +366,31 @@ class EditorPanel(QWidget):
         self._take = None
         self._edited = result
         self.title_label.setText(
-            f"Whole script · {len(script.blocks)} takes · {script.duration:.2f} s")
+            f"{what} · {len(script.blocks)} takes · {script.duration:.2f} s")
         self.view.set_audio(result.audio, result.sample_rate, script.pyramid, result.words,
                             result.phonemes, markers, keep_view=keep_view)
         if not keep_view:  # a selection made on a take means nothing on the script
             self.view.set_selection(0, 0)
         self.status_label.setText("Edits apply to one take: choose \"Selected take\" to edit")
+
+    def _script_window(self) -> tuple[list[Block], str]:
+        """The blocks "Whole script" shows, and what to call them: the whole script
+        while it is at most :data:`SCRIPT_VIEW_SECONDS` long; in a longer one (a book)
+        the blocks from the start of the current block's chapter, or from the current
+        block when that chapter is longer too, up to that length, so the view's audio
+        (float32, mixed in memory with its peak pyramid) never holds a book."""
+        count = len(self.document)
+        seconds = [_shown_seconds(self.document.block_at(i)) for i in range(count)]
+        if sum(seconds) <= SCRIPT_VIEW_SECONDS:
+            return self.document.blocks, "Whole script"
+        current = (self.document.index_of(self._block_id)
+                   if self.document.has_block(self._block_id) else 0)
+        span = span_of(chapter_spans(self.document.block_at(i) for i in range(count)),
+                       current)
+        start, stop = block_window(seconds, span.first if span else current, current,
+                                   SCRIPT_VIEW_SECONDS)
+        blocks = [self.document.block_at(i) for i in range(start, stop)]
+        return blocks, f"Blocks {start + 1}–{stop} of {count}"
 
     def _on_reset(self) -> None:
         """Another project: its Replace dialog belonged to the old one. The Script
