@@ -50,6 +50,11 @@ class TakeSink(Protocol):
 #: (the client's deadlines assume the same rate, ``studio.api._constants``).
 CHARACTERS_PER_SECOND = 15.0
 
+#: The most audio, in seconds, held for playing while generating before the listening
+#: stops (two minutes of float32 mono at 44.1 kHz is 21 MB): over a book the engine
+#: runs far ahead of the speakers, and the audio waiting would grow with the script.
+MAX_LISTEN_AHEAD_SECONDS = 120.0
+
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
@@ -96,6 +101,9 @@ class GenerationService(QObject):
         rate_limited(str block_id, float seconds): the block was refused with 429; every
             job waits ``seconds`` (the shared back-off of :class:`RateGate`) before
             it is sent again.
+        listening_stopped(): generation ran more than :data:`MAX_LISTEN_AHEAD_SECONDS`
+            ahead of what was heard, so playing while generating stopped (takes are
+            still made; Play all plays them).
 
     Every request passes one :class:`studio.api.rate_gate.RateGate`: at most
     ``max_concurrent`` in flight (the plan's limit), none while paused, none while
@@ -120,6 +128,7 @@ class GenerationService(QObject):
     busy_changed = Signal(bool)
     paused_changed = Signal(bool)
     rate_limited = Signal(str, float)
+    listening_stopped = Signal()
 
     def __init__(
         self,
@@ -287,8 +296,9 @@ class GenerationService(QObject):
         if play:
             stream_id = self._playback.begin_stream(renderer.sample_rate)
             sequencer = StreamSequencer(
-                self._playback, stream_id, ids, round(pause_seconds * renderer.sample_rate)
-            )
+                self._playback, stream_id, ids, round(pause_seconds * renderer.sample_rate),
+                max_ahead_frames=round(MAX_LISTEN_AHEAD_SECONDS * renderer.sample_rate),
+                on_give_up=self.listening_stopped.emit)
         was_busy = self.busy
         # Identical blocks in one batch are paid for once: the first renders, the
         # others wait for it and reuse its take.

@@ -149,6 +149,12 @@ class _FakePlayback:
     def end_stream(self, stream_id: int) -> None:
         self.ended.append(stream_id)
 
+    @property
+    def backlog_frames(self) -> int:
+        return self.backlog
+
+    backlog = 0
+
 
 def test_sequencer_plays_blocks_in_script_order_with_pauses() -> None:
     playback = _FakePlayback()
@@ -166,3 +172,20 @@ def test_sequencer_plays_blocks_in_script_order_with_pauses() -> None:
     played = np.concatenate([s for _, s in playback.written])
     assert played.tolist() == [1, 1, 1, 0, 0, 2, 2, 2, 0, 0, 3, 3, 3]
     assert {sid for sid, _ in playback.written} == {7} and playback.ended == [7]
+
+
+def test_sequencer_stops_listening_when_generation_runs_far_ahead() -> None:
+    playback = _FakePlayback()
+    gave_up: list[bool] = []
+    seq = StreamSequencer(playback, 7, ["a", "b", "c"], pause_frames=2,  # type: ignore[arg-type]
+                          max_ahead_frames=10, on_give_up=lambda: gave_up.append(True))
+    seq.feed("a", np.ones(4, np.float32))       # heard now
+    seq.feed("b", np.ones(6, np.float32))       # waits: 6 frames ahead
+    assert not seq.gave_up
+    playback.backlog = 5                        # the player is behind too: 11 > 10
+    seq.feed("c", np.ones(1, np.float32))
+    assert seq.gave_up and gave_up == [True] and playback.ended == [7]
+    seq.feed("c", np.ones(100, np.float32))     # nothing more is kept or written
+    seq.finish("a")
+    seq.finish("b")
+    assert sum(s.shape[0] for _, s in playback.written) == 4 and gave_up == [True]

@@ -182,6 +182,9 @@ class MainWindow(QMainWindow):
         generation.job_reused.connect(self._on_job_reused)
         generation.job_failed.connect(self._on_job_failed)
         generation.busy_changed.connect(self._on_busy_changed)
+        generation.listening_stopped.connect(lambda: self.statusBar().showMessage(
+            "Generating ran two minutes ahead of the speakers, so playing along stopped; "
+            "the takes are still made (Play all plays them)", 15000))
         playback.notice_changed.connect(self.show_audio_notice)
         playback.stuttered.connect(self._on_playback_stuttered)
         playback.started.connect(lambda: self.stop_action.setEnabled(True))
