@@ -340,13 +340,21 @@ class ScriptEditor(QObject):
     def add_take(self, block_id: str, take: Take) -> None:
         """Add a finished generation to ``block_id`` and select it, as one step
         ("Generate block N"); undo takes it out and restores the selection before.
+        A block flagged for a retake has had it: the flag goes in the same step (undo
+        brings it back with the old take).
 
         Raises:
             KeyError: no such block.
             BlockLocked: the block is locked.
         """
         self._check_unlocked(block_id)
-        self._push(_AddTake(self, block_id, take))
+        block = self.document.block(block_id)
+        if not block.flagged:
+            self._push(_AddTake(self, block_id, take))
+            return
+        with self.macro(f"Generate block {self._number(block_id)}"):
+            self._push(_AddTake(self, block_id, take))
+            self._push(_UpdateBlock(self, block_id, {"flag": block.flag}, {"flag": None}))
 
     def select_take(self, block_id: str, take_id: str | None) -> None:
         """Select ``take_id`` (``None``: none) in ``block_id``; consecutive selections

@@ -151,3 +151,12 @@ def test_splitting_a_block_leaves_its_chapter_and_flag_on_the_first_half(
     new = editor.split_block(block.id, "One.", "Two.")
     assert (new.speaker, new.chapter, new.flag) == ("Alice", None, None)
     assert (block.chapter, block.flag) == ("Start", "")
+
+
+def test_a_new_take_answers_the_retake_flag_in_the_same_step(editor: ScriptEditor) -> None:
+    block = editor.add_block(text="Say it again.")
+    editor.update_block(block.id, flag="rushed")
+    editor.add_take(block.id, _take(block))
+    assert block.flag is None and len(block.takes) == 1
+    editor.stack.undo()
+    assert block.flag == "rushed" and block.takes == []
