@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -102,6 +104,38 @@ class ScriptListView(QListView):
         self.setUniformItemSizes(False)
         self.setMouseTracking(False)
         self.verticalScrollBar().setSingleStep(24)
+        self._anchor = QPersistentModelIndex()  # where Shift+click selects from
+        self._extending = False
+
+    def currentChanged(self, current: AnyIndex, previous: AnyIndex) -> None:
+        super().currentChanged(current, previous)
+        if not self._extending:
+            self._anchor = QPersistentModelIndex(current)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """Shift+click selects the blocks from the anchor (the block last made current
+        otherwise) to the one clicked, by rows: QListView selects by a rectangle from
+        the first press, which can take in the block below."""
+        index = self.indexAt(event.position().toPoint())
+        modifiers = event.modifiers()
+        if (event.button() == Qt.MouseButton.LeftButton and index.isValid()
+                and modifiers & Qt.KeyboardModifier.ShiftModifier and self._anchor.isValid()):
+            model = self.model()
+            first, last = sorted((self._anchor.row(), index.row()))
+            flags = (QItemSelectionModel.SelectionFlag.Select
+                     if modifiers & Qt.KeyboardModifier.ControlModifier
+                     else QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self.selectionModel().select(
+                QItemSelection(model.index(first, 0), model.index(last, 0)), flags)
+            self._extending = True
+            try:
+                self.selectionModel().setCurrentIndex(
+                    index, QItemSelectionModel.SelectionFlag.NoUpdate)
+            finally:
+                self._extending = False
+            event.accept()
+            return
+        super().mousePressEvent(event)
 
     def dataChanged(self, top_left: AnyIndex, bottom_right: AnyIndex,
                     roles: list[int] | None = None) -> None:

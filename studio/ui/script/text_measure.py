@@ -90,7 +90,8 @@ class TextMeasure:
         if len(widths) > WORD_CACHE_LIMIT:
             widths.clear()
         lines = 0
-        for paragraph in text.split("\n"):
+        for line in text.split("\n"):
+            paragraph = line.rstrip(" ")  # spaces at a line's end hang in the margin
             gaps = None
             if _BREAKS.search(paragraph):  # hyphens and dashes break lines too
                 words, gaps = _pieces(paragraph, self._space)
