@@ -104,6 +104,8 @@ class BlockDelegate(QStyledItemDelegate):
         #: block id -> (text, width, starts a chapter, card height, measured exactly)
         self._heights: dict[str, tuple[str, int, bool, int, bool]] = {}
         self._corrected: set[str] = set()  # painted taller or shorter than estimated
+        #: block id -> the height the view was last given (its layout has it)
+        self._given: dict[str, int] = {}
         self._correct_timer = QTimer(self)
         self._correct_timer.setSingleShot(True)
         self._correct_timer.setInterval(0)
@@ -163,15 +165,16 @@ class BlockDelegate(QStyledItemDelegate):
         block = self._block(index)
         if block is None:
             return
-        before = self._heights.get(block.id)
-        if before is None:
+        given = self._given.get(block.id)
+        if given is None:
             return  # never laid out: the view measures it when it gets there
-        if self.row_height(block, exact=True) != before[3]:
+        if self.row_height(block, exact=True) != given:
             self.sizeHintChanged.emit(QModelIndex(index))
 
     def clear_heights(self) -> None:
         """Forget every cached height (another script was opened)."""
         self._heights.clear()
+        self._given.clear()
 
     def _block(self, index: AnyIndex) -> Block | None:
         """The block of a view index (through the filter) without a data() call."""
@@ -187,7 +190,9 @@ class BlockDelegate(QStyledItemDelegate):
         block = self._block(index)
         if block is None:
             return QSize(0, 0)
-        return QSize(self._view.viewport().width(), self.row_height(block))
+        height = self.row_height(block)
+        self._given[block.id] = height
+        return QSize(self._view.viewport().width(), height)
 
     def _correct(self, block: Block, painted: int) -> None:
         """``block`` painted at ``painted`` px of text: keep that, and re-lay out the
@@ -195,9 +200,9 @@ class BlockDelegate(QStyledItemDelegate):
         width = self._text_width()
         chapter = block.chapter is not None
         height = self._chrome(chapter) + painted
-        cached = self._heights.get(block.id)
         self._heights[block.id] = (block.text, width, chapter, height, True)
-        if cached is not None and cached[3] != height:
+        given = self._given.get(block.id)
+        if given is not None and given != height:
             self._corrected.add(block.id)
             self._correct_timer.start()
 
@@ -376,7 +381,7 @@ class BlockDelegate(QStyledItemDelegate):
         if block.flag is not None:
             parts.append((f"⚑ flagged{': ' + block.flag if block.flag else ''}", FLAG_COLOUR))
         if block.locked:
-            parts.append(("🔒 locked", None))
+            parts.append(("locked", None))
         if isinstance(status, Status) and status.text:
             colour = (ERROR_COLOUR if status.error else WARNING_COLOUR if status.warning
                       else None)

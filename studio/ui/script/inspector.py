@@ -145,7 +145,7 @@ class Inspector(QWidget):
                       self.language_combo, self.emotion_combo, self.dictionary_combo):
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(10)
+            combo.setMinimumContentsLength(8)
         self.locked_check = QCheckBox("Locked")
         self.locked_check.setToolTip("Approved: Generate all skips it, and its text, voice "
                                      "and takes stay as they are until it is unlocked")

@@ -96,6 +96,9 @@ class ScriptPanel(QWidget):
         self.current_block_id = ""
         self._editing = QPersistentModelIndex()
         self.model = ScriptModel(document, self)
+        # Before the filter connects: a block's new height is measured before the view
+        # (editor geometry, visual rects) asks for it, so the change is seen.
+        self.model.dataChanged.connect(self._on_data_changed)
         self.filter = BlockFilter(self.model, self)
         self.view = ScriptListView()
         self.view.setModel(self.filter)
@@ -130,6 +133,10 @@ class ScriptPanel(QWidget):
         inspector_scroll.setWidgetResizable(True)
         inspector_scroll.setWidget(self.inspector)
         inspector_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Wide enough for the form without a sideways scroll bar.
+        inspector_scroll.setMinimumWidth(self.inspector.minimumSizeHint().width()
+                                         + inspector_scroll.verticalScrollBar().sizeHint().width()
+                                         + 2 * inspector_scroll.frameWidth())
         self.inspector_scroll = inspector_scroll
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self._stack)
@@ -161,7 +168,6 @@ class ScriptPanel(QWidget):
         inspector.remove_requested.connect(self.remove_requested)
         inspector.move_requested.connect(self.move_requested)
         inspector.chapter_requested.connect(self.chapter_requested)
-        self.model.dataChanged.connect(self._on_data_changed)
         self.model.rowsInserted.connect(self._on_rows_inserted)
         self.model.rowsRemoved.connect(self._on_rows_removed)
         self.model.rowsMoved.connect(lambda *_a: self.scroll_to_block(self.current_block_id))

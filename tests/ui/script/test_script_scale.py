@@ -205,3 +205,18 @@ def test_generate_one_block_from_the_inspector(open_studio, qtbot, qloop) -> Non
     assert studio.document.block(target).selected_take is not None
     assert panel.status_text(target) == "Take 1 ready"
     assert panel.inspector.take_list.count() == 1
+
+
+def test_a_block_that_gains_a_line_gets_a_taller_card(script: ScriptPanel, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """An edit that wraps the text to one more line moves the blocks below down, however
+    the inline editor happened to measure the block first."""
+    block_id = ids(script, 1)[0]
+    script.focus_block(block_id)
+    index = script.filter.index(1, 0)
+    before = script.view.visualRect(index).height()
+    below = script.view.visualRect(script.filter.index(2, 0)).top()
+    script.editor.update_block(block_id, text=script.document.block(block_id).text + " x" * 80)
+    qtbot.waitUntil(lambda: script.view.visualRect(script.filter.index(2, 0)).top() > below,
+                    timeout=10_000)
+    assert script.view.visualRect(index).height() > before
+    assert script.text_edit.height() > 2 * script.text_edit.fontMetrics().lineSpacing()
