@@ -3,14 +3,12 @@ of the whole selection, and the takes and status of a single block."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -18,7 +16,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QSizePolicy,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -29,57 +26,22 @@ from studio.services.document import ScriptDocument
 from studio.services.editor import ScriptEditor, count_blocks
 from studio.services.voices import VoiceCatalog
 from studio.ui.script.block_editor import UndoKeysToWindow
-from studio.ui.script.dictionary_choice import dictionary_choices
+from studio.ui.script.inspector_widgets import (
+    DEFAULT_EMOTION_LABEL,
+    MIXED,
+    UNSET,
+    SpeakerComboBox,
+    WheelGuard,
+    common,
+    fill_takes,
+    ratio_spin,
+    show_dictionary,
+    show_index,
+    show_text,
+    tool_button,
+)
 from studio.ui.script.script_model import ScriptModel
-from studio.ui.takes.take_label import take_label
 from studio.ui.widgets.voice_combo import VoiceComboBox
-
-DEFAULT_EMOTION_LABEL = "(voice default)"
-MIXED = "mixed"
-_UNSET = object()
-
-
-def common(values: Iterable[Any]) -> Any:
-    """The value all of ``values`` share, else :data:`_UNSET` (shown as "mixed")."""
-    found = set(values)
-    return next(iter(found)) if len(found) == 1 else _UNSET
-
-
-class WheelGuard(QObject):
-    """The wheel over a field the user is not working in leaves its value alone: the
-    event goes on to the parents (the inspector scrolls) instead."""
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget)
-                and not watched.hasFocus()):
-            event.ignore()
-            return True
-        return super().eventFilter(watched, event)
-
-
-class SpeakerComboBox(QComboBox):
-    """An editable combo of the script's speakers, listed when it opens (listing them
-    reads every block: not on each keystroke)."""
-
-    def __init__(self, speakers: Callable[[], list[str]], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._speakers = speakers
-        self.setEditable(True)
-        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-
-    def showPopup(self) -> None:
-        self.refresh_items()
-        super().showPopup()
-
-    def refresh_items(self) -> None:
-        speakers = self._speakers()
-        if [self.itemText(i) for i in range(self.count())] != speakers:
-            text = self.currentText()
-            self.blockSignals(True)
-            self.clear()
-            self.addItems(speakers)
-            self.setCurrentText(text)
-            self.blockSignals(False)
 
 
 class Inspector(QWidget):
@@ -137,8 +99,8 @@ class Inspector(QWidget):
         for emotion in EMOTIONS:
             self.emotion_combo.addItem(emotion, emotion)
         self.emotion_combo.setToolTip("Emotion")
-        self.speed_spin = self._ratio_spin(*SPEED_RANGE, "Speed ×")
-        self.volume_spin = self._ratio_spin(*VOLUME_RANGE, "Volume ×")
+        self.speed_spin = ratio_spin(*SPEED_RANGE, "Speed ×")
+        self.volume_spin = ratio_spin(*VOLUME_RANGE, "Volume ×")
         self.dictionary_combo = QComboBox()
         self.dictionary_combo.setObjectName("BlockDictionary")
         for combo in (self.speaker_combo, self.voice_combo, self.model_combo,
@@ -153,13 +115,13 @@ class Inspector(QWidget):
         self.flag_check.setToolTip("Flag for a retake, with a note for whoever redoes it")
         self.flag_note = QLineEdit()
         self.flag_note.setPlaceholderText("Retake note")
-        self.generate_button = self._tool("Generate", "Generate a new take (Ctrl+G); over a "
+        self.generate_button = tool_button("Generate", "Generate a new take (Ctrl+G); over a "
                                           "selection, one per block")
-        self.play_button = self._tool("Play", "Play the selected take")
-        self.chapter_button = self._tool("Chapter…", "Start a chapter here, or rename it")
-        self.up_button = self._tool("▲", "Move block up")
-        self.down_button = self._tool("▼", "Move block down")
-        self.remove_button = self._tool("✕", "Remove block")
+        self.play_button = tool_button("Play", "Play the selected take")
+        self.chapter_button = tool_button("Chapter…", "Start a chapter here, or rename it")
+        self.up_button = tool_button("▲", "Move block up")
+        self.down_button = tool_button("▼", "Move block down")
+        self.remove_button = tool_button("✕", "Remove block")
         self.status_label = QLabel()
         self.status_label.setObjectName("BlockStatus")
         self.status_label.setWordWrap(True)
@@ -254,23 +216,6 @@ class Inspector(QWidget):
         return (self.speaker_combo, self.voice_combo, self.model_combo, self.language_combo,
                 self.emotion_combo, self.dictionary_combo, self.speed_spin, self.volume_spin)
 
-    @staticmethod
-    def _ratio_spin(low: float, high: float, tip: str) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox()
-        spin.setRange(low, high)
-        spin.setSingleStep(0.05)
-        spin.setDecimals(2)
-        spin.setSpecialValueText(MIXED)  # shown at the minimum only while it is "mixed"
-        spin.setToolTip(f"{tip} ({low}–{high})")
-        return spin
-
-    @staticmethod
-    def _tool(text: str, tip: str) -> QToolButton:
-        button = QToolButton()
-        button.setText(text)
-        button.setToolTip(tip)
-        return button
-
     # --- what is edited ---------------------------------------------------------------
 
     def set_blocks(self, block_ids: list[str]) -> None:
@@ -309,37 +254,37 @@ class Inspector(QWidget):
             self._refresh_title()
             self._show_speaker(common(b.speaker for b in blocks))
             voice = common(b.voice_id for b in blocks)
-            self.voice_combo.set_voice_id("" if voice is _UNSET else voice)
+            self.voice_combo.set_voice_id("" if voice is UNSET else voice)
             line = self.voice_combo.lineEdit()
             if line is not None:
-                line.setPlaceholderText(MIXED if voice is _UNSET else "Search voices…")
+                line.setPlaceholderText(MIXED if voice is UNSET else "Search voices…")
             model = common(b.model_id for b in blocks)
-            self._show_text(self.model_combo, "" if model is _UNSET else model)
+            show_text(self.model_combo, "" if model is UNSET else model)
             language = common(b.language for b in blocks)
-            self._show_index(self.language_combo, -1 if language is _UNSET
+            show_index(self.language_combo, -1 if language is UNSET
                              else self.language_combo.findText(language), language)
             emotion = common(b.emotion for b in blocks)
-            self._show_index(self.emotion_combo, -1 if emotion is _UNSET else max(
+            show_index(self.emotion_combo, -1 if emotion is UNSET else max(
                 self.emotion_combo.findData(emotion) if emotion else 0, 0), "")
             for spin, ratio, (low, _high) in (
                     (self.speed_spin, common(b.speed for b in blocks), SPEED_RANGE),
                     (self.volume_spin, common(b.volume for b in blocks), VOLUME_RANGE)):
                 spin.blockSignals(True)
-                spin.setMinimum(low - 0.01 if ratio is _UNSET else low)
-                spin.setValue(spin.minimum() if ratio is _UNSET else ratio)
+                spin.setMinimum(low - 0.01 if ratio is UNSET else low)
+                spin.setValue(spin.minimum() if ratio is UNSET else ratio)
                 spin.blockSignals(False)
-            self._show_dictionary(blocks)
+            show_dictionary(self.dictionary_combo, self.document, blocks)
             locked = common(b.locked for b in blocks)
             self.locked_check.setCheckState(
-                Qt.CheckState.PartiallyChecked if locked is _UNSET
+                Qt.CheckState.PartiallyChecked if locked is UNSET
                 else Qt.CheckState.Checked if locked else Qt.CheckState.Unchecked)
             flagged = common(b.flag is not None for b in blocks)
             self.flag_check.setCheckState(
-                Qt.CheckState.PartiallyChecked if flagged is _UNSET
+                Qt.CheckState.PartiallyChecked if flagged is UNSET
                 else Qt.CheckState.Checked if flagged else Qt.CheckState.Unchecked)
             note = common(b.flag or "" for b in blocks)
-            self.flag_note.setText("" if note is _UNSET else note)
-            self.flag_note.setPlaceholderText(MIXED if note is _UNSET else "Retake note")
+            self.flag_note.setText("" if note is UNSET else note)
+            self.flag_note.setPlaceholderText(MIXED if note is UNSET else "Retake note")
             self.flag_note.setEnabled(flagged is True)
             for widget in (self.play_button, self.chapter_button, self.up_button,
                            self.down_button, self.remove_button, self.take_list,
@@ -361,63 +306,20 @@ class Inspector(QWidget):
     def _show_speaker(self, speaker: Any) -> None:
         combo = self.speaker_combo
         combo.blockSignals(True)
-        combo.setCurrentText("" if speaker is _UNSET else speaker)
+        combo.setCurrentText("" if speaker is UNSET else speaker)
         line = combo.lineEdit()
         if line is not None:
             line.setPlaceholderText(MIXED)
         combo.blockSignals(False)
-
-    @staticmethod
-    def _show_text(combo: QComboBox, text: str) -> None:
-        if combo.currentText() != text:
-            combo.blockSignals(True)
-            combo.setCurrentText(text)
-            combo.blockSignals(False)
-        line = combo.lineEdit()
-        if line is not None:
-            line.setPlaceholderText(MIXED)
-
-    @staticmethod
-    def _show_index(combo: QComboBox, index: int, missing: str) -> None:
-        combo.blockSignals(True)
-        if index < 0 and missing and combo.findText(missing) < 0:
-            combo.addItem(missing)  # a value the list lacks is shown, not replaced
-            index = combo.count() - 1
-        combo.setPlaceholderText(MIXED)
-        combo.setCurrentIndex(index)
-        combo.blockSignals(False)
-
-    def _show_dictionary(self, blocks: list[Any]) -> None:
-        choices = dictionary_choices(self.document, blocks)
-        combo = self.dictionary_combo
-        current = [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())]
-        wanted = [(label, data) for label, data, _tip in choices.entries]
-        combo.blockSignals(True)
-        if current != wanted:
-            combo.clear()
-            for label, data, tip in choices.entries:
-                combo.addItem(label, data)
-                combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        chosen = common(b.pronunciation_dict_id for b in blocks)
-        combo.setPlaceholderText(MIXED)
-        combo.setCurrentIndex(-1 if chosen is _UNSET else next(
-            (i for i, (_label, data) in enumerate(wanted) if data == chosen), -1))
-        combo.blockSignals(False)
-        combo.setEnabled(choices.supported)
-        combo.setToolTip(choices.tooltip)
 
     def _refresh_takes(self) -> None:
         self.take_list.blockSignals(True)
-        self.take_list.clear()
         if len(self.block_ids) == 1:
             block = self.document.block(self.block_ids[0])
-            for take in reversed(block.takes):
-                item = QListWidgetItem(take_label(take))
-                item.setData(Qt.ItemDataRole.UserRole, take.id)
-                self.take_list.addItem(item)
-                if take.id == block.selected_take_id:
-                    self.take_list.setCurrentItem(item)
+            fill_takes(self.take_list, block)
             self.play_button.setEnabled(block.selected_take is not None)
+        else:
+            self.take_list.clear()
         self.take_list.blockSignals(False)
 
     def _refresh_state(self) -> None:

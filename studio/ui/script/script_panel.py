@@ -10,7 +10,6 @@ the visible blocks cost (``tests/benchmarks/bench_script_scale.py`` measures it)
 from __future__ import annotations
 
 from PySide6.QtCore import (
-    QItemSelection,
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -45,7 +44,9 @@ from studio.ui.script.script_view import (
     BlockFilter,
     ScriptListView,
     block_is,
+    chapter_span,
     check_kind,
+    rows_selection,
 )
 
 
@@ -280,15 +281,7 @@ class ScriptPanel(QWidget):
         first becomes current unless the current block is among them."""
         rows = sorted({self._proxy_index(b).row() for b in block_ids
                        if self.document.has_block(b)} - {-1})
-        selection = QItemSelection()
-        start = previous = None
-        for row in [*rows, None]:
-            if row is not None and previous is not None and row == previous + 1:
-                previous = row
-                continue
-            if start is not None and previous is not None:
-                selection.select(self.filter.index(start, 0), self.filter.index(previous, 0))
-            start = previous = row
+        selection = rows_selection(self.filter, rows)
         model = self.view.selectionModel()
         model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         if rows and self.current_block_id not in block_ids:
@@ -302,14 +295,8 @@ class ScriptPanel(QWidget):
     def select_chapter(self, block_id: str) -> None:
         """Select the chapter ``block_id`` is in: from the block that starts it (or the
         script's start) to the block before the next chapter."""
-        index = self.document.index_of(block_id)
-        first = index
-        while first > 0 and self.document.block_at(first).chapter is None:
-            first -= 1
-        last = index + 1
-        while last < len(self.document) and self.document.block_at(last).chapter is None:
-            last += 1
-        self.select_blocks([self.document.block_at(i).id for i in range(first, last)])
+        span = chapter_span(self.document, self.document.index_of(block_id))
+        self.select_blocks([self.document.block_at(i).id for i in span])
 
     def select_speaker(self, speaker: str) -> None:
         """Select every block ``speaker`` says."""

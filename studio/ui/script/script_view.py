@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
@@ -53,6 +54,30 @@ def block_is(kind: str, block: Block, document: ScriptDocument) -> bool:
         take = block.selected_take
         return take is not None and not document.is_current(block, take)
     raise ValueError(f"unknown block filter {kind!r}; choose one of {', '.join(FILTERS)}")
+
+
+def chapter_span(document: ScriptDocument, index: int) -> range:
+    """The positions of the chapter block ``index`` is in: from the block that starts
+    it (or the script's start) to the block before the next chapter."""
+    first = index
+    while first > 0 and document.block_at(first).chapter is None:
+        first -= 1
+    last = index + 1
+    while last < len(document) and document.block_at(last).chapter is None:
+        last += 1
+    return range(first, last)
+
+
+def rows_selection(model: QAbstractItemModel, rows: list[int]) -> QItemSelection:
+    """A selection of ``rows`` (sorted) of ``model``, one range per run of neighbours
+    (selecting 10 000 blocks one by one would be 10 000 ranges)."""
+    selection = QItemSelection()
+    start = 0
+    for n in range(1, len(rows) + 1):
+        if n == len(rows) or rows[n] != rows[n - 1] + 1:
+            selection.select(model.index(rows[start], 0), model.index(rows[n - 1], 0))
+            start = n
+    return selection
 
 
 class BlockFilter(QSortFilterProxyModel):
