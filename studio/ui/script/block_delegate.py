@@ -159,17 +159,20 @@ class BlockDelegate(QStyledItemDelegate):
         self._heights[block.id] = (block.text, width, chapter, height, exact)
         return height
 
-    def refresh_height(self, index: AnyIndex) -> None:
+    def refresh_height(self, index: AnyIndex) -> bool:
         """After ``index``'s block changed: ask the view for a new layout only if its
-        card's height changed (a keystroke within a line costs one repaint)."""
+        card's height changed (a keystroke within a line costs one repaint). Returns
+        whether it changed."""
         block = self._block(index)
         if block is None:
-            return
+            return False
         given = self._given.get(block.id)
         if given is None:
-            return  # never laid out: the view measures it when it gets there
-        if self.row_height(block, exact=True) != given:
-            self.sizeHintChanged.emit(QModelIndex(index))
+            return False  # never laid out: the view measures it when it gets there
+        if self.row_height(block, exact=True) == given:
+            return False
+        self.sizeHintChanged.emit(QModelIndex(index))
+        return True
 
     def clear_heights(self) -> None:
         """Forget every cached height (another script was opened)."""

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QShowEvent
@@ -380,7 +381,28 @@ class ScriptPanel(QWidget):
     def _on_data_changed(self, top: QModelIndex, bottom: QModelIndex, *_args: object) -> None:
         # A change over many rows (dictionaries) changes no text: heights stay.
         if top.row() == bottom.row():
-            self.delegate.refresh_height(self.filter.mapFromSource(top))
+            index = self.filter.mapFromSource(top)
+            edit = self._open_edit()
+            if (self.delegate.refresh_height(index) and edit is not None
+                    and edit.hasFocus() and QModelIndex(self._editing) == index):
+                QTimer.singleShot(0, self, self._reveal_caret)
+
+    def _reveal_caret(self) -> None:
+        """Keep the caret in sight while the block being typed in grows (or shrinks)
+        with its text: after the view's layout, scroll just enough."""
+        edit = self._open_edit()
+        if edit is None:
+            return
+        self.view.scrollTo(QModelIndex(self._editing),
+                           QAbstractItemView.ScrollHint.EnsureVisible)  # lays the view out
+        caret = edit.cursorRect()
+        top = edit.viewport().mapTo(self.view.viewport(), caret.topLeft()).y()
+        bar = self.view.verticalScrollBar()
+        room = self.view.viewport().height()
+        if top + caret.height() > room:
+            bar.setValue(bar.value() + top + caret.height() - room + 8)
+        elif top < 0:
+            bar.setValue(bar.value() + top - 8)
 
     def _on_rows_inserted(self, _parent: QModelIndex, first: int, _last: int) -> None:
         self._update_count()

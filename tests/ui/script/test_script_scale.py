@@ -220,3 +220,21 @@ def test_a_block_that_gains_a_line_gets_a_taller_card(script: ScriptPanel, qtbot
                     timeout=10_000)
     assert script.view.visualRect(index).height() > before
     assert script.text_edit.height() > 2 * script.text_edit.fontMetrics().lineSpacing()
+
+
+def test_typing_at_the_bottom_edge_keeps_the_caret_in_sight(script: ScriptPanel, qtbot) -> None:  # type: ignore[no-untyped-def]
+    block_id = ids(script, 300)[0]
+    script.focus_block(block_id)
+    edit = script.text_edit
+    qtbot.waitUntil(edit.hasFocus, timeout=10_000)
+    index = script.filter.mapFromSource(script.model.index_of(block_id))
+    script.view.scrollTo(index, script.view.ScrollHint.PositionAtBottom)
+
+    def laid_out() -> bool:  # the card grew to the text's lines
+        lines = int(edit.document().size().height())
+        return edit.height() >= lines * edit.fontMetrics().lineSpacing()
+
+    qtbot.keyClicks(edit, " and the rain kept on" * 12)  # several more lines
+    qtbot.waitUntil(laid_out, timeout=10_000)
+    room = script.view.viewport().rect()
+    qtbot.waitUntil(lambda: room.contains(edit.geometry().bottomLeft()), timeout=10_000)
