@@ -16,7 +16,9 @@ nothing.
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QPointF,
     QRect,
@@ -110,6 +112,11 @@ class BlockDelegate(QStyledItemDelegate):
         self._correct_timer.setSingleShot(True)
         self._correct_timer.setInterval(0)
         self._correct_timer.timeout.connect(self._apply_corrections)
+        #: True while the view shows the model's rows as they are (no filter): rows
+        #: then need no mapping.
+        self.identity = True
+        self._viewport_width = view.viewport().width()
+        view.viewport().installEventFilter(self)
         self.update_fonts()
         catalog.voices_changed.connect(self._on_voices_changed)
         self._on_voices_changed()
@@ -138,7 +145,13 @@ class BlockDelegate(QStyledItemDelegate):
     # --- geometry --------------------------------------------------------------------
 
     def _text_width(self) -> int:
-        return max(self._view.viewport().width() - 2 * SIDE - 2 * PAD, 40)
+        return max(self._viewport_width - 2 * SIDE - 2 * PAD, 40)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Keep the viewport's width (read for each of 10 000 size hints a layout)."""
+        if event.type() == QEvent.Type.Resize and watched is self._view.viewport():
+            self._viewport_width = self._view.viewport().width()
+        return super().eventFilter(watched, event)
 
     def _chrome(self, chapter: bool) -> int:
         return (2 * GAP + 2 * PAD + self._header_h + self._state_h
@@ -181,21 +194,33 @@ class BlockDelegate(QStyledItemDelegate):
 
     def _block(self, index: AnyIndex) -> Block | None:
         """The block of a view index (through the filter) without a data() call."""
-        model = index.model()
-        if model is None:
+        if self.identity:
+            row = index.row()
+        else:
+            model = index.model()
+            if model is None:
+                return None
+            row = model.mapToSource(index).row()  # type: ignore[attr-defined]
+        ids = self.model.ids
+        if not 0 <= row < len(ids):
             return None
-        row = model.mapToSource(index).row() if model is not self.model else index.row()  # type: ignore[attr-defined]
-        if not 0 <= row < self.model.rowCount():
-            return None
-        return self.document.block(self.model.block_id(row))
+        return self.document.block(ids[row])
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
+        """The card's size; the cached height of an unchanged block is read without a
+        call (a layout asks this of every block)."""
         block = self._block(index)
         if block is None:
             return QSize(0, 0)
-        height = self.row_height(block)
+        cached = self._heights.get(block.id)
+        if (cached is not None and (cached[0] is block.text or cached[0] == block.text)
+                and cached[1] == max(self._viewport_width - 2 * SIDE - 2 * PAD, 40)
+                and cached[2] == (block.chapter is not None)):
+            height = cached[3]
+        else:
+            height = self.row_height(block)
         self._given[block.id] = height
-        return QSize(self._view.viewport().width(), height)
+        return QSize(self._viewport_width, height)
 
     def _correct(self, block: Block, painted: int) -> None:
         """``block`` painted at ``painted`` px of text: keep that, and re-lay out the

@@ -144,6 +144,11 @@ class ScriptModel(QAbstractListModel):
 
     # --- reading -----------------------------------------------------------------
 
+    @property
+    def ids(self) -> list[str]:
+        """The block ids by row (the model's own list: read, do not change)."""
+        return self._ids
+
     def block_id(self, row: int) -> str:
         return self._ids[row]
 

@@ -340,6 +340,7 @@ class ScriptPanel(QWidget):
         """
         current = self.current_block_id
         self.filter.set_kind(kind)
+        self.delegate.identity = kind == "all"
         index = self.filter_combo.findData(kind)
         if self.filter_combo.currentIndex() != index:
             self.filter_combo.blockSignals(True)
