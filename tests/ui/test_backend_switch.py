@@ -22,7 +22,8 @@ def test_a_backend_switch_replaces_the_voices_and_refuses_a_voice_it_lacks(
     catalog.voices_changed.emit()
     block_id = studio.window.add_block("Read this in my own voice.")
     studio.editor.update_block(block_id, voice_id=clone.id)
-    view = studio.window.script_panel.view(block_id)
+    assert studio.window.script_panel.current_block_id == block_id
+    view = studio.window.script_panel.inspector
     assert view.voice_combo.currentText().startswith("My Kitchen Clone")
 
     lists: list[list[str]] = []

@@ -66,7 +66,8 @@ def test_removing_a_running_block_leaves_the_others_running(open_studio, qtbot, 
                for n in range(3)]
         window.generate_all()
         _wait(qloop, _until(lambda: studio.generation.running(ids[0])))
-        window.script_panel.view(ids[0]).remove_button.click()  # no takes yet: no question
+        window.script_panel.set_current(ids[0])
+        window.script_panel.inspector.remove_button.click()  # no takes yet: no question
         assert not studio.document.has_block(ids[0])
         _wait(qloop, studio.generation.wait_idle())
         assert all(studio.document.block(b).selected_take is not None for b in ids[1:])
@@ -104,7 +105,8 @@ def test_export_from_the_action_during_generation_does_not_stall(open_studio, qt
         qloop.run_until_complete(studio.shutdown())
 
 
-def test_views_of_removed_blocks_ignore_later_voice_lists(open_studio, qtbot, qloop) -> None:  # type: ignore[no-untyped-def]
+def test_the_inspector_ignores_removed_blocks_on_later_voice_lists(  # type: ignore[no-untyped-def]
+        open_studio, qtbot, qloop) -> None:
     studio = open_studio(SETTINGS)
     try:
         gone = studio.window.add_block("Soon removed.")
@@ -112,7 +114,8 @@ def test_views_of_removed_blocks_ignore_later_voice_lists(open_studio, qtbot, ql
         studio.document.remove_block(gone)
         qloop.run_until_complete(asyncio.sleep(0.05))  # deleteLater runs
         studio.catalog.voices_changed.emit()  # pytest-qt fails the test on a slot exception
-        assert studio.window.script_panel.view(kept).voice_combo.count() == len(
+        assert studio.window.script_panel.current_block_id == kept
+        assert studio.window.script_panel.inspector.voice_combo.count() == len(
             studio.catalog.voices
         )
     finally:

@@ -25,7 +25,7 @@ def test_dropped_connection_fails_the_block_and_the_next_try_works(  # type: ign
         victim = studio.window.add_block("This block loses its connection halfway. " * 5)
         offline_engine.drop_websockets_after(2)
         _generate(qloop, studio, victim)
-        status = studio.window.script_panel.view(victim).status_label.text()
+        status = studio.window.script_panel.status_text(victim)
         assert status.startswith("Failed:") and "connection" in status.lower()
         assert not studio.document.block(victim).takes
         assert len(studio.document.block(kept).takes) == 1
@@ -48,7 +48,7 @@ def test_refused_websocket_handshakes_are_reported(  # type: ignore[no-untyped-d
         qloop.run_until_complete(close_socket())
         offline_engine.inject_faults("/tts/websocket", [503, 503, 503])
         _generate(qloop, studio, block_id)
-        status = studio.window.script_panel.view(block_id).status_label.text()
+        status = studio.window.script_panel.status_text(block_id)
         assert status.startswith("Failed:") and "503" in status
         _generate(qloop, studio, block_id)
         assert studio.document.block(block_id).selected_take is not None
@@ -63,7 +63,7 @@ def test_unknown_voice_is_a_message_on_the_block(  # type: ignore[no-untyped-def
         block_id = studio.window.add_block("Who am I?")
         studio.document.update_block(block_id, voice_id="11111111-2222-3333-4444-555555555555")
         _generate(qloop, studio, block_id)
-        status = studio.window.script_panel.view(block_id).status_label.text()
+        status = studio.window.script_panel.status_text(block_id)
         assert status.startswith("Failed:") and "voice" in status.lower()
     finally:
         qloop.run_until_complete(studio.shutdown())
@@ -122,7 +122,8 @@ def test_no_audio_device_is_a_visible_notice_and_generation_still_works(  # type
         _generate(qloop, studio, block_id)
         assert studio.document.block(block_id).selected_take is not None
         assert not studio.window.notice_label.isVisibleTo(studio.window)
-        studio.window.script_panel.view(block_id).play_button.click()
+        studio.window.script_panel.set_current(block_id)
+        studio.window.script_panel.inspector.play_button.click()
         assert studio.playback.is_playing
         assert studio.window.notice_label.isVisibleTo(studio.window)
         assert studio.window.notice_label.text() == "No sound: no audio output device"

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 
 from studio.audio.playback import CallbackStop, StreamPlayer
 from studio.config import Settings
+from studio.ui.script.script_model import Role
 
 
 class RecordingStream:
@@ -85,10 +86,12 @@ def test_type_generate_play_and_export(  # type: ignore[no-untyped-def]
     assert studio.catalog.voices, "the voice list loaded"
 
     block_id = window.add_block()
-    view = window.script_panel.view(block_id)
+    panel = window.script_panel
+    view = panel.inspector
+    assert panel.current_block_id == block_id and panel.text_edit.block_id == block_id
     assert view.voice_combo.voice_id(), "a new block gets a default voice"
     qtbot.keyClicks(
-        view.text_edit, "Hello from the studio. This take is made by the offline engine."
+        panel.text_edit, "Hello from the studio. This take is made by the offline engine."
     )
     view.emotion_combo.setCurrentIndex(view.emotion_combo.findData("happy"))
     view.speed_spin.setValue(1.2)
@@ -162,7 +165,7 @@ def test_stop_cancels_and_keeps_finished_takes(  # type: ignore[no-untyped-def]
     window.stop()
     _wait(qloop, studio.generation.wait_idle())
     assert not studio.document.block(second).takes
-    assert window.script_panel.view(second).status_label.text() == "Stopped"
+    assert window.script_panel.status_text(second) == "Stopped"
     assert len(studio.document.block(first).takes) == 1
 
 
@@ -171,7 +174,7 @@ def test_block_without_text_reports_instead_of_crashing(  # type: ignore[no-unty
     block_id = studio.window.add_block()
     studio.window.generate_current()
     _wait(qloop, studio.generation.wait_idle())
-    assert "no text" in studio.window.script_panel.view(block_id).status_label.text()
+    assert "no text" in studio.window.script_panel.status_text(block_id)
 
 
 def test_add_remove_and_reorder_blocks(studio, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -179,12 +182,19 @@ def test_add_remove_and_reorder_blocks(studio, qtbot) -> None:  # type: ignore[n
     a = window.add_block("A")
     b = window.add_block("B")
     c = window.add_block("C")
-    window.script_panel.view(c).up_button.click()
+    panel = window.script_panel
+
+    def number(block_id: str) -> int:
+        return panel.model.index_of(block_id).data(Role.NUMBER)
+
+    assert panel.current_block_id == c
+    panel.inspector.up_button.click()
     assert [x.text for x in studio.document.blocks] == ["A", "C", "B"]
-    assert window.script_panel.view(c).number_label.text() == "#2"
-    window.script_panel.view(a).remove_button.click()
+    assert number(c) == 2 and panel.inspector.title.text() == "Block #2"
+    panel.set_current(a)
+    panel.inspector.remove_button.click()
     assert [x.text for x in studio.document.blocks] == ["C", "B"]
-    assert window.script_panel.view(b).number_label.text() == "#2"
+    assert number(b) == 2
 
 
 def test_stream_longer_than_the_ring_buffer_plays_whole(  # type: ignore[no-untyped-def]
@@ -248,10 +258,8 @@ def test_new_blocks_scroll_into_view_and_actions_follow_takes(  # type: ignore[n
         last = window.add_block(f"Block number {index}.")
     qloop.run_until_complete(asyncio.sleep(0.1))
     panel = window.script_panel
-    view = panel.view(last)
-    top_left = view.mapTo(panel.viewport(), view.rect().topLeft())
-    bottom = top_left.y() + view.height()
-    assert top_left.y() >= 0 and bottom <= panel.viewport().height(), (top_left.y(), bottom)
+    rect = panel.view.visualRect(panel.filter.mapFromSource(panel.model.index_of(last)))
+    assert rect.top() >= 0 and rect.bottom() <= panel.view.viewport().height(), rect
     studio.generation.generate([last])
     _wait(qloop, studio.generation.wait_idle())
     assert window.play_all_action.isEnabled() and window.export_action.isEnabled()
@@ -262,15 +270,16 @@ def test_an_edited_block_says_its_take_is_out_of_date_and_generate_all_redoes_it
         studio, qtbot, qloop) -> None:
     window = studio.window
     block_id = window.add_block("The first wording.")
-    view = window.script_panel.view(block_id)
+    panel = window.script_panel
+    view = panel.inspector
     studio.generation.generate([block_id])
     _wait(qloop, studio.generation.wait_idle())
     block = studio.document.block(block_id)
     assert block.matches(block.selected_take) and not block.needs_take()
-    view.text_edit.setPlainText("A second wording.")
+    panel.text_edit.setPlainText("A second wording.")
     assert "Edited since Take 1" in view.status_label.text()
     assert block.needs_take()
-    view.text_edit.setPlainText("The first wording.")
+    panel.text_edit.setPlainText("The first wording.")
     assert view.status_label.text() == "" and not block.needs_take()
     view.speed_spin.setValue(1.3)
     assert block.needs_take()
@@ -282,14 +291,15 @@ def test_an_edited_block_says_its_take_is_out_of_date_and_generate_all_redoes_it
 def test_generate_needs_text_and_a_voice_brings_its_language(  # type: ignore[no-untyped-def]
         studio, qtbot) -> None:
     window = studio.window
-    view = window.script_panel.view(window.add_block())
+    block_id = window.add_block()
+    view = window.script_panel.inspector
     assert not view.generate_button.isEnabled()
-    qtbot.keyClicks(view.text_edit, "Bonjour")
+    qtbot.keyClicks(window.script_panel.text_edit, "Bonjour")
     assert view.generate_button.isEnabled()
     french = next(v for v in studio.catalog.voices if v.language == "fr")
     view.voice_combo.setCurrentIndex(view.voice_combo.findData(french.id))
     view.voice_combo.activated.emit(view.voice_combo.currentIndex())
-    block = studio.document.block(view.block_id)
+    block = studio.document.block(block_id)
     assert (block.voice_id, block.language) == (french.id, "fr")
     assert view.language_combo.currentText() == "fr"
 
@@ -299,5 +309,5 @@ def test_server_messages_reach_the_block_without_status_codes(  # type: ignore[n
     block_id = studio.window.add_block('Wait <break time="soon"/> please.')
     studio.generation.generate([block_id])
     _wait(qloop, studio.generation.wait_idle())
-    status = studio.window.script_panel.view(block_id).status_label.text()
+    status = studio.window.script_panel.status_text(block_id)
     assert status.startswith("Failed: ") and "400" not in status and "break" in status

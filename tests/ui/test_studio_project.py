@@ -59,7 +59,7 @@ def test_takes_survive_a_restart_and_stay_playable(open_studio, qtbot, qloop) ->
         for take, (_, _, audio) in zip(block.takes, before[block.id], strict=True):
             assert np.array_equal(take.audio, audio)
     assert again.document.block(second).selected_take_id == selected
-    assert len(again.window.script_panel.views()) == 2
+    assert again.window.script_panel.model.rowCount() == 2
     assert again.undo_stack.count() == 0  # history belongs to the session
 
 
@@ -83,7 +83,7 @@ def test_an_identical_request_is_reused_without_a_request(open_studio, qtbot, ql
     copy = studio.document.block(twin).selected_take
     assert len(original) == 1 and copy is not None and copy.credits == 0
     assert copy.source is original[0].source  # the same audio, stored once
-    assert "reused" in window.script_panel.view(twin).status_label.text()
+    assert "reused" in window.script_panel.status_text(twin)
 
     window.script_panel.set_current(block)
     window.new_take()  # bypasses the cache
@@ -280,7 +280,8 @@ def test_a_take_status_clears_when_another_take_is_chosen(open_studio, qloop) ->
     window.script_panel.set_current(block)
     window.new_take()
     _wait(qloop, studio.generation.wait_idle())
-    view = window.script_panel.view(block)
+    view = window.script_panel.inspector
+    assert window.script_panel.current_block_id == block
     assert view.status_label.text() == "Take 2 ready"
     first = studio.document.block(block).takes[0]
     studio.editor.select_take(block, first.id)  # "Use this take" on Take 1

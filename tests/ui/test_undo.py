@@ -17,6 +17,7 @@ from studio.services.document import ScriptDocument
 from studio.services.editor import TYPING_PAUSE, ScriptEditor
 from studio.services.voices import VoiceCatalog
 from studio.timestamps import PhonemeTimestamps, WordTimestamps
+from studio.ui.script.script_model import Role
 from studio.ui.script.script_panel import ScriptPanel
 
 
@@ -353,7 +354,8 @@ def panel(qtbot, editor: ScriptEditor) -> ScriptPanel:  # type: ignore[no-untype
 
 def test_view_edits_go_through_the_editor(panel: ScriptPanel, editor: ScriptEditor) -> None:
     block_id = _ids(editor)[0]
-    view = panel.view(block_id)
+    assert panel.current_block_id == block_id
+    view = panel.inspector
     view.speed_spin.setValue(1.3)
     view.emotion_combo.setCurrentIndex(view.emotion_combo.findData("calm"))
     view.language_combo.setCurrentText("es")
@@ -371,7 +373,9 @@ def test_view_edits_go_through_the_editor(panel: ScriptPanel, editor: ScriptEdit
 def test_undone_text_is_shown_without_a_new_step_and_cursor_at_the_change(
         panel: ScriptPanel, editor: ScriptEditor, qtbot) -> None:  # type: ignore[no-untyped-def]
     block_id = _ids(editor)[1]
-    view = panel.view(block_id)
+    panel.set_current(block_id)
+    view = panel
+    assert view.text_edit.toPlainText() == "Second block."  # the inline editor is open
     editor.update_block(block_id, text="Second, much better, block.")
     assert view.text_edit.toPlainText() == "Second, much better, block."
     cursor = view.text_edit.textCursor()
@@ -386,7 +390,8 @@ def test_undone_text_is_shown_without_a_new_step_and_cursor_at_the_change(
 def test_text_beyond_the_basic_plane_keeps_positions_right(panel: ScriptPanel,
                                                            editor: ScriptEditor) -> None:
     block_id = _ids(editor)[0]
-    view = panel.view(block_id)
+    view = panel
+    assert view.text_edit.block_id == block_id
     editor.update_block(block_id, text="🎙️ First block.")
     editor.update_block(block_id, speed=1.1)
     editor.update_block(block_id, text="🎙️ First block, again.")
@@ -399,7 +404,7 @@ def test_text_beyond_the_basic_plane_keeps_positions_right(panel: ScriptPanel,
 def test_take_list_follows_removed_and_renamed_takes(panel: ScriptPanel,
                                                      editor: ScriptEditor) -> None:
     block_id = _ids(editor)[0]
-    view = panel.view(block_id)
+    view = panel.inspector
     takes = [_take(1), _take(2)]
     for take in takes:
         editor.add_take(block_id, take)
@@ -417,7 +422,7 @@ def test_take_list_follows_removed_and_renamed_takes(panel: ScriptPanel,
 
 def test_clicking_a_take_is_an_undoable_choice(panel: ScriptPanel, editor: ScriptEditor) -> None:
     block_id = _ids(editor)[0]
-    view = panel.view(block_id)
+    view = panel.inspector
     takes = [_take(1), _take(2)]
     for take in takes:
         editor.document.add_take(block_id, take)
@@ -428,21 +433,24 @@ def test_clicking_a_take_is_an_undoable_choice(panel: ScriptPanel, editor: Scrip
     assert view.take_list.currentRow() == 0
 
 
-def test_reset_rebuilds_the_views_and_the_first_block_is_current(
+def test_reset_shows_the_new_script_and_the_first_block_is_current(
         panel: ScriptPanel, editor: ScriptEditor, qtbot) -> None:  # type: ignore[no-untyped-def]
-    old_views = panel.views()
     panel.set_current(_ids(editor)[2])
+    old_edit = panel.text_edit
     blocks = [Block(text="Opened one."), Block(text="Opened two.")]
     with qtbot.waitSignal(panel.current_block_changed) as changed:
         editor.document.replace_script(blocks)
     assert changed.args == [blocks[0].id]
-    assert [v.block_id for v in panel.views()] == [b.id for b in blocks]
-    assert not set(panel.views()) & set(old_views)
-    assert [v.number_label.text() for v in panel.views()] == ["#1", "#2"]
-    assert panel.views()[1].text_edit.toPlainText() == "Opened two."
+    rows = [panel.view.model().index(row, 0) for row in range(panel.view.model().rowCount())]
+    assert [i.data(Role.BLOCK_ID) for i in rows] == [b.id for b in blocks]
+    assert [i.data(Role.NUMBER) for i in rows] == [1, 2]
+    assert panel.text_edit is not old_edit and panel.text_edit.block_id == blocks[0].id
+    panel.set_current(blocks[1].id)
+    assert panel.text_edit.toPlainText() == "Opened two."
     with qtbot.waitSignal(panel.current_block_changed) as changed:
         editor.document.replace_script([])
-    assert changed.args == [""] and panel.views() == []
+    assert changed.args == [""] and panel.view.model().rowCount() == 0
+    assert panel.text_edit is None and not panel.inspector.isEnabled()
 
 
 def test_undo_brings_the_changed_block_into_view(panel: ScriptPanel, editor: ScriptEditor) -> None:
@@ -467,8 +475,8 @@ def studio(open_studio, qtbot):  # type: ignore[no-untyped-def]
 def test_ctrl_z_in_the_text_box_undoes_a_burst_of_typing(studio, qtbot) -> None:  # type: ignore[no-untyped-def]
     window = studio.window
     block_id = window.add_block()
-    view = window.script_panel.view(block_id)
-    qtbot.waitUntil(view.text_edit.hasFocus)
+    view = window.script_panel
+    qtbot.waitUntil(lambda: view.text_edit is not None and view.text_edit.hasFocus())
     qtbot.keyClicks(view.text_edit, "Hello there")
     assert window.undo_action.text() == "Undo Typing in block 1"
     qtbot.keyClick(view.text_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
@@ -482,7 +490,7 @@ def test_ctrl_z_in_the_text_box_undoes_a_burst_of_typing(studio, qtbot) -> None:
     qtbot.keyClick(view.text_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(view.text_edit, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert view.text_edit.toPlainText() == "Hello there"
-    qtbot.keyClick(view.speed_spin, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(view.inspector.speed_spin, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert studio.document.block(block_id).text == ""
 
 
@@ -510,16 +518,17 @@ def test_window_block_operations_are_undoable(studio) -> None:  # type: ignore[n
     take = _take(1)
     document.add_take(b, take)
     before = _state(document)
-    window.script_panel.view(b).up_button.click()
+    assert window.script_panel.current_block_id == b
+    window.script_panel.inspector.up_button.click()
     assert [x.text for x in document.blocks] == ["B", "A"]
-    window.script_panel.view(b).remove_button.click()  # takes and all, no question: undoable
+    window.script_panel.inspector.remove_button.click()  # takes and all, no question: undoable
     assert [x.text for x in document.blocks] == ["A"]
     assert "Undo" in window.statusBar().currentMessage()
     window.undo_action.trigger()
     window.undo_action.trigger()
     assert _state(document) == before
-    assert window.script_panel.view(b).take_list.count() == 1
     assert window.script_panel.current_block_id == b
+    assert window.script_panel.inspector.take_list.count() == 1
     window.script_panel.set_current(a)
     assert window.add_script_text("Pasted one.\n\nPasted two.") == 2
     assert [x.text for x in document.blocks] == ["A", "Pasted one.", "Pasted two.", "B"]

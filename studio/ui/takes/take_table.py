@@ -21,7 +21,7 @@ from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
 from studio.project.model import Block, Take
-from studio.ui.script.block_view import take_seconds, take_words
+from studio.ui.takes.take_label import take_seconds, take_words
 
 COLUMNS = ("★", "Name", "Created", "Duration", "Words", "Backend", "Credits", "State")
 STAR, NAME, CREATED, DURATION, WORDS, BACKEND, CREDITS, STATE = range(len(COLUMNS))

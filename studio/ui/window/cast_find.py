@@ -69,18 +69,8 @@ class CastAndFind(QObject):
         self.dialog.open_for(replace=replace)
 
     def select_speaker_blocks(self, speaker: str) -> None:
-        """Select ``speaker``'s blocks in the script (where the Script panel cannot
-        select several, their first block becomes the current one)."""
-        panel = self.window.script_panel
-        select = getattr(panel, "select_speaker", None)
-        if select is not None:
-            select(speaker)
-            return
-        document = self.window.document
-        first = next((document.block_at(i).id for i in range(len(document))
-                      if document.block_at(i).speaker == speaker), "")
-        if first:
-            panel.set_current(first)
+        """Select ``speaker``'s blocks in the script."""
+        self.window.script_panel.select_speaker(speaker)
 
     def confirm_casting(self, block_ids: list[str]) -> bool:
         """Before generating ``block_ids``: when a speaker of theirs needs casting

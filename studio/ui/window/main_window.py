@@ -7,7 +7,6 @@ out and routes their requests; it builds none of them itself.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -171,6 +170,7 @@ class MainWindow(QMainWindow):
         self.menuBar().insertMenu(self.view_menu.menuAction(), self.audio_menu)
 
         self.script_panel.generate_requested.connect(self._on_generate_block)
+        self.script_panel.generate_selection_requested.connect(self._generate)
         self.script_panel.play_requested.connect(self._on_play_block)
         self.script_panel.remove_requested.connect(self._on_remove_block)
         self.script_panel.move_requested.connect(self._on_move_block)
@@ -585,7 +585,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Nothing generated", 4000)
             return
         for block_id in block_ids:
-            self.script_panel.view(block_id).set_status("Queued")
+            self.script_panel.set_block_status(block_id, "Queued")
         cost = "free" if estimate.free else f"about {estimate.credits:,} credits"
         reuse = f"; {count_blocks(estimate.reuse)} reuse earlier takes" if estimate.reuse else ""
         skipped = f"; {skipped}" if skipped else ""
@@ -641,26 +641,25 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Stopped generating" if busy else "Stopped", 4000)
 
     def _on_job_started(self, block_id: str) -> None:
-        self.script_panel.view(block_id).set_generating(True)
+        self.script_panel.set_generating(block_id, True)
 
     def _on_job_progressed(self, block_id: str, fraction: float) -> None:
-        with contextlib.suppress(KeyError):  # removed while generating
-            self.script_panel.view(block_id).set_status(f"Generating… {fraction:.0%}")
+        # A block removed while generating is ignored by the panel.
+        self.script_panel.set_block_status(block_id, f"Generating… {fraction:.0%}")
 
     def _on_job_finished(self, block_id: str, take_id: str) -> None:
         take = self.document.take(block_id, take_id)
         self.session_credits += take.credits
         self._update_credits()
-        view = self.script_panel.view(block_id)
-        view.set_generating(False)
-        view.set_take_status(take.id, f"{take.name} ready")
+        self.script_panel.set_generating(block_id, False)
+        self.script_panel.set_block_status(block_id, f"{take.name} ready", take_id=take.id)
 
     def _on_job_reused(self, block_id: str, take_id: str) -> None:
         take = self.document.take(block_id, take_id)
-        view = self.script_panel.view(block_id)
-        view.set_generating(False)
-        view.set_take_status(take.id, f"{take.name}: reused, identical to an earlier take (no "
-                             "credits). New take (Ctrl+Alt+G) makes a fresh one.")
+        self.script_panel.set_generating(block_id, False)
+        self.script_panel.set_block_status(
+            block_id, f"{take.name}: reused, identical to an earlier take (no credits). "
+            "New take (Ctrl+Alt+G) makes a fresh one.", take_id=take.id)
 
     def _on_playback_stuttered(self, count: int) -> None:
         times = "once" if count == 1 else f"{count} times"
@@ -668,18 +667,16 @@ class MainWindow(QMainWindow):
             f"Playback stuttered {times} — raise the output buffer in Settings", 15000)
 
     def _on_job_failed(self, block_id: str, message: str) -> None:
-        try:
-            view = self.script_panel.view(block_id)
-        except KeyError:
+        if not self.document.has_block(block_id):
             return
-        view.set_generating(False)
+        self.script_panel.set_generating(block_id, False)
         if message == "stopped":
-            view.set_status("Stopped")
+            self.script_panel.set_block_status(block_id, "Stopped")
             return
-        view.set_status(f"Failed: {message}", error=True)
+        self.script_panel.set_block_status(block_id, f"Failed: {message}", error=True)
         number = self.document.index_of(block_id) + 1
         self.statusBar().showMessage(f"Block #{number} failed: {message}", 15000)
-        self.script_panel.scroll_to(view)
+        self.script_panel.scroll_to_block(block_id)
 
     def _on_busy_changed(self, busy: bool) -> None:
         if not busy and self.statusBar().currentMessage().startswith("Generating"):

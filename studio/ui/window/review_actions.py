@@ -101,7 +101,6 @@ class ReviewActions(QObject):
         chapters.select_requested.connect(self.select_chapter)
         chapters.rename_requested.connect(window.ask_chapter_title)
         chapters.remove_requested.connect(window.remove_chapter)
-        chapters.select_action.setVisible(hasattr(window.script_panel, "select_chapter"))
         self.runs.now_playing.connect(self._on_now_playing)
         window.playback.paused_changed.connect(lambda _paused: self._update_actions())
         window.playback.started.connect(self._update_actions)
@@ -175,11 +174,10 @@ class ReviewActions(QObject):
         return self.runs.playing_block_id or self.window.script_panel.current_block_id
 
     def selection(self) -> list[str]:
-        """The blocks selected in the Script panel (when it offers a selection), else
-        the current block; empty for an empty script."""
+        """The blocks selected in the Script panel, else the current block; empty for
+        an empty script."""
         panel = self.window.script_panel
-        chosen = getattr(panel, "selected_block_ids", None)
-        ids = list(chosen()) if callable(chosen) else []
+        ids = panel.selected_block_ids()
         if not ids and panel.current_block_id:
             ids = [panel.current_block_id]
         return ids
@@ -253,9 +251,7 @@ class ReviewActions(QObject):
         return ""
 
     def _on_now_playing(self, block_id: str) -> None:
-        panel = self.window.script_panel
-        if hasattr(panel, "set_playing"):
-            panel.set_playing(block_id)
+        self.window.script_panel.set_playing(block_id)
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -303,9 +299,7 @@ class ReviewActions(QObject):
         self.window.generate_blocks(ids)
 
     def select_chapter(self, block_id: str) -> None:
-        select = getattr(self.window.script_panel, "select_chapter", None)
-        if callable(select):
-            select(block_id)
+        self.window.script_panel.select_chapter(block_id)
 
     def ask_export_path(self, suggested: Path) -> Path | None:
         """Ask where to export a chapter (a save dialog); None when cancelled."""

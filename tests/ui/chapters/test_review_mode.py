@@ -89,11 +89,11 @@ def test_a_flag_goes_on_the_block_playing(studio, qloop, monkeypatch) -> None:  
     window.script_panel.set_current(blocks[0].id)
     window.play_all()
     run_until(qloop, lambda: window.script_panel.playing_block_id == blocks[0].id)
-    assert window.script_panel.view(blocks[0].id).property("playing") is True
+    assert window.script_panel.model.playing == blocks[0].id
     player = studio.players[-1]
     player.position_frames = int(RATE * 1.5)  # block 2 starts at 1.25 s
     run_until(qloop, lambda: window.script_panel.playing_block_id == blocks[1].id)
-    assert window.script_panel.view(blocks[0].id).property("playing") is False
+    assert window.script_panel.model.playing == blocks[1].id
     assert review.next_action.isEnabled() and review.pause_action.isEnabled()
 
     steps = window.editor.stack.count()

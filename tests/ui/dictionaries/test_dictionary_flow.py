@@ -58,8 +58,10 @@ def test_make_a_dictionary_hear_it_use_it_and_take_it_elsewhere(
     panel.use_current()
     assert document.pronunciation_dict_id == dict_id
     block_id = studio.window.add_block("Cartesia hired Zorvath. The rest is plain.")
-    view = studio.window.script_panel.view(block_id)
-    marked = [r.start for r in view.text_edit.document().firstBlock().layout().formats()]
+    script = studio.window.script_panel
+    assert script.current_block_id == block_id
+    view = script.inspector
+    marked = [r.start for r in script.text_edit.document().firstBlock().layout().formats()]
     assert marked == [0, len("Cartesia hired ")]
     studio.generation.generate([block_id])
     run(qloop, studio.generation.wait_idle())
@@ -99,7 +101,7 @@ def test_make_a_dictionary_hear_it_use_it_and_take_it_elsewhere(
     studio.generation.generate([block_id])
     run(qloop, studio.generation.wait_idle())
     assert len(block.takes) == 2 and block.selected_take is first
-    view.text_edit.setFocus()
+    script.text_edit.setFocus()
     qtbot.waitUntil(lambda: studio.window.undo_group.activeStack() is studio.editor.stack)
 
     # Export as PLS and import it back into a new dictionary: the same entries.

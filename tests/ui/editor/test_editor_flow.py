@@ -98,7 +98,8 @@ def test_replace_a_word_by_infill_accept_export_and_undo(studio, qtbot, qloop, t
     block = studio.document.block(block_id)
     assert block.text == SENTENCE.replace("brown", "bright red"), "the script reads what is heard"
     assert take.spoken_text == block.text and not block.needs_take()
-    assert "edited" in studio.window.script_panel.view(block_id).take_list.item(0).text()
+    studio.window.script_panel.set_current(block_id)
+    assert "edited" in studio.window.script_panel.inspector.take_list.item(0).text()
     _wait(qloop, panel.reload())
     words = [w.strip(".,").lower() for w in panel.edited_audio.words.words]
     assert "brown" not in words and words[index:index + 2] == ["bright", "red"]

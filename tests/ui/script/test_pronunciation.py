@@ -123,18 +123,19 @@ def test_cache_key_hashes_the_entries_that_apply(document: ScriptDocument) -> No
     assert renderer.cache_key(block, document.dictionary_use(block)) == "", "never reused"
 
 
-def test_block_view_marks_the_words_and_chooses_a_dictionary_with_undo(
+def test_the_inline_editor_marks_the_words_and_chooses_a_dictionary_with_undo(
         qtbot, document: ScriptDocument) -> None:  # type: ignore[no-untyped-def]
     editor = ScriptEditor(document, QUndoStack())
     block = document.add_block(text="cartesia is here. We love cartesia and Cartesia 😀 Zorba.")
     panel = ScriptPanel(document, editor, VoiceCatalog())
     qtbot.addWidget(panel)
-    view = panel.view(block.id)
+    text_edit, inspector = panel.text_edit, panel.inspector
+    assert text_edit is not None and text_edit.block_id == block.id
 
     def marked() -> list[str]:
         """The marked stretches of every paragraph."""
-        units = view.text_edit.toPlainText().encode("utf-16-le")
-        paragraph, found = view.text_edit.document().firstBlock(), []
+        units = text_edit.toPlainText().encode("utf-16-le")
+        paragraph, found = text_edit.document().firstBlock(), []
         while paragraph.isValid():
             found += [units[2 * (paragraph.position() + r.start):
                             2 * (paragraph.position() + r.start + r.length)].decode("utf-16-le")
@@ -142,38 +143,39 @@ def test_block_view_marks_the_words_and_chooses_a_dictionary_with_undo(
             paragraph = paragraph.next()
         return found
 
-    assert marked() == [] and view.dictionary_combo.currentText() == "Project's: none"
+    assert marked() == [] and inspector.dictionary_combo.currentText() == "Project's: none"
     document.set_dictionary("d1", "Brand", [LexiconItem("cartesia", "kar-TEE-zhuh"), ZORBA])
     editor.set_project_dictionary("d1")
-    assert view.dictionary_combo.currentText() == "Project's: Brand"
+    assert inspector.dictionary_combo.currentText() == "Project's: Brand"
     # The lowercase key: everywhere lowercase, capitalised only at the sentence start;
     # offsets stay right after a character outside the BMP.
     assert marked() == ["cartesia", "cartesia", "Zorba"]
-    assert view.highlighter.entry_at(3) == LexiconItem("cartesia", "kar-TEE-zhuh")  # the tooltip's
-    assert view.highlighter.entry_at(9) is None
-    assert describe(view.highlighter.entry_at(3), view.highlighter.dictionary_name) == (
+    highlighter = text_edit.highlighter
+    assert highlighter.entry_at(3) == LexiconItem("cartesia", "kar-TEE-zhuh")  # the tooltip's
+    assert highlighter.entry_at(9) is None
+    assert describe(highlighter.entry_at(3), highlighter.dictionary_name) == (
         "cartesia → kar-TEE-zhuh (said as, from “Brand”)")
     # The whole text is matched at once: a line break is white space, not a sentence end.
-    view.text_edit.setPlainText("We love\nCartesia. New\nZorba")
+    text_edit.setPlainText("We love\nCartesia. New\nZorba")
     assert marked() == ["Zorba"] and block.text == "We love\nCartesia. New\nZorba"
     editor.stack.undo()  # the typing
 
-    view.dictionary_combo.setCurrentIndex(view.dictionary_combo.findData("d2"))
+    inspector.dictionary_combo.setCurrentIndex(inspector.dictionary_combo.findData("d2"))
     assert block.pronunciation_dict_id == "d2" and marked() == ["Zorba"]
-    view.dictionary_combo.setCurrentIndex(view.dictionary_combo.findData(""))
+    inspector.dictionary_combo.setCurrentIndex(inspector.dictionary_combo.findData(""))
     assert block.pronunciation_dict_id == "" and marked() == []
     editor.stack.undo()  # back-to-back choices for one block are one step, as for a voice
-    assert block.pronunciation_dict_id is None and view.dictionary_combo.currentIndex() == 0
+    assert block.pronunciation_dict_id is None and inspector.dictionary_combo.currentIndex() == 0
     assert marked() == ["cartesia", "cartesia", "Zorba"]
     editor.stack.undo()  # the project's choice
     assert document.pronunciation_dict_id == "" and marked() == []
 
     document.set_dictionaries({"d1": ("Brand", [ZORBA])}, available={"d1"})  # d2 deleted there
-    view.dictionary_combo.setCurrentIndex(view.dictionary_combo.findData("d1"))
+    inspector.dictionary_combo.setCurrentIndex(inspector.dictionary_combo.findData("d1"))
     editor.set_project_dictionary("d1")
     document.set_dictionaries({}, available=())
-    assert view.dictionary_combo.currentText() == "Missing: Brand"
-    assert view.dictionary_combo.itemText(0) == "Missing: Brand (project's)"
+    assert inspector.dictionary_combo.currentText() == "Missing: Brand"
+    assert inspector.dictionary_combo.itemText(0) == "Missing: Brand (project's)"
 
 
 def test_the_project_file_keeps_the_choice_the_override_the_entries_and_a_copy(
@@ -221,7 +223,7 @@ def test_a_dictionary_deleted_on_the_server_fails_the_block_before_paying(
     studio.editor.update_block(block_id, pronunciation_dict_id="gone")
     studio.generation.generate([block_id])
     qloop.run_until_complete(studio.generation.wait_idle())
-    status = studio.window.script_panel.view(block_id).status_label.text()
+    status = studio.window.script_panel.status_text(block_id)
     assert status.startswith("Failed:") and '"Brand" is no longer on the server' in status
     assert not document.block(block_id).takes
     assert document.dictionary("gone") == ("Brand", (CARTESIA,)), "the copy is kept"
@@ -246,7 +248,7 @@ def test_a_block_waits_for_its_dictionarys_save_and_fails_if_it_cannot_be_saved(
     service.edit_items(made.id, [LexiconItem("Cartesia", "kar-TEE-zhuh")])
     studio.generation.generate([block_id])
     qloop.run_until_complete(studio.generation.wait_idle())
-    status = studio.window.script_panel.view(block_id).status_label.text()
+    status = studio.window.script_panel.status_text(block_id)
     assert sent and status.startswith("Failed:") and "not saved" in status, status
     assert not document.block(block_id).takes, "no take with entries the server lacks"
     assert service.items(made.id) == (LexiconItem("Cartesia", "kar-TEE-zhuh"),), "kept"
@@ -259,13 +261,13 @@ def test_a_block_says_when_only_its_dictionary_changed(qtbot, document: ScriptDo
     document.add_take(block.id, take_of(document, block))
     panel = ScriptPanel(document, editor, VoiceCatalog())
     qtbot.addWidget(panel)
-    view = panel.view(block.id)
-    assert view.status_label.text() == ""
+    status = panel.inspector.status_label
+    assert panel.current_block_id == block.id and status.text() == ""
     editor.update_block(block.id, pronunciation_dict_id="d2")  # Characters: Zorba only
-    assert view.status_label.text() == (
+    assert status.text() == (
         "Dictionary changed for “Cartesia” since Take 1: generate again for a new take")
     editor.update_block(block.id, text="Cartesia hired Zorba!")
-    assert view.status_label.text().startswith("Edited since Take 1")
+    assert status.text().startswith("Edited since Take 1")
 
 
 
@@ -276,7 +278,7 @@ def test_a_sonic_2_block_says_it_has_no_dictionary_and_keeps_its_choice(
     block = document.add_block(text="Cartesia.", pronunciation_dict_id="d2")
     panel = ScriptPanel(document, editor, VoiceCatalog())
     qtbot.addWidget(panel)
-    combo = panel.view(block.id).dictionary_combo
+    combo = panel.inspector.dictionary_combo
     assert combo.currentText() == "Dictionary: Characters" and combo.isEnabled()
     editor.update_block(block.id, model_id="sonic-2")
     assert combo.currentText() == "No dictionary on sonic-2" and not combo.isEnabled()
