@@ -253,7 +253,8 @@ class GenerationService(QObject):
         for block_id in block_ids:
             block = self._document.block(block_id)
             key = self._key(block)
-            if key and (key in batch or (not force and self._document.has_take_with_key(key))):
+            fresh = force or block.flagged
+            if key and (key in batch or (not fresh and self._document.has_take_with_key(key))):
                 reuse += 1
                 continue
             batch.add(key)
@@ -277,7 +278,8 @@ class GenerationService(QObject):
 
         With ``play``, audio streams to the speakers as it arrives, in script order,
         with ``pause_seconds`` of silence between blocks. Blocks whose request matches
-        an existing take reuse it, unless ``force`` (the "New take" action).
+        an existing take reuse it, unless ``force`` (the "New take" action) or the
+        block is flagged for a retake.
         """
         if self._renderer is None:
             for block_id in block_ids:
@@ -306,7 +308,10 @@ class GenerationService(QObject):
         for block_id in ids:
             block = self._document.block(block_id) if self._document.has_block(block_id) else None
             key = self._key(block) if block is not None else ""
-            if block is not None and key and not force and sequencer is None:
+            # A block flagged for a retake was judged wrong: reusing its identical take
+            # would give the same performance back, so it is made afresh.
+            fresh = force or (block is not None and block.flagged)
+            if block is not None and key and not fresh and sequencer is None:
                 # Nothing to play and a take already sounds like it: reuse it now, no
                 # task (a cached book's Generate all is one pass over its blocks).
                 hit = self._document.cached_take(key, prefer_block=block_id)
@@ -316,7 +321,7 @@ class GenerationService(QObject):
                     continue
             leader = leaders.get(key) if key else None
             task = asyncio.ensure_future(
-                self._run(renderer, block_id, sequencer, force, leader))
+                self._run(renderer, block_id, sequencer, fresh, leader))
             self._tasks[block_id] = task
             chars = len(block.text.strip()) if block is not None else 0
             self._task_chars[block_id] = chars
