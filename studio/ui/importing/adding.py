@@ -4,8 +4,9 @@ Each block of the book becomes a :class:`~studio.project.model.Block` with its t
 speaker, ``cue_start`` and, on a chapter's first block, the chapter's title
 (``Block.chapter``; a book of one chapter sets no mark). A block's voice and delivery
 come from its speaker's cast entry; a speaker not cast yet gets the narrator's (the
-Narrator's entry, else ``narrator_fields``) and is added to the cast with them, so the
-Cast panel lists them for casting.
+Narrator's entry, else ``narrator_fields``) and no cast entry of their own, so the Cast
+panel lists them first for casting and Generate all asks before it renders them; the
+Narrator, if new, is cast with those values.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ class BookAdded:
 
 def add_book(editor: ScriptEditor, book: ImportedBook, index: int | None,
              narrator_fields: Mapping[str, Any], undo_text: str) -> BookAdded:
-    """Insert ``book``'s blocks at ``index`` (``None``: the end) and cast its new
-    speakers, all as one undo step named ``undo_text``.
+    """Insert ``book``'s blocks at ``index`` (``None``: the end), the Narrator cast if
+    new, all as one undo step named ``undo_text``.
 
     Args:
         narrator_fields: voice and delivery for speakers without a cast entry when the
@@ -87,8 +88,10 @@ def add_book(editor: ScriptEditor, book: ImportedBook, index: int | None,
             items.append(item)
     with editor.macro(undo_text):
         editor.add_blocks(items, index, undo_text)
-        for speaker in new_speakers:
-            if speaker != NARRATOR or narrator is None:
-                editor.set_cast(speaker, **cast_values)
+        if NARRATOR in new_speakers:
+            editor.set_cast(NARRATOR, **cast_values)
+    # Other new speakers get no cast entry: their blocks read in the narrator's voice
+    # meanwhile, and the Cast panel lists them first as not cast, so Generate all asks
+    # before it renders a character in the narrator's voice (studio.project.casting).
     return BookAdded(len(book.chapters) if marks else 0, len(items),
                      [s for s in new_speakers if s != NARRATOR])

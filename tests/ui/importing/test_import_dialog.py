@@ -58,8 +58,11 @@ def test_epub_preview_then_one_undo_step_with_chapters_and_cast(  # type: ignore
     assert [b.chapter for b in added if b.chapter] == [f"Chapter {n}: The Tide" for n in (1, 2, 3)]
     assert [b.speaker for b in added[:5]] == [NARRATOR, NARRATOR, "Martha", NARRATOR, "Martha"]
     assert added[2].text == "Light the lamp."
-    martha = document.cast_entry("Martha")
-    assert martha is not None and martha.voice_id == added[0].voice_id
+    # Martha reads in the narrator's voice until cast, and is listed for casting.
+    assert document.cast_entry("Martha") is None
+    assert {b.voice_id for b in added} == {added[0].voice_id}
+    qtbot.waitUntil(lambda: [s.speaker for s in window.cast_find.panel.rows
+                             if s.needs_casting] == ["Martha"], timeout=10_000)
     assert window.statusBar().currentMessage() == (
         "Imported 3 chapters, 15 blocks; 1 new speaker to cast")
     window.undo_action.trigger()
