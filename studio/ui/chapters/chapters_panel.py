@@ -10,7 +10,7 @@ after another): the signals only start a single-shot timer.
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QAction, QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -92,6 +92,14 @@ class ChaptersPanel(QWidget):
         for column in range(1, len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.headerItem().setToolTip(FIRST, "Number of the chapter's first block")
+        # Hidden by default so the dock stays narrow beside the script and its
+        # inspector (the title's tooltip names the blocks; right-click the header).
+        self.tree.setColumnHidden(FIRST, True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        show_first = QAction("Show first block number", header)
+        show_first.setCheckable(True)
+        show_first.toggled.connect(lambda on: self.tree.setColumnHidden(FIRST, not on))
+        header.addAction(show_first)
         self.tree.headerItem().setToolTip(STALE, "Blocks without a take, or whose take is "
                                           "out of date: what Generate would render")
         self.tree.headerItem().setToolTip(FLAGGED, "Blocks flagged for a retake")

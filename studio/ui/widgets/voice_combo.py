@@ -93,6 +93,7 @@ class VoiceComboBox(QComboBox):
             else:
                 self.setEditText(voice_id)
         self.blockSignals(False)
+        self._show_start()
 
     def voice_id(self) -> str:
         return self._current
@@ -130,3 +131,11 @@ class VoiceComboBox(QComboBox):
             self.blockSignals(True)
             self.setCurrentIndex(index)
             self.blockSignals(False)
+        self._show_start()
+
+    def _show_start(self) -> None:
+        """Scroll the text to its start: in a narrow box the voice's name matters, not
+        the end of its label ("…(en, feminine)")."""
+        line = self.lineEdit()
+        if line is not None:
+            line.setCursorPosition(0)

@@ -112,7 +112,7 @@ class ReviewActions(QObject):
             return
         self._dock_opened = True
         self.dock.show()
-        self.window.resizeDocks([self.dock], [320], Qt.Orientation.Horizontal)
+        self.window.resizeDocks([self.dock], [250], Qt.Orientation.Horizontal)
 
     def _action(self, text: str, slot: Callable[[], object], shortcut: str | None = None,
                 tip: str = "") -> QAction:
