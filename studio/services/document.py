@@ -265,6 +265,11 @@ class ScriptDocument(QObject):
             self._positions = {b.id: i for i, b in enumerate(self._blocks)}
         return self._positions[block_id]
 
+    def has_selected_takes(self) -> bool:
+        """Whether any block has a selected take: stops at the first (the window asks
+        at every keystroke, so this must not build :meth:`selected_takes`' list)."""
+        return any(block.selected_take_id is not None for block in self._blocks)
+
     def selected_takes(self) -> list[Take]:
         """Selected takes in script order; blocks with none are skipped."""
         return [t for t in (b.selected_take for b in self._blocks) if t is not None]

@@ -829,7 +829,7 @@ class MainWindow(QMainWindow):
         self._estimate_timer.start()
 
     def _update_actions(self, *_args: object) -> None:
-        has_takes = bool(self.document.selected_takes())
+        has_takes = self.document.has_selected_takes()
         for action in (self.play_all_action, self.export_action):
             action.setEnabled(has_takes)
         current = self._current_block()
