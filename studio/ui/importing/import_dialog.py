@@ -43,10 +43,9 @@ from studio.project.books import (
     read_book,
 )
 from studio.project.books.dialogue import split_dialogue
+from studio.services.generation import CHARACTERS_PER_SECOND
 from studio.services.threads import in_thread
-
-#: Words a narrator reads per minute, for the preview's estimate (audiobooks: 150-160).
-WORDS_PER_MINUTE = 155
+from studio.ui.window.batch_confirm import format_minutes
 
 
 def file_filter() -> str:
@@ -57,10 +56,10 @@ def file_filter() -> str:
             "CSV speaker,text (*.csv);;All files (*)")
 
 
-def estimated_minutes(book: ImportedBook) -> float:
-    """Minutes of audio at :data:`WORDS_PER_MINUTE`."""
-    words = sum(len(b.text.split()) for c in book.chapters for b in c.blocks)
-    return words / WORDS_PER_MINUTE
+def estimated_seconds(book: ImportedBook) -> float:
+    """Seconds of audio at speed 1.0, by the rate Generate's estimate uses
+    (:data:`~studio.services.generation.CHARACTERS_PER_SECOND`)."""
+    return book.char_count / CHARACTERS_PER_SECOND
 
 
 class ImportDialog(QDialog):
@@ -234,7 +233,7 @@ class ImportDialog(QDialog):
         self.summary_label.setText(
             f"<b>{len(book.chapters):,}</b> chapter{'' if len(book.chapters) == 1 else 's'}, "
             f"<b>{book.block_count:,}</b> blocks, {book.char_count:,} characters, "
-            f"{words:,} words: about {estimated_minutes(book):,.0f} minutes of audio")
+            f"{words:,} words: {format_minutes(estimated_seconds(book))}")
         speakers = book.speakers()
         self.speakers_label.setText(
             f"Speakers ({len(speakers)}): " + ", ".join(speakers[:30])
