@@ -14,6 +14,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from studio.api import BadRequestError, CartesiaError, NotFoundError, Voice
@@ -48,6 +49,7 @@ from studio.project.transcript import spoken_text, spoken_word_count
 from studio.services.backend import Backend, start_backend
 from studio.services.catalog import pick_voice
 from studio.services.render import BlockRenderer
+from studio.timestamps import PhonemeTimestamps
 
 
 def _ranged(low: float, high: float, what: str) -> Callable[[str], float]:
@@ -258,8 +260,11 @@ async def _render_spooled(args: argparse.Namespace, backend: Backend, voice: Voi
               file=sys.stderr)
         renderer = BlockRenderer(backend.client, backend.kind, sample_rate)
 
-        async def keep(index: int, take: Take) -> None:
+        async def keep(index: int, take: Take) -> Take:
             await spool.keep(blocks[index], take)
+            # Safe in the spool: keep no phoneme timestamps (several floats a phoneme,
+            # most of a take's metadata), which the export of unedited takes never uses.
+            return replace(take, phoneme_timestamps=PhonemeTimestamps())
 
         with SignalCancel() as interrupt:
             try:
@@ -362,7 +367,9 @@ def report_errors(errors: Sequence[tuple[int, str, bool]]) -> None:
               file=sys.stderr)
 
 
-TakeSink = Callable[[int, Take], Awaitable[None]]
+#: ``on_take(script index, take)``; what it returns, if not ``None``, is kept instead of
+#: the take (a lighter copy, once the take is safe in a file).
+TakeSink = Callable[[int, Take], Awaitable[Take | None]]
 
 
 class RenderInterrupted(asyncio.CancelledError):
@@ -419,7 +426,9 @@ async def render_all(
                 return
             takes[position] = take
             if on_take is not None:
-                await on_take(index, take)
+                kept = await on_take(index, take)
+                if kept is not None:
+                    takes[position] = kept
             progress.advance(position, f"block {index + 1}: {spoken_text(block.text)[:30]}")
 
     try:
