@@ -372,26 +372,26 @@ class BlockDelegate(QStyledItemDelegate):
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
                              "Empty block: click to type")
             return
-        layout = layout_text(block.text, self.text_font, rect.width() - 2 * DOCUMENT_MARGIN)
-        painted = layout_height(layout)
-        if painted != rect.height():
-            self._correct(block, painted)
         matcher = self.document.dictionary_use(block).matcher
         found = matcher.find(block.text) if matcher is not None else []
+        ranges = []
         if found:
             offsets = _utf16_offsets(block.text)
             mark = QTextCharFormat()
             mark.setBackground(MARK_COLOUR)
             mark.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
             mark.setUnderlineColor(UNDERLINE_COLOUR)
-            ranges = []
             for match in found:
                 piece = QTextLayout.FormatRange()
                 piece.start = offsets[match.start]
                 piece.length = offsets[match.end] - offsets[match.start]
                 piece.format = mark
                 ranges.append(piece)
-            layout.setFormats(ranges)
+        layout = layout_text(block.text, self.text_font, rect.width() - 2 * DOCUMENT_MARGIN,
+                             ranges)
+        painted = layout_height(layout)
+        if painted != rect.height():
+            self._correct(block, painted)
         painter.setPen(colour)
         layout.draw(painter, QPointF(rect.left() + DOCUMENT_MARGIN, rect.top() + DOCUMENT_MARGIN))
 

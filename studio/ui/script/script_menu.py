@@ -20,7 +20,10 @@ class SelectMenu:
     def __init__(self, panel: ScriptPanel) -> None:
         self.panel = panel
         self.button = QToolButton()
-        self.button.setText("Select")
+        # The arrow is in the text, as on the Dictionaries panel's "Dictionary ▾": Fusion
+        # draws an InstantPopup's own indicator over the end of a short label ("Selec⌄").
+        self.button.setText("Select ▾")
+        self.button.setStyleSheet("QToolButton::menu-indicator { image: none; }")
         self.button.setToolTip("Select blocks to change them together in the inspector")
         self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.menu = QMenu(self.button)

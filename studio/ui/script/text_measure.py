@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 from itertools import accumulate
 from operator import add
 
@@ -32,10 +33,15 @@ def text_font(base: QFont) -> QFont:
     return font
 
 
-def layout_text(text: str, font: QFont, width: float) -> QTextLayout:
+def layout_text(text: str, font: QFont, width: float,
+                formats: Sequence[QTextLayout.FormatRange] = ()) -> QTextLayout:
     """``text`` laid out in lines of ``width`` px as a plain text edit wraps it (at word
-    boundaries, else anywhere; a line break starts a line)."""
+    boundaries, else anywhere; a line break starts a line), with ``formats`` (ranges in
+    UTF-16 code units) applied. Formats must be set before the layout is made: set on a
+    laid-out QTextLayout they discard its lines, and it then draws nothing."""
     layout = QTextLayout(text.replace("\n", "\u2028"), font)
+    if formats:
+        layout.setFormats(list(formats))
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
     layout.setTextOption(option)

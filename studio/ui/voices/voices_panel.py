@@ -242,10 +242,13 @@ class VoicesPanel(QWidget):
                                           tip="Load the voice list again")
         rows = QVBoxLayout()
         rows.setSpacing(3)
+        # Three short rows: with Record & clone beside Edit, Localize and Delete, the row
+        # was wider than the dock at the window's default size and folded Record & clone
+        # (the way to a new voice) into the toolbar's extension menu.
         for group in ((self.preview_action, self.use_action, self.star_action, None,
                        self.refresh_action),
-                      (self.rename_action, self.localize_action, self.delete_action, None,
-                       self.record_action)):
+                      (self.rename_action, self.localize_action, self.delete_action),
+                      (self.record_action,)):
             # A toolbar, not a row of buttons: in a narrow dock the rest folds into its
             # extension menu instead of forcing the dock (and the window) wider.
             bar = QToolBar()

@@ -285,3 +285,33 @@ def test_a_sonic_2_block_says_it_has_no_dictionary_and_keeps_its_choice(
     assert "Sonic-3" in combo.toolTip()
     editor.update_block(block.id, model_id="sonic-3")
     assert combo.currentText() == "Dictionary: Characters" and block.pronunciation_dict_id == "d2"
+
+
+def test_a_card_with_marked_words_still_draws_its_text(
+        qtbot, document: ScriptDocument) -> None:  # type: ignore[no-untyped-def]
+    """Marks were once set on the card's text layout after it was laid out, which
+    discards its lines: every card but the current one with a dictionary word was blank."""
+    editor = ScriptEditor(document, QUndoStack())
+    document.add_block(text="The first block is the current one.")
+    marked = document.add_block(text="Cartesia hired Zorba for the season.")
+    plain = document.add_block(text="Nothing here is in the dictionary at all.")
+    editor.set_project_dictionary("d1")
+    panel = ScriptPanel(document, editor, VoiceCatalog())
+    qtbot.addWidget(panel)
+    panel.resize(700, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    view = panel.view
+
+    def ink(block: Block) -> int:
+        """Pixels in the block's text area not of the card's background (its corner)."""
+        row = document.index_of(block.id)
+        proxy = view.model()
+        rect = panel.delegate.text_rect(view.visualRect(proxy.index(row, 0)), block)
+        image = view.viewport().grab(rect).toImage()
+        background = image.pixel(0, 0)
+        return sum(1 for x in range(image.width()) for y in range(image.height())
+                   if image.pixel(x, y) != background)
+
+    qtbot.waitUntil(lambda: ink(plain) > 100, timeout=10000)
+    assert ink(marked) > 100, "the marked card drew no text"

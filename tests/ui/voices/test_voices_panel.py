@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QMessageBox, QToolBar
 
 from studio.api import (
     APITimeoutError,
@@ -168,6 +168,28 @@ def test_details_show_description_id_language_gender(panel: VoicesPanel, lab: Vo
         assert part in text
     assert not panel.delete_action.isEnabled()  # a public voice
     assert panel.preview_action.isEnabled() and panel.use_action.isEnabled()
+
+
+def test_every_action_has_a_button_in_a_dock_as_narrow_as_the_default_window_gives(
+        qtbot, panel: VoicesPanel, lab: VoiceLab) -> None:
+    """The window opens its right-hand dock 300 px wide (Takes, Voices, Dictionaries);
+    no action may fold into a toolbar's extension menu there, where nobody finds it."""
+    panel.resize(290, 640)
+    assert panel.select_voice(lab.catalog.voices[0].id)
+    actions = (panel.preview_action, panel.use_action, panel.star_action,
+               panel.refresh_action, panel.rename_action, panel.localize_action,
+               panel.delete_action, panel.record_action)
+    bars = panel.findChildren(QToolBar)
+
+    def button(action: Any) -> Any:
+        return next(b.widgetForAction(action) for b in bars if b.widgetForAction(action))
+
+    qtbot.waitUntil(lambda: panel.width() == 290, timeout=5000)
+    qtbot.waitUntil(lambda: all(button(a).isVisible() for a in actions), timeout=5000)
+    for action in actions:
+        widget = button(action)
+        right = widget.mapTo(panel, widget.rect().topRight()).x()
+        assert right <= panel.width(), action.text()
 
 
 def test_use_in_script_asks_with_the_voice_id_for_the_current_block(
