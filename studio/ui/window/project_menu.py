@@ -82,9 +82,16 @@ class ProjectMenu(QObject):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         project.state_changed.connect(self.update_title)
         project.opened.connect(self._on_opened)
-        project.save_failed.connect(lambda message: self.failed.emit("Saving the project", message))
-        project.save_recovered.connect(
-            lambda: window.statusBar().showMessage("The project is saved again", 6000))
+        # Bound methods, not lambdas: Qt drops these connections when this menu goes,
+        # so a save failing after the window closed reaches nothing deleted.
+        project.save_failed.connect(self._on_save_failed)
+        project.save_recovered.connect(self._on_save_recovered)
+
+    def _on_save_failed(self, message: str) -> None:
+        self.failed.emit("Saving the project", message)
+
+    def _on_save_recovered(self) -> None:
+        self._window.statusBar().showMessage("The project is saved again", 6000)
 
     def install(self, menu: QMenu) -> None:
         """Put the project actions at the top of the File menu."""
