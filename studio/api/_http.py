@@ -200,13 +200,15 @@ class HttpCore:
 
     @asynccontextmanager
     async def stream(
-        self, method: str, url: str, *, json: Any = None
+        self, method: str, url: str, *, json: Any = None, files: Files | None = None,
+        data: FormData | None = None,
     ) -> AsyncIterator[httpx.Response]:
         """Send a request and yield the response with its body unread (status < 400).
 
-        Errors as :meth:`request`; the response is closed on exit.
+        ``files``/``data`` make it ``multipart/form-data`` as in :meth:`request`. Errors
+        as :meth:`request`; the response is closed on exit.
         """
-        response = await self._send(method, url, None, json, False)
+        response = await self._send(method, url, None, json, False, files, data)
         try:
             yield response
         finally:

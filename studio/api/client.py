@@ -28,6 +28,7 @@ from studio.api.resources.infill import InfillResource
 from studio.api.resources.pronunciation_dicts import PronunciationDictsResource
 from studio.api.resources.stt import STTResource
 from studio.api.resources.tts import TTSResource
+from studio.api.resources.voice_changer import VoiceChangerResource
 from studio.api.resources.voices import VoicesResource
 
 
@@ -42,6 +43,7 @@ class CartesiaClient:
       (:class:`VoicesResource`)
     - ``infill``: ``bytes`` (:class:`InfillResource`)
     - ``stt``: ``transcribe`` (:class:`STTResource`)
+    - ``voice_changer``: ``bytes``, ``sse`` (:class:`VoiceChangerResource`)
     - ``pronunciation_dicts``: ``list``, ``get``, ``create``, ``update``, ``delete``,
       ``pin``, ``unpin`` (:class:`PronunciationDictsResource`)
     - ``api_status``: ``get`` (:class:`ApiStatusResource`)
@@ -169,6 +171,11 @@ class CartesiaClient:
     def stt(self) -> STTResource:
         """``client.stt.transcribe``: the words spoken in an audio file."""
         return STTResource(self._transport)
+
+    @cached_property
+    def voice_changer(self) -> VoiceChangerResource:
+        """``client.voice_changer.bytes``/``.sse``: speech re-spoken in another voice."""
+        return VoiceChangerResource(self._transport)
 
     @cached_property
     def pronunciation_dicts(self) -> PronunciationDictsResource:

@@ -33,8 +33,9 @@ preview file, fetched like a plain URL, is exempt. Failures answer with the
 JSON error body of :mod:`studio.offline.errors`.
 Handlers live in :mod:`~studio.offline.voice_routes`,
 :mod:`~studio.offline.voice_edit_routes`, :mod:`~studio.offline.dict_routes`,
-:mod:`~studio.offline.tts_routes`, :mod:`~studio.offline.infill_routes` and
-:mod:`~studio.offline.stt_routes`; this module holds the application and the
+:mod:`~studio.offline.tts_routes`, :mod:`~studio.offline.infill_routes`,
+:mod:`~studio.offline.stt_routes` and :mod:`~studio.offline.voice_changer_routes`; this
+module holds the application and the
 middleware that counts requests, injects faults and checks key and version.
 Before it, :func:`~studio.offline.guard.guard` refuses non-loopback ``Host``
 and browser ``Origin`` headers and oversize bodies, gives each request its id
@@ -59,6 +60,7 @@ from studio.offline.multipart import MAX_BODY_BYTES
 from studio.offline.state import STATE, ServerState
 from studio.offline.stt_routes import stt_transcribe
 from studio.offline.tts_routes import tts_bytes, tts_sse, tts_websocket
+from studio.offline.voice_changer_routes import voice_changer_bytes, voice_changer_sse
 from studio.offline.voice_edit_routes import (
     clone_voice,
     delete_voice,
@@ -187,5 +189,7 @@ def create_app(state: ServerState) -> web.Application:
     app.router.add_get("/tts/websocket", tts_websocket)
     app.router.add_post("/infill/bytes", infill_bytes)
     app.router.add_post("/stt", stt_transcribe)
+    app.router.add_post("/voice-changer/bytes", voice_changer_bytes)
+    app.router.add_post("/voice-changer/sse", voice_changer_sse)
     dict_routes.install(app, state.data_dir, state.executor)
     return app

@@ -6,7 +6,7 @@ Each resource is an :class:`~studio.api.resources._base.APIResource` built lazil
 names the area) over the client's shared transport, which does auth, retries,
 deadlines and error mapping. A resource keeps no state and opens no connections.
 
-To add one (``voice_changer``, ``datasets``, ``fine_tunes``, ``agents``, ``auth``),
+To add one (``datasets``, ``fine_tunes``, ``agents``, ``auth``),
 copy :mod:`studio.api.resources.voices`:
 
 1. ``studio/api/resources/<area>.py`` with ``class <Area>Resource(APIResource)``; its
@@ -28,6 +28,7 @@ from studio.api.resources.infill import InfillResource
 from studio.api.resources.pronunciation_dicts import PronunciationDictsResource
 from studio.api.resources.stt import STTResource
 from studio.api.resources.tts import TTSResource
+from studio.api.resources.voice_changer import VoiceChangerResource
 from studio.api.resources.voices import VoicesResource
 
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "PronunciationDictsResource",
     "STTResource",
     "TTSResource",
+    "VoiceChangerResource",
     "VoicesResource",
 ]
