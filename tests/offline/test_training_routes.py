@@ -149,6 +149,12 @@ def test_upload_refuses_what_is_not_usable_audio(sdk: Any, engine: OfflineEngine
     silence = audio_file(np.zeros(22050 * 3, dtype=np.float32))
     with pytest.raises(cartesia.BadRequestError, match="silent"):
         sdk.datasets.files.upload(dataset.id, file=("quiet.wav", silence, "audio/wav"))
+    many = audio_file(np.zeros((22050, 9), dtype=np.float32))
+    with pytest.raises(cartesia.BadRequestError, match="9 channels; the limit is 8"):
+        sdk.datasets.files.upload(dataset.id, file=("surround.wav", many, "audio/wav"))
+    odd = audio_file(np.zeros(500_000, dtype=np.float32), rate=500_000)
+    with pytest.raises(cartesia.BadRequestError, match="the limit is 384,000 Hz"):
+        sdk.datasets.files.upload(dataset.id, file=("odd.wav", odd, "audio/wav"))
     oversize = b"RIFF" + bytes(MAX_FILE_BYTES + 1024)
     with pytest.raises(cartesia.APIStatusError, match="at most 50 MB") as caught:
         sdk.datasets.files.upload(dataset.id, file=("huge.wav", oversize, "audio/wav"))
