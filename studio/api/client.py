@@ -24,6 +24,8 @@ from studio.api._retry import RetryPolicy
 from studio.api._transport import Transport
 from studio.api._ws_connect import WebSocketConnector, websocket_url
 from studio.api.resources.api_status import ApiStatusResource
+from studio.api.resources.datasets import DatasetsResource
+from studio.api.resources.fine_tunes import FineTunesResource
 from studio.api.resources.infill import InfillResource
 from studio.api.resources.pronunciation_dicts import PronunciationDictsResource
 from studio.api.resources.stt import STTResource
@@ -182,6 +184,18 @@ class CartesiaClient:
         """``client.pronunciation_dicts``: list, get, create, update, delete, pin and
         unpin the user's pronunciation dictionaries."""
         return PronunciationDictsResource(self._transport)
+
+    @cached_property
+    def datasets(self) -> DatasetsResource:
+        """``client.datasets``: list, get, create, update and delete datasets, and list,
+        upload and delete their files (training data for fine-tunes)."""
+        return DatasetsResource(self._transport)
+
+    @cached_property
+    def fine_tunes(self) -> FineTunesResource:
+        """``client.fine_tunes``: list, get, create and delete fine-tunes (professional
+        voice clones), and list the voices each made."""
+        return FineTunesResource(self._transport)
 
     @cached_property
     def api_status(self) -> ApiStatusResource:

@@ -10,8 +10,9 @@
     │   ├── AuthenticationError    401, 403
     │   ├── RateLimitError         429 (``retry_after`` in seconds, if the server said)
     │   └── ServerError            5xx
-    └── ConnectionLostError        the connection could not be made or dropped mid-stream
-        └── APITimeoutError        a connect, read, write or pool timeout
+    ├── ConnectionLostError        the connection could not be made or dropped mid-stream
+    │   └── APITimeoutError        a connect, read, write or pool timeout
+    └── OutcomeUnknownError        a create whose answer was lost, not found by listing
 
 Status mapping follows the v4 Python SDK (``cartesia._client._make_status_error``).
 """
@@ -80,6 +81,14 @@ class ConnectionLostError(CartesiaError):
 
 class APITimeoutError(ConnectionLostError):
     """A connect, read, write or pool timeout elapsed."""
+
+
+class OutcomeUnknownError(CartesiaError):
+    """A request that makes something (a dataset, an uploaded file, a fine-tune) failed
+    in a way that may have made it anyway (a 5xx, a timeout, the connection lost after
+    it was sent), and listing afterwards did not settle whether it was. Cartesia has no
+    idempotency key, so sending it again could make a second one: check the list first.
+    ``__cause__`` is the request's error."""
 
 
 def status_error(

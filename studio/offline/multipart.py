@@ -43,11 +43,13 @@ _EXTRA_ENCODINGS: dict[str, tuple[str, float]] = {
 
 @dataclass(frozen=True, slots=True)
 class Form:
-    """A parsed form: text ``fields`` (every value of each name, in order) and
-    ``files`` (the bytes of each file part, by field name)."""
+    """A parsed form: text ``fields`` (every value of each name, in order),
+    ``files`` (the bytes of each file part, by field name) and ``filenames`` (the
+    filename each file part was sent with, if any)."""
 
     fields: dict[str, list[str]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
+    filenames: dict[str, str] = field(default_factory=dict)
 
     def text(self, name: str) -> str | None:
         """The first value of text field ``name``, or None if it was not sent."""
@@ -90,6 +92,8 @@ async def read_form(request: web.Request, file_fields: Collection[str]) -> Form:
                 data.extend(chunk)
             if part.name in file_fields or part.filename:
                 form.files[part.name] = bytes(data)
+                if part.filename:
+                    form.filenames[part.name] = part.filename
             else:
                 text = data.decode(part.get_charset(default="utf-8"))
                 form.fields.setdefault(part.name, []).append(text)

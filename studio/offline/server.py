@@ -20,6 +20,10 @@ Routes (``cartesia-openapi.yaml`` paths; the v4 SDK's calls in brackets):
   /pronunciation-dicts/{id}``, ``POST /pronunciation-dicts/{id}/pin``/``unpin``
   [``pronunciation_dicts.*``]: kept in the data directory
   (:mod:`~studio.offline.dict_routes`).
+- ``/datasets/`` (and their ``/files``) [``datasets.*``, ``datasets.files.*``] and
+  ``/fine-tunes/`` [``fine_tunes.*``]: professional voice cloning, kept in the data
+  directory; a fine-tune trains in the background and makes a voice of yours
+  (:mod:`~studio.offline.dataset_routes`, :mod:`~studio.offline.fine_tune_routes`).
 - ``POST /infill/bytes`` [``tts.infill``] and ``POST /stt`` [``stt.transcribe``]:
   ``multipart/form-data`` bodies of up to 64 MB
   (:data:`~studio.offline.multipart.MAX_BODY_BYTES`); JSON bodies are limited to
@@ -52,7 +56,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from studio.offline import dict_routes
+from studio.offline import dataset_routes, dict_routes, fine_tune_routes
 from studio.offline.errors import ApiError
 from studio.offline.guard import add_response_headers, error_response, guard
 from studio.offline.infill_routes import infill_bytes
@@ -192,4 +196,6 @@ def create_app(state: ServerState) -> web.Application:
     app.router.add_post("/voice-changer/bytes", voice_changer_bytes)
     app.router.add_post("/voice-changer/sse", voice_changer_sse)
     dict_routes.install(app, state.data_dir, state.executor)
+    fine_tune_routes.install(app, state)
+    dataset_routes.install(app)
     return app

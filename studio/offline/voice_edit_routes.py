@@ -71,6 +71,10 @@ async def _changing_voices(state: ServerState) -> AsyncIterator[None]:
             raise ApiError(500, f"the voice could not be saved: {exc.strerror or exc}") from None
 
 
+#: For other routes that add owned voices (fine-tunes): the same lock and save.
+changing_voices = _changing_voices
+
+
 def _owned_or_error(state: ServerState, voice_id: str) -> VoiceSpec:
     voice = state.catalog.get(voice_id)
     if voice is None:

@@ -6,7 +6,7 @@ Each resource is an :class:`~studio.api.resources._base.APIResource` built lazil
 names the area) over the client's shared transport, which does auth, retries,
 deadlines and error mapping. A resource keeps no state and opens no connections.
 
-To add one (``datasets``, ``fine_tunes``, ``agents``, ``auth``),
+To add one (``agents``, ``auth``),
 copy :mod:`studio.api.resources.voices`:
 
 1. ``studio/api/resources/<area>.py`` with ``class <Area>Resource(APIResource)``; its
@@ -24,6 +24,8 @@ copy :mod:`studio.api.resources.voices`:
 
 from studio.api.resources._pagination import AsyncPager
 from studio.api.resources.api_status import ApiStatusResource
+from studio.api.resources.datasets import DatasetsResource
+from studio.api.resources.fine_tunes import FineTunesResource
 from studio.api.resources.infill import InfillResource
 from studio.api.resources.pronunciation_dicts import PronunciationDictsResource
 from studio.api.resources.stt import STTResource
@@ -34,6 +36,8 @@ from studio.api.resources.voices import VoicesResource
 __all__ = [
     "ApiStatusResource",
     "AsyncPager",
+    "DatasetsResource",
+    "FineTunesResource",
     "InfillResource",
     "PronunciationDictsResource",
     "STTResource",
