@@ -43,6 +43,7 @@ from studio.services.export import ExportService
 from studio.services.generation import GenerationService
 from studio.services.infill import InfillService
 from studio.services.playback import PlaybackService
+from studio.services.pro_clone import ProClone
 from studio.services.project import ProjectService
 from studio.services.render import BlockRenderer
 from studio.services.script_playback import ScriptPlayback
@@ -162,6 +163,8 @@ class Studio(QObject):
         self.editor_audio = EditorAudio(self)
         self.voice_lab = VoiceLab(self.catalog, self.document, data_dir() / "voice-cache",
                                   settings.starred_voices, parent=self)
+        self.pro_clone = ProClone(self.catalog, settings.pending_fine_tunes,
+                                  settings.pro_clone_voices, parent=self)
         self.dictionaries = DictionaryService(self)
         panels = build_panels(
             document=self.document, editor=self.editor, catalog=self.catalog,
@@ -181,7 +184,8 @@ class Studio(QObject):
         self._wire_dictionaries()
         for stop in (panels.takes.shutdown, panels.editor.shutdown, panels.voices.shutdown,
                      panels.dictionaries.shutdown, self.script_playback.shutdown,
-                     self.editor_audio.shutdown, self.voice_lab.shutdown):
+                     self.editor_audio.shutdown, self.voice_lab.shutdown,
+                     self.pro_clone.shutdown):
             self.shutting_down.connect(stop)
         self.exporter = ExportService(
             self.document, lambda: self.project.settings, self.project.set_setting,
@@ -231,8 +235,20 @@ class Studio(QObject):
             if recording is not None and any(r.id == recording.id for r in self.project.recordings):
                 self.project.update_recording(recording.id, voice_id=voice.id)
 
+        def pending_fine_tunes(ids: list[str]) -> None:
+            settings.pending_fine_tunes = list(ids)
+            self.save_settings()
+
+        def pro_clones(ids: list[str]) -> None:
+            settings.pro_clone_voices = list(ids)
+            self.save_settings()
+
         self._last_recording: Recording | None = None
         lab.starred_changed.connect(starred)
+        self.pro_clone.pending_changed.connect(pending_fine_tunes)
+        self.pro_clone.pro_voices_changed.connect(pro_clones)
+        self.pro_clone.pro_voices_changed.connect(panel.set_pro_clones)
+        panel.set_pro_clones(sorted(self.pro_clone.pro_voices))
         panel.input_device_changed.connect(input_device)
         panel.recording_finished.connect(recorded)
         panel.recording_chosen.connect(chosen)
@@ -445,6 +461,7 @@ class Studio(QObject):
         )
         self.infill.set_backend(backend.client, backend.kind)
         self.voice_lab.set_client(backend.client, backend.kind)
+        self.pro_clone.set_client(backend.client, backend.kind)
         self.dictionaries.set_client(backend.client, backend.kind, self._account())
         self.window.set_backend_status(backend.label, free=backend.is_free)
         # The panel lists the dictionaries as the client arrives; wait for that too, so
@@ -461,6 +478,7 @@ class Studio(QObject):
         self.generation.set_renderer(None)
         self.infill.set_backend(None, "")
         self.voice_lab.set_client(None)
+        self.pro_clone.set_client(None)
         self.dictionaries.set_client(None)
         self.document.forget_backend_dictionaries()
         # Before the next backend's list arrives: its blocks must never be offered (or

@@ -76,6 +76,9 @@ class Settings:
         recent_projects: paths of recently opened projects, newest first.
         starred_voices: ids of the voices the user starred in the Voices panel.
         input_device: sounddevice input device name for recording ("" for the default).
+        pending_fine_tunes: ids of the professional-clone fine-tunes started and not yet
+            finished; polling resumes for them when the studio starts again.
+        pro_clone_voices: ids of the voices made by fine-tunes (shown as "Pro clone").
     """
 
     api_key: str = ""
@@ -96,6 +99,8 @@ class Settings:
     recent_projects: list[str] = field(default_factory=list)
     starred_voices: list[str] = field(default_factory=list)
     input_device: str = ""
+    pending_fine_tunes: list[str] = field(default_factory=list)
+    pro_clone_voices: list[str] = field(default_factory=list)
 
     def remember_project(self, path: str, limit: int = 10) -> None:
         """Put ``path`` first in :attr:`recent_projects` (at most ``limit`` kept)."""

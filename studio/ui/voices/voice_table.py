@@ -14,7 +14,9 @@ from studio.services.catalog import matches
 STAR, NAME, LANGUAGE, GENDER, OWNER = range(5)
 #: Short headers, so a narrow dock leaves the room to the names; the tooltips say more.
 COLUMNS = ("★", "Name", "Lang.", "Gender", "Owner")
-COLUMN_TIPS = ("Starred", "Name", "Language", "Gender", "Your own voice, or a public one")
+COLUMN_TIPS = ("Starred", "Name", "Language", "Gender",
+               "Your own voice (Pro clone: made by a professional-clone fine-tune), or a "
+               "public one")
 GENDER_LABELS = {"masculine": "Masculine", "feminine": "Feminine", "gender_neutral": "Neutral"}
 #: Owner filter choices: label and the test applied to a voice.
 OWNER_FILTERS: tuple[tuple[str, Callable[[Voice], bool]], ...] = (
@@ -39,16 +41,22 @@ def filter_voices(voices: Sequence[Voice], query: str = "", language: str = ANY,
 
 
 class VoiceTableModel(QAbstractTableModel):
-    """Rows of voices: star, name, language, gender, and whether it is the user's own."""
+    """Rows of voices: star, name, language, gender, and whether it is the user's own
+    ("Pro clone" for a voice a professional-clone fine-tune made)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._voices: list[Voice] = []
         self._starred: set[str] = set()
+        self._pro_clones: set[str] = set()
 
-    def set_voices(self, voices: Sequence[Voice], starred: set[str]) -> None:
+    def set_voices(self, voices: Sequence[Voice], starred: set[str],
+                   pro_clones: set[str] | None = None) -> None:
+        """Show ``voices``; ``pro_clones`` (ids) keeps the previous set when None."""
         self.beginResetModel()
         self._voices, self._starred = list(voices), set(starred)
+        if pro_clones is not None:
+            self._pro_clones = set(pro_clones)
         self.endResetModel()
 
     def voice_at(self, row: int) -> Voice:
@@ -85,6 +93,8 @@ class VoiceTableModel(QAbstractTableModel):
                 return voice.language
             if column == GENDER:
                 return GENDER_LABELS.get(voice.gender or "", voice.gender or "—")
+            if voice.id in self._pro_clones:
+                return "Pro clone"
             return "Mine" if voice.is_owner else "Public"
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == STAR:

@@ -328,6 +328,12 @@ class VoicesPanel(QWidget):
                          [(GENDER_LABELS.get(g, g), g) for g in genders])
         self._apply_filters()
 
+    def set_pro_clones(self, voice_ids: list[str]) -> None:
+        """Mark ``voice_ids`` "Pro clone" in the Owner column (voices made by a
+        professional-clone fine-tune; ``ProClone.pro_voices_changed``)."""
+        self.model.set_voices([self.model.voice_at(r) for r in range(self.model.rowCount())],
+                              self.lab.starred, set(voice_ids))
+
     def _apply_filters(self, *_args: object) -> None:
         keep = self.selected_voice()
         starred = self.lab.starred if self.starred_check.isChecked() else None

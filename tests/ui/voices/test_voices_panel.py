@@ -30,7 +30,7 @@ from studio.services.playback import PlaybackService
 from studio.services.voice_lab import UNKNOWN_OUTCOME, CreationUnknownError, VoiceLab
 from studio.services.voices import VoiceCatalog
 from studio.ui.voices.voice_dialogs import LocalizeDialog, VoiceEditDialog
-from studio.ui.voices.voice_table import NAME, STAR, filter_voices
+from studio.ui.voices.voice_table import NAME, OWNER, STAR, filter_voices
 from studio.ui.voices.voices_panel import STATUS_SECONDS, VoicesPanel, blocks_sentence
 
 PREVIEW_ROUTE = "/voices/{id}/preview"
@@ -605,3 +605,24 @@ def test_the_panel_lists_every_voice_after_a_clone(panel: VoicesPanel, lab: Voic
     assert own_voice.id in ids and len(ids) == len(set(ids))
     assert sorted(v.id for v in shown(panel)) == sorted(ids)
     assert panel.search_edit.text() == ""
+
+
+def test_pro_clones_are_marked_in_the_owner_column(qloop, panel, lab) -> None:  # type: ignore[no-untyped-def]
+    """Voices made by a professional-clone fine-tune read "Pro clone", also after the
+    list is reloaded; the others keep "Mine"/"Public"."""
+    marked = lab.catalog.voices[0]
+
+    def owner(voice_id: str) -> str:
+        row = panel.model.row_of(voice_id)
+        assert row is not None
+        return str(panel.model.index(row, OWNER).data())
+
+    assert owner(marked.id) in ("Mine", "Public")
+    panel.set_pro_clones([marked.id])
+    assert owner(marked.id) == "Pro clone"
+    assert _wait(qloop, lab.refresh())
+    assert owner(marked.id) == "Pro clone"
+    others = [v for v in lab.catalog.voices if v.id != marked.id]
+    assert others and all(owner(v.id) != "Pro clone" for v in others)
+    panel.set_pro_clones([])
+    assert owner(marked.id) in ("Mine", "Public")
