@@ -10,6 +10,9 @@ module of its own:
   at a loudness target, with chapters, tags, captions and transcripts.
 - ``info FILE.cstudio``: describe a project as JSON, without writing to it.
 - ``voices``: list the voices of the backend in use.
+- ``voice-change IN.wav --voice ID -o OUT.wav``: re-speak a recording in another voice.
+- ``datasets ...`` and ``fine-tunes ...``: script a professional voice clone (create a
+  dataset, upload recordings, start a fine-tune, follow its status), JSON on stdout.
 - ``serve-local``: run the offline engine standalone and print its URL and key.
 
 Exit status (:mod:`studio.cli.exits`): 0 on success, 1 when the work failed (API or
@@ -29,12 +32,15 @@ import sys
 from collections.abc import Sequence
 
 from studio import __version__
+from studio.cli.datasets import add_datasets_parser, datasets_command
 from studio.cli.exits import EXIT_INTERRUPTED
 from studio.cli.export import add_export_parser, export_command
+from studio.cli.fine_tunes import add_fine_tunes_parser, fine_tunes_command
 from studio.cli.info import add_info_parser, info_command
 from studio.cli.render import add_render_parser, render_command
 from studio.cli.render_project import render_project
 from studio.cli.serve import add_serve_parser, serve_command
+from studio.cli.voice_change import add_voice_change_parser, voice_change_command
 from studio.cli.voices import add_voices_parser, voices_command
 
 __all__ = ["build_parser", "main"]
@@ -61,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(verbs)
     add_info_parser(verbs)
     add_voices_parser(verbs, common)
+    add_voice_change_parser(verbs, common)
+    add_datasets_parser(verbs, common)
+    add_fine_tunes_parser(verbs, common)
     add_serve_parser(verbs)
     return parser
 
@@ -86,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_command(args)
     if args.verb == "info":
         return info_command(args)
-    if args.verb in ("export", "render"):
+    if args.verb in ("export", "render", "voice-change"):
         # SIGTERM (a session ending, `timeout`, a service manager) stops the work the way
         # Ctrl+C does, so nothing half-written is left behind.
         signal.signal(signal.SIGTERM, _interrupt)
@@ -100,6 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verb == "render":
             return asyncio.run(render_project(args) if args.project is not None
                                else render_command(args))
+        if args.verb == "voice-change":
+            return asyncio.run(voice_change_command(args))
+        if args.verb == "datasets":
+            return asyncio.run(datasets_command(args))
+        if args.verb == "fine-tunes":
+            return asyncio.run(fine_tunes_command(args))
         return asyncio.run(voices_command(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
