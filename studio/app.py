@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shiboken6
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from qasync import QEventLoop
@@ -249,6 +249,7 @@ class Studio(QObject):
         self.pro_clone.pro_voices_changed.connect(pro_clones)
         self.pro_clone.pro_voices_changed.connect(panel.set_pro_clones)
         panel.set_pro_clones(sorted(self.pro_clone.pro_voices))
+        panel.pro_clone_requested.connect(self.open_pro_clone)
         panel.input_device_changed.connect(input_device)
         panel.recording_finished.connect(recorded)
         panel.recording_chosen.connect(chosen)
@@ -381,6 +382,17 @@ class Studio(QObject):
         name = voice.name if voice is not None else voice_id
         number = self.document.index_of(block_id) + 1
         self.window.statusBar().showMessage(f"Block {number} now uses {name}", 5000)
+
+    def open_pro_clone(self) -> QWidget:
+        """The professional clone dialog over the window, for the backend in use."""
+        from studio.ui.voices.pro_clone_dialog import ProCloneDialog
+
+        kind = self.backend.kind if self.backend is not None else "offline"
+        dialog = ProCloneDialog(self.pro_clone, kind, list(self.project.recordings),
+                                parent=self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def start(self, welcome: bool = True) -> None:
         """Show the window, open the last project (or a new one, with one empty block

@@ -135,6 +135,7 @@ class VoicesPanel(QWidget):
     recording_chosen = Signal(object)
     voice_cloned = Signal(object)
     input_device_changed = Signal(str)
+    pro_clone_requested = Signal()
 
     def __init__(self, lab: VoiceLab, playback: PlaybackService, *,
                  recorder_factory: Callable[..., Recorder] = Recorder,
@@ -238,6 +239,10 @@ class VoicesPanel(QWidget):
                                          tip="Delete this voice (your own voices only)")
         self.record_action = make_action(self, "Record && clone…", self.open_recorder,
                                          tip="Record or import a clip of a voice and clone it")
+        self.pro_clone_action = make_action(
+            self, "Professional clone…", self.pro_clone_requested.emit,
+            tip="Train a voice from many recordings (a dataset and a fine-tune): closer "
+                "than a clone from one clip")
         self.refresh_action = make_action(self, "⟳", self.refresh,
                                           tip="Load the voice list again")
         rows = QVBoxLayout()
@@ -248,7 +253,7 @@ class VoicesPanel(QWidget):
         for group in ((self.preview_action, self.use_action, self.star_action, None,
                        self.refresh_action),
                       (self.rename_action, self.localize_action, self.delete_action),
-                      (self.record_action,)):
+                      (self.record_action, self.pro_clone_action)):
             # A toolbar, not a row of buttons: in a narrow dock the rest folds into its
             # extension menu instead of forcing the dock (and the window) wider.
             bar = QToolBar()
