@@ -92,3 +92,9 @@ def test_a_pro_clone_from_files_to_a_voice(open_studio, qloop, tmp_path: Path) -
             await asyncio.sleep(0.01)
 
     run(qloop, marked(), timeout=30)
+
+    # The engine is shared with later tests: leave it as it was found.
+    client = studio.backend.client
+    run(qloop, client.voices.delete(voice_id))
+    run(qloop, client.fine_tunes.delete(dialog.tune_id))
+    run(qloop, client.datasets.delete(dialog._dataset_id))
