@@ -18,7 +18,7 @@ on the event loop and adds the take through ``ScriptEditor.add_take``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from studio.api.models import SAMPLE_RATES, OutputFormat
 from studio.audio.buffers import AudioFileError, as_mono, decode_audio_bytes, resample, wav_bytes
-from studio.project.model import Take, make_take
+from studio.project.model import Take, TakeAudio, make_take
 from studio.services.threads import in_thread
 from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
@@ -136,13 +136,17 @@ async def perform_take(
     language: str,
     take_number: int,
     source: str = "performance",
+    keep_performance: bool = True,
 ) -> Performed:
     """``audio`` (float32 mono ``(frames,)`` at ``sample_rate`` Hz) converted to
     ``voice_id`` as "Take ``take_number``", with word timestamps aligned to ``transcript``.
 
     The take's request is ``{"voice_changer": {"voice_id", "output_format", "seconds",
     "source"}, "transcript", "language", "voice": {"mode": "id", "id"}}``; its credits
-    are :func:`perform_credits` of the performance's length on ``backend``.
+    are :func:`perform_credits` of the performance's length on ``backend``. With
+    ``keep_performance`` the take carries ``audio`` as its
+    :attr:`~studio.project.model.Take.performance` (kept in the project with it); a
+    re-voiced take (``source`` ``"take:<id>"``) does not need it, its source stays.
 
     Raises:
         PerformError: as :func:`check_performance`, or an answer that is not audio.
@@ -169,4 +173,6 @@ async def perform_take(
     }
     take = make_take(converted, rate, words, PhonemeTimestamps(), request, backend,
                      perform_credits(seconds, backend), take_number)
+    if keep_performance:
+        take = replace(take, performance=TakeAudio.of(mono, sample_rate))
     return Performed(take, note)

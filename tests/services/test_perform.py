@@ -88,6 +88,9 @@ async def test_a_performance_becomes_an_aligned_take_in_the_voice(
     assert abs(changer["seconds"] - performance.size / 22050) < 0.01
     assert take.request["transcript"] == LINE and take.spoken_text == LINE
     assert take.request["voice"] == {"mode": "id", "id": target}
+    # The performance itself is kept with the take.
+    assert take.performance is not None and take.performance.sample_rate == 22050
+    assert np.array_equal(take.performance.array, performance)
 
 
 async def test_on_the_cloud_the_take_records_its_credits(offline_engine: OfflineEngine) -> None:
@@ -95,7 +98,9 @@ async def test_on_the_cloud_the_take_records_its_credits(offline_engine: Offline
     async with CartesiaClient(offline_engine.api_key, base_url=offline_engine.base_url,
                               max_retries=0) as client:
         result = await perform_take(client, "cloud", performance, 16000,
-                                    BUILTIN_VOICES[2].id, "", "en", take_number=1)
+                                    BUILTIN_VOICES[2].id, "", "en", take_number=1,
+                                    source="take:t1", keep_performance=False)
+    assert result.take.performance is None
     assert result.take.credits == perform_credits(performance.size / 16000, "cloud") > 0
     # No text to align: no words, and a note says why.
     assert result.take.word_timestamps.words == ()
