@@ -151,7 +151,7 @@ async def perform_take(
     Raises:
         PerformError: as :func:`check_performance`, or an answer that is not audio.
         ValueError: a blank ``voice_id`` (nothing is sent).
-        studio.api.errors.APIError and its kinds: the request failed (BadRequestError
+        studio.api.errors.CartesiaError and its kinds: the request failed (BadRequestError
             for a clip the server refuses, NotFoundError for an unknown voice).
     """
     mono = check_performance(audio, sample_rate)
