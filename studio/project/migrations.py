@@ -191,9 +191,21 @@ CREATE TABLE cast_entries (
 )""")
 
 
+def _v9(db: sqlite3.Connection) -> None:
+    # The performance a "Perform it yourself" take was converted from (issue 16): one
+    # per take at most, its audio stored as takes' audio is.
+    db.execute("""
+CREATE TABLE performances (
+    id TEXT PRIMARY KEY,
+    take_id TEXT NOT NULL UNIQUE,
+    audio_id INTEGER NOT NULL REFERENCES audio(id),
+    created_at REAL NOT NULL
+)""")
+
+
 #: Step *i* takes a file from version *i* to *i + 1*.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

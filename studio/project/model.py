@@ -205,6 +205,9 @@ class Take:
         dictionary: the pronunciation dictionary entries that applied to its
             transcript when it was made (:func:`studio.project.pronounce.applied_items`);
             ``()`` when it was made without a dictionary or none applied.
+        performance: for a take made by "Perform it yourself" (issue 16), the user's
+            own recorded or imported performance it was converted from (float32 mono
+            at its own rate), kept in the project with the take; None for others.
     """
 
     id: str
@@ -221,6 +224,7 @@ class Take:
     edits: tuple[Any, ...] = ()
     text: str = ""
     dictionary: tuple[LexiconItem, ...] = ()
+    performance: TakeAudio | None = None
 
     @property
     def spoken_text(self) -> str:

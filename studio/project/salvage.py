@@ -106,6 +106,8 @@ def recover_copy(path: Path, target: Path | None = None) -> tuple[Path, int, int
                     names.append("clips")
                 if version >= 4:
                     names.append("recordings")
+                if version >= 9:
+                    names.append("performances")
                 tables = {name: _salvage_rows(source, name) for name in names}
             finally:
                 source.close()
@@ -149,7 +151,8 @@ def recover_copy(path: Path, target: Path | None = None) -> tuple[Path, int, int
                     with contextlib.suppress(sqlite3.Error):
                         _insert(db, "takes", row)
                         takes += 1
-            for table in ("clips", "recordings"):  # edits whose clip is lost stop there on load
+            # Edits whose clip is lost stop there on load.
+            for table in ("clips", "recordings", "performances"):
                 for row in tables.get(table, []):
                     if row.get("audio_id") in good_audio:
                         with contextlib.suppress(sqlite3.Error):

@@ -60,7 +60,7 @@ from studio.project.audio_blocks import block_checksum, decode_audio, encode_aud
 from studio.project.cast import CastEntry, entry_fields
 from studio.project.lexicon import LexiconItem
 from studio.project.migrations import APPLICATION_ID, SCHEMA_VERSION, migrate
-from studio.project.model import Block, Recording, Take, TakeAudio
+from studio.project.model import Block, Recording, Take, TakeAudio, new_id
 from studio.timestamps import PhonemeTimestamps, WordTimestamps
 
 if TYPE_CHECKING:
@@ -516,13 +516,18 @@ class ProjectStore:
     def add_take(self, block: Block, take: Take, position: int | None = None) -> None:
         """Write ``take`` of ``block``: its audio (unless already stored, as for a
         reused take), its row, and the block's row if the file does not have it yet.
-        One transaction; the FLAC encoding happens before it. Call off the UI thread.
+        A take made from a performance (:attr:`Take.performance`) has it written too,
+        in the ``performances`` table. One transaction; the FLAC encoding happens before
+        it. Call off the UI thread.
 
         Raises:
             ProjectError: kind ``io`` (disk full...): nothing of the take was written.
         """
         source = take.source
         audio_id, encoding, blobs = self._encode(source)
+        performance = take.performance
+        performed = self._encode(performance) if performance is not None else None
+        kept: tuple[str, int] | None = None
         if position is None:
             position = next((i for i, t in enumerate(block.takes) if t.id == take.id),
                             len(block.takes))
@@ -548,7 +553,13 @@ class ProjectStore:
                  take.created_at, int(take.starred), take.cache_key, row[4], take.text,
                  row[6]),
             )
+            if performance is not None and performed is not None:
+                kept = self._insert_audio(db, performance, *performed)
+                db.execute("INSERT INTO performances(id, take_id, audio_id, created_at) "
+                           "VALUES (?, ?, ?, ?)", (new_id(), take.id, kept[1], take.created_at))
         self._mark_stored(source, stored)
+        if performance is not None and kept is not None:
+            self._mark_stored(performance, kept)
         self._written_takes[take.id] = row
 
     def add_clip(self, clip: Clip) -> None:
@@ -740,8 +751,10 @@ class ProjectStore:
             db.execute(f"DELETE FROM clips WHERE {orphans}")
             db.execute(f"DELETE FROM takes WHERE {gone}")
             db.execute("DELETE FROM blocks WHERE deleted = 1")
+            db.execute("DELETE FROM performances WHERE take_id NOT IN (SELECT id FROM takes)")
             used = ("(SELECT audio_id FROM takes UNION SELECT audio_id FROM clips "
-                    "UNION SELECT audio_id FROM recordings)")
+                    "UNION SELECT audio_id FROM recordings "
+                    "UNION SELECT audio_id FROM performances)")
             db.execute(f"DELETE FROM audio_blocks WHERE audio_id NOT IN {used}")
             db.execute(f"DELETE FROM audio WHERE id NOT IN {used}")
         try:
@@ -874,6 +887,11 @@ class ProjectStore:
 
             clips = self._load_clips(db, source_of)
             all_clips = {clip.id: clip for group in clips.values() for clip in group}
+            performances = {
+                take_id: source_of(audio_id, rate, frames)
+                for take_id, audio_id, rate, frames in db.execute(
+                    "SELECT p.take_id, p.audio_id, a.sample_rate, a.frames "
+                    "FROM performances p JOIN audio a ON a.id = p.audio_id")}
             for (take_id, block_id, name, audio_id, words, phonemes, request, backend, credits,
                  created_at, starred, cache_key, edits, text, dictionary, sample_rate,
                  frames) in takes:
@@ -888,6 +906,7 @@ class ProjectStore:
                     created_at=float(created_at), name=name, starred=bool(starred),
                     cache_key=cache_key, edits=_edits(edits, all_clips, take_id), text=text,
                     dictionary=_dictionary(dictionary, take_id),
+                    performance=performances.get(take_id),
                 ))
             recordings = [
                 Recording(id=rec_id, name=name, source=source_of(audio_id, rate, frames),
