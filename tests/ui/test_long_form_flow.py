@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 import soundfile as sf
@@ -20,7 +19,7 @@ import soundfile as sf
 from studio.config import Settings
 from studio.project.export_settings import ExportSettings
 from studio.project.model import NARRATOR
-from tests.ui.conftest import RecordingPlayer
+from tests.ui.chapters.helpers import run_until, studio_with_players
 
 CHAPTERS = {
     "Chapter 1": [
@@ -78,26 +77,10 @@ def write_novel(path: Path) -> Path:
     return path
 
 
-def run_until(qloop, predicate, seconds: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-    async def until() -> None:
-        while not predicate():
-            await asyncio.sleep(0.005)
-
-    qloop.run_until_complete(asyncio.wait_for(until(), seconds))
-
-
 @pytest.fixture
 def studio(open_studio):  # type: ignore[no-untyped-def]
-    players: list[RecordingPlayer] = []
-
-    def factory(sample_rate: int, device: Any = None) -> RecordingPlayer:
-        players.append(RecordingPlayer(sample_rate, device))
-        return players[-1]
-
-    app = open_studio(Settings(pause_seconds=0.25, play_while_generating=False),
-                      player_factory=factory)
-    app.players = players  # type: ignore[attr-defined]
-    return app
+    return studio_with_players(
+        open_studio, Settings(pause_seconds=0.25, play_while_generating=False))
 
 
 def test_a_novel_from_epub_to_chapter_files(studio, qtbot, qloop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from studio.api.models import OutputFormat
@@ -35,3 +39,28 @@ def voiced_blocks(count: int, seconds: float = 1.0, chapter_every: int = 0,
         block = Block(text=f"Block {index + 1}.", chapter=chapter, voice_id=voice_id)
         blocks.append(with_take(block, seconds, (index + 1) / 1000))
     return blocks
+
+
+def run_until(qloop: Any, predicate: Callable[[], bool], seconds: float = 120.0) -> None:
+    """Run the studio's loop until ``predicate()`` holds (``TimeoutError`` after
+    ``seconds``)."""
+    async def until() -> None:
+        while not predicate():
+            await asyncio.sleep(0.005)
+
+    qloop.run_until_complete(asyncio.wait_for(until(), seconds))
+
+
+def studio_with_players(open_studio: Any, settings: Any) -> Any:
+    """A studio whose players are :class:`RecordingPlayer` (kept in ``studio.players``)."""
+    from tests.ui.conftest import RecordingPlayer
+
+    players: list[RecordingPlayer] = []
+
+    def factory(sample_rate: int, device: Any = None) -> RecordingPlayer:
+        players.append(RecordingPlayer(sample_rate, device))
+        return players[-1]
+
+    app = open_studio(settings, player_factory=factory)
+    app.players = players
+    return app

@@ -14,8 +14,7 @@ from PySide6.QtWidgets import QInputDialog
 
 from studio.config import Settings
 from studio.project.model import Block
-from tests.ui.chapters.helpers import RATE, voiced_blocks
-from tests.ui.conftest import RecordingPlayer
+from tests.ui.chapters.helpers import RATE, run_until, studio_with_players, voiced_blocks
 
 TTS_ROUTES = ("/tts/websocket", "/tts/bytes", "/tts/sse")
 
@@ -25,25 +24,9 @@ def tts_requests(engine: Any) -> int:
     return sum(engine.stats.requests(route) for route in TTS_ROUTES)
 
 
-def run_until(qloop, predicate, seconds: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    async def until() -> None:
-        while not predicate():
-            await asyncio.sleep(0.005)
-
-    qloop.run_until_complete(asyncio.wait_for(until(), seconds))
-
-
 @pytest.fixture
 def studio(open_studio):  # type: ignore[no-untyped-def]
-    players: list[RecordingPlayer] = []
-
-    def factory(sample_rate: int, device: Any = None) -> RecordingPlayer:
-        players.append(RecordingPlayer(sample_rate, device))
-        return players[-1]
-
-    app = open_studio(Settings(pause_seconds=0.25), player_factory=factory)
-    app.players = players  # type: ignore[attr-defined]
-    return app
+    return studio_with_players(open_studio, Settings(pause_seconds=0.25))
 
 
 def voiced_script(studio, count: int = 4, chapter_every: int = 2) -> list[Block]:  # type: ignore[no-untyped-def]
