@@ -181,6 +181,7 @@ class Studio(QObject):
         self.dictionaries_panel = panels.dictionaries
         self.dictionaries_dock = self.window.dictionaries_dock
         self._wire_voice_lab()
+        self._wire_perform()
         self._wire_dictionaries()
         for stop in (panels.takes.shutdown, panels.editor.shutdown, panels.voices.shutdown,
                      panels.dictionaries.shutdown, self.script_playback.shutdown,
@@ -261,6 +262,17 @@ class Studio(QObject):
         menu.addSeparator()
         record = menu.addAction("Record and clone a voice…")
         record.triggered.connect(lambda _checked=False: self._open_recorder())
+
+    def _wire_perform(self) -> None:
+        """Perform… in the inspector: the user's recording converted to the block's voice."""
+        from studio.ui.script.perform_flow import PerformFlow
+
+        script = self.window.script_panel
+        self.perform = PerformFlow(
+            self.window, self.document, self.window.editor, self._perform_backend,
+            lambda block_id, text, error: script.set_block_status(block_id, text, error=error))
+        script.perform_requested.connect(self.perform.start)
+        self.shutting_down.connect(self.perform.tasks.cancel)
 
     def _wire_dictionaries(self) -> None:
         """The Dictionaries panel and the script share what the backend has: the
@@ -382,6 +394,9 @@ class Studio(QObject):
         name = voice.name if voice is not None else voice_id
         number = self.document.index_of(block_id) + 1
         self.window.statusBar().showMessage(f"Block {number} now uses {name}", 5000)
+
+    def _perform_backend(self) -> tuple[Any, str] | None:
+        return (self.backend.client, self.backend.kind) if self.backend is not None else None
 
     def open_pro_clone(self) -> QWidget:
         """The professional clone dialog over the window, for the backend in use."""

@@ -53,7 +53,8 @@ class Inspector(QWidget):
     Signals:
         generate_requested(str block_id), generate_selection_requested(list ids),
         play_requested(str block_id), remove_requested(str block_id),
-        move_requested(str block_id, int delta), chapter_requested(str block_id).
+        move_requested(str block_id, int delta), chapter_requested(str block_id),
+        perform_requested(str block_id).
     """
 
     generate_requested = Signal(str)
@@ -62,6 +63,7 @@ class Inspector(QWidget):
     remove_requested = Signal(str)
     move_requested = Signal(str, int)
     chapter_requested = Signal(str)
+    perform_requested = Signal(str)
 
     def __init__(self, document: ScriptDocument, editor: ScriptEditor, catalog: VoiceCatalog,
                  model: ScriptModel, parent: QWidget | None = None) -> None:
@@ -119,6 +121,10 @@ class Inspector(QWidget):
                                           "selection, one per block")
         self.play_button = tool_button("Play", "Play the selected take")
         self.chapter_button = tool_button("Chapter…", "Start a chapter here, or rename it")
+        self.perform_button = tool_button(
+            "Perform…", "Your own recording of this block, converted to its voice by the "
+            "voice changer, becomes a take with your timing (15 credits a second on the "
+            "cloud; free offline)")
         self.up_button = tool_button("▲", "Move block up")
         self.down_button = tool_button("▼", "Move block down")
         self.remove_button = tool_button("✕", "Remove block")
@@ -144,7 +150,8 @@ class Inspector(QWidget):
         review.addWidget(self.flag_check)
         review.addWidget(self.flag_note, 1)
         actions = QHBoxLayout()
-        for button in (self.generate_button, self.play_button, self.chapter_button):
+        for button in (self.generate_button, self.play_button, self.chapter_button,
+                       self.perform_button):
             actions.addWidget(button)
         actions.addStretch(1)
         for button in (self.up_button, self.down_button, self.remove_button):
@@ -192,6 +199,7 @@ class Inspector(QWidget):
         self.generate_button.clicked.connect(self._on_generate)
         self.play_button.clicked.connect(lambda: self._emit_single(self.play_requested))
         self.chapter_button.clicked.connect(lambda: self._emit_single(self.chapter_requested))
+        self.perform_button.clicked.connect(lambda: self._emit_single(self.perform_requested))
         self.remove_button.clicked.connect(lambda: self._emit_single(self.remove_requested))
         self.up_button.clicked.connect(lambda: self._move(-1))
         self.down_button.clicked.connect(lambda: self._move(1))
@@ -286,7 +294,8 @@ class Inspector(QWidget):
             self.flag_note.setText("" if note is UNSET else note)
             self.flag_note.setPlaceholderText(MIXED if note is UNSET else "Retake note")
             self.flag_note.setEnabled(flagged is True)
-            for widget in (self.play_button, self.chapter_button, self.up_button,
+            for widget in (self.play_button, self.chapter_button, self.perform_button,
+                           self.up_button,
                            self.down_button, self.remove_button, self.take_list,
                            self.takes_title):
                 widget.setVisible(single)

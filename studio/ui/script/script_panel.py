@@ -73,6 +73,7 @@ class ScriptPanel(QWidget):
         remove_requested(str block_id)
         move_requested(str block_id, int delta)
         chapter_requested(str block_id): start or rename the chapter the block starts.
+        perform_requested(str block_id): convert the user's own performance of the block.
         chapter_removed(str block_id): remove the block's chapter mark.
         current_block_changed(str block_id): "" when the script is empty.
         selection_changed(list block_ids): the selected blocks, in script order.
@@ -84,6 +85,7 @@ class ScriptPanel(QWidget):
     remove_requested = Signal(str)
     move_requested = Signal(str, int)
     chapter_requested = Signal(str)
+    perform_requested = Signal(str)
     chapter_removed = Signal(str)
     current_block_changed = Signal(str)
     selection_changed = Signal(list)
@@ -170,6 +172,7 @@ class ScriptPanel(QWidget):
         inspector.remove_requested.connect(self.remove_requested)
         inspector.move_requested.connect(self.move_requested)
         inspector.chapter_requested.connect(self.chapter_requested)
+        inspector.perform_requested.connect(self.perform_requested)
         self.model.rowsInserted.connect(self._on_rows_inserted)
         self.model.rowsRemoved.connect(self._on_rows_removed)
         self.model.rowsMoved.connect(lambda *_a: self.scroll_to_block(self.current_block_id))
