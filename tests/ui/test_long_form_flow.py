@@ -146,6 +146,8 @@ def test_a_novel_from_epub_to_chapter_files(studio, qtbot, qloop, tmp_path: Path
     assert timeline is not None
     review.flag_quick_action.trigger()
     player = studio.players[-1]
+    # The run reads blocks a little ahead of the playhead, in a worker: wait for block 3.
+    run_until(qloop, lambda: any(e.block_id == first_chapter[2] for e in timeline.entries))
     second = next(e for e in timeline.entries if e.block_id == first_chapter[2])
     player.position_frames = int((second.start + 0.05) * player.sample_rate)
     run_until(qloop, lambda: window.script_panel.playing_block_id == first_chapter[2])
