@@ -133,12 +133,15 @@ def test_aligning_concurrently_gives_the_same_answers() -> None:
                                                        sentences[i % 2]), range(8)))
 
     # Decoders are pooled and shared by threads: every answer has the same words, and
-    # times within 20 ms (pocketsphinx's frame is 10 ms; it failed 2 runs in 5 at 0 ms).
+    # times within 50 ms. pocketsphinx's frame is 10 ms; it failed 2 runs in 5 at 0 ms,
+    # and under a loaded CI run once at 20 ms, by 40 ms at the boundary of two words
+    # spoken without a pause ("me tomorrow"). Threads mixing decoders up would give other
+    # words or times off by far more.
     for index, words in enumerate(together):
         expected = alone[index % 2]
         assert words.words == expected.words
-        assert np.allclose(words.start, expected.start, atol=0.02)
-        assert np.allclose(words.end, expected.end, atol=0.02)
+        assert np.allclose(words.start, expected.start, atol=0.05)
+        assert np.allclose(words.end, expected.end, atol=0.05)
 
 
 def test_other_languages_are_refused() -> None:
